@@ -1,0 +1,237 @@
+"""lims: the laboratory information system of a provincial product-quality testing lab."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask, render_template, request
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from . import config as config_module
+from .extensions import babel, bootstrap, csrf, db, login_manager, migrate
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+log = logging.getLogger(__name__)
+
+
+def _resource_dir(name: str) -> str:
+    """Top-level ``templates/`` or ``migrations/``: bundled inside the package in a wheel,
+    beside the package in a source checkout."""
+    bundled = PACKAGE_DIR / "_bundled" / name
+    return str(bundled if bundled.is_dir() else PACKAGE_DIR.parent / name)
+
+
+MIGRATIONS_DIR = _resource_dir("migrations")
+
+
+def create_app(config: dict[str, Any] | str | None = None) -> Flask:
+    """Build the app. ``config`` is a settings dict (tests) or a config name
+    (development, testing, production); ``LIMS_*`` environment variables override defaults."""
+    overrides = config if isinstance(config, dict) else {}
+    name = config if isinstance(config, str) else overrides.get("ENV_NAME")
+    app = Flask(
+        __name__,
+        template_folder=_resource_dir("templates"),
+        instance_relative_config=True,
+    )
+    app.config.from_object(config_module.config_class(name))
+    app.config.from_prefixed_env("LIMS")
+    app.config.update(overrides)
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(PACKAGE_DIR / "translations")
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    config_module.finalize(app.config, app.instance_path)
+
+    from . import models  # noqa: F401  (every table on the metadata)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_commands(app)
+    _register_error_handlers(app)
+    _register_template_helpers(app)
+    _register_security_headers(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from .auth.services import load_session_user
+    from .i18n import select_locale
+
+    db.init_app(app)
+    is_sqlite = app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite")
+    migrate.init_app(
+        app, db, directory=MIGRATIONS_DIR, render_as_batch=is_sqlite, compare_type=True
+    )
+    if is_sqlite:
+        with app.app_context():
+            _configure_sqlite(db.engine)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: "Asia/Ho_Chi_Minh")
+    bootstrap.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message_category = "warning"
+    from flask_babel import lazy_gettext
+
+    login_manager.login_message = lazy_gettext("Please sign in to open this page.")
+    login_manager.session_protection = "basic"
+    login_manager.user_loader(load_session_user)
+
+
+def _configure_sqlite(engine: sa.Engine) -> None:
+    """Foreign keys on, WAL, and BEGIN IMMEDIATE: SQLite serialises writers at the start of a
+    transaction, so code and number allocation and the audit chain never race."""
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _register_blueprints(app: Flask) -> None:
+    from .api import bp as api_bp
+    from .auth import bp as auth_bp
+    from .main import bp as main_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)
+    csrf.exempt(api_bp)
+    app.register_blueprint(api_bp)
+
+
+def _register_commands(app: Flask) -> None:
+    from .audit.cli import audit_cli
+    from .auth.cli import users_cli
+    from .demo import demo_command
+
+    app.cli.add_command(users_cli)
+    app.cli.add_command(audit_cli)
+    app.cli.add_command(demo_command)
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+ERROR_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    429: "too_many_requests",
+    500: "server_error",
+    503: "unavailable",
+}
+
+
+def _error_page(status: int, message: str | None = None) -> Any:
+    from flask_babel import gettext as _
+
+    if _wants_json():
+        from .api.errors import error_response
+
+        messages = {
+            401: _("A valid API token is required (Authorization: Bearer <token>)."),
+            403: _("You do not have permission to do this."),
+            404: _("Not found."),
+        }
+        return error_response(
+            status,
+            ERROR_CODES.get(status, "error"),
+            message or messages.get(status, _("The request failed.")),
+        )
+    return render_template("errors/error.html", status=status, message=message), status
+
+
+def _register_error_handlers(app: Flask) -> None:
+    from flask_babel import gettext as _
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(exc: CSRFError) -> Any:
+        return _error_page(
+            400,
+            _(
+                "The form has expired or did not come from this site. "
+                "Go back, reload the page and try again."
+            ),
+        )
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Any:
+        if exc.code is None or exc.code < 400:
+            return exc
+        if isinstance(exc, InternalServerError):
+            return _server_error(exc)
+        return _error_page(exc.code)
+
+    @app.errorhandler(OperationalError)
+    def _db_down(exc: OperationalError) -> Any:
+        db.session.rollback()
+        log.error("database error: %s", exc.__class__.__name__)
+        return _error_page(
+            503, _("The database is not reachable at the moment. Please try again in a minute.")
+        )
+
+    @app.errorhandler(Exception)
+    def _server_error(exc: Exception) -> Any:
+        db.session.rollback()
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return _error_page(500)
+
+    from .auth.permissions import PermissionDenied
+
+    @app.errorhandler(PermissionDenied)
+    def _denied(exc: PermissionDenied) -> Any:
+        return _error_page(403)
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from .auth.forms import ConfirmForm, LanguageForm
+    from .auth.permissions import ROLE_LABELS, has_role
+    from .i18n import format_date, format_datetime
+    from .navigation import nav_items
+
+    app.jinja_env.filters["date"] = format_date
+    app.jinja_env.filters["datetime"] = format_datetime
+
+    @app.context_processor
+    def _helpers() -> dict[str, Any]:
+        from flask_babel import get_locale
+
+        return {
+            "has_role": has_role,
+            "nav_items": nav_items,
+            "role_labels": ROLE_LABELS,
+            "current_locale": str(get_locale() or "vi"),
+            "language_form": LanguageForm,
+            "confirm_form": ConfirmForm,
+        }
+
+
+def _register_security_headers(app: Flask) -> None:
+    @app.after_request
+    def _headers(response: Any) -> Any:
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; script-src 'self'; style-src 'self'; "
+            "frame-ancestors 'none'; form-action 'self'; base-uri 'self'",
+        )
+        return response

@@ -1,0 +1,7 @@
+"""JSON API v1 for agencies and field devices (Bearer API tokens)."""
+
+from flask import Blueprint
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+from . import views  # noqa: E402,F401

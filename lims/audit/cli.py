@@ -1,0 +1,33 @@
+"""``lims audit verify``."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import AppGroup
+from sqlalchemy.exc import OperationalError
+
+from .services import verify_chain
+
+audit_cli = AppGroup("audit", help="Audit trail commands.")
+
+
+@audit_cli.command("verify")
+def verify_command() -> None:
+    """Walk the hash chain; exit 1 naming the first broken row."""
+    try:
+        report = verify_chain()
+    except OperationalError as exc:
+        raise click.ClickException(
+            f"Cannot read the audit trail ({exc.orig}). "
+            "Has the database been created (lims db upgrade)?"
+        ) from None
+    if report.ok:
+        click.echo(f"Audit chain OK: {report.checked} events verified.")
+        return
+    where = f"seq {report.broken_seq}" + (f" (id {report.broken_id})" if report.broken_id else "")
+    click.echo(
+        f"Audit chain BROKEN at {where}: {report.problem}. "
+        f"{report.checked} events before it are intact.",
+        err=True,
+    )
+    raise SystemExit(1)

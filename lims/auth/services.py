@@ -1,0 +1,380 @@
+"""Users, passwords, login throttling and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from lims import audit
+from lims.extensions import db, utcnow
+
+from .models import ApiToken, LoginAttempt, User, UserRole
+from .permissions import ROLES, require_role
+
+PASSWORD_MIN = 8
+PASSWORD_MAX = 128
+TOKEN_PREFIX = "lims_"
+
+
+class AuthError(ValueError):
+    """A refused request about users or logins; ``field`` names the form field at fault."""
+
+    def __init__(self, message: Any, field: str | None = None) -> None:
+        super().__init__(str(message))
+        self.message = message
+        self.field = field
+
+
+class LoginThrottled(AuthError):
+    def __init__(self, minutes: int) -> None:
+        super().__init__(
+            _l(
+                "Too many failed sign-in attempts. "
+                "Please wait %(minutes)d minute(s) and try again.",
+                minutes=minutes,
+            )
+        )
+        self.minutes = minutes
+
+
+def _hash(password: str) -> str:
+    method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+    return generate_password_hash(password, method=method)
+
+
+def normalize_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def _check_password(password: str) -> None:
+    if len(password or "") < PASSWORD_MIN:
+        raise AuthError(
+            _l("The password must have at least %(n)d characters.", n=PASSWORD_MIN), "password"
+        )
+    if len(password) > PASSWORD_MAX:
+        raise AuthError(
+            _l("The password must have at most %(n)d characters.", n=PASSWORD_MAX), "password"
+        )
+
+
+def _check_roles(roles: list[str] | set[str] | tuple[str, ...]) -> set[str]:
+    chosen = set(roles)
+    unknown = chosen - set(ROLES)
+    if unknown:
+        raise AuthError(_l("Unknown role: %(role)s", role=", ".join(sorted(unknown))), "roles")
+    if not chosen:
+        raise AuthError(_l("Choose at least one role."), "roles")
+    return chosen
+
+
+def _snapshot(user: User) -> dict[str, Any]:
+    return {
+        "email": user.email,
+        "name": user.name,
+        "roles": sorted(user.roles),
+        "active": user.active,
+        "locale": user.locale,
+    }
+
+
+def get_user_by_email(email: str) -> User | None:
+    return db.session.scalar(sa.select(User).where(User.email == normalize_email(email)))
+
+
+def create_user(
+    *,
+    actor: Any | None,
+    email: str,
+    name: str,
+    roles: list[str] | set[str] | tuple[str, ...],
+    password: str,
+    locale: str = "vi",
+) -> User:
+    """Create a user. ``actor`` None means the command line / system (the first admin)."""
+    if actor is not None:
+        require_role(actor, "admin")
+    email = normalize_email(email)
+    name = (name or "").strip()
+    if not email or "@" not in email or len(email) > 254:
+        raise AuthError(_l("Enter a valid e-mail address."), "email")
+    if not name or len(name) > 200:
+        raise AuthError(_l("Enter a name of at most 200 characters."), "name")
+    chosen = _check_roles(roles)
+    _check_password(password)
+    if locale not in ("vi", "en"):
+        raise AuthError(_l("Unknown language."), "locale")
+    if get_user_by_email(email) is not None:
+        raise AuthError(_l("A user with this e-mail address already exists."), "email")
+    user = User(
+        email=email,
+        name=name,
+        password_hash=_hash(password),
+        locale=locale,
+        active=True,
+        session_version=1,
+    )
+    user.role_rows = [UserRole(role=r) for r in sorted(chosen)]
+    db.session.add(user)
+    db.session.flush()
+    audit.record(
+        actor=actor,
+        action="user.create",
+        entity_type="user",
+        entity_id=user.id,
+        after=_snapshot(user),
+    )
+    return user
+
+
+def update_user(
+    *,
+    actor: Any,
+    user: User,
+    name: str,
+    roles: list[str] | set[str] | tuple[str, ...],
+    active: bool,
+    locale: str,
+    new_password: str | None = None,
+) -> User:
+    """Admin edit: name, roles, language, active flag, optionally a new password."""
+    require_role(actor, "admin")
+    name = (name or "").strip()
+    if not name or len(name) > 200:
+        raise AuthError(_l("Enter a name of at most 200 characters."), "name")
+    chosen = _check_roles(roles)
+    if locale not in ("vi", "en"):
+        raise AuthError(_l("Unknown language."), "locale")
+    if user.id == actor.id and (not active or "admin" not in chosen):
+        raise AuthError(_l("You cannot deactivate yourself or remove your own admin role."))
+    before = _snapshot(user)
+    user.name = name
+    user.locale = locale
+    if set(user.roles) != chosen:
+        user.role_rows = [r for r in user.role_rows if r.role in chosen] + [
+            UserRole(role=r) for r in sorted(chosen - user.roles)
+        ]
+    if user.active and not active:
+        user.session_version += 1
+    user.active = active
+    if new_password:
+        _check_password(new_password)
+        user.password_hash = _hash(new_password)
+        user.session_version += 1
+    db.session.flush()
+    after = _snapshot(user)
+    if new_password:
+        after["password_changed"] = True
+    if after != before:
+        audit.record(
+            actor=actor,
+            action="user.update",
+            entity_type="user",
+            entity_id=user.id,
+            before=before,
+            after=after,
+        )
+    return user
+
+
+def change_own_password(*, actor: User, current: str, new: str) -> None:
+    if not check_password_hash(actor.password_hash, current or ""):
+        raise AuthError(_l("The current password is wrong."), "current_password")
+    _check_password(new)
+    if new == current:
+        raise AuthError(_l("The new password must differ from the current one."), "new_password")
+    actor.password_hash = _hash(new)
+    actor.session_version += 1
+    db.session.flush()
+    audit.record(actor=actor, action="user.password_change", entity_type="user", entity_id=actor.id)
+
+
+def set_own_locale(*, actor: User, locale: str) -> None:
+    if locale not in ("vi", "en"):
+        raise AuthError(_l("Unknown language."), "locale")
+    if actor.locale != locale:
+        before = actor.locale
+        actor.locale = locale
+        db.session.flush()
+        audit.record(
+            actor=actor,
+            action="user.locale",
+            entity_type="user",
+            entity_id=actor.id,
+            before={"locale": before},
+            after={"locale": locale},
+        )
+
+
+@dataclass(frozen=True)
+class ThrottleState:
+    failures: int
+    retry_after_minutes: int
+
+
+def _throttle_state(
+    email: str, address: str | None, max_failures: int, window: timedelta
+) -> ThrottleState:
+    since = utcnow() - window
+    worst = ThrottleState(0, 0)
+    for column, value in ((LoginAttempt.email, email), (LoginAttempt.address, address)):
+        if value is None:
+            continue
+        last_success = db.session.scalar(
+            sa.select(sa.func.max(LoginAttempt.at)).where(
+                column == value, LoginAttempt.success.is_(True)
+            )
+        )
+        start = max(since, last_success) if last_success else since
+        failures = db.session.execute(
+            sa.select(sa.func.count(), sa.func.min(LoginAttempt.at)).where(
+                column == value, LoginAttempt.success.is_(False), LoginAttempt.at > start
+            )
+        ).one()
+        count, oldest = failures
+        if count >= max_failures and oldest is not None:
+            remaining = (oldest + window) - utcnow()
+            minutes = max(1, int(remaining.total_seconds() // 60) + 1)
+            if count > worst.failures:
+                worst = ThrottleState(count, minutes)
+    return worst
+
+
+def authenticate(
+    *,
+    email: str,
+    password: str,
+    address: str | None,
+    max_failures: int = 5,
+    window_minutes: int = 15,
+) -> User:
+    """Check a login. Raises :class:`LoginThrottled` after too many failures (for the account
+    or the address), :class:`AuthError` for a wrong e-mail/password or a deactivated account."""
+    email = normalize_email(email)[:254]
+    state = _throttle_state(email, address, max_failures, timedelta(minutes=window_minutes))
+    if state.failures >= max_failures:
+        raise LoginThrottled(state.retry_after_minutes)
+    user = get_user_by_email(email)
+    ok = user is not None and check_password_hash(user.password_hash, password or "")
+    if ok and not user.active:
+        db.session.add(LoginAttempt(email=email, address=address, success=False))
+        db.session.flush()
+        raise AuthError(_l("This account has been deactivated. Contact the administrator."))
+    db.session.add(LoginAttempt(email=email, address=address, success=ok))
+    if not ok:
+        db.session.flush()
+        raise AuthError(_l("Wrong e-mail address or password."))
+    user.last_login_at = utcnow()
+    db.session.flush()
+    audit.record(
+        actor=user, action="user.login", entity_type="user", entity_id=user.id, address=address
+    )
+    return user
+
+
+def load_session_user(user_id: str) -> User | None:
+    """Flask-Login loader: ``<id>.<session_version>``; stale or inactive sessions load nobody."""
+    try:
+        raw_id, raw_version = user_id.split(".", 1)
+        uid, version = int(raw_id), int(raw_version)
+    except (ValueError, AttributeError):
+        return None
+    user = db.session.get(User, uid)
+    if user is None or not user.active or user.session_version != version:
+        return None
+    return user
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def create_token(
+    *, actor: User, owner: User, name: str, expires_days: int | None
+) -> tuple[ApiToken, str]:
+    """Create a token for ``owner`` (the actor themself, or anyone when the actor is admin).
+    Returns the row and the clear token, which is shown once and never stored."""
+    if owner.id != actor.id:
+        require_role(actor, "admin")
+    else:
+        require_role(actor)
+    name = (name or "").strip()
+    if not name or len(name) > 100:
+        raise AuthError(_l("Give the token a name of at most 100 characters."), "name")
+    if expires_days is not None and not (1 <= expires_days <= 3650):
+        raise AuthError(_l("Expiry must be between 1 and 3650 days."), "expires_days")
+    clear = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        user_id=owner.id,
+        name=name,
+        token_hash=_hash_token(clear),
+        prefix=clear[: len(TOKEN_PREFIX) + 6],
+        expires_at=utcnow() + timedelta(days=expires_days) if expires_days else None,
+    )
+    db.session.add(token)
+    db.session.flush()
+    audit.record(
+        actor=actor,
+        action="token.create",
+        entity_type="api_token",
+        entity_id=token.id,
+        after={
+            "owner": owner.email,
+            "name": name,
+            "prefix": token.prefix,
+            "expires_at": token.expires_at,
+        },
+    )
+    return token, clear
+
+
+def revoke_token(*, actor: User, token: ApiToken) -> None:
+    if token.user_id != actor.id:
+        require_role(actor, "admin")
+    if token.revoked_at is not None:
+        raise AuthError(_l("This token is already revoked."))
+    token.revoked_at = utcnow()
+    db.session.flush()
+    audit.record(
+        actor=actor,
+        action="token.revoke",
+        entity_type="api_token",
+        entity_id=token.id,
+        after={"prefix": token.prefix},
+    )
+
+
+def user_for_token(clear: str) -> User | None:
+    """The active user a clear token belongs to, or None (unknown, revoked, expired)."""
+    if not clear or not clear.startswith(TOKEN_PREFIX) or len(clear) > 200:
+        return None
+    token = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == _hash_token(clear)))
+    if token is None or token.revoked_at is not None:
+        return None
+    now = utcnow()
+    if token.expires_at is not None and token.expires_at <= now:
+        return None
+    if not token.user.active:
+        return None
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
+        token.last_used_at = now
+    return token.user
+
+
+def list_users() -> list[User]:
+    return list(db.session.scalars(sa.select(User).order_by(User.name)))
+
+
+def list_tokens(owner: User) -> list[ApiToken]:
+    return list(
+        db.session.scalars(
+            sa.select(ApiToken).where(ApiToken.user_id == owner.id).order_by(ApiToken.id.desc())
+        )
+    )

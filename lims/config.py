@@ -1,0 +1,113 @@
+"""Settings: defaults for a laptop, overridden by ``LIMS_*`` environment variables.
+
+Every variable is documented in README.md (Configuration). ``LIMS_DATABASE_URL`` is the
+database; ``LIMS_ENV=production`` turns on the production checks (no default secret key,
+secure cookies).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+DEFAULT_SECRET_KEY = "dev-only-change-me"
+
+
+class Config:
+    ENV_NAME = "development"
+    SECRET_KEY: str | None = None
+    DATABASE_URL: str | None = None
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {}
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    WTF_CSRF_TIME_LIMIT = None
+    BABEL_DEFAULT_LOCALE = "vi"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+    LANGUAGES = ("vi", "en")
+    BOOTSTRAP_SERVE_LOCAL = True
+    MAX_CONTENT_LENGTH = 20 * 1024 * 1024
+    LOGIN_MAX_FAILURES = 5
+    LOGIN_FAILURE_WINDOW_MINUTES = 15
+    API_TOKEN_DEFAULT_DAYS = 365
+    LAB_NAME = "Trung tâm Kỹ thuật Tiêu chuẩn Đo lường Chất lượng Khánh Hòa"
+    LAB_NAME_EN = "Khanh Hoa Technical Centre for Standards, Metrology and Quality"
+    LAB_ADDRESS = "Nha Trang, Khánh Hòa, Việt Nam"
+    LAB_ACCREDITATION = "VILAS ..."
+    SAMPLE_CODE_PATTERN = "KH-{yy}-{seq:06d}"
+    PASSWORD_HASH_METHOD = "scrypt"
+
+
+class TestingConfig(Config):
+    ENV_NAME = "testing"
+    TESTING = True
+    SECRET_KEY = "testing-secret-key"
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast in tests only
+    WTF_CSRF_ENABLED = True
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+
+
+CONFIGS: dict[str, type[Config]] = {
+    "development": Config,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+class ConfigError(RuntimeError):
+    """The settings cannot run this app (for example a default secret key in production)."""
+
+
+def config_class(name: str | None = None) -> type[Config]:
+    name = name or os.environ.get("LIMS_ENV", "development")
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise ConfigError(f"LIMS_ENV must be one of {', '.join(CONFIGS)}, not {name!r}") from None
+
+
+def finalize(config: dict[str, Any], instance_path: str) -> None:
+    """Fill derived settings and refuse unsafe ones. Mutates ``config``."""
+    env = config.get("ENV_NAME", "development")
+    if not config.get("SQLALCHEMY_DATABASE_URI"):
+        url = config.get("DATABASE_URL") or f"sqlite:///{Path(instance_path) / 'lims.sqlite3'}"
+        config["SQLALCHEMY_DATABASE_URI"] = url
+    secret = config.get("SECRET_KEY")
+    if env == "production":
+        if not secret or secret == DEFAULT_SECRET_KEY or len(str(secret)) < 16:
+            raise ConfigError(
+                "Production needs LIMS_SECRET_KEY set to a long random value "
+                "(for example: python -c 'import secrets; print(secrets.token_hex(32))')."
+            )
+    elif not secret:
+        config["SECRET_KEY"] = _instance_secret(instance_path)
+    uri = config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("postgresql"):
+        options = {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 10}
+        options.update(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    elif uri.startswith("sqlite"):
+        options = {"connect_args": {"timeout": 30}}
+        options.update(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
+def _instance_secret(instance_path: str) -> str:
+    """A random key kept in the instance folder, so a laptop install needs no setting."""
+    path = Path(instance_path) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key

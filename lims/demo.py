@@ -1,0 +1,60 @@
+"""``lims demo``: migrate, load demo data through the services, serve on 127.0.0.1."""
+
+from __future__ import annotations
+
+import click
+import sqlalchemy as sa
+from flask import current_app
+from flask.cli import with_appcontext
+from flask_migrate import upgrade
+
+from .extensions import db, unit_of_work
+
+DEMO_USERS = [
+    ("admin@example.org", "Quản trị viên Hệ thống", ["admin"], "admin-demo-2026"),
+    ("technician@example.org", "Nguyễn Thị Thu Hà", ["technician"], "technician-demo-2026"),
+    ("reviewer@example.org", "Trần Văn Minh", ["reviewer"], "reviewer-demo-2026"),
+    ("association@example.org", "Lê Thị Hồng Nhung", ["association"], "association-demo-2026"),
+    ("agency@example.org", "Phạm Quốc Bảo", ["agency"], "agency-demo-2026"),
+]
+
+
+def seed_users() -> None:
+    from .auth.models import User
+    from .auth.services import create_user
+
+    if db.session.scalar(sa.select(sa.func.count()).select_from(User)):
+        return
+    for email, name, roles, password in DEMO_USERS:
+        create_user(actor=None, email=email, name=name, roles=roles, password=password)
+
+
+SEEDERS = [seed_users]
+
+
+def load_demo_data() -> None:
+    """Each seeder adds its data only where it is missing, so re-running changes nothing."""
+    for seeder in SEEDERS:
+        with unit_of_work():
+            seeder()
+
+
+@click.command("demo")
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--no-serve", is_flag=True, help="Prepare the database and data, then exit.")
+@with_appcontext
+def demo_command(port: int, host: str, no_serve: bool) -> None:
+    """Create or reuse the database, apply migrations, load demo data and serve."""
+    upgrade()
+    load_demo_data()
+    click.echo(f"Database: {current_app.config['SQLALCHEMY_DATABASE_URI']}")
+    click.echo("Demo accounts (e-mail / password):")
+    for email, _name, roles, password in DEMO_USERS:
+        click.echo(f"  {email:<26} {password:<24} {', '.join(roles)}")
+    if no_serve:
+        return
+    from werkzeug.serving import run_simple
+
+    click.echo(f"Serving on http://{host}:{port}  (Ctrl+C to stop)")
+    run_simple(host, port, current_app._get_current_object(), use_reloader=False, threaded=True)

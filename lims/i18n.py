@@ -1,0 +1,44 @@
+"""Language and time display: Vietnamese first, English second; times shown in Asia/Ho_Chi_Minh."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app, has_request_context, request, session
+from flask_login import current_user
+
+LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def select_locale() -> str:
+    """The signed-in user's choice, else the session's, else the browser's, else Vietnamese."""
+    languages = current_app.config["LANGUAGES"]
+    if not has_request_context():
+        return languages[0]
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    chosen = session.get("lang")
+    if chosen in languages:
+        return chosen
+    return request.accept_languages.best_match(languages, default=languages[0]) or languages[0]
+
+
+def local_time(value: datetime) -> datetime:
+    return value.astimezone(LOCAL_TZ)
+
+
+def format_date(value: date | datetime | None) -> str:
+    """dd/mm/yyyy, in local time for a timestamp."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = local_time(value)
+    return value.strftime("%d/%m/%Y")
+
+
+def format_datetime(value: datetime | None) -> str:
+    """dd/mm/yyyy HH:MM in Asia/Ho_Chi_Minh."""
+    if value is None:
+        return ""
+    return local_time(value).strftime("%d/%m/%Y %H:%M")

@@ -1,0 +1,191 @@
+"""The one PDF font registry: Be Vietnam Pro, registered once, and paragraph styles.
+
+ReportLab's built-in standard fonts (Helvetica, Times…) cannot show Vietnamese letters such as
+ư, ơ or ạ, so every PDF of the project draws text with the TrueType fonts registered here.
+The files come from the PyPI package ``fontpkg-be-vietnam-pro``.
+"""
+
+from __future__ import annotations
+
+import threading
+import unicodedata
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER, TA_LEFT
+from reportlab.lib.styles import ParagraphStyle, StyleSheet1
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus import Paragraph
+
+FAMILY = "BeVietnamPro"
+FONT_REGULAR = "BeVietnamPro"
+FONT_BOLD = "BeVietnamPro-Bold"
+FONT_ITALIC = "BeVietnamPro-Italic"
+FONT_BOLD_ITALIC = "BeVietnamPro-BoldItalic"
+FONT_MEDIUM = "BeVietnamPro-Medium"
+
+# registered name -> file name inside the package's ``files/`` folder
+_FILES: dict[str, str] = {
+    FONT_REGULAR: "BeVietnamPro-Regular.ttf",
+    FONT_BOLD: "BeVietnamPro-Bold.ttf",
+    FONT_ITALIC: "BeVietnamPro-Italic.ttf",
+    FONT_BOLD_ITALIC: "BeVietnamPro-BoldItalic.ttf",
+    FONT_MEDIUM: "BeVietnamPro-Medium.ttf",
+}
+
+_lock = threading.Lock()
+_registered = False
+
+
+def font_dir() -> Path:
+    """Folder holding the Be Vietnam Pro TTF files (from ``fontpkg-be-vietnam-pro``)."""
+    import fontpkg_be_vietnam_pro
+
+    return Path(fontpkg_be_vietnam_pro.ROOT) / "files"
+
+
+def register_fonts() -> str:
+    """Register the Be Vietnam Pro faces with ReportLab; return the family name.
+
+    Idempotent and thread-safe: the first call registers, later calls return at once.
+    The family mapping makes ``<b>`` and ``<i>`` in Paragraph markup use the bold and italic faces.
+    """
+    global _registered
+    if _registered:
+        return FAMILY
+    with _lock:
+        if _registered:
+            return FAMILY
+        folder = font_dir()
+        for name, filename in _FILES.items():
+            pdfmetrics.registerFont(TTFont(name, str(folder / filename)))
+        pdfmetrics.registerFontFamily(
+            FAMILY,
+            normal=FONT_REGULAR,
+            bold=FONT_BOLD,
+            italic=FONT_ITALIC,
+            boldItalic=FONT_BOLD_ITALIC,
+        )
+        _registered = True
+    return FAMILY
+
+
+def nfc(text: str) -> str:
+    """Vietnamese text in composed form (NFC), so every letter maps to one glyph of the font."""
+    return unicodedata.normalize("NFC", text)
+
+
+def markup(text: str) -> str:
+    """Plain text made safe for Paragraph markup: NFC, ``&<>`` escaped, newlines kept."""
+    return escape(nfc(text)).replace("\n", "<br/>")
+
+
+def paragraph(text: str, style: ParagraphStyle) -> Paragraph:
+    """A Paragraph of plain (not markup) text in ``style``."""
+    return Paragraph(markup(text), style)
+
+
+def string_width(text: str, font_name: str, size: float) -> float:
+    """Width in points of ``text`` set in a registered font."""
+    register_fonts()
+    return pdfmetrics.stringWidth(nfc(text), font_name, size)
+
+
+def styles() -> StyleSheet1:
+    """A fresh stylesheet whose styles all use Be Vietnam Pro.
+
+    Names: ``title``, ``subtitle``, ``heading``, ``heading2``, ``body``, ``body-bold``, ``small``,
+    ``note``, ``cell``, ``cell-bold``, ``cell-head``, ``cell-right``, ``cell-center``, ``end-mark``.
+    Each call returns new objects, so a caller may change one without touching others.
+    """
+    register_fonts()
+    sheet = StyleSheet1()
+    base = ParagraphStyle(
+        "body",
+        fontName=FONT_REGULAR,
+        fontSize=10,
+        leading=13.5,
+        alignment=TA_LEFT,
+        textColor=colors.black,
+        spaceAfter=3,
+    )
+    sheet.add(base)
+    sheet.add(ParagraphStyle("body-bold", parent=base, fontName=FONT_BOLD))
+    sheet.add(
+        ParagraphStyle(
+            "title",
+            parent=base,
+            fontName=FONT_BOLD,
+            fontSize=15,
+            leading=19,
+            alignment=TA_CENTER,
+            spaceBefore=4,
+            spaceAfter=6,
+        )
+    )
+    sheet.add(
+        ParagraphStyle(
+            "subtitle",
+            parent=base,
+            fontName=FONT_ITALIC,
+            fontSize=10,
+            leading=13,
+            alignment=TA_CENTER,
+            spaceAfter=8,
+        )
+    )
+    sheet.add(
+        ParagraphStyle(
+            "heading",
+            parent=base,
+            fontName=FONT_BOLD,
+            fontSize=11.5,
+            leading=15,
+            spaceBefore=8,
+            spaceAfter=4,
+            keepWithNext=1,
+        )
+    )
+    sheet.add(
+        ParagraphStyle(
+            "heading2",
+            parent=base,
+            fontName=FONT_MEDIUM,
+            fontSize=10.5,
+            leading=14,
+            spaceBefore=6,
+            spaceAfter=3,
+            keepWithNext=1,
+        )
+    )
+    sheet.add(ParagraphStyle("small", parent=base, fontSize=8, leading=10.5, spaceAfter=2))
+    sheet.add(
+        ParagraphStyle(
+            "note",
+            parent=base,
+            fontName=FONT_ITALIC,
+            fontSize=8,
+            leading=10.5,
+            textColor=colors.HexColor("#333333"),
+            spaceAfter=2,
+        )
+    )
+    cell = ParagraphStyle("cell", parent=base, fontSize=8.5, leading=11, spaceAfter=0)
+    sheet.add(cell)
+    sheet.add(ParagraphStyle("cell-bold", parent=cell, fontName=FONT_BOLD))
+    sheet.add(ParagraphStyle("cell-head", parent=cell, fontName=FONT_BOLD, alignment=TA_CENTER))
+    sheet.add(ParagraphStyle("cell-right", parent=cell, alignment=2))
+    sheet.add(ParagraphStyle("cell-center", parent=cell, alignment=TA_CENTER))
+    sheet.add(
+        ParagraphStyle(
+            "end-mark",
+            parent=base,
+            fontName=FONT_ITALIC,
+            fontSize=9,
+            alignment=TA_CENTER,
+            spaceBefore=10,
+        )
+    )
+    return sheet

@@ -1,0 +1,67 @@
+"""Every user-facing string is in the catalogue, and both languages are complete."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from babel.messages.mofile import read_mo
+from babel.messages.pofile import read_po
+
+ROOT = Path(__file__).resolve().parents[2]
+TRANSLATIONS = ROOT / "lims" / "translations"
+
+
+def _ids(catalog) -> set[str]:
+    return {m.id if isinstance(m.id, str) else m.id[0] for m in catalog if m.id}
+
+
+def test_catalogue_template_is_up_to_date(tmp_path):
+    out = tmp_path / "fresh.pot"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "extract",
+            "-F",
+            "babel.cfg",
+            "-k",
+            "_l",
+            "-k",
+            "lazy_gettext",
+            "-o",
+            str(out),
+            "--omit-header",
+            "lims",
+            "templates",
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    fresh = _ids(read_po(out.open("rb")))
+    committed = _ids(read_po((TRANSLATIONS / "messages.pot").open("rb")))
+    assert fresh == committed, (
+        f"run `make translations`: new {sorted(fresh - committed)[:10]}, "
+        f"gone {sorted(committed - fresh)[:10]}"
+    )
+
+
+def test_vietnamese_translations_are_complete_and_compiled():
+    template = _ids(read_po((TRANSLATIONS / "messages.pot").open("rb")))
+    po = read_po((TRANSLATIONS / "vi/LC_MESSAGES/messages.po").open("rb"))
+    untranslated = [m.id for m in po if m.id and (not m.string or m.fuzzy)]
+    assert not untranslated, f"untranslated: {untranslated[:10]}"
+    assert template <= _ids(po)
+    mo = read_mo((TRANSLATIONS / "vi/LC_MESSAGES/messages.mo").open("rb"))
+    compiled = {m.id: m.string for m in mo if m.id}
+    for message in po:
+        if message.id:
+            assert compiled.get(message.id) == message.string, f"stale .mo for {message.id!r}"
+
+
+def test_english_catalogue_covers_every_string():
+    template = _ids(read_po((TRANSLATIONS / "messages.pot").open("rb")))
+    assert template <= _ids(read_po((TRANSLATIONS / "en/LC_MESSAGES/messages.po").open("rb")))
