@@ -72,3 +72,15 @@ def unit_of_work() -> Iterator[Any]:
     except BaseException:
         db.session.rollback()
         raise
+
+
+def str_enum(enum_cls: type, length: int = 30) -> sa.Enum:
+    """A StrEnum column stored as its values ('numeric', 'in_testing'), as a checked VARCHAR."""
+    return sa.Enum(
+        enum_cls,
+        native_enum=False,
+        length=length,
+        validate_strings=True,
+        values_callable=lambda members: [m.value for m in members],
+        name=enum_cls.__name__.lower(),
+    )

@@ -2,5 +2,16 @@
 
 from lims.audit.models import AuditEvent, AuditHead
 from lims.auth.models import ApiToken, LoginAttempt, User, UserRole
+from lims.catalog.models import Parameter, ProductCategory, ProfileItem
 
-__all__ = ["ApiToken", "AuditEvent", "AuditHead", "LoginAttempt", "User", "UserRole"]
+__all__ = [
+    "ApiToken",
+    "AuditEvent",
+    "AuditHead",
+    "LoginAttempt",
+    "Parameter",
+    "ProductCategory",
+    "ProfileItem",
+    "User",
+    "UserRole",
+]
