@@ -104,10 +104,14 @@ def _configure_sqlite(engine: sa.Engine) -> None:
 def _register_blueprints(app: Flask) -> None:
     from .api import bp as api_bp
     from .auth import bp as auth_bp
+    from .catalog import bp as catalog_bp
+    from .intake import bp as intake_bp
     from .main import bp as main_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(catalog_bp)
+    app.register_blueprint(intake_bp)
     csrf.exempt(api_bp)
     app.register_blueprint(api_bp)
 

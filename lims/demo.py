@@ -29,7 +29,19 @@ def seed_users() -> None:
         create_user(actor=None, email=email, name=name, roles=roles, password=password)
 
 
-SEEDERS = [seed_users]
+def seed_catalog() -> None:
+    from .catalog.demo import seed
+
+    seed()
+
+
+def seed_intake() -> None:
+    from .intake.demo import seed
+
+    seed()
+
+
+SEEDERS = [seed_users, seed_catalog, seed_intake]
 
 
 def load_demo_data() -> None:

@@ -20,6 +20,10 @@ class NavItem:
 
 NAV: list[NavItem] = [
     NavItem("main.index", _l("Home")),
+    NavItem("intake.samples", _l("Samples"), ("technician", "reviewer")),
+    NavItem("intake.register", _l("Register sample"), ("technician",)),
+    NavItem("intake.campaigns", _l("Campaigns"), ("technician", "reviewer")),
+    NavItem("catalog.index", _l("Catalogue"), ("reviewer", "technician")),
     NavItem("auth.users", _l("Users"), ("admin",)),
     NavItem("auth.audit_events", _l("Audit trail"), ("admin",)),
 ]

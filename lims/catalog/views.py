@@ -1,0 +1,3 @@
+"""Catalogue pages for reviewers."""
+
+from . import bp  # noqa: F401

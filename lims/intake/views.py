@@ -1,0 +1,3 @@
+"""Pages: campaigns, businesses, sample registration, receipt, sample page, labels."""
+
+from . import bp  # noqa: F401
