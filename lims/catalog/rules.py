@@ -17,7 +17,7 @@ Results with a qualifier are intervals of possible values: ``< B`` is (−∞, B
 (B, +∞), not detected is (−∞, LOD) and detected is [LOD, +∞). The verdict is the one every value
 of the interval shares; when they differ but all lie on the same side of the tolerance limit, the
 weaker claim is made (conditional pass, or conditional fail); otherwise the verdict is
-``cannot_judge`` — never a silent pass. Consequences:
+``not_judged`` — never a silent pass. Consequences:
 
 * ``< LOQ`` against an upper limit ≥ LOQ passes (also when LOQ equals the limit, ``≤`` or
   ``<``: every value below LOQ is below the limit); against an upper limit below LOQ it cannot
@@ -28,7 +28,7 @@ weaker claim is made (conditional pass, or conditional fail); otherwise the verd
 * ``> B`` against an upper limit fails when B ≥ limit (+ w), cannot be judged below it.
 
 The sample verdict is the worst of its tests, in the order (worst first)
-``fail`` > ``conditional_fail`` > ``cannot_judge`` > ``conditional_pass`` > ``pass`` >
+``fail`` > ``conditional_fail`` > ``not_judged`` > ``conditional_pass`` > ``pass`` >
 ``not_applicable``. "Cannot be judged" sits above any kind of pass so that it can never turn
 into a pass; it sits below conditional fail because a measured exceedance is stronger
 information than a missing one.
@@ -83,7 +83,7 @@ class Verdict(StrEnum):
     CONDITIONAL_PASS = "conditional_pass"
     CONDITIONAL_FAIL = "conditional_fail"
     FAIL = "fail"
-    CANNOT_JUDGE = "cannot_judge"
+    NOT_JUDGED = "not_judged"
     NOT_APPLICABLE = "not_applicable"
 
 
@@ -100,7 +100,7 @@ VERDICT_ORDER: tuple[Verdict, ...] = (
     Verdict.NOT_APPLICABLE,
     Verdict.PASS,
     Verdict.CONDITIONAL_PASS,
-    Verdict.CANNOT_JUDGE,
+    Verdict.NOT_JUDGED,
     Verdict.CONDITIONAL_FAIL,
     Verdict.FAIL,
 )
@@ -111,7 +111,7 @@ _VERDICT_LABELS: dict[Verdict, tuple[str, str]] = {
     Verdict.CONDITIONAL_PASS: ("Đạt có điều kiện", "Conditional pass"),
     Verdict.CONDITIONAL_FAIL: ("Không đạt có điều kiện", "Conditional fail"),
     Verdict.FAIL: ("Không đạt", "Fail"),
-    Verdict.CANNOT_JUDGE: ("Không thể kết luận", "Cannot be judged"),
+    Verdict.NOT_JUDGED: ("Không thể kết luận", "Cannot be judged"),
     Verdict.NOT_APPLICABLE: ("Không áp dụng", "Not applicable"),
 }
 
@@ -495,7 +495,7 @@ def _combine(verdicts: set[Verdict]) -> Verdict:
         return Verdict.CONDITIONAL_PASS
     if verdicts <= {Verdict.CONDITIONAL_FAIL, Verdict.FAIL}:
         return Verdict.CONDITIONAL_FAIL
-    return Verdict.CANNOT_JUDGE
+    return Verdict.NOT_JUDGED
 
 
 def _as_parsed(result: ParsedNumber | Decimal) -> ParsedNumber:
@@ -519,7 +519,7 @@ def judge_numeric(
 
     ``uncertainty``: the parameter's U (spec or absolute ``Decimal``), evaluated at the result
     (at the bound for ``<``/``>``, at the LOD for not detected); needed for guard-band rules,
-    which give ``cannot_judge`` when U is unknown for the value. ``r``: guard band multiple,
+    which give ``not_judged`` when U is unknown for the value. ``r``: guard band multiple,
     w = r·U. ``decimals``: when given, a plain value is first rounded with the system rounding
     rule, so the verdict matches the number printed on the certificate (bounds are not rounded).
     ``lod``: the parameter's LOD, used for not detected/detected results that carry none.
@@ -544,7 +544,7 @@ def judge_numeric(
         u = expanded_uncertainty(uncertainty, at) if at is not None else None
         if u is None:
             return Judgement(
-                Verdict.CANNOT_JUDGE,
+                Verdict.NOT_JUDGED,
                 f"Chưa có độ không đảm bảo đo cho kết quả {shown_vi}, không áp dụng được "
                 "quy tắc có dải bảo vệ.",
                 f"No measurement uncertainty is known for the result {shown_en}; the "
@@ -555,7 +555,7 @@ def judge_numeric(
 
     if interval[0] is None and interval[2] is None:
         return Judgement(
-            Verdict.CANNOT_JUDGE,
+            Verdict.NOT_JUDGED,
             f"Kết quả {shown_vi} không có giới hạn phát hiện (LOD) nên không thể so sánh "
             f"với mức {limit_vi}.",
             f"The result {shown_en} has no limit of detection (LOD), so it cannot be compared "
@@ -567,7 +567,7 @@ def judge_numeric(
     verdict = _combine(possible)
     band_vi = f", w = {format_decimal(w, 'vi')}" if guard_band is not None else ""
     band_en = f", w = {format_decimal(w, 'en')}" if guard_band is not None else ""
-    if verdict == Verdict.CANNOT_JUDGE:
+    if verdict == Verdict.NOT_JUDGED:
         return Judgement(
             verdict,
             f"Kết quả {shown_vi} có thể nằm ở cả hai phía của mức {limit_vi}{band_vi}: "
@@ -607,12 +607,12 @@ def judge_qualitative(result: ParsedNumber | Decimal, *, lod: Decimal | None = N
     elif q == LESS_THAN:
         assert value is not None
         ok = value <= 0 or (lod is not None and value <= lod)
-        verdict = Verdict.PASS if ok else Verdict.CANNOT_JUDGE
+        verdict = Verdict.PASS if ok else Verdict.NOT_JUDGED
     else:  # '>'
         assert value is not None
         floor = lod if lod is not None else Decimal(0)
-        verdict = Verdict.FAIL if value >= floor else Verdict.CANNOT_JUDGE
-    if verdict == Verdict.CANNOT_JUDGE:
+        verdict = Verdict.FAIL if value >= floor else Verdict.NOT_JUDGED
+    if verdict == Verdict.NOT_JUDGED:
         return Judgement(
             verdict,
             f"Kết quả {shown_vi} không cho biết chất có được phát hiện hay không: "
@@ -645,7 +645,7 @@ def judge_attribute_plan(
     A unit reported not detected counts as zero (absence in the portion examined); a unit
     reported detected without a count is above ``m`` when ``m`` is 0 and otherwise unknown;
     ``< B`` and ``> B`` are intervals. When unknown units could change the outcome the verdict
-    is ``cannot_judge``.
+    is ``not_judged``.
     """
     if len(results) != plan.n:
         raise ValueError(f"the plan needs {plan.n} unit results, got {len(results)}")
@@ -682,7 +682,7 @@ def judge_attribute_plan(
         )
     if None in over_big_m or sure_m + maybe_m > plan.c:
         return Judgement(
-            Verdict.CANNOT_JUDGE,
+            Verdict.NOT_JUDGED,
             f"Một số kết quả không cho biết đơn vị mẫu có vượt giới hạn hay không ({desc_vi}): "
             "không thể kết luận.",
             f"Some results do not tell whether the unit exceeds the limit ({desc_en}): it cannot "

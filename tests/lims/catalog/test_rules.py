@@ -45,7 +45,7 @@ def test_codes_are_the_strings_used_in_database_and_api():
         "conditional_pass",
         "conditional_fail",
         "fail",
-        "cannot_judge",
+        "not_judged",
         "not_applicable",
     ]
     assert [r.value for r in DecisionRule] == [
@@ -63,7 +63,7 @@ def test_codes_are_the_strings_used_in_database_and_api():
         ("conditional_pass", "Đạt có điều kiện", "Conditional pass"),
         ("conditional_fail", "Không đạt có điều kiện", "Conditional fail"),
         ("fail", "Không đạt", "Fail"),
-        ("cannot_judge", "Không thể kết luận", "Cannot be judged"),
+        ("not_judged", "Không thể kết luận", "Cannot be judged"),
     ],
 )
 def test_verdict_labels(code, vi, en):
@@ -179,10 +179,10 @@ def test_relative_uncertainty_is_taken_at_the_result():
 
 def test_guard_band_rule_without_uncertainty_cannot_be_judged():
     j = judge_numeric(D("9"), UPPER, rule=BINARY)
-    assert j.verdict == "cannot_judge"
+    assert j.verdict == "not_judged"
     assert "uncertainty" in j.reason_en
     ranges = Uncertainty.by_range([(D(0), D(5), D("0.2"), False)])
-    assert judge_numeric(D(9), UPPER, rule=NON_BINARY, uncertainty=ranges).verdict == "cannot_judge"
+    assert judge_numeric(D(9), UPPER, rule=NON_BINARY, uncertainty=ranges).verdict == "not_judged"
 
 
 # --------------------------------------------------------------------------- LOQ / LOD / range
@@ -194,8 +194,8 @@ def test_guard_band_rule_without_uncertainty_cannot_be_judged():
         ("<0,05", True, "pass"),  # LOQ equal to a ≤ limit: every value below LOQ conforms
         ("<0,05", False, "pass"),  # also for a < limit
         ("<0,01", True, "pass"),
-        ("<0,1", True, "cannot_judge"),  # LOQ above the limit: never a silent pass
-        ("<0,1", False, "cannot_judge"),
+        ("<0,1", True, "not_judged"),  # LOQ above the limit: never a silent pass
+        ("<0,1", False, "not_judged"),
     ],
 )
 def test_below_loq_against_an_upper_limit(text, inclusive, expected):
@@ -205,7 +205,7 @@ def test_below_loq_against_an_upper_limit(text, inclusive, expected):
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("<0,2", "fail"), ("<0,1", "fail"), ("<0,5", "cannot_judge")],
+    [("<0,2", "fail"), ("<0,1", "fail"), ("<0,5", "not_judged")],
 )
 def test_below_loq_against_a_lower_limit(text, expected):
     chlorine = NumericLimit(lower=D("0.2"), upper=D("1.0"))
@@ -216,14 +216,14 @@ def test_not_detected_against_an_upper_limit_depends_on_the_lod():
     limit = NumericLimit(upper=D("0.01"))
     assert verdict("KPH", limit, lod=D("0.005")) == "pass"
     assert verdict("KPH", limit, lod=D("0.01")) == "pass"
-    assert verdict("KPH", limit, lod=D("0.02")) == "cannot_judge"
+    assert verdict("KPH", limit, lod=D("0.02")) == "not_judged"
     j = judge_numeric(parse_number("KPH"), limit)
-    assert j.verdict == "cannot_judge" and "LOD" in j.reason_en
+    assert j.verdict == "not_judged" and "LOD" in j.reason_en
 
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [(">0,06", "fail"), (">0,05", "fail"), (">0,04", "cannot_judge")],
+    [(">0,06", "fail"), (">0,05", "fail"), (">0,04", "not_judged")],
 )
 def test_above_range_against_an_upper_limit(text, expected):
     assert verdict(text, NumericLimit(upper=D("0.05"))) == expected
@@ -235,13 +235,13 @@ def test_above_range_against_a_lower_limit_passes():
 
 def test_detected_without_value_against_a_numeric_limit():
     limit = NumericLimit(upper=D("0.05"))
-    assert verdict("Phát hiện", limit) == "cannot_judge"
+    assert verdict("Phát hiện", limit) == "not_judged"
     assert verdict("Phát hiện", limit, lod=D("0.1")) == "fail"
 
 
 def test_qualified_results_in_the_guard_band_make_the_weaker_claim():
     assert verdict("<9,8", UPPER, rule=NON_BINARY, uncertainty=U) == "conditional_pass"
-    assert verdict("<9,8", UPPER, rule=BINARY, uncertainty=U) == "cannot_judge"
+    assert verdict("<9,8", UPPER, rule=BINARY, uncertainty=U) == "not_judged"
     assert verdict(">10,2", UPPER, rule=NON_BINARY, uncertainty=U) == "conditional_fail"
     assert verdict(">10,5", UPPER, rule=NON_BINARY, uncertainty=U) == "fail"
     assert verdict("<9", UPPER, rule=NON_BINARY, uncertainty=U) == "pass"
@@ -259,8 +259,8 @@ def test_qualified_results_in_the_guard_band_make_the_weaker_claim():
         ("0,05", D("0.1"), "pass"),
         ("0", None, "pass"),
         ("<0,1", D("0.1"), "pass"),
-        ("<0,3", D("0.1"), "cannot_judge"),  # between LOD and LOQ: may be detected
-        ("<0,3", None, "cannot_judge"),
+        ("<0,3", D("0.1"), "not_judged"),  # between LOD and LOQ: may be detected
+        ("<0,3", None, "not_judged"),
         (">5", None, "fail"),
     ],
 )
@@ -286,8 +286,8 @@ def units(*texts):
         (("0", "1", "1", "0"), "fail"),  # two units above m, c = 1
         (("0", "3", "0", "0"), "fail"),  # one unit above M
         (("0", ">2", "0", "0"), "fail"),
-        (("0", "1", "<1", "0"), "cannot_judge"),  # second unit may exceed m
-        (("0", "0", ">1", "0"), "cannot_judge"),  # may exceed M
+        (("0", "1", "<1", "0"), "not_judged"),  # second unit may exceed m
+        (("0", "0", ">1", "0"), "not_judged"),  # may exceed M
         (("0", "1", "1", "<1"), "fail"),  # already two definite
     ],
 )
@@ -374,8 +374,8 @@ def test_uncertainty_by_range_is_half_open_except_the_last_range():
 def test_sample_verdict_is_the_worst_test_verdict():
     assert sample_verdict(["pass", "pass"]) == "pass"
     assert sample_verdict(["pass", "conditional_pass"]) == "conditional_pass"
-    assert sample_verdict(["pass", "cannot_judge", "conditional_pass"]) == "cannot_judge"
-    assert sample_verdict(["cannot_judge", "conditional_fail"]) == "conditional_fail"
+    assert sample_verdict(["pass", "not_judged", "conditional_pass"]) == "not_judged"
+    assert sample_verdict(["not_judged", "conditional_fail"]) == "conditional_fail"
     assert sample_verdict(["fail", "conditional_fail", "pass"]) == "fail"
     assert sample_verdict(["not_applicable", "pass"]) == "pass"
     assert sample_verdict([]) == "not_applicable"
@@ -394,10 +394,10 @@ verdict_codes = st.sampled_from(list(VERDICT_ORDER))
 
 
 @given(st.lists(verdict_codes, min_size=1))
-def test_cannot_judge_never_turns_into_a_pass(verdicts):
+def test_not_judged_never_turns_into_a_pass(verdicts):
     result = worst_verdict(verdicts)
-    if "cannot_judge" in verdicts:
-        assert result in ("cannot_judge", "conditional_fail", "fail")
+    if "not_judged" in verdicts:
+        assert result in ("not_judged", "conditional_fail", "fail")
     assert VERDICT_ORDER.index(result) == max(VERDICT_ORDER.index(v) for v in verdicts)
 
 
@@ -449,5 +449,5 @@ def test_a_definite_verdict_for_a_bound_holds_for_every_value_the_bound_allows(
         else NumericLimit(upper=tl, upper_inclusive=inclusive)
     )
     qualified = judge_numeric(ParsedNumber("", bound, qualifier), limit).verdict
-    if qualified != "cannot_judge":
+    if qualified != "not_judged":
         assert judge_numeric(x, limit).verdict == qualified

@@ -1,0 +1,72 @@
+"""Device library of the LIMS: balances and analysers over serial ports. No Flask, no database.
+
+Layers: ``transport`` (a port from a URL) -> ``protocols`` (pure codecs: bytes in, items out)
+-> ``drivers`` (codec + port = commands) -> ``simulators`` (virtual devices on ptys).
+"""
+
+from instruments import drivers, simulators
+from instruments.drivers import AstmReceiver, Balance, Driver
+from instruments.errors import (
+    ERROR_CODES,
+    CodecError,
+    DeviceError,
+    Disconnected,
+    ErrorCode,
+    InstrumentError,
+    PortError,
+    TransportTimeout,
+)
+from instruments.items import Ack, Error, Info, Item, Reading, Record
+from instruments.protocols import available_protocols, codec_class, get_codec, register
+from instruments.simulators import (
+    AndSimulator,
+    AstmSimulator,
+    MtSicsSimulator,
+    OhausSimulator,
+    SartoriusSbiSimulator,
+    simulator_for,
+)
+from instruments.transport import Link, SerialSettings, open_port
+
+__all__ = [
+    "ERROR_CODES",
+    "Ack",
+    "AndSimulator",
+    "AstmReceiver",
+    "AstmSimulator",
+    "Balance",
+    "CodecError",
+    "DeviceError",
+    "Disconnected",
+    "Driver",
+    "Error",
+    "ErrorCode",
+    "Info",
+    "InstrumentError",
+    "Item",
+    "Link",
+    "MtSicsSimulator",
+    "OhausSimulator",
+    "PortError",
+    "Reading",
+    "Record",
+    "SartoriusSbiSimulator",
+    "SerialSettings",
+    "TransportTimeout",
+    "available_protocols",
+    "codec_class",
+    "drivers",
+    "get_codec",
+    "open_instrument",
+    "open_port",
+    "register",
+    "simulator_for",
+    "simulators",
+]
+
+
+def open_instrument(url: str, protocol: str, **options: object) -> Driver:
+    """A driver for ``protocol`` on ``url``: an :class:`AstmReceiver` for ``astm``, else a
+    :class:`Balance` (``options`` go to ``Driver.open``: settings, timeout, serial overrides)."""
+    cls: type[Driver] = AstmReceiver if protocol == "astm" else Balance
+    return cls.open(url, protocol, **options)  # type: ignore[arg-type]

@@ -1,0 +1,3 @@
+from instruments.cli import main
+
+main()
