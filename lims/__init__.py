@@ -105,13 +105,17 @@ def _register_blueprints(app: Flask) -> None:
     from .api import bp as api_bp
     from .auth import bp as auth_bp
     from .catalog import bp as catalog_bp
+    from .equipment import bp as equipment_bp
     from .intake import bp as intake_bp
     from .main import bp as main_bp
+    from .testing import bp as testing_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(catalog_bp)
     app.register_blueprint(intake_bp)
+    app.register_blueprint(testing_bp)
+    app.register_blueprint(equipment_bp)
     csrf.exempt(api_bp)
     app.register_blueprint(api_bp)
 
@@ -119,11 +123,19 @@ def _register_blueprints(app: Flask) -> None:
 def _register_commands(app: Flask) -> None:
     from .audit.cli import audit_cli
     from .auth.cli import users_cli
+    from .catalog.cli import catalog_cli
     from .demo import demo_command
+    from .equipment.cli import instruments_cli
+    from .intake.cli import intake_cli
+    from .testing.cli import judge_command
 
     app.cli.add_command(users_cli)
     app.cli.add_command(audit_cli)
+    app.cli.add_command(catalog_cli)
     app.cli.add_command(demo_command)
+    app.cli.add_command(instruments_cli)
+    app.cli.add_command(intake_cli)
+    app.cli.add_command(judge_command)
 
 
 def _wants_json() -> bool:

@@ -39,6 +39,7 @@ class Config:
     LAB_ADDRESS = "Nha Trang, Khánh Hòa, Việt Nam"
     LAB_ACCREDITATION = "VILAS ..."
     SAMPLE_CODE_PATTERN = "KH-{yy}-{seq:06d}"
+    PHOTO_MAX_BYTES = 5 * 1024 * 1024
     PASSWORD_HASH_METHOD = "scrypt"
 
 

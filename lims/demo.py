@@ -41,7 +41,19 @@ def seed_intake() -> None:
     seed()
 
 
-SEEDERS = [seed_users, seed_catalog, seed_intake]
+def seed_equipment() -> None:
+    from .equipment.demo import seed
+
+    seed()
+
+
+def seed_testing() -> None:
+    from .testing.demo import seed
+
+    seed()
+
+
+SEEDERS = [seed_users, seed_catalog, seed_intake, seed_equipment, seed_testing]
 
 
 def load_demo_data() -> None:
@@ -68,5 +80,11 @@ def demo_command(port: int, host: str, no_serve: bool) -> None:
         return
     from werkzeug.serving import run_simple
 
-    click.echo(f"Serving on http://{host}:{port}  (Ctrl+C to stop)")
-    run_simple(host, port, current_app._get_current_object(), use_reloader=False, threaded=True)
+    from .equipment.demo import start_demo_simulators
+
+    app = current_app._get_current_object()
+    with start_demo_simulators(app) as simulators:
+        for simulator in simulators.simulators:
+            click.echo(f"Simulated {simulator.protocol} instrument on {simulator.port}")
+        click.echo(f"Serving on http://{host}:{port}  (Ctrl+C to stop)")
+        run_simple(host, port, app, use_reloader=False, threaded=True)

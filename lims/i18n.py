@@ -42,3 +42,12 @@ def format_datetime(value: datetime | None) -> str:
     if value is None:
         return ""
     return local_time(value).strftime("%d/%m/%Y %H:%M")
+
+
+def current_language() -> str:
+    """ "vi" or "en" for the request being served (Vietnamese outside a request)."""
+    if not has_request_context():
+        return "vi"
+    from flask_babel import get_locale
+
+    return str(get_locale() or "vi")[:2]

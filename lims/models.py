@@ -2,7 +2,13 @@
 
 from lims.audit.models import AuditEvent, AuditHead
 from lims.auth.models import ApiToken, LoginAttempt, User, UserRole
-from lims.catalog.models import Parameter, ProductCategory, ProfileItem
+from lims.catalog.models import Parameter, ProductCategory, ProfileItem, Specification
+from lims.equipment.models import (
+    AnalyserMessage,
+    Calibration,
+    Instrument,
+    InstrumentReading,
+)
 from lims.intake.models import (
     Business,
     Campaign,
@@ -12,8 +18,16 @@ from lims.intake.models import (
     SamplePhoto,
     SampleTest,
 )
+from lims.testing.models import NonConformity, Notification, Result
 
 __all__ = [
+    "NonConformity",
+    "Notification",
+    "Result",
+    "AnalyserMessage",
+    "Calibration",
+    "Instrument",
+    "InstrumentReading",
     "ApiToken",
     "AuditEvent",
     "AuditHead",
@@ -28,6 +42,7 @@ __all__ = [
     "SampleCodeCounter",
     "SamplePhoto",
     "SampleTest",
+    "Specification",
     "User",
     "UserRole",
 ]

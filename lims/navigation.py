@@ -23,7 +23,12 @@ NAV: list[NavItem] = [
     NavItem("intake.samples", _l("Samples"), ("technician", "reviewer")),
     NavItem("intake.register", _l("Register sample"), ("technician",)),
     NavItem("intake.campaigns", _l("Campaigns"), ("technician", "reviewer")),
+    NavItem("testing.worksheet", _l("Worksheet"), ("technician",)),
+    NavItem("testing.verify", _l("Verify"), ("reviewer",)),
+    NavItem("testing.nonconformity_register", _l("Non-compliance register"),
+            ("association", "reviewer", "agency")),
     NavItem("catalog.index", _l("Catalogue"), ("reviewer", "technician")),
+    NavItem("equipment.instruments", _l("Instruments"), ("technician", "reviewer")),
     NavItem("auth.users", _l("Users"), ("admin",)),
     NavItem("auth.audit_events", _l("Audit trail"), ("admin",)),
 ]

@@ -1,12 +1,11 @@
 """Catalogue: product categories, parameters (chỉ tiêu) and test profiles.
 
-Specifications (category × parameter → limits, versioned) are added by the catalogue feature
-on top of these tables.
+Specifications: category × parameter → a limit, versioned (see ``docs/catalog.md``).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -15,6 +14,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lims.extensions import UTCDateTime, db, str_enum, utcnow
+
+from .rules import DecisionRule
 
 MEASURE = sa.Numeric(20, 8)  # limits, LOD/LOQ, uncertainty: exact decimals, never float
 
@@ -117,3 +118,70 @@ class ProfileItem(db.Model):
 
     category: Mapped[ProductCategory] = relationship(back_populates="profile_items")
     parameter: Mapped[Parameter] = relationship(lazy="joined")
+
+
+class LimitKind(StrEnum):
+    NUMERIC = "numeric"  # lower and/or upper limit
+    NOT_DETECTED = "not_detected"  # the analyte must not be detected
+    PLAN = "plan"  # attribute sampling plan n, c, m (, M)
+    NONE = "none"  # the regulation names the parameter but sets no fixed limit (e.g. declared)
+
+
+class Specification(db.Model):
+    """Category × parameter → a limit, in force from ``effective_from`` (inclusive, None = always)
+    until ``effective_to`` (exclusive: the first day it is no longer in force, None = open).
+
+    ``series`` is the stable key of a limit across its versions; a version that has been used
+    to judge a result (``used_at``) is never edited: an edit makes version + 1.
+    """
+
+    __tablename__ = "specifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    series: Mapped[str] = mapped_column(sa.String(36), index=True)
+    version: Mapped[int] = mapped_column(sa.Integer, default=1)
+    category_id: Mapped[int] = mapped_column(sa.ForeignKey("product_categories.id"))
+    parameter_id: Mapped[int] = mapped_column(sa.ForeignKey("parameters.id"), index=True)
+    kind: Mapped[LimitKind] = mapped_column(str_enum(LimitKind), default=LimitKind.NUMERIC)
+    lower: Mapped[Decimal | None] = mapped_column(MEASURE)
+    lower_text: Mapped[str] = mapped_column(sa.String(40), default="")  # as written: "2.0"
+    lower_inclusive: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+    upper: Mapped[Decimal | None] = mapped_column(MEASURE)
+    upper_text: Mapped[str] = mapped_column(sa.String(40), default="")
+    upper_inclusive: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+    plan_n: Mapped[int | None] = mapped_column(sa.Integer)
+    plan_c: Mapped[int | None] = mapped_column(sa.Integer)
+    plan_m: Mapped[str] = mapped_column(sa.String(40), default="")
+    plan_big_m: Mapped[str] = mapped_column(sa.String(40), default="")  # "" = two-class plan
+    regulation: Mapped[str] = mapped_column(sa.String(300), default="")
+    scope: Mapped[str] = mapped_column(sa.String(300), default="")  # product text of the source
+    parameter_text: Mapped[str] = mapped_column(sa.String(300), default="")  # as in the source
+    decision_rule: Mapped[DecisionRule] = mapped_column(
+        str_enum(DecisionRule), default=DecisionRule.SIMPLE
+    )
+    guard_factor: Mapped[Decimal | None] = mapped_column(MEASURE)  # r in w = r·U
+    effective_from: Mapped[date | None] = mapped_column(sa.Date)
+    effective_to: Mapped[date | None] = mapped_column(sa.Date)
+    source: Mapped[str] = mapped_column(sa.String(500), default="")
+    note: Mapped[str] = mapped_column(sa.Text, default="")
+    confirmed: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    confirmed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    superseded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("specifications.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+    category: Mapped[ProductCategory] = relationship()
+    parameter: Mapped[Parameter] = relationship()
+    superseded_by: Mapped[Specification | None] = relationship(remote_side="Specification.id")
+
+    __table_args__ = (
+        sa.UniqueConstraint("series", "version", name="uq_specifications_series_version"),
+        sa.Index("ix_specifications_category_parameter", "category_id", "parameter_id"),
+    )
+
+    @property
+    def is_current(self) -> bool:
+        """The newest version of its series."""
+        return self.superseded_by_id is None

@@ -1,3 +1,492 @@
-"""Catalogue pages for reviewers."""
+"""Catalogue pages: reviewers edit, technicians read."""
 
-from . import bp  # noqa: F401
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from lims.auth.permissions import access
+from lims.extensions import db, unit_of_work
+from lims.i18n import current_language
+
+from . import bp, csvio, services
+from .forms import (
+    INSTRUMENT_LABELS,
+    LIMIT_KIND_LABELS,
+    RESULT_TYPE_LABELS,
+    UNCERTAINTY_LABELS,
+    CategoryForm,
+    ConfirmSpecificationForm,
+    ParameterForm,
+    ProfileForm,
+    SpecificationForm,
+)
+from .models import Parameter, ProductCategory, Specification
+from .rules import decision_rule_statement
+
+READERS = ("reviewer", "technician")
+EDITORS = ("reviewer",)
+
+
+def _apply_error(form: Any, error: services.CatalogError) -> None:
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = [*field.errors, error.message]
+    else:
+        form.form_errors.append(error.message)
+
+
+def _labels() -> dict[str, Any]:
+    return {
+        "result_type_labels": RESULT_TYPE_LABELS,
+        "uncertainty_labels": UNCERTAINTY_LABELS,
+        "limit_kind_labels": LIMIT_KIND_LABELS,
+        "instrument_labels": INSTRUMENT_LABELS,
+        "describe_limit": services.describe_limit,
+        "describe_uncertainty": services.describe_uncertainty,
+        "decision_rule_statement": decision_rule_statement,
+        "plain": services.plain,
+        "can_state_conformity": services.can_state_conformity,
+        "lang": current_language(),
+    }
+
+
+# --------------------------------------------------------------------------- browse
+
+
+@bp.route("/")
+@access(*READERS)
+def index() -> str:
+    regulation = request.args.get("regulation")
+    specs = services.list_specifications(regulation=regulation) if regulation else []
+    return render_template(
+        "catalog/index.html",
+        regulations=services.regulations(),
+        regulation=regulation,
+        specs=specs,
+        unconfirmed=len(services.list_specifications(unconfirmed_only=True)),
+        **_labels(),
+    )
+
+
+@bp.route("/unconfirmed")
+@access(*READERS)
+def unconfirmed() -> str:
+    return render_template(
+        "catalog/unconfirmed.html",
+        specs=services.list_specifications(unconfirmed_only=True),
+        **_labels(),
+    )
+
+
+@bp.route("/export.csv")
+@access(*READERS)
+def export_csv() -> Response:
+    return Response(
+        csvio.export_text(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": "attachment; filename=regulation-limits.csv"},
+    )
+
+
+# --------------------------------------------------------------------------- categories
+
+
+@bp.route("/categories")
+@access(*READERS)
+def categories() -> str:
+    return render_template("catalog/categories.html", tree=services.category_tree(), **_labels())
+
+
+@bp.route("/categories/<int:category_id>")
+@access(*READERS)
+def category(category_id: int) -> str:
+    cat = db.get_or_404(ProductCategory, category_id)
+    on = _date_arg("on") or date.today()
+    in_force = services.specifications_in_force(cat.id, on)
+    owner = services.profile_owner(cat.id)
+    return render_template(
+        "catalog/category.html",
+        category=cat,
+        on=on,
+        in_force=in_force,
+        own=services.list_specifications(category_id=cat.id, current_only=False),
+        profile=services.profile_parameters(cat.id),
+        profile_owner=owner,
+        **_labels(),
+    )
+
+
+def _date_arg(name: str) -> date | None:
+    raw = request.args.get(name, "")
+    try:
+        return date.fromisoformat(raw) if raw else None
+    except ValueError:
+        return None
+
+
+def _parent_choices(exclude: int | None = None) -> list[tuple[str, str]]:
+    lang = current_language()
+    choices = [("", "— " + _("none (top level)") + " —")]
+    for cat, depth in services.category_tree():
+        if exclude is not None and exclude in services.category_ancestors(cat.id):
+            continue
+        choices.append((str(cat.id), "\u2003" * depth + cat.name(lang)))
+    return choices
+
+
+@bp.route("/categories/new", methods=["GET", "POST"])
+@access(*EDITORS)
+def create_category() -> Any:
+    form = CategoryForm()
+    form.parent_id.choices = _parent_choices()
+    if request.method == "GET" and request.args.get("parent_id", "").isdigit():
+        form.parent_id.data = request.args["parent_id"]
+    status = 200
+    if form.validate_on_submit():
+        try:
+            with unit_of_work():
+                cat = services.create_category(
+                    actor=current_user,
+                    name_vi=form.name_vi.data,
+                    name_en=form.name_en.data,
+                    code=form.code.data,
+                    parent_id=int(form.parent_id.data) if form.parent_id.data else None,
+                )
+        except services.CatalogError as exc:
+            _apply_error(form, exc)
+            status = 400
+        else:
+            flash(_("Category saved."), "success")
+            return redirect(url_for("catalog.category", category_id=cat.id))
+    elif request.method == "POST":
+        status = 400
+    return render_template("catalog/category_form.html", form=form, category=None), status
+
+
+@bp.route("/categories/<int:category_id>/edit", methods=["GET", "POST"])
+@access(*EDITORS)
+def edit_category(category_id: int) -> Any:
+    cat = db.get_or_404(ProductCategory, category_id)
+    form = CategoryForm(obj=None if request.method == "POST" else cat)
+    form.parent_id.choices = _parent_choices(exclude=cat.id)
+    if request.method == "GET":
+        form.parent_id.data = str(cat.parent_id or "")
+    status = 200
+    if form.validate_on_submit():
+        try:
+            with unit_of_work():
+                services.update_category(
+                    actor=current_user,
+                    category=cat,
+                    name_vi=form.name_vi.data,
+                    name_en=form.name_en.data,
+                    code=form.code.data,
+                    parent_id=int(form.parent_id.data) if form.parent_id.data else None,
+                    active=form.active.data,
+                )
+        except services.CatalogError as exc:
+            _apply_error(form, exc)
+            status = 400
+        else:
+            flash(_("Category saved."), "success")
+            return redirect(url_for("catalog.category", category_id=cat.id))
+    elif request.method == "POST":
+        status = 400
+    return render_template("catalog/category_form.html", form=form, category=cat), status
+
+
+@bp.route("/categories/<int:category_id>/profile", methods=["GET", "POST"])
+@access(*EDITORS)
+def edit_profile(category_id: int) -> Any:
+    cat = db.get_or_404(ProductCategory, category_id)
+    form = ProfileForm()
+    lang = current_language()
+    current = [item.parameter_id for item in cat.profile_items]
+    params = services.list_parameters(active_only=True)
+    params.sort(
+        key=lambda p: (
+            p.id not in current,
+            current.index(p.id) if p.id in current else 0,
+            p.name(lang),
+        )
+    )
+    form.parameter_ids.choices = [
+        (
+            p.id,
+            f"{p.name(lang)}{' (' + p.unit + ')' if p.unit and p.unit != '-' else ''}"
+            f"{' — ' + p.method_ref if p.method_ref else ''}",
+        )
+        for p in params
+    ]
+    if request.method == "GET":
+        form.parameter_ids.data = current
+    status = 200
+    if form.validate_on_submit():
+        try:
+            with unit_of_work():
+                services.set_profile(
+                    actor=current_user, category=cat, parameter_ids=form.parameter_ids.data or []
+                )
+        except services.CatalogError as exc:
+            _apply_error(form, exc)
+            status = 400
+        else:
+            flash(_("Test profile saved."), "success")
+            return redirect(url_for("catalog.category", category_id=cat.id))
+    elif request.method == "POST":
+        status = 400
+    return render_template(
+        "catalog/profile_form.html",
+        form=form,
+        category=cat,
+        inherited=services.profile_owner(cat.id),
+    ), status
+
+
+# --------------------------------------------------------------------------- parameters
+
+
+@bp.route("/parameters")
+@access(*READERS)
+def parameters() -> str:
+    search = request.args.get("q", "")[:100]
+    return render_template(
+        "catalog/parameters.html",
+        parameters=services.list_parameters(search),
+        q=search,
+        **_labels(),
+    )
+
+
+@bp.route("/parameters/<int:parameter_id>")
+@access(*READERS)
+def parameter(parameter_id: int) -> str:
+    param = db.get_or_404(Parameter, parameter_id)
+    return render_template(
+        "catalog/parameter.html",
+        parameter=param,
+        specs=services.list_specifications(parameter_id=param.id),
+        **_labels(),
+    )
+
+
+def _parameter_values(form: ParameterForm) -> dict[str, Any]:
+    return {name: getattr(form, name).data for name in services.PARAMETER_FIELDS}
+
+
+@bp.route("/parameters/new", methods=["GET", "POST"])
+@access(*EDITORS)
+def create_parameter() -> Any:
+    form = ParameterForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            with unit_of_work():
+                param = services.create_parameter(actor=current_user, **_parameter_values(form))
+        except services.CatalogError as exc:
+            _apply_error(form, exc)
+            status = 400
+        else:
+            flash(_("Parameter saved."), "success")
+            return redirect(url_for("catalog.parameter", parameter_id=param.id))
+    elif request.method == "POST":
+        status = 400
+    return render_template("catalog/parameter_form.html", form=form, parameter=None), status
+
+
+@bp.route("/parameters/<int:parameter_id>/edit", methods=["GET", "POST"])
+@access(*EDITORS)
+def edit_parameter(parameter_id: int) -> Any:
+    param = db.get_or_404(Parameter, parameter_id)
+    form = ParameterForm(obj=None if request.method == "POST" else param)
+    if request.method == "GET":
+        form.lod.data = services.plain(param.lod)
+        form.loq.data = services.plain(param.loq)
+        form.uncertainty_value.data = services.plain(param.uncertainty_value)
+        form.uncertainty_ranges.data = services.format_uncertainty_ranges(param.uncertainty_ranges)
+        form.decimals.data = "" if param.decimals is None else str(param.decimals)
+        form.instrument_kind.data = param.instrument_kind or ""
+        form.result_type.data = param.result_type.value
+        form.uncertainty_kind.data = param.uncertainty_kind.value
+    status = 200
+    if form.validate_on_submit():
+        try:
+            with unit_of_work():
+                services.update_parameter(
+                    actor=current_user, parameter=param, **_parameter_values(form)
+                )
+        except services.CatalogError as exc:
+            _apply_error(form, exc)
+            status = 400
+        else:
+            flash(_("Parameter saved."), "success")
+            return redirect(url_for("catalog.parameter", parameter_id=param.id))
+    elif request.method == "POST":
+        status = 400
+    return render_template("catalog/parameter_form.html", form=form, parameter=param), status
+
+
+# --------------------------------------------------------------------------- specifications
+
+
+@bp.route("/specifications/<int:spec_id>")
+@access(*READERS)
+def specification(spec_id: int) -> str:
+    spec = db.get_or_404(Specification, spec_id)
+    return render_template(
+        "catalog/specification.html",
+        spec=spec,
+        versions=services.versions_of(spec),
+        confirmation_form=ConfirmSpecificationForm(),
+        **_labels(),
+    )
+
+
+def _spec_choices(form: SpecificationForm) -> None:
+    lang = current_language()
+    form.category_id.choices = [("", "—")] + [
+        (str(c.id), "\u2003" * depth + c.name(lang)) for c, depth in services.category_tree()
+    ]
+    form.parameter_id.choices = [("", "—")] + [
+        (
+            str(p.id),
+            f"{p.name(lang)}{' (' + p.unit + ')' if p.unit and p.unit != '-' else ''}"
+            f"{' — ' + p.method_ref if p.method_ref else ''}",
+        )
+        for p in services.list_parameters()
+    ]
+
+
+def _spec_values(form: SpecificationForm) -> dict[str, Any]:
+    return {
+        "category_id": form.category_id.data or None,
+        "parameter_id": form.parameter_id.data or None,
+        "kind": form.kind.data,
+        "lower_text": form.lower_text.data,
+        "lower_inclusive": form.lower_inclusive.data == "1",
+        "upper_text": form.upper_text.data,
+        "upper_inclusive": form.upper_inclusive.data == "1",
+        "plan_n": form.plan_n.data,
+        "plan_c": form.plan_c.data,
+        "plan_m": form.plan_m.data,
+        "plan_big_m": form.plan_big_m.data,
+        "regulation": form.regulation.data,
+        "scope": form.scope.data,
+        "parameter_text": form.parameter_text.data,
+        "decision_rule": form.decision_rule.data,
+        "guard_factor": form.guard_factor.data,
+        "effective_from": form.effective_from.data,
+        "effective_to": form.effective_to.data,
+        "source": form.source.data,
+        "note": form.note.data,
+    }
+
+
+@bp.route("/specifications/new", methods=["GET", "POST"])
+@access(*EDITORS)
+def create_specification() -> Any:
+    form = SpecificationForm()
+    _spec_choices(form)
+    if request.method == "GET":
+        form.category_id.data = request.args.get("category_id", "")
+        form.parameter_id.data = request.args.get("parameter_id", "")
+    status = 200
+    if form.validate_on_submit():
+        try:
+            with unit_of_work():
+                spec = services.create_specification(actor=current_user, **_spec_values(form))
+        except services.CatalogError as exc:
+            _apply_error(form, exc)
+            status = 400
+        else:
+            flash(
+                _("Specification saved. It stays unconfirmed until a reviewer confirms it."),
+                "success",
+            )
+            return redirect(url_for("catalog.specification", spec_id=spec.id))
+    elif request.method == "POST":
+        status = 400
+    return render_template(
+        "catalog/specification_form.html", form=form, spec=None, used=False
+    ), status
+
+
+@bp.route("/specifications/<int:spec_id>/edit", methods=["GET", "POST"])
+@access(*EDITORS)
+def edit_specification(spec_id: int) -> Any:
+    spec = db.get_or_404(Specification, spec_id)
+    if spec.superseded_by_id is not None:
+        flash(_("This is an old version; edit the current one."), "warning")
+        return redirect(url_for("catalog.specification", spec_id=spec.superseded_by_id))
+    used = services.is_specification_used(spec.id)
+    form = SpecificationForm(obj=None if request.method == "POST" else spec)
+    _spec_choices(form)
+    if request.method == "GET":
+        form.category_id.data = str(spec.category_id)
+        form.parameter_id.data = str(spec.parameter_id)
+        form.kind.data = spec.kind.value
+        form.decision_rule.data = spec.decision_rule.value
+        form.lower_inclusive.data = "1" if spec.lower_inclusive else "0"
+        form.upper_inclusive.data = "1" if spec.upper_inclusive else "0"
+        form.plan_n.data = "" if spec.plan_n is None else str(spec.plan_n)
+        form.plan_c.data = "" if spec.plan_c is None else str(spec.plan_c)
+        form.guard_factor.data = services.plain(spec.guard_factor)
+        if used:
+            form.effective_from.data = max(date.today(), spec.effective_from or date.today())
+    status = 200
+    if form.validate_on_submit():
+        try:
+            with unit_of_work():
+                result = services.update_specification(
+                    actor=current_user, spec=spec, reason=form.reason.data, **_spec_values(form)
+                )
+        except services.CatalogError as exc:
+            _apply_error(form, exc)
+            status = 400
+        else:
+            if result.id != spec.id:
+                flash(
+                    _(
+                        "The old version was used for results, so version %(v)d was made.",
+                        v=result.version,
+                    ),
+                    "success",
+                )
+            else:
+                flash(_("Specification saved."), "success")
+            return redirect(url_for("catalog.specification", spec_id=result.id))
+    elif request.method == "POST":
+        status = 400
+    return render_template(
+        "catalog/specification_form.html", form=form, spec=spec, used=used
+    ), status
+
+
+@bp.route("/specifications/<int:spec_id>/confirm", methods=["POST"])
+@access(*EDITORS)
+def confirm_specification(spec_id: int) -> Any:
+    spec = db.get_or_404(Specification, spec_id)
+    form = ConfirmSpecificationForm()
+    if form.validate_on_submit():
+        try:
+            with unit_of_work():
+                services.confirm_specification(
+                    actor=current_user, spec=spec, reason=form.reason.data
+                )
+        except services.CatalogError as exc:
+            _apply_error(form, exc)
+        else:
+            flash(_("The limit is confirmed."), "success")
+            return redirect(url_for("catalog.specification", spec_id=spec.id))
+    return render_template(
+        "catalog/specification.html",
+        spec=spec,
+        versions=services.versions_of(spec),
+        confirmation_form=form,
+        **_labels(),
+    ), 400

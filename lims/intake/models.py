@@ -178,6 +178,10 @@ class Sample(db.Model):
         sa.Index("ix_samples_campaign_id_id", "campaign_id", "id"),
         sa.Index("ix_samples_category_id_id", "category_id", "id"),
         sa.Index("ix_samples_sampled_at_id", "sampled_at", "id"),
+        # the sample list: one filter + its keyset order (lims/intake/listing.py)
+        sa.Index("ix_samples_status_sampled_at", "status", "sampled_at", "id"),
+        sa.Index("ix_samples_campaign_sampled_at", "campaign_id", "sampled_at", "id"),
+        sa.Index("ix_samples_category_sampled_at", "category_id", "sampled_at", "id"),
     )
 
 

@@ -1,3 +1,376 @@
 """Pages: the sample list (search, filters, keyset pages, exports) and survey-sheet import."""
 
-from . import bp  # noqa: F401
+from __future__ import annotations
+
+import csv
+import io
+import tempfile
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from flask import (
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    stream_with_context,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import SelectField
+
+from lims.auth.permissions import access
+from lims.extensions import db, unit_of_work
+from lims.i18n import current_language
+
+from . import bp, importing, listing
+from .models import Campaign, CampaignStatus, Sample, SampleStatus
+from .services import STATUS_LABELS, IntakeError, status_label
+from .validation import LOCAL_TZ
+
+STAFF = ("technician", "reviewer")
+STATUS_BADGES = {
+    SampleStatus.REGISTERED: "text-bg-info",
+    SampleStatus.RECEIVED: "text-bg-primary",
+    SampleStatus.IN_TESTING: "text-bg-warning",
+    SampleStatus.TO_VERIFY: "text-bg-warning",
+    SampleStatus.VERIFIED: "text-bg-success",
+    SampleStatus.REPORTED: "text-bg-dark",
+    SampleStatus.REJECTED: "text-bg-danger",
+    SampleStatus.CANCELLED: "text-bg-secondary",
+}
+EXPORT_MAX_ROWS = 1_000_000  # one XLSX sheet holds 1,048,576 rows
+
+
+def _campaign_choices(open_only: bool = False) -> list[Campaign]:
+    query = sa.select(Campaign).order_by(
+        (Campaign.status == CampaignStatus.OPEN).desc(), Campaign.id.desc()
+    )
+    if open_only:
+        query = query.where(Campaign.status == CampaignStatus.OPEN)
+    return list(db.session.scalars(query))
+
+
+def _category_choices() -> list[tuple[int, str]]:
+    try:
+        from lims.catalog.services import category_tree
+    except ImportError:  # pragma: no cover
+        return []
+    lang = current_language()
+    return [(c.id, "\u2003" * depth + c.name(lang)) for c, depth in category_tree()]
+
+
+# ---------------------------------------------------------------------------- list
+
+
+def _list_context(filters: listing.SampleFilters) -> dict[str, Any]:
+    return {
+        "filters": filters,
+        "campaigns": _campaign_choices(),
+        "categories": _category_choices(),
+        "districts": listing.district_choices(),
+        "statuses": [(s.value, STATUS_LABELS[s]) for s in SampleStatus],
+        "sorts": listing.SORTS,
+        "status_label": status_label,
+        "status_badges": {k.value: v for k, v in STATUS_BADGES.items()},
+        "label_layouts": _label_layouts(),
+        "labels_url": url_for("intake.labels")
+        if "intake.labels" in current_app.view_functions
+        else None,
+        "effective_sort": listing.effective_sort(filters),
+    }
+
+
+def _label_layouts() -> list[tuple[str, Any]]:
+    try:
+        from .forms import LABEL_LAYOUTS
+    except ImportError:  # pragma: no cover
+        return [("a4-3x8", "A4")]
+    return list(LABEL_LAYOUTS)
+
+
+@bp.route("/samples")
+@access(*STAFF)
+def samples() -> Any:
+    filters, problems = listing.parse_filters(request.args)
+    after = request.args.get("after") or None
+    status = 200
+    try:
+        page = listing.fetch_page(filters, after=after)
+    except listing.CursorError as exc:
+        problems.append(exc)
+        page = listing.fetch_page(filters)
+        after = None
+    for problem in problems:
+        flash(
+            _(
+                "Filter “%(name)s” ignored: %(problem)s",
+                name=problem.field,
+                problem=problem.message,
+            ),
+            "warning",
+        )
+    next_url = (
+        url_for("intake.samples", **filters.as_args(), after=page.next_cursor)
+        if page.next_cursor
+        else None
+    )
+    first_url = url_for("intake.samples", **filters.as_args()) if after else None
+    return (
+        render_template(
+            "intake/list.html",
+            page=page,
+            next_url=next_url,
+            first_url=first_url,
+            export_args=filters.as_args(),
+            **_list_context(filters),
+        ),
+        status,
+    )
+
+
+# ---------------------------------------------------------------------------- exports
+
+EXPORT_COLUMNS: tuple[tuple[str, Any], ...] = (
+    ("code", _l("Code")),
+    ("status", _l("Status")),
+    ("campaign", _l("Campaign")),
+    ("category", _l("Category")),
+    ("product_name", _l("Product")),
+    ("brand", _l("Brand")),
+    ("manufacturer", _l("Manufacturer / importer")),
+    ("origin", _l("Origin")),
+    ("batch", _l("Batch / lot")),
+    ("production_date", _l("Production date")),
+    ("expiry_date", _l("Expiry date")),
+    ("quantity", _l("Quantity")),
+    ("quantity_unit", _l("Unit")),
+    ("price", _l("Price (VND)")),
+    ("business", _l("Business")),
+    ("district", _l("District")),
+    ("address", _l("Address")),
+    ("sampled_at", _l("Sampled at")),
+    ("sampled_by", _l("Sampled by")),
+    ("received_at", _l("Received at")),
+)
+
+
+def _local(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    return moment.astimezone(LOCAL_TZ).replace(tzinfo=None)
+
+
+def _export_values(s: Sample, lang: str) -> list[Any]:
+    b = s.business
+    return [
+        s.code,
+        str(status_label(s.status)),
+        s.campaign.name if s.campaign else "",
+        s.category.path(lang) if s.category else "",
+        s.product_name,
+        s.brand,
+        s.manufacturer,
+        s.origin,
+        s.batch,
+        s.production_date,
+        s.expiry_date,
+        s.quantity,
+        s.quantity_unit,
+        s.price,
+        b.name if b else "",
+        b.district if b else "",
+        b.address if b else "",
+        _local(s.sampled_at),
+        s.sampled_by,
+        _local(s.received_at),
+    ]
+
+
+def _csv_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime("%d/%m/%Y %H:%M")
+    if hasattr(value, "strftime"):
+        return value.strftime("%d/%m/%Y")
+    return str(value)
+
+
+def _export_name(ext: str) -> str:
+    return f"mau-{datetime.now(UTC).astimezone(LOCAL_TZ):%Y%m%d-%H%M}.{ext}"
+
+
+def _export_filters() -> listing.SampleFilters:
+    filters, _problems = listing.parse_filters(request.args)
+    return filters
+
+
+@bp.route("/samples.csv")
+@access(*STAFF)
+def samples_csv() -> Response:
+    """The filtered list as CSV UTF-8 (with BOM, for Excel), streamed in keyset chunks."""
+    filters = _export_filters()
+    lang = current_language()
+    headers = [str(label) for _key, label in EXPORT_COLUMNS]
+
+    def generate() -> Iterator[str]:
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(headers)
+        yield "\ufeff" + out.getvalue()
+        for n, sample in enumerate(listing.iter_samples(filters), start=1):
+            out.seek(0)
+            out.truncate()
+            writer.writerow([_csv_text(v) for v in _export_values(sample, lang)])
+            yield out.getvalue()
+            if n >= EXPORT_MAX_ROWS:
+                break
+
+    response = Response(stream_with_context(generate()), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{_export_name("csv")}"'
+    return response
+
+
+@bp.route("/samples.xlsx")
+@access(*STAFF)
+def samples_xlsx() -> Response:
+    """The filtered list as XLSX, written row by row (openpyxl write-only) to a temporary file."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    filters = _export_filters()
+    lang = current_language()
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(_("Samples")[:31])
+    bold = Font(bold=True)
+    header = []
+    for _key, label in EXPORT_COLUMNS:
+        cell = WriteOnlyCell(ws, value=str(label))
+        cell.font = bold
+        header.append(cell)
+    ws.append(header)
+    date_cols = {i for i, (k, _l2) in enumerate(EXPORT_COLUMNS) if k.endswith("_date")}
+    time_cols = {i for i, (k, _l2) in enumerate(EXPORT_COLUMNS) if k.endswith("_at")}
+    for n, sample in enumerate(listing.iter_samples(filters), start=1):
+        row = []
+        for i, value in enumerate(_export_values(sample, lang)):
+            cell = WriteOnlyCell(ws, value=value)
+            if i in date_cols and value is not None:
+                cell.number_format = "DD/MM/YYYY"
+            elif i in time_cols and value is not None:
+                cell.number_format = "DD/MM/YYYY HH:MM"
+            row.append(cell)
+        ws.append(row)
+        if n >= EXPORT_MAX_ROWS:
+            break
+    spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115
+    wb.save(spool)
+    spool.seek(0)
+    return send_file(
+        spool,
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        as_attachment=True,
+        download_name=_export_name("xlsx"),
+    )
+
+
+# ---------------------------------------------------------------------------- import
+
+
+class ImportForm(FlaskForm):
+    """The survey-sheet upload (kept beside its view: the only form of this page)."""
+
+    campaign_id = SelectField(_l("Campaign"), coerce=int, validate_choice=True)
+    file = FileField(
+        _l("Survey sheet (CSV or XLSX)"),
+        validators=[FileRequired(message=_l("Choose a CSV or XLSX file."))],
+    )
+
+
+def _import_form() -> ImportForm:
+    form = ImportForm()
+    form.campaign_id.choices = [(c.id, c.name) for c in _campaign_choices(open_only=True)]
+    if request.method == "GET" and request.args.get("campaign", "").isdigit():
+        form.campaign_id.data = int(request.args["campaign"])
+    return form
+
+
+def _import_page(
+    form: ImportForm, *, error: importing.SheetError | None = None, status: int = 200
+) -> Any:
+    return (
+        render_template(
+            "intake/import.html",
+            form=form,
+            error=error,
+            columns=importing.COLUMNS,
+            kinds=list(importing.KIND_LABELS_VI.values()),
+            max_rows=importing.MAX_ROWS,
+            max_mb=importing.MAX_FILE_BYTES // (1024 * 1024),
+        ),
+        status,
+    )
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@access("technician")
+def import_sheet() -> Any:
+    form = _import_form()
+    if not form.validate_on_submit():
+        return _import_page(form, status=400 if request.method == "POST" else 200)
+    upload = form.file.data
+    data = upload.read(importing.MAX_FILE_BYTES + 1)
+    filename = (upload.filename or "sheet").replace("\\", "/").rsplit("/", 1)[-1]
+    try:
+        with unit_of_work():
+            result = importing.import_sheet(
+                actor=current_user,
+                data=data,
+                campaign_id=form.campaign_id.data,
+                filename=filename,
+            )
+    except importing.SheetError as exc:
+        return _import_page(form, error=exc, status=400)
+    except IntakeError as exc:
+        form.file.errors = [*form.file.errors, exc.message]
+        return _import_page(form, status=400)
+    flash(
+        _(
+            "%(n)d samples imported from %(name)s (%(b)d new businesses).",
+            n=len(result.sample_ids),
+            name=filename,
+            b=result.businesses_created,
+        ),
+        "success",
+    )
+    return redirect(url_for("intake.samples", campaign=form.campaign_id.data))
+
+
+@bp.route("/import/template.csv")
+@access(*STAFF)
+def import_template_csv() -> Response:
+    response = Response(importing.template_csv(), mimetype="text/csv")
+    response.headers["Content-Disposition"] = 'attachment; filename="mau-phieu-khao-sat.csv"'
+    return response
+
+
+@bp.route("/import/template.xlsx")
+@access(*STAFF)
+def import_template_xlsx() -> Response:
+    response = Response(
+        importing.template_xlsx(),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response.headers["Content-Disposition"] = 'attachment; filename="mau-phieu-khao-sat.xlsx"'
+    return response

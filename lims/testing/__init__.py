@@ -1,0 +1,7 @@
+"""Results, calculations, verdicts, verification and the non-compliance register."""
+
+from flask import Blueprint
+
+bp = Blueprint("testing", __name__, url_prefix="/testing")
+
+from . import views  # noqa: E402,F401

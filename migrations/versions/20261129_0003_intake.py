@@ -126,6 +126,9 @@ def upgrade():
         batch_op.create_index('ix_samples_category_id_id', ['category_id', 'id'], unique=False)
         batch_op.create_index('ix_samples_sampled_at_id', ['sampled_at', 'id'], unique=False)
         batch_op.create_index('ix_samples_status_id', ['status', 'id'], unique=False)
+        batch_op.create_index('ix_samples_status_sampled_at', ['status', 'sampled_at', 'id'], unique=False)
+        batch_op.create_index('ix_samples_campaign_sampled_at', ['campaign_id', 'sampled_at', 'id'], unique=False)
+        batch_op.create_index('ix_samples_category_sampled_at', ['category_id', 'sampled_at', 'id'], unique=False)
 
     op.create_table('sample_photos',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -174,6 +177,9 @@ def downgrade():
 
     op.drop_table('sample_photos')
     with op.batch_alter_table('samples', schema=None) as batch_op:
+        batch_op.drop_index('ix_samples_category_sampled_at')
+        batch_op.drop_index('ix_samples_campaign_sampled_at')
+        batch_op.drop_index('ix_samples_status_sampled_at')
         batch_op.drop_index('ix_samples_status_id')
         batch_op.drop_index('ix_samples_sampled_at_id')
         batch_op.drop_index('ix_samples_category_id_id')

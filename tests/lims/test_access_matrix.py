@@ -27,7 +27,66 @@ def _examples(app: Any, users: dict[str, Any]) -> dict[str, Any]:
         admin = db.session.get(User, users["admin"].id)
         token, _ = create_token(actor=admin, owner=admin, name="matrix", expires_days=1)
         db.session.commit()
-        return {"user_id": users["technician"].id, "token_id": token.id}
+        instrument_id, calibration_id = _equipment_examples(users)
+        category_id, parameter_id, spec_id = _catalog_examples(users)
+        return {
+            "user_id": users["technician"].id,
+            "token_id": token.id,
+            # intake (A): a missing sample/campaign/business answers 404, which the matrix accepts
+            "code": "KH-26-000001",
+            "campaign_id": 1,
+            "business_id": 1,
+            "photo_id": 1,
+            "test_id": 1,
+            # equipment: an uncalibrated instrument (a read answers 409 without touching a port)
+            "instrument_id": instrument_id,
+            "calibration_id": calibration_id,
+            # catalog: a real category, parameter and (unconfirmed) specification
+            "category_id": category_id,
+            "parameter_id": parameter_id,
+            "spec_id": spec_id,
+            # testing: a missing result answers 404 to those allowed, 403 to the others
+            "result_id": 1,
+        }
+
+
+def _catalog_examples(users: dict[str, Any]) -> tuple[int, int, int]:
+    from lims.auth.models import User
+    from lims.catalog import services
+
+    reviewer = db.session.get(User, users["reviewer"].id)
+    category = services.create_category(actor=reviewer, name_vi="Nước mắm", name_en="Fish sauce")
+    parameter = services.create_parameter(actor=reviewer, name_vi="Histamin", unit="mg/kg")
+    spec = services.create_specification(
+        actor=reviewer, category_id=category.id, parameter_id=parameter.id, kind="numeric",
+        upper_text="400", regulation="TCVN 5107:2018",
+    )  # fmt: skip
+    db.session.commit()
+    return category.id, parameter.id, spec.id
+
+
+def _equipment_examples(users: dict[str, Any]) -> tuple[int, int]:
+    from datetime import timedelta
+
+    from lims.auth.models import User
+    from lims.equipment import services
+
+    reviewer = db.session.get(User, users["reviewer"].id)
+    uncalibrated = services.create_instrument(
+        actor=reviewer, name="Matrix balance", kind="balance", protocol="mt-sics",
+        port_url="loop://",
+    )  # fmt: skip
+    other = services.create_instrument(
+        actor=reviewer, name="Matrix pH meter", kind="ph_meter", protocol="ohaus",
+        port_url="loop://",
+    )  # fmt: skip
+    today = services.local_today()
+    calibration = services.add_calibration(
+        actor=reviewer, instrument=other, calibrated_on=today, due_on=today + timedelta(days=365),
+        certificate_number="M-1", performed_by="QUATEST 3", pdf=b"%PDF-1.4\n%%EOF\n",
+    )  # fmt: skip
+    db.session.commit()
+    return uncalibrated.id, calibration.id
 
 
 def _routes(app: Any) -> list[tuple[str, str, Any]]:

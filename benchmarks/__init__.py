@@ -1,0 +1,1 @@
+"""Benchmarks: scripts that measure lims at scale (``python -m benchmarks``)."""

@@ -1,0 +1,217 @@
+"""``/api/v1/samples``: register a sample from a field device, list (keyset pages), read one.
+
+The same parser (:func:`lims.intake.validation.parse_sample_fields`) and service
+(:func:`lims.intake.services.register_sample`) as the registration form. Tests carry
+``"result": null`` and ``"verdict": null`` until the results feature fills them.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from flask import g, jsonify, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy.orm import selectinload
+
+from lims.auth.permissions import api_access
+from lims.extensions import db, unit_of_work
+from lims.intake import listing
+from lims.intake.models import Sample, SampleTest
+from lims.intake.services import IntakeError, register_sample, status_label
+from lims.intake.validation import SampleInputError, parse_sample_fields
+
+from . import bp
+from .errors import error_response
+
+READERS = ("technician", "reviewer", "agency")
+MAX_PARAMETERS = 100
+
+
+def _iso(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f") if value == value.to_integral() else str(value)
+    return value
+
+
+def sample_summary(s: Sample) -> dict[str, Any]:
+    b = s.business
+    return {
+        "code": s.code,
+        "status": s.status.value,
+        "status_label": str(status_label(s.status)),
+        "product_name": s.product_name,
+        "brand": s.brand,
+        "campaign": {"id": s.campaign_id, "name": s.campaign.name if s.campaign else None},
+        "category": (
+            {"id": s.category.id, "code": s.category.code, "name": s.category.name_vi}
+            if s.category
+            else None
+        ),
+        "business": (
+            {"id": b.id, "name": b.name, "district": b.district, "tax_code": b.tax_code}
+            if b
+            else None
+        ),
+        "sampled_at": _iso(s.sampled_at),
+        "url": url_for("api.sample", code=s.code, _external=True),
+    }
+
+
+def _test_json(t: SampleTest) -> dict[str, Any]:
+    p = t.parameter
+    return {
+        "parameter": {
+            "code": p.code,
+            "name": p.name_vi,
+            "name_en": p.name_en,
+            "unit": p.unit,
+            "method": p.method_ref,
+        },
+        "status": t.status.value,
+        "result": None,
+        "verdict": None,
+    }
+
+
+def sample_detail(s: Sample) -> dict[str, Any]:
+    body = sample_summary(s)
+    for name in (
+        "manufacturer",
+        "origin",
+        "batch",
+        "production_date",
+        "expiry_date",
+        "declared_standard",
+        "quantity",
+        "quantity_unit",
+        "packaging",
+        "seal_number",
+        "price",
+        "receipt_number",
+        "sampled_by",
+        "latitude",
+        "longitude",
+        "remarks",
+        "received_at",
+        "condition_on_receipt",
+        "storage_location",
+    ):
+        body[name] = _iso(getattr(s, name))
+    body["html_url"] = url_for("intake.sample", code=s.code, _external=True)
+    body["tests"] = [_test_json(t) for t in s.tests]
+    body["verdict"] = None
+    return body
+
+
+def _messages(errors: dict[str, Any]) -> dict[str, str]:
+    return {name: str(message) for name, message in errors.items()}
+
+
+def _validation_error(fields: dict[str, Any]) -> Any:
+    return error_response(
+        400, "validation_error", _("Some fields are not valid."), _messages(fields)
+    )
+
+
+@bp.route("/samples", methods=["POST"])
+@api_access("technician")
+def samples_create() -> Any:
+    """Register one sample: a JSON object with the Sample field names (and optionally
+    ``parameter_ids``, a list of parameter ids; default: the category's profile)."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return error_response(400, "invalid_json", _("The request body must be a JSON object."))
+    parameter_ids = body.get("parameter_ids")
+    if parameter_ids is not None and (
+        not isinstance(parameter_ids, list)
+        or len(parameter_ids) > MAX_PARAMETERS
+        or not all(isinstance(i, int) and not isinstance(i, bool) and i > 0 for i in parameter_ids)
+    ):
+        return _validation_error({"parameter_ids": _("A list of parameter ids.")})
+    raw = {
+        k: v
+        for k, v in body.items()
+        if isinstance(v, str | int | float | type(None)) and not isinstance(v, bool)
+    }
+    wrong_type = {
+        k: _("Must be a string or a number.")
+        for k, v in body.items()
+        if k != "parameter_ids" and k not in raw
+    }
+    try:
+        data = parse_sample_fields(raw)
+    except SampleInputError as exc:
+        return _validation_error({**exc.errors, **wrong_type})
+    if wrong_type:
+        return _validation_error(wrong_type)
+    try:
+        with unit_of_work():
+            sample = register_sample(actor=g.api_user, data=data, parameter_ids=parameter_ids)
+            code = sample.code
+    except SampleInputError as exc:
+        return _validation_error(exc.errors)
+    except IntakeError as exc:
+        return _validation_error({exc.field or "request": exc.message})
+    sample = _load(code)
+    response = jsonify(sample_detail(sample))
+    response.status_code = 201
+    response.headers["Location"] = url_for("api.sample", code=code, _external=True)
+    return response
+
+
+@bp.route("/samples", methods=["GET"])
+@api_access(*READERS)
+def samples_list() -> Any:
+    """``?status=&campaign=&q=&limit=&after=``: newest first; ``next`` is the cursor of the
+    following page (null on the last)."""
+    try:
+        filters, _problems = listing.parse_filters(request.args, strict=True)
+    except listing.FilterError as exc:
+        return error_response(400, "bad_filter", str(exc.message), {exc.field: str(exc.message)})
+    raw_limit = request.args.get("limit", "")
+    if raw_limit and not (raw_limit.isdigit() and 1 <= int(raw_limit) <= listing.MAX_LIMIT):
+        message = _("A number from 1 to %(n)d.", n=listing.MAX_LIMIT)
+        return error_response(400, "bad_filter", message, {"limit": message})
+    limit = int(raw_limit) if raw_limit else listing.DEFAULT_LIMIT
+    try:
+        page = listing.fetch_page(filters, after=request.args.get("after") or None, limit=limit)
+    except listing.CursorError as exc:
+        return error_response(400, "bad_cursor", str(exc.message), {"after": str(exc.message)})
+    next_url = None
+    if page.next_cursor:
+        args = {**filters.as_args(), "after": page.next_cursor}
+        if raw_limit:
+            args["limit"] = str(limit)
+        next_url = url_for("api.samples_list", **args, _external=True)
+    return jsonify(
+        items=[sample_summary(s) for s in page.samples],
+        next=page.next_cursor,
+        next_url=next_url,
+    )
+
+
+def _load(code: str) -> Sample | None:
+    return db.session.scalar(
+        sa.select(Sample)
+        .where(Sample.code == code)
+        .options(
+            selectinload(Sample.tests).selectinload(SampleTest.parameter),
+            selectinload(Sample.business),
+            selectinload(Sample.category),
+            selectinload(Sample.campaign),
+        )
+    )
+
+
+@bp.route("/samples/<code>")
+@api_access(*READERS)
+def sample(code: str) -> Any:
+    found = _load(code[:40])
+    if found is None:
+        return error_response(404, "not_found", _("No sample with code %(code)s.", code=code))
+    return jsonify(sample_detail(found))

@@ -1,0 +1,167 @@
+"""Catalogue forms: parsing and shape only; the rules are in the services."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from .models import LimitKind, ResultType, UncertaintyKind
+from .rules import DecisionRule, decision_rule_label
+from .seed import INSTRUMENT_KINDS, KNOWN_UNITS
+
+RESULT_TYPE_LABELS = {
+    ResultType.NUMERIC: _l("Numeric"),
+    ResultType.QUALITATIVE: _l("Detected / not detected"),
+    ResultType.TEXT: _l("Text"),
+    ResultType.COUNT: _l("Count (CFU)"),
+    ResultType.NET_QUANTITY: _l("Net quantity (prepackaged goods)"),
+}
+UNCERTAINTY_LABELS = {
+    UncertaintyKind.NONE: _l("None"),
+    UncertaintyKind.ABSOLUTE: _l("Absolute (± in the unit)"),
+    UncertaintyKind.RELATIVE: _l("Relative (± percent of the value)"),
+    UncertaintyKind.RANGE: _l("By value range"),
+}
+LIMIT_KIND_LABELS = {
+    LimitKind.NUMERIC: _l("Lower and/or upper limit"),
+    LimitKind.NOT_DETECTED: _l("Not detected"),
+    LimitKind.PLAN: _l("Attribute sampling plan (n, c, m, M)"),
+    LimitKind.NONE: _l("No fixed limit (e.g. the declared value)"),
+}
+INSTRUMENT_LABELS = {
+    "balance": _l("Balance"),
+    "ph_meter": _l("pH meter"),
+    "moisture_analyser": _l("Moisture analyser"),
+    "refractometer": _l("Refractometer"),
+    "analyser": _l("Analyser (ASTM)"),
+}
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class CategoryForm(FlaskForm):
+    name_vi = StringField(_l("Name (Vietnamese)"), validators=[DataRequired(), Length(max=200)])
+    name_en = StringField(_l("Name (English)"), validators=[Optional(), Length(max=200)])
+    code = StringField(_l("Code"), validators=[Optional(), Length(max=60)])
+    parent_id = SelectField(_l("Parent category"), coerce=str, validators=[Optional()])
+    active = BooleanField(_l("Active"), default=True)
+    submit = SubmitField(_l("Save"))
+
+
+class ParameterForm(FlaskForm):
+    name_vi = StringField(_l("Name (Vietnamese)"), validators=[DataRequired(), Length(max=300)])
+    name_en = StringField(_l("Name (English)"), validators=[Optional(), Length(max=300)])
+    code = StringField(_l("Code"), validators=[Optional(), Length(max=80)])
+    unit = SelectField(
+        _l("Unit"), choices=[("", "—")] + [(u, u) for u in KNOWN_UNITS], validate_choice=False
+    )
+    method_ref = StringField(_l("Test method"), validators=[Optional(), Length(max=300)])
+    result_type = SelectField(
+        _l("Result type"), choices=[(k.value, v) for k, v in RESULT_TYPE_LABELS.items()]
+    )
+    decimals = StringField(_l("Decimals reported"), validators=[Optional(), Length(max=3)])
+    lod = StringField(_l("LOD (limit of detection)"), validators=[Optional(), Length(max=40)])
+    loq = StringField(_l("LOQ (limit of quantification)"), validators=[Optional(), Length(max=40)])
+    uncertainty_kind = SelectField(
+        _l("Expanded uncertainty U (k = 2)"),
+        choices=[(k.value, v) for k, v in UNCERTAINTY_LABELS.items()],
+    )
+    uncertainty_value = StringField(_l("U"), validators=[Optional(), Length(max=40)])
+    uncertainty_ranges = TextAreaField(
+        _l("U by range"), validators=[Optional(), Length(max=2000)], render_kw={"rows": 3}
+    )
+    accredited = BooleanField(_l("Accredited (within the scope of accreditation)"))
+    subcontracted = BooleanField(_l("Subcontracted"))
+    subcontractor = StringField(_l("Subcontractor"), validators=[Optional(), Length(max=200)])
+    instrument_kind = SelectField(
+        _l("Instrument that can supply the value"),
+        choices=[("", "—")] + [(k, INSTRUMENT_LABELS.get(k, k)) for k in INSTRUMENT_KINDS],
+        validate_choice=False,
+    )
+    formula = TextAreaField(
+        _l("Formula (optional)"), validators=[Optional(), Length(max=2000)], render_kw={"rows": 2}
+    )
+    active = BooleanField(_l("Active"), default=True)
+    submit = SubmitField(_l("Save"))
+
+
+class SpecificationForm(FlaskForm):
+    category_id = SelectField(_l("Product category"), coerce=str, validate_choice=False)
+    parameter_id = SelectField(_l("Parameter"), coerce=str, validate_choice=False)
+    kind = SelectField(
+        _l("Kind of limit"), choices=[(k.value, v) for k, v in LIMIT_KIND_LABELS.items()]
+    )
+    lower_inclusive = SelectField(_l("Lower limit"), choices=[("1", "≥"), ("0", ">")], default="1")
+    lower_text = StringField(_l("Lower limit value"), validators=[Optional(), Length(max=40)])
+    upper_inclusive = SelectField(_l("Upper limit"), choices=[("1", "≤"), ("0", "<")], default="1")
+    upper_text = StringField(_l("Upper limit value"), validators=[Optional(), Length(max=40)])
+    plan_n = StringField("n", validators=[Optional(), Length(max=4)])
+    plan_c = StringField("c", validators=[Optional(), Length(max=4)])
+    plan_m = StringField("m", validators=[Optional(), Length(max=40)])
+    plan_big_m = StringField(
+        _l("M (empty: two-class plan)"), validators=[Optional(), Length(max=40)]
+    )
+    regulation = StringField(
+        _l("Regulation"),
+        validators=[DataRequired(), Length(max=300)],
+        render_kw={"placeholder": "QCVN 01:2022/BKHCN Mức 4"},
+    )
+    scope = StringField(
+        _l("Product as named in the regulation"), validators=[Optional(), Length(max=300)]
+    )
+    parameter_text = StringField(
+        _l("Parameter as named in the regulation"), validators=[Optional(), Length(max=300)]
+    )
+    decision_rule = SelectField(
+        _l("Decision rule"),
+        choices=lambda: [(r.value, decision_rule_label(r.value, _lang())) for r in DecisionRule],
+    )
+    guard_factor = StringField(
+        _l("r (guard band w = r·U)"), validators=[Optional(), Length(max=10)]
+    )
+    effective_from = DateField(_l("In force from"), validators=[Optional()])
+    effective_to = DateField(_l("No longer in force from"), validators=[Optional()])
+    source = StringField(
+        _l("Source (address or document)"), validators=[Optional(), Length(max=500)]
+    )
+    note = TextAreaField(
+        _l("Note"), validators=[Optional(), Length(max=2000)], render_kw={"rows": 2}
+    )
+    reason = StringField(_l("Reason for the change"), validators=[Optional(), Length(max=500)])
+    submit = SubmitField(_l("Save"))
+
+
+class ConfirmSpecificationForm(FlaskForm):
+    reason = TextAreaField(
+        _l("How was the limit checked?"),
+        validators=[DataRequired(), Length(max=2000)],
+        render_kw={"rows": 3, "placeholder": "Đã đối chiếu với bản gốc QCVN …"},
+    )
+    submit = SubmitField(_l("Confirm the limit"))
+
+
+class ProfileForm(FlaskForm):
+    parameter_ids = MultiCheckboxField(
+        _l("Parameters tested by default"), coerce=int, validate_choice=False
+    )
+    submit = SubmitField(_l("Save profile"))
+
+
+def _lang() -> str:
+    from lims.i18n import current_language
+
+    return current_language()

@@ -1,0 +1,133 @@
+"""Intake forms: shape and parsing only; the rules live in validation.py and services.py."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    MultipleFileField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from .models import BusinessKind
+
+#: Khánh Hòa district-level units before the 2025 reorganisation (domain-vietnam.md §4.1).
+KHANH_HOA_DISTRICTS = (
+    "Nha Trang",
+    "Cam Ranh",
+    "Ninh Hòa",
+    "Vạn Ninh",
+    "Diên Khánh",
+    "Cam Lâm",
+    "Khánh Vĩnh",
+    "Khánh Sơn",
+    "Trường Sa",
+)
+
+LABEL_LAYOUTS = (
+    ("a4-3x8", _l("A4 sheet, 3 × 8 labels")),
+    ("roll-50x30", _l("Roll label 50 × 30 mm")),
+)
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def _kind_choices() -> list[tuple[str, str]]:
+    from .services import BUSINESS_KIND_LABELS
+
+    return [(k.value, str(BUSINESS_KIND_LABELS[k])) for k in BusinessKind]
+
+
+class CampaignForm(FlaskForm):
+    name = StringField(_l("Campaign name"), validators=[DataRequired(), Length(max=300)])
+    plan_ref = StringField(_l("Plan reference"), validators=[Optional(), Length(max=300)])
+    period_start = StringField(_l("From (dd/mm/yyyy)"), validators=[Optional(), Length(max=20)])
+    period_end = StringField(_l("To (dd/mm/yyyy)"), validators=[Optional(), Length(max=20)])
+    districts = MultiCheckboxField(
+        _l("Area (districts)"), choices=[(d, d) for d in KHANH_HOA_DISTRICTS]
+    )
+    lead_agency = StringField(_l("Lead agency"), validators=[Optional(), Length(max=300)])
+    team = TextAreaField(_l("Team members"), validators=[Optional(), Length(max=5000)])
+    notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=5000)])
+    submit = SubmitField(_l("Save"))
+
+
+class ReasonForm(FlaskForm):
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=2000)])
+    submit = SubmitField(_l("Confirm"))
+
+
+class BusinessForm(FlaskForm):
+    name = StringField(_l("Business name"), validators=[DataRequired(), Length(max=300)])
+    kind = SelectField(_l("Kind"), choices=_kind_choices)
+    address = StringField(_l("Address"), validators=[Optional(), Length(max=500)])
+    ward = StringField(_l("Commune / ward"), validators=[Optional(), Length(max=120)])
+    district = SelectField(
+        _l("District"), choices=[("", "—"), *[(d, d) for d in KHANH_HOA_DISTRICTS]]
+    )
+    market = StringField(_l("Market"), validators=[Optional(), Length(max=200)])
+    tax_code = StringField(_l("Tax code"), validators=[Optional(), Length(max=20)])
+    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
+    confirm_duplicate = BooleanField(_l("Save anyway: it is a different business"))
+    submit = SubmitField(_l("Save"))
+
+
+class SampleForm(FlaskForm):
+    """Every field is a raw string; lims.intake.validation.parse_sample_fields reads them."""
+
+    campaign_id = SelectField(_l("Survey campaign"), choices=[])
+    category_id = SelectField(_l("Product category"), choices=[])
+    business_query = StringField(
+        _l("Business (seller or producer)"), validators=[Optional(), Length(max=300)]
+    )
+    business_id = HiddenField()
+    product_name = StringField(_l("Product name"))
+    brand = StringField(_l("Brand"))
+    manufacturer = StringField(_l("Manufacturer / importer"))
+    origin = StringField(_l("Origin"))
+    batch = StringField(_l("Batch / lot"))
+    production_date = StringField(_l("Production date"))
+    expiry_date = StringField(_l("Expiry date"))
+    declared_standard = StringField(_l("Declared standard"))
+    quantity = StringField(_l("Quantity"))
+    quantity_unit = StringField(_l("Unit"))
+    packaging = StringField(_l("Packaging"))
+    seal_number = StringField(_l("Seal number"))
+    price = StringField(_l("Purchase price (VND)"))
+    receipt_number = StringField(_l("Receipt / invoice number"))
+    sampled_at = StringField(_l("Sampled at (dd/mm/yyyy HH:MM)"))
+    sampled_by = StringField(_l("Sampled by"))
+    latitude = StringField(_l("Latitude"))
+    longitude = StringField(_l("Longitude"))
+    remarks = TextAreaField(_l("Remarks"))
+    photos = MultipleFileField(_l("Label photos"))
+    submit = SubmitField(_l("Register sample"))
+
+
+class ReceiveForm(FlaskForm):
+    condition = StringField(
+        _l("Condition on arrival"), validators=[DataRequired(), Length(max=500)]
+    )
+    storage_location = StringField(
+        _l("Storage location"), validators=[DataRequired(), Length(max=200)]
+    )
+    received_at = StringField(
+        _l("Received at (dd/mm/yyyy HH:MM, empty = now)"), validators=[Optional(), Length(max=40)]
+    )
+    submit = SubmitField(_l("Receive"))
+
+
+class AddTestForm(FlaskForm):
+    parameter_id = SelectField(_l("Parameter"), choices=[], validators=[DataRequired()])
+    submit = SubmitField(_l("Add test"))

@@ -1,0 +1,88 @@
+"""Results, the non-compliance register and its notifications."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lims.extensions import UTCDateTime, db, utcnow
+from lims.intake.models import Sample, SampleTest
+
+RESULT_VALUE = sa.Numeric(24, 10)
+
+
+class Result(db.Model):
+    """The result of one test: the text as typed, the parsed value, its verdict and who did what.
+
+    One row per test. Until verification it may be re-entered (``version`` refuses a stale
+    save); after verification it only changes by retraction, which keeps it and creates a
+    retest test.
+    """
+
+    __tablename__ = "results"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    test_id: Mapped[int] = mapped_column(sa.ForeignKey("sample_tests.id"), unique=True)
+    text_entered: Mapped[str] = mapped_column(sa.String(200))
+    value: Mapped[Decimal | None] = mapped_column(RESULT_VALUE)
+    qualifier: Mapped[str | None] = mapped_column(sa.String(3))  # <, >, ND, D
+    text_value: Mapped[str | None] = mapped_column(sa.Text)  # text-type results
+    interim: Mapped[Any | None] = mapped_column(sa.JSON)  # formula inputs / net-quantity data
+    uncertainty: Mapped[Decimal | None] = mapped_column(RESULT_VALUE)
+    instrument_reading_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("instrument_readings.id")
+    )
+    specification_id: Mapped[int | None] = mapped_column(sa.ForeignKey("specifications.id"))
+    verdict: Mapped[str | None] = mapped_column(sa.String(20))
+    decision_rule: Mapped[str | None] = mapped_column(sa.String(40))
+    verdict_reason_vi: Mapped[str] = mapped_column(sa.Text, default="")
+    verdict_reason_en: Mapped[str] = mapped_column(sa.Text, default="")
+    entered_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    entered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    verified_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    retracted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    retracted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    retract_reason: Mapped[str] = mapped_column(sa.Text, default="")
+    retest_test_id: Mapped[int | None] = mapped_column(sa.ForeignKey("sample_tests.id"))
+    version: Mapped[int] = mapped_column(sa.Integer, default=1)
+
+    test: Mapped[SampleTest] = relationship(foreign_keys=[test_id])
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class NonConformity(db.Model):
+    """An entry of the non-compliance register: a verified sample judged Fail or Conditional
+    Fail. The failed tests are read from the sample's results."""
+
+    __tablename__ = "nonconformities"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sample_id: Mapped[int] = mapped_column(sa.ForeignKey("samples.id"), unique=True)
+    verdict: Mapped[str] = mapped_column(sa.String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    withdraw_reason: Mapped[str] = mapped_column(sa.Text, default="")
+
+    sample: Mapped[Sample] = relationship()
+
+
+class Notification(db.Model):
+    """An in-app message to one user (unread until opened)."""
+
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    text_vi: Mapped[str] = mapped_column(sa.String(500))
+    text_en: Mapped[str] = mapped_column(sa.String(500))
+    link: Mapped[str] = mapped_column(sa.String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (sa.Index("ix_notifications_user_unread", "user_id", "read_at"),)

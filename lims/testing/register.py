@@ -1,0 +1,233 @@
+"""The non-compliance register: query, rows for pages and exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import Any
+
+import sqlalchemy as sa
+
+from lims.catalog import rules
+from lims.catalog.models import Parameter
+from lims.extensions import db
+from lims.i18n import LOCAL_TZ, format_date
+from lims.intake.models import Business, Campaign, Sample, SampleTest, TestStatus
+from lims.intake.text import search_key
+from lims.numbers import format_result
+
+from .models import NonConformity, Result
+
+
+@dataclass(frozen=True)
+class RegisterFilters:
+    q: str = ""
+    campaign_id: int | None = None
+    district: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+    include_withdrawn: bool = False
+
+
+@dataclass(frozen=True)
+class FailedTest:
+    parameter: str
+    result: str
+    unit: str
+    limit: str
+    regulation: str
+    rule: str
+    verdict: str
+
+
+@dataclass(frozen=True)
+class RegisterRow:
+    entry: NonConformity
+    sample: Sample
+    business: Business | None
+    campaign: Campaign
+    failed: list[FailedTest]
+
+
+def _query(filters: RegisterFilters) -> sa.Select:
+    query = (
+        sa.select(NonConformity, Sample, Business, Campaign)
+        .join(Sample, NonConformity.sample_id == Sample.id)
+        .join(Campaign, Sample.campaign_id == Campaign.id)
+        .outerjoin(Business, Sample.business_id == Business.id)
+        .order_by(NonConformity.created_at.desc(), NonConformity.id.desc())
+    )
+    if not filters.include_withdrawn:
+        query = query.where(NonConformity.withdrawn_at.is_(None))
+    if filters.q:
+        key = search_key(filters.q)
+        query = query.where(
+            sa.or_(
+                Sample.code == filters.q.strip().upper(),
+                Sample.search_key.contains(key),
+                Business.search_key.contains(key),
+            )
+        )
+    if filters.campaign_id:
+        query = query.where(Sample.campaign_id == filters.campaign_id)
+    if filters.district:
+        query = query.where(Business.district == filters.district)
+    if filters.date_from:
+        start = datetime.combine(filters.date_from, time.min, LOCAL_TZ)
+        query = query.where(NonConformity.created_at >= start)
+    if filters.date_to:
+        end = datetime.combine(filters.date_to, time.max, LOCAL_TZ)
+        query = query.where(NonConformity.created_at <= end)
+    return query
+
+
+def _failed_tests(sample: Sample, lang: str) -> list[FailedTest]:
+    from lims.catalog import services as catalog
+
+    rows = db.session.execute(
+        sa.select(Result, SampleTest, Parameter)
+        .join(SampleTest, Result.test_id == SampleTest.id)
+        .join(Parameter, SampleTest.parameter_id == Parameter.id)
+        .where(SampleTest.sample_id == sample.id, SampleTest.status == TestStatus.VERIFIED)
+        .order_by(SampleTest.position)
+    ).all()
+    failed = []
+    for result, _test, parameter in rows:
+        if not result.verdict or not rules.is_nonconforming(result.verdict):
+            continue
+        spec = (
+            catalog.get_specification(result.specification_id) if result.specification_id else None
+        )
+        failed.append(
+            FailedTest(
+                parameter=parameter.name(lang),
+                result=display_value(result, parameter, lang),
+                unit=parameter.unit,
+                limit=catalog.describe_limit(spec, lang) if spec else "",
+                regulation=spec.regulation if spec else "",
+                rule=rules.decision_rule_label(result.decision_rule, lang)
+                if result.decision_rule
+                else "",
+                verdict=rules.verdict_label(result.verdict, lang),
+            )
+        )
+    return failed
+
+
+def display_value(result: Result, parameter: Parameter, lang: str = "vi") -> str:
+    """The value as reported: rounded to the parameter's decimals, `< LOQ`, `KPH (LOD = …)`."""
+    if result.text_value is not None:
+        return result.text_value
+    if result.value is None and result.qualifier is None:
+        return result.text_entered
+    from lims.numbers import NumberParseError, ParsedNumber, parse_number
+
+    value = result.value
+    if parameter.decimals is None and value is not None:
+        # No reporting precision set: report the precision that was typed, not the column's.
+        try:
+            typed = parse_number(result.text_entered, lod=parameter.lod, loq=parameter.loq)
+            value = typed.value if typed.value is not None else value
+        except NumberParseError:
+            value = value.normalize()
+    parsed = ParsedNumber(text=result.text_entered, value=value, qualifier=result.qualifier)
+    try:
+        return format_result(parsed, decimals=parameter.decimals, lang=lang, lod=parameter.lod)
+    except (ValueError, TypeError):
+        return result.text_entered
+
+
+def register_rows(
+    filters: RegisterFilters, *, lang: str = "vi", limit: int | None = 200
+) -> list[RegisterRow]:
+    query = _query(filters)
+    if limit:
+        query = query.limit(limit)
+    return [
+        RegisterRow(entry, sample, business, campaign, _failed_tests(sample, lang))
+        for entry, sample, business, campaign in db.session.execute(query).all()
+    ]
+
+
+EXPORT_HEADERS = {
+    "vi": [
+        "Ngày vào sổ",
+        "Mã mẫu",
+        "Sản phẩm",
+        "Nhãn hiệu",
+        "Lô",
+        "Cơ sở",
+        "Huyện",
+        "Đợt khảo sát",
+        "Chỉ tiêu không đạt",
+        "Kết quả",
+        "Đơn vị",
+        "Mức giới hạn",
+        "Quy chuẩn",
+        "Quy tắc quyết định",
+        "Kết luận",
+    ],
+    "en": [
+        "Registered",
+        "Sample code",
+        "Product",
+        "Brand",
+        "Batch",
+        "Business",
+        "District",
+        "Campaign",
+        "Failed parameter",
+        "Result",
+        "Unit",
+        "Limit",
+        "Regulation",
+        "Decision rule",
+        "Verdict",
+    ],
+}
+
+
+def export_rows(filters: RegisterFilters, lang: str = "vi") -> Iterator[list[Any]]:
+    yield EXPORT_HEADERS["en" if lang == "en" else "vi"]
+    for row in register_rows(filters, lang=lang, limit=None):
+        for failed in row.failed or [FailedTest("", "", "", "", "", "", "")]:
+            yield [
+                format_date(row.entry.created_at),
+                row.sample.code,
+                row.sample.product_name,
+                row.sample.brand,
+                row.sample.batch,
+                row.business.name if row.business else "",
+                row.business.district if row.business else "",
+                row.campaign.name,
+                failed.parameter,
+                failed.result,
+                failed.unit,
+                failed.limit,
+                failed.regulation,
+                failed.rule,
+                failed.verdict,
+            ]
+
+
+def export_csv(filters: RegisterFilters, lang: str = "vi") -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for row in export_rows(filters, lang):
+        writer.writerow(row)
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def export_xlsx(filters: RegisterFilters, lang: str = "vi") -> bytes:
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Sổ không đạt" if lang != "en" else "Non-compliance")
+    for row in export_rows(filters, lang):
+        sheet.append(row)
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()

@@ -1,0 +1,561 @@
+"""Results: entry (typed, calculated, net quantity), verdicts, four-eyes verification,
+retraction with retest, sample status, the non-compliance register and notifications."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from lims import audit
+from lims.auth.models import User, UserRole
+from lims.auth.permissions import require_role
+from lims.catalog import rules
+from lims.catalog import services as catalog
+from lims.catalog.models import Parameter, ResultType
+from lims.extensions import db, utcnow
+from lims.i18n import current_language, format_datetime, local_time
+from lims.intake.models import Sample, SampleStatus, SampleTest, TestStatus
+from lims.numbers import NumberParseError, ParsedNumber, parse_decimal, parse_number
+from lims.testing import formulas, netquantity
+
+from .models import NonConformity, Notification, Result
+
+ENTRY_STATES = (SampleStatus.RECEIVED, SampleStatus.IN_TESTING, SampleStatus.TO_VERIFY)
+
+
+class ResultError(ValueError):
+    """A refused result operation; ``message`` is shown to the user next to ``field``."""
+
+    def __init__(self, message: Any, field: str | None = None) -> None:
+        super().__init__(str(message))
+        self.message = message
+        self.field = field
+
+
+class StaleResult(ResultError):
+    """The result changed since the form was loaded."""
+
+
+@dataclass(frozen=True)
+class Evaluated:
+    """What entry produced before it is stored."""
+
+    text: str
+    value: Decimal | None
+    qualifier: str | None
+    text_value: str | None
+    interim: Any
+    judgement: rules.Judgement
+    specification: Any | None
+    uncertainty: Decimal | None
+
+
+def sampling_date(sample: Sample) -> date:
+    return local_time(sample.sampled_at).date()
+
+
+def active_tests(sample: Sample) -> list[SampleTest]:
+    return [t for t in sample.tests if t.status != TestStatus.RETRACTED]
+
+
+def result_for(test: SampleTest) -> Result | None:
+    return db.session.scalar(sa.select(Result).where(Result.test_id == test.id))
+
+
+def results_for_sample(sample: Sample) -> dict[int, Result]:
+    ids = [t.id for t in sample.tests]
+    if not ids:
+        return {}
+    rows = db.session.scalars(sa.select(Result).where(Result.test_id.in_(ids)))
+    return {r.test_id: r for r in rows}
+
+
+def _parse(text: str, parameter: Parameter) -> ParsedNumber:
+    try:
+        return parse_number(text, lod=parameter.lod, loq=parameter.loq)
+    except NumberParseError as exc:
+        raise ResultError(exc.message(current_language()), "value") from None
+
+
+def _plausible(parameter: Parameter, parsed: ParsedNumber) -> None:
+    low = getattr(parameter, "plausible_min", None)
+    high = getattr(parameter, "plausible_max", None)
+    v = parsed.value
+    if v is None or parsed.qualifier in ("ND", "D"):
+        return
+    if (low is not None and v < low) or (high is not None and v > high):
+        raise ResultError(
+            _l(
+                "The value %(value)s is outside the plausible range for this parameter "
+                "(%(low)s – %(high)s). Check the entry.",
+                value=str(v),
+                low="" if low is None else str(low),
+                high="" if high is None else str(high),
+            ),
+            "value",
+        )
+
+
+def _judge(
+    sample: Sample, parameter: Parameter, result: Any, *, spec: Any | None = None
+) -> tuple[Any | None, rules.Judgement, Decimal | None]:
+    """The specification in force on the sampling date, and the verdict it gives."""
+    if spec is None:
+        spec = catalog.specification_for(sample.category_id, parameter.id, sampling_date(sample))
+    if spec is None:
+        return None, rules.Judgement(rules.Verdict.NOT_APPLICABLE), None
+    limit = catalog.to_rule_limit(spec)
+    uncertainty = catalog.parameter_uncertainty(parameter)
+    u_at = None
+    if isinstance(result, ParsedNumber) and result.value is not None and uncertainty is not None:
+        u_at = rules.expanded_uncertainty(uncertainty, result.value)
+    judgement = rules.judge(
+        result,
+        limit,
+        rule=spec.decision_rule,
+        uncertainty=uncertainty,
+        r=spec.guard_factor if spec.guard_factor is not None else Decimal(1),
+        decimals=parameter.decimals,
+        lod=parameter.lod,
+    )
+    return spec, judgement, u_at
+
+
+def evaluate_entry(
+    sample: Sample,
+    parameter: Parameter,
+    text: str,
+    interim: Mapping[str, Any] | None = None,
+) -> Evaluated:
+    """Parse what was typed (or calculate it) and judge it; raises :class:`ResultError`."""
+    text = (text or "").strip()
+    kind = parameter.result_type
+    if kind == ResultType.TEXT:
+        if not text:
+            raise ResultError(_l("Enter a result."), "value")
+        if len(text) > 2000:
+            raise ResultError(_l("The result is too long."), "value")
+        return Evaluated(
+            text, None, None, text, None, rules.Judgement(rules.Verdict.NOT_APPLICABLE), None, None
+        )
+    if kind == ResultType.NET_QUANTITY:
+        return _evaluate_net_quantity(sample, parameter, interim or {})
+    if parameter.formula:
+        values = {k: v for k, v in (interim or {}).items() if str(v).strip() != ""}
+        parsed_values: dict[str, Decimal] = {}
+        for name, raw in values.items():
+            try:
+                parsed_values[name] = parse_decimal(str(raw))
+            except NumberParseError as exc:
+                raise ResultError(f"{name}: {exc.message(current_language())}", "interim") from None
+        try:
+            computed = formulas.evaluate_formula(parameter.formula, parsed_values)
+        except formulas.FormulaError as exc:
+            raise ResultError(exc.message(current_language()), "interim") from None
+        parsed = ParsedNumber(text=str(computed), value=computed, qualifier=None)
+        text = str(computed)
+        stored_interim: Any = {k: str(v) for k, v in values.items()}
+    else:
+        stored_interim = None
+        spec = catalog.specification_for(sample.category_id, parameter.id, sampling_date(sample))
+        if spec is not None and getattr(spec, "plan_n", None):
+            return _evaluate_plan(sample, parameter, text, spec)
+        parsed = _parse(text, parameter)
+    _plausible(parameter, parsed)
+    spec, judgement, u_at = _judge(sample, parameter, parsed)
+    return Evaluated(
+        text, parsed.value, parsed.qualifier, None, stored_interim, judgement, spec, u_at
+    )
+
+
+def _evaluate_plan(sample: Sample, parameter: Parameter, text: str, spec: Any) -> Evaluated:
+    """Attribute sampling plans take the n unit results, separated by ';'."""
+    parts = [p for p in re.split(r"[;\n]+", text) if p.strip()]
+    if len(parts) != spec.plan_n:
+        raise ResultError(
+            _l(
+                "Enter %(n)d unit results separated by “;” (sampling plan n = %(n)d).",
+                n=spec.plan_n,
+            ),
+            "value",
+        )
+    parsed = [_parse(p.strip(), parameter) for p in parts]
+    spec, judgement, _ = _judge(sample, parameter, parsed, spec=spec)
+    worst = max((p.value for p in parsed if p.value is not None), default=None)
+    return Evaluated(
+        "; ".join(p.strip() for p in parts),
+        worst,
+        None,
+        None,
+        {"units": [p.text for p in parsed]},
+        judgement,
+        spec,
+        None,
+    )
+
+
+def _evaluate_net_quantity(
+    sample: Sample, parameter: Parameter, interim: Mapping[str, Any]
+) -> Evaluated:
+    nominal_text = str(interim.get("nominal") or "").strip()
+    weighings = interim.get("weighings") or []
+    if isinstance(weighings, str):
+        weighings = [w for w in re.split(r"[;\s]+", weighings) if w]
+    if not nominal_text:
+        raise ResultError(_l("Enter the declared nominal quantity."), "nominal")
+    try:
+        nominal = parse_decimal(nominal_text, allow_negative=False)
+        quantities = [parse_decimal(str(w), allow_negative=False) for w in weighings]
+    except NumberParseError as exc:
+        raise ResultError(exc.message(current_language()), "weighings") from None
+    if len(quantities) < 2:
+        raise ResultError(_l("Enter the individual net weighings (at least 2)."), "weighings")
+    lot_size = interim.get("lot_size")
+    try:
+        plan = None
+        lot = int(lot_size) if lot_size not in (None, "") else None
+        if lot is None:
+            plan = netquantity.sampling_plan_for_sample_size(len(quantities))
+        outcome = netquantity.judge_net_quantity(
+            nominal, quantities, unit=parameter.unit or "g", lot_size=lot, plan=plan
+        )
+    except (ValueError, TypeError) as exc:
+        raise ResultError(str(exc), "weighings") from None
+    judgement = rules.Judgement(
+        outcome.verdict, "; ".join(outcome.reasons_vi), "; ".join(outcome.reasons_en)
+    )
+    data = {
+        "nominal": str(nominal),
+        "weighings": [str(q) for q in quantities],
+        "lot_size": lot_size,
+        "mean": str(outcome.mean),
+        "std_dev": str(outcome.std_dev),
+        "t1_defectives": outcome.t1_defectives,
+        "t2_defectives": outcome.t2_defectives,
+    }
+    return Evaluated(str(outcome.mean), outcome.mean, None, None, data, judgement, None, None)
+
+
+def _snapshot(result: Result) -> dict[str, Any]:
+    return {
+        "text": result.text_entered,
+        "value": result.value,
+        "qualifier": result.qualifier,
+        "verdict": result.verdict,
+        "specification_id": result.specification_id,
+        "instrument_reading_id": result.instrument_reading_id,
+        "interim": result.interim,
+    }
+
+
+def _check_entry_allowed(test: SampleTest) -> None:
+    sample = test.sample
+    if sample.status == SampleStatus.REGISTERED:
+        raise ResultError(_l("Receive the sample before entering results."))
+    if sample.status not in ENTRY_STATES:
+        raise ResultError(_l("Results cannot be entered for a sample in this state."))
+    if test.status == TestStatus.VERIFIED:
+        raise ResultError(_l("This result is verified; retract it to change it."))
+    if test.status == TestStatus.RETRACTED:
+        raise ResultError(_l("This test was retracted; enter the result on its retest."))
+
+
+def _user_label(user_id: int | None) -> str:
+    user = db.session.get(User, user_id) if user_id else None
+    return user.name if user else "?"
+
+
+def enter_result(
+    *,
+    actor: Any,
+    test: SampleTest,
+    text: str,
+    interim: Mapping[str, Any] | None = None,
+    reading_id: int | None = None,
+    expected_version: int | None = None,
+) -> Result:
+    """Enter or correct (before verification) the result of one test."""
+    require_role(actor, "technician", "reviewer")
+    _check_entry_allowed(test)
+    existing = result_for(test)
+    if (
+        existing is not None
+        and expected_version is not None
+        and existing.version != expected_version
+    ):
+        raise StaleResult(
+            _l(
+                "This result was changed by %(who)s at %(when)s. Reload the page and check it.",
+                who=_user_label(existing.entered_by_id),
+                when=format_datetime(existing.entered_at),
+            )
+        )
+    if existing is None and expected_version not in (None, 0):
+        raise StaleResult(_l("This result changed since you opened the page. Reload it."))
+    reading = None
+    if reading_id is not None:
+        reading = _reading_for(reading_id, actor, test.parameter)
+    evaluated = evaluate_entry(test.sample, test.parameter, text, interim)
+    before = _snapshot(existing) if existing is not None else None
+    result = existing or Result(test_id=test.id)
+    result.text_entered = evaluated.text[:200]
+    result.value = evaluated.value
+    result.qualifier = evaluated.qualifier
+    result.text_value = evaluated.text_value
+    result.interim = evaluated.interim
+    result.uncertainty = evaluated.uncertainty
+    result.specification_id = evaluated.specification.id if evaluated.specification else None
+    result.decision_rule = (
+        str(evaluated.specification.decision_rule) if evaluated.specification else None
+    )
+    result.verdict = str(evaluated.judgement.verdict)
+    result.verdict_reason_vi = evaluated.judgement.reason_vi
+    result.verdict_reason_en = evaluated.judgement.reason_en
+    result.instrument_reading_id = reading.id if reading is not None else None
+    result.entered_by_id = actor.id
+    result.entered_at = utcnow()
+    if existing is None:
+        db.session.add(result)
+    test.status = TestStatus.ENTERED
+    db.session.flush()
+    audit.record(
+        actor=actor,
+        action="result.enter",
+        entity_type="sample",
+        entity_id=test.sample.code,
+        before=before,
+        after={"test_id": test.id, "parameter": test.parameter.code, **_snapshot(result)},
+    )
+    _refresh_sample_status(actor, test.sample)
+    return result
+
+
+def _reading_for(reading_id: int, actor: Any, parameter: Parameter) -> Any:
+    from lims.equipment.models import InstrumentReading
+
+    reading = db.session.get(InstrumentReading, reading_id)
+    if reading is None or reading.value is None:
+        raise ResultError(_l("The instrument reading was not found."), "value")
+    if reading.user_id != actor.id:
+        raise ResultError(_l("Use a reading you captured yourself."), "value")
+    return reading
+
+
+def _refresh_sample_status(actor: Any, sample: Sample) -> None:
+    tests = active_tests(sample)
+    statuses = {t.status for t in tests}
+    if not tests:
+        return
+    if statuses == {TestStatus.VERIFIED}:
+        new = SampleStatus.VERIFIED
+    elif statuses <= {TestStatus.ENTERED, TestStatus.VERIFIED}:
+        new = SampleStatus.TO_VERIFY
+    elif statuses & {TestStatus.ENTERED, TestStatus.VERIFIED}:
+        new = SampleStatus.IN_TESTING
+    else:
+        new = (
+            SampleStatus.RECEIVED
+            if sample.status == SampleStatus.RECEIVED
+            else SampleStatus.IN_TESTING
+        )
+    if new != sample.status:
+        old = sample.status
+        sample.status = new
+        db.session.flush()
+        audit.record(
+            actor=actor,
+            action="sample.status",
+            entity_type="sample",
+            entity_id=sample.code,
+            before={"status": old},
+            after={"status": new},
+        )
+        if new == SampleStatus.VERIFIED:
+            _register_if_nonconforming(actor, sample)
+
+
+def sample_verdict(sample: Sample) -> rules.Verdict | None:
+    """The worst verdict of the sample's tests; None while any test is unfinished."""
+    tests = active_tests(sample)
+    if not tests or any(t.status != TestStatus.VERIFIED for t in tests):
+        return None
+    results = results_for_sample(sample)
+    return rules.sample_verdict(results[t.id].verdict for t in tests if t.id in results)
+
+
+def verify_results(*, actor: Any, results: Sequence[Result]) -> int:
+    """Verify entered results (four eyes: never one's own entry or reading)."""
+    require_role(actor, "reviewer")
+    if not results:
+        raise ResultError(_l("Choose at least one result to verify."))
+    touched: dict[int, Sample] = {}
+    for result in results:
+        test = result.test
+        if test.status != TestStatus.ENTERED:
+            raise ResultError(
+                _l(
+                    "%(code)s · %(param)s is not waiting for verification.",
+                    code=test.sample.code,
+                    param=test.parameter.name_vi,
+                )
+            )
+        if result.entered_by_id == actor.id or _reading_user(result) == actor.id:
+            raise ResultError(
+                _l(
+                    "You entered or captured %(code)s · %(param)s yourself; another reviewer must "
+                    "verify it.",
+                    code=test.sample.code,
+                    param=test.parameter.name_vi,
+                )
+            )
+        # Re-judge at verification: the specification in force is fixed from now on.
+        if result.specification_id is not None:
+            spec = catalog.get_specification(result.specification_id)
+            catalog.mark_specification_used(spec)
+        result.verified_by_id = actor.id
+        result.verified_at = utcnow()
+        test.status = TestStatus.VERIFIED
+        db.session.flush()
+        audit.record(
+            actor=actor,
+            action="result.verify",
+            entity_type="sample",
+            entity_id=test.sample.code,
+            after={"test_id": test.id, "parameter": test.parameter.code, "verdict": result.verdict},
+        )
+        touched[test.sample.id] = test.sample
+    for sample in touched.values():
+        _refresh_sample_status(actor, sample)
+    return len(results)
+
+
+def _reading_user(result: Result) -> int | None:
+    if result.instrument_reading_id is None:
+        return None
+    from lims.equipment.models import InstrumentReading
+
+    reading = db.session.get(InstrumentReading, result.instrument_reading_id)
+    return reading.user_id if reading else None
+
+
+def retract_result(*, actor: Any, result: Result, reason: str) -> SampleTest:
+    """Retract an entered or verified result: it is kept, and a retest test is created."""
+    require_role(actor, "reviewer")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ResultError(_l("Give the reason for the retraction."), "reason")
+    test = result.test
+    sample = test.sample
+    if test.status not in (TestStatus.ENTERED, TestStatus.VERIFIED):
+        raise ResultError(_l("Only an entered or verified result can be retracted."))
+    if sample.status == SampleStatus.REPORTED:
+        raise ResultError(
+            _l("A certificate has been issued for this sample: amend the certificate instead.")
+        )
+    retest = SampleTest(
+        sample_id=sample.id,
+        parameter_id=test.parameter_id,
+        position=test.position,
+        status=TestStatus.PENDING,
+    )
+    db.session.add(retest)
+    test.status = TestStatus.RETRACTED
+    result.retracted_by_id = actor.id
+    result.retracted_at = utcnow()
+    result.retract_reason = reason
+    db.session.flush()
+    result.retest_test_id = retest.id
+    db.session.flush()
+    audit.record(
+        actor=actor,
+        action="result.retract",
+        entity_type="sample",
+        entity_id=sample.code,
+        reason=reason,
+        reason_required=True,
+        after={"test_id": test.id, "retest_test_id": retest.id},
+    )
+    entry = db.session.scalar(sa.select(NonConformity).where(NonConformity.sample_id == sample.id))
+    if entry is not None and entry.withdrawn_at is None:
+        entry.withdrawn_at = utcnow()
+        entry.withdraw_reason = reason
+    db.session.expire(sample, ["tests"])
+    _refresh_sample_status(actor, sample)
+    return retest
+
+
+def _register_if_nonconforming(actor: Any, sample: Sample) -> None:
+    verdict = sample_verdict(sample)
+    if verdict is None or not rules.is_nonconforming(verdict):
+        return
+    entry = db.session.scalar(sa.select(NonConformity).where(NonConformity.sample_id == sample.id))
+    if entry is None:
+        entry = NonConformity(sample_id=sample.id, verdict=str(verdict))
+        db.session.add(entry)
+    else:
+        entry.verdict = str(verdict)
+        entry.withdrawn_at = None
+        entry.withdraw_reason = ""
+    db.session.flush()
+    audit.record(
+        actor=actor,
+        action="nonconformity.register",
+        entity_type="sample",
+        entity_id=sample.code,
+        after={"verdict": str(verdict)},
+    )
+    notify_role(
+        "association",
+        text_vi=f"Mẫu {sample.code} ({sample.product_name}) không đạt — đã vào sổ theo dõi.",
+        text_en=f"Sample {sample.code} ({sample.product_name}) failed — added to the register.",
+        link=f"/testing/register?q={sample.code}",
+    )
+
+
+def notify_role(role: str, *, text_vi: str, text_en: str, link: str = "") -> int:
+    users = db.session.scalars(
+        sa.select(User).join(UserRole).where(UserRole.role == role, User.active.is_(True))
+    ).all()
+    for user in users:
+        db.session.add(
+            Notification(user_id=user.id, text_vi=text_vi[:500], text_en=text_en[:500], link=link)
+        )
+    db.session.flush()
+    return len(users)
+
+
+def unread_count(user: Any) -> int:
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Notification)
+            .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        )
+        or 0
+    )
+
+
+def notifications_for(user: Any, limit: int = 50) -> list[Notification]:
+    return list(
+        db.session.scalars(
+            sa.select(Notification)
+            .where(Notification.user_id == user.id)
+            .order_by(Notification.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def mark_notifications_read(*, actor: Any) -> None:
+    db.session.execute(
+        sa.update(Notification)
+        .where(Notification.user_id == actor.id, Notification.read_at.is_(None))
+        .values(read_at=utcnow())
+    )

@@ -1,0 +1,370 @@
+from __future__ import annotations
+
+import io
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from lims.auth.permissions import AUTHENTICATED, access
+from lims.catalog.models import Parameter, ResultType
+from lims.extensions import db, unit_of_work
+from lims.i18n import current_language
+from lims.intake.models import Campaign, Sample, SampleTest, TestStatus
+
+from . import bp, register, services
+from .models import Result
+
+ENTRY_ROLES = ("technician", "reviewer")
+
+
+def _sample_or_404(code: str) -> Sample:
+    sample = db.session.scalar(sa.select(Sample).where(Sample.code == code))
+    if sample is None:
+        abort(404)
+    return sample
+
+
+def _optional_int(value: str | None) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def _row_inputs(test: SampleTest) -> list[str]:
+    """The form inputs of one test row (the template names them the same way)."""
+    tid, parameter = test.id, test.parameter
+    if parameter.result_type == ResultType.NET_QUANTITY:
+        return [f"nominal-{tid}", f"weighings-{tid}", f"lot-{tid}"]
+    if parameter.formula:
+        from lims.testing.formulas import validate_formula
+
+        try:
+            return [f"interim-{tid}-{name}" for name in validate_formula(parameter.formula)]
+        except ValueError:
+            return []
+    return [f"value-{tid}", f"reading-{tid}"]
+
+
+def _entries_from_form(tests: list[SampleTest]) -> list[dict[str, Any]]:
+    """What the form asks to save: rows whose inputs differ from the values the page showed
+    (each input has a hidden ``orig-<name>`` twin)."""
+    form = request.form
+    entries = []
+    for test in tests:
+        if test.status not in (TestStatus.PENDING, TestStatus.ENTERED):
+            continue
+        names = _row_inputs(test)
+        values = {n: form.get(n, "").strip()[:2000] for n in names}
+        if not any(values.values()):
+            continue
+        if all(values[n] == form.get(f"orig-{n}", "").strip() for n in names):
+            continue
+        tid = test.id
+        interim: dict[str, Any] | None = None
+        text = ""
+        if test.parameter.result_type == ResultType.NET_QUANTITY:
+            interim = {
+                "nominal": values[f"nominal-{tid}"],
+                "weighings": values[f"weighings-{tid}"],
+                "lot_size": values[f"lot-{tid}"],
+            }
+        elif test.parameter.formula:
+            interim = {n.split("-", 2)[2]: v for n, v in values.items()}
+        else:
+            text = values[f"value-{tid}"]
+        entries.append(
+            {
+                "test": test,
+                "text": text,
+                "interim": interim,
+                "reading_id": _optional_int(form.get(f"reading-{tid}")),
+                "version": _optional_int(form.get(f"version-{tid}")),
+            }
+        )
+    return entries
+
+
+def _save_entries(entries: list[dict[str, Any]]) -> dict[int, str]:
+    """All rows in one unit of work: any bad row → its message, and nothing is saved."""
+    errors: dict[int, str] = {}
+    try:
+        with unit_of_work():
+            for entry in entries:
+                try:
+                    services.enter_result(
+                        actor=current_user,
+                        test=entry["test"],
+                        text=entry["text"],
+                        interim=entry["interim"],
+                        reading_id=entry["reading_id"],
+                        expected_version=entry["version"] or 0,
+                    )
+                except services.ResultError as exc:
+                    errors[entry["test"].id] = str(exc.message)
+            if errors:
+                raise _RollBack
+    except _RollBack:
+        pass
+    return errors
+
+
+class _RollBack(Exception):
+    pass
+
+
+@bp.route("/samples/<code>", methods=["GET", "POST"])
+@access(*ENTRY_ROLES)
+def sample_results(code: str) -> Any:
+    sample = _sample_or_404(code)
+    tests = list(sample.tests)
+    results = services.results_for_sample(sample)
+    errors: dict[int, str] = {}
+    status = 200
+    if request.method == "POST":
+        entries = _entries_from_form(tests)
+        if not entries:
+            flash(_("Nothing to save: no result was changed."), "info")
+            return redirect(url_for("testing.sample_results", code=code))
+        errors = _save_entries(entries)
+        if not errors:
+            flash(_("%(n)d result(s) saved.", n=len(entries)), "success")
+            return redirect(url_for("testing.sample_results", code=code))
+        status = 400
+        db.session.expire_all()
+        sample = _sample_or_404(code)
+        tests = list(sample.tests)
+        results = services.results_for_sample(sample)
+    return render_template(
+        "testing/sample.html",
+        sample=sample,
+        tests=tests,
+        results=results,
+        errors=errors,
+        verdict=services.sample_verdict(sample),
+        lang=current_language(),
+        display_value=register.display_value,
+        can_enter=sample.status in services.ENTRY_STATES,
+        instruments=_instruments_by_kind(),
+    ), status
+
+
+def _instruments_by_kind() -> dict[str, list[Any]]:
+    from lims.equipment import services as equipment
+
+    return equipment.usable_instruments_by_kind()
+
+
+@bp.route("/worksheet", methods=["GET", "POST"])
+@access(*ENTRY_ROLES)
+def worksheet() -> Any:
+    parameter_id = request.args.get("parameter", type=int)
+    parameters = db.session.execute(
+        sa.select(Parameter, sa.func.count(SampleTest.id))
+        .join(SampleTest, SampleTest.parameter_id == Parameter.id)
+        .join(Sample, SampleTest.sample_id == Sample.id)
+        .where(SampleTest.status == TestStatus.PENDING, Sample.status.in_(services.ENTRY_STATES))
+        .group_by(Parameter.id)
+        .order_by(Parameter.name_vi)
+    ).all()
+    parameter = db.session.get(Parameter, parameter_id) if parameter_id else None
+    tests: list[SampleTest] = []
+    if parameter is not None:
+        tests = list(
+            db.session.scalars(
+                sa.select(SampleTest)
+                .join(Sample, SampleTest.sample_id == Sample.id)
+                .where(
+                    SampleTest.parameter_id == parameter.id,
+                    SampleTest.status.in_([TestStatus.PENDING, TestStatus.ENTERED]),
+                    Sample.status.in_(services.ENTRY_STATES),
+                )
+                .order_by(Sample.code)
+                .limit(200)
+            )
+        )
+    results = {}
+    if tests:
+        results = {
+            r.test_id: r
+            for r in db.session.scalars(
+                sa.select(Result).where(Result.test_id.in_([t.id for t in tests]))
+            )
+        }
+    errors: dict[int, str] = {}
+    status = 200
+    if request.method == "POST" and parameter is not None:
+        entries = _entries_from_form(tests)
+        errors = _save_entries(entries) if entries else {}
+        if not errors:
+            flash(_("%(n)d result(s) saved.", n=len(entries)), "success")
+            return redirect(url_for("testing.worksheet", parameter=parameter.id))
+        status = 400
+    return render_template(
+        "testing/worksheet.html",
+        parameters=parameters,
+        parameter=parameter,
+        tests=tests,
+        results=results,
+        errors=errors,
+        lang=current_language(),
+        display_value=register.display_value,
+    ), status
+
+
+@bp.route("/verify", methods=["GET", "POST"])
+@access("reviewer")
+def verify() -> Any:
+    if request.method == "POST":
+        ids = [i for i in (request.form.getlist("result_ids", type=int)) if i]
+        results = (
+            list(db.session.scalars(sa.select(Result).where(Result.id.in_(ids)))) if ids else []
+        )
+        try:
+            with unit_of_work():
+                n = services.verify_results(actor=current_user, results=results)
+        except services.ResultError as exc:
+            flash(str(exc.message), "danger")
+        else:
+            flash(_("%(n)d result(s) verified.", n=n), "success")
+        return redirect(url_for("testing.verify", sample=request.args.get("sample") or None))
+    query = (
+        sa.select(Result, SampleTest, Sample, Parameter)
+        .join(SampleTest, Result.test_id == SampleTest.id)
+        .join(Sample, SampleTest.sample_id == Sample.id)
+        .join(Parameter, SampleTest.parameter_id == Parameter.id)
+        .where(SampleTest.status == TestStatus.ENTERED)
+        .order_by(Sample.code, SampleTest.position)
+        .limit(300)
+    )
+    if request.args.get("sample"):
+        query = query.where(Sample.code == request.args["sample"])
+    rows = db.session.execute(query).all()
+    return render_template(
+        "testing/verify.html",
+        rows=rows,
+        lang=current_language(),
+        display_value=register.display_value,
+    )
+
+
+@bp.route("/results/<int:result_id>/retract", methods=["POST"])
+@access("reviewer")
+def retract(result_id: int) -> Response:
+    result = db.get_or_404(Result, result_id)
+    code = result.test.sample.code
+    try:
+        with unit_of_work():
+            services.retract_result(
+                actor=current_user, result=result, reason=request.form.get("reason", "")[:1000]
+            )
+    except services.ResultError as exc:
+        flash(str(exc.message), "danger")
+    else:
+        flash(_("The result was retracted; a retest has been added."), "success")
+    return redirect(url_for("testing.sample_results", code=code))
+
+
+def _register_filters() -> register.RegisterFilters:
+    args = request.args
+
+    def day(name: str) -> date | None:
+        try:
+            return date.fromisoformat(args.get(name, ""))
+        except ValueError:
+            return None
+
+    return register.RegisterFilters(
+        q=args.get("q", "")[:100].strip(),
+        campaign_id=args.get("campaign", type=int),
+        district=args.get("district", "")[:120],
+        date_from=day("from"),
+        date_to=day("to"),
+        include_withdrawn=args.get("withdrawn") == "1",
+    )
+
+
+@bp.route("/register")
+@access("association", "reviewer", "agency")
+def nonconformity_register() -> Any:
+    filters = _register_filters()
+    lang = current_language()
+    fmt = request.args.get("format")
+    if fmt == "csv":
+        return send_file(
+            io.BytesIO(register.export_csv(filters, lang)),
+            mimetype="text/csv",
+            as_attachment=True,
+            download_name="so-theo-doi-khong-dat.csv",
+        )
+    if fmt == "xlsx":
+        return send_file(
+            io.BytesIO(register.export_xlsx(filters, lang)),
+            mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            as_attachment=True,
+            download_name="so-theo-doi-khong-dat.xlsx",
+        )
+    rows = register.register_rows(filters, lang=lang)
+    campaigns = db.session.scalars(sa.select(Campaign).order_by(Campaign.id.desc())).all()
+    return render_template(
+        "testing/register.html", rows=rows, filters=filters, campaigns=campaigns, lang=lang
+    )
+
+
+@bp.route("/notifications", methods=["GET", "POST"])
+@access(AUTHENTICATED)
+def notifications() -> Any:
+    if request.method == "POST":
+        with unit_of_work():
+            services.mark_notifications_read(actor=current_user)
+        return redirect(url_for("testing.notifications"))
+    return render_template(
+        "testing/notifications.html",
+        items=services.notifications_for(current_user),
+        lang=current_language(),
+    )
+
+
+TEST_STATUS_LABELS = {
+    "pending": _l("pending"),
+    "entered": _l("entered"),
+    "verified": _l("verified"),
+    "retracted": _l("retracted"),
+}
+
+
+@bp.app_context_processor
+def _testing_helpers() -> dict[str, Any]:
+    from lims.catalog.rules import verdict_label
+    from lims.testing.formulas import validate_formula
+
+    def formula_inputs(formula: str) -> tuple[str, ...]:
+        try:
+            return validate_formula(formula)
+        except ValueError:
+            return ()
+
+    def user_name(user_id: int | None) -> str:
+        from lims.auth.models import User
+
+        user = db.session.get(User, user_id) if user_id else None
+        return user.name if user else ""
+
+    def unread_notifications() -> int:
+        if not current_user.is_authenticated:
+            return 0
+        return services.unread_count(current_user)
+
+    return {
+        "verdict_label": verdict_label,
+        "test_status_label": lambda s: TEST_STATUS_LABELS.get(str(s), str(s)),
+        "formula_inputs": formula_inputs,
+        "user_name": user_name,
+        "unread_notifications": unread_notifications,
+    }

@@ -1,0 +1,265 @@
+"""Specifications: selection by date, versioning after use, confirmation, profiles."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+
+from lims.auth.models import User
+from lims.catalog import rules, services
+from lims.catalog.models import LimitKind, Specification
+from lims.extensions import db
+
+
+@pytest.fixture
+def reviewer(app_ctx, make_user):
+    return db.session.get(User, make_user("reviewer").id)
+
+
+@pytest.fixture
+def base(reviewer):
+    root = services.create_category(actor=reviewer, name_vi="Thực phẩm", name_en="Food")
+    sauce = services.create_category(
+        actor=reviewer, name_vi="Nước mắm", name_en="Fish sauce", parent_id=root.id
+    )
+    genuine = services.create_category(
+        actor=reviewer, name_vi="Nước mắm nguyên chất", name_en="Genuine", parent_id=sauce.id
+    )
+    histamine = services.create_parameter(
+        actor=reviewer,
+        name_vi="Histamin",
+        name_en="Histamine",
+        unit="mg/kg",
+        lod="5",
+        loq="10",
+        uncertainty_kind="relative",
+        uncertainty_value="8",
+    )
+    db.session.flush()
+    return {"root": root, "sauce": sauce, "genuine": genuine, "histamine": histamine}
+
+
+def _spec(reviewer, base, **kw):
+    values = dict(
+        category_id=base["sauce"].id,
+        parameter_id=base["histamine"].id,
+        kind="numeric",
+        upper_text="400",
+        regulation="TCVN 5107:2018",
+    )
+    values.update(kw)
+    return services.create_specification(actor=reviewer, **values)
+
+
+def test_selection_by_date_boundaries(reviewer, base):
+    old = _spec(reviewer, base, upper_text="500", effective_to=date(2025, 1, 1))
+    new = _spec(reviewer, base, upper_text="400", effective_from=date(2025, 1, 1))
+    sauce, hist = base["sauce"].id, base["histamine"].id
+    assert services.specification_for(sauce, hist, date(2024, 12, 31)).id == old.id
+    # effective_from is inclusive, effective_to is the first day no longer in force
+    assert services.specification_for(sauce, hist, date(2025, 1, 1)).id == new.id
+    assert services.specification_for(sauce, hist, date(2030, 6, 1)).id == new.id
+
+
+def test_selection_walks_up_the_tree_and_none_outside_window(reviewer, base):
+    spec = _spec(reviewer, base, effective_from=date(2024, 1, 1), effective_to=date(2024, 7, 1))
+    genuine, hist = base["genuine"].id, base["histamine"].id
+    assert services.specification_for(genuine, hist, date(2024, 3, 1)).id == spec.id
+    assert services.specification_for(genuine, hist, date(2023, 12, 31)) is None
+    assert services.specification_for(genuine, hist, date(2024, 7, 1)) is None
+    assert services.specification_for(base["root"].id, hist, date(2024, 3, 1)) is None
+    own = _spec(reviewer, base, category_id=base["genuine"].id, upper_text="200")
+    assert services.specification_for(genuine, hist, date(2024, 3, 1)).id == own.id
+
+
+def test_overlapping_limits_for_same_category_are_refused(reviewer, base):
+    _spec(reviewer, base, effective_from=date(2024, 1, 1))
+    with pytest.raises(services.CatalogError) as err:
+        _spec(reviewer, base, effective_from=date(2025, 1, 1))
+    assert err.value.field == "effective_from"
+
+
+def test_unused_spec_is_edited_in_place(reviewer, base):
+    spec = _spec(reviewer, base)
+    values = {k: getattr(spec, k) for k in services.SPEC_FIELDS} | {"upper_text": "350"}
+    same = services.update_specification(actor=reviewer, spec=spec, **values)
+    assert same.id == spec.id and spec.upper == Decimal("350") and spec.version == 1
+
+
+def test_used_spec_gets_a_new_version_on_edit(reviewer, base):
+    spec = _spec(reviewer, base, effective_from=date(2024, 1, 1))
+    services.mark_specification_used(spec)
+    assert services.is_specification_used(spec.id)
+    values = {k: getattr(spec, k) for k in services.SPEC_FIELDS} | {"upper_text": "350"}
+    with pytest.raises(services.CatalogError):  # must not start before the old version
+        services.update_specification(
+            actor=reviewer, spec=spec, **(values | {"effective_from": date(2023, 1, 1)})
+        )
+    new = services.update_specification(
+        actor=reviewer,
+        spec=spec,
+        reason="sửa theo bản gốc",
+        **(values | {"effective_from": date(2025, 3, 1)}),
+    )
+    assert new.id != spec.id and new.series == spec.series and new.version == 2
+    db.session.refresh(spec)
+    assert spec.upper == Decimal("400") and spec.effective_to == date(2025, 3, 1)
+    assert spec.superseded_by_id == new.id
+    sauce, hist = base["sauce"].id, base["histamine"].id
+    assert services.specification_for(sauce, hist, date(2025, 2, 28)).id == spec.id
+    assert services.specification_for(sauce, hist, date(2025, 3, 1)).id == new.id
+    assert [v.version for v in services.versions_of(new)] == [2, 1]
+    with pytest.raises(services.CatalogError):  # an old version is not edited
+        services.update_specification(actor=reviewer, spec=spec, **values)
+
+
+def test_unconfirmed_limit_rule(reviewer, base):
+    spec = _spec(reviewer, base)
+    assert not spec.confirmed and not services.can_state_conformity(spec)
+    with pytest.raises(services.CatalogError) as err:
+        services.confirm_specification(actor=reviewer, spec=spec, reason="  ")
+    assert err.value.field == "reason"
+    services.confirm_specification(actor=reviewer, spec=spec, reason="Đối chiếu bản gốc")
+    assert services.can_state_conformity(spec)
+    from lims.audit.models import AuditEvent
+
+    event = db.session.scalar(
+        sa.select(AuditEvent).where(AuditEvent.action == "specification.confirm")
+    )
+    assert event.reason == "Đối chiếu bản gốc"
+    # changing the limit itself makes it unconfirmed again
+    values = {k: getattr(spec, k) for k in services.SPEC_FIELDS} | {"upper_text": "300"}
+    services.update_specification(actor=reviewer, spec=spec, **values)
+    assert not services.can_state_conformity(spec)
+
+
+def test_technician_cannot_edit_or_confirm(app_ctx, make_user, base, reviewer):
+    from lims.auth.permissions import PermissionDenied
+
+    spec = _spec(reviewer, base)
+    db.session.commit()
+    tech = db.session.get(User, make_user("technician").id)
+    with pytest.raises(PermissionDenied):
+        services.confirm_specification(actor=tech, spec=spec, reason="x")
+    with pytest.raises(PermissionDenied):
+        services.create_category(actor=tech, name_vi="X")
+
+
+def test_to_rule_limit_and_uncertainty(reviewer, base):
+    spec = _spec(reviewer, base, lower_text="5.0", lower_inclusive=False, upper_text="6.5")
+    limit = services.to_rule_limit(spec)
+    assert limit == rules.NumericLimit(Decimal("5.0"), Decimal("6.5"), False, True)
+    assert services.describe_limit(spec, "vi") == "> 5,0 và ≤ 6,5"
+    u = services.parameter_uncertainty(base["histamine"])
+    assert u.at(Decimal("100")) == Decimal("8")
+    nd = _spec(reviewer, base, category_id=base["root"].id, kind="not_detected")
+    assert isinstance(services.to_rule_limit(nd), rules.NotDetectedLimit)
+    plan = _spec(
+        reviewer,
+        base,
+        category_id=base["genuine"].id,
+        kind="plan",
+        plan_n="4",
+        plan_c="1",
+        plan_m="0",
+        plan_big_m="2",
+    )
+    assert services.to_rule_limit(plan) == rules.AttributePlan(4, 1, Decimal("0"), Decimal("2"))
+    verdict = rules.judge(
+        rules.ParsedNumber("450", Decimal("450"))
+        if hasattr(rules, "ParsedNumber")
+        else Decimal("450"),
+        services.to_rule_limit(spec),
+    )
+    assert verdict.verdict == rules.Verdict.FAIL
+
+
+@pytest.mark.parametrize(
+    ("values", "field"),
+    [
+        ({"lower_text": "10", "upper_text": "5"}, "lower_text"),
+        ({"upper_text": "abc"}, "upper_text"),
+        ({"upper_text": "", "lower_text": ""}, "lower_text"),
+        ({"kind": "plan", "plan_n": "4", "plan_c": "5", "plan_m": "0"}, "plan_c"),
+        (
+            {"kind": "plan", "plan_n": "4", "plan_c": "1", "plan_m": "2", "plan_big_m": "1"},
+            "plan_big_m",
+        ),
+        ({"regulation": ""}, "regulation"),
+        ({"effective_from": date(2025, 1, 1), "effective_to": date(2025, 1, 1)}, "effective_to"),
+    ],
+)
+def test_bad_specifications_are_refused(reviewer, base, values, field):
+    with pytest.raises(services.CatalogError) as err:
+        _spec(reviewer, base, **values)
+    assert err.value.field == field
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Specification)) == 0
+
+
+@pytest.mark.parametrize(
+    ("values", "field"),
+    [
+        ({"lod": "-1"}, "lod"),
+        ({"lod": "0,5", "loq": "0,1"}, "loq"),
+        ({"unit": "furlongs"}, "unit"),
+        ({"formula": "m1 +* 2"}, "formula"),
+        ({"subcontracted": True, "subcontractor": ""}, "subcontractor"),
+        ({"uncertainty_kind": "range", "uncertainty_ranges": "0; 10"}, "uncertainty_ranges"),
+        ({"decimals": "12"}, "decimals"),
+        ({"instrument_kind": "toaster"}, "instrument_kind"),
+    ],
+)
+def test_bad_parameters_are_refused(reviewer, values, field):
+    with pytest.raises(services.CatalogError) as err:
+        services.create_parameter(
+            actor=reviewer, **({"name_vi": "Chỉ tiêu", "unit": "mg/kg"} | values)
+        )
+    assert err.value.field == field
+
+
+def test_parameter_with_ranges_formula_and_instrument(reviewer):
+    p = services.create_parameter(
+        actor=reviewer,
+        name_vi="Độ ẩm",
+        name_en="Moisture",
+        unit="%",
+        formula="(m1 - m2) / (m1 - m0) * 100",
+        uncertainty_kind="range",
+        uncertainty_ranges="0; 10; 0,5\n10; 100; 5%",
+        instrument_kind="moisture_analyser",
+    )
+    u = services.parameter_uncertainty(p)
+    assert u.at(Decimal("5")) == Decimal("0.5") and u.at(Decimal("20")) == Decimal("1.00")
+
+
+def test_profiles_use_the_nearest_category_with_one(reviewer, base):
+    ph = services.create_parameter(actor=reviewer, name_vi="pH", unit="-")
+    services.set_profile(
+        actor=reviewer, category=base["sauce"], parameter_ids=[base["histamine"].id, ph.id, ph.id]
+    )
+    assert [p.id for p in services.profile_parameters(base["genuine"].id)] == [
+        base["histamine"].id,
+        ph.id,
+    ]
+    assert services.profile_parameters(base["root"].id) == []
+    services.set_profile(actor=reviewer, category=base["genuine"], parameter_ids=[ph.id])
+    assert [p.id for p in services.profile_parameters(base["genuine"].id)] == [ph.id]
+    with pytest.raises(services.CatalogError):
+        services.set_profile(actor=reviewer, category=base["root"], parameter_ids=[99999])
+
+
+def test_category_cannot_be_put_under_itself(reviewer, base):
+    with pytest.raises(services.CatalogError) as err:
+        services.update_category(
+            actor=reviewer, category=base["root"], name_vi="Thực phẩm", parent_id=base["genuine"].id
+        )
+    assert err.value.field == "parent_id"
+
+
+def test_kind_none_gives_no_rule_limit(reviewer, base):
+    spec = _spec(reviewer, base, kind="none", upper_text="")
+    assert spec.kind == LimitKind.NONE and services.to_rule_limit(spec) is None
+    assert not services.can_state_conformity(spec)

@@ -1,0 +1,172 @@
+"""Catalogue pages: the unconfirmed badge, forms refusing bad input, versioning from the form."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from lims.catalog import csvio, services
+from lims.catalog.models import Parameter, Specification
+from lims.extensions import db
+from tests.conftest import post_form
+
+
+def _seed(app):
+    with app.app_context():
+        csvio.import_seed()
+        db.session.commit()
+
+
+def _unconfirmed_id(app):
+    with app.app_context():
+        return db.session.scalar(
+            sa.select(Specification.id)
+            .where(Specification.confirmed.is_(False))
+            .order_by(Specification.id)
+        )
+
+
+def _count(app, model):
+    with app.app_context():
+        return db.session.scalar(sa.select(sa.func.count()).select_from(model))
+
+
+def test_unconfirmed_badge_shown_to_technician(app, client, login_as):
+    _seed(app)
+    login_as("technician")
+    spec_id = _unconfirmed_id(app)
+    html = client.get(f"/catalog/specifications/{spec_id}").get_data(as_text=True)
+    assert "Chưa xác nhận" in html and 'id="unconfirmed-warning"' in html
+    assert "Xác nhận mức giới hạn" not in html  # technicians read, do not confirm
+    html = client.get("/catalog/?regulation=TCVN 5107:2018").get_data(as_text=True)
+    assert html.count("unconfirmed-badge") >= 5
+    html = client.get("/catalog/unconfirmed").get_data(as_text=True)
+    assert "unconfirmed-badge" in html
+    assert client.get("/catalog/parameters/new").status_code == 403
+
+
+def test_reviewer_confirms_with_a_reason(app, client, login_as):
+    _seed(app)
+    login_as("reviewer")
+    spec_id = _unconfirmed_id(app)
+    page = f"/catalog/specifications/{spec_id}"
+    response = post_form(client, f"{page}/confirm", {"reason": ""}, page=page)
+    assert response.status_code == 400
+    assert "is-invalid" in response.get_data(as_text=True)
+    response = post_form(
+        client, f"{page}/confirm", {"reason": "Đối chiếu TCVN 5107:2018 gốc"}, page=page
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        assert services.can_state_conformity(db.session.get(Specification, spec_id))
+
+
+def test_parameter_form_bad_input_is_refused_field_by_field(app, client, login_as):
+    login_as("reviewer")
+    for data, message in (
+        ({"lod": "-1"}, "âm"),
+        ({"lod": "0,5", "loq": "0,1"}, "LOQ"),
+        ({"lod": "abc"}, "abc"),
+        ({"formula": "m1 +* m2"}, "is-invalid"),
+    ):
+        form = {
+            "name_vi": "Chỉ tiêu thử",
+            "unit": "mg/kg",
+            "result_type": "numeric",
+            "uncertainty_kind": "none",
+            "active": "y",
+        } | data
+        response = post_form(client, "/catalog/parameters/new", form)
+        assert response.status_code == 400, data
+        html = response.get_data(as_text=True)
+        assert "is-invalid" in html and message in html, data
+    assert _count(app, Parameter) == 0
+    response = post_form(
+        client,
+        "/catalog/parameters/new",
+        {
+            "name_vi": "Độ ẩm",
+            "unit": "%",
+            "result_type": "numeric",
+            "uncertainty_kind": "relative",
+            "uncertainty_value": "2,5",
+            "lod": "0,1",
+            "loq": "0,3",
+            "instrument_kind": "moisture_analyser",
+            "formula": "(m1 - m2) / (m1 - m0) * 100",
+            "active": "y",
+        },
+    )
+    assert response.status_code == 302
+    assert _count(app, Parameter) == 1
+
+
+def test_specification_form_lower_above_upper_and_versioning(app, client, login_as):
+    _seed(app)
+    login_as("reviewer")
+    with app.app_context():
+        cat = services.find_category("fish-sauce")
+        spec = db.session.scalar(
+            sa.select(Specification).where(
+                Specification.category_id == cat.id, Specification.regulation.like("EU Reg%")
+            )
+        )
+        spec_id, before = spec.id, spec.upper_text
+        form = {
+            "category_id": str(spec.category_id),
+            "parameter_id": str(spec.parameter_id),
+            "kind": "numeric",
+            "lower_inclusive": "1",
+            "upper_inclusive": "1",
+            "regulation": spec.regulation,
+            "decision_rule": "simple",
+            "scope": spec.scope,
+            "parameter_text": spec.parameter_text,
+            "source": spec.source,
+        }
+        services.mark_specification_used(spec)
+        db.session.commit()
+    page = f"/catalog/specifications/{spec_id}/edit"
+    assert "new-version-note" in client.get(page).get_data(as_text=True)
+    response = post_form(client, page, form | {"lower_text": "500", "upper_text": "400"})
+    assert response.status_code == 400
+    assert "is-invalid" in response.get_data(as_text=True)
+    response = post_form(client, page, form | {"upper_text": "350", "effective_from": "2026-12-01"})
+    assert response.status_code == 302, response.get_data(as_text=True)[-3000:]
+    with app.app_context():
+        old = db.session.get(Specification, spec_id)
+        assert old.upper_text == before and old.superseded_by_id is not None
+        new = db.session.get(Specification, old.superseded_by_id)
+        assert new.upper_text == "350" and new.version == 2
+        assert str(new.effective_from) == "2026-12-01" == str(old.effective_to)
+
+
+def test_category_and_profile_pages(app, client, login_as):
+    _seed(app)
+    login_as("reviewer")
+    response = post_form(
+        client,
+        "/catalog/categories/new",
+        {"name_vi": "Nước tương", "name_en": "Soy sauce", "parent_id": ""},
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        cat = services.find_category("soy-sauce")
+        ph = db.session.scalar(sa.select(Parameter.id).where(Parameter.name_en == "pH"))
+        cat_id, root = cat.id, services.find_category("food").id
+    response = post_form(
+        client, f"/catalog/categories/{cat_id}/profile", {"parameter_ids": [str(ph)]}
+    )
+    assert response.status_code == 302
+    html = client.get(f"/catalog/categories/{cat_id}").get_data(as_text=True)
+    assert 'id="profile-list"' in html
+    # a category may not be moved under its own child
+    with app.app_context():
+        child = services.find_category("fish-sauce").id
+    response = post_form(
+        client,
+        f"/catalog/categories/{root}/edit",
+        {"name_vi": "Thực phẩm", "parent_id": str(child), "active": "y"},
+    )
+    assert response.status_code == 400
+    html = client.get("/catalog/categories").get_data(as_text=True)
+    assert "Xăng RON95 Mức 4" in html
