@@ -401,9 +401,7 @@ def list_cases(app: Any, ref: dict[str, Any], rng: random.Random) -> dict[str, C
         "search by code (exact)": by_code,
         "search by code prefix KH-25-0012": page(q="KH-25-0012"),
         "product search “nuoc mam”": page(q="nuoc mam"),
-        "product + business search “xang petrolimex nha trang”": page(
-            q="xang petrolimex cua hang"
-        ),
+        "product + business search “xang petrolimex nha trang”": page(q="xang petrolimex cua hang"),
         "deep page (cursor at N/2)": page(after=deep),
         f"rare word search “{RARE_WORD}” (worst case)": page(q=RARE_WORD),
     }

@@ -2,7 +2,8 @@
 
 The same parser (:func:`lims.intake.validation.parse_sample_fields`) and service
 (:func:`lims.intake.services.register_sample`) as the registration form. Tests carry
-``"result": null`` and ``"verdict": null`` until the results feature fills them.
+each test's result (as typed, value, qualifier, reported text, unit, rule) and verdict; the
+sample's verdict is null while any test is unfinished.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ from lims.intake import listing
 from lims.intake.models import Sample, SampleTest
 from lims.intake.services import IntakeError, register_sample, status_label
 from lims.intake.validation import SampleInputError, parse_sample_fields
+from lims.testing.models import Result
+from lims.testing.register import display_value
+from lims.testing.services import results_for_sample, sample_verdict
 
 from . import bp
 from .errors import error_response
@@ -62,7 +66,24 @@ def sample_summary(s: Sample) -> dict[str, Any]:
     }
 
 
-def _test_json(t: SampleTest) -> dict[str, Any]:
+def _result_json(result: Result | None, parameter: Any) -> dict[str, Any] | None:
+    if result is None:
+        return None
+    return {
+        "text": result.text_entered,
+        "value": None if result.value is None else str(result.value),
+        "qualifier": result.qualifier,
+        "reported": display_value(result, parameter, "vi"),
+        "reported_en": display_value(result, parameter, "en"),
+        "unit": parameter.unit,
+        "uncertainty": None if result.uncertainty is None else str(result.uncertainty),
+        "decision_rule": result.decision_rule,
+        "entered_at": _iso(result.entered_at),
+        "verified_at": _iso(result.verified_at),
+    }
+
+
+def _test_json(t: SampleTest, result: Result | None = None) -> dict[str, Any]:
     p = t.parameter
     return {
         "parameter": {
@@ -73,8 +94,9 @@ def _test_json(t: SampleTest) -> dict[str, Any]:
             "method": p.method_ref,
         },
         "status": t.status.value,
-        "result": None,
-        "verdict": None,
+        "result": _result_json(result, p),
+        "verdict": result.verdict if result is not None else None,
+        "decision_rule": result.decision_rule if result is not None else None,
     }
 
 
@@ -103,8 +125,10 @@ def sample_detail(s: Sample) -> dict[str, Any]:
     ):
         body[name] = _iso(getattr(s, name))
     body["html_url"] = url_for("intake.sample", code=s.code, _external=True)
-    body["tests"] = [_test_json(t) for t in s.tests]
-    body["verdict"] = None
+    results = results_for_sample(s)
+    body["tests"] = [_test_json(t, results.get(t.id)) for t in s.tests]
+    verdict = sample_verdict(s)
+    body["verdict"] = None if verdict is None else str(verdict)
     return body
 
 

@@ -126,8 +126,8 @@ def display_value(result: Result, parameter: Parameter, lang: str = "vi") -> str
     from lims.numbers import NumberParseError, ParsedNumber, parse_number
 
     value = result.value
-    if parameter.decimals is None and value is not None:
-        # No reporting precision set: report the precision that was typed, not the column's.
+    if value is not None and (parameter.decimals is None or result.qualifier in ("<", ">")):
+        # Report the precision that was typed (a bound is never rounded), not the column's.
         try:
             typed = parse_number(result.text_entered, lod=parameter.lod, loq=parameter.loq)
             value = typed.value if typed.value is not None else value

@@ -283,6 +283,26 @@ def enter_result(
 ) -> Result:
     """Enter or correct (before verification) the result of one test."""
     require_role(actor, "technician", "reviewer")
+    return _enter(
+        actor=actor,
+        test=test,
+        text=text,
+        interim=interim,
+        reading_id=reading_id,
+        expected_version=expected_version,
+    )
+
+
+def _enter(
+    *,
+    actor: Any,
+    test: SampleTest,
+    text: str,
+    interim: Mapping[str, Any] | None = None,
+    reading_id: int | None = None,
+    expected_version: int | None = None,
+    source: Mapping[str, Any] | None = None,
+) -> Result:
     _check_entry_allowed(test)
     existing = result_for(test)
     if (
@@ -309,7 +329,9 @@ def enter_result(
     result.value = evaluated.value
     result.qualifier = evaluated.qualifier
     result.text_value = evaluated.text_value
-    result.interim = evaluated.interim
+    result.interim = (
+        evaluated.interim if source is None else {**(evaluated.interim or {}), **source}
+    )
     result.uncertainty = evaluated.uncertainty
     result.specification_id = evaluated.specification.id if evaluated.specification else None
     result.decision_rule = (
@@ -559,3 +581,76 @@ def mark_notifications_read(*, actor: Any) -> None:
         .where(Notification.user_id == actor.id, Notification.read_at.is_(None))
         .values(read_at=utcnow())
     )
+
+
+# -- analyser results (lims instruments listen) -------------------------------------------
+ANALYSER_EMAIL = "analyser@lims.invalid"
+
+
+def analyser_account() -> User:
+    """The account analyser results are entered under: it cannot sign in (inactive), so any
+    reviewer can verify what the analyser sent."""
+    user = db.session.scalar(sa.select(User).where(User.email == ANALYSER_EMAIL))
+    if user is None:
+        user = User(
+            email=ANALYSER_EMAIL,
+            name="Máy phân tích (tự động)",
+            password_hash="!",
+            active=False,
+            locale="vi",
+            session_version=1,
+        )
+        user.role_rows = [UserRole(role="technician")]
+        db.session.add(user)
+        db.session.flush()
+    return user
+
+
+def import_analyser_message(message: Any, records: Sequence[Any]) -> int:
+    """Enter the R records of an ASTM message as results awaiting verification.
+
+    The O record's specimen ID is the sample code; the R record's universal test ID (its
+    fourth component, e.g. ``^^^781/`` → ``781``) is the parameter code. The message itself
+    (raw bytes) stays in ``analyser_messages``; each result points at it.
+    """
+    entered = 0
+    sample: Sample | None = None
+    actor = analyser_account()
+    for record in records:
+        if record.type == "O":
+            code = record.components(3)[0].strip() or record.components(4)[0].strip()
+            sample = db.session.scalar(sa.select(Sample).where(Sample.code == code))
+            if sample is None:
+                raise ResultError(f"no sample with code {code!r}")
+        elif record.type == "R" and sample is not None:
+            parts = record.components(3)
+            test_code = (parts[3] if len(parts) > 3 else parts[0]).split("/")[0].strip()
+            value = record.field(4).strip()
+            test = next(
+                (
+                    t
+                    for t in active_tests(sample)
+                    if t.parameter.code == test_code and t.status == TestStatus.PENDING
+                ),
+                None,
+            )
+            if test is None or not value:
+                continue
+            _enter(
+                actor=actor,
+                test=test,
+                text=value,
+                source={"analyser_message_id": message.id, "record": "|".join(record.fields)},
+            )
+            entered += 1
+    return entered
+
+
+def register_analyser_handler() -> None:
+    from lims.equipment import services as equipment
+
+    if import_analyser_message not in equipment.message_handlers:
+        equipment.message_handlers.append(import_analyser_message)
+
+
+register_analyser_handler()

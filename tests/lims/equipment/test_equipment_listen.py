@@ -34,7 +34,8 @@ def _listen(runner, port, *extra):
     )
 
 
-def test_listen_stores_the_message_raw_with_its_sample_codes(app, runner, simulator):
+def test_listen_stores_the_message_raw_with_its_sample_codes(app, runner, simulator, monkeypatch):
+    monkeypatch.setattr(services, "message_handlers", [])  # storage alone, no result import
     sim = simulator("astm", samples=["KH-26-000123"])
     result = _listen(runner, sim.port)
     assert result.exit_code == 0, result.output
@@ -53,7 +54,10 @@ def test_listen_stores_the_message_raw_with_its_sample_codes(app, runner, simula
     assert message.rejected_frames == 0
 
 
-def test_listen_naks_a_bad_checksum_and_keeps_the_resent_message(app, runner, simulator):
+def test_listen_naks_a_bad_checksum_and_keeps_the_resent_message(
+    app, runner, simulator, monkeypatch
+):
+    monkeypatch.setattr(services, "message_handlers", [])
     sim = simulator("astm", samples=["KH-26-000124"], fault="bad-checksum", fault_times=1)
     result = _listen(runner, sim.port)
     assert result.exit_code == 0, result.output

@@ -24,6 +24,10 @@ from lims.intake.models import (
 
 @pytest.fixture
 def lab(app_ctx, make_user) -> Any:
+    return build_lab(make_user)
+
+
+def build_lab(make_user: Callable[..., Any]) -> Any:
     """Users and a small catalogue: fish sauce with pH (two-sided), histamine (upper),
     total nitrogen by formula, formaldehyde (not detected) and net quantity."""
     # Users first: each is committed in its own session (SQLite allows one writer at a time).
@@ -143,7 +147,13 @@ def lab(app_ctx, make_user) -> Any:
 
 @pytest.fixture
 def make_sample(lab) -> Callable[..., Sample]:
+    return sample_builder(lab)
+
+
+def sample_builder(lab: Any) -> Callable[..., Sample]:
     counter = {"n": 0}
+    campaign_id, business_id, category_id = lab.campaign.id, lab.business.id, lab.category.id
+    param_ids = {k: p.id for k, p in lab.params.items()}
 
     def build(*param_keys: str, status: SampleStatus = SampleStatus.RECEIVED) -> Sample:
         counter["n"] += 1
@@ -152,9 +162,9 @@ def make_sample(lab) -> Callable[..., Sample]:
             code=f"KH-26-{n:06d}",
             code_year=2026,
             code_seq=n,
-            campaign_id=lab.campaign.id,
-            business_id=lab.business.id,
-            category_id=lab.category.id,
+            campaign_id=campaign_id,
+            business_id=business_id,
+            category_id=category_id,
             status=status,
             product_name="Nước mắm cá cơm Khánh Hòa",
             brand="Hòn Khói",
@@ -166,10 +176,36 @@ def make_sample(lab) -> Callable[..., Sample]:
         db.session.flush()
         for pos, key in enumerate(param_keys or ("ph", "histamine")):
             db.session.add(
-                SampleTest(sample_id=sample.id, parameter_id=lab.params[key].id, position=pos)
+                SampleTest(sample_id=sample.id, parameter_id=param_ids[key], position=pos)
             )
         db.session.commit()
         db.session.refresh(sample)
         return sample
 
     return build
+
+
+@pytest.fixture
+def web_lab(app, make_user) -> Any:
+    """For page tests: the same world, built in an app context that is closed again, so the
+    test client's requests run in their own contexts (Flask reuses an active app context, and
+    with it ``g`` and the signed-in user). ``web_lab.sample(*params)`` returns (code, test ids
+    by parameter code); ``web_lab.ids`` holds the user and parameter ids."""
+    with app.app_context():
+        lab = build_lab(make_user)
+        ids = {
+            "params": {k: p.id for k, p in lab.params.items()},
+            "tech": lab.tech.id,
+            "reviewer": lab.reviewer.id,
+        }
+        builder = sample_builder(lab)
+        db.session.commit()
+
+    def sample(*params: str, **kw: Any) -> tuple[str, dict[str, int]]:
+        with app.app_context():
+            built = builder(*params, **kw)
+            out = built.code, {t.parameter.code: t.id for t in built.tests}
+            db.session.commit()
+            return out
+
+    return type("WebLab", (), {"ids": ids, "sample": staticmethod(sample)})()

@@ -199,3 +199,35 @@ def test_text_results_are_stored_as_typed(lab, make_sample):
         actor=lab.tech, test=_test(sample, "colour"), text="Màu nâu cánh gián, trong"
     )
     assert result.text_value == "Màu nâu cánh gián, trong" and result.verdict == "not_applicable"
+
+
+def test_analyser_message_lands_as_entered_results_awaiting_verification(lab, make_sample):
+    from instruments.items import Record
+    from instruments.protocols.astm import result_message
+    from lims.equipment.services import store_message
+
+    sample = make_sample("ph", "histamine")
+    fields = result_message(sample.code, [("histamine", "523", "mg/kg"), ("unknown", "1", "")])
+    records = [Record(fields=f) for f in fields]
+    message = store_message(port="/dev/pts/9", raw=b"\x05...\x04", records=records)
+    db.session.commit()
+    assert message.status == "imported"
+    test = _test(sample, "histamine")
+    result = db.session.scalar(sa.select(Result).where(Result.test_id == test.id))
+    assert result.text_entered == "523" and result.verdict == "fail"
+    assert result.interim["analyser_message_id"] == message.id
+    assert test.status == TS.ENTERED and _test(sample, "ph").status == TS.PENDING
+    services.verify_results(actor=lab.reviewer, results=[result])  # any reviewer may verify
+    db.session.commit()
+
+
+def test_analyser_message_for_unknown_sample_is_kept_as_error(lab):
+    from instruments.items import Record
+    from instruments.protocols.astm import result_message
+    from lims.equipment.services import store_message
+
+    records = [Record(fields=f) for f in result_message("KH-26-999999", [("ph", "6", "")])]
+    message = store_message(port="/dev/pts/9", raw=b"\x05\x04", records=records)
+    db.session.commit()
+    assert message.status == "error" and "KH-26-999999" in message.error
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Result)) == 0
