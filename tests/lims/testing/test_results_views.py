@@ -191,9 +191,11 @@ def test_api_sample_json_carries_results_and_verdicts(app, web_lab):
         tech = db.session.get(User, web_lab.ids["tech"])
         _, token = create_token(actor=tech, owner=tech, name="tablet", expires_days=1)
         db.session.commit()
-    body = app.test_client().get(
-        f"/api/v1/samples/{code}", headers={"Authorization": f"Bearer {token}"}
-    ).get_json()
+    body = (
+        app.test_client()
+        .get(f"/api/v1/samples/{code}", headers={"Authorization": f"Bearer {token}"})
+        .get_json()
+    )
     tests = {t["parameter"]["code"]: t for t in body["tests"]}
     assert tests["histamine"]["verdict"] == "pass"
     assert tests["histamine"]["result"]["qualifier"] == "<"
