@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, render_template, request
+from flask import Flask, has_request_context, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -54,7 +54,22 @@ def create_app(config: dict[str, Any] | str | None = None) -> Flask:
     _register_error_handlers(app)
     _register_template_helpers(app)
     _register_security_headers(app)
+    _wire_operations(app)
     return app
+
+
+def _wire_operations(app: Flask) -> None:
+    """Versioned static URLs with long cache lives, and trusted proxy headers."""
+    from .ops.static import init_static_cache
+
+    init_static_cache(app)
+    proxies = app.config["PROXY_FIX"]
+    if proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies
+        )
 
 
 def _init_extensions(app: Flask) -> None:
@@ -83,8 +98,9 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _configure_sqlite(engine: sa.Engine) -> None:
-    """Foreign keys on, WAL, and BEGIN IMMEDIATE: SQLite serialises writers at the start of a
-    transaction, so code and number allocation and the audit chain never race."""
+    """Foreign keys on, WAL, and BEGIN IMMEDIATE for units of work that may write: SQLite then
+    serialises writers at the start of a transaction, so code and number allocation and the
+    audit chain never race; reading pages begin deferred and run side by side."""
 
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -98,13 +114,20 @@ def _configure_sqlite(engine: sa.Engine) -> None:
 
     @sa.event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Reading pages (GET/HEAD) begin deferred, so readers never queue behind one another;
+        # everything else takes the write lock up front, so a unit of work never fails half
+        # way on a lock upgrade.
+        if has_request_context() and request.method in ("GET", "HEAD", "OPTIONS"):
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _register_blueprints(app: Flask) -> None:
     from .api import bp as api_bp
     from .auth import bp as auth_bp
     from .catalog import bp as catalog_bp
+    from .certificates import bp as certificates_bp
     from .equipment import bp as equipment_bp
     from .intake import bp as intake_bp
     from .main import bp as main_bp
@@ -116,6 +139,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(intake_bp)
     app.register_blueprint(testing_bp)
     app.register_blueprint(equipment_bp)
+    app.register_blueprint(certificates_bp)
     csrf.exempt(api_bp)
     app.register_blueprint(api_bp)
 
@@ -124,6 +148,7 @@ def _register_commands(app: Flask) -> None:
     from .audit.cli import audit_cli
     from .auth.cli import users_cli
     from .catalog.cli import catalog_cli
+    from .certificates.cli import certificates_cli
     from .demo import demo_command
     from .equipment.cli import instruments_cli
     from .intake.cli import intake_cli
@@ -132,10 +157,14 @@ def _register_commands(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(audit_cli)
     app.cli.add_command(catalog_cli)
+    app.cli.add_command(certificates_cli)
     app.cli.add_command(demo_command)
     app.cli.add_command(instruments_cli)
     app.cli.add_command(intake_cli)
     app.cli.add_command(judge_command)
+    from .ops.cli import register as register_ops
+
+    register_ops(app)
 
 
 def _wants_json() -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask.cli import FlaskGroup
 
 from . import create_app
+from .ops.serve import serve_command
 
 
 def _make_app() -> object:
@@ -13,3 +14,4 @@ def _make_app() -> object:
 
 
 main = FlaskGroup(create_app=_make_app, help="lims — laboratory information system.")
+main.add_command(serve_command)  # needs no app: it builds the production one itself

@@ -38,9 +38,21 @@ class Config:
     LAB_NAME_EN = "Khanh Hoa Technical Centre for Standards, Metrology and Quality"
     LAB_ADDRESS = "Nha Trang, Khánh Hòa, Việt Nam"
     LAB_ACCREDITATION = "VILAS ..."
+    LAB_CONTACT = ""  # e.g. "ĐT: 0258 ... · Email: ..." (certificate letterhead)
+    LAB_LOGO_PATH = ""  # PNG/JPEG file printed on certificates
+    LAB_TEST_LOCATION = ""  # where the tests are done (default: the lab, at LAB_ADDRESS)
+    PUBLIC_BASE_URL = ""  # e.g. https://lims.example.vn (the QR on certificates opens /verify/…)
+    CERTIFICATE_NUMBER_PATTERN = "KQ-{yyyy}-{seq:05d}"
+    VERIFY_RATE_LIMIT = 30  # public verification requests per minute and address
     SAMPLE_CODE_PATTERN = "KH-{yy}-{seq:06d}"
     PHOTO_MAX_BYTES = 5 * 1024 * 1024
     PASSWORD_HASH_METHOD = "scrypt"
+    PROXY_FIX = 0  # reverse proxies in front whose X-Forwarded-* headers are trusted
+    STATIC_MAX_AGE = 365 * 24 * 3600  # seconds, for versioned static URLs (?v=<hash>)
+    DB_POOL_SIZE = 5  # PostgreSQL: connections kept open per process
+    DB_MAX_OVERFLOW = 10  # PostgreSQL: extra connections allowed under load, per process
+    DB_POOL_TIMEOUT = 30  # PostgreSQL: seconds to wait for a free connection
+    DB_POOL_RECYCLE = 1800  # PostgreSQL: seconds before a connection is replaced
 
 
 class TestingConfig(Config):
@@ -91,9 +103,20 @@ def finalize(config: dict[str, Any], instance_path: str) -> None:
             )
     elif not secret:
         config["SECRET_KEY"] = _instance_secret(instance_path)
+    proxies = config.get("PROXY_FIX", 0)
+    if isinstance(proxies, bool) or not isinstance(proxies, int) or not 0 <= proxies <= 5:
+        raise ConfigError(
+            f"LIMS_PROXY_FIX must be the number of reverse proxies in front (0-5), not {proxies!r}"
+        )
     uri = config["SQLALCHEMY_DATABASE_URI"]
     if uri.startswith("postgresql"):
-        options = {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 10}
+        options = {
+            "pool_pre_ping": True,
+            "pool_size": int(config.get("DB_POOL_SIZE", 5)),
+            "max_overflow": int(config.get("DB_MAX_OVERFLOW", 10)),
+            "pool_timeout": int(config.get("DB_POOL_TIMEOUT", 30)),
+            "pool_recycle": int(config.get("DB_POOL_RECYCLE", 1800)),
+        }
         options.update(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
         config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     elif uri.startswith("sqlite"):

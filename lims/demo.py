@@ -53,7 +53,14 @@ def seed_testing() -> None:
     seed()
 
 
-SEEDERS = [seed_users, seed_catalog, seed_intake, seed_equipment, seed_testing]
+def seed_certificates() -> None:
+    from .certificates.demo import SIGNER, seed
+
+    password = next(pw for email, _n, _r, pw in DEMO_USERS if email == SIGNER)
+    seed(signer_password=password)
+
+
+SEEDERS = [seed_users, seed_catalog, seed_intake, seed_equipment, seed_testing, seed_certificates]
 
 
 def load_demo_data() -> None:

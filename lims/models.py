@@ -1,8 +1,14 @@
 """Imports every feature's models so migrations and metadata see every table."""
 
 from lims.audit.models import AuditEvent, AuditHead
-from lims.auth.models import ApiToken, LoginAttempt, User, UserRole
+from lims.auth.models import ApiToken, LoginAttempt, SignatoryScope, User, UserRole
 from lims.catalog.models import Parameter, ProductCategory, ProfileItem, Specification
+from lims.certificates.models import (
+    CampaignShare,
+    Certificate,
+    CertificateCounter,
+    RateLimitHit,
+)
 from lims.equipment.models import (
     AnalyserMessage,
     Calibration,
@@ -21,6 +27,11 @@ from lims.intake.models import (
 from lims.testing.models import NonConformity, Notification, Result
 
 __all__ = [
+    "CampaignShare",
+    "Certificate",
+    "CertificateCounter",
+    "RateLimitHit",
+    "SignatoryScope",
     "NonConformity",
     "Notification",
     "Result",

@@ -69,6 +69,10 @@ class UserEditForm(FlaskForm):
     new_password = PasswordField(
         _l("New password (leave empty to keep)"), validators=[Optional(), Length(min=8, max=128)]
     )
+    signatory = BooleanField(_l("Authorised signatory of certificates (reviewers)"))
+    signatory_scope = MultiCheckboxField(
+        _l("Product categories they may sign (with their subcategories)"), coerce=int
+    )
     submit = SubmitField(_l("Save"))
 
 

@@ -21,9 +21,15 @@ class User(UserMixin, db.Model):
     session_version: Mapped[int] = mapped_column(sa.Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # authorised signatory of certificates, within the product categories in scope_rows
+    signatory: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
 
     role_rows: Mapped[list[UserRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    scope_rows: Mapped[list[SignatoryScope]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin"
     )
 
     @property
@@ -50,6 +56,19 @@ class UserRole(db.Model):
     role: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
 
     user: Mapped[User] = relationship(back_populates="role_rows")
+
+
+class SignatoryScope(db.Model):
+    """A product category (with its subcategories) whose certificates a signatory may sign."""
+
+    __tablename__ = "signatory_scopes"
+
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    category_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("product_categories.id"), primary_key=True
+    )
 
 
 class ApiToken(db.Model):

@@ -14,9 +14,10 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from lims import audit
+from lims.errors import DomainError
 from lims.extensions import db, utcnow
 
-from .models import ApiToken, LoginAttempt, User, UserRole
+from .models import ApiToken, LoginAttempt, SignatoryScope, User, UserRole
 from .permissions import ROLES, require_role
 
 PASSWORD_MIN = 8
@@ -24,13 +25,8 @@ PASSWORD_MAX = 128
 TOKEN_PREFIX = "lims_"
 
 
-class AuthError(ValueError):
+class AuthError(DomainError):
     """A refused request about users or logins; ``field`` names the form field at fault."""
-
-    def __init__(self, message: Any, field: str | None = None) -> None:
-        super().__init__(str(message))
-        self.message = message
-        self.field = field
 
 
 class LoginThrottled(AuthError):
@@ -82,6 +78,8 @@ def _snapshot(user: User) -> dict[str, Any]:
         "roles": sorted(user.roles),
         "active": user.active,
         "locale": user.locale,
+        "signatory": bool(user.signatory),
+        "signatory_scope": sorted(r.category_id for r in user.scope_rows),
     }
 
 
@@ -143,8 +141,11 @@ def update_user(
     active: bool,
     locale: str,
     new_password: str | None = None,
+    signatory: bool | None = None,
+    signatory_scope: list[int] | None = None,
 ) -> User:
-    """Admin edit: name, roles, language, active flag, optionally a new password."""
+    """Admin edit: name, roles, language, active flag, optionally a new password and the
+    certificate-signatory flag with its scope (product category ids)."""
     require_role(actor, "admin")
     name = (name or "").strip()
     if not name or len(name) > 200:
@@ -164,6 +165,8 @@ def update_user(
     if user.active and not active:
         user.session_version += 1
     user.active = active
+    if signatory is not None:
+        _set_signatory(user, signatory, signatory_scope or [])
     if new_password:
         _check_password(new_password)
         user.password_hash = _hash(new_password)
@@ -182,6 +185,34 @@ def update_user(
             after=after,
         )
     return user
+
+
+_CATEGORIES = sa.table("product_categories", sa.column("id"), sa.column("name_vi"))
+
+
+def category_choices() -> list[tuple[int, str]]:
+    """Product categories for the signatory scope (read by table name: auth sits below the
+    catalogue)."""
+    rows = db.session.execute(sa.select(_CATEGORIES.c.id, _CATEGORIES.c.name_vi).order_by(
+        _CATEGORIES.c.name_vi))  # fmt: skip
+    return [(int(i), str(n)) for i, n in rows]
+
+
+def _set_signatory(user: User, signatory: bool, scope: list[int]) -> None:
+    if signatory and "reviewer" not in user.roles:
+        raise AuthError(_l("Only reviewers can be signatories."), "signatory")
+    if signatory and not scope:
+        raise AuthError(_l("Choose the product categories this signatory may sign."),
+                        "signatory_scope")  # fmt: skip
+    known = {i for i, _ in category_choices()}
+    if set(scope) - known:
+        raise AuthError(_l("Unknown product category."), "signatory_scope")
+    user.signatory = signatory
+    wanted = set(scope) if signatory else set()
+    user.scope_rows = [r for r in user.scope_rows if r.category_id in wanted] + [
+        SignatoryScope(category_id=i)
+        for i in sorted(wanted - {r.category_id for r in user.scope_rows})
+    ]
 
 
 def change_own_password(*, actor: User, current: str, new: str) -> None:

@@ -8,6 +8,7 @@ from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from lims.audit.services import distinct_actions, list_events, verify_chain
+from lims.errors import show_on_form
 from lims.extensions import db, unit_of_work
 
 from . import bp, services
@@ -22,14 +23,6 @@ from .forms import (
 )
 from .models import ApiToken, User
 from .permissions import AUTHENTICATED, PUBLIC, access
-
-
-def _apply_error(form: Any, error: services.AuthError) -> None:
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = [*field.errors, error.message]
-    else:
-        form.form_errors.append(error.message)
 
 
 def _safe_next(target: str | None) -> str:
@@ -112,7 +105,7 @@ def account() -> Any:
                     new=form.new_password.data,
                 )
         except services.AuthError as exc:
-            _apply_error(form, exc)
+            show_on_form(form, exc)
             status = 400
         else:
             login_user(current_user._get_current_object())  # the session id changed
@@ -147,7 +140,7 @@ def create_token() -> Any:
                     expires_days=token_form.expires_days.data,
                 )
         except services.AuthError as exc:
-            _apply_error(token_form, exc)
+            show_on_form(token_form, exc)
         else:
             status = 201
     return render_template(
@@ -201,7 +194,7 @@ def create_user() -> Any:
                     locale=form.locale.data,
                 )
         except services.AuthError as exc:
-            _apply_error(form, exc)
+            show_on_form(form, exc)
             status = 400
         else:
             flash(_("User %(email)s created.", email=user.email), "success")
@@ -216,8 +209,10 @@ def create_user() -> Any:
 def edit_user(user_id: int) -> Any:
     user = db.get_or_404(User, user_id)
     form = UserEditForm(obj=None if request.method == "POST" else user)
+    form.signatory_scope.choices = services.category_choices()
     if request.method == "GET":
         form.roles.data = sorted(user.roles)
+        form.signatory_scope.data = sorted(r.category_id for r in user.scope_rows)
     status = 200
     if form.validate_on_submit():
         try:
@@ -230,9 +225,11 @@ def edit_user(user_id: int) -> Any:
                     active=form.active.data,
                     locale=form.locale.data,
                     new_password=form.new_password.data or None,
+                    signatory=form.signatory.data,
+                    signatory_scope=form.signatory_scope.data,
                 )
         except services.AuthError as exc:
-            _apply_error(form, exc)
+            show_on_form(form, exc)
             status = 400
         else:
             flash(_("User %(email)s saved.", email=user.email), "success")

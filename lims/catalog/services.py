@@ -27,6 +27,7 @@ from flask_babel import lazy_gettext as _l
 
 from lims import audit
 from lims.auth.permissions import require_role
+from lims.errors import DomainError
 from lims.extensions import db, utcnow
 from lims.numbers import NumberParseError, format_decimal, parse_decimal
 
@@ -47,13 +48,8 @@ CODE_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,59}$")
 MAX_DECIMALS = 10
 
 
-class CatalogError(ValueError):
+class CatalogError(DomainError):
     """A refused catalogue change; ``field`` names the form field at fault."""
-
-    def __init__(self, message: Any, field: str | None = None) -> None:
-        super().__init__(str(message))
-        self.message = message
-        self.field = field
 
 
 # --------------------------------------------------------------------------- helpers

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from lims.auth.permissions import access
+from lims.errors import show_on_form
 from lims.extensions import db, unit_of_work
 from lims.i18n import current_language
 
@@ -30,14 +31,6 @@ from .rules import decision_rule_statement
 
 READERS = ("reviewer", "technician")
 EDITORS = ("reviewer",)
-
-
-def _apply_error(form: Any, error: services.CatalogError) -> None:
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = [*field.errors, error.message]
-    else:
-        form.form_errors.append(error.message)
 
 
 def _labels() -> dict[str, Any]:
@@ -158,7 +151,7 @@ def create_category() -> Any:
                     parent_id=int(form.parent_id.data) if form.parent_id.data else None,
                 )
         except services.CatalogError as exc:
-            _apply_error(form, exc)
+            show_on_form(form, exc)
             status = 400
         else:
             flash(_("Category saved."), "success")
@@ -190,7 +183,7 @@ def edit_category(category_id: int) -> Any:
                     active=form.active.data,
                 )
         except services.CatalogError as exc:
-            _apply_error(form, exc)
+            show_on_form(form, exc)
             status = 400
         else:
             flash(_("Category saved."), "success")
@@ -233,7 +226,7 @@ def edit_profile(category_id: int) -> Any:
                     actor=current_user, category=cat, parameter_ids=form.parameter_ids.data or []
                 )
         except services.CatalogError as exc:
-            _apply_error(form, exc)
+            show_on_form(form, exc)
             status = 400
         else:
             flash(_("Test profile saved."), "success")
@@ -289,7 +282,7 @@ def create_parameter() -> Any:
             with unit_of_work():
                 param = services.create_parameter(actor=current_user, **_parameter_values(form))
         except services.CatalogError as exc:
-            _apply_error(form, exc)
+            show_on_form(form, exc)
             status = 400
         else:
             flash(_("Parameter saved."), "success")
@@ -321,7 +314,7 @@ def edit_parameter(parameter_id: int) -> Any:
                     actor=current_user, parameter=param, **_parameter_values(form)
                 )
         except services.CatalogError as exc:
-            _apply_error(form, exc)
+            show_on_form(form, exc)
             status = 400
         else:
             flash(_("Parameter saved."), "success")
@@ -401,7 +394,7 @@ def create_specification() -> Any:
             with unit_of_work():
                 spec = services.create_specification(actor=current_user, **_spec_values(form))
         except services.CatalogError as exc:
-            _apply_error(form, exc)
+            show_on_form(form, exc)
             status = 400
         else:
             flash(
@@ -446,7 +439,7 @@ def edit_specification(spec_id: int) -> Any:
                     actor=current_user, spec=spec, reason=form.reason.data, **_spec_values(form)
                 )
         except services.CatalogError as exc:
-            _apply_error(form, exc)
+            show_on_form(form, exc)
             status = 400
         else:
             if result.id != spec.id:
@@ -479,7 +472,7 @@ def confirm_specification(spec_id: int) -> Any:
                     actor=current_user, spec=spec, reason=form.reason.data
                 )
         except services.CatalogError as exc:
-            _apply_error(form, exc)
+            show_on_form(form, exc)
         else:
             flash(_("The limit is confirmed."), "success")
             return redirect(url_for("catalog.specification", spec_id=spec.id))

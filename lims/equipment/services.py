@@ -22,6 +22,7 @@ from flask_babel import lazy_gettext as _l
 import instruments as lib
 from lims import audit
 from lims.auth.permissions import require_role
+from lims.errors import DomainError
 from lims.extensions import db, utcnow
 from lims.i18n import format_date, local_time
 
@@ -54,16 +55,11 @@ _PORT_PATTERNS = (
 
 
 # -- errors -------------------------------------------------------------------------------
-class EquipmentError(ValueError):
+class EquipmentError(DomainError):
     """A refused equipment operation; ``message`` is shown to the user next to ``field``."""
 
     status = 400
     code = "invalid"
-
-    def __init__(self, message: Any, field: str | None = None) -> None:
-        super().__init__(str(message))
-        self.message = message
-        self.field = field
 
 
 class InstrumentUnusable(EquipmentError):

@@ -20,6 +20,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from lims.auth.permissions import access
+from lims.errors import show_on_form
 from lims.extensions import csrf, db, unit_of_work
 from lims.i18n import current_language
 
@@ -58,14 +59,6 @@ def _equipment_helpers() -> dict[str, Any]:
     }
 
 
-def _apply_error(form: Any, error: services.EquipmentError) -> None:
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = [*field.errors, error.message]
-    else:
-        form.form_errors.append(error.message)
-
-
 def _form_data(form: InstrumentForm) -> dict[str, Any]:
     return {name: getattr(form, name).data for name in FIELDS}
 
@@ -90,7 +83,7 @@ def create_instrument() -> Any:
             with unit_of_work():
                 instrument = services.create_instrument(actor=current_user, **_form_data(form))
         except services.EquipmentError as exc:
-            _apply_error(form, exc)
+            show_on_form(form, exc)
             status = 400
         else:
             flash(_("Instrument %(name)s registered.", name=instrument.name), "success")
@@ -118,7 +111,7 @@ def edit_instrument(instrument_id: int) -> Any:
                     actor=current_user, instrument=instrument, **_form_data(form)
                 )
         except services.EquipmentError as exc:
-            _apply_error(form, exc)
+            show_on_form(form, exc)
             status = 400
         else:
             flash(_("Instrument %(name)s saved.", name=instrument.name), "success")
@@ -174,7 +167,7 @@ def set_status(instrument_id: int) -> Any:
                 reason=form.reason.data,
             )
     except services.EquipmentError as exc:
-        _apply_error(form, exc)
+        show_on_form(form, exc)
         return _detail(instrument, form, 400)
     if instrument.status == InstrumentStatus.OUT_OF_SERVICE:
         flash(_("%(name)s is now out of service.", name=instrument.name), "warning")
@@ -209,7 +202,7 @@ def add_calibration(instrument_id: int) -> Any:
                     ),
                 )
         except services.EquipmentError as exc:
-            _apply_error(form, exc)
+            show_on_form(form, exc)
             status = 400
         else:
             flash(_("Calibration recorded."), "success")

@@ -40,6 +40,7 @@ class SampleStatus(StrEnum):
 
 
 class TestStatus(StrEnum):
+    __test__ = False  # not a pytest test class, despite its name
     PENDING = "pending"
     ENTERED = "entered"
     VERIFIED = "verified"

@@ -15,11 +15,11 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.exc import IntegrityError
 
 from lims import audit
 from lims.auth.permissions import require_role
 from lims.catalog.models import Parameter, ProductCategory
+from lims.counters import next_in_sequence
 from lims.extensions import db, utcnow
 
 from .codes import format_code
@@ -429,30 +429,12 @@ def _code_pattern() -> str:
     return "KH-{yy}-{seq:06d}"
 
 
-def _next_seq(year: int) -> int:
-    bump = (
-        sa.update(SampleCodeCounter)
-        .where(SampleCodeCounter.year == year)
-        .values(last_seq=SampleCodeCounter.last_seq + 1)
-        .returning(SampleCodeCounter.last_seq)
-    )
-    seq = db.session.execute(bump).scalar_one_or_none()
-    if seq is not None:
-        return int(seq)
-    try:
-        with db.session.begin_nested():  # SAVEPOINT: a concurrent insert loses only this
-            db.session.execute(sa.insert(SampleCodeCounter).values(year=year, last_seq=0))
-    except IntegrityError:
-        pass  # another transaction created the row first: bump theirs
-    return int(db.session.execute(bump).scalar_one())
-
-
 def allocate_sample_code(*, year: int) -> tuple[str, int]:
     """The next code of ``year`` and its sequence number, taken inside the caller's
     transaction: the counter row stays locked until it commits (gap-free, never reused)."""
     pattern = _code_pattern()
     code = format_code(pattern, year=year, seq=1)  # checks the pattern before counting
-    seq = _next_seq(year)
+    seq = next_in_sequence(SampleCodeCounter, {"year": year})
     code = format_code(pattern, year=year, seq=seq, check=False)
     return code, seq
 

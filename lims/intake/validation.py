@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 
+from lims.errors import DomainError
 from lims.numbers import NumberParseError, parse_decimal
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -67,13 +68,8 @@ FIELDS: tuple[str, ...] = (
 )
 
 
-class IntakeError(ValueError):
+class IntakeError(DomainError):
     """A refused intake request; ``field`` names the form field at fault (or None)."""
-
-    def __init__(self, message: Any, field: str | None = None) -> None:
-        super().__init__(str(message))
-        self.message = message
-        self.field = field
 
 
 class SampleInputError(IntakeError):

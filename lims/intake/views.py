@@ -21,6 +21,7 @@ from flask_login import current_user
 from lims.audit.services import list_events
 from lims.auth.permissions import access
 from lims.catalog.models import Parameter, ProductCategory
+from lims.errors import show_on_form
 from lims.extensions import db, unit_of_work
 from lims.i18n import current_language, format_datetime
 
@@ -43,18 +44,6 @@ STAFF = ("technician", "reviewer")
 MAX_LABELS = 500
 
 
-def _apply_error(form: Any, error: IntakeError) -> None:
-    errors = error.errors if isinstance(error, SampleInputError) else {error.field: error.message}
-    for name, message in errors.items():
-        field = getattr(form, name, None) if name else None
-        if name == "business_id":
-            field = getattr(form, "business_query", None)
-        if field is not None and hasattr(field, "errors"):
-            field.errors = [*field.errors, message]
-        else:
-            form.form_errors.append(message)
-
-
 def _bad_date(form: Any, name: str) -> Any:
     field = getattr(form, name)
     try:
@@ -65,6 +54,13 @@ def _bad_date(form: Any, name: str) -> Any:
 
 
 # ---------------------------------------------------------------------------- campaigns
+
+
+_FORM_ALIASES = {"business_id": "business_query"}
+
+
+def _show_error(form: Any, error: IntakeError) -> None:
+    show_on_form(form, error, _FORM_ALIASES)
 
 
 @bp.route("/campaigns")
@@ -112,7 +108,7 @@ def campaign_new() -> Any:
             with unit_of_work():
                 campaign = services.create_campaign(actor=current_user, **values)
         except IntakeError as exc:
-            _apply_error(form, exc)
+            _show_error(form, exc)
         else:
             flash(_("Campaign created."), "success")
             return redirect(url_for("intake.campaign", campaign_id=campaign.id))
@@ -173,7 +169,7 @@ def campaign_edit(campaign_id: int) -> Any:
             with unit_of_work():
                 services.update_campaign(actor=current_user, campaign=campaign, **values)
         except IntakeError as exc:
-            _apply_error(form, exc)
+            _show_error(form, exc)
         else:
             flash(_("Campaign saved."), "success")
             return redirect(url_for("intake.campaign", campaign_id=campaign.id))
@@ -202,7 +198,7 @@ def campaign_close(campaign_id: int) -> Any:
                     actor=current_user, campaign=campaign, reason=form.reason.data
                 )
         except IntakeError as exc:
-            _apply_error(form, exc)
+            _show_error(form, exc)
         else:
             flash(_("Campaign closed: it takes no new samples."), "success")
             return redirect(url_for("intake.campaign", campaign_id=campaign.id))
@@ -280,7 +276,7 @@ def _business_form_page(form: BusinessForm, business: Business | None) -> Any:
             duplicates = exc.matches
             form.form_errors.append(exc.message)
         except IntakeError as exc:
-            _apply_error(form, exc)
+            _show_error(form, exc)
         else:
             flash(_("Business %(name)s saved.", name=business.name), "success")
             return redirect(url_for("intake.businesses", q=business.name))
@@ -396,7 +392,7 @@ def register() -> Any:
     try:
         data = parse_sample_fields(raw)
     except SampleInputError as exc:
-        _apply_error(form, exc)
+        _show_error(form, exc)
         data = None
     if form_ok and business_ok and data is not None:
         try:
@@ -406,7 +402,7 @@ def register() -> Any:
                 )
                 code = sample.code
         except IntakeError as exc:
-            _apply_error(form, exc)
+            _show_error(form, exc)
         else:
             flash(_("Sample %(code)s registered.", code=code), "success")
             return redirect(url_for("intake.sample", code=code))
@@ -543,7 +539,7 @@ def sample_receive(code: str) -> Any:
                         received_at=received_at,
                     )
             except IntakeError as exc:
-                _apply_error(form, exc)
+                _show_error(form, exc)
             else:
                 flash(_("Sample %(code)s received.", code=code), "success")
                 return redirect(url_for("intake.sample", code=code))
@@ -558,7 +554,7 @@ def _reason_transition(code: str, prefix: str, action: Any, done: str) -> Any:
             with unit_of_work():
                 action(actor=current_user, sample=sample, reason=form.reason.data)
         except IntakeError as exc:
-            _apply_error(form, exc)
+            _show_error(form, exc)
         else:
             flash(done, "success")
             return redirect(url_for("intake.sample", code=code))
@@ -595,7 +591,7 @@ def sample_test_add(code: str) -> Any:
                     actor=current_user, sample=sample, parameter_id=int(form.parameter_id.data)
                 )
         except IntakeError as exc:
-            _apply_error(form, exc)
+            _show_error(form, exc)
         else:
             flash(_("Test added."), "success")
             return redirect(url_for("intake.sample", code=code) + "#tests")

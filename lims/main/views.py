@@ -15,7 +15,12 @@ from . import bp
 @bp.route("/")
 @access(PUBLIC)
 def index() -> str:
-    return render_template("main/index.html")
+    from flask_login import current_user
+
+    from lims.reports.queues import queues_for
+
+    queues = queues_for(current_user) if current_user.is_authenticated else {}
+    return render_template("main/index.html", queues=queues)
 
 
 @bp.route("/healthz")

@@ -7,6 +7,7 @@ import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -117,6 +118,14 @@ def _failed_tests(sample: Sample, lang: str) -> list[FailedTest]:
     return failed
 
 
+def _as_written(value: Decimal | None) -> Decimal | None:
+    """A stored limit without the column's padding: 0.50000000 → 0.5, 100.00000000 → 100."""
+    if value is None:
+        return None
+    normal = value.normalize()
+    return normal.quantize(Decimal(1)) if normal == normal.to_integral_value() else normal
+
+
 def display_value(result: Result, parameter: Parameter, lang: str = "vi") -> str:
     """The value as reported: rounded to the parameter's decimals, `< LOQ`, `KPH (LOD = …)`."""
     if result.text_value is not None:
@@ -135,7 +144,9 @@ def display_value(result: Result, parameter: Parameter, lang: str = "vi") -> str
             value = value.normalize()
     parsed = ParsedNumber(text=result.text_entered, value=value, qualifier=result.qualifier)
     try:
-        return format_result(parsed, decimals=parameter.decimals, lang=lang, lod=parameter.lod)
+        return format_result(
+            parsed, decimals=parameter.decimals, lang=lang, lod=_as_written(parameter.lod)
+        )
     except (ValueError, TypeError):
         return result.text_entered
 

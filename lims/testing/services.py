@@ -19,6 +19,7 @@ from lims.auth.permissions import require_role
 from lims.catalog import rules
 from lims.catalog import services as catalog
 from lims.catalog.models import Parameter, ResultType
+from lims.errors import DomainError
 from lims.extensions import db, utcnow
 from lims.i18n import current_language, format_datetime, local_time
 from lims.intake.models import Sample, SampleStatus, SampleTest, TestStatus
@@ -30,13 +31,8 @@ from .models import NonConformity, Notification, Result
 ENTRY_STATES = (SampleStatus.RECEIVED, SampleStatus.IN_TESTING, SampleStatus.TO_VERIFY)
 
 
-class ResultError(ValueError):
+class ResultError(DomainError):
     """A refused result operation; ``message`` is shown to the user next to ``field``."""
-
-    def __init__(self, message: Any, field: str | None = None) -> None:
-        super().__init__(str(message))
-        self.message = message
-        self.field = field
 
 
 class StaleResult(ResultError):

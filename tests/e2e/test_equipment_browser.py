@@ -52,7 +52,7 @@ def test_test_read_shows_the_value_from_the_simulator(app, page, live_server, ma
         instrument_id = _balance(app, make_user, simulator.port)
         technician = make_user("technician")
         _sign_in(page, live_server, technician)
-        page.get_by_role("link", name="Thiết bị").click()
+        page.locator("#nav-links").get_by_role("link", name="Thiết bị").click()
         page.get_by_role("link", name="Cân phân tích CP-09").click()
         assert page.url.endswith(f"/equipment/instruments/{instrument_id}")
         page.get_by_role("button", name="Đọc thử").click()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 
 from lims.extensions import db
 from tests.lims.testing.conftest import build_lab, sample_builder
@@ -59,3 +60,49 @@ def test_enter_verify_and_register(browser, app, make_user, live_server):
     assert code in table and "Histamin" in table and "EU Reg 2073/2005" in table
     assoc.screenshot(path="test-artifacts/results-register.png", full_page=True)
     assoc.context.close()
+
+
+def test_read_button_fills_the_weight_and_links_the_reading(browser, app, make_user, live_server):
+    """Net quantity from the balance: each press of "Đọc" appends a weighing from a simulated
+    MT-SICS balance on a real pseudo-terminal; the saved result keeps the trace."""
+    from datetime import timedelta
+
+    from instruments import MtSicsSimulator
+    from lims.auth.models import User
+    from lims.equipment import services as equipment
+    from lims.testing.models import Result
+
+    simulator = MtSicsSimulator(value="12.34", unit="g").start()
+    try:
+        with app.app_context():
+            lab = build_lab(make_user)
+            sample = sample_builder(lab)("ph")
+            code, test_id = sample.code, sample.tests[0].id
+            lab.params["ph"].instrument_kind = "balance"  # any kind works; the balance is here
+            reviewer = db.session.get(User, lab.reviewer.id)
+            instrument = equipment.create_instrument(
+                actor=reviewer, name="Cân CP-01", kind="balance", protocol="mt-sics",
+                port_url=simulator.port,
+            )  # fmt: skip
+            today = equipment.local_today()
+            equipment.add_calibration(
+                actor=reviewer, instrument=instrument, calibrated_on=today,
+                due_on=today + timedelta(days=300), certificate_number="HC-01",
+                performed_by="QUATEST 3",
+            )  # fmt: skip
+            db.session.commit()
+
+        page = browser.new_context(locale="vi-VN").new_page()
+        _sign_in(page, live_server, "tech@lab.vn")
+        page.goto(f"{live_server}/testing/samples/{code}")
+        page.get_by_role("button", name="Đọc: Cân CP-01").click()
+        page.wait_for_function(f"document.querySelector('#value-{test_id}').value === '12.34'")
+        assert page.input_value(f"#reading-{test_id}") != ""
+        page.locator("#save-results").click()
+        page.wait_for_selector(".alert-success")
+        page.context.close()
+        with app.app_context():
+            result = db.session.scalar(sa.select(Result).where(Result.test_id == test_id))
+            assert result.text_entered == "12.34" and result.instrument_reading_id is not None
+    finally:
+        simulator.stop()

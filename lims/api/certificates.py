@@ -1,0 +1,167 @@
+"""``/api/v1/certificates``: list (paginated, ``since``/``verdict``/``campaign``), one
+certificate as JSON (results and verdicts, SHA-256, verification URL) and its stored PDF.
+
+Numbers of amendments contain a slash (``KQ-2026-00012/A1``): the routes use the ``path``
+converter, and ``….pdf`` selects the stored bytes.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from flask import g, jsonify, request, url_for
+from flask_babel import gettext as _
+
+from lims.auth.permissions import api_access
+from lims.catalog.rules import VERDICT_ORDER
+from lims.certificates import services
+from lims.certificates.models import Certificate
+from lims.certificates.views import send_stored
+from lims.extensions import unit_of_work
+from lims.i18n import LOCAL_TZ
+from lims.testing import services as testing
+from lims.testing.register import display_value
+
+from . import bp
+from .errors import error_response
+
+READERS = ("reviewer", "admin", "agency")
+MAX_PER_PAGE = 200
+
+
+def certificate_summary(c: Certificate) -> dict[str, Any]:
+    s = c.sample
+    return {
+        "number": c.number,
+        "status": c.status.value,
+        "verdict": c.verdict,
+        "issued_at": c.issued_at.isoformat(),
+        "language": c.language.value,
+        "sample": {"code": s.code, "product_name": s.product_name, "brand": s.brand},
+        "business": (
+            {"name": s.business.name, "district": s.business.district} if s.business else None
+        ),
+        "campaign": {"id": c.campaign_id, "name": c.campaign.name},
+        "amends": c.amends.number if c.amends else None,
+        "superseded_by": c.superseded_by.number if c.superseded_by else None,
+        "sha256": c.sha256,
+        "verification_url": services.verification_url(c.verification_code),
+        "url": url_for("api.certificate", number=c.number, _external=True),
+        "pdf_url": url_for("api.certificate_pdf", number=c.number, _external=True),
+    }
+
+
+def certificate_detail(c: Certificate) -> dict[str, Any]:
+    body = certificate_summary(c)
+    body.update(
+        signed_by={"name": c.signer_name, "meaning": c.signature_meaning,
+                   "signed_at": c.signed_at.isoformat()},
+        amendment_reason=c.amendment_reason or None,
+        withdrawn_at=c.withdrawn_at.isoformat() if c.withdrawn_at else None,
+        withdraw_reason=c.withdraw_reason or None,
+    )  # fmt: skip
+    results = testing.results_for_sample(c.sample)
+    tests = []
+    for t in testing.active_tests(c.sample):
+        r = results.get(t.id)
+        p = t.parameter
+        tests.append(
+            {
+                "parameter": {"code": p.code, "name": p.name_vi, "name_en": p.name_en,
+                              "unit": p.unit, "method": p.method_ref,
+                              "accredited": bool(p.accredited),
+                              "subcontracted": bool(p.subcontracted)},
+                "result": display_value(r, p, "vi") if r else None,
+                "verdict": r.verdict if r else None,
+                "decision_rule": r.decision_rule if r else None,
+            }
+        )  # fmt: skip
+    body["results"] = tests
+    return body
+
+
+def _since(text: str) -> datetime | None:
+    try:
+        if len(text) == 10:
+            return datetime.combine(date.fromisoformat(text), time.min, LOCAL_TZ)
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+@bp.route("/certificates")
+@api_access(*READERS)
+def certificates() -> Any:
+    args = request.args
+    fields: dict[str, str] = {}
+    since = None
+    if args.get("since"):
+        since = _since(args["since"])
+        if since is None:
+            fields["since"] = _("An ISO 8601 date or date-time.")
+    verdict = args.get("verdict", "")
+    if verdict and verdict not in {v.value for v in VERDICT_ORDER}:
+        fields["verdict"] = _("Unknown verdict code.")
+    campaign = args.get("campaign", type=int)
+    if args.get("campaign") and campaign is None:
+        fields["campaign"] = _("A campaign id.")
+    page = args.get("page", 1, type=int)
+    per_page = args.get("per_page", 50, type=int)
+    if page is None or page < 1:
+        fields["page"] = _("A page number from 1.")
+    if per_page is None or not 1 <= per_page <= MAX_PER_PAGE:
+        fields["per_page"] = _("Between 1 and 200.")
+    if fields:
+        return error_response(400, "validation_error", _("Some fields are not valid."), fields)
+    filters = services.Filters(verdict=verdict, campaign_id=campaign, since=since)
+    rows, total = services.search(g.api_user, filters, page=page, per_page=per_page)
+    pages = max(1, (total + per_page - 1) // per_page)
+    nxt = None
+    if page < pages:
+        nxt = url_for("api.certificates", **{**args.to_dict(), "page": page + 1}, _external=True)
+    return jsonify(
+        items=[certificate_summary(c) for c in rows],
+        page=page,
+        per_page=per_page,
+        total=total,
+        next=nxt,
+    )
+
+
+def _visible_or_error(number: str) -> Certificate | Any:
+    cert = services.get_by_number(number)
+    if cert is None:
+        return error_response(404, "not_found", _("No certificate has this number."))
+    if not services.can_view(g.api_user, cert):
+        with unit_of_work():
+            services.record_refusal(
+                actor=g.api_user,
+                action="certificate.access_denied",
+                entity_id=number,
+                message="not shared (API)",
+                address=request.remote_addr,
+            )
+        return error_response(
+            403, "forbidden", _("This certificate is not shared with your agency.")
+        )
+    return cert
+
+
+@bp.route("/certificates/<path:number>.pdf")
+@api_access(*READERS)
+def certificate_pdf(number: str) -> Any:
+    cert = _visible_or_error(number)
+    if not isinstance(cert, Certificate):
+        return cert
+    return send_stored(cert)
+
+
+@bp.route("/certificates/<path:number>")
+@api_access(*READERS)
+def certificate(number: str) -> Any:
+    cert = _visible_or_error(number)
+    if not isinstance(cert, Certificate):
+        return cert
+    return jsonify(certificate_detail(cert))

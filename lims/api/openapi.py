@@ -1,0 +1,308 @@
+"""``/api/v1/openapi.json``: the OpenAPI 3.1 description of the API (written by hand, kept
+honest by tests/lims/api/test_openapi.py, which validates real responses against it)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import jsonify, url_for
+
+from lims.auth.permissions import PUBLIC, api_access
+
+from . import bp
+
+_STR = {"type": "string"}
+_NSTR = {"type": ["string", "null"]}
+_DT = {"type": "string", "format": "date-time"}
+_NDT = {"type": ["string", "null"], "format": "date-time"}
+VERDICTS = ["pass", "conditional_pass", "conditional_fail", "fail", "not_judged", "not_applicable"]
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _obj(props: dict[str, Any], required: list[str] | None = None, **extra: Any) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": props,
+        "required": list(props) if required is None else required,
+        **extra,
+    }
+
+
+SCHEMAS: dict[str, Any] = {
+    "Error": _obj(
+        {
+            "error": _obj(
+                {
+                    "code": _STR,
+                    "message": _STR,
+                    "fields": {"type": "object", "additionalProperties": _STR},
+                },
+                ["code", "message"],
+            )
+        }
+    ),
+    "Index": _obj({"name": _STR, "version": _STR, "links": {"type": "object"}}),
+    "Me": _obj(
+        {
+            "id": {"type": "integer"},
+            "email": _STR,
+            "name": _STR,
+            "roles": {"type": "array", "items": _STR},
+            "locale": _STR,
+        }
+    ),
+    "SampleSummary": _obj(
+        {
+            "code": _STR,
+            "status": _STR,
+            "status_label": _STR,
+            "product_name": _STR,
+            "brand": _STR,
+            "campaign": _obj({"id": {"type": "integer"}, "name": _NSTR}),
+            "category": {"type": ["object", "null"]},
+            "business": {"type": ["object", "null"]},
+            "sampled_at": _NDT,
+            "url": {"type": "string", "format": "uri"},
+        }
+    ),
+    "SampleDetail": {
+        "allOf": [
+            _ref("SampleSummary"),
+            _obj(
+                {
+                    "html_url": _STR,
+                    "tests": {
+                        "type": "array",
+                        "items": _obj(
+                            {
+                                "parameter": _obj(
+                                    {
+                                        "code": _STR,
+                                        "name": _STR,
+                                        "name_en": _STR,
+                                        "unit": _STR,
+                                        "method": _STR,
+                                    }
+                                ),  # fmt: skip
+                                "status": _STR,
+                                "result": {},
+                                "verdict": {},
+                            }
+                        ),
+                    },
+                    "verdict": {},
+                }
+            ),
+        ]
+    },
+    "SampleList": _obj(
+        {
+            "items": {"type": "array", "items": _ref("SampleSummary")},
+            "next": _NSTR,
+            "next_url": _NSTR,
+        }
+    ),
+    "CertificateSummary": _obj(
+        {
+            "number": {"type": "string", "pattern": r"^[A-Za-z0-9-]+(/A[0-9]+)?$"},
+            "status": {"enum": ["valid", "superseded", "withdrawn"]},
+            "verdict": {"enum": VERDICTS},
+            "issued_at": _DT,
+            "language": {"enum": ["vi", "vi-en"]},
+            "sample": _obj({"code": _STR, "product_name": _STR, "brand": _STR}),
+            "business": {"oneOf": [{"type": "null"}, _obj({"name": _STR, "district": _STR})]},
+            "campaign": _obj({"id": {"type": "integer"}, "name": _STR}),
+            "amends": _NSTR,
+            "superseded_by": _NSTR,
+            "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+            "verification_url": {"type": "string", "format": "uri"},
+            "url": {"type": "string", "format": "uri"},
+            "pdf_url": {"type": "string", "format": "uri"},
+        }
+    ),
+    "CertificateDetail": {
+        "allOf": [
+            _ref("CertificateSummary"),
+            _obj(
+                {
+                    "signed_by": _obj({"name": _STR, "meaning": _STR, "signed_at": _DT}),
+                    "amendment_reason": _NSTR,
+                    "withdrawn_at": _NDT,
+                    "withdraw_reason": _NSTR,
+                    "results": {
+                        "type": "array",
+                        "items": _obj(
+                            {
+                                "parameter": _obj(
+                                    {
+                                        "code": _STR,
+                                        "name": _STR,
+                                        "name_en": _STR,
+                                        "unit": _STR,
+                                        "method": _STR,
+                                        "accredited": {"type": "boolean"},
+                                        "subcontracted": {"type": "boolean"},
+                                    }
+                                ),  # fmt: skip
+                                "result": _NSTR,
+                                "verdict": {"type": ["string", "null"]},
+                                "decision_rule": _NSTR,
+                            }
+                        ),
+                    },
+                }
+            ),
+        ]
+    },
+    "CertificateList": _obj(
+        {
+            "items": {"type": "array", "items": _ref("CertificateSummary")},
+            "page": {"type": "integer", "minimum": 1},
+            "per_page": {"type": "integer", "minimum": 1},
+            "total": {"type": "integer", "minimum": 0},
+            "next": _NSTR,
+        }
+    ),
+}
+
+
+def _json(schema: str, description: str = "OK") -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": _ref(schema)}}}
+
+
+_ERRORS = {
+    "401": _json("Error", "No valid API token (absent, unknown, revoked or expired)"),
+    "403": _json("Error", "The token's user may not read this"),
+}
+_SECURED = {"security": [{"bearer": []}]}
+
+
+def _q(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "schema": schema,
+            "description": description}  # fmt: skip
+
+
+_NUMBER = {
+    "name": "number",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string"},
+    "description": "Certificate number; amendments contain a slash (KQ-2026-00012/A1), sent as is.",
+}
+
+PATHS: dict[str, Any] = {
+    "/": {"get": {"summary": "API index", "security": [], "responses": {"200": _json("Index")}}},
+    "/me": {
+        "get": {
+            "summary": "The token's user",
+            **_SECURED,
+            "responses": {"200": _json("Me"), **_ERRORS},
+        }  # fmt: skip
+    },
+    "/openapi.json": {
+        "get": {
+            "summary": "This document",
+            "security": [],
+            "responses": {
+                "200": {"description": "OpenAPI 3.1 document", "content": {"application/json": {}}}
+            },  # fmt: skip
+        }
+    },
+    "/samples": {
+        "get": {
+            "summary": "Samples, newest first (cursor pages)",
+            **_SECURED,
+            "parameters": [
+                _q("status", _STR, "Sample status"),
+                _q("campaign", {"type": "integer"}, "Campaign id"),
+                _q("q", _STR, "Search text"),
+                _q("limit", {"type": "integer", "minimum": 1}, "Page size"),
+                _q("after", _STR, "Cursor from the previous page's `next`"),
+            ],
+            "responses": {"200": _json("SampleList"), "400": _json("Error"), **_ERRORS},
+        },
+        "post": {
+            "summary": "Register a sample (technicians)",
+            **_SECURED,
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": {"type": "object"}}},
+            },
+            "responses": {
+                "201": _json("SampleDetail", "Registered"),
+                "400": _json("Error"),
+                **_ERRORS,
+            },
+        },  # fmt: skip
+    },
+    "/samples/{code}": {
+        "get": {
+            "summary": "One sample",
+            **_SECURED,
+            "parameters": [{"name": "code", "in": "path", "required": True, "schema": _STR}],
+            "responses": {"200": _json("SampleDetail"), "404": _json("Error"), **_ERRORS},
+        }
+    },
+    "/certificates": {
+        "get": {
+            "summary": "Certificates the token's user may see, newest first",
+            **_SECURED,
+            "parameters": [
+                _q("since", _STR, "Issued at or after (ISO 8601 date or date-time)"),
+                _q("verdict", {"enum": VERDICTS}, "Sample verdict"),
+                _q("campaign", {"type": "integer"}, "Campaign id"),
+                _q("page", {"type": "integer", "minimum": 1}, "Page (from 1)"),
+                _q("per_page", {"type": "integer", "minimum": 1, "maximum": 200}, "Page size"),
+            ],
+            "responses": {"200": _json("CertificateList"), "400": _json("Error"), **_ERRORS},
+        }
+    },
+    "/certificates/{number}": {
+        "get": {
+            "summary": "One certificate with its results and verdicts",
+            **_SECURED,
+            "parameters": [_NUMBER],
+            "responses": {"200": _json("CertificateDetail"), "404": _json("Error"), **_ERRORS},
+        }
+    },
+    "/certificates/{number}.pdf": {
+        "get": {
+            "summary": "The stored PDF, byte-identical to the one issued",
+            **_SECURED,
+            "parameters": [_NUMBER],
+            "responses": {
+                "200": {"description": "PDF", "content": {"application/pdf": {}}},
+                "404": _json("Error"),
+                **_ERRORS,
+            },
+        }
+    },
+}
+
+
+def document(server_url: str = "/api/v1") -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "lims API",
+            "version": "v1",
+            "description": "Certificates and samples of the Khánh Hòa product-quality lab. "
+            "Authenticate with a personal API token: `Authorization: Bearer <token>`.",
+        },
+        "servers": [{"url": server_url}],
+        "components": {
+            "schemas": SCHEMAS,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+        "security": [{"bearer": []}],
+        "paths": PATHS,
+    }
+
+
+@bp.route("/openapi.json")
+@api_access(PUBLIC)
+def openapi() -> Any:
+    return jsonify(document(url_for("api.index", _external=True).rstrip("/")))

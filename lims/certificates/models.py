@@ -1,0 +1,116 @@
+"""Certificates (test reports, ISO/IEC 17025 §7.8): stored PDF bytes with their SHA-256, the
+per-year number counter, campaign sharing with agency users and the verify-page rate limiter."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lims.auth.models import User
+from lims.extensions import UTCDateTime, db, str_enum, utcnow
+from lims.intake.models import Campaign, Sample
+
+
+class CertificateStatus(StrEnum):
+    VALID = "valid"
+    SUPERSEDED = "superseded"
+    WITHDRAWN = "withdrawn"
+
+
+class CertificateLanguage(StrEnum):
+    VI = "vi"
+    BILINGUAL = "vi-en"
+
+
+class Certificate(db.Model):
+    """One issued certificate. The PDF is rendered once, at issue; ``pdf`` and ``sha256`` never
+    change afterwards. An amendment is a new row (``…/A1``) pointing at the one it replaces."""
+
+    __tablename__ = "certificates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(sa.String(60), unique=True)
+    year: Mapped[int] = mapped_column(sa.Integer)
+    seq: Mapped[int] = mapped_column(sa.Integer)
+    amendment_no: Mapped[int] = mapped_column(sa.Integer, default=0)
+    amends_id: Mapped[int | None] = mapped_column(sa.ForeignKey("certificates.id"))
+    amendment_reason: Mapped[str] = mapped_column(sa.Text, default="")
+    sample_id: Mapped[int] = mapped_column(sa.ForeignKey("samples.id"), index=True)
+    campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaigns.id"))
+    language: Mapped[CertificateLanguage] = mapped_column(
+        str_enum(CertificateLanguage, length=8), default=CertificateLanguage.VI
+    )
+    status: Mapped[CertificateStatus] = mapped_column(
+        str_enum(CertificateStatus), default=CertificateStatus.VALID
+    )
+    verdict: Mapped[str] = mapped_column(sa.String(20))
+    verification_code: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    pdf: Mapped[bytes] = mapped_column(sa.LargeBinary, deferred=True)
+    sha256: Mapped[str] = mapped_column(sa.String(64), index=True)
+    size: Mapped[int] = mapped_column(sa.Integer)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # the signature: meaning, name, time and address of the signer
+    signed_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    signer_name: Mapped[str] = mapped_column(sa.String(200))
+    signature_meaning: Mapped[str] = mapped_column(sa.String(40), default="approved")
+    signed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    signed_address: Mapped[str | None] = mapped_column(sa.String(64))
+    superseded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("certificates.id"))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    withdrawn_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    withdraw_reason: Mapped[str] = mapped_column(sa.Text, default="")
+
+    sample: Mapped[Sample] = relationship()
+    campaign: Mapped[Campaign] = relationship()
+    signed_by: Mapped[User] = relationship(foreign_keys=[signed_by_id])
+    amends: Mapped[Certificate | None] = relationship(foreign_keys=[amends_id], remote_side=[id])
+    superseded_by: Mapped[Certificate | None] = relationship(
+        foreign_keys=[superseded_by_id], remote_side=[id]
+    )
+
+    __table_args__ = (
+        sa.UniqueConstraint("year", "seq", "amendment_no", name="uq_certificates_year_seq_amend"),
+        sa.Index("ix_certificates_issued_at_id", "issued_at", "id"),
+        sa.Index("ix_certificates_campaign_issued_at", "campaign_id", "issued_at"),
+    )
+
+
+class CertificateCounter(db.Model):
+    """Per-year sequence of certificate numbers (see :mod:`lims.counters`)."""
+
+    __tablename__ = "certificate_counters"
+
+    year: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=False)
+    last_seq: Mapped[int] = mapped_column(sa.Integer, default=0)
+
+
+class CampaignShare(db.Model):
+    """A campaign whose certificates an agency user may see and download (set by reviewers)."""
+
+    __tablename__ = "campaign_shares"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaigns.id"))
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    shared_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    shared_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    campaign: Mapped[Campaign] = relationship()
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+    __table_args__ = (
+        sa.UniqueConstraint("campaign_id", "user_id", name="uq_campaign_shares_campaign_user"),
+    )
+
+
+class RateLimitHit(db.Model):
+    """Requests per key (e.g. ``verify:<address>``) per fixed window, shared by every process."""
+
+    __tablename__ = "rate_limit_hits"
+
+    key: Mapped[str] = mapped_column(sa.String(120), primary_key=True)
+    window_start: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True, autoincrement=False)
+    last_seq: Mapped[int] = mapped_column(sa.Integer, default=0)  # requests so far

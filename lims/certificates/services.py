@@ -1,0 +1,894 @@
+"""Certificates: issue (authorised signatory, re-authentication), the stored PDF, amendments,
+withdrawal, public verification, campaign sharing with agency users, the verify-page limiter.
+
+A certificate is rendered once, inside the issuing transaction, and its bytes and SHA-256 are
+stored; every download serves those bytes. Nothing here re-renders an issued certificate.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app, has_request_context, url_for
+from flask_babel import lazy_gettext as _l
+from werkzeug.security import check_password_hash
+
+from lims import audit
+from lims.auth.models import LoginAttempt, User
+from lims.auth.permissions import has_role, require_role
+from lims.catalog import rules
+from lims.catalog import services as catalog
+from lims.catalog.models import LimitKind, Parameter
+from lims.counters import next_in_sequence
+from lims.errors import DomainError
+from lims.extensions import db, utcnow
+from lims.i18n import format_date, format_datetime, local_time
+from lims.intake.codes import format_code
+from lims.intake.models import Business, Campaign, Sample, SampleStatus
+from lims.numbers import format_decimal
+from lims.pdf import Letterhead
+from lims.testing import services as testing
+from lims.testing.models import Result
+from lims.testing.register import display_value
+
+from . import pdf
+from .models import (
+    CampaignShare,
+    Certificate,
+    CertificateCounter,
+    CertificateLanguage,
+    CertificateStatus,
+    RateLimitHit,
+)
+
+SIGNERS = ("reviewer",)
+READERS = ("reviewer", "admin", "agency")
+DEFAULT_NUMBER_PATTERN = "KQ-{yyyy}-{seq:05d}"
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
+REASON_MAX = 1000
+SIGNATURE_MEANING = "approved"
+SIGNATURE_MEANING_LABEL = ("Người phê duyệt", "Approved by")
+
+STATUS_LABELS = {
+    CertificateStatus.VALID: _l("valid"),
+    CertificateStatus.SUPERSEDED: _l("superseded"),
+    CertificateStatus.WITHDRAWN: _l("withdrawn"),
+}
+
+
+class CertificateError(DomainError):
+    """A refused certificate operation; ``message`` is shown next to ``field``."""
+
+
+class ReauthenticationFailed(CertificateError):
+    """The password typed to sign was wrong."""
+
+    def __init__(self) -> None:
+        super().__init__(_l("The password is wrong. Nothing was signed."), "password")
+
+
+def status_label(status: CertificateStatus | str) -> Any:
+    return STATUS_LABELS[CertificateStatus(status)]
+
+
+# ---------------------------------------------------------------------------- signatories
+
+
+def signatory_scope(user: User) -> set[int]:
+    return {row.category_id for row in user.scope_rows}
+
+
+def may_sign(user: Any, category_id: int) -> bool:
+    """An active reviewer flagged as signatory whose scope holds the category or a parent."""
+    if not has_role(user, *SIGNERS) or not getattr(user, "signatory", False):
+        return False
+    scope = signatory_scope(user)
+    return any(cat in scope for cat in catalog.category_ancestors(category_id))
+
+
+def _require_signatory(actor: Any, sample: Sample) -> None:
+    require_role(actor, *SIGNERS)
+    if not actor.signatory:
+        raise CertificateError(_l("You are not an authorised signatory of certificates."))
+    if not may_sign(actor, sample.category_id):
+        raise CertificateError(
+            _l("Category %(category)s is outside your signing scope.",
+               category=sample.category.name_vi)
+        )  # fmt: skip
+
+
+def _reauthenticate(actor: Any, password: str | None) -> None:
+    if not password or not check_password_hash(actor.password_hash, password):
+        raise ReauthenticationFailed()
+
+
+def record_refusal(
+    *,
+    actor: Any,
+    action: str,
+    entity_id: Any,
+    message: str,
+    wrong_password: bool = False,
+    address: str | None = None,
+) -> None:
+    """Audit a refused attempt (call in its own unit of work, after the refused one rolled
+    back). A wrong signing password also counts as a failed sign-in for login throttling."""
+    if wrong_password and actor is not None:
+        db.session.add(LoginAttempt(email=actor.email, address=address, success=False))
+    audit.record(
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        action=action,
+        entity_type="certificate",
+        entity_id=entity_id,
+        after={"refused": message},
+        address=address,
+    )
+
+
+# ---------------------------------------------------------------------------- numbers, codes
+
+
+def number_pattern() -> str:
+    return current_app.config.get("CERTIFICATE_NUMBER_PATTERN") or DEFAULT_NUMBER_PATTERN
+
+
+def allocate_number(*, year: int) -> tuple[str, int]:
+    """The next certificate number of ``year`` (gap-free, inside the caller's transaction)."""
+    pattern = number_pattern()
+    format_code(pattern, year=year, seq=1)  # refuse a bad pattern before counting
+    seq = next_in_sequence(CertificateCounter, {"year": year})
+    return format_code(pattern, year=year, seq=seq, check=False), seq
+
+
+def new_verification_code() -> str:
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(16))
+    return "-".join(raw[i : i + 4] for i in range(0, 16, 4))
+
+
+def normalize_code(text: str) -> str:
+    raw = "".join(ch for ch in (text or "").upper() if ch.isalnum())[:32]
+    return "-".join(raw[i : i + 4] for i in range(0, len(raw), 4))
+
+
+def verification_url(code: str) -> str:
+    base = (current_app.config.get("PUBLIC_BASE_URL") or "").rstrip("/")
+    if base:
+        return f"{base}/verify/{code}"
+    if has_request_context():
+        return url_for("certificates.verify", code=code, _external=True)
+    return f"http://localhost:5000/verify/{code}"
+
+
+# ---------------------------------------------------------------------------- content
+
+
+def _u_affects_conformity(result: Result, spec: Any) -> bool:
+    """Uncertainty is printed where it affects conformity: a guard-band rule, a conditional
+    verdict, or a limit inside the interval value ± U."""
+    if result.uncertainty is None or result.value is None or spec is None:
+        return False
+    if result.decision_rule and result.decision_rule != rules.DecisionRule.SIMPLE:
+        return True
+    if result.verdict in (rules.Verdict.CONDITIONAL_PASS, rules.Verdict.CONDITIONAL_FAIL):
+        return True
+    u = abs(result.uncertainty)
+    return any(
+        limit is not None and abs(result.value - limit) <= u for limit in (spec.lower, spec.upper)
+    )
+
+
+@dataclass(frozen=True)
+class _Line:
+    line: pdf.ResultLine
+    verdict: str | None  # the stated verdict code, None when no statement is made
+    rule: str | None
+    guard_factor: Decimal | None
+    regulation: str
+    parameter: Parameter
+    result: Result
+
+
+def _lines(sample: Sample) -> list[_Line]:
+    results = testing.results_for_sample(sample)
+    out: list[_Line] = []
+    for test in testing.active_tests(sample):
+        result = results.get(test.id)
+        if result is None:
+            continue
+        p = test.parameter
+        spec = (
+            catalog.get_specification(result.specification_id) if result.specification_id else None
+        )
+        stated = (
+            catalog.can_state_conformity(spec)
+            and bool(result.verdict)
+            and (result.verdict != rules.Verdict.NOT_APPLICABLE)
+        )
+        unconfirmed = spec is not None and not spec.confirmed and spec.kind != LimitKind.NONE
+        rule = (result.decision_rule or (spec.decision_rule if spec else None)) if stated else None
+        uncertainty = ""
+        if _u_affects_conformity(result, spec):
+            uncertainty = "± " + format_decimal(abs(result.uncertainty), "vi", p.decimals)
+        line = pdf.ResultLine(
+            parameter_vi=p.name_vi,
+            parameter_en=p.name_en or p.name_vi,
+            unit=p.unit,
+            method=p.method_ref,
+            result=display_value(result, p, "vi"),
+            uncertainty=uncertainty,
+            limit_vi=catalog.describe_limit(spec, "vi") if spec is not None else "",
+            limit_en=catalog.describe_limit(spec, "en") if spec is not None else "",
+            regulation=spec.regulation if spec is not None else "",
+            verdict_vi=rules.verdict_label(result.verdict, "vi") if stated else "",
+            verdict_en=rules.verdict_label(result.verdict, "en") if stated else "",
+            rule_vi=rules.decision_rule_label(rule, "vi") if rule else "",
+            rule_en=rules.decision_rule_label(rule, "en") if rule else "",
+            accredited=bool(p.accredited),
+            subcontracted=bool(p.subcontracted),
+            subcontractor=p.subcontractor,
+            unconfirmed_limit=unconfirmed,
+        )
+        out.append(
+            _Line(
+                line=line,
+                verdict=result.verdict if stated else None,
+                rule=rule,
+                guard_factor=spec.guard_factor if spec is not None else None,
+                regulation=spec.regulation if spec is not None else "",
+                parameter=p,
+                result=result,
+            )
+        )
+    return out
+
+
+def _conclusion(lines: Sequence[_Line]) -> tuple[str, str, str]:
+    """(vi, en, verdict code) of the statement of conformity over the stated lines."""
+    stated = [entry for entry in lines if entry.verdict]
+    if not stated:
+        return (
+            "Không đưa ra tuyên bố về sự phù hợp: không có chỉ tiêu nào có mức giới hạn "
+            "đã được xác nhận.",
+            "No statement of conformity is made: no parameter has a confirmed limit.",
+            rules.Verdict.NOT_APPLICABLE.value,
+        )
+    worst = rules.worst_verdict(entry.verdict for entry in stated if entry.verdict)
+    regs = sorted({entry.regulation for entry in stated if entry.regulation})
+    vi = (
+        f"Mẫu thử {rules.verdict_label(worst, 'vi').lower()} đối với {len(stated)} chỉ tiêu "
+        "được đánh giá"
+    )
+    en = (
+        f"The item tested: {rules.verdict_label(worst, 'en').lower()} for the {len(stated)} "
+        "parameter(s) assessed"
+    )
+    if regs:
+        vi += " theo " + "; ".join(regs)
+        en += " against " + "; ".join(regs)
+    vi += "."
+    en += "."
+    failed = [e for e in stated if e.verdict and rules.is_nonconforming(e.verdict)]
+    if failed:
+        vi += " Chỉ tiêu không đạt: " + ", ".join(e.parameter.name_vi for e in failed) + "."
+        en += " Nonconforming: " + ", ".join(e.parameter.name_en or e.parameter.name_vi
+                                              for e in failed) + "."  # fmt: skip
+    unjudged = len(lines) - len(stated)
+    if unjudged:
+        vi += f" {unjudged} chỉ tiêu không có tuyên bố về sự phù hợp (xem bảng kết quả)."
+        en += f" {unjudged} parameter(s) without a statement of conformity (see the table)."
+    return vi, en, worst.value
+
+
+def _decision_rules(lines: Sequence[_Line]) -> tuple[list[str], list[str]]:
+    seen: dict[tuple[str, Decimal], None] = {}
+    for entry in lines:
+        if entry.rule:
+            seen[(entry.rule, entry.guard_factor or Decimal(1))] = None
+    vi = [rules.decision_rule_statement(rule, "vi", r) for rule, r in seen]
+    en = [rules.decision_rule_statement(rule, "en", r) for rule, r in seen]
+    return vi, en
+
+
+def letterhead(language: str) -> Letterhead:
+    cfg = current_app.config
+    logo = None
+    logo_path = cfg.get("LAB_LOGO_PATH")
+    if logo_path and Path(logo_path).is_file():
+        logo = Path(logo_path).read_bytes()
+    contact = cfg.get("LAB_CONTACT") or ""
+    if language == CertificateLanguage.BILINGUAL and cfg.get("LAB_NAME_EN"):
+        contact = " · ".join(x for x in (cfg["LAB_NAME_EN"], contact) if x)
+    return Letterhead(
+        lab_name=cfg.get("LAB_NAME", ""),
+        address=cfg.get("LAB_ADDRESS", ""),
+        accreditation=cfg.get("LAB_ACCREDITATION", ""),
+        contact=contact,
+        logo=logo,
+    )
+
+
+def _d(value: date | datetime | None) -> str:
+    return format_date(value) if value is not None else ""
+
+
+def build_content(
+    sample: Sample,
+    *,
+    number: str,
+    language: str,
+    signer_name: str,
+    signed_at: datetime,
+    code: str,
+    amendment: pdf.Amendment | None = None,
+) -> tuple[pdf.CertificateContent, str]:
+    """Gather everything the certificate prints; returns the content and the sample verdict."""
+    cfg = current_app.config
+    lines = _lines(sample)
+    conclusion_vi, conclusion_en, verdict = _conclusion(lines)
+    rules_vi, rules_en = _decision_rules(lines)
+    campaign: Campaign = sample.campaign
+    business: Business | None = sample.business
+    tested = sorted(local_time(e.result.entered_at).date() for e in lines)
+    tested_text = ""
+    if tested:
+        tested_text = _d(tested[0]) if tested[0] == tested[-1] else \
+            f"{_d(tested[0])} – {_d(tested[-1])}"  # fmt: skip
+    quantity = ""
+    if sample.quantity is not None:
+        quantity = f"{format_decimal(sample.quantity.normalize(), 'vi')} {sample.quantity_unit}"
+    place = ""
+    if business is not None:
+        place = ", ".join(x for x in (business.name, business.address, business.ward,
+                                      business.district) if x)  # fmt: skip
+    fields = [
+        ("Tên sản phẩm", "Product", sample.product_name),
+        (
+            "Nhóm sản phẩm",
+            "Product category",
+            sample.category.path("vi") if sample.category else "",
+        ),
+        ("Nhãn hiệu", "Brand", sample.brand),
+        ("Nhà sản xuất / nhập khẩu", "Manufacturer / importer", sample.manufacturer),
+        ("Xuất xứ", "Origin", sample.origin),
+        ("Số lô", "Batch", sample.batch),
+        ("Ngày sản xuất", "Production date", _d(sample.production_date)),
+        ("Hạn sử dụng", "Expiry date", _d(sample.expiry_date)),
+        ("Tiêu chuẩn công bố", "Declared standard", sample.declared_standard),
+        ("Quy cách, bao gói", "Packaging", sample.packaging),
+        ("Lượng mẫu", "Quantity", quantity),
+        ("Số niêm phong", "Seal number", sample.seal_number),
+        ("Nơi lấy mẫu", "Sampled at", place),
+        ("Người lấy mẫu", "Sampled by", sample.sampled_by),
+    ]
+    sampling_plan = ", ".join(x for x in (campaign.plan_ref,) if x)
+    test_location = cfg.get("LAB_TEST_LOCATION") or (
+        f"Phòng thử nghiệm của {cfg.get('LAB_NAME', '')}, {cfg.get('LAB_ADDRESS', '')}"
+    )
+    content = pdf.CertificateContent(
+        number=number,
+        language=language,
+        letterhead=letterhead(language),
+        issued_on=_d(signed_at),
+        verification_code=code,
+        verification_url=verification_url(code),
+        test_location=test_location,
+        customer=campaign.lead_agency,
+        customer_contact="",
+        campaign=campaign.name,
+        sampling_plan=sampling_plan,
+        sample_code=sample.code,
+        sample_fields=fields,
+        sampled_on=_d(sample.sampled_at),
+        received_on=_d(sample.received_at),
+        sample_condition=sample.condition_on_receipt,
+        tested_from_to=tested_text,
+        deviations_vi="Không có",
+        deviations_en="None",
+        results=[e.line for e in lines],
+        conclusion_vi=conclusion_vi,
+        conclusion_en=conclusion_en,
+        decision_rules_vi=rules_vi,
+        decision_rules_en=rules_en,
+        signer_name=signer_name,
+        signed_at=format_datetime(signed_at),
+        amendment=amendment,
+        lab_name=cfg.get("LAB_NAME", ""),
+        subject=f"Kết quả thử nghiệm mẫu {sample.code}: {sample.product_name}",
+        keywords=(sample.code, code),
+    )
+    return content, verdict
+
+
+# ---------------------------------------------------------------------------- issue
+
+
+def get_by_number(number: str) -> Certificate | None:
+    return db.session.scalar(sa.select(Certificate).where(Certificate.number == number))
+
+
+def get_by_code(code: str) -> Certificate | None:
+    code = normalize_code(code)
+    if not code:
+        return None
+    return db.session.scalar(sa.select(Certificate).where(Certificate.verification_code == code))
+
+
+def valid_certificate_for(sample: Sample) -> Certificate | None:
+    return db.session.scalar(
+        sa.select(Certificate).where(
+            Certificate.sample_id == sample.id, Certificate.status == CertificateStatus.VALID
+        )
+    )
+
+
+def _language(value: str | None) -> CertificateLanguage:
+    try:
+        return CertificateLanguage(value or "vi")
+    except ValueError:
+        raise CertificateError(_l("Unknown certificate language."), "language") from None
+
+
+def _snapshot(c: Certificate) -> dict[str, Any]:
+    return {
+        "number": c.number,
+        "sample": c.sample.code if c.sample else c.sample_id,
+        "status": c.status.value,
+        "verdict": c.verdict,
+        "language": c.language.value,
+        "sha256": c.sha256,
+        "signer": c.signer_name,
+        "meaning": c.signature_meaning,
+    }
+
+
+def _render_and_store(
+    *,
+    actor: Any,
+    sample: Sample,
+    number: str,
+    year: int,
+    seq: int,
+    amendment_no: int,
+    language: CertificateLanguage,
+    address: str | None,
+    amends: Certificate | None = None,
+    reason: str = "",
+) -> Certificate:
+    now = utcnow()
+    code = new_verification_code()
+    while db.session.scalar(
+        sa.select(sa.func.count()).where(Certificate.verification_code == code)
+    ):
+        code = new_verification_code()  # pragma: no cover - 32^16 codes
+    amendment = None
+    if amends is not None:
+        amendment = pdf.Amendment(
+            original_number=amends.number,
+            original_issued_on=_d(amends.issued_at),
+            reason=reason,
+        )
+    content, verdict = build_content(
+        sample,
+        number=number,
+        language=language.value,
+        signer_name=actor.name,
+        signed_at=now,
+        code=code,
+        amendment=amendment,
+    )
+    data = pdf.render_certificate(content)
+    cert = Certificate(
+        number=number,
+        year=year,
+        seq=seq,
+        amendment_no=amendment_no,
+        amends_id=amends.id if amends is not None else None,
+        amendment_reason=reason,
+        sample_id=sample.id,
+        campaign_id=sample.campaign_id,
+        language=language,
+        status=CertificateStatus.VALID,
+        verdict=verdict,
+        verification_code=code,
+        pdf=data,
+        sha256=hashlib.sha256(data).hexdigest(),
+        size=len(data),
+        issued_at=now,
+        signed_by_id=actor.id,
+        signer_name=actor.name,
+        signature_meaning=SIGNATURE_MEANING,
+        signed_at=now,
+        signed_address=address,
+    )
+    db.session.add(cert)
+    db.session.flush()
+    return cert
+
+
+def _set_reported(actor: Any, sample: Sample) -> None:
+    if sample.status != SampleStatus.REPORTED:
+        old = sample.status
+        sample.status = SampleStatus.REPORTED
+        db.session.flush()
+        audit.record(
+            actor=actor,
+            action="sample.status",
+            entity_type="sample",
+            entity_id=sample.code,
+            before={"status": old},
+            after={"status": SampleStatus.REPORTED},
+        )
+
+
+def issue_certificate(
+    *,
+    actor: Any,
+    sample: Sample,
+    password: str | None,
+    language: str = "vi",
+    address: str | None = None,
+) -> Certificate:
+    """Sign and issue the certificate of a verified sample: re-authentication, signatory and
+    scope checks, the next number, the PDF rendered once and stored with its SHA-256, the
+    sample set to ``reported``."""
+    require_role(actor, *SIGNERS)
+    lang = _language(language)
+    if sample.status not in (SampleStatus.VERIFIED, SampleStatus.REPORTED):
+        raise CertificateError(
+            _l("Only a verified sample gets a certificate (this one is %(status)s).",
+               status=sample.status.value)
+        )  # fmt: skip
+    existing = valid_certificate_for(sample)
+    if existing is not None:
+        raise CertificateError(
+            _l("Sample %(code)s already has certificate %(number)s; amend it instead.",
+               code=sample.code, number=existing.number)
+        )  # fmt: skip
+    if testing.sample_verdict(sample) is None:
+        raise CertificateError(_l("Every test of the sample must be verified first."))
+    _require_signatory(actor, sample)
+    _reauthenticate(actor, password)
+    year = local_time(utcnow()).year
+    number, seq = allocate_number(year=year)
+    cert = _render_and_store(
+        actor=actor, sample=sample, number=number, year=year, seq=seq, amendment_no=0,
+        language=lang, address=address,
+    )  # fmt: skip
+    audit.record(
+        actor=actor,
+        action="certificate.issue",
+        entity_type="certificate",
+        entity_id=cert.number,
+        after={**_snapshot(cert), "signed_at": cert.signed_at},
+        address=address,
+    )
+    _set_reported(actor, sample)
+    return cert
+
+
+def _clean_reason(reason: str | None) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise CertificateError(_l("Give the reason."), "reason")
+    if len(reason) > REASON_MAX:
+        raise CertificateError(_l("The reason is too long (at most 1000 characters)."), "reason")
+    return reason
+
+
+def _lock(cert: Certificate) -> Certificate:
+    return db.session.execute(
+        sa.select(Certificate).where(Certificate.id == cert.id).with_for_update()
+    ).scalar_one()
+
+
+def _root(cert: Certificate) -> Certificate:
+    while cert.amends is not None:
+        cert = cert.amends
+    return cert
+
+
+def amend_certificate(
+    *,
+    actor: Any,
+    certificate: Certificate,
+    reason: str | None,
+    password: str | None,
+    language: str | None = None,
+    address: str | None = None,
+) -> Certificate:
+    """Issue ``…/A<n>`` replacing a valid certificate (ISO/IEC 17025 §7.8.8): the new PDF
+    names the original and the reason; the original becomes ``superseded`` (bytes unchanged)."""
+    require_role(actor, *SIGNERS)
+    reason = _clean_reason(reason)
+    cert = _lock(certificate)
+    if cert.status != CertificateStatus.VALID:
+        raise CertificateError(
+            _l("Only a valid certificate can be amended (this one is %(status)s).",
+               status=str(status_label(cert.status)))
+        )  # fmt: skip
+    lang = _language(language or cert.language.value)
+    sample = cert.sample
+    _require_signatory(actor, sample)
+    _reauthenticate(actor, password)
+    root = _root(cert)
+    amendment_no = (
+        db.session.scalar(
+            sa.select(sa.func.max(Certificate.amendment_no)).where(
+                Certificate.year == root.year, Certificate.seq == root.seq
+            )
+        )
+        or 0
+    ) + 1
+    number = f"{root.number}/A{amendment_no}"
+    new = _render_and_store(
+        actor=actor, sample=sample, number=number, year=root.year, seq=root.seq,
+        amendment_no=amendment_no, language=lang, address=address, amends=cert, reason=reason,
+    )  # fmt: skip
+    before = _snapshot(cert)
+    cert.status = CertificateStatus.SUPERSEDED
+    cert.superseded_by_id = new.id
+    db.session.flush()
+    audit.record(
+        actor=actor,
+        action="certificate.amend",
+        entity_type="certificate",
+        entity_id=new.number,
+        before=before,
+        after={**_snapshot(new), "amends": cert.number},
+        reason=reason,
+        reason_required=True,
+        address=address,
+    )
+    _set_reported(actor, sample)
+    return new
+
+
+def withdraw_certificate(
+    *,
+    actor: Any,
+    certificate: Certificate,
+    reason: str | None,
+    password: str | None,
+    address: str | None = None,
+) -> Certificate:
+    """Withdraw a valid certificate with a reason (shown on the public verification page)."""
+    require_role(actor, *SIGNERS)
+    reason = _clean_reason(reason)
+    cert = _lock(certificate)
+    if cert.status != CertificateStatus.VALID:
+        raise CertificateError(
+            _l("Only a valid certificate can be withdrawn (this one is %(status)s).",
+               status=str(status_label(cert.status)))
+        )  # fmt: skip
+    _require_signatory(actor, cert.sample)
+    _reauthenticate(actor, password)
+    before = _snapshot(cert)
+    cert.status = CertificateStatus.WITHDRAWN
+    cert.withdrawn_at = utcnow()
+    cert.withdrawn_by_id = actor.id
+    cert.withdraw_reason = reason
+    db.session.flush()
+    audit.record(
+        actor=actor,
+        action="certificate.withdraw",
+        entity_type="certificate",
+        entity_id=cert.number,
+        before=before,
+        after=_snapshot(cert),
+        reason=reason,
+        reason_required=True,
+        address=address,
+    )
+    return cert
+
+
+def chain(cert: Certificate) -> list[Certificate]:
+    """The original and all its amendments, oldest first."""
+    root = _root(cert)
+    return list(
+        db.session.scalars(
+            sa.select(Certificate)
+            .where(Certificate.year == root.year, Certificate.seq == root.seq)
+            .order_by(Certificate.amendment_no)
+        )
+    )
+
+
+# ---------------------------------------------------------------------------- verification
+
+
+def sha256_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def matches(cert: Certificate, data: bytes) -> bool:
+    """True when ``data`` is byte-identical to the issued PDF."""
+    return secrets.compare_digest(sha256_of(data), cert.sha256) and data == cert.pdf
+
+
+def find_by_bytes(data: bytes) -> Certificate | None:
+    digest = sha256_of(data)
+    for cert in db.session.scalars(sa.select(Certificate).where(Certificate.sha256 == digest)):
+        if cert.pdf == data:
+            return cert
+    return None
+
+
+def hit_rate_limit(key: str, *, limit: int, window_seconds: int = 60) -> bool:
+    """Count one request for ``key`` in the current window; True when over ``limit``.
+
+    The counter lives in the database (every app process sees it); the caller commits it in
+    its own unit of work. Old windows are swept now and then."""
+    window = int(time.time()) // window_seconds * window_seconds
+    count = next_in_sequence(RateLimitHit, {"key": key[:120], "window_start": window})
+    if count == 1:
+        db.session.execute(sa.delete(RateLimitHit).where(RateLimitHit.window_start < window - 3600))
+    return count > limit
+
+
+# ---------------------------------------------------------------------------- access, search
+
+
+def shared_campaign_ids(user: Any) -> set[int]:
+    return set(
+        db.session.scalars(
+            sa.select(CampaignShare.campaign_id).where(CampaignShare.user_id == user.id)
+        )
+    )
+
+
+def can_view(user: Any, cert: Certificate) -> bool:
+    if has_role(user, "reviewer", "admin"):
+        return True
+    if has_role(user, "agency"):
+        return cert.campaign_id in shared_campaign_ids(user)
+    return False
+
+
+@dataclass(frozen=True)
+class Filters:
+    q: str = ""
+    product: str = ""
+    business: str = ""
+    verdict: str = ""
+    status: str = ""
+    campaign_id: int | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    since: datetime | None = None
+
+
+def _visible(user: Any) -> sa.Select:
+    query = sa.select(Certificate).join(Sample, Sample.id == Certificate.sample_id)
+    if not has_role(user, "reviewer", "admin"):
+        shared = sa.select(CampaignShare.campaign_id).where(CampaignShare.user_id == user.id)
+        query = query.where(Certificate.campaign_id.in_(shared))
+    return query
+
+
+def _like(text: str) -> str:
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def search(
+    user: Any, filters: Filters, *, page: int = 1, per_page: int = 50
+) -> tuple[list[Certificate], int]:
+    """Certificates ``user`` may see, newest first, and the total count."""
+    if not has_role(user, *READERS):
+        return [], 0
+    query = _visible(user)
+    if filters.q:
+        q = _like(filters.q.strip().lower())
+        query = query.where(
+            sa.or_(
+                sa.func.lower(Certificate.number).like(q, escape="\\"),
+                sa.func.lower(Sample.code).like(q, escape="\\"),
+                Sample.search_key.like(q, escape="\\"),
+                sa.func.lower(Sample.product_name).like(q, escape="\\"),
+            )
+        )
+    if filters.product:
+        query = query.where(
+            sa.func.lower(Sample.product_name).like(
+                _like(filters.product.strip().lower()), escape="\\"
+            )
+        )
+    if filters.business:
+        query = query.join(Business, Business.id == Sample.business_id).where(
+            sa.func.lower(Business.name).like(_like(filters.business.strip().lower()), escape="\\")
+        )
+    if filters.verdict:
+        query = query.where(Certificate.verdict == filters.verdict)
+    if filters.status:
+        query = query.where(Certificate.status == filters.status)
+    if filters.campaign_id:
+        query = query.where(Certificate.campaign_id == filters.campaign_id)
+    if filters.since is not None:
+        query = query.where(Certificate.issued_at >= filters.since)
+    if filters.date_from is not None:
+        query = query.where(Certificate.issued_at >= _day_start(filters.date_from))
+    if filters.date_to is not None:
+        query = query.where(Certificate.issued_at < _day_start(filters.date_to, 1))
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    page = max(1, page)
+    rows = db.session.scalars(
+        query.order_by(Certificate.issued_at.desc(), Certificate.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
+    return list(rows), int(total)
+
+
+def _day_start(day: date, plus_days: int = 0) -> datetime:
+    from datetime import timedelta
+
+    from lims.i18n import LOCAL_TZ
+
+    return datetime.combine(day + timedelta(days=plus_days), datetime.min.time(), LOCAL_TZ)
+
+
+# ---------------------------------------------------------------------------- sharing
+
+
+def agency_users() -> list[User]:
+    from lims.auth.models import UserRole
+
+    return list(
+        db.session.scalars(
+            sa.select(User)
+            .join(UserRole, UserRole.user_id == User.id)
+            .where(UserRole.role == "agency", User.active.is_(True))
+            .order_by(User.name)
+        )
+    )
+
+
+def shares() -> list[CampaignShare]:
+    return list(db.session.scalars(sa.select(CampaignShare).order_by(CampaignShare.campaign_id)))
+
+
+def share_campaign(*, actor: Any, campaign: Campaign, user: User) -> CampaignShare:
+    require_role(actor, "reviewer")
+    if not has_role(user, "agency"):
+        raise CertificateError(_l("Campaigns are shared with agency users only."), "user_id")
+    existing = db.session.scalar(
+        sa.select(CampaignShare).where(
+            CampaignShare.campaign_id == campaign.id, CampaignShare.user_id == user.id
+        )
+    )
+    if existing is not None:
+        raise CertificateError(_l("This campaign is already shared with this user."), "user_id")
+    share = CampaignShare(campaign_id=campaign.id, user_id=user.id, shared_by_id=actor.id)
+    db.session.add(share)
+    db.session.flush()
+    audit.record(
+        actor=actor,
+        action="campaign.share",
+        entity_type="campaign",
+        entity_id=campaign.id,
+        after={"user": user.email},
+    )
+    return share
+
+
+def unshare_campaign(*, actor: Any, share: CampaignShare) -> None:
+    require_role(actor, "reviewer")
+    campaign_id, email = share.campaign_id, share.user.email
+    db.session.delete(share)
+    db.session.flush()
+    audit.record(
+        actor=actor,
+        action="campaign.unshare",
+        entity_type="campaign",
+        entity_id=campaign_id,
+        before={"user": email},
+    )

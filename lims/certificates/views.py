@@ -1,0 +1,374 @@
+"""Certificate pages: issue (sign), list and search, detail, download of the stored bytes,
+amend, withdraw, campaign sharing, and the public verification page."""
+
+from __future__ import annotations
+
+from datetime import date
+from io import BytesIO
+from typing import Any
+
+import sqlalchemy as sa
+from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from lims.auth.permissions import PUBLIC, PermissionDenied, access
+from lims.catalog.rules import VERDICT_ORDER, verdict_label
+from lims.errors import show_on_form
+from lims.extensions import db, unit_of_work
+from lims.i18n import current_language
+from lims.intake.models import Campaign, Sample
+
+from . import bp, services
+from .forms import AmendForm, IssueForm, ShareForm, VerifyCodeForm, VerifyUploadForm, WithdrawForm
+from .models import CampaignShare, Certificate
+
+PER_PAGE = 50
+
+
+def _refused(action: str, entity_id: Any, exc: Exception) -> None:
+    """Audit a refused attempt in its own unit of work (the refused one has rolled back)."""
+    with unit_of_work():
+        services.record_refusal(
+            actor=current_user,
+            action=action,
+            entity_id=entity_id,
+            message=str(getattr(exc, "message", exc)) or exc.__class__.__name__,
+            wrong_password=isinstance(exc, services.ReauthenticationFailed),
+            address=request.remote_addr,
+        )
+
+
+def _certificate_or_404(number: str) -> Certificate:
+    cert = services.get_by_number(number)
+    if cert is None:
+        abort(404)
+    if not services.can_view(current_user, cert):
+        _refused("certificate.access_denied", number, PermissionDenied("not shared"))
+        abort(403)
+    return cert
+
+
+def _day(name: str) -> date | None:
+    try:
+        return date.fromisoformat(request.args.get(name, ""))
+    except ValueError:
+        return None
+
+
+@bp.route("/certificates/")
+@access("reviewer", "admin", "agency")
+def index() -> str:
+    args = request.args
+    verdict = args.get("verdict", "")
+    status = args.get("status", "")
+    filters = services.Filters(
+        q=args.get("q", "")[:100],
+        product=args.get("product", "")[:100],
+        business=args.get("business", "")[:100],
+        verdict=verdict if verdict in {v.value for v in VERDICT_ORDER} else "",
+        status=status if status in {"valid", "superseded", "withdrawn"} else "",
+        campaign_id=args.get("campaign", type=int),
+        date_from=_day("from"),
+        date_to=_day("to"),
+    )
+    page = max(1, args.get("page", 1, type=int) or 1)
+    rows, total = services.search(current_user, filters, page=page, per_page=PER_PAGE)
+    if services.has_role(current_user, "reviewer", "admin"):
+        campaigns = db.session.scalars(sa.select(Campaign).order_by(Campaign.name)).all()
+    else:
+        ids = services.shared_campaign_ids(current_user)
+        campaigns = db.session.scalars(
+            sa.select(Campaign).where(Campaign.id.in_(ids)).order_by(Campaign.name)
+        ).all()
+    return render_template(
+        "certificates/index.html",
+        rows=rows,
+        total=total,
+        page=page,
+        pages=max(1, (total + PER_PAGE - 1) // PER_PAGE),
+        filters=filters,
+        campaigns=campaigns,
+        verdicts=[v.value for v in VERDICT_ORDER],
+        verdict_label=verdict_label,
+        status_label=services.status_label,
+        lang=current_language(),
+        page_url=lambda p: url_for(".index", **{**args.to_dict(), "page": p}),
+    )
+
+
+@bp.route("/certificates/issue/<code>", methods=["GET", "POST"])
+@access("reviewer")
+def issue(code: str) -> Any:
+    sample = db.session.scalar(sa.select(Sample).where(Sample.code == code))
+    if sample is None:
+        abort(404)
+    form = IssueForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            with unit_of_work():
+                cert = services.issue_certificate(
+                    actor=current_user,
+                    sample=sample,
+                    password=form.password.data,
+                    language=form.language.data,
+                    address=request.remote_addr,
+                )
+                number = cert.number
+        except services.CertificateError as exc:
+            _refused("certificate.issue_refused", sample.code, exc)
+            show_on_form(form, exc)
+            status = 400
+        except PermissionDenied as exc:
+            _refused("certificate.issue_refused", sample.code, exc)
+            abort(403)
+        else:
+            flash(_("Certificate %(number)s issued.", number=number), "success")
+            return redirect(url_for("certificates.detail", number=number))
+    elif request.method == "POST":
+        status = 400
+    return render_template(
+        "certificates/issue.html",
+        form=form,
+        sample=sample,
+        existing=services.valid_certificate_for(sample),
+        may_sign=services.may_sign(current_user, sample.category_id),
+    ), status
+
+
+@bp.route("/certificates/<path:number>")
+@access("reviewer", "admin", "agency")
+def detail(number: str) -> Any:
+    cert = _certificate_or_404(number)
+    amend_form = AmendForm(language=cert.language.value)
+    withdraw_form = WithdrawForm()
+    return _detail(cert, amend_form, withdraw_form)
+
+
+def _detail(cert: Certificate, amend_form: Any, withdraw_form: Any, status: int = 200) -> Any:
+    return render_template(
+        "certificates/detail.html",
+        cert=cert,
+        chain=services.chain(cert),
+        amend_form=amend_form,
+        withdraw_form=withdraw_form,
+        verdict_label=verdict_label,
+        status_label=services.status_label,
+        lang=current_language(),
+        verify_url=services.verification_url(cert.verification_code),
+    ), status
+
+
+@bp.route("/certificates/<path:number>/pdf")
+@access("reviewer", "admin", "agency")
+def download(number: str) -> Response:
+    cert = _certificate_or_404(number)
+    return send_stored(cert)
+
+
+def send_stored(cert: Certificate) -> Response:
+    """The stored bytes, as issued (never re-rendered)."""
+    response = send_file(
+        BytesIO(cert.pdf),
+        mimetype="application/pdf",
+        download_name=cert.number.replace("/", "_") + ".pdf",
+        as_attachment=False,
+        etag=cert.sha256,
+        max_age=0,
+    )
+    response.headers["X-Certificate-Status"] = cert.status.value
+    response.headers["X-Content-SHA256"] = cert.sha256
+    return response
+
+
+@bp.route("/certificates/<path:number>/amend", methods=["POST"])
+@access("reviewer")
+def amend(number: str) -> Any:
+    cert = _certificate_or_404(number)
+    form = AmendForm()
+    if form.validate_on_submit():
+        try:
+            with unit_of_work():
+                new = services.amend_certificate(
+                    actor=current_user,
+                    certificate=cert,
+                    reason=form.reason.data,
+                    password=form.password.data,
+                    language=form.language.data,
+                    address=request.remote_addr,
+                )
+                new_number = new.number
+        except services.CertificateError as exc:
+            _refused("certificate.amend_refused", number, exc)
+            show_on_form(form, exc)
+        except PermissionDenied as exc:
+            _refused("certificate.amend_refused", number, exc)
+            abort(403)
+        else:
+            flash(_("Amendment %(number)s issued.", number=new_number), "success")
+            return redirect(url_for("certificates.detail", number=new_number))
+    cert = services.get_by_number(number)
+    return _detail(cert, form, WithdrawForm(), 400)
+
+
+@bp.route("/certificates/<path:number>/withdraw", methods=["POST"])
+@access("reviewer")
+def withdraw(number: str) -> Any:
+    cert = _certificate_or_404(number)
+    form = WithdrawForm()
+    if form.validate_on_submit():
+        try:
+            with unit_of_work():
+                services.withdraw_certificate(
+                    actor=current_user,
+                    certificate=cert,
+                    reason=form.reason.data,
+                    password=form.password.data,
+                    address=request.remote_addr,
+                )
+        except services.CertificateError as exc:
+            _refused("certificate.withdraw_refused", number, exc)
+            show_on_form(form, exc)
+        except PermissionDenied as exc:
+            _refused("certificate.withdraw_refused", number, exc)
+            abort(403)
+        else:
+            flash(_("Certificate %(number)s withdrawn.", number=number), "warning")
+            return redirect(url_for("certificates.detail", number=number))
+    cert = services.get_by_number(number)
+    return _detail(cert, AmendForm(language=cert.language.value), form, 400)
+
+
+@bp.route("/certificates/shares", methods=["GET", "POST"])
+@access("reviewer")
+def shares() -> Any:
+    form = ShareForm()
+    form.campaign_id.choices = [
+        (c.id, c.name) for c in db.session.scalars(sa.select(Campaign).order_by(Campaign.name))
+    ]
+    form.user_id.choices = [(u.id, f"{u.name} <{u.email}>") for u in services.agency_users()]
+    status = 200
+    if form.validate_on_submit():
+        campaign = db.session.get(Campaign, form.campaign_id.data)
+        from lims.auth.models import User
+
+        user = db.session.get(User, form.user_id.data)
+        try:
+            with unit_of_work():
+                services.share_campaign(actor=current_user, campaign=campaign, user=user)
+        except services.CertificateError as exc:
+            show_on_form(form, exc)
+            status = 400
+        else:
+            flash(_("Campaign shared."), "success")
+            return redirect(url_for("certificates.shares"))
+    elif request.method == "POST":
+        status = 400
+    return render_template("certificates/shares.html", form=form, shares=services.shares()), status
+
+
+@bp.route("/certificates/shares/<int:share_id>/delete", methods=["POST"])
+@access("reviewer")
+def unshare(share_id: int) -> Response:
+    share = db.get_or_404(CampaignShare, share_id)
+    with unit_of_work():
+        services.unshare_campaign(actor=current_user, share=share)
+    flash(_("Sharing removed."), "success")
+    return redirect(url_for("certificates.shares"))
+
+
+# ---------------------------------------------------------------------------- public
+
+
+def _limited() -> bool:
+    """Count this request against the verify limit (its own unit of work)."""
+    limit = int(current_app.config.get("VERIFY_RATE_LIMIT") or 30)
+    with unit_of_work():
+        return services.hit_rate_limit(f"verify:{request.remote_addr}", limit=limit)
+
+
+def _too_many() -> Any:
+    return render_template(
+        "errors/error.html",
+        status=429,
+        message=_("Too many verification requests. Please wait a minute and try again."),
+    ), 429
+
+
+@bp.route("/verify", methods=["GET", "POST"])
+@access(PUBLIC)
+def verify_index() -> Any:
+    if _limited():
+        return _too_many()
+    code_form = VerifyCodeForm(request.args)
+    if request.args.get("code") and code_form.validate():
+        return redirect(
+            url_for("certificates.verify", code=services.normalize_code(code_form.code.data))
+        )
+    upload = VerifyUploadForm()
+    found = None
+    outcome = None
+    status = 200
+    if upload.validate_on_submit():
+        data = upload.file.data.read()
+        found = services.find_by_bytes(data)
+        outcome = "match" if found is not None else "unknown"
+        if found is None:
+            _refused(
+                "certificate.verify_mismatch", None, ValueError("no issued certificate matches")
+            )
+            status = 422
+    elif request.method == "POST":
+        status = 400
+    return render_template(
+        "certificates/verify_index.html",
+        code_form=code_form,
+        upload=upload,
+        found=found,
+        outcome=outcome,
+        status_label=services.status_label,
+    ), status
+
+
+@bp.route("/verify/<code>", methods=["GET", "POST"])
+@access(PUBLIC)
+def verify(code: str) -> Any:
+    if _limited():
+        return _too_many()
+    cert = services.get_by_code(code)
+    if cert is None:
+        return render_template(
+            "errors/error.html",
+            status=404,
+            message=_(
+                "No certificate has this verification code. Check the code on the certificate."
+            ),
+        ), 404
+    upload = VerifyUploadForm()
+    outcome = None
+    status = 200
+    if upload.validate_on_submit():
+        data = upload.file.data.read()
+        if services.matches(cert, data):
+            outcome = "match"
+        else:
+            outcome = "mismatch"
+            status = 422
+            _refused(
+                "certificate.verify_mismatch",
+                cert.number,
+                ValueError(f"uploaded file differs (sha256 {services.sha256_of(data)})"),
+            )
+    elif request.method == "POST":
+        status = 400
+    return render_template(
+        "certificates/verify.html",
+        cert=cert,
+        upload=upload,
+        outcome=outcome,
+        status_label=services.status_label,
+        verdict_label=verdict_label,
+        lang=current_language(),
+    ), status

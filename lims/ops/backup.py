@@ -1,0 +1,339 @@
+"""``lims backup`` / ``lims restore``: one file holding a consistent database dump and a
+manifest.
+
+The archive is a gzip'd tar with two members:
+
+- ``database.sqlite3`` (SQLite: made with the sqlite3 online backup API, consistent while the
+  app runs) or ``database.pgdump`` (PostgreSQL: ``pg_dump --format=custom`` of a snapshot);
+- ``manifest.json``: format, lims version, time, database kind, Alembic revision, row counts
+  per table (counted in the same snapshot as the dump) and the SHA-256 and size of the dump.
+
+Stored files (label photos, calibration certificates, test certificates) live in database
+columns, so the dump contains them; the restore re-hashes every one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import tarfile
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import metadata as importlib_metadata
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from .dbtools import (
+    OpsError,
+    Verification,
+    alembic_revision,
+    app_tables,
+    existing_tables,
+    non_empty_tables,
+    row_counts,
+    verify_database,
+)
+
+FORMAT = "lims-backup/1"
+MANIFEST = "manifest.json"
+SQLITE_MEMBER = "database.sqlite3"
+PG_MEMBER = "database.pgdump"
+
+
+def lims_version() -> str:
+    try:
+        return importlib_metadata.version("lims")
+    except importlib_metadata.PackageNotFoundError:  # pragma: no cover - source tree only
+        return "unknown"
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def default_name(now: datetime | None = None) -> str:
+    now = now or datetime.now(UTC)
+    return f"lims-backup-{now:%Y%m%d-%H%M%S}.tar.gz"
+
+
+def _destination(dest: str | Path) -> Path:
+    path = Path(dest)
+    if path.is_dir() or str(dest).endswith(os.sep):
+        path.mkdir(parents=True, exist_ok=True)
+        return path / default_name()
+    if path.exists():
+        raise OpsError(f"{path} already exists; a backup never overwrites a file.")
+    if not path.parent.is_dir():
+        raise OpsError(f"The folder {path.parent} does not exist.")
+    return path
+
+
+# ----------------------------------------------------------------------------- PostgreSQL tools
+
+
+def _pg_tool(name: str) -> str:
+    found = shutil.which(name)
+    if not found:
+        raise OpsError(
+            f"`{name}` was not found on PATH. Install the PostgreSQL client tools of the "
+            f"server's major version (Debian: apt-get install postgresql-client)."
+        )
+    return found
+
+
+def libpq_args(url: sa.URL) -> tuple[str, dict[str, str]]:
+    """A libpq connection URI without the password, and an environment carrying it."""
+    env = dict(os.environ)
+    if url.password:
+        env["PGPASSWORD"] = str(url.password)
+    plain = url.set(drivername="postgresql", password=None)
+    return plain.render_as_string(hide_password=False), env
+
+
+def _run(cmd: list[str], env: dict[str, str]) -> None:
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise OpsError(f"{Path(cmd[0]).name} failed ({proc.returncode}): {proc.stderr.strip()}")
+
+
+# ----------------------------------------------------------------------------- backup
+
+
+@dataclass
+class BackupResult:
+    path: Path
+    manifest: dict[str, Any]
+
+
+def create_backup(app: Any, dest: str | Path) -> BackupResult:
+    """Write one ``.tar.gz`` with the database dump and its manifest."""
+    from lims.extensions import db
+
+    target = _destination(dest)
+    with app.app_context(), tempfile.TemporaryDirectory(prefix="lims-backup-") as tmp:
+        engine = db.engine
+        work = Path(tmp)
+        if engine.dialect.name == "sqlite":
+            member, counts, revision = _dump_sqlite(engine, work / SQLITE_MEMBER, db.metadata)
+        elif engine.dialect.name == "postgresql":
+            member, counts, revision = _dump_postgresql(engine, work / PG_MEMBER, db.metadata)
+        else:
+            raise OpsError(f"Backups support SQLite and PostgreSQL, not {engine.dialect.name}.")
+        manifest = {
+            "format": FORMAT,
+            "lims_version": lims_version(),
+            "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "database": engine.dialect.name,
+            "alembic_revision": revision,
+            "row_counts": counts,
+            "files": {member.name: {"sha256": _sha256_file(member), "size": member.stat().st_size}},
+            "stored_files": "in the database (photos, calibration and certificate PDFs)",
+        }
+        partial = target.with_name(f".{target.name}.partial")
+        try:
+            with tarfile.open(partial, "w:gz") as tar:
+                data = json.dumps(manifest, indent=2, ensure_ascii=False).encode("utf-8")
+                info = tarfile.TarInfo(MANIFEST)
+                info.size = len(data)
+                info.mtime = int(datetime.now(UTC).timestamp())
+                info.mode = 0o600
+                tar.addfile(info, io.BytesIO(data))
+                tar.add(member, arcname=member.name)
+            partial.chmod(0o600)
+            partial.replace(target)
+        finally:
+            partial.unlink(missing_ok=True)
+    return BackupResult(target, manifest)
+
+
+def sqlite_path(engine: sa.Engine) -> Path:
+    database = engine.url.database
+    if not database or database == ":memory:":
+        raise OpsError("An in-memory SQLite database cannot be backed up or restored.")
+    return Path(database)
+
+
+def _dump_sqlite(
+    engine: sa.Engine, out: Path, metadata: sa.MetaData
+) -> tuple[Path, dict[str, int], str | None]:
+    source = sqlite3.connect(sqlite_path(engine), timeout=30)
+    try:
+        copy = sqlite3.connect(out)
+        try:
+            source.backup(copy)  # online backup API: a consistent snapshot
+        finally:
+            copy.close()
+    finally:
+        source.close()
+    # Count in the copy itself, so the manifest describes exactly what is in the file.
+    snapshot = sa.create_engine(f"sqlite:///{out}")
+    try:
+        with snapshot.connect() as conn:
+            counts = row_counts(conn, app_tables(metadata, existing_tables(conn)))
+            revision = alembic_revision(conn)
+    finally:
+        snapshot.dispose()
+    with sqlite3.connect(out) as conn:
+        conn.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
+    return out, counts, revision
+
+
+def _dump_postgresql(
+    engine: sa.Engine, out: Path, metadata: sa.MetaData
+) -> tuple[Path, dict[str, int], str | None]:
+    pg_dump = _pg_tool("pg_dump")
+    uri, env = libpq_args(engine.url)
+    with engine.connect() as conn:
+        # Count in a snapshot and give the same snapshot to pg_dump: manifest == dump.
+        conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        snapshot = conn.exec_driver_sql("SELECT pg_export_snapshot()").scalar_one()
+        counts = row_counts(conn, app_tables(metadata, existing_tables(conn)))
+        revision = alembic_revision(conn)
+        _run(
+            [
+                pg_dump,
+                "--format=custom",
+                "--no-owner",
+                "--no-privileges",
+                f"--snapshot={snapshot}",
+                f"--file={out}",
+                f"--dbname={uri}",
+            ],
+            env,
+        )
+        conn.rollback()
+    return out, counts, revision
+
+
+# ----------------------------------------------------------------------------- restore
+
+
+@contextmanager
+def open_backup(path: str | Path) -> Iterator[tuple[dict[str, Any], Path]]:
+    """Check the archive and yield (manifest, extracted dump). Only the two expected members
+    are read, so a crafted archive cannot write elsewhere."""
+    path = Path(path)
+    if not path.is_file():
+        raise OpsError(f"{path} is not a file.")
+    try:
+        tar = tarfile.open(path, "r:gz")
+    except (tarfile.TarError, OSError) as exc:
+        raise OpsError(f"{path} is not a lims backup (.tar.gz): {exc}") from None
+    with tar, tempfile.TemporaryDirectory(prefix="lims-restore-") as tmp:
+        members = {m.name: m for m in tar.getmembers() if m.isfile()}
+        if MANIFEST not in members:
+            raise OpsError(f"{path} has no {MANIFEST}: not a lims backup.")
+        manifest = json.loads(tar.extractfile(members[MANIFEST]).read().decode("utf-8"))
+        if manifest.get("format") != FORMAT:
+            raise OpsError(f"Unknown backup format {manifest.get('format')!r}.")
+        files = manifest.get("files") or {}
+        if len(files) != 1 or next(iter(files)) not in (SQLITE_MEMBER, PG_MEMBER):
+            raise OpsError("The manifest does not name one database dump.")
+        name, expected = next(iter(files.items()))
+        if name not in members:
+            raise OpsError(f"The archive lacks {name}, named in its manifest.")
+        dump = Path(tmp) / name
+        digest = hashlib.sha256()
+        with tar.extractfile(members[name]) as src, dump.open("wb") as dst:
+            for block in iter(lambda: src.read(1 << 20), b""):
+                digest.update(block)
+                dst.write(block)
+        if digest.hexdigest() != expected.get("sha256"):
+            raise OpsError(
+                f"{name}: SHA-256 {digest.hexdigest()} does not match the manifest "
+                f"({expected.get('sha256')}); the backup is damaged."
+            )
+        yield manifest, dump
+
+
+@dataclass
+class RestoreResult:
+    manifest: dict[str, Any]
+    verification: Verification
+
+
+def restore_backup(
+    app: Any, path: str | Path, echo: Callable[[str], None] = print
+) -> RestoreResult:
+    """Restore into the (empty) database of ``app``, then verify it."""
+    from lims.extensions import db
+
+    with open_backup(path) as (manifest, dump):
+        echo(
+            f"Backup of {manifest['created_at']} ({manifest['database']}, revision "
+            f"{manifest['alembic_revision']}): manifest hashes OK"
+        )
+        with app.app_context():
+            engine = db.engine
+            kind = engine.dialect.name
+            if kind != manifest["database"]:
+                raise OpsError(
+                    f"This backup is of a {manifest['database']} database and the configured "
+                    f"one is {kind}. Restore into the same kind, then use `lims db copy`."
+                )
+            with engine.connect() as conn:
+                busy = non_empty_tables(conn)
+            if busy:
+                listing = ", ".join(f"{k} ({v})" for k, v in list(busy.items())[:8])
+                raise OpsError(
+                    f"The configured database is not empty: {listing}. A restore goes only "
+                    "into an empty installation (a new database)."
+                )
+            db.session.remove()
+            if kind == "sqlite":
+                _restore_sqlite(engine, dump)
+            else:
+                _restore_postgresql(engine, dump)
+            engine.dispose()
+    echo("Restored; verifying row counts, stored-file hashes and the audit chain")
+    verification = verify_database(app, manifest.get("row_counts") or {})
+    return RestoreResult(manifest, verification)
+
+
+def _restore_sqlite(engine: sa.Engine, dump: Path) -> None:
+    engine.dispose()
+    target = sqlite_path(engine)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    source = sqlite3.connect(dump)
+    try:
+        dest = sqlite3.connect(target, timeout=30)
+        try:
+            source.backup(dest)  # page-by-page copy into the live file (WAL-safe)
+        finally:
+            dest.close()
+    finally:
+        source.close()
+
+
+def _restore_postgresql(engine: sa.Engine, dump: Path) -> None:
+    pg_restore = _pg_tool("pg_restore")
+    uri, env = libpq_args(engine.url)
+    engine.dispose()
+    _run(
+        [
+            pg_restore,
+            "--clean",
+            "--if-exists",
+            "--no-owner",
+            "--no-privileges",
+            "--single-transaction",
+            "--exit-on-error",
+            f"--dbname={uri}",
+            str(dump),
+        ],
+        env,
+    )

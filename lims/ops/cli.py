@@ -1,0 +1,82 @@
+"""``lims backup``, ``lims restore`` and ``lims db copy`` (``lims serve`` is in serve.py: it
+runs before any app exists)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+
+from .backup import create_backup, restore_backup
+from .dbtools import OpsError, Verification, copy_database
+
+
+def _report(verification: Verification) -> None:
+    click.echo(verification.summary())
+    if not verification.ok:
+        for problem in verification.problems():
+            click.echo(f"  PROBLEM: {problem}", err=True)
+        raise click.ClickException("Verification failed; see the problems above.")
+
+
+@click.command("backup")
+@click.argument("dest", type=click.Path(path_type=Path))
+@with_appcontext
+def backup_command(dest: Path) -> None:
+    """Write one backup file (database dump + manifest) to DEST (a file or a folder)."""
+    try:
+        result = create_backup(current_app._get_current_object(), dest)
+    except OpsError as exc:
+        raise click.ClickException(str(exc)) from None
+    counts = result.manifest["row_counts"]
+    click.echo(
+        f"Backup written: {result.path} ({result.path.stat().st_size} bytes, "
+        f"{sum(counts.values())} rows in {len(counts)} tables, "
+        f"revision {result.manifest['alembic_revision']})"
+    )
+
+
+@click.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def restore_command(file: Path) -> None:
+    """Restore a backup FILE into this installation's EMPTY database, then verify it."""
+    try:
+        result = restore_backup(current_app._get_current_object(), file, echo=click.echo)
+    except OpsError as exc:
+        raise click.ClickException(str(exc)) from None
+    _report(result.verification)
+    click.echo("Restore complete. Run `lims db upgrade` if this code is newer than the backup.")
+
+
+@click.command("copy")
+@click.option(
+    "--to",
+    "to_url",
+    required=True,
+    help="Target database URL, e.g. postgresql+psycopg://lims:secret@127.0.0.1/lims (empty).",
+)
+@click.option("--batch-size", default=1000, show_default=True, type=click.IntRange(1, 100_000))
+@with_appcontext
+def copy_command(to_url: str, batch_size: int) -> None:
+    """Copy every table of the current database into an EMPTY database at --to, then verify
+    row counts, stored-file hashes and the audit chain there."""
+    try:
+        verification = copy_database(
+            current_app._get_current_object(), to_url, batch=batch_size, echo=click.echo
+        )
+    except OpsError as exc:
+        raise click.ClickException(str(exc)) from None
+    _report(verification)
+    click.echo("Copy complete. Point LIMS_DATABASE_URL at the new database.")
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
+    db_group: Any = app.cli.commands.get("db")
+    if db_group is not None:
+        db_group.add_command(copy_command)

@@ -1,0 +1,175 @@
+"""``lims serve``: the production server — gunicorn, run through its Python API so it works
+from the installed ``lims`` command, with the production settings.
+
+The app is built once in the master (so a bad setting stops the start with its message, before
+any worker exists); each worker drops the database connections inherited from the master.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import click
+
+MAX_DEFAULT_WORKERS = 8
+
+
+def cpu_count() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def default_workers() -> int:
+    """gunicorn's rule of thumb, 2 × cores + 1, capped: more workers than that only queue on
+    the database."""
+    return min(2 * cpu_count() + 1, MAX_DEFAULT_WORKERS)
+
+
+def gunicorn_options(
+    *,
+    bind: tuple[str, ...] | list[str],
+    workers: int,
+    threads: int,
+    timeout: int,
+    access_log: bool = False,
+) -> dict[str, Any]:
+    options: dict[str, Any] = {
+        "bind": list(bind),
+        "workers": workers,
+        "threads": threads,
+        "worker_class": "gthread" if threads > 1 else "sync",
+        "timeout": timeout,
+        "graceful_timeout": min(timeout, 30),
+        "keepalive": 5,
+        "preload_app": True,
+        "errorlog": "-",
+        "post_fork": _post_fork,
+        "proc_name": "lims",
+    }
+    if access_log:
+        options["accesslog"] = "-"
+    return options
+
+
+def _post_fork(server: Any, worker: Any) -> None:
+    """Connections opened in the master must not be shared by forked workers."""
+    from lims.extensions import db
+
+    app = server.app.application
+    if "sqlalchemy" in getattr(app, "extensions", {}):
+        with app.app_context():
+            db.engine.dispose(close=False)
+
+
+def run_gunicorn(app: Any, options: dict[str, Any]) -> None:
+    from gunicorn.app.base import BaseApplication
+
+    class LimsServer(BaseApplication):
+        def __init__(self) -> None:
+            self.application = app
+            super().__init__()
+
+        def load_config(self) -> None:
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> Any:
+            return self.application
+
+    LimsServer().run()
+
+
+def check_schema(app: Any) -> str | None:
+    """A message when the database is not at the code's migration head, else None."""
+    from alembic.script import ScriptDirectory
+
+    from lims import MIGRATIONS_DIR
+    from lims.extensions import db
+
+    from .dbtools import alembic_revision
+
+    heads = set(ScriptDirectory(MIGRATIONS_DIR).get_heads())
+    with app.app_context():
+        with db.engine.connect() as conn:
+            current = alembic_revision(conn)
+        db.engine.dispose()
+    if current is None:
+        return "The database has no schema yet: run `lims db upgrade` first."
+    if set(current.split(",")) != heads:
+        return (
+            f"The database is at revision {current}, the code at {', '.join(sorted(heads))}: "
+            "run `lims db upgrade` first."
+        )
+    return None
+
+
+@click.command("serve")
+@click.option(
+    "--bind",
+    "-b",
+    multiple=True,
+    default=["127.0.0.1:8000"],
+    show_default=True,
+    help="Address to listen on (HOST:PORT or unix:PATH); repeat for several.",
+)
+@click.option(
+    "--workers",
+    "-w",
+    type=click.IntRange(1, 64),
+    default=None,
+    help=f"Worker processes [default: 2 × cores + 1, at most {MAX_DEFAULT_WORKERS}].",
+)
+@click.option(
+    "--threads",
+    type=click.IntRange(1, 64),
+    default=2,
+    show_default=True,
+    help="Threads per worker (more than 1 uses gunicorn's gthread worker).",
+)
+@click.option(
+    "--timeout",
+    type=click.IntRange(5, 3600),
+    default=60,
+    show_default=True,
+    help="Seconds before a silent worker is restarted.",
+)
+@click.option("--access-log", is_flag=True, help="Log every request to standard output.")
+def serve_command(
+    bind: tuple[str, ...], workers: int | None, threads: int, timeout: int, access_log: bool
+) -> None:
+    """Run the production server (gunicorn) with the production settings (LIMS_ENV=production:
+    LIMS_SECRET_KEY required, secure cookies). Put it behind a reverse proxy: docs/deployment.md."""
+    from lims import create_app
+    from lims.config import ConfigError
+
+    os.environ["LIMS_ENV"] = "production"
+    try:
+        app = create_app("production")
+    except ConfigError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(2)
+    problem = check_schema(app)
+    if problem:
+        click.echo(f"Error: {problem}", err=True)
+        sys.exit(2)
+    workers = workers or default_workers()
+    click.echo(
+        f"lims {app.config['ENV_NAME']}: {workers} workers × {threads} threads on "
+        f"{', '.join(bind)}; database {_safe_url(app.config['SQLALCHEMY_DATABASE_URI'])}"
+    )
+    run_gunicorn(
+        app,
+        gunicorn_options(
+            bind=bind, workers=workers, threads=threads, timeout=timeout, access_log=access_log
+        ),
+    )
+
+
+def _safe_url(url: str) -> str:
+    import sqlalchemy as sa
+
+    return sa.make_url(url).render_as_string(hide_password=True)

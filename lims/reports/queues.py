@@ -1,0 +1,100 @@
+"""Work queues: what waits for each role, counted in SQL, each with the page that lists it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask import url_for
+from flask_babel import lazy_gettext as _l
+
+from lims.auth.models import User
+from lims.auth.permissions import has_role
+from lims.catalog.models import Specification
+from lims.equipment.services import instruments_due_soon
+from lims.extensions import db, utcnow
+from lims.intake.models import Sample, SampleStatus, SampleTest, TestStatus
+from lims.testing.models import NonConformity
+from lims.testing.services import ENTRY_STATES
+
+
+@dataclass(frozen=True)
+class Queue:
+    key: str
+    label: Any
+    count: int
+    url: str
+    urgent: bool = False
+
+
+def _count(query: sa.Select) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+
+
+def technician_queues() -> list[Queue]:
+    to_receive = _count(sa.select(Sample.id).where(Sample.status == SampleStatus.REGISTERED))
+    to_enter = _count(
+        sa.select(SampleTest.id)
+        .join(Sample, SampleTest.sample_id == Sample.id)
+        .where(SampleTest.status == TestStatus.PENDING, Sample.status.in_(ENTRY_STATES))
+    )
+    due = instruments_due_soon()
+    return [
+        Queue("to_receive", _l("Samples to receive"), to_receive,
+              url_for("intake.samples", status=SampleStatus.REGISTERED.value)),
+        Queue("to_enter", _l("Tests waiting for results"), to_enter, url_for("testing.worksheet")),
+        Queue("calibration_due", _l("Instruments due for calibration (30 days)"), len(due),
+              url_for("equipment.instruments"), urgent=bool(due)),
+    ]  # fmt: skip
+
+
+def reviewer_queues() -> list[Queue]:
+    to_verify = _count(sa.select(SampleTest.id).where(SampleTest.status == TestStatus.ENTERED))
+    verified = _count(sa.select(Sample.id).where(Sample.status == SampleStatus.VERIFIED))
+    unconfirmed = _count(
+        sa.select(Specification.id).where(
+            Specification.confirmed.is_(False), Specification.superseded_by_id.is_(None)
+        )
+    )
+    return [
+        Queue("to_verify", _l("Results to verify"), to_verify, url_for("testing.verify")),
+        Queue("to_report", _l("Verified samples waiting for a certificate"), verified,
+              url_for("intake.samples", status=SampleStatus.VERIFIED.value)),
+        Queue("unconfirmed", _l("Unconfirmed limits"), unconfirmed, url_for("catalog.unconfirmed"),
+              urgent=bool(unconfirmed)),
+    ]  # fmt: skip
+
+
+def association_queues() -> list[Queue]:
+    since = utcnow() - timedelta(days=30)
+    recent = _count(
+        sa.select(NonConformity.id).where(
+            NonConformity.withdrawn_at.is_(None), NonConformity.created_at >= since
+        )
+    )
+    return [
+        Queue("nonconformities", _l("Non-compliant samples in the last 30 days"), recent,
+              url_for("testing.nonconformity_register"), urgent=bool(recent)),
+    ]  # fmt: skip
+
+
+def admin_queues() -> list[Queue]:
+    active = _count(sa.select(User.id).where(User.active.is_(True)))
+    return [
+        Queue("users", _l("Active users"), active, url_for("auth.users")),
+    ]
+
+
+ROLE_QUEUES = (
+    ("technician", technician_queues),
+    ("reviewer", reviewer_queues),
+    ("association", association_queues),
+    ("admin", admin_queues),
+)
+
+
+def queues_for(user: Any) -> dict[str, list[Queue]]:
+    """The queues of every role the user holds, by role."""
+    return {role: build() for role, build in ROLE_QUEUES if has_role(user, role)}

@@ -1,0 +1,167 @@
+"""Production settings refuse unsafe values; ``lims serve`` starts gunicorn or says why not;
+trusted proxy headers; versioned static URLs with long cache lives."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from lims import create_app
+from lims.config import ConfigError
+from lims.ops.serve import MAX_DEFAULT_WORKERS, default_workers, gunicorn_options
+
+LIMS = str(Path(sys.executable).with_name("lims"))
+GOOD_SECRET = "0123456789abcdef0123456789abcdef"
+
+
+@pytest.mark.parametrize("secret", [None, "", "dev-only-change-me", "short-key"])
+def test_production_refuses_a_default_or_short_secret(monkeypatch, tmp_path, secret):
+    monkeypatch.delenv("LIMS_SECRET_KEY", raising=False)
+    config = {"ENV_NAME": "production", "SQLALCHEMY_DATABASE_URI": "sqlite://"}
+    if secret is not None:
+        config["SECRET_KEY"] = secret
+    with pytest.raises(ConfigError, match="LIMS_SECRET_KEY"):
+        create_app(config)
+
+
+def test_production_sets_secure_cookies():
+    app = create_app(
+        {
+            "ENV_NAME": "production",
+            "SQLALCHEMY_DATABASE_URI": "sqlite://",
+            "SECRET_KEY": GOOD_SECRET,
+        }
+    )
+    assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]
+
+
+def test_unknown_env_is_refused(monkeypatch):
+    monkeypatch.setenv("LIMS_ENV", "staging")
+    with pytest.raises(ConfigError, match="LIMS_ENV must be one of"):
+        create_app()
+
+
+@pytest.mark.parametrize("value", ["-1", "true", '"two"', "9"])
+def test_proxy_fix_must_be_a_small_count(monkeypatch, value):
+    monkeypatch.setenv("LIMS_PROXY_FIX", value)
+    with pytest.raises(ConfigError, match="LIMS_PROXY_FIX"):
+        create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+
+
+def _env(tmp_path, **extra):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LIMS_")}
+    env["LIMS_DATABASE_URL"] = f"sqlite:///{tmp_path / 'serve.sqlite3'}"
+    env.update(extra)
+    return env
+
+
+def test_serve_without_secret_key_exits_with_the_message(tmp_path):
+    proc = subprocess.run(
+        [LIMS, "serve"], env=_env(tmp_path), capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode != 0
+    assert "Production needs LIMS_SECRET_KEY" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_serve_refuses_a_database_without_schema(tmp_path):
+    proc = subprocess.run(
+        [LIMS, "serve"],
+        env=_env(tmp_path, LIMS_SECRET_KEY=GOOD_SECRET),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode != 0 and "lims db upgrade" in proc.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_serve_runs_gunicorn(tmp_path):
+    env = _env(tmp_path, LIMS_SECRET_KEY=GOOD_SECRET)
+    subprocess.run([LIMS, "db", "upgrade"], env=env, check=True, capture_output=True, timeout=60)
+    port = _free_port()
+    proc = subprocess.Popen(
+        [LIMS, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        body = None
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=2) as r:
+                    body = r.read().decode()
+                    cookie = r.headers.get("Set-Cookie", "")
+                break
+            except OSError:
+                time.sleep(0.1)
+        assert body is not None, "gunicorn did not answer"
+        assert "csrf_token" in body
+        assert "Secure" in cookie and "HttpOnly" in cookie
+        css = re.search(r'href="(/static/[^"]+\?v=[0-9a-f]{12})"', body)
+        assert css, "no versioned static URL on the login page"
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{css.group(1)}", timeout=5) as r:
+            assert "max-age=31536000" in r.headers["Cache-Control"]
+    finally:
+        proc.terminate()
+        output = proc.communicate(timeout=30)[0]
+    assert "workers × 2 threads" in output and "Booting worker" in output
+
+
+def test_default_workers_and_options():
+    assert 3 <= default_workers() <= MAX_DEFAULT_WORKERS
+    options = gunicorn_options(bind=["127.0.0.1:8000"], workers=3, threads=1, timeout=60)
+    assert options["worker_class"] == "sync" and options["preload_app"]
+    assert gunicorn_options(bind=["x"], workers=1, threads=4, timeout=60)["worker_class"] == (
+        "gthread"
+    )
+
+
+@pytest.mark.parametrize(
+    ("proxies", "addr", "scheme"), [(0, "10.0.0.9", "http"), (1, "203.0.113.7", "https")]
+)
+def test_proxy_headers_trusted_only_when_configured(monkeypatch, proxies, addr, scheme):
+    from flask import request
+
+    monkeypatch.setenv("LIMS_PROXY_FIX", str(proxies))
+    app = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    seen = {}
+
+    @app.get("/_probe")
+    def _probe():
+        seen["addr"], seen["scheme"] = request.remote_addr, request.scheme
+        return "ok"
+
+    app.test_client().get(
+        "/_probe",
+        headers={"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"},
+        environ_base={"REMOTE_ADDR": "10.0.0.9"},
+    )
+    assert (seen["addr"], seen["scheme"]) == (addr, scheme)
+
+
+def test_static_urls_are_versioned_and_cached_long(client):
+    page = client.get("/login").get_data(as_text=True)
+    urls = re.findall(r'(?:href|src)="(/(?:bootstrap/)?static/[^"]+)"', page)
+    assert any(u.startswith("/bootstrap/static/") for u in urls), urls
+    assert urls and all(re.search(r"\?v=[0-9a-f]{12}$", u) for u in urls), urls
+    versioned = client.get(urls[0])
+    assert versioned.status_code == 200
+    assert versioned.cache_control.max_age == 31536000 and versioned.cache_control.immutable
+    plain = client.get(urls[0].split("?")[0])
+    assert plain.cache_control.max_age != 31536000

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from lims.extensions import db
+from lims.intake.models import SampleStatus
+from lims.reports.queues import queues_for
+from lims.testing import services
+from tests.lims.testing.conftest import build_lab, sample_builder
+
+
+def _counts(queues):
+    return {q.key: q.count for qs in queues.values() for q in qs}
+
+
+def test_home_queues_count_what_waits_for_each_role(app, make_user):
+    with app.app_context():
+        lab = build_lab(make_user)
+        make = sample_builder(lab)
+        make("ph", status=SampleStatus.REGISTERED)
+        waiting = make("ph", "histamine")
+        entered = services.enter_result(actor=lab.tech, test=waiting.tests[0], text="6,0")
+        db.session.commit()
+        with app.test_request_context("/"):
+            tech = _counts(queues_for(lab.tech))
+            reviewer = _counts(queues_for(lab.reviewer))
+        assert tech == {"to_receive": 1, "to_enter": 1, "calibration_due": 0}
+        assert reviewer["to_verify"] == 1 and reviewer["to_report"] == 0
+        services.verify_results(actor=lab.reviewer, results=[entered])
+        db.session.commit()
+        with app.test_request_context("/"):
+            assert _counts(queues_for(lab.reviewer))["to_verify"] == 0
+
+
+def test_home_page_shows_the_technician_queue(client, login_as):
+    login_as("technician")
+    html = client.get("/").get_data(as_text=True)
+    assert 'id="queue-technician"' in html
+    assert "Mẫu chờ tiếp nhận" in html and "/intake/samples?status=registered" in html
