@@ -37,7 +37,7 @@ class Config:
     LAB_NAME = "Trung tâm Kỹ thuật Tiêu chuẩn Đo lường Chất lượng Khánh Hòa"
     LAB_NAME_EN = "Khanh Hoa Technical Centre for Standards, Metrology and Quality"
     LAB_ADDRESS = "Nha Trang, Khánh Hòa, Việt Nam"
-    LAB_ACCREDITATION = "VILAS ..."
+    LAB_ACCREDITATION = ""  # e.g. "VILAS 123"; printed on certificates when set
     LAB_CONTACT = ""  # e.g. "ĐT: 0258 ... · Email: ..." (certificate letterhead)
     LAB_LOGO_PATH = ""  # PNG/JPEG file printed on certificates
     LAB_TEST_LOCATION = ""  # where the tests are done (default: the lab, at LAB_ADDRESS)
@@ -47,6 +47,12 @@ class Config:
     SAMPLE_CODE_PATTERN = "KH-{yy}-{seq:06d}"
     PHOTO_MAX_BYTES = 5 * 1024 * 1024
     PASSWORD_HASH_METHOD = "scrypt"
+    SMTP_HOST = ""  # empty: no e-mail, in-app notifications only
+    SMTP_PORT = 25
+    SMTP_USER = ""
+    SMTP_PASSWORD = ""
+    SMTP_STARTTLS = False
+    SMTP_FROM = "lims@localhost"
     PROXY_FIX = 0  # reverse proxies in front whose X-Forwarded-* headers are trusted
     STATIC_MAX_AGE = 365 * 24 * 3600  # seconds, for versioned static URLs (?v=<hash>)
     DB_POOL_SIZE = 5  # PostgreSQL: connections kept open per process

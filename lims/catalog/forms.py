@@ -76,6 +76,12 @@ class ParameterForm(FlaskForm):
     decimals = StringField(_l("Decimals reported"), validators=[Optional(), Length(max=3)])
     lod = StringField(_l("LOD (limit of detection)"), validators=[Optional(), Length(max=40)])
     loq = StringField(_l("LOQ (limit of quantification)"), validators=[Optional(), Length(max=40)])
+    plausible_min = StringField(
+        _l("Plausible results from"), validators=[Optional(), Length(max=40)]
+    )
+    plausible_max = StringField(
+        _l("Plausible results up to"), validators=[Optional(), Length(max=40)]
+    )
     uncertainty_kind = SelectField(
         _l("Expanded uncertainty U (k = 2)"),
         choices=[(k.value, v) for k, v in UNCERTAINTY_LABELS.items()],

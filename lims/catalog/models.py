@@ -88,6 +88,9 @@ class Parameter(db.Model):
     decimals: Mapped[int | None] = mapped_column(sa.Integer)
     lod: Mapped[Decimal | None] = mapped_column(MEASURE)
     loq: Mapped[Decimal | None] = mapped_column(MEASURE)
+    # A typed result outside this range is refused as a likely typing error (both optional).
+    plausible_min: Mapped[Decimal | None] = mapped_column(MEASURE)
+    plausible_max: Mapped[Decimal | None] = mapped_column(MEASURE)
     uncertainty_kind: Mapped[UncertaintyKind] = mapped_column(
         str_enum(UncertaintyKind), default=UncertaintyKind.NONE
     )

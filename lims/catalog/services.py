@@ -353,6 +353,8 @@ PARAMETER_FIELDS = (
     "result_type",
     "decimals",
     "lod",
+    "plausible_min",
+    "plausible_max",
     "loq",
     "uncertainty_kind",
     "uncertainty_value",
@@ -399,6 +401,11 @@ def _clean_parameter(values: dict[str, Any], parameter_id: int | None) -> dict[s
     out["loq"] = _decimal(values.get("loq"), "loq", allow_negative=False)
     if out["lod"] is not None and out["loq"] is not None and out["loq"] < out["lod"]:
         raise CatalogError(_l("The LOQ cannot be below the LOD."), "loq")
+    out["plausible_min"] = _decimal(values.get("plausible_min"), "plausible_min")
+    out["plausible_max"] = _decimal(values.get("plausible_max"), "plausible_max")
+    low, high = out["plausible_min"], out["plausible_max"]
+    if low is not None and high is not None and high <= low:
+        raise CatalogError(_l("The upper end must be above the lower end."), "plausible_max")
     try:
         kind = UncertaintyKind(values.get("uncertainty_kind") or "none")
     except ValueError:

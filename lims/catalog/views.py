@@ -300,6 +300,8 @@ def edit_parameter(parameter_id: int) -> Any:
     if request.method == "GET":
         form.lod.data = services.plain(param.lod)
         form.loq.data = services.plain(param.loq)
+        form.plausible_min.data = services.plain(param.plausible_min)
+        form.plausible_max.data = services.plain(param.plausible_max)
         form.uncertainty_value.data = services.plain(param.uncertainty_value)
         form.uncertainty_ranges.data = services.format_uncertainty_ranges(param.uncertainty_ranges)
         form.decimals.data = "" if param.decimals is None else str(param.decimals)

@@ -119,11 +119,10 @@ def _failed_tests(sample: Sample, lang: str) -> list[FailedTest]:
 
 
 def _as_written(value: Decimal | None) -> Decimal | None:
-    """A stored limit without the column's padding: 0.50000000 → 0.5, 100.00000000 → 100."""
-    if value is None:
-        return None
-    normal = value.normalize()
-    return normal.quantize(Decimal(1)) if normal == normal.to_integral_value() else normal
+    """A stored limit without the column's padding: 0.50000000 → 0.5."""
+    from lims.catalog.services import plain
+
+    return None if value is None else Decimal(plain(value))
 
 
 def display_value(result: Result, parameter: Parameter, lang: str = "vi") -> str:

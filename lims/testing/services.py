@@ -23,6 +23,7 @@ from lims.errors import DomainError
 from lims.extensions import db, utcnow
 from lims.i18n import current_language, format_datetime, local_time
 from lims.intake.models import Sample, SampleStatus, SampleTest, TestStatus
+from lims.mail import Mail, queue_mail
 from lims.numbers import NumberParseError, ParsedNumber, parse_decimal, parse_number
 from lims.testing import formulas, netquantity
 
@@ -81,8 +82,7 @@ def _parse(text: str, parameter: Parameter) -> ParsedNumber:
 
 
 def _plausible(parameter: Parameter, parsed: ParsedNumber) -> None:
-    low = getattr(parameter, "plausible_min", None)
-    high = getattr(parameter, "plausible_max", None)
+    low, high = parameter.plausible_min, parameter.plausible_max
     v = parsed.value
     if v is None or parsed.qualifier in ("ND", "D"):
         return
@@ -538,6 +538,8 @@ def _register_if_nonconforming(actor: Any, sample: Sample) -> None:
 
 
 def notify_role(role: str, *, text_vi: str, text_en: str, link: str = "") -> int:
+    """An in-app notification to every active user of ``role``, and an e-mail when SMTP is
+    configured (sent after the commit, in the user's language)."""
     users = db.session.scalars(
         sa.select(User).join(UserRole).where(UserRole.role == role, User.active.is_(True))
     ).all()
@@ -545,6 +547,9 @@ def notify_role(role: str, *, text_vi: str, text_en: str, link: str = "") -> int
         db.session.add(
             Notification(user_id=user.id, text_vi=text_vi[:500], text_en=text_en[:500], link=link)
         )
+        text = text_en if user.locale == "en" else text_vi
+        queue_mail(db.session(), Mail(to=user.email, subject=f"[LIMS] {text[:120]}",
+                                      body=f"{text}\n\n{link}"))  # fmt: skip
     db.session.flush()
     return len(users)
 

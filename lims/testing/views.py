@@ -361,7 +361,21 @@ def _testing_helpers() -> dict[str, Any]:
             return 0
         return services.unread_count(current_user)
 
+    def results_judged_by(spec_id: int, limit: int = 100) -> list[Any]:
+        """(result, test, sample, parameter) judged against one specification version."""
+        return db.session.execute(
+            sa.select(Result, SampleTest, Sample, Parameter)
+            .join(SampleTest, Result.test_id == SampleTest.id)
+            .join(Sample, SampleTest.sample_id == Sample.id)
+            .join(Parameter, SampleTest.parameter_id == Parameter.id)
+            .where(Result.specification_id == spec_id)
+            .order_by(Result.entered_at.desc())
+            .limit(limit)
+        ).all()
+
     return {
+        "results_judged_by": results_judged_by,
+        "display_result": register.display_value,
         "verdict_label": verdict_label,
         "test_status_label": lambda s: TEST_STATUS_LABELS.get(str(s), str(s)),
         "formula_inputs": formula_inputs,

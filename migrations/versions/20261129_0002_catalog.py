@@ -29,6 +29,8 @@ def upgrade():
     sa.Column('decimals', sa.Integer(), nullable=True),
     sa.Column('lod', sa.Numeric(precision=20, scale=8), nullable=True),
     sa.Column('loq', sa.Numeric(precision=20, scale=8), nullable=True),
+    sa.Column('plausible_min', sa.Numeric(precision=20, scale=8), nullable=True),
+    sa.Column('plausible_max', sa.Numeric(precision=20, scale=8), nullable=True),
     sa.Column('uncertainty_kind', sa.Enum('none', 'absolute', 'relative', 'range', name='uncertaintykind', native_enum=False, length=30), nullable=False),
     sa.Column('uncertainty_value', sa.Numeric(precision=20, scale=8), nullable=True),
     sa.Column('uncertainty_ranges', sa.JSON(), nullable=True),

@@ -67,6 +67,8 @@ def test_read_button_fills_the_weight_and_links_the_reading(browser, app, make_u
     MT-SICS balance on a real pseudo-terminal; the saved result keeps the trace."""
     from datetime import timedelta
 
+    from playwright.sync_api import expect
+
     from instruments import MtSicsSimulator
     from lims.auth.models import User
     from lims.equipment import services as equipment
@@ -96,7 +98,7 @@ def test_read_button_fills_the_weight_and_links_the_reading(browser, app, make_u
         _sign_in(page, live_server, "tech@lab.vn")
         page.goto(f"{live_server}/testing/samples/{code}")
         page.get_by_role("button", name="Đọc: Cân CP-01").click()
-        page.wait_for_function(f"document.querySelector('#value-{test_id}').value === '12.34'")
+        expect(page.locator(f"#value-{test_id}")).to_have_value("12.34")
         assert page.input_value(f"#reading-{test_id}") != ""
         page.locator("#save-results").click()
         page.wait_for_selector(".alert-success")

@@ -210,6 +210,8 @@ def test_bad_specifications_are_refused(reviewer, base, values, field):
         ({"uncertainty_kind": "range", "uncertainty_ranges": "0; 10"}, "uncertainty_ranges"),
         ({"decimals": "12"}, "decimals"),
         ({"instrument_kind": "toaster"}, "instrument_kind"),
+        ({"plausible_min": "14", "plausible_max": "0"}, "plausible_max"),
+        ({"plausible_min": "mười"}, "plausible_min"),
     ],
 )
 def test_bad_parameters_are_refused(reviewer, values, field):

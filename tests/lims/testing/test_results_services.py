@@ -231,3 +231,87 @@ def test_analyser_message_for_unknown_sample_is_kept_as_error(lab):
     db.session.commit()
     assert message.status == "error" and "KH-26-999999" in message.error
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Result)) == 0
+
+
+def test_value_outside_the_plausible_range_is_refused(lab, make_sample):
+    lab.params["ph"].plausible_min = Decimal("0")
+    lab.params["ph"].plausible_max = Decimal("14")
+    sample = make_sample("ph")
+    with pytest.raises(services.ResultError, match="khoảng hợp lý") as info:
+        services.enter_result(actor=lab.tech, test=_test(sample, "ph"), text="58")
+    assert info.value.field == "value"
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Result)) == 0
+
+
+@pytest.fixture
+def smtp_server(app):
+    """A minimal real SMTP server on 127.0.0.1 (a thread) collecting what the app sends."""
+    import socketserver
+    import threading
+
+    inbox = type("Inbox", (), {"messages": []})()
+
+    class Handler(socketserver.StreamRequestHandler):
+        def handle(self):
+            send = self.wfile.write
+            send(b"220 test ESMTP\r\n")
+            rcpts, data = [], None
+            while line := self.rfile.readline():
+                cmd = line.decode().strip()
+                upper = cmd.upper()
+                if data is not None:
+                    if cmd == ".":
+                        inbox.messages.append((rcpts, "\n".join(data)))
+                        rcpts, data = [], None
+                        send(b"250 OK\r\n")
+                    else:
+                        data.append(line.decode("utf-8").rstrip("\r\n"))
+                elif upper.startswith(("EHLO", "HELO")):
+                    send(b"250 test\r\n")
+                elif upper.startswith("RCPT TO:"):
+                    rcpts.append(cmd[8:].strip().strip("<>"))
+                    send(b"250 OK\r\n")
+                elif upper == "DATA":
+                    data = []
+                    send(b"354 go\r\n")
+                elif upper == "QUIT":
+                    send(b"221 bye\r\n")
+                    return
+                else:
+                    send(b"250 OK\r\n")
+
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=server.server_address[1])
+    try:
+        yield inbox
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_association_is_emailed_after_commit_only(lab, make_sample, smtp_server):
+    sample = make_sample("histamine")
+    result = services.enter_result(actor=lab.tech, test=_test(sample, "histamine"), text="700")
+    services.verify_results(actor=lab.reviewer, results=[result])
+    assert smtp_server.messages == []  # not before the commit
+    db.session.commit()
+    (recipients, raw), *rest = smtp_server.messages
+    assert rest == [] and recipients == ["assoc@lab.vn"]
+    from email import message_from_string, policy
+
+    message = message_from_string(raw, policy=policy.default)
+    assert message["Subject"].startswith(f"[LIMS] Mẫu {sample.code}")
+    assert "không đạt" in message.get_content()
+
+
+def test_no_email_for_a_rolled_back_unit_of_work(lab, make_sample, smtp_server):
+    sample = make_sample("histamine")
+    result = services.enter_result(actor=lab.tech, test=_test(sample, "histamine"), text="700")
+    services.verify_results(actor=lab.reviewer, results=[result])
+    db.session.rollback()
+    db.session.commit()
+    assert smtp_server.messages == []

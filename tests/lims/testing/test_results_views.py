@@ -203,3 +203,20 @@ def test_api_sample_json_carries_results_and_verdicts(app, web_lab):
     assert tests["histamine"]["result"]["unit"] == "mg/kg"
     assert tests["ph"]["result"] is None and tests["ph"]["verdict"] is None
     assert body["verdict"] is None  # pH is still pending
+
+
+def test_specification_page_lists_the_samples_judged_by_that_version(app, web_lab):
+    from lims.catalog.models import Specification
+
+    code, ids = web_lab.sample("ph")
+    _enter(app, ids["ph"], web_lab.ids["tech"], "6,2")
+    with app.app_context():
+        spec_id = db.session.scalar(
+            sa.select(Specification.id).where(
+                Specification.parameter_id == web_lab.ids["params"]["ph"]
+            )
+        )
+    client = _login(app, "rev@lab.vn")
+    html = client.get(f"/catalog/specifications/{spec_id}").get_data(as_text=True)
+    section = html[html.index('id="judged-samples"') :]
+    assert code in section and "6,20" in section and "Đạt" in section
