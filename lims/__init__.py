@@ -239,6 +239,18 @@ def _register_error_handlers(app: Flask) -> None:
         return _error_page(500)
 
     from .auth.permissions import PermissionDenied
+    from .storage import StoredFileCorrupt
+
+    @app.errorhandler(StoredFileCorrupt)
+    def _corrupt(exc: StoredFileCorrupt) -> Any:
+        db.session.rollback()
+        return _error_page(
+            500,
+            _(
+                "This stored file failed its integrity check and is not served. "
+                "The administrator has been told (see the server log)."
+            ),
+        )
 
     @app.errorhandler(PermissionDenied)
     def _denied(exc: PermissionDenied) -> Any:

@@ -19,6 +19,7 @@ from lims.errors import show_on_form
 from lims.extensions import db, unit_of_work
 from lims.i18n import current_language
 from lims.intake.models import Campaign, Sample
+from lims.storage import checked
 
 from . import bp, services
 from .forms import AmendForm, IssueForm, ShareForm, VerifyCodeForm, VerifyUploadForm, WithdrawForm
@@ -171,7 +172,7 @@ def download(number: str) -> Response:
 def send_stored(cert: Certificate) -> Response:
     """The stored bytes, as issued (never re-rendered)."""
     response = send_file(
-        BytesIO(cert.pdf),
+        BytesIO(checked(cert.pdf, cert.sha256, what=f"certificate {cert.number}")),
         mimetype="application/pdf",
         download_name=cert.number.replace("/", "_") + ".pdf",
         as_attachment=False,

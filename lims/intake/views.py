@@ -24,6 +24,7 @@ from lims.catalog.models import Parameter, ProductCategory
 from lims.errors import show_on_form
 from lims.extensions import db, unit_of_work
 from lims.i18n import current_language, format_datetime
+from lims.storage import checked
 
 from . import bp, services
 from .forms import (
@@ -623,7 +624,8 @@ def photo(code: str, photo_id: int) -> Response:
     row = db.session.get(SamplePhoto, photo_id)
     if row is None or row.sample_id != sample.id:
         abort(404)
-    response = Response(row.data, mimetype=row.content_type)
+    data = checked(row.data, row.sha256, what=f"photo {row.id} of {sample.code}")
+    response = Response(data, mimetype=row.content_type)
     response.headers["Content-Disposition"] = "inline"
     response.headers["Cache-Control"] = "private, max-age=3600"
     response.headers["Content-Security-Policy"] = "default-src 'none'"
