@@ -22,6 +22,7 @@ import termios
 import threading
 import time
 import tty
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import ClassVar, Self
@@ -41,7 +42,7 @@ def _decimal(value: Number, what: str) -> Decimal:
     return Decimal(str(value))
 
 
-class PtySimulator:
+class PtySimulator(ABC):
     """Base class: a pty pair and a serving thread."""
 
     protocol: ClassVar[str] = ""
@@ -123,7 +124,7 @@ class PtySimulator:
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
-    def _power_up(self) -> None:
+    def _power_up(self) -> None:  # noqa: B027 - optional hook, empty by default
         """What the device sends by itself when switched on (before any client)."""
 
     def _main(self) -> None:
@@ -132,8 +133,9 @@ class PtySimulator:
         except _Stopped:
             pass
 
-    def _serve(self) -> None:  # pragma: no cover - overridden
-        raise NotImplementedError
+    @abstractmethod
+    def _serve(self) -> None:
+        """Talk to the client until stopped (runs in the serving thread)."""
 
     # -- I/O helpers used by the serving thread ---------------------------------------
     def _wait(self, seconds: float) -> None:
@@ -331,11 +333,13 @@ class BalanceSimulator(PtySimulator):
     def _stream_line(self) -> None:
         self._write(self._reading_line(stable_only=False))
 
-    def _handle(self, command: str) -> list[bytes]:  # pragma: no cover - overridden
-        raise NotImplementedError
+    @abstractmethod
+    def _handle(self, command: str) -> list[bytes]:
+        """The reply lines to one host command."""
 
-    def _reading_line(self, *, stable_only: bool) -> bytes:  # pragma: no cover - overridden
-        raise NotImplementedError
+    @abstractmethod
+    def _reading_line(self, *, stable_only: bool) -> bytes:
+        """One weight line as the device prints it."""
 
 
 class MtSicsSimulator(BalanceSimulator):
@@ -343,7 +347,7 @@ class MtSicsSimulator(BalanceSimulator):
 
     protocol = "mt-sics"
 
-    def _power_up(self) -> None:
+    def _power_up(self) -> None:  # noqa: B027 - optional hook, empty by default
         self._write(f'I4 A "{self.serial_number}"\r\n'.encode())
 
     def _weight(self, ident: str, value: Decimal, stable: bool) -> bytes:

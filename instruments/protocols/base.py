@@ -8,6 +8,7 @@ without a terminator cannot grow memory.
 from __future__ import annotations
 
 import re
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
@@ -27,7 +28,7 @@ class Command:
     expect: str
 
 
-class Codec:
+class Codec(ABC):
     """Interface of every codec (see :class:`LineCodec` and ``astm.AstmCodec``)."""
 
     name: ClassVar[str] = ""
@@ -37,15 +38,17 @@ class Codec:
     #: verb (stable, now, tare, zero, identify, stream, stop) -> Command
     commands: ClassVar[dict[str, Command]] = {}
 
+    @abstractmethod
     def feed(self, data: bytes) -> list[Item]:
-        raise NotImplementedError
+        """Decode what arrived; partial input is kept for the next call."""
 
+    @abstractmethod
     def encode(self, command: str) -> bytes:
-        raise NotImplementedError
+        """The bytes of a host command."""
 
+    @abstractmethod
     def reset(self) -> None:
         """Forget any partial input."""
-        raise NotImplementedError
 
     def expect_text(self, kind: str) -> None:  # noqa: B027 - optional hook
         """The next complete line is free text (an identification reply): decode it as Info."""
@@ -178,9 +181,9 @@ class LineCodec(Codec):
             return Info(kind, (text.strip(),), raw)
         return self.parse(text, raw)
 
+    @abstractmethod
     def parse(self, text: str, raw: bytes) -> Item:
         """Decode one line (without terminator, printable, not blank)."""
-        raise NotImplementedError
 
     def encode(self, command: str) -> bytes:
         return check_command(command).encode("ascii") + b"\r\n"

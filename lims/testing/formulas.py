@@ -470,7 +470,7 @@ class Formula:
         evaluator = _Evaluator(self.text, env)
         try:
             with localcontext(_context()):
-                result = evaluator.eval(self._tree)
+                result = evaluator.value_of(self._tree)
                 result = +result
         except FormulaError:
             raise
@@ -505,7 +505,7 @@ class _Evaluator:
     def domain(self, node: _Node, vi: str, en: str) -> FormulaDomainError:
         return FormulaDomainError(f"'{self.source(node)}': {vi}", f"'{self.source(node)}': {en}")
 
-    def eval(self, node: _Node) -> Decimal:
+    def value_of(self, node: _Node) -> Decimal:
         kind = node.kind
         if kind == "num":
             assert node.value is not None
@@ -513,9 +513,9 @@ class _Evaluator:
         if kind == "var":
             return self.env[node.name]
         if kind == "neg":
-            return -self.eval(node.args[0])
+            return -self.value_of(node.args[0])
         if kind == "pos":
-            return +self.eval(node.args[0])
+            return +self.value_of(node.args[0])
         if kind == "bin":
             return self.binary(node)
         if kind == "call":
@@ -524,8 +524,8 @@ class _Evaluator:
 
     def binary(self, node: _Node) -> Decimal:
         left_node, right_node = node.args
-        a = self.eval(left_node)
-        b = self.eval(right_node)
+        a = self.value_of(left_node)
+        b = self.value_of(right_node)
         op = node.op
         if op == "+":
             return a + b
@@ -556,7 +556,7 @@ class _Evaluator:
 
     def call(self, node: _Node) -> Decimal:
         name = node.name
-        values = [self.eval(arg) for arg in node.args]
+        values = [self.value_of(arg) for arg in node.args]
         if name == "mean":
             return sum(values, Decimal(0)) / len(values)
         if name == "sum":
