@@ -45,7 +45,7 @@ def _value_for(
     elif upper is not None:
         value = upper * Decimal(str(rng.uniform(1.1, 1.6) if fail else rng.uniform(0.2, 0.8)))
     elif lower is not None:
-        value = lower * Decimal(str(rng.uniform(0.85, 0.97) if fail else rng.uniform(1.02, 1.3)))
+        value = lower * Decimal(str(rng.uniform(0.94, 0.99) if fail else rng.uniform(1.01, 1.08)))
     else:
         return None
     places = 3 if decimals is None else decimals
