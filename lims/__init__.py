@@ -131,6 +131,7 @@ def _register_blueprints(app: Flask) -> None:
     from .equipment import bp as equipment_bp
     from .intake import bp as intake_bp
     from .main import bp as main_bp
+    from .reports import bp as reports_bp
     from .testing import bp as testing_bp
 
     app.register_blueprint(main_bp)
@@ -138,6 +139,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(catalog_bp)
     app.register_blueprint(intake_bp)
     app.register_blueprint(testing_bp)
+    app.register_blueprint(reports_bp)
     app.register_blueprint(equipment_bp)
     app.register_blueprint(certificates_bp)
     csrf.exempt(api_bp)
@@ -150,6 +152,7 @@ def _register_commands(app: Flask) -> None:
     from .catalog.cli import catalog_cli
     from .certificates.cli import certificates_cli
     from .demo import demo_command
+    from .reports.cli import reports_cli
     from .equipment.cli import instruments_cli
     from .intake.cli import intake_cli
     from .testing.cli import judge_command
@@ -159,6 +162,7 @@ def _register_commands(app: Flask) -> None:
     app.cli.add_command(catalog_cli)
     app.cli.add_command(certificates_cli)
     app.cli.add_command(demo_command)
+    app.cli.add_command(reports_cli)
     app.cli.add_command(instruments_cli)
     app.cli.add_command(intake_cli)
     app.cli.add_command(judge_command)

@@ -31,6 +31,7 @@ NAV: list[NavItem] = [
         ("association", "reviewer", "agency"),
     ),
     NavItem("certificates.index", _l("Certificates"), ("reviewer", "admin", "agency")),
+    NavItem("reports.dashboard", _l("Dashboard"), ("reviewer", "association", "agency", "admin")),
     NavItem("catalog.index", _l("Catalogue"), ("reviewer", "technician")),
     NavItem("equipment.instruments", _l("Instruments"), ("technician", "reviewer")),
     NavItem("auth.users", _l("Users"), ("admin",)),

@@ -1,0 +1,197 @@
+"""The programme report for a period (year, quarter or range): PDF (ReportLab, Vietnamese) and
+XLSX (one sheet per table), both from the same figures as the dashboard."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from flask import current_app
+from reportlab.graphics.charts.barcharts import HorizontalBarChart
+from reportlab.graphics.shapes import Drawing
+from reportlab.lib import colors
+from reportlab.lib.units import mm
+from reportlab.platypus import PageBreak, Paragraph, Spacer
+
+from lims.equipment.services import calibration_state, list_instruments, local_today
+from lims.pdf import DocumentInfo, Letterhead, build_document, data_table, register_fonts, styles
+from lims.pdf.fonts import markup
+from lims.testing.register import RegisterFilters, export_rows
+
+from .services import GROUPS, Period, Row, Summary, summary
+
+GROUP_TITLES = {
+    "category": "Theo nhóm sản phẩm",
+    "district": "Theo địa bàn (huyện, thị xã, thành phố)",
+    "campaign": "Theo đợt khảo sát",
+    "month": "Theo tháng lấy mẫu",
+}
+STATE_VI = {
+    "ok": "Còn hạn",
+    "due_soon": "Sắp đến hạn",
+    "overdue": "Quá hạn",
+    "uncalibrated": "Chưa hiệu chuẩn",
+    "out_of_service": "Ngừng sử dụng",
+}
+RATE_HEADER = ["Nhóm", "Số mẫu thử", "Không đạt", "Tỷ lệ (%)", "Khoảng tin cậy 95 % (%)"]
+
+
+def period_label(period: Period) -> str:
+    return f"{period.start:%d/%m/%Y} – {period.end:%d/%m/%Y}"
+
+
+def rate_cells(row: Row) -> list[str]:
+    r = row.rate
+    return [row.key, str(r.n), str(r.k), r.percent(r.rate), _interval(r)]
+
+
+def tables(data: Summary) -> Iterator[tuple[str, list[str], list[list[str]]]]:
+    """Every table of the report: (title, header, rows)."""
+    t = data.total
+    yield (
+        "Tổng hợp",
+        ["Chỉ số", "Giá trị"],
+        [
+            ["Kỳ báo cáo", period_label(data.period)],
+            ["Số mẫu đã thử nghiệm", str(t.n)],
+            ["Số mẫu không đạt", str(t.k)],
+            ["Tỷ lệ không đạt (%)", t.percent(t.rate)],
+            ["Khoảng tin cậy 95 % (%)", _interval(t)],
+            ["Số phiếu kết quả (thời gian trả kết quả)", str(data.turnaround.count)],
+            ["Trung vị thời gian trả kết quả (ngày)", _days(data.turnaround.median_days)],
+            ["Phân vị 90 % thời gian trả kết quả (ngày)", _days(data.turnaround.p90_days)],
+            ["Số cảnh báo đã công bố", _count(data.warnings_published)],
+        ],
+    )  # fmt: skip
+    for group in GROUPS:
+        yield GROUP_TITLES[group], RATE_HEADER, [rate_cells(r) for r in data.by[group]]
+
+
+def _interval(rate: Any) -> str:
+    return "—" if rate.low is None else f"{rate.percent(rate.low)} – {rate.percent(rate.high)}"
+
+
+def _count(value: int | None) -> str:
+    return "—" if value is None else str(value)
+
+
+def _days(value: Any) -> str:
+    return "—" if value is None else str(value).replace(".", ",")
+
+
+def nonconforming_rows(period: Period) -> list[list[str]]:
+    filters = RegisterFilters(
+        date_from=period.start, date_to=period.end, campaign_id=period.campaign_id
+    )
+    rows = list(export_rows(filters, "vi"))
+    wanted = (1, 2, 3, 5, 6, 8, 9, 10, 11, 12)  # code, product, brand, business, district, param…
+    return [[row[i] for i in wanted] for row in rows[1:]]
+
+
+def instrument_rows() -> list[list[str]]:
+    today = local_today()
+    return [
+        [i.name, i.kind.value, STATE_VI[calibration_state(i, today)]] for i in list_instruments()
+    ]
+
+
+def _chart(rows: Sequence[Row]) -> Drawing:
+    rows = [r for r in rows if r.rate.rate is not None][:20]
+    height = 30 + 14 * max(1, len(rows))
+    drawing = Drawing(170 * mm, height)
+    chart = HorizontalBarChart()
+    chart.x, chart.y = 70 * mm, 10
+    chart.width, chart.height = 90 * mm, height - 20
+    chart.data = [[float(r.rate.rate * 100) for r in rows] or [0]]
+    chart.categoryAxis.categoryNames = [r.key[:40] for r in rows] or ["—"]
+    chart.categoryAxis.labels.fontName = register_fonts()
+    chart.categoryAxis.labels.fontSize = 7
+    chart.valueAxis.labels.fontName = register_fonts()
+    chart.valueAxis.labels.fontSize = 7
+    chart.valueAxis.valueMin = 0
+    chart.valueAxis.valueMax = 100
+    chart.bars[0].fillColor = colors.HexColor("#dc3545")
+    drawing.add(chart)
+    return drawing
+
+
+def render_pdf(data: Summary, *, invariant: bool = False) -> bytes:
+    cfg = current_app.config
+    st = styles()
+    title = "BÁO CÁO KẾT QUẢ KHẢO SÁT CHẤT LƯỢNG SẢN PHẨM, HÀNG HÓA"
+    programme = "Chương trình bảo vệ quyền lợi người tiêu dùng tỉnh Khánh Hòa"
+    story: list[Any] = [
+        Spacer(1, 30 * mm),
+        Paragraph(markup(title), st["title"]),
+        Paragraph(markup(programme), st["subtitle"]),
+        Spacer(1, 8 * mm),
+        Paragraph(markup(f"Kỳ báo cáo: {period_label(data.period)}"), st["body"]),
+        Paragraph(markup(f"Đơn vị thực hiện: {cfg['LAB_NAME']}"), st["body"]),
+        PageBreak(),
+    ]  # fmt: skip
+    t = data.total
+    story.append(Paragraph(markup("1. Tóm tắt"), st["heading"]))
+    story.append(Paragraph(markup(
+        f"Trong kỳ, phòng thử nghiệm đã thử nghiệm {t.n} mẫu; {t.k} mẫu không đạt "
+        f"(tỷ lệ {t.percent(t.rate)} %, khoảng tin cậy 95 % "
+        f"{_interval(t)} %)."
+    ), st["body"]))  # fmt: skip
+    for number, (caption, header, rows) in enumerate(tables(data), start=1):
+        story.append(Paragraph(markup(f"{number + 1}. {caption}"), st["heading"]))
+        story.append(data_table(header, rows or [["—"] + [""] * (len(header) - 1)]))
+        if caption == GROUP_TITLES["category"]:
+            story.append(Spacer(1, 3 * mm))
+            story.append(_chart(data.by["category"]))
+    story.append(Paragraph(markup("Danh sách hàng hóa không đạt"), st["heading"]))
+    nc = nonconforming_rows(data.period)
+    story.append(data_table(
+        ["Mã mẫu", "Sản phẩm", "Nhãn hiệu", "Cơ sở", "Huyện", "Chỉ tiêu", "Kết quả", "Đơn vị",
+         "Mức", "Quy chuẩn"],
+        nc or [["—"] + [""] * 9],
+    ))  # fmt: skip
+    story.append(Paragraph(markup("Thiết bị và tình trạng hiệu chuẩn"), st["heading"]))
+    instruments = instrument_rows() or [["—", "", ""]]
+    story.append(data_table(["Thiết bị", "Loại", "Hiệu chuẩn"], instruments))
+    info = DocumentInfo(
+        title=f"Báo cáo chương trình {period_label(data.period)}",
+        number=f"Báo cáo {data.period.start:%Y}",
+        author=cfg["LAB_NAME"],
+        subject="Báo cáo kết quả khảo sát chất lượng",
+        lang="vi",
+    )
+    head = Letterhead(lab_name=cfg["LAB_NAME"], address=cfg["LAB_ADDRESS"],
+                      accreditation=cfg.get("LAB_ACCREDITATION", ""))  # fmt: skip
+    return build_document(story, info=info, letterhead=head, invariant=invariant)
+
+
+def render_xlsx(data: Summary) -> bytes:
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    for caption, header, rows in tables(data):
+        sheet = book.create_sheet(caption[:31])
+        sheet.append(header)
+        for row in rows:
+            sheet.append(row)
+    sheet = book.create_sheet("Hàng không đạt")
+    sheet.append(["Mã mẫu", "Sản phẩm", "Nhãn hiệu", "Cơ sở", "Huyện", "Chỉ tiêu", "Kết quả",
+                  "Đơn vị", "Mức", "Quy chuẩn"])  # fmt: skip
+    for row in nonconforming_rows(data.period):
+        sheet.append(row)
+    sheet = book.create_sheet("Thiết bị")
+    sheet.append(["Thiết bị", "Loại", "Hiệu chuẩn"])
+    for row in instrument_rows():
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def annual_report(period: Period, fmt: str) -> bytes:
+    data = summary(period)
+    if fmt == "pdf":
+        return render_pdf(data)
+    if fmt == "xlsx":
+        return render_xlsx(data)
+    raise ValueError("format must be pdf or xlsx")

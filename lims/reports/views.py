@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from flask import abort, render_template, request, send_file
+from markupsafe import Markup
+
+from lims.auth.permissions import access
+from lims.extensions import db
+from lims.intake.models import Campaign
+
+from . import annual, bp, services, svg
+
+READERS = ("reviewer", "association", "agency", "admin")
+GROUP_LABELS_VI = {
+    "category": "Nhóm sản phẩm",
+    "district": "Địa bàn",
+    "campaign": "Đợt khảo sát",
+    "month": "Tháng",
+}
+
+
+def period_from_args() -> tuple[services.Period, list[str]]:
+    """The period asked for (year, quarter, or from/to; campaign), with notes for ignored
+    values; the current year by default."""
+    args, notes = request.args, []
+    campaign = args.get("campaign", type=int)
+    today = date.today()
+    year = args.get("year", type=int) or today.year
+    if not 2000 <= year <= 2100:
+        notes.append("year")
+        year = today.year
+    try:
+        start = date.fromisoformat(args["from"]) if args.get("from") else None
+        end = date.fromisoformat(args["to"]) if args.get("to") else None
+    except ValueError:
+        notes.append("from/to")
+        start = end = None
+    if start and end and start <= end:
+        return services.Period(start, end, campaign), notes
+    quarter = args.get("quarter", type=int)
+    if quarter in (1, 2, 3, 4):
+        return services.Period.quarter(year, quarter, campaign), notes
+    return services.Period.year(year, campaign), notes
+
+
+@bp.route("/dashboard")
+@access(*READERS)
+def dashboard() -> str:
+    period, notes = period_from_args()
+    data = services.summary(period)
+    charts = {
+        group: Markup(svg.rate_chart(data.by[group], label, chart_id=f"chart-{group}"))
+        for group, label in GROUP_LABELS_VI.items()
+        if group != "month"
+    }
+    campaigns = db.session.scalars(sa.select(Campaign).order_by(Campaign.id.desc())).all()
+    return render_template(
+        "reports/dashboard.html", data=data, charts=charts, campaigns=campaigns, notes=notes,
+        period_label=annual.period_label(period), rate_cells=annual.rate_cells,
+        group_labels=GROUP_LABELS_VI,
+    )  # fmt: skip
+
+
+@bp.route("/export")
+@access(*READERS)
+def export() -> Any:
+    period, _ = period_from_args()
+    group, fmt = request.args.get("table", "category"), request.args.get("format", "csv")
+    if group not in services.GROUPS or fmt not in ("csv", "xlsx"):
+        abort(404)
+    rows = [annual.rate_cells(r) for r in services.rates_by(group, period)]
+    name = f"bao-cao-{group}-{period.start:%Y%m%d}-{period.end:%Y%m%d}"
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(annual.RATE_HEADER)
+        writer.writerows(rows)
+        data = ("\ufeff" + buffer.getvalue()).encode("utf-8")
+        return send_file(io.BytesIO(data), mimetype="text/csv", as_attachment=True,
+                         download_name=f"{name}.csv")  # fmt: skip
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(GROUP_LABELS_VI[group])
+    sheet.append(annual.RATE_HEADER)
+    for row in rows:
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return send_file(
+        io.BytesIO(out.getvalue()), as_attachment=True, download_name=f"{name}.xlsx",
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )  # fmt: skip
+
+
+@bp.route("/annual")
+@access(*READERS)
+def annual_report() -> Any:
+    period, _ = period_from_args()
+    fmt = request.args.get("format", "pdf")
+    if fmt not in ("pdf", "xlsx"):
+        abort(404)
+    content = annual.annual_report(period, fmt)
+    mimetype = (
+        "application/pdf" if fmt == "pdf"
+        else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )  # fmt: skip
+    name = f"bao-cao-{period.start:%Y%m%d}-{period.end:%Y%m%d}.{fmt}"
+    return send_file(
+        io.BytesIO(content), mimetype=mimetype, as_attachment=fmt == "xlsx", download_name=name
+    )
