@@ -149,6 +149,7 @@ def render_pdf(data: Summary, *, invariant: bool = False) -> bytes:
         ["Mã mẫu", "Sản phẩm", "Nhãn hiệu", "Cơ sở", "Huyện", "Chỉ tiêu", "Kết quả", "Đơn vị",
          "Mức", "Quy chuẩn"],
         nc or [["—"] + [""] * 9],
+        col_widths=[w * mm for w in (22, 24, 16, 24, 15, 24, 13, 10, 11, 15)],
     ))  # fmt: skip
     story.append(Paragraph(markup("Thiết bị và tình trạng hiệu chuẩn"), st["heading"]))
     instruments = instrument_rows() or [["—", "", ""]]
