@@ -54,6 +54,7 @@ def create_app(config: dict[str, Any] | str | None = None) -> Flask:
     _register_error_handlers(app)
     _register_template_helpers(app)
     _register_security_headers(app)
+    _refuse_nul_characters(app)
     _wire_operations(app)
     return app
 
@@ -133,6 +134,8 @@ def _register_blueprints(app: Flask) -> None:
     from .main import bp as main_bp
     from .reports import bp as reports_bp
     from .testing import bp as testing_bp
+    from .warnings import bp as warnings_bp
+    from .warnings import public_bp as warnings_public_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
@@ -142,6 +145,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(reports_bp)
     app.register_blueprint(equipment_bp)
     app.register_blueprint(certificates_bp)
+    app.register_blueprint(warnings_bp)
+    app.register_blueprint(warnings_public_bp)
     csrf.exempt(api_bp)
     app.register_blueprint(api_bp)
 
@@ -152,9 +157,9 @@ def _register_commands(app: Flask) -> None:
     from .catalog.cli import catalog_cli
     from .certificates.cli import certificates_cli
     from .demo import demo_command
-    from .reports.cli import reports_cli
     from .equipment.cli import instruments_cli
     from .intake.cli import intake_cli
+    from .reports.cli import reports_cli
     from .testing.cli import judge_command
 
     app.cli.add_command(users_cli)
@@ -282,6 +287,23 @@ def _register_template_helpers(app: Flask) -> None:
             "language_form": LanguageForm,
             "confirm_form": ConfirmForm,
         }
+
+
+def _refuse_nul_characters(app: Flask) -> None:
+    """No database stores a NUL character in text (PostgreSQL refuses it outright): a request
+    carrying one in a query, a form field or a JSON body is refused whole, before any view."""
+    from flask_babel import gettext as _
+
+    @app.before_request
+    def _no_nul() -> Any:
+        values = [*request.args.values(), *request.form.values()]
+        has_nul = any("\x00" in v for v in values)
+        if not has_nul and request.is_json:
+            raw = request.get_data(cache=True)
+            has_nul = b"\\u0000" in raw or b"\x00" in raw
+        if has_nul:
+            return _error_page(400, _("The request contains an invalid character (NUL)."))
+        return None
 
 
 def _register_security_headers(app: Flask) -> None:

@@ -43,6 +43,10 @@ class Config:
     LAB_TEST_LOCATION = ""  # where the tests are done (default: the lab, at LAB_ADDRESS)
     PUBLIC_BASE_URL = ""  # e.g. https://lims.example.vn (the QR on certificates opens /verify/…)
     CERTIFICATE_NUMBER_PATTERN = "KQ-{yyyy}-{seq:05d}"
+    ASSOCIATION_NAME = "Hội Bảo vệ quyền lợi người tiêu dùng tỉnh Khánh Hòa"  # warnings, bulletins
+    ASSOCIATION_HOTLINE = ""  # printed on warnings and bulletins, shown on public pages
+    ASSOCIATION_ADDRESS = ""  # letterhead and contacts of warnings and bulletins
+    ASSOCIATION_EMAIL = ""  # contacts section of bulletins
     VERIFY_RATE_LIMIT = 30  # public verification requests per minute and address
     SAMPLE_CODE_PATTERN = "KH-{yy}-{seq:06d}"
     PHOTO_MAX_BYTES = 5 * 1024 * 1024

@@ -17,13 +17,21 @@ from sqlalchemy.exc import IntegrityError
 from lims.extensions import db
 
 
-def next_in_sequence(model: Any, keys: Mapping[str, Any], *, value_attr: str = "last_seq") -> int:
-    """The next value of ``model``'s counter row identified by ``keys`` (1 for a new row)."""
+def next_in_sequence(
+    model: Any, keys: Mapping[str, Any], *, value_attr: str = "last_seq", step: int = 1
+) -> int:
+    """The next value of ``model``'s counter row identified by ``keys`` (1 for a new row).
+
+    ``step`` > 1 takes that many numbers at once, in one UPDATE, and returns the last of them:
+    the caller owns ``result - step + 1`` … ``result``.
+    """
+    if step < 1:
+        raise ValueError("step must be at least 1")
     value_col = getattr(model, value_attr)
     bump = (
         sa.update(model)
         .where(*(getattr(model, name) == value for name, value in keys.items()))
-        .values({value_attr: value_col + 1})
+        .values({value_attr: value_col + step})
         .returning(value_col)
     )
     value = db.session.execute(bump).scalar_one_or_none()

@@ -60,7 +60,21 @@ def seed_certificates() -> None:
     seed(signer_password=password)
 
 
-SEEDERS = [seed_users, seed_catalog, seed_intake, seed_equipment, seed_testing, seed_certificates]
+def seed_warnings() -> None:
+    from .warnings.demo import seed
+
+    seed()
+
+
+SEEDERS = [
+    seed_users,
+    seed_catalog,
+    seed_intake,
+    seed_equipment,
+    seed_testing,
+    seed_certificates,
+    seed_warnings,
+]
 
 
 def load_demo_data() -> None:
@@ -83,6 +97,9 @@ def demo_command(port: int, host: str, no_serve: bool) -> None:
     click.echo("Demo accounts (e-mail / password):")
     for email, _name, roles, password in DEMO_USERS:
         click.echo(f"  {email:<26} {password:<24} {', '.join(roles)}")
+    from .warnings.demo import APPROVER
+
+    click.echo(f"  {APPROVER[0]:<26} {APPROVER[2]:<24} association (approves warnings)")
     if no_serve:
         return
     from werkzeug.serving import run_simple

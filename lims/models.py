@@ -25,8 +25,13 @@ from lims.intake.models import (
     SampleTest,
 )
 from lims.testing.models import NonConformity, Notification, Result
+from lims.warnings.models import Bulletin, BulletinCounter, ConsumerWarning, WarningSource
 
 __all__ = [
+    "Bulletin",
+    "BulletinCounter",
+    "ConsumerWarning",
+    "WarningSource",
     "CampaignShare",
     "Certificate",
     "CertificateCounter",

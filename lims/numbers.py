@@ -456,3 +456,18 @@ def format_result(
     if q == DETECTED:
         return "Detected" if lang == "en" else "Phát hiện"
     raise ValueError(f"unknown qualifier {q!r}")
+
+
+MAX_ID = 2**31 - 1
+
+
+def parse_id(text: object) -> int | None:
+    """A record id from a query string or form: digits only, 1 … 2³¹−1; anything else is
+    None (never an overflow inside the database)."""
+    if isinstance(text, int) and not isinstance(text, bool):
+        value = text
+    elif isinstance(text, str) and text.strip().isdigit() and len(text.strip()) <= 10:
+        value = int(text.strip())
+    else:
+        return None
+    return value if 1 <= value <= MAX_ID else None

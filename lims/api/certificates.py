@@ -20,6 +20,7 @@ from lims.certificates.models import Certificate
 from lims.certificates.views import send_stored
 from lims.extensions import unit_of_work
 from lims.i18n import LOCAL_TZ
+from lims.numbers import parse_id
 from lims.testing import services as testing
 from lims.testing.register import display_value
 
@@ -104,10 +105,10 @@ def certificates() -> Any:
     verdict = args.get("verdict", "")
     if verdict and verdict not in {v.value for v in VERDICT_ORDER}:
         fields["verdict"] = _("Unknown verdict code.")
-    campaign = args.get("campaign", type=int)
+    campaign = parse_id(args.get("campaign")) if args.get("campaign") else None
     if args.get("campaign") and campaign is None:
         fields["campaign"] = _("A campaign id.")
-    page = args.get("page", 1, type=int)
+    page = parse_id(args.get("page", "1"))
     per_page = args.get("per_page", 50, type=int)
     if page is None or page < 1:
         fields["page"] = _("A page number from 1.")

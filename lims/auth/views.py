@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 from lims.audit.services import distinct_actions, list_events, verify_chain
 from lims.errors import show_on_form
 from lims.extensions import db, unit_of_work
+from lims.numbers import parse_id
 
 from . import bp, services
 from .forms import (
@@ -243,7 +244,7 @@ def edit_user(user_id: int) -> Any:
 @access("admin")
 def audit_events() -> str:
     args = request.args
-    before = args.get("before", type=int)
+    before = parse_id(args.get("before"))
     events = list_events(
         action=args.get("action") or None,
         entity_type=args.get("entity_type") or None,

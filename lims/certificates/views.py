@@ -19,6 +19,7 @@ from lims.errors import show_on_form
 from lims.extensions import db, unit_of_work
 from lims.i18n import current_language
 from lims.intake.models import Campaign, Sample
+from lims.numbers import parse_id
 from lims.storage import checked
 
 from . import bp, services
@@ -70,11 +71,11 @@ def index() -> str:
         business=args.get("business", "")[:100],
         verdict=verdict if verdict in {v.value for v in VERDICT_ORDER} else "",
         status=status if status in {"valid", "superseded", "withdrawn"} else "",
-        campaign_id=args.get("campaign", type=int),
+        campaign_id=parse_id(args.get("campaign")),
         date_from=_day("from"),
         date_to=_day("to"),
     )
-    page = max(1, args.get("page", 1, type=int) or 1)
+    page = parse_id(args.get("page")) or 1
     rows, total = services.search(current_user, filters, page=page, per_page=PER_PAGE)
     if services.has_role(current_user, "reviewer", "admin"):
         campaigns = db.session.scalars(sa.select(Campaign).order_by(Campaign.name)).all()

@@ -659,27 +659,24 @@ def save_sheet(*, actor: Any, checked: CheckedSheet, campaign_id: int) -> Import
             sa.select(Business).where(Business.id.in_(ids[start : start + 500]))
         )
     profiles: dict[int, list[int]] = {}
-    sample_ids: list[int] = []
+    items = []
     for r in checked.rows:
         data = r.data
         if r.business is not None:
             data = dataclasses.replace(data, business_id=business_ids[r.business.key])
-        try:
-            sample = services.register_sample(
-                actor=actor,
-                data=data,
-                parameter_ids=_profile_ids(data.category_id, profiles),
-                import_batch_id=batch.id,
-            )
-        except SampleInputError as exc:
+        items.append((data, _profile_ids(data.category_id, profiles)))
+    try:
+        samples = services.register_samples(actor=actor, items=items, import_batch_id=batch.id)
+    except services.SampleRowError as exc:
+        r = checked.rows[exc.index]
+        if isinstance(exc.error, SampleInputError):
             raise SheetError(
-                [Problem(r.row, HEADER_BY_KEY.get(k), str(m)) for k, m in exc.errors.items()]
+                [Problem(r.row, HEADER_BY_KEY.get(k), str(m)) for k, m in exc.error.errors.items()]
             ) from None
-        except IntakeError as exc:
-            raise SheetError(
-                [Problem(r.row, HEADER_BY_KEY.get(exc.field or ""), str(exc.message))]
-            ) from None
-        sample_ids.append(sample.id)
+        raise SheetError(
+            [Problem(r.row, HEADER_BY_KEY.get(exc.error.field or ""), str(exc.error.message))]
+        ) from None
+    sample_ids = [s.id for s in samples]
     del keep
     audit.record(
         actor=actor,

@@ -47,6 +47,8 @@ __all__ = [
     "SampleInputError",
     "add_test",
     "allocate_sample_code",
+    "allocate_sample_codes",
+    "check_registration",
     "cancel_sample",
     "close_campaign",
     "create_business",
@@ -54,6 +56,7 @@ __all__ = [
     "find_duplicate_businesses",
     "receive_sample",
     "register_sample",
+    "register_samples",
     "reject_sample",
     "remove_test",
     "sample_search_key",
@@ -439,6 +442,21 @@ def allocate_sample_code(*, year: int) -> tuple[str, int]:
     return code, seq
 
 
+def allocate_sample_codes(*, year: int, count: int) -> list[tuple[str, int]]:
+    """``count`` consecutive codes of ``year`` with their sequence numbers, taken with one
+    counter update inside the caller's transaction (same guarantees as
+    :func:`allocate_sample_code`)."""
+    if count < 1:
+        return []
+    pattern = _code_pattern()
+    format_code(pattern, year=year, seq=1)  # checks the pattern before counting
+    last = next_in_sequence(SampleCodeCounter, {"year": year}, step=count)
+    return [
+        (format_code(pattern, year=year, seq=seq, check=False), seq)
+        for seq in range(last - count + 1, last + 1)
+    ]
+
+
 # ---------------------------------------------------------------------------- samples
 
 
@@ -546,18 +564,9 @@ def _check_parameters(parameter_ids: Sequence[int]) -> list[int]:
     return ids
 
 
-def register_sample(
-    *,
-    actor: Any,
-    data: SampleInput,
-    photos: Sequence[PhotoUpload] = (),
-    parameter_ids: Sequence[int] | None = None,
-    import_batch_id: int | None = None,
-) -> Sample:
-    """Register a sample taken in a campaign: code, photos, tests (from the category's
-    profile unless ``parameter_ids`` is given) and the audit event, in the caller's unit of
-    work."""
-    require_role(actor, "technician")
+def check_registration(data: SampleInput) -> Business | None:
+    """The references of a new sample checked (open campaign, active category, existing
+    business); the business, if any. Raises IntakeError / SampleInputError."""
     errors: dict[str, Any] = {}
     campaign = db.session.get(Campaign, data.campaign_id)
     if campaign is None:
@@ -577,14 +586,19 @@ def register_sample(
             field, message = next(iter(errors.items()))
             raise IntakeError(message, field)
         raise SampleInputError(errors)
-    checked_photos = check_photos(photos)
-    if parameter_ids is None:
-        test_ids = _profile_parameter_ids(data.category_id)
-    else:
-        test_ids = _check_parameters(parameter_ids)
+    return business
 
-    year = data.sampled_at.astimezone(LOCAL_TZ).year
-    code, seq = allocate_sample_code(year=year)
+
+def _new_sample(
+    actor: Any,
+    data: SampleInput,
+    business: Business | None,
+    *,
+    code: str,
+    year: int,
+    seq: int,
+    import_batch_id: int | None,
+) -> Sample:
     sample = Sample(
         code=code,
         code_year=year,
@@ -616,6 +630,37 @@ def register_sample(
         import_batch_id=import_batch_id,
     )
     sample.search_key = sample_search_key(sample, business)
+    return sample
+
+
+def _code_year(data: SampleInput) -> int:
+    return data.sampled_at.astimezone(LOCAL_TZ).year
+
+
+def register_sample(
+    *,
+    actor: Any,
+    data: SampleInput,
+    photos: Sequence[PhotoUpload] = (),
+    parameter_ids: Sequence[int] | None = None,
+    import_batch_id: int | None = None,
+) -> Sample:
+    """Register a sample taken in a campaign: code, photos, tests (from the category's
+    profile unless ``parameter_ids`` is given) and the audit event, in the caller's unit of
+    work."""
+    require_role(actor, "technician")
+    business = check_registration(data)
+    checked_photos = check_photos(photos)
+    if parameter_ids is None:
+        test_ids = _profile_parameter_ids(data.category_id)
+    else:
+        test_ids = _check_parameters(parameter_ids)
+
+    year = _code_year(data)
+    code, seq = allocate_sample_code(year=year)
+    sample = _new_sample(
+        actor, data, business, code=code, year=year, seq=seq, import_batch_id=import_batch_id
+    )
     db.session.add(sample)
     db.session.flush()
     for photo, kind in checked_photos:
@@ -643,6 +688,96 @@ def register_sample(
         after=after,
     )
     return sample
+
+
+class SampleRowError(Exception):
+    """:func:`register_samples` refused item ``index`` (0-based) with ``error``."""
+
+    def __init__(self, index: int, error: IntakeError | SampleInputError) -> None:
+        super().__init__(index, error)
+        self.index = index
+        self.error = error
+
+
+def register_samples(
+    *,
+    actor: Any,
+    items: Sequence[tuple[SampleInput, Sequence[int] | None]],
+    import_batch_id: int | None = None,
+) -> list[Sample]:
+    """Register many samples (no photos) at once, as :func:`register_sample` would one by one:
+    same checks, same codes in the same order, same tests and one ``sample.register`` audit
+    event per sample. Each item is the sample's data and its parameter ids (None: the
+    category's profile).
+
+    Every item is checked before anything is written; the first refused one raises
+    :class:`SampleRowError`. Then the codes of each year are taken with one counter update,
+    and samples, tests and audit events are written with one flush each.
+    """
+    require_role(actor, "technician")
+    checked: list[tuple[SampleInput, Business | None, list[int]]] = []
+    tests_cache: dict[Any, list[int]] = {}
+    for index, (data, parameter_ids) in enumerate(items):
+        try:
+            business = check_registration(data)
+            key = ("profile", data.category_id) if parameter_ids is None else tuple(parameter_ids)
+            if key not in tests_cache:
+                tests_cache[key] = (
+                    _profile_parameter_ids(data.category_id)
+                    if parameter_ids is None
+                    else _check_parameters(parameter_ids)
+                )
+        except (IntakeError, SampleInputError) as exc:
+            raise SampleRowError(index, exc) from None
+        checked.append((data, business, tests_cache[key]))
+    if not checked:
+        return []
+
+    per_year: dict[int, int] = {}
+    for data, _, _ in checked:
+        year = _code_year(data)
+        per_year[year] = per_year.get(year, 0) + 1
+    codes = {year: iter(allocate_sample_codes(year=year, count=n)) for year, n in per_year.items()}
+
+    samples: list[Sample] = []
+    for data, business, _ in checked:
+        year = _code_year(data)
+        code, seq = next(codes[year])
+        samples.append(
+            _new_sample(
+                actor,
+                data,
+                business,
+                code=code,
+                year=year,
+                seq=seq,
+                import_batch_id=import_batch_id,
+            )  # fmt: skip
+        )
+    db.session.add_all(samples)
+    db.session.flush()
+    test_rows = [
+        {"sample_id": sample.id, "parameter_id": pid, "position": position}
+        for sample, (_, _, test_ids) in zip(samples, checked, strict=True)
+        for position, pid in enumerate(test_ids, start=1)
+    ]
+    if test_rows:
+        db.session.execute(sa.insert(SampleTest), test_rows)
+    events = []
+    for sample, (_, _, test_ids) in zip(samples, checked, strict=True):
+        after = _sample_snapshot(sample)
+        after["photos"] = []
+        after["parameter_ids"] = list(test_ids)
+        events.append(
+            {
+                "action": "sample.register",
+                "entity_type": "sample",
+                "entity_id": sample.id,
+                "after": after,
+            }
+        )
+    audit.record_many(actor=actor, events=events)
+    return samples
 
 
 def get_sample_by_code(code: str) -> Sample | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from reportlab.graphics import renderPDF
 from reportlab.graphics.barcode import createBarcodeDrawing
 from reportlab.graphics.barcode.qr import QrCodeWidget
-from reportlab.graphics.shapes import Drawing
+from reportlab.graphics.shapes import Drawing, Group, Path, Rect
 from reportlab.pdfgen.canvas import Canvas
 
 from lims.pdf.fonts import FONT_REGULAR, register_fonts
@@ -27,6 +27,60 @@ def _with_own_font(drawing: Drawing) -> Drawing:
     return drawing
 
 
+class _QrModules(QrCodeWidget):
+    """ReportLab's QR widget, drawn as one filled path.
+
+    The stock widget encodes the value on every ``draw()`` (and ``getBounds()`` draws too) and
+    emits one ``Rect`` node per run of dark modules, which the renderer then handles one by one.
+    Here the module matrix is made once per widget and the dark runs of each row become
+    sub-paths of a single ``Path``: same modules, same quiet zone, same bounds, a fraction of
+    the nodes.
+    """
+
+    def _matrix(self) -> list[list[bool]]:
+        matrix = self.__dict__.get("_module_matrix")
+        if matrix is None:
+            self.qr.make()
+            matrix = [[bool(m) for m in row] for row in self.qr.modules]
+            self.__dict__["_module_matrix"] = matrix
+        return matrix
+
+    def draw(self) -> Group:
+        modules = self._matrix()
+        width, height, border = self.barWidth, self.barHeight, self.barBorder
+        x, y = self.x, self.y
+        group = Group()
+        # the bounds (quiet zone included), unfilled, as in the stock widget
+        group.add(Rect(x, y, width, height, fillColor=None, strokeColor=None, strokeWidth=0))
+        count = len(modules)
+        minwh = float(min(width, height))
+        box = minwh / (count + border * 2.0)
+        offset_x = x + (width - minwh) / 2.0
+        offset_y = y + (minwh - height) / 2.0
+        path = Path(fillColor=self.barFillColor, strokeColor=None, strokeWidth=0)
+        path.autoclose = "pdf"
+        for r, row in enumerate(modules):
+            top = offset_y + height - (r + border) * box
+            bottom = top - box
+            c = 0
+            while c < count:
+                if not row[c]:
+                    c += 1
+                    continue
+                start = c
+                while c < count and row[c]:
+                    c += 1
+                left = offset_x + (start + border) * box
+                right = offset_x + (c + border) * box
+                path.moveTo(left, bottom)
+                path.lineTo(right, bottom)
+                path.lineTo(right, top)
+                path.lineTo(left, top)
+                path.closePath()
+        group.add(path)
+        return group
+
+
 def qr_drawing(value: str, size: float, *, level: str = "M", border: int = 4) -> Drawing:
     """A square drawing ``size`` points wide holding a QR code of ``value``.
 
@@ -37,7 +91,7 @@ def qr_drawing(value: str, size: float, *, level: str = "M", border: int = 4) ->
         raise ValueError("a QR code needs a value")
     if level not in QR_LEVELS:
         raise ValueError(f"unknown QR error-correction level {level!r}")
-    widget = QrCodeWidget(value, barLevel=level, barBorder=border)
+    widget = _QrModules(value, barLevel=level, barBorder=border)
     x0, y0, x1, y1 = widget.getBounds()
     w, h = x1 - x0, y1 - y0
     drawing = Drawing(size, size, transform=[size / w, 0, 0, size / h, -x0, -y0])

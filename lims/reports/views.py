@@ -12,6 +12,7 @@ from markupsafe import Markup
 from lims.auth.permissions import access
 from lims.extensions import db
 from lims.intake.models import Campaign
+from lims.numbers import parse_id
 
 from . import annual, bp, services, svg
 
@@ -28,7 +29,7 @@ def period_from_args() -> tuple[services.Period, list[str]]:
     """The period asked for (year, quarter, or from/to; campaign), with notes for ignored
     values; the current year by default."""
     args, notes = request.args, []
-    campaign = args.get("campaign", type=int)
+    campaign = parse_id(args.get("campaign"))
     today = date.today()
     year = args.get("year", type=int) or today.year
     if not 2000 <= year <= 2100:

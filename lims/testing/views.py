@@ -16,6 +16,7 @@ from lims.catalog.models import Parameter, ResultType
 from lims.extensions import db, unit_of_work
 from lims.i18n import current_language
 from lims.intake.models import Campaign, Sample, SampleTest, TestStatus
+from lims.numbers import parse_id
 
 from . import bp, register, services
 from .models import Result
@@ -164,7 +165,7 @@ def _instruments_by_kind() -> dict[str, list[Any]]:
 @bp.route("/worksheet", methods=["GET", "POST"])
 @access(*ENTRY_ROLES)
 def worksheet() -> Any:
-    parameter_id = request.args.get("parameter", type=int)
+    parameter_id = parse_id(request.args.get("parameter"))
     parameters = db.session.execute(
         sa.select(Parameter, sa.func.count(SampleTest.id))
         .join(SampleTest, SampleTest.parameter_id == Parameter.id)
@@ -222,7 +223,7 @@ def worksheet() -> Any:
 @access("reviewer")
 def verify() -> Any:
     if request.method == "POST":
-        ids = [i for i in (request.form.getlist("result_ids", type=int)) if i]
+        ids = [i for i in map(parse_id, request.form.getlist("result_ids")) if i]
         results = (
             list(db.session.scalars(sa.select(Result).where(Result.id.in_(ids)))) if ids else []
         )
@@ -282,7 +283,7 @@ def _register_filters() -> register.RegisterFilters:
 
     return register.RegisterFilters(
         q=args.get("q", "")[:100].strip(),
-        campaign_id=args.get("campaign", type=int),
+        campaign_id=parse_id(args.get("campaign")),
         district=args.get("district", "")[:120],
         date_from=day("from"),
         date_to=day("to"),

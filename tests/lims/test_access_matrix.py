@@ -51,6 +51,9 @@ def _examples(app: Any, users: dict[str, Any]) -> dict[str, Any]:
             # 404 to those allowed, 403 to the others
             "number": "KQ-2026-00001/A1",
             "share_id": 1,
+            # warnings: a missing warning/bulletin answers 404 (public pages too)
+            "warning_id": 1,
+            "bulletin_id": 1,
         }
 
 

@@ -225,16 +225,16 @@ def test_bad_rows_are_all_reported_and_nothing_is_saved(world):
 def test_error_in_save_phase_rolls_back_everything(world, monkeypatch):
     from lims.intake import services
 
-    real = services.register_sample
+    real = services.check_registration
     calls = {"n": 0}
 
-    def flaky(**kwargs):
+    def flaky(data):
         calls["n"] += 1
         if calls["n"] == 2:
             raise services.IntakeError("boom", "product_name")
-        return real(**kwargs)
+        return real(data)
 
-    monkeypatch.setattr(services, "register_sample", flaky)
+    monkeypatch.setattr(services, "check_registration", flaky)
     from lims.extensions import unit_of_work
 
     with pytest.raises(SheetError) as info:

@@ -1,0 +1,36 @@
+"""Warning and bulletin forms: parsing and shape only (the rules are in services)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length
+
+
+class WarningForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
+    entries = SelectMultipleField(
+        _l("Register entries (sample with a valid certificate)"), coerce=int, validate_choice=False
+    )
+    hazard = TextAreaField(_l("Hazard to consumers"), validators=[Length(max=20000)])
+    recommendation = TextAreaField(_l("What consumers should do"), validators=[Length(max=20000)])
+    photos = SelectMultipleField(_l("Label photos"), coerce=int, validate_choice=False)
+    submit = SubmitField(_l("Save draft"))
+
+
+class ReasonForm(FlaskForm):
+    reason = TextAreaField(_l("Reason"), validators=[Length(max=1000)])
+    submit = SubmitField(_l("Confirm"))
+
+
+class BulletinForm(FlaskForm):
+    period_start = DateField(_l("Period from"), validators=[DataRequired()])
+    period_end = DateField(_l("Period to"), validators=[DataRequired()])
+    submit = SubmitField(_l("Compile and publish the bulletin"))

@@ -1,0 +1,324 @@
+"""The warning PDF ("Cảnh báo người tiêu dùng") and the bulletin PDF ("Bản tin cảnh báo người
+tiêu dùng số N/YYYY"), from plain data, with the shared frame.
+
+No database and no Flask here: :mod:`lims.warnings.services` gathers :class:`WarningDoc` and
+:class:`BulletinDoc`; the bytes are rendered once, at publication, and stored. Text inside the
+PDFs is Vietnamese (the documents' language), written as plain strings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from io import BytesIO
+
+from reportlab.lib.units import mm
+from reportlab.lib.utils import ImageReader
+from reportlab.platypus import (
+    CondPageBreak,
+    Flowable,
+    Image,
+    KeepTogether,
+    PageBreak,
+    Paragraph,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from lims.pdf import (
+    FONT_REGULAR,
+    DocumentInfo,
+    Letterhead,
+    build_document,
+    data_table,
+    end_mark,
+    key_value_table,
+    paragraph,
+    qr_drawing,
+    styles,
+)
+
+from .sanitize import to_pdf_paragraphs
+
+FRAME_WIDTH = 174 * mm
+TITLE_VI = "CẢNH BÁO NGƯỜI TIÊU DÙNG"
+BULLETIN_TITLE_VI = "BẢN TIN CẢNH BÁO NGƯỜI TIÊU DÙNG"
+END_MARK_WARNING = "--- Hết cảnh báo ---"
+END_MARK_BULLETIN = "--- Hết bản tin ---"
+PHOTO_MAX_W = 55 * mm
+PHOTO_MAX_H = 42 * mm
+MAX_PHOTOS = 3
+
+
+@dataclass(frozen=True)
+class FailedItem:
+    parameter: str
+    result: str
+    unit: str
+    limit: str
+    regulation: str
+    rule: str = ""
+    verdict: str = ""
+
+
+@dataclass(frozen=True)
+class CertificateRef:
+    number: str
+    verification_url: str
+
+
+@dataclass(frozen=True)
+class WarningDoc:
+    number: str  # "CB-<id>", printed in the footer
+    title: str
+    product_name: str
+    brand: str
+    batch: str
+    production_date: str
+    expiry_date: str
+    seller_name: str
+    seller_address: str
+    manufacturer: str
+    failed: Sequence[FailedItem]
+    hazard_html: str
+    recommendation_html: str
+    certificates: Sequence[CertificateRef]
+    published_on: str
+    author_name: str = ""
+    approver_name: str = ""
+    photos: Sequence[bytes] = field(default_factory=tuple)
+    withdrawn_note: str = ""  # bulletins: "Đã thu hồi …" when listed as a correction
+
+
+@dataclass(frozen=True)
+class Correction:
+    number: str
+    title: str
+    date: str
+    notice: str
+
+
+@dataclass(frozen=True)
+class BulletinDoc:
+    number: int
+    year: int
+    period: str  # "01/11/2026 – 30/11/2026"
+    published_on: str
+    association_name: str
+    hotline: str
+    warnings: Sequence[WarningDoc]
+    corrections: Sequence[Correction] = field(default_factory=tuple)
+    contact_lines: Sequence[str] = field(default_factory=tuple)
+
+    @property
+    def label(self) -> str:
+        return f"{self.number}/{self.year}"
+
+
+def _own_font(table: Table) -> Table:
+    """ReportLab's Table sets its default cell font (Helvetica) on the canvas even when every
+    cell is a Paragraph; naming ours keeps Helvetica out of the file."""
+    table.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), FONT_REGULAR)]))
+    return table
+
+
+def _rich(html_text: str, style: object) -> list[Flowable]:
+    return [Paragraph(text, style) for text in to_pdf_paragraphs(html_text)] or [
+        paragraph("—", style)
+    ]
+
+
+def _photo(data: bytes) -> Flowable | None:
+    """A label photo scaled into the box, keeping its proportions; unreadable bytes are skipped."""
+    try:
+        reader = ImageReader(BytesIO(data))
+        width, height = reader.getSize()
+    except Exception:  # noqa: BLE001 - a broken photo must not stop the publication
+        return None
+    if width <= 0 or height <= 0:
+        return None
+    scale = min(PHOTO_MAX_W / width, PHOTO_MAX_H / height)
+    return Image(BytesIO(data), width=width * scale, height=height * scale)
+
+
+def _failed_table(items: Sequence[FailedItem], sheet: dict) -> Table:
+    header = ["Chỉ tiêu", "Kết quả", "Đơn vị", "Mức giới hạn", "Văn bản", "Đánh giá"]
+    rows = [
+        [
+            item.parameter,
+            item.result,
+            item.unit if item.unit not in ("", "-") else "—",
+            item.limit or "—",
+            item.regulation or "—",
+            " · ".join(x for x in (item.verdict, item.rule) if x) or "—",
+        ]
+        for item in items
+    ] or [["—", "", "", "", "", ""]]
+    widths = [36 * mm, 24 * mm, 16 * mm, 30 * mm, 32 * mm, 36 * mm]
+    return _own_font(data_table(header, rows, col_widths=widths, sheet=sheet))
+
+
+def _facts(doc: WarningDoc, sheet: dict) -> Table:
+    pairs = [
+        ("Sản phẩm", doc.product_name),
+        ("Nhãn hiệu", doc.brand or "—"),
+        ("Số lô", doc.batch or "—"),
+        ("Ngày sản xuất", doc.production_date or "—"),
+        ("Hạn sử dụng", doc.expiry_date or "—"),
+        ("Cơ sở bán", doc.seller_name or "—"),
+        ("Địa chỉ cơ sở bán", doc.seller_address or "—"),
+        ("Nhà sản xuất/nhập khẩu", doc.manufacturer or "—"),
+        ("Phiếu kết quả thử nghiệm", ", ".join(c.number for c in doc.certificates) or "—"),
+    ]
+    return _own_font(
+        key_value_table(pairs, col_widths=[48 * mm, FRAME_WIDTH - 48 * mm], sheet=sheet)
+    )
+
+
+def _warning_body(doc: WarningDoc, sheet: dict, *, heading: str) -> list[Flowable]:
+    out: list[Flowable] = [paragraph(heading, sheet["heading2"])]
+    if doc.withdrawn_note:
+        out.append(paragraph(doc.withdrawn_note, sheet["body-bold"]))
+    out.append(_facts(doc, sheet))
+    out.append(paragraph("Chỉ tiêu không đạt", sheet["heading2"]))
+    out.append(_failed_table(doc.failed, sheet))
+    out.append(paragraph("Nguy cơ đối với người tiêu dùng", sheet["heading2"]))
+    out += _rich(doc.hazard_html, sheet["body"])
+    out.append(paragraph("Khuyến cáo", sheet["heading2"]))
+    out += _rich(doc.recommendation_html, sheet["body"])
+    return out
+
+
+def warning_story(doc: WarningDoc) -> list[Flowable]:
+    sheet = styles()
+    out: list[Flowable] = [
+        paragraph(TITLE_VI, sheet["title"]),
+        paragraph(f"Số: {doc.number}    Ngày công bố: {doc.published_on}", sheet["subtitle"]),
+    ]
+    out += _warning_body(doc, sheet, heading=doc.title)
+    photos = [p for p in (_photo(data) for data in doc.photos[:MAX_PHOTOS]) if p is not None]
+    if photos:
+        out.append(paragraph("Ảnh nhãn sản phẩm", sheet["heading2"]))
+        row = Table([photos], colWidths=[PHOTO_MAX_W + 3 * mm] * len(photos), hAlign="LEFT")
+        row.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
+        out.append(_own_font(row))
+    out.append(Spacer(1, 3 * mm))
+    cells: list[list[Flowable | list[Flowable]]] = []
+    for cert in doc.certificates[:2]:
+        cells.append(
+            [
+                qr_drawing(cert.verification_url, 22 * mm, border=2),
+                [
+                    paragraph(f"Xác minh phiếu kết quả {cert.number}", sheet["cell-bold"]),
+                    paragraph(cert.verification_url, sheet["small"]),
+                ],
+            ]
+        )
+    sign = [
+        paragraph(f"Người soạn: {doc.author_name}", sheet["small"]),
+        paragraph(f"Người phê duyệt: {doc.approver_name}", sheet["small"]),
+    ]
+    if cells:
+        table = Table(cells, colWidths=[25 * mm, FRAME_WIDTH - 25 * mm])
+        table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
+        out.append(KeepTogether([_own_font(table), *sign]))
+    else:
+        out += sign
+    out.append(end_mark(END_MARK_WARNING))
+    return out
+
+
+def render_warning(doc: WarningDoc, *, letterhead: Letterhead, invariant: bool = True) -> bytes:
+    info = DocumentInfo(
+        title=f"Cảnh báo người tiêu dùng {doc.number}: {doc.title}",
+        number=f"Số: {doc.number}",
+        author=letterhead.lab_name,
+        subject=doc.product_name,
+        keywords=(doc.number, *(c.number for c in doc.certificates)),
+        lang="vi",
+    )
+    return build_document(warning_story(doc), info=info, letterhead=letterhead, invariant=invariant)
+
+
+def _summary_table(docs: Sequence[WarningDoc], sheet: dict) -> Table:
+    header = ["TT", "Số", "Sản phẩm", "Nhãn hiệu", "Cơ sở bán", "Chỉ tiêu không đạt", "Phiếu KQ"]
+    rows = [
+        [
+            str(i),
+            doc.number,
+            doc.product_name,
+            doc.brand or "—",
+            doc.seller_name or "—",
+            ", ".join(item.parameter for item in doc.failed) or "—",
+            ", ".join(c.number for c in doc.certificates),
+        ]
+        for i, doc in enumerate(docs, start=1)
+    ] or [["—", "", "Không có cảnh báo mới trong kỳ", "", "", "", ""]]
+    widths = [9 * mm, 22 * mm, 30 * mm, 20 * mm, 30 * mm, 31 * mm, 32 * mm]
+    return _own_font(data_table(header, rows, col_widths=widths, sheet=sheet))
+
+
+def bulletin_story(doc: BulletinDoc) -> list[Flowable]:
+    sheet = styles()
+    out: list[Flowable] = [
+        Spacer(1, 30 * mm),
+        paragraph(doc.association_name, sheet["subtitle"]),
+        Spacer(1, 10 * mm),
+        paragraph(f"{BULLETIN_TITLE_VI} SỐ {doc.label}", sheet["title"]),
+        paragraph(f"Bản tin cảnh báo người tiêu dùng số {doc.label}", sheet["subtitle"]),
+        paragraph(f"Kỳ: {doc.period}", sheet["subtitle"]),
+        paragraph(f"Ngày phát hành: {doc.published_on}", sheet["subtitle"]),
+        Spacer(1, 10 * mm),
+        paragraph(
+            f"Số cảnh báo trong kỳ: {len(doc.warnings)}. "
+            f"Đính chính, thu hồi từ bản tin trước: {len(doc.corrections)}.",
+            sheet["body"],
+        ),
+        paragraph(f"Đường dây nóng: {doc.hotline or '—'}", sheet["body-bold"]),
+        PageBreak(),
+        paragraph("1. Tóm tắt các cảnh báo", sheet["heading"]),
+        _summary_table(doc.warnings, sheet),
+        paragraph("2. Nội dung cảnh báo", sheet["heading"]),
+    ]
+    if not doc.warnings:
+        out.append(paragraph("Không có cảnh báo mới trong kỳ.", sheet["body"]))
+    for i, warning in enumerate(doc.warnings, start=1):
+        out.append(CondPageBreak(60 * mm))
+        out += _warning_body(warning, sheet, heading=f"2.{i}. {warning.number} — {warning.title}")
+    out.append(paragraph("3. Đính chính và thu hồi cảnh báo", sheet["heading"]))
+    if doc.corrections:
+        rows = [[c.number, c.title, c.date, c.notice] for c in doc.corrections]
+        out.append(
+            _own_font(
+                data_table(
+                    ["Số", "Cảnh báo", "Ngày thu hồi", "Thông báo"],
+                    rows,
+                    col_widths=[18 * mm, 52 * mm, 24 * mm, 80 * mm],
+                    sheet=sheet,
+                )
+            )
+        )
+    else:
+        out.append(paragraph("Không có đính chính hay thu hồi từ bản tin trước.", sheet["body"]))
+    out.append(paragraph("4. Liên hệ", sheet["heading"]))
+    out.append(paragraph(doc.association_name, sheet["body-bold"]))
+    out.append(paragraph(f"Đường dây nóng: {doc.hotline or '—'}", sheet["body"]))
+    for line in doc.contact_lines:
+        out.append(paragraph(line, sheet["body"]))
+    out.append(end_mark(END_MARK_BULLETIN))
+    return out
+
+
+def render_bulletin(doc: BulletinDoc, *, letterhead: Letterhead, invariant: bool = True) -> bytes:
+    info = DocumentInfo(
+        title=f"Bản tin cảnh báo người tiêu dùng số {doc.label}",
+        number=f"Bản tin số {doc.label}",
+        author=doc.association_name,
+        subject=f"Kỳ {doc.period}",
+        keywords=("cảnh báo", "người tiêu dùng", doc.label),
+        lang="vi",
+    )
+    return build_document(
+        bulletin_story(doc), info=info, letterhead=letterhead, invariant=invariant
+    )

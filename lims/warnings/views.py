@@ -1,0 +1,405 @@
+"""Warning pages: the association's list, draft form, detail with the workflow buttons and
+bulletins; the public pages under ``/public/`` (no login) with ETag/Last-Modified and the
+Atom feed."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, date, datetime
+from io import BytesIO
+from typing import Any
+from xml.etree import ElementTree as ET
+
+import sqlalchemy as sa
+from flask import (
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from lims.auth.permissions import PUBLIC, access
+from lims.errors import show_on_form
+from lims.extensions import db, unit_of_work
+from lims.i18n import current_language
+from lims.numbers import parse_id
+from lims.storage import checked
+
+from . import bp, public_bp, services
+from .forms import BulletinForm, ReasonForm, WarningForm
+from .models import Bulletin, ConsumerWarning, WarningStatus, warning_number
+from .sanitize import to_text
+
+PER_PAGE = 30
+ROLE = "association"
+
+
+def _warning_or_404(warning_id: int) -> ConsumerWarning:
+    w = db.session.get(ConsumerWarning, warning_id)
+    if w is None:
+        abort(404)
+    return w
+
+
+def _entry_choices() -> list[tuple[int, str]]:
+    return [
+        (
+            row.entry.id,
+            f"{row.sample.code} · {row.sample.product_name} · "
+            f"{row.business.name if row.business else ''} · "
+            + ", ".join(f.parameter for f in row.failed),
+        )
+        for row in services.open_register_entries()
+    ]
+
+
+def _photo_choices(w: ConsumerWarning | None) -> list[tuple[int, str]]:
+    if w is None:
+        return []
+    return [(p.id, f"{p.filename} ({p.size // 1024} KiB)") for p in services.sample_photos(w)]
+
+
+# ---------------------------------------------------------------------------- association
+
+
+@bp.route("/warnings/")
+@access(ROLE)
+def index() -> str:
+    status = request.args.get("status", "")
+    query = sa.select(ConsumerWarning).order_by(ConsumerWarning.updated_at.desc())
+    if status in {s.value for s in WarningStatus}:
+        query = query.where(ConsumerWarning.status == status)
+    rows = db.session.scalars(query.limit(200)).all()
+    return render_template(
+        "warnings/index.html", rows=rows, status=status, statuses=list(WarningStatus),
+        status_label=services.status_label, number=warning_number,
+    )  # fmt: skip
+
+
+@bp.route("/warnings/new", methods=["GET", "POST"])
+@access(ROLE)
+def new() -> Any:
+    form = WarningForm()
+    form.entries.choices = _entry_choices()
+    entry = parse_id(request.args.get("entry"))
+    if request.method == "GET" and entry:
+        form.entries.data = [entry]
+    if form.validate_on_submit():
+        try:
+            with unit_of_work():
+                w = services.draft_warning(
+                    actor=current_user, entry_ids=form.entries.data or [],
+                    title=form.title.data, hazard=form.hazard.data or "",
+                    recommendation=form.recommendation.data or "",
+                )  # fmt: skip
+            flash(_("Draft saved."), "success")
+            return redirect(url_for("warnings.detail", warning_id=w.id))
+        except services.WarningError as exc:
+            show_on_form(form, exc)
+    status = 400 if request.method == "POST" else 200
+    return render_template("warnings/form.html", form=form, warning=None), status
+
+
+@bp.route("/warnings/<int:warning_id>/edit", methods=["GET", "POST"])
+@access(ROLE)
+def edit(warning_id: int) -> Any:
+    w = _warning_or_404(warning_id)
+    if w.status != WarningStatus.DRAFT:
+        flash(_("Only a draft can be changed."), "warning")
+        return redirect(url_for("warnings.detail", warning_id=w.id))
+    form = WarningForm(obj=w if request.method == "GET" else None)
+    form.entries.choices = _entry_choices()
+    form.photos.choices = _photo_choices(w)
+    if request.method == "GET":
+        form.entries.data = [s.nonconformity_id for s in w.sources]
+        form.photos.data = list(w.photo_ids or [])
+    if form.validate_on_submit():
+        try:
+            with unit_of_work():
+                w = _warning_or_404(warning_id)
+                services.update_warning(
+                    actor=current_user, warning=w, title=form.title.data,
+                    hazard=form.hazard.data or "", recommendation=form.recommendation.data or "",
+                    photo_ids=form.photos.data or [], entry_ids=form.entries.data or [],
+                )  # fmt: skip
+            flash(_("Draft saved."), "success")
+            return redirect(url_for("warnings.detail", warning_id=warning_id))
+        except services.WarningError as exc:
+            show_on_form(form, exc, {"entries": "entries", "photos": "photos"})
+    status = 400 if request.method == "POST" else 200
+    return render_template("warnings/form.html", form=form, warning=w), status
+
+
+def _detail(w: ConsumerWarning, *, reason_form: ReasonForm | None = None, status: int = 200,
+            error: Any = None) -> tuple[str, int]:  # fmt: skip
+    return render_template(
+        "warnings/detail.html", w=w, number=warning_number(w.id),
+        status_label=services.status_label, reason_form=reason_form or ReasonForm(),
+        error=error, photos=services.sample_photos(w),
+    ), status  # fmt: skip
+
+
+@bp.route("/warnings/<int:warning_id>")
+@access(ROLE)
+def detail(warning_id: int) -> Any:
+    return _detail(_warning_or_404(warning_id))
+
+
+def _transition(warning_id: int, action: str) -> Any:
+    w = _warning_or_404(warning_id)
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        return _detail(w, reason_form=form, status=400)
+    try:
+        with unit_of_work():
+            w = _warning_or_404(warning_id)
+            if action == "submit":
+                services.submit_warning(actor=current_user, warning=w)
+                flash(_("Sent for review."), "success")
+            elif action == "publish":
+                services.publish_warning(actor=current_user, warning=w)
+                flash(_("Warning published."), "success")
+            elif action == "return":
+                services.return_to_draft(actor=current_user, warning=w, reason=form.reason.data)
+                flash(_("Sent back to draft."), "success")
+            else:
+                services.withdraw_warning(actor=current_user, warning=w, reason=form.reason.data)
+                flash(_("Warning withdrawn; the notice is published."), "success")
+    except services.WarningError as exc:
+        db.session.rollback()
+        show_on_form(form, exc)
+        return _detail(_warning_or_404(warning_id), reason_form=form, status=400,
+                       error=exc.message)  # fmt: skip
+    return redirect(url_for("warnings.detail", warning_id=warning_id))
+
+
+@bp.route("/warnings/<int:warning_id>/submit", methods=["POST"])
+@access(ROLE)
+def submit(warning_id: int) -> Any:
+    return _transition(warning_id, "submit")
+
+
+@bp.route("/warnings/<int:warning_id>/publish", methods=["POST"])
+@access(ROLE)
+def publish(warning_id: int) -> Any:
+    return _transition(warning_id, "publish")
+
+
+@bp.route("/warnings/<int:warning_id>/return", methods=["POST"])
+@access(ROLE)
+def return_to_draft(warning_id: int) -> Any:
+    return _transition(warning_id, "return")
+
+
+@bp.route("/warnings/<int:warning_id>/withdraw", methods=["POST"])
+@access(ROLE)
+def withdraw(warning_id: int) -> Any:
+    return _transition(warning_id, "withdraw")
+
+
+@bp.route("/warnings/bulletins", methods=["GET", "POST"])
+@access(ROLE)
+def bulletins() -> Any:
+    form = BulletinForm()
+    if form.validate_on_submit():
+        try:
+            with unit_of_work():
+                bulletin = services.publish_bulletin(
+                    actor=current_user, period_start=form.period_start.data,
+                    period_end=form.period_end.data,
+                )  # fmt: skip
+            flash(_("Bulletin %(number)s published.", number=bulletin.label), "success")
+            return redirect(url_for("warnings.bulletins"))
+        except services.WarningError as exc:
+            show_on_form(form, exc)
+    rows = db.session.scalars(sa.select(Bulletin).order_by(Bulletin.published_at.desc())).all()
+    status = 400 if request.method == "POST" else 200
+    return render_template("warnings/bulletins.html", form=form, rows=rows), status
+
+
+# ---------------------------------------------------------------------------- public
+
+
+def _conditional(body: str | bytes, stamp: datetime | None, *, mimetype: str = "text/html",
+                 extra: str = "") -> Response:  # fmt: skip
+    """A response with an ETag (content hash) and Last-Modified; 304 when the client has it."""
+    response = make_response(body)
+    response.mimetype = mimetype
+    data = body.encode() if isinstance(body, str) else body
+    response.set_etag(hashlib.sha256(data + extra.encode()).hexdigest()[:32])
+    if stamp is not None:
+        response.last_modified = stamp
+    response.cache_control.public = not current_user.is_authenticated
+    response.cache_control.no_cache = True  # revalidate every time: cheap with the ETag
+    response.vary.add("Cookie")
+    return response.make_conditional(request)
+
+
+def _day(name: str) -> date | None:
+    try:
+        return date.fromisoformat(request.args.get(name, ""))
+    except ValueError:
+        return None
+
+
+@public_bp.route("/warnings")
+@access(PUBLIC)
+def warnings() -> Response:
+    args = request.args
+    filters = services.PublicFilters(
+        q=args.get("q", "")[:100].strip(),
+        category_id=parse_id(args.get("category")),
+        district=args.get("district", "")[:120],
+        date_from=_day("from"),
+        date_to=_day("to"),
+    )
+    page = parse_id(args.get("page")) or 1
+    query = services.public_query(filters)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    rows = db.session.scalars(query.offset((page - 1) * PER_PAGE).limit(PER_PAGE)).all()
+    body = render_template(
+        "public/warnings.html", rows=rows, total=total, page=page, per_page=PER_PAGE,
+        filters=filters, districts=services.districts(), categories=services.categories(),
+        number=warning_number, failed_text=_failed_text,
+    )  # fmt: skip
+    return _conditional(body, services.last_public_change())
+
+
+def _failed_text(w: ConsumerWarning) -> str:
+    return ", ".join(dict.fromkeys(item.get("parameter", "") for item in w.failed_items or []))
+
+
+def _public_or_404(warning_id: int) -> ConsumerWarning:
+    w = services.public_warning(warning_id)
+    if w is None:
+        abort(404)
+    return w
+
+
+@public_bp.route("/warnings/<int:warning_id>")
+@access(PUBLIC)
+def warning(warning_id: int) -> Response:
+    w = _public_or_404(warning_id)
+    verify = {}
+    from lims.certificates import services as certificates
+    from lims.certificates.models import Certificate
+
+    for source in w.sources:
+        cert = db.session.get(Certificate, source.certificate_id)
+        if cert is not None:
+            verify[source.certificate_number] = certificates.verification_url(
+                cert.verification_code
+            )
+    body = render_template(
+        "public/warning.html", w=w, number=warning_number(w.id), verify=verify,
+        hotline=_hotline(),
+    )  # fmt: skip
+    return _conditional(body, w.updated_at)
+
+
+def _hotline() -> str:
+    from flask import current_app
+
+    return current_app.config.get("ASSOCIATION_HOTLINE") or ""
+
+
+@public_bp.route("/warnings/<int:warning_id>.pdf")
+@access(PUBLIC)
+def warning_pdf(warning_id: int) -> Response:
+    w = _public_or_404(warning_id)
+    if not w.pdf:
+        abort(404)
+    return _send_pdf(w.pdf, w.sha256 or "", w.published_at, f"{warning_number(w.id)}.pdf")
+
+
+def _send_pdf(data: bytes, sha256: str, stamp: datetime | None, name: str) -> Response:
+    response = send_file(
+        BytesIO(checked(data, sha256, what=name)), mimetype="application/pdf", download_name=name,
+        etag=sha256, last_modified=stamp, conditional=True, max_age=0,
+    )  # fmt: skip
+    response.cache_control.public = True
+    return response
+
+
+@public_bp.route("/bulletins")
+@access(PUBLIC)
+def bulletin_list() -> Response:
+    rows = db.session.scalars(sa.select(Bulletin).order_by(Bulletin.published_at.desc())).all()
+    body = render_template("public/bulletins.html", rows=rows, hotline=_hotline())
+    return _conditional(body, services.last_public_change())
+
+
+@public_bp.route("/bulletins/<int:bulletin_id>.pdf")
+@access(PUBLIC)
+def bulletin_pdf(bulletin_id: int) -> Response:
+    bulletin = db.session.get(Bulletin, bulletin_id)
+    if bulletin is None:
+        abort(404)
+    name = f"ban-tin-canh-bao-{bulletin.number}-{bulletin.year}.pdf"
+    return _send_pdf(bulletin.pdf, bulletin.sha256, bulletin.published_at, name)
+
+
+ATOM = "http://www.w3.org/2005/Atom"
+
+
+def _iso(value: datetime | None) -> str:
+    value = value or datetime(2026, 1, 1, tzinfo=UTC)
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _entry(feed: ET.Element, *, url: str, title: str, updated: datetime | None,
+           summary: str, published: datetime | None = None) -> None:  # fmt: skip
+    entry = ET.SubElement(feed, "entry")
+    ET.SubElement(entry, "id").text = url
+    ET.SubElement(entry, "title").text = title
+    ET.SubElement(entry, "updated").text = _iso(updated)
+    if published is not None:
+        ET.SubElement(entry, "published").text = _iso(published)
+    ET.SubElement(entry, "link", rel="alternate", href=url)
+    ET.SubElement(entry, "summary").text = summary
+
+
+@public_bp.route("/feed.atom")
+@access(PUBLIC)
+def feed() -> Response:
+    from flask import current_app
+
+    vi = current_language() != "en"
+    stamp = services.last_public_change()
+    root = ET.Element("feed", xmlns=ATOM, attrib={"xml:lang": "vi" if vi else "en"})
+    home = url_for("public.warnings", _external=True)
+    ET.SubElement(root, "id").text = url_for("public.feed", _external=True)
+    ET.SubElement(root, "title").text = _("Consumer warnings")
+    ET.SubElement(root, "updated").text = _iso(stamp)
+    author = ET.SubElement(root, "author")
+    ET.SubElement(author, "name").text = current_app.config.get("ASSOCIATION_NAME") or "LIMS"
+    ET.SubElement(root, "link", rel="self", href=url_for("public.feed", _external=True))
+    ET.SubElement(root, "link", rel="alternate", href=home)
+    warnings_ = db.session.scalars(services.public_query(services.PublicFilters()).limit(50)).all()
+    for w in warnings_:
+        url = url_for("public.warning", warning_id=w.id, _external=True)
+        if w.status == WarningStatus.WITHDRAWN:
+            title = f"[{_('Withdrawn')}] {warning_number(w.id)}: {w.title}"
+            summary = w.withdrawal_notice
+        else:
+            title = f"{warning_number(w.id)}: {w.title}"
+            summary = f"{w.product_name} — {w.seller_name}. {to_text(w.recommendation)}"
+        _entry(root, url=url, title=title, updated=w.updated_at, summary=summary,
+               published=w.published_at)  # fmt: skip
+    bulletins_ = db.session.scalars(
+        sa.select(Bulletin).order_by(Bulletin.published_at.desc()).limit(20)
+    ).all()
+    for b in bulletins_:
+        _entry(root, url=url_for("public.bulletin_pdf", bulletin_id=b.id, _external=True),
+               title=_("Consumer warning bulletin No. %(number)s", number=b.label),
+               updated=b.published_at, published=b.published_at,
+               summary=_("%(count)d warnings", count=len(b.warnings)))  # fmt: skip
+    body = b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="utf-8")
+    return _conditional(body, stamp, mimetype="application/atom+xml")
