@@ -6,7 +6,7 @@ Core ``executemany`` of prepared rows (realistic spreads over campaigns, categor
 businesses, districts and statuses), then times the sample list the way the page asks for it
 (:func:`lims.intake.listing.fetch_page`: the page query plus its three small look-ups) and the
 whole page through the test client. Import: a 10,000-row CSV through
-:func:`lims.intake.importing.import_sheet` (check + register_sample for every row + commit).
+:func:`lims.intake.importing.import_sheet` (check every row, then ``register_samples``, commit).
 
     python -m benchmarks samples -- --sizes 10000,100000,1000000
     python benchmarks/bench_samples.py --sizes 10000 --repeat 20 --no-write
@@ -587,7 +587,7 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> str:
         for backend, r in results["import"].items():
             lines.append(
                 f"- {backend}: a {args.import_rows:,}-row CSV (check every row, then "
-                f"`register_sample` per row with its tests and audit event, one commit): "
+                f"`register_samples` with their tests and audit events, one commit): "
                 f"median **{r['median']:,.0f} rows/s** (min {r['min']:,.0f}, max "
                 f"{r['max']:,.0f}; {args.import_runs} runs)."
             )

@@ -97,6 +97,10 @@ def run_migrations_online():
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
     conf_args.setdefault("render_item", render_item)
+    # the SQLite FTS5 search table (migration 0008) is not a model: leave it out of autogenerate
+    from lims.intake.search_index import include_name
+
+    conf_args.setdefault("include_name", include_name)
 
     connectable = get_engine()
 

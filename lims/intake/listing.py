@@ -9,7 +9,9 @@ Every query reads ``samples`` in the order of one index and stops after a page:
 * by code: the unique index on ``code``;
 * a code search (``KH-26-0001``…) is a range on the unique code index (exact or prefix);
 * a word search matches every word (accents and case removed) inside ``samples.search_key``
-  while walking the sampled_at index, so a page stops as soon as it is full.
+  while walking the sampled_at index, so a page stops as soon as it is full; on SQLite a rare
+  word is first narrowed by the FTS5 trigram index (:mod:`lims.intake.search_index`) and only
+  its few candidate rows are read and sorted.
 
 The cursor (``after=``) is the sort key of the last row shown plus its id, encoded as URL-safe
 base64 JSON; the next page is ``(key, id) < (last key, last id)`` in that order.
@@ -35,6 +37,7 @@ from lims.catalog.models import ProductCategory
 from lims.extensions import UTCDateTime, db
 
 from .models import Business, Sample, SampleStatus
+from .search_index import word_candidates
 from .text import search_key
 from .validation import LOCAL_TZ, parse_date
 
@@ -267,10 +270,15 @@ def build_query(filters: SampleFilters, after: str | None = None) -> sa.Select:
             conditions.append(Sample.code < code + "\U0010ffff")
             conditions.append(Sample.code.like(_like_escape(code) + "%", escape="\\"))
         else:
-            for word in search_key(q).split()[:MAX_WORDS]:
+            words = search_key(q).split()[:MAX_WORDS]
+            for word in words:
                 conditions.append(
                     Sample.search_key.like("%" + _like_escape(word) + "%", escape="\\")
                 )
+            candidates = word_candidates(words)
+            if candidates is not None:
+                # a rare word: read just the rows that may match (the LIKEs still decide)
+                conditions.append(Sample.id.in_(candidates))
     sort = effective_sort(filters)
     if sort == "code":
         order = [Sample.code.asc()]

@@ -82,9 +82,32 @@ def markup(text: str) -> str:
     return escape(nfc(text)).replace("\n", "<br/>")
 
 
+class _Paragraph(Paragraph):
+    """A Paragraph that remembers its last line breaking.
+
+    Tables and page splitting wrap the same cell several times at the same width (row heights,
+    then the split, then the next page's attempt); line breaking is the costly part of a wrap
+    and depends only on the text, the style and the width, so a repeat at the width of the last
+    wrap reuses its lines. The lines and the height are the ones a fresh wrap would give.
+    """
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:  # noqa: N803
+        cached = self.__dict__.get("_last_wrap")
+        if cached is not None and cached[0] == availWidth and cached[1] is self.frags:
+            _, _, self._wrapWidths, self.blPara, self.height = cached
+            self.width = availWidth
+            return self.width, self.height
+        result = super().wrap(availWidth, availHeight)
+        if getattr(self, "blPara", None) is not None and result[1] != 0x7FFFFFFF:
+            self.__dict__["_last_wrap"] = (
+                availWidth, self.frags, self._wrapWidths, self.blPara, self.height
+            )  # fmt: skip
+        return result
+
+
 def paragraph(text: str, style: ParagraphStyle) -> Paragraph:
     """A Paragraph of plain (not markup) text in ``style``."""
-    return Paragraph(markup(text), style)
+    return _Paragraph(markup(text), style)
 
 
 def string_width(text: str, font_name: str, size: float) -> float:

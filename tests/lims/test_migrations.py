@@ -7,11 +7,14 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from lims.extensions import db
+from lims.intake.search_index import include_name
 
 
 def test_migrated_database_matches_the_models(app_ctx):
     with db.engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": True, "include_name": include_name}
+        )
         diff = compare_metadata(context, db.metadata)
     assert diff == [], f"models and migrations disagree: {diff}"
 
