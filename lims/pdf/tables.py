@@ -8,7 +8,7 @@ from reportlab.lib import colors
 from reportlab.lib.styles import ParagraphStyle, StyleSheet1
 from reportlab.platypus import Flowable, Table, TableStyle
 
-from lims.pdf.fonts import paragraph, styles
+from lims.pdf.fonts import paragraph, register_fonts, styles
 
 HEADER_BG = colors.HexColor("#E4E9F0")
 ZEBRA_BG = colors.HexColor("#F5F7FA")
@@ -60,6 +60,8 @@ def data_table(
     for row in rows:
         data.append([_cell(v, col_styles[c]) for c, v in enumerate(row)])
     commands: list[tuple] = [
+        # Cells hold Paragraphs, but the table's own default font would still be embedded.
+        ("FONTNAME", (0, 0), (-1, -1), register_fonts()),
         ("BACKGROUND", (0, 0), (-1, 0), HEADER_BG),
         ("GRID", (0, 0), (-1, -1), 0.4, GRID),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -92,6 +94,7 @@ def key_value_table(
     table.setStyle(
         TableStyle(
             [
+                ("FONTNAME", (0, 0), (-1, -1), register_fonts()),
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
                 ("LEFTPADDING", (0, 0), (-1, -1), 0),
                 ("RIGHTPADDING", (0, 0), (-1, -1), 6),

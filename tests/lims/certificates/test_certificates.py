@@ -370,3 +370,16 @@ def test_numbering_is_gap_free_under_concurrency(app, database_url, threads):
     assert not errors, errors
     expected = [f"KQ-2031-{i:05d}" for i in range(1, threads * 5 + 1)]
     assert sorted(numbers) == expected
+
+
+def test_certificate_pdf_embeds_only_the_vietnamese_font(app):
+    """Tables in the shared PDF parts carry Be Vietnam Pro, so no Helvetica is embedded."""
+    from lims.pdf import build_document, data_table
+    from lims.pdf.frame import DocumentInfo
+
+    with app.app_context():
+        data = build_document(
+            [data_table(["Chỉ tiêu", "Kết quả"], [["Histamin", "650"]])],
+            info=DocumentInfo(title="Phiếu"),
+        )
+    assert b"Helvetica" not in data and b"BeVietnamPro" in data
