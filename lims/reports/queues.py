@@ -68,6 +68,11 @@ def reviewer_queues() -> list[Queue]:
 
 
 def association_queues() -> list[Queue]:
+    from lims.warnings.models import ConsumerWarning, WarningStatus
+
+    in_review = _count(
+        sa.select(ConsumerWarning.id).where(ConsumerWarning.status == WarningStatus.IN_REVIEW)
+    )
     since = utcnow() - timedelta(days=30)
     recent = _count(
         sa.select(NonConformity.id).where(
@@ -77,6 +82,19 @@ def association_queues() -> list[Queue]:
     return [
         Queue("nonconformities", _l("Non-compliant samples in the last 30 days"), recent,
               url_for("testing.nonconformity_register"), urgent=bool(recent)),
+        Queue("warnings_in_review", _l("Warnings waiting for approval"), in_review,
+              url_for("warnings.index", status="in_review"), urgent=bool(in_review)),
+    ]  # fmt: skip
+
+
+def agency_queues(user: Any) -> list[Queue]:
+    from lims.certificates.services import Filters, search
+
+    since = utcnow() - timedelta(days=30)
+    _, shared = search(user, Filters(since=since), page=1, per_page=1)
+    return [
+        Queue("new_certificates", _l("Certificates issued in the last 30 days"), shared,
+              url_for("certificates.index")),
     ]  # fmt: skip
 
 
@@ -97,4 +115,7 @@ ROLE_QUEUES = (
 
 def queues_for(user: Any) -> dict[str, list[Queue]]:
     """The queues of every role the user holds, by role."""
-    return {role: build() for role, build in ROLE_QUEUES if has_role(user, role)}
+    queues = {role: build() for role, build in ROLE_QUEUES if has_role(user, role)}
+    if has_role(user, "agency"):
+        queues["agency"] = agency_queues(user)
+    return queues

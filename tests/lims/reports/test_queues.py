@@ -35,3 +35,17 @@ def test_home_page_shows_the_technician_queue(client, login_as):
     html = client.get("/").get_data(as_text=True)
     assert 'id="queue-technician"' in html
     assert "Mẫu chờ tiếp nhận" in html and "/intake/samples?status=registered" in html
+
+
+def test_agency_and_association_queues_link_their_lists(app, make_user):
+    from tests.conftest import login
+
+    for role, key, href in (
+        ("agency", "new_certificates", "/certificates/"),
+        ("association", "warnings_in_review", "/warnings/?status=in_review"),
+    ):
+        user = make_user(role)
+        client = app.test_client()
+        assert login(client, user.email, user.password).status_code == 302
+        html = client.get("/").get_data(as_text=True)
+        assert f'id="queue-{role}"' in html and f'id="q-{key}"' in html and href in html
