@@ -855,20 +855,20 @@ def _tolerance() -> Any:
     return FUTURE_TOLERANCE
 
 
-def reject_sample(*, actor: Any, sample: Sample, reason: str) -> Sample:
-    """Refuse a registered sample at receipt (damaged, seal broken, too little...)."""
-    require_role(actor, *INTAKE_ROLES)
-    _refuse_status(sample, (SampleStatus.REGISTERED,), _l("reject it"))
+def _end_with_reason(
+    *, actor: Any, sample: Sample, status: SampleStatus, reason: str, reason_attr: str, action: str
+) -> Sample:
+    """Move ``sample`` to a final state that needs a reason, kept on the sample and audited."""
     reason = (reason or "").strip()
     if not reason:
         raise IntakeError(_l("Give a reason."), "reason")
     before = sample.status.value
-    sample.status = SampleStatus.REJECTED
-    sample.rejection_reason = reason
+    sample.status = status
+    setattr(sample, reason_attr, reason)
     db.session.flush()
     audit.record(
         actor=actor,
-        action="sample.reject",
+        action=action,
         entity_type="sample",
         entity_id=sample.id,
         before={"status": before},
@@ -877,6 +877,16 @@ def reject_sample(*, actor: Any, sample: Sample, reason: str) -> Sample:
         reason_required=True,
     )
     return sample
+
+
+def reject_sample(*, actor: Any, sample: Sample, reason: str) -> Sample:
+    """Refuse a registered sample at receipt (damaged, seal broken, too little...)."""
+    require_role(actor, *INTAKE_ROLES)
+    _refuse_status(sample, (SampleStatus.REGISTERED,), _l("reject it"))
+    return _end_with_reason(
+        actor=actor, sample=sample, status=SampleStatus.REJECTED, reason=reason,
+        reason_attr="rejection_reason", action="sample.reject",
+    )  # fmt: skip
 
 
 def cancel_sample(*, actor: Any, sample: Sample, reason: str) -> Sample:
@@ -885,24 +895,10 @@ def cancel_sample(*, actor: Any, sample: Sample, reason: str) -> Sample:
     _refuse_status(sample, CANCELLABLE, _l("cancel it"))
     if any(t.status != TestStatus.PENDING for t in sample.tests):
         raise IntakeError(_l("Testing has started on this sample: it cannot be cancelled."))
-    reason = (reason or "").strip()
-    if not reason:
-        raise IntakeError(_l("Give a reason."), "reason")
-    before = sample.status.value
-    sample.status = SampleStatus.CANCELLED
-    sample.cancel_reason = reason
-    db.session.flush()
-    audit.record(
-        actor=actor,
-        action="sample.cancel",
-        entity_type="sample",
-        entity_id=sample.id,
-        before={"status": before},
-        after={"status": sample.status.value},
-        reason=reason,
-        reason_required=True,
-    )
-    return sample
+    return _end_with_reason(
+        actor=actor, sample=sample, status=SampleStatus.CANCELLED, reason=reason,
+        reason_attr="cancel_reason", action="sample.cancel",
+    )  # fmt: skip
 
 
 def _check_tests_editable(sample: Sample) -> None:
