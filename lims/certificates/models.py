@@ -48,7 +48,7 @@ class Certificate(db.Model):
     )
     verdict: Mapped[str] = mapped_column(sa.String(20))
     verification_code: Mapped[str] = mapped_column(sa.String(32), unique=True)
-    pdf: Mapped[bytes] = mapped_column(sa.LargeBinary, deferred=True)
+    pdf: Mapped[bytes | None] = mapped_column(sa.LargeBinary, deferred=True)  # NULL: file store
     sha256: Mapped[str] = mapped_column(sa.String(64), index=True)
     size: Mapped[int] = mapped_column(sa.Integer)
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -64,6 +64,8 @@ class Campaign(db.Model):
     period_end: Mapped[date | None] = mapped_column(sa.Date)
     districts: Mapped[Any] = mapped_column(sa.JSON, default=list)  # list of district names
     lead_agency: Mapped[str] = mapped_column(sa.String(300), default="")
+    # contact information of the customer (address, phone, e-mail), printed on certificates
+    customer_contact: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     team: Mapped[str] = mapped_column(sa.Text, default="")
     notes: Mapped[str] = mapped_column(sa.Text, default="")
     status: Mapped[CampaignStatus] = mapped_column(
@@ -197,7 +199,7 @@ class SamplePhoto(db.Model):
     content_type: Mapped[str] = mapped_column(sa.String(40))
     size: Mapped[int] = mapped_column(sa.Integer)
     sha256: Mapped[str] = mapped_column(sa.String(64))
-    data: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    data: Mapped[bytes | None] = mapped_column(sa.LargeBinary)  # NULL: in the file store
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     sample: Mapped[Sample] = relationship(back_populates="photos")

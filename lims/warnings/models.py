@@ -56,7 +56,7 @@ class ConsumerWarning(db.Model):
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     approver_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
-    pdf: Mapped[bytes | None] = mapped_column(sa.LargeBinary, deferred=True)
+    pdf: Mapped[bytes | None] = mapped_column(sa.LargeBinary, deferred=True)  # NULL: file store
     sha256: Mapped[str | None] = mapped_column(sa.String(64))
     size: Mapped[int | None] = mapped_column(sa.Integer)
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -110,7 +110,7 @@ class Bulletin(db.Model):
     period_end: Mapped[date] = mapped_column(sa.Date)
     published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     published_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
-    pdf: Mapped[bytes] = mapped_column(sa.LargeBinary, deferred=True)
+    pdf: Mapped[bytes | None] = mapped_column(sa.LargeBinary, deferred=True)  # NULL: file store
     sha256: Mapped[str] = mapped_column(sa.String(64))
     size: Mapped[int] = mapped_column(sa.Integer)
 
