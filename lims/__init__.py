@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from . import config as config_module
 from .extensions import babel, bootstrap, csrf, db, login_manager, migrate
+from .nfc import NfcRequest
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 log = logging.getLogger(__name__)
@@ -39,6 +40,7 @@ def create_app(config: dict[str, Any] | str | None = None) -> Flask:
         template_folder=_resource_dir("templates"),
         instance_relative_config=True,
     )
+    app.request_class = NfcRequest  # typed text arrives in NFC (lims/nfc.py)
     app.config.from_object(config_module.config_class(name))
     app.config.from_prefixed_env("LIMS")
     app.config.update(overrides)
@@ -189,6 +191,7 @@ ERROR_CODES = {
     413: "too_large",
     429: "too_many_requests",
     500: "server_error",
+    507: "storage_full",
     503: "unavailable",
 }
 
@@ -236,6 +239,8 @@ def _register_error_handlers(app: Flask) -> None:
     @app.errorhandler(OperationalError)
     def _db_down(exc: OperationalError) -> Any:
         db.session.rollback()
+        if disk_full(exc):
+            return _storage_full(exc)
         log.error("database error: %s", exc.__class__.__name__)
         return _error_page(
             503, _("The database is not reachable at the moment. Please try again in a minute.")
@@ -248,11 +253,31 @@ def _register_error_handlers(app: Flask) -> None:
         return _error_page(500)
 
     from .auth.permissions import PermissionDenied
-    from .storage import StoredFileCorrupt
+    from .storage import StorageFull, StoredFileCorrupt, StoredFileMissing, disk_full
+
+    @app.errorhandler(StorageFull)
+    def _storage_full(exc: Exception) -> Any:
+        db.session.rollback()
+        log.error("storage full: %s", exc)
+        return _error_page(
+            507,
+            _(
+                "The server could not store the file: its disk is full or failing. "
+                "Nothing was saved. Tell the administrator, then try again."
+            ),
+        )
 
     @app.errorhandler(StoredFileCorrupt)
     def _corrupt(exc: StoredFileCorrupt) -> Any:
         db.session.rollback()
+        if isinstance(exc, StoredFileMissing):
+            return _error_page(
+                500,
+                _(
+                    "This stored file is missing from the file store and cannot be served. "
+                    "The administrator has been told (see the server log)."
+                ),
+            )
         return _error_page(
             500,
             _(

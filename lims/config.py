@@ -48,8 +48,13 @@ class Config:
     ASSOCIATION_ADDRESS = ""  # letterhead and contacts of warnings and bulletins
     ASSOCIATION_EMAIL = ""  # contacts section of bulletins
     VERIFY_RATE_LIMIT = 30  # public verification requests per minute and address
+    API_RATE_LIMIT = 120  # JSON API requests per minute and API token (0: no limit)
+    API_RATE_LIMIT_ANONYMOUS = 60  # JSON API requests per minute and address without a token
     SAMPLE_CODE_PATTERN = "KH-{yy}-{seq:06d}"
     PHOTO_MAX_BYTES = 5 * 1024 * 1024
+    # Stored files (photos, PDFs): empty = in the database; a directory = content-addressed files
+    # there (<dir>/ab/<sha256>), the byte columns NULL. Relative paths are inside instance/.
+    STORAGE_DIR = ""
     PASSWORD_HASH_METHOD = "scrypt"
     SMTP_HOST = ""  # empty: no e-mail, in-app notifications only
     SMTP_PORT = 25
@@ -113,6 +118,9 @@ def finalize(config: dict[str, Any], instance_path: str) -> None:
             )
     elif not secret:
         config["SECRET_KEY"] = _instance_secret(instance_path)
+    storage = config.get("STORAGE_DIR")
+    if storage:
+        config["STORAGE_DIR"] = str(Path(instance_path) / Path(str(storage)).expanduser())
     proxies = config.get("PROXY_FIX", 0)
     if isinstance(proxies, bool) or not isinstance(proxies, int) or not 0 <= proxies <= 5:
         raise ConfigError(

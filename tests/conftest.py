@@ -67,7 +67,9 @@ def _clean(app: Any) -> None:
 
 @pytest.fixture
 def app(database_url: str, tmp_path: Path) -> Iterator[Any]:
-    app = create_app(base_config(database_url, STORAGE_DIR=str(tmp_path / "storage")))
+    # Stored files in the database (the default); tests/lims/storage_modes.py runs the
+    # storage-sensitive tests in directory mode too.
+    app = create_app(base_config(database_url))
     try:
         yield app
     finally:

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 import instruments as lib
-from lims import audit
+from lims import audit, storage
 from lims.auth.permissions import require_role
 from lims.errors import DomainError
 from lims.extensions import db, utcnow
@@ -503,9 +503,8 @@ def add_calibration(
     )
     if pdf is not None:
         check_pdf(pdf, max_pdf_bytes)
-        calibration.pdf_data = pdf
+        calibration.pdf_data, calibration.pdf_sha256 = storage.keep(pdf)
         calibration.pdf_size = len(pdf)
-        calibration.pdf_sha256 = hashlib.sha256(pdf).hexdigest()
         name = (pdf_filename or "").strip().replace("\\", "/").rsplit("/", 1)[-1]
         calibration.pdf_filename = (name or f"calibration-{number}.pdf")[:300]
     db.session.add(calibration)

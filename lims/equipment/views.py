@@ -23,7 +23,7 @@ from lims.auth.permissions import access
 from lims.errors import show_on_form
 from lims.extensions import csrf, db, unit_of_work
 from lims.i18n import current_language
-from lims.storage import checked
+from lims.storage import load
 
 from . import bp, services
 from .forms import (
@@ -219,11 +219,9 @@ def add_calibration(instrument_id: int) -> Any:
 @access("technician", "reviewer")
 def calibration_pdf(calibration_id: int) -> Response:
     calibration = db.get_or_404(Calibration, calibration_id)
-    if not calibration.has_pdf or calibration.pdf_data is None:
+    if not calibration.has_pdf:
         abort(404)
-    data = checked(
-        calibration.pdf_data, calibration.pdf_sha256, what=f"calibration {calibration.id}"
-    )
+    data = load(calibration.pdf_data, calibration.pdf_sha256, what=f"calibration {calibration.id}")
     response = Response(data, mimetype="application/pdf")
     name = calibration.pdf_filename or f"calibration-{calibration.id}.pdf"
     ascii_name = name.encode("ascii", "ignore").decode() or f"calibration-{calibration.id}.pdf"

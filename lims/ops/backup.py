@@ -8,8 +8,12 @@ The archive is a gzip'd tar with two members:
 - ``manifest.json``: format, lims version, time, database kind, Alembic revision, row counts
   per table (counted in the same snapshot as the dump) and the SHA-256 and size of the dump.
 
-Stored files (label photos, calibration certificates, test certificates) live in database
-columns, so the dump contains them; the restore re-hashes every one.
+Stored files (label photos, calibration certificates, test certificates, warnings,
+bulletins) kept in database columns are in the dump. Those kept in the file store
+(``LIMS_STORAGE_DIR``: the byte column is NULL) are added as ``store/ab/<sha256>`` members
+(only the files the snapshot's rows refer to), listed in the manifest under ``file_store``; the
+restore checks each one against its name and puts it into the restoring installation's file
+store. Either way the restore then re-hashes every stored file.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from .dbtools import (
     app_tables,
     existing_tables,
     non_empty_tables,
+    referenced_files,
     row_counts,
     verify_database,
 )
@@ -48,6 +53,7 @@ FORMAT = "lims-backup/1"
 MANIFEST = "manifest.json"
 SQLITE_MEMBER = "database.sqlite3"
 PG_MEMBER = "database.pgdump"
+STORE_PREFIX = "store/"
 
 
 def lims_version() -> str:
@@ -118,19 +124,33 @@ class BackupResult:
     path: Path
     manifest: dict[str, Any]
 
+    @property
+    def file_problems(self) -> list[str]:
+        store = self.manifest.get("file_store") or {}
+        return [f"missing: {h}" for h in store.get("missing", [])] + [
+            f"fails its SHA-256: {h}" for h in store.get("corrupt", [])
+        ]
+
 
 def create_backup(app: Any, dest: str | Path) -> BackupResult:
-    """Write one ``.tar.gz`` with the database dump and its manifest."""
+    """Write one ``.tar.gz`` with the database dump, the file-store files its rows refer to
+    and the manifest."""
     from lims.extensions import db
+    from lims.storage import configured_dir
 
     target = _destination(dest)
     with app.app_context(), tempfile.TemporaryDirectory(prefix="lims-backup-") as tmp:
         engine = db.engine
         work = Path(tmp)
+        root = configured_dir()
         if engine.dialect.name == "sqlite":
-            member, counts, revision = _dump_sqlite(engine, work / SQLITE_MEMBER, db.metadata)
+            member, counts, revision, wanted = _dump_sqlite(
+                engine, work / SQLITE_MEMBER, db.metadata
+            )
         elif engine.dialect.name == "postgresql":
-            member, counts, revision = _dump_postgresql(engine, work / PG_MEMBER, db.metadata)
+            member, counts, revision, wanted = _dump_postgresql(
+                engine, work / PG_MEMBER, db.metadata
+            )
         else:
             raise OpsError(f"Backups support SQLite and PostgreSQL, not {engine.dialect.name}.")
         manifest = {
@@ -141,23 +161,55 @@ def create_backup(app: Any, dest: str | Path) -> BackupResult:
             "alembic_revision": revision,
             "row_counts": counts,
             "files": {member.name: {"sha256": _sha256_file(member), "size": member.stat().st_size}},
-            "stored_files": "in the database (photos, calibration and certificate PDFs)",
         }
         partial = target.with_name(f".{target.name}.partial")
         try:
             with tarfile.open(partial, "w:gz") as tar:
+                # the store files go in first, so the manifest can list what was really added
+                store = _add_store_files(tar, root, sorted(wanted))
+                manifest["file_store"] = store
                 data = json.dumps(manifest, indent=2, ensure_ascii=False).encode("utf-8")
-                info = tarfile.TarInfo(MANIFEST)
-                info.size = len(data)
-                info.mtime = int(datetime.now(UTC).timestamp())
-                info.mode = 0o600
-                tar.addfile(info, io.BytesIO(data))
+                _add_bytes(tar, MANIFEST, data)
                 tar.add(member, arcname=member.name)
             partial.chmod(0o600)
             partial.replace(target)
         finally:
             partial.unlink(missing_ok=True)
     return BackupResult(target, manifest)
+
+
+def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    info.mtime = int(datetime.now(UTC).timestamp())
+    info.mode = 0o600
+    tar.addfile(info, io.BytesIO(data))
+
+
+def _add_store_files(tar: tarfile.TarFile, root: Path | None, wanted: list[str]) -> dict[str, Any]:
+    """Add each referenced file-store file (hash-checked) as ``store/ab/<sha256>``."""
+    from lims.storage import StoredFileCorrupt, StoredFileMissing, read_file
+
+    added: list[str] = []
+    missing: list[str] = []
+    corrupt: list[str] = []
+    size = 0
+    for digest in wanted:
+        if root is None:
+            missing.append(digest)
+            continue
+        try:
+            data = read_file(root, digest, what=f"file store {digest}")
+        except StoredFileMissing:
+            missing.append(digest)
+            continue
+        except StoredFileCorrupt:
+            corrupt.append(digest)
+            continue
+        _add_bytes(tar, f"{STORE_PREFIX}{digest[:2]}/{digest}", data)
+        added.append(digest)
+        size += len(data)
+    return {"files": added, "bytes": size, "missing": missing, "corrupt": corrupt}
 
 
 def sqlite_path(engine: sa.Engine) -> Path:
@@ -169,7 +221,7 @@ def sqlite_path(engine: sa.Engine) -> Path:
 
 def _dump_sqlite(
     engine: sa.Engine, out: Path, metadata: sa.MetaData
-) -> tuple[Path, dict[str, int], str | None]:
+) -> tuple[Path, dict[str, int], str | None, set[str]]:
     source = sqlite3.connect(sqlite_path(engine), timeout=30)
     try:
         copy = sqlite3.connect(out)
@@ -185,16 +237,17 @@ def _dump_sqlite(
         with snapshot.connect() as conn:
             counts = row_counts(conn, app_tables(metadata, existing_tables(conn)))
             revision = alembic_revision(conn)
+            wanted = referenced_files(conn)
     finally:
         snapshot.dispose()
     with sqlite3.connect(out) as conn:
         conn.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
-    return out, counts, revision
+    return out, counts, revision, wanted
 
 
 def _dump_postgresql(
     engine: sa.Engine, out: Path, metadata: sa.MetaData
-) -> tuple[Path, dict[str, int], str | None]:
+) -> tuple[Path, dict[str, int], str | None, set[str]]:
     pg_dump = _pg_tool("pg_dump")
     uri, env = libpq_args(engine.url)
     with engine.connect() as conn:
@@ -203,6 +256,7 @@ def _dump_postgresql(
         snapshot = conn.exec_driver_sql("SELECT pg_export_snapshot()").scalar_one()
         counts = row_counts(conn, app_tables(metadata, existing_tables(conn)))
         revision = alembic_revision(conn)
+        wanted = referenced_files(conn)
         _run(
             [
                 pg_dump,
@@ -216,16 +270,17 @@ def _dump_postgresql(
             env,
         )
         conn.rollback()
-    return out, counts, revision
+    return out, counts, revision, wanted
 
 
 # ----------------------------------------------------------------------------- restore
 
 
 @contextmanager
-def open_backup(path: str | Path) -> Iterator[tuple[dict[str, Any], Path]]:
-    """Check the archive and yield (manifest, extracted dump). Only the two expected members
-    are read, so a crafted archive cannot write elsewhere."""
+def open_backup(path: str | Path) -> Iterator[tuple[dict[str, Any], Path, dict[str, Path]]]:
+    """Check the archive and yield (manifest, extracted dump, {sha256: extracted store file}).
+    Only the members the manifest names are read, each checked against its SHA-256, and they
+    are extracted under names made here, so a crafted archive cannot write elsewhere."""
     path = Path(path)
     if not path.is_file():
         raise OpsError(f"{path} is not a file.")
@@ -257,7 +312,33 @@ def open_backup(path: str | Path) -> Iterator[tuple[dict[str, Any], Path]]:
                 f"{name}: SHA-256 {digest.hexdigest()} does not match the manifest "
                 f"({expected.get('sha256')}); the backup is damaged."
             )
-        yield manifest, dump
+        store = _extract_store(tar, members, manifest, Path(tmp) / "store")
+        yield manifest, dump, store
+
+
+def _extract_store(
+    tar: tarfile.TarFile, members: dict[str, tarfile.TarInfo], manifest: dict[str, Any], out: Path
+) -> dict[str, Path]:
+    from lims.storage import file_path, sha256_hex
+
+    wanted = (manifest.get("file_store") or {}).get("files") or []
+    found: dict[str, Path] = {}
+    for digest in wanted:
+        name = f"{STORE_PREFIX}{str(digest)[:2]}/{digest}"
+        try:
+            target = file_path(out, str(digest))
+        except ValueError:
+            raise OpsError(f"The manifest names a stored file {digest!r}: not a SHA-256.") from None
+        if name not in members:
+            raise OpsError(f"The archive lacks {name}, named in its manifest.")
+        handle = tar.extractfile(members[name])
+        data = handle.read() if handle is not None else b""
+        if sha256_hex(data) != digest:
+            raise OpsError(f"{name}: its SHA-256 does not match its name; the backup is damaged.")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+        found[digest] = target
+    return found
 
 
 @dataclass
@@ -271,8 +352,9 @@ def restore_backup(
 ) -> RestoreResult:
     """Restore into the (empty) database of ``app``, then verify it."""
     from lims.extensions import db
+    from lims.storage import StorageFull, configured_dir, write_file
 
-    with open_backup(path) as (manifest, dump):
+    with open_backup(path) as (manifest, dump, store):
         echo(
             f"Backup of {manifest['created_at']} ({manifest['database']}, revision "
             f"{manifest['alembic_revision']}): manifest hashes OK"
@@ -293,6 +375,21 @@ def restore_backup(
                     f"The configured database is not empty: {listing}. A restore goes only "
                     "into an empty installation (a new database)."
                 )
+            root = configured_dir()
+            if store and root is None:
+                raise OpsError(
+                    f"This backup carries {len(store)} files of a file store: set "
+                    "LIMS_STORAGE_DIR to the folder that should hold them, then restore again."
+                )
+            if store and root is not None:
+                echo(f"Putting {len(store)} stored files into {root}")
+                try:
+                    for digest, extracted in store.items():
+                        write_file(root, extracted.read_bytes(), digest)
+                except StorageFull as exc:
+                    raise OpsError(
+                        f"Could not write the stored files into {root}: {exc.reason}"
+                    ) from None
             db.session.remove()
             if kind == "sqlite":
                 _restore_sqlite(engine, dump)

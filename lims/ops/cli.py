@@ -1,5 +1,5 @@
-"""``lims backup``, ``lims restore`` and ``lims db copy`` (``lims serve`` is in serve.py: it
-runs before any app exists)."""
+"""``lims backup``, ``lims restore``, ``lims db copy`` and ``lims storage check|move``
+(``lims serve`` is in serve.py: it runs before any app exists)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from flask.cli import with_appcontext
 
 from .backup import create_backup, restore_backup
 from .dbtools import OpsError, Verification, copy_database
+from .files import DATABASE, DIRECTORY, check_files, describe, move_files
 
 
 def _report(verification: Verification) -> None:
@@ -37,6 +38,15 @@ def backup_command(dest: Path) -> None:
         f"{sum(counts.values())} rows in {len(counts)} tables, "
         f"revision {result.manifest['alembic_revision']})"
     )
+    store = result.manifest.get("file_store") or {}
+    if store.get("files"):
+        click.echo(f"  with {len(store['files'])} file-store files ({store['bytes']} bytes)")
+    for problem in result.file_problems:
+        click.echo(f"  WARNING: stored file {problem} (not in the backup)", err=True)
+    if result.file_problems:
+        raise click.ClickException(
+            "Some stored files could not be backed up; run `lims storage check`."
+        )
 
 
 @click.command("restore")
@@ -74,9 +84,52 @@ def copy_command(to_url: str, batch_size: int) -> None:
     click.echo("Copy complete. Point LIMS_DATABASE_URL at the new database.")
 
 
+storage_cli = click.Group("storage", help="Stored files (photos, PDFs): check and move.")
+
+
+@storage_cli.command("check")
+@with_appcontext
+def storage_check_command() -> None:
+    """Hash-check every stored file, in the database or the file store. Exit status 1 when
+    one is missing or corrupt."""
+    from lims.storage import configured_dir
+
+    click.echo(f"Storage: {describe(configured_dir())}")
+    report = check_files(current_app._get_current_object())
+    for name, count in sorted(report.by_table.items()):
+        click.echo(f"  {name}: {count}")
+    click.echo(
+        f"{report.checked} stored files: {report.in_database} in the database, "
+        f"{report.in_directory} in the file store; {report.missing} missing, "
+        f"{report.corrupt} corrupt"
+    )
+    for problem in report.problems:
+        click.echo(f"  PROBLEM: {problem}", err=True)
+    if not report.ok:
+        raise click.ClickException("Stored files are missing or corrupt; see the problems above.")
+
+
+@storage_cli.command("move")
+@click.option("--to", "to", required=True, type=click.Choice([DIRECTORY, DATABASE]))
+@click.option("--batch-size", default=100, show_default=True, type=click.IntRange(1, 10000))
+@with_appcontext
+def storage_move_command(to: str, batch_size: int) -> None:
+    """Move every stored file into the file store (LIMS_STORAGE_DIR) or into the database.
+    Safe to run again; audited. Set LIMS_STORAGE_DIR to match before restarting the app."""
+    try:
+        app = current_app._get_current_object()
+        result = move_files(app, to, batch=batch_size, echo=click.echo)
+    except OpsError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{result.total} stored files moved to the {to}.")
+    if to == DATABASE:
+        click.echo("Unset LIMS_STORAGE_DIR to keep new files in the database too.")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
+    app.cli.add_command(storage_cli)
     db_group: Any = app.cli.commands.get("db")
     if db_group is not None:
         db_group.add_command(copy_command)

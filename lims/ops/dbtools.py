@@ -11,6 +11,7 @@ import hashlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -100,57 +101,101 @@ class FileCheck:
     checked: int = 0
     by_table: dict[str, int] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    in_database: int = 0
+    in_directory: int = 0
+    missing: int = 0
+    corrupt: int = 0
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
 
-def check_stored_files(conn: sa.Connection, batch: int = 200) -> FileCheck:
-    """Recompute the SHA-256 of every stored file and compare it with its recorded hash."""
-    report = FileCheck()
+def stored_rows(
+    conn: sa.Connection, pair: HashedColumn, *, batch: int = 200, where: str = ""
+) -> Iterator[tuple[Any, Any, str | None]]:
+    """(primary key, bytes or None, recorded SHA-256) of every row of ``pair``'s table, in
+    primary-key batches; ``where`` is an extra SQL condition on the row."""
     preparer = conn.dialect.identifier_preparer
-    inspector = sa.inspect(conn)
+    pk = sa.inspect(conn).get_pk_constraint(pair.table)["constrained_columns"]
+    if len(pk) != 1:
+        return
+    table, qkey = preparer.quote(pair.table), preparer.quote(pk[0])
+    data, digest = preparer.quote(pair.data), preparer.quote(pair.digest)
+    last: Any = None
+    while True:
+        conditions = [c for c in (f"{qkey} > :last" if last is not None else "", where) if c]
+        clause = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+        rows = conn.execute(
+            sa.text(
+                f"SELECT {qkey}, {data}, {digest} FROM {table} {clause} "
+                f"ORDER BY {qkey} LIMIT {int(batch)}"
+            ),
+            {"last": last},
+        ).all()
+        if not rows:
+            return
+        for ident, blob, recorded in rows:
+            last = ident
+            yield ident, blob, recorded
+
+
+def check_stored_files(
+    conn: sa.Connection, batch: int = 200, root: Path | None = None
+) -> FileCheck:
+    """Recompute the SHA-256 of every stored file (in its byte column, or in the file store at
+    ``root`` when the column is NULL) and compare it with its recorded hash."""
+    from lims.storage import StoredFileCorrupt, StoredFileMissing, read_file
+
+    report = FileCheck()
     for pair in hashed_columns(conn):
-        pk = inspector.get_pk_constraint(pair.table)["constrained_columns"]
-        key = pk[0] if len(pk) == 1 else None
-        table = preparer.quote(pair.table)
-        data, digest = preparer.quote(pair.data), preparer.quote(pair.digest)
-        if key is None:
-            continue
-        qkey = preparer.quote(key)
-        last: Any = None
         count = 0
-        while True:
-            where = f"WHERE {qkey} > :last" if last is not None else ""
-            rows = conn.execute(
-                sa.text(
-                    f"SELECT {qkey}, {data}, {digest} FROM {table} {where} "
-                    f"ORDER BY {qkey} LIMIT {int(batch)}"
-                ),
-                {"last": last},
-            ).all()
-            if not rows:
-                break
-            for ident, blob, recorded in rows:
-                last = ident
-                if blob is None and recorded is None:
-                    continue
-                if blob is None or recorded is None:
-                    report.problems.append(
-                        f"{pair.table} {key}={ident}: {pair.data} or {pair.digest} missing"
-                    )
-                    continue
+        for ident, blob, recorded in stored_rows(conn, pair, batch=batch):
+            where = f"{pair.table} id={ident}"
+            if blob is None and recorded is None:
+                continue
+            if recorded is None:
+                report.problems.append(f"{where}: {pair.data} present but {pair.digest} missing")
+                continue
+            count += 1
+            if blob is not None:
+                report.in_database += 1
                 actual = hashlib.sha256(bytes(blob)).hexdigest()
-                count += 1
                 if actual != recorded:
+                    report.corrupt += 1
                     report.problems.append(
-                        f"{pair.table} {key}={ident}: SHA-256 of {pair.data} is {actual}, "
-                        f"recorded {recorded}"
+                        f"{where}: SHA-256 of {pair.data} is {actual}, recorded {recorded}"
                     )
+                continue
+            report.in_directory += 1
+            if root is None:
+                report.missing += 1
+                report.problems.append(
+                    f"{where}: {pair.data} is in a file store, but LIMS_STORAGE_DIR is not set"
+                )
+                continue
+            try:
+                read_file(root, recorded, what=where)
+            except StoredFileMissing:
+                report.missing += 1
+                report.problems.append(f"{where}: file {recorded} missing from {root}")
+            except StoredFileCorrupt:
+                report.corrupt += 1
+                report.problems.append(f"{where}: file {recorded} in {root} fails its SHA-256")
         report.by_table[f"{pair.table}.{pair.data}"] = count
         report.checked += count
     return report
+
+
+def referenced_files(conn: sa.Connection) -> set[str]:
+    """The SHA-256 of every stored file kept in the file store (byte column NULL)."""
+    preparer = conn.dialect.identifier_preparer
+    found: set[str] = set()
+    for pair in hashed_columns(conn):
+        data, digest = preparer.quote(pair.data), preparer.quote(pair.digest)
+        where = f"{data} IS NULL AND {digest} IS NOT NULL"
+        found.update(str(r) for _i, _b, r in stored_rows(conn, pair, batch=1000, where=where))
+    return found
 
 
 # ----------------------------------------------------------------------------- verification
@@ -187,12 +232,13 @@ def verify_database(app: Any, expected_counts: dict[str, int] | None = None) -> 
     """Row counts, stored-file hashes and the audit chain of ``app``'s database."""
     from lims.audit import verify_chain
     from lims.extensions import db
+    from lims.storage import configured_dir
 
     with app.app_context():
         with db.engine.connect() as conn:
             tables = app_tables(db.metadata, existing_tables(conn))
             counts = row_counts(conn, tables)
-            files = check_stored_files(conn)
+            files = check_stored_files(conn, root=configured_dir())
         report = verify_chain()
         db.session.remove()
         audit_problem = None
@@ -221,6 +267,7 @@ def app_for_url(app: Any, url: str) -> Iterator[Any]:
         "SECRET_KEY": app.config.get("SECRET_KEY"),
         "SQLALCHEMY_DATABASE_URI": url,
         "SQLALCHEMY_ENGINE_OPTIONS": {},
+        "STORAGE_DIR": app.config.get("STORAGE_DIR") or "",
     }
     other = create_app(overrides)
     try:

@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 MAX_DEFAULT_WORKERS = 8
+DEFAULT_THREADS = 2
 
 
 def cpu_count() -> int:
@@ -126,7 +127,7 @@ def check_schema(app: Any) -> str | None:
 @click.option(
     "--threads",
     type=click.IntRange(1, 64),
-    default=2,
+    default=DEFAULT_THREADS,
     show_default=True,
     help="Threads per worker (more than 1 uses gunicorn's gthread worker).",
 )

@@ -99,10 +99,13 @@ def second_pg_url(suffix: str = "_ops_target") -> str | None:
 
 def stored_photo_hashes(app: Any) -> list[str]:
     from lims.intake.models import SamplePhoto
+    from lims.storage import load
 
     with app.app_context():
         photos = db.session.scalars(sa.select(SamplePhoto)).all()
-        hashes = sorted(hashlib.sha256(p.data).hexdigest() for p in photos)
+        hashes = sorted(
+            hashlib.sha256(load(p.data, p.sha256, what="test")).hexdigest() for p in photos
+        )
         assert hashes == sorted(p.sha256 for p in photos)
         db.session.remove()
     return hashes

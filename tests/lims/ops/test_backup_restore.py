@@ -3,6 +3,7 @@ empty installation, then the audit chain, row counts and every stored file verif
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import tarfile
@@ -16,6 +17,7 @@ from lims.ops.backup import MANIFEST, create_backup, restore_backup
 from lims.ops.dbtools import OpsError, hashed_columns, verify_database
 from tests.conftest import base_config
 from tests.lims.ops.ops_helpers import PDF_BYTES, populate, second_pg_url, stored_photo_hashes
+from tests.lims.storage_modes import both_modes, mode_config
 
 
 def _target_url(app, tmp_path) -> str:
@@ -27,19 +29,31 @@ def _target_url(app, tmp_path) -> str:
     return url
 
 
-def test_backup_restore_round_trip(app, tmp_path):
+@both_modes
+def test_backup_restore_round_trip(app, tmp_path, storage_mode):
     world = populate(app)
     result = create_backup(app, tmp_path)
     assert result.path.parent == tmp_path and result.path.name.endswith(".tar.gz")
     with tarfile.open(result.path) as tar:
         names = sorted(tar.getnames())
+    store_names = [n for n in names if n.startswith("store/")]
+    names = [n for n in names if not n.startswith("store/")]
     assert names[1] == MANIFEST and names[0].startswith("database.")
     manifest = result.manifest
     assert manifest["row_counts"]["sample_photos"] == 2 * world["samples"]
     assert manifest["row_counts"]["audit_events"] > world["samples"]
     assert manifest["alembic_revision"]
+    if storage_mode == "directory":  # the photos and the calibration PDF travel as files
+        files = world["photo_hashes"] + [hashlib.sha256(PDF_BYTES).hexdigest()]
+        assert sorted(manifest["file_store"]["files"]) == sorted(files)
+        assert store_names == sorted(f"store/{h[:2]}/{h}" for h in files)
+    else:
+        assert store_names == [] and manifest["file_store"]["files"] == []
+    assert not result.file_problems
 
-    target = create_app(base_config(_target_url(app, tmp_path)))
+    # restored into a new installation: a new database and (directory mode) an empty store
+    store = tmp_path / "restored-store"
+    target = create_app(base_config(_target_url(app, tmp_path), **mode_config(storage_mode, store)))
     messages: list[str] = []
     restored = restore_backup(target, result.path, echo=messages.append)
     assert restored.verification.ok, restored.verification.problems()
@@ -50,9 +64,15 @@ def test_backup_restore_round_trip(app, tmp_path):
     assert stored_photo_hashes(target) == world["photo_hashes"]
     with target.app_context():
         from lims.equipment.models import Calibration
+        from lims.storage import load
 
-        assert db.session.scalars(sa.select(Calibration.pdf_data)).one() == PDF_BYTES
+        calibration = db.session.scalars(sa.select(Calibration)).one()
+        pdf = load(calibration.pdf_data, calibration.pdf_sha256, what="test")
+        assert pdf == PDF_BYTES
+        assert (calibration.pdf_data is None) == (storage_mode == "directory")
         db.session.remove()
+    if storage_mode == "directory":
+        assert sorted(p.name for p in store.glob("*/*")) == sorted(files)
 
     # a second restore into the now populated database is refused, naming the tables
     with pytest.raises(OpsError, match="not empty"):
@@ -104,7 +124,8 @@ def test_hash_columns_are_found_generically(app_ctx):
     assert not any(p[0] == "import_batches" for p in pairs)  # a hash with no stored bytes
 
 
-def test_backup_and_restore_commands(app, tmp_path):
+@both_modes
+def test_backup_and_restore_commands(app, tmp_path, storage_mode):
     populate(app, samples=1)
     runner = app.test_cli_runner()
     out = runner.invoke(args=["backup", str(tmp_path)])
@@ -114,7 +135,15 @@ def test_backup_and_restore_commands(app, tmp_path):
     refused = runner.invoke(args=["restore", str(archive)])
     assert refused.exit_code == 1 and "not empty" in refused.output
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        target = create_app(base_config(f"sqlite:///{tmp_path / 'cli.sqlite3'}"))
+        url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
+        if storage_mode == "directory":
+            # the files need a file store: refused before the database is touched
+            bare = create_app(base_config(url))
+            refused = bare.test_cli_runner().invoke(args=["restore", str(archive)])
+            assert refused.exit_code == 1 and "LIMS_STORAGE_DIR" in refused.output
+            with bare.app_context():
+                db.engine.dispose()
+        target = create_app(base_config(url, **mode_config(storage_mode, tmp_path / "cli-store")))
         done = target.test_cli_runner().invoke(args=["restore", str(archive)])
         assert done.exit_code == 0, done.output
         assert "audit chain OK" in done.output

@@ -88,3 +88,28 @@ def test_copy_command(sqlite_source, tmp_path):
     result = sqlite_source.test_cli_runner().invoke(args=["db", "copy", "--to", url])
     assert result.exit_code == 0, result.output
     assert "audit chain OK" in result.output and "sample_photos: 2 rows" in result.output
+
+
+def test_copy_with_a_file_store_keeps_using_the_folder(tmp_path):
+    """Directory mode: rows are copied, the files stay in the shared, content-addressed folder
+    and the check on the target reads them there."""
+    from flask_migrate import upgrade
+
+    store = tmp_path / "files"
+    source = create_app(
+        base_config(f"sqlite:///{tmp_path / 'src.sqlite3'}", STORAGE_DIR=str(store))
+    )
+    with source.app_context():
+        upgrade()
+        db.engine.dispose()
+    world = populate(source, samples=1)
+    report = copy_database(source, f"sqlite:///{tmp_path / 'dst.sqlite3'}", echo=lambda _m: None)
+    assert report.ok, report.problems()
+    assert report.files.in_directory == len(world["photo_hashes"]) + 1
+    assert report.files.in_database == 0
+    target = create_app(
+        base_config(f"sqlite:///{tmp_path / 'dst.sqlite3'}", STORAGE_DIR=str(store))
+    )
+    assert stored_photo_hashes(target) == world["photo_hashes"]
+    with target.app_context():
+        db.engine.dispose()
