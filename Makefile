@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 5000
 
-.PHONY: demo test lint format translations bench clean
+.PHONY: demo test soak lint format translations bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,18 @@ test: $(VENV)/.installed-test
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
 
+$(VENV)/.installed-soak: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test,soak]'
+	touch $(VENV)/.installed $(VENV)/.installed-test $@
+
+# Load (locust) and kill/fault tests against a real `lims serve` on 127.0.0.1 (tests/soak/):
+# SQLite, and PostgreSQL when LIMS_SOAK_DATABASE_URL (or LIMS_TEST_DATABASE_URL) is set — its
+# schema is dropped. LIMS_SOAK_SECONDS / LIMS_SOAK_USERS size the load test; the figures go to
+# docs/performance.md (section soak) unless LIMS_SOAK_REPORT=0.
+LIMS_SOAK_REPORT ?= 1
+soak: $(VENV)/.installed-soak
+	LIMS_SOAK_REPORT=$(LIMS_SOAK_REPORT) $(BIN)/pytest -m soak tests/soak
+
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -43,8 +55,24 @@ translations: $(VENV)/.installed
 		--ignore-obsolete --no-fuzzy-matching
 	$(BIN)/pybabel compile -d lims/translations
 
+# Every benchmark of benchmarks/, each rewriting its own section of docs/performance.md, on
+# SQLite and — when the local server answers — PostgreSQL (database lims_bench, whose schema the
+# benchmarks drop and rebuild). `make bench BENCH_ARGS="http samples"` runs some of them;
+# `make bench-full` adds the 1,000,000-sample runs of the sample list.
+BENCH_PG ?= postgresql+psycopg://postgres@127.0.0.1:5432/lims_bench
+BENCH_ARGS ?=
+
 bench: $(VENV)/.installed-test
-	$(BIN)/python -m benchmarks
+	@url="$${LIMS_BENCH_DATABASE_URL:-}"; \
+	if [ -z "$$url" ] && $(BIN)/python -c "import psycopg, sys; \
+	psycopg.connect(sys.argv[1].replace('+psycopg', ''), connect_timeout=3).close()" \
+	"$(BENCH_PG)" 2>/dev/null; then url="$(BENCH_PG)"; fi; \
+	if [ -n "$$url" ]; then echo "PostgreSQL: $${url##*@}"; \
+	else echo "PostgreSQL: not reachable, SQLite only"; fi; \
+	LIMS_BENCH_DATABASE_URL="$$url" $(BIN)/python -m benchmarks $(BENCH_ARGS)
+
+bench-full:
+	$(MAKE) bench LIMS_BENCH_SAMPLE_SIZES=10000,100000,1000000
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache

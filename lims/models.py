@@ -3,12 +3,7 @@
 from lims.audit.models import AuditEvent, AuditHead
 from lims.auth.models import ApiToken, LoginAttempt, SignatoryScope, User, UserRole
 from lims.catalog.models import Parameter, ProductCategory, ProfileItem, Specification
-from lims.certificates.models import (
-    CampaignShare,
-    Certificate,
-    CertificateCounter,
-    RateLimitHit,
-)
+from lims.certificates.models import CampaignShare, Certificate, CertificateCounter
 from lims.equipment.models import (
     AnalyserMessage,
     Calibration,
@@ -24,6 +19,7 @@ from lims.intake.models import (
     SamplePhoto,
     SampleTest,
 )
+from lims.ratelimit import RateLimitHit
 from lims.testing.models import NonConformity, Notification, Result
 from lims.warnings.models import Bulletin, BulletinCounter, ConsumerWarning, WarningSource
 

@@ -1,5 +1,6 @@
 """Certificates (test reports, ISO/IEC 17025 §7.8): stored PDF bytes with their SHA-256, the
-per-year number counter, campaign sharing with agency users and the verify-page rate limiter."""
+per-year number counter and campaign sharing with agency users (the verify-page rate limiter's
+table is in ``lims.ratelimit``)."""
 
 from __future__ import annotations
 
@@ -104,13 +105,3 @@ class CampaignShare(db.Model):
     __table_args__ = (
         sa.UniqueConstraint("campaign_id", "user_id", name="uq_campaign_shares_campaign_user"),
     )
-
-
-class RateLimitHit(db.Model):
-    """Requests per key (e.g. ``verify:<address>``) per fixed window, shared by every process."""
-
-    __tablename__ = "rate_limit_hits"
-
-    key: Mapped[str] = mapped_column(sa.String(120), primary_key=True)
-    window_start: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True, autoincrement=False)
-    last_seq: Mapped[int] = mapped_column(sa.Integer, default=0)  # requests so far

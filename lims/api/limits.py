@@ -1,0 +1,85 @@
+"""The JSON API's rate limit: every ``/api/v1`` request counts against its API token (or, with
+no known token, against the caller's address), in the database so every app process shares the
+count (``lims.ratelimit``). Over the limit the answer is ``429`` in the API's error format with
+``Retry-After``. Limits per minute: ``LIMS_API_RATE_LIMIT`` (per token) and
+``LIMS_API_RATE_LIMIT_ANONYMOUS`` (per address); 0 switches a limit off."""
+
+from __future__ import annotations
+
+import hashlib
+
+from flask import current_app, request
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response
+
+from lims.auth.services import user_for_token
+from lims.extensions import unit_of_work
+from lims.ratelimit import hit_rate_limit, seconds_left
+
+from . import bp
+from .errors import error_response
+
+WINDOW_SECONDS = 60
+DEFAULT_PER_TOKEN = 120
+DEFAULT_PER_ADDRESS = 60
+TOKEN_MAX = 200  # longer "tokens" are never looked up (lims.auth.services.user_for_token)
+
+
+def _limit(value: object, default: int) -> int:
+    if value is None or value == "":
+        return default
+    try:
+        return max(0, int(value))  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return default
+
+
+@bp.before_request
+def enforce_rate_limit() -> Response | None:
+    """Count this request: against its API token when it carries one (a token that is unknown
+    counts against the address as well), otherwise against the address.
+
+    One short write transaction whose first statement is the counter bump (nothing has touched
+    the database before this hook), so on SQLite it takes the write lock before reading
+    anything (a reading transaction that later writes can be refused when another process
+    wrote in between). The token lookup runs inside it: it
+    refreshes the token's ``last_used_at``, so the permission check after it only reads."""
+    config = current_app.config
+    per_token = _limit(config.get("API_RATE_LIMIT"), DEFAULT_PER_TOKEN)
+    per_address = _limit(config.get("API_RATE_LIMIT_ANONYMOUS"), DEFAULT_PER_ADDRESS)
+    scheme, _sep, clear = request.headers.get("Authorization", "").partition(" ")
+    clear = clear.strip()
+    bearer = scheme.lower() == "bearer" and bool(clear) and len(clear) <= TOKEN_MAX
+    address_key = f"api:addr:{request.remote_addr}"
+    limit, over = 0, False
+    with unit_of_work():
+        if bearer:
+            digest = hashlib.sha256(clear.encode("utf-8")).hexdigest()
+            if per_token:
+                limit = per_token
+                over = hit_rate_limit(
+                    f"api:token:{digest}", limit=per_token, window_seconds=WINDOW_SECONDS
+                )
+            if user_for_token(clear) is None and per_address:
+                limit = per_address
+                over = (
+                    hit_rate_limit(address_key, limit=per_address, window_seconds=WINDOW_SECONDS)
+                    or over
+                )
+        elif per_address:
+            limit = per_address
+            over = hit_rate_limit(address_key, limit=per_address, window_seconds=WINDOW_SECONDS)
+    if not over:
+        return None
+    wait = seconds_left(WINDOW_SECONDS)
+    response = error_response(
+        429,
+        "too_many_requests",
+        _(
+            "Too many API requests: at most %(limit)d a minute. Try again in %(seconds)d s.",
+            limit=limit,
+            seconds=wait,
+        ),
+    )
+    response.headers["Retry-After"] = str(wait)
+    return response

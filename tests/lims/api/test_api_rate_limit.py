@@ -1,0 +1,118 @@
+"""The JSON API's rate limit: per API token, per address without one, counted in the database
+(a second app on the same database — another process — sees the same count), 429 in the API's
+error format with Retry-After, as the OpenAPI document declares."""
+
+from __future__ import annotations
+
+import time
+
+import sqlalchemy as sa
+
+from lims import create_app
+from lims.extensions import db
+from lims.ratelimit import RateLimitHit, seconds_left, window_start
+from tests.conftest import base_config
+from tests.lims.api.test_api_samples import token_for
+from tests.lims.api.test_openapi import _check
+
+
+def fresh_window() -> None:
+    """Wait for the next one-minute window when this one ends within 5 s, so a test's requests
+    all fall in one window."""
+    if seconds_left(60) < 5:
+        time.sleep(seconds_left(60) + 0.2)
+
+
+def rows(app) -> dict[str, int]:
+    with app.app_context():
+        found = db.session.execute(sa.select(RateLimitHit.key, RateLimitHit.last_seq)).all()
+        db.session.remove()
+    return {key: count for key, count in found}
+
+
+def test_window_arithmetic():
+    assert window_start(60, now=1_000_000_059.9) == 1_000_000_020
+    assert seconds_left(60, now=1_000_000_020.0) == 60
+    assert seconds_left(60, now=1_000_000_079.0) == 1
+    assert seconds_left(60, now=1_000_000_079.99) == 1
+
+
+def test_token_over_the_limit_gets_429_with_retry_after(app, client):
+    app.config["API_RATE_LIMIT"] = 3
+    tech = token_for(app, "technician")
+    other = token_for(app, "agency", email="agency@api.example.org")
+    doc = client.get("/api/v1/openapi.json").get_json()
+    fresh_window()
+    for _ in range(3):
+        assert client.get("/api/v1/me", headers=tech).status_code == 200
+    refused = client.get("/api/v1/me", headers=tech)
+    assert refused.status_code == 429
+    body = refused.get_json()
+    assert body["error"]["code"] == "too_many_requests"
+    assert "3" in body["error"]["message"]
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    _check(doc, "/me", "get", refused)
+    # a POST is refused before the view: nothing is registered
+    posted = client.post("/api/v1/samples", json={"product_name": "x"}, headers=tech)
+    assert posted.status_code == 429
+    # the limit is per token: another token is served
+    assert client.get("/api/v1/me", headers=other).status_code == 200
+    counts = rows(app)
+    token_keys = sorted(k for k in counts if k.startswith("api:token:"))
+    assert len(token_keys) == 2
+    assert sorted(counts[k] for k in token_keys) == [1, 5]
+
+
+def test_calls_without_a_known_token_are_limited_per_address(app, client):
+    app.config["API_RATE_LIMIT_ANONYMOUS"] = 2
+    fresh_window()
+    assert client.get("/api/v1/").status_code == 200
+    # an unknown token counts against the address too
+    assert client.get("/api/v1/me", headers={"Authorization": "Bearer lims_nope"}).status_code == (
+        401
+    )
+    refused = client.get("/api/v1/")
+    assert refused.status_code == 429
+    assert refused.is_json and "Retry-After" in refused.headers
+    counts = rows(app)
+    assert counts["api:addr:127.0.0.1"] == 3
+    assert len(counts) == 2  # and one counter for that token, shared by whoever sends it
+    # the web pages are not under the API limit
+    assert client.get("/login").status_code == 200
+
+
+def test_the_count_is_shared_by_every_process(app, client, database_url, tmp_path):
+    """A second app on the same database (as a second gunicorn worker) sees the same count."""
+    app.config["API_RATE_LIMIT"] = 2
+    tech = token_for(app, "technician")
+    fresh_window()
+    assert client.get("/api/v1/me", headers=tech).status_code == 200
+    other_process = create_app(
+        base_config(database_url, STORAGE_DIR=str(tmp_path / "s2"), API_RATE_LIMIT=2)
+    )
+    second = other_process.test_client()
+    assert second.get("/api/v1/me", headers=tech).status_code == 200
+    assert second.get("/api/v1/me", headers=tech).status_code == 429
+    assert client.get("/api/v1/me", headers=tech).status_code == 429
+    with other_process.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_zero_switches_the_limit_off(app, client):
+    app.config["API_RATE_LIMIT"] = 0
+    app.config["API_RATE_LIMIT_ANONYMOUS"] = 0
+    tech = token_for(app, "technician")
+    for _ in range(5):
+        assert client.get("/api/v1/me", headers=tech).status_code == 200
+        assert client.get("/api/v1/").status_code == 200
+    assert rows(app) == {}
+
+
+def test_old_windows_are_swept(app, client):
+    with app.app_context():
+        db.session.add(RateLimitHit(key="api:addr:10.0.0.1", window_start=60, last_seq=7))
+        db.session.commit()
+    fresh_window()
+    assert client.get("/api/v1/").status_code == 200
+    assert "api:addr:10.0.0.1" not in rows(app)
