@@ -461,12 +461,17 @@ def format_result(
 MAX_ID = 2**31 - 1
 
 
+def _ascii_digits(text: str) -> bool:
+    """Only 0-9: ``"²".isdigit()`` is True, but ``int("²")`` raises."""
+    return text.isascii() and text.isdigit()
+
+
 def parse_id(text: object) -> int | None:
     """A record id from a query string or form: digits only, 1 … 2³¹−1; anything else is
     None (never an overflow inside the database)."""
     if isinstance(text, int) and not isinstance(text, bool):
         value = text
-    elif isinstance(text, str) and text.strip().isdigit() and len(text.strip()) <= 10:
+    elif isinstance(text, str) and _ascii_digits(text.strip()) and len(text.strip()) <= 10:
         value = int(text.strip())
     else:
         return None

@@ -198,7 +198,9 @@ def samples_list() -> Any:
     except listing.FilterError as exc:
         return error_response(400, "bad_filter", str(exc.message), {exc.field: str(exc.message)})
     raw_limit = request.args.get("limit", "")
-    if raw_limit and not (raw_limit.isdigit() and 1 <= int(raw_limit) <= listing.MAX_LIMIT):
+    if raw_limit and not (
+        raw_limit.isascii() and raw_limit.isdigit() and 1 <= int(raw_limit) <= listing.MAX_LIMIT
+    ):
         message = _("A number from 1 to %(n)d.", n=listing.MAX_LIMIT)
         return error_response(400, "bad_filter", message, {"limit": message})
     limit = int(raw_limit) if raw_limit else listing.DEFAULT_LIMIT

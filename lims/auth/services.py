@@ -11,11 +11,13 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import lazyload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from lims import audit
 from lims.errors import DomainError
 from lims.extensions import db, utcnow
+from lims.nfc import nfc
 
 from .models import ApiToken, LoginAttempt, SignatoryScope, User, UserRole
 from .permissions import ROLES, require_role
@@ -43,7 +45,16 @@ class LoginThrottled(AuthError):
 
 def _hash(password: str) -> str:
     method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
-    return generate_password_hash(password, method=method)
+    return generate_password_hash(nfc(password), method=method)
+
+
+def password_matches(user: User | None, password: str | None) -> bool:
+    """Whether ``password`` is ``user``'s. Passwords are compared in NFC, as they are hashed, so
+    one typed on a keyboard that sends decomposed Vietnamese (or set from the CLI) still
+    matches."""
+    if user is None or not password:
+        return False
+    return check_password_hash(user.password_hash, nfc(password))
 
 
 def normalize_email(email: str) -> str:
@@ -216,7 +227,7 @@ def _set_signatory(user: User, signatory: bool, scope: list[int]) -> None:
 
 
 def change_own_password(*, actor: User, current: str, new: str) -> None:
-    if not check_password_hash(actor.password_hash, current or ""):
+    if not password_matches(actor, current):
         raise AuthError(_l("The current password is wrong."), "current_password")
     _check_password(new)
     if new == current:
@@ -293,7 +304,7 @@ def authenticate(
     if state.failures >= max_failures:
         raise LoginThrottled(state.retry_after_minutes)
     user = get_user_by_email(email)
-    ok = user is not None and check_password_hash(user.password_hash, password or "")
+    ok = password_matches(user, password)
     if ok and not user.active:
         db.session.add(LoginAttempt(email=email, address=address, success=False))
         db.session.flush()
@@ -317,7 +328,8 @@ def load_session_user(user_id: str) -> User | None:
         uid, version = int(raw_id), int(raw_version)
     except (ValueError, AttributeError):
         return None
-    user = db.session.get(User, uid)
+    # the roles come with the user (selectin); the signatory scope only when a page asks
+    user = db.session.get(User, uid, options=[lazyload(User.scope_rows)])
     if user is None or not user.active or user.session_version != version:
         return None
     return user

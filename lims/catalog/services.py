@@ -29,7 +29,7 @@ from lims import audit
 from lims.auth.permissions import require_role
 from lims.errors import DomainError
 from lims.extensions import db, utcnow
-from lims.numbers import NumberParseError, format_decimal, parse_decimal
+from lims.numbers import NumberParseError, format_decimal, parse_decimal, parse_id
 
 from . import rules
 from .models import (
@@ -1004,6 +1004,8 @@ def set_profile(
     wanted: list[int] = []
     for raw in parameter_ids:
         pid = int(raw)
+        if parse_id(pid) is None:  # not an id: never an overflow in the database
+            raise CatalogError(_l("Unknown parameter in the profile."), "parameter_ids")
         if pid not in wanted:
             wanted.append(pid)
     found = set(db.session.scalars(sa.select(Parameter.id).where(Parameter.id.in_(wanted))))

@@ -13,6 +13,7 @@ from lims.auth.permissions import access
 from lims.errors import show_on_form
 from lims.extensions import db, unit_of_work
 from lims.i18n import current_language
+from lims.numbers import parse_id
 
 from . import bp, csvio, services
 from .forms import (
@@ -148,7 +149,7 @@ def create_category() -> Any:
                     name_vi=form.name_vi.data,
                     name_en=form.name_en.data,
                     code=form.code.data,
-                    parent_id=int(form.parent_id.data) if form.parent_id.data else None,
+                    parent_id=parse_id(form.parent_id.data),  # blank (Optional) = top level
                 )
         except services.CatalogError as exc:
             show_on_form(form, exc)
@@ -179,7 +180,7 @@ def edit_category(category_id: int) -> Any:
                     name_vi=form.name_vi.data,
                     name_en=form.name_en.data,
                     code=form.code.data,
-                    parent_id=int(form.parent_id.data) if form.parent_id.data else None,
+                    parent_id=parse_id(form.parent_id.data),  # blank (Optional) = top level
                     active=form.active.data,
                 )
         except services.CatalogError as exc:

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from flask_babel import lazy_gettext as _l
 
 from lims.errors import DomainError
-from lims.numbers import NumberParseError, parse_decimal
+from lims.numbers import NumberParseError, parse_decimal, parse_id
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 #: Clock drift tolerated when checking that sampled_at is not in the future.
@@ -195,16 +195,18 @@ def _number_message(exc: NumberParseError) -> Any:
 def _id(value: Any) -> int | None:
     if value is None or isinstance(value, bool):
         return None
-    if isinstance(value, int):
-        return value
     if isinstance(value, float) and value.is_integer():
-        return int(value)
+        value = int(value)
+    if isinstance(value, int):
+        if parse_id(value) is None:  # never an overflow in the database
+            raise ValueError(value)
+        return value
     text = _text(value)
     if not text:
         return None
-    if not text.isdigit() or len(text) > 12:
+    if parse_id(text) is None:
         raise ValueError(text)
-    return int(text)
+    return parse_id(text)
 
 
 def parse_sample_fields(raw: Mapping[str, Any], *, now: datetime | None = None) -> SampleInput:

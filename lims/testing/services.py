@@ -30,6 +30,8 @@ from lims.testing import formulas, netquantity
 from .models import NonConformity, Notification, Result
 
 ENTRY_STATES = (SampleStatus.RECEIVED, SampleStatus.IN_TESTING, SampleStatus.TO_VERIFY)
+# RESULT_VALUE is Numeric(24, 10): 14 digits before the decimal point (PostgreSQL refuses more)
+MAX_STORED_VALUE = Decimal(10) ** 14
 
 
 class ResultError(DomainError):
@@ -319,6 +321,9 @@ def _enter(
     if reading_id is not None:
         reading = _reading_for(reading_id, actor, test.parameter)
     evaluated = evaluate_entry(test.sample, test.parameter, text, interim)
+    for number in (evaluated.value, evaluated.uncertainty):
+        if number is not None and abs(number) >= MAX_STORED_VALUE:
+            raise ResultError(_l("The result is too large to store."), "value")
     before = _snapshot(existing) if existing is not None else None
     result = existing or Result(test_id=test.id)
     result.text_entered = evaluated.text[:200]

@@ -16,7 +16,7 @@ from lims.catalog.models import Parameter, ResultType
 from lims.extensions import db, unit_of_work
 from lims.i18n import current_language
 from lims.intake.models import Campaign, Sample, SampleTest, TestStatus
-from lims.numbers import parse_id
+from lims.numbers import MAX_ID, parse_id
 
 from . import bp, register, services
 from .models import Result
@@ -33,9 +33,10 @@ def _sample_or_404(code: str) -> Sample:
 
 def _optional_int(value: str | None) -> int | None:
     try:
-        return int(value) if value not in (None, "") else None
+        number = int(value) if value not in (None, "") else None
     except ValueError:
         return None
+    return number if number is None or 0 <= number <= MAX_ID else None  # never an overflow
 
 
 def _row_inputs(test: SampleTest) -> list[str]:

@@ -80,3 +80,18 @@ def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
         except Exception:  # noqa: BLE001 - a failed screenshot must not hide the test's result
             pass
         context.close()
+
+
+@pytest.fixture
+def journey_artifacts(request: pytest.FixtureRequest) -> Path:
+    """An empty directory for the journey's screenshots: ``$LIMS_JOURNEY_ARTIFACTS`` (default
+    ``test-artifacts/journey`` at the repository root, git-ignored), one sub-directory per
+    database backend."""
+    root = Path(os.environ.get("LIMS_JOURNEY_ARTIFACTS") or ARTIFACTS / "journey")
+    callspec = getattr(request.node, "callspec", None)
+    backend = callspec.params.get("database_url", "sqlite") if callspec else "sqlite"
+    directory = root / str(backend)
+    directory.mkdir(parents=True, exist_ok=True)
+    for old in directory.glob("*.png"):
+        old.unlink()
+    return directory

@@ -103,6 +103,24 @@ def test_authenticate_success_and_failures(app_ctx):
         services.authenticate(email="nobody@example.org", password="nope", address="10.0.0.1")
 
 
+def test_vietnamese_password_matches_in_either_unicode_form(app_ctx):
+    import unicodedata
+
+    typed = "mật khẩu Đà Lạt 2026"
+    services.create_user(
+        actor=None,
+        email="nfd@example.org",
+        name="Người dùng",
+        roles=["technician"],
+        password=unicodedata.normalize("NFD", typed),  # e.g. set from the CLI on a Mac
+    )
+    db.session.commit()
+    nfc = unicodedata.normalize("NFC", typed)
+    user = services.authenticate(email="nfd@example.org", password=nfc, address="10.0.0.9")
+    assert services.password_matches(user, unicodedata.normalize("NFD", typed))
+    assert not services.password_matches(user, nfc.upper())
+
+
 def test_deactivated_user_cannot_sign_in_but_keeps_name_in_history(app_ctx):
     admin = _admin()
     user = services.create_user(
