@@ -4,7 +4,8 @@ Fills a fresh database (SQLite in a temporary directory; PostgreSQL too when
 ``LIMS_BENCH_DATABASE_URL`` is set — its public schema is dropped and rebuilt) with N samples by
 Core ``executemany`` of prepared rows (realistic spreads over campaigns, categories,
 businesses, districts and statuses), then times the sample list the way the page asks for it
-(:func:`lims.intake.listing.fetch_page`: the page query plus its three small look-ups) and the
+(:func:`lims.intake.listing.fetch_page`: the page query plus its three small look-ups, and
+:func:`~lims.intake.listing.fetch_rows`, the same as plain rows) and the
 whole page through the test client. Import: a 10,000-row CSV through
 :func:`lims.intake.importing.import_sheet` (check every row, then ``register_samples``, commit).
 
@@ -18,10 +19,7 @@ import argparse
 import csv
 import io
 import os
-import platform
 import random
-import sqlite3
-import statistics
 import sys
 import tempfile
 import time
@@ -36,9 +34,9 @@ if str(ROOT) not in sys.path:
 
 import sqlalchemy as sa  # noqa: E402
 
-DOC = ROOT / "docs" / "performance.md"
-START_MARK = "<!-- bench_samples:start -->"
-END_MARK = "<!-- bench_samples:end -->"
+from benchmarks.common import fmt, machine, measured_line, summary, timed, write_section  # noqa: E402
+
+SOURCE = "benchmarks/bench_samples.py"
 
 DISTRICTS = [
     ("Nha Trang", 40),
@@ -95,32 +93,6 @@ FIRST = datetime(2024, 1, 2, 1, 0, tzinfo=UTC)
 LAST = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 
 
-# ---------------------------------------------------------------------------- machine
-
-
-def machine() -> str:
-    mem = ""
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal"):
-                mem = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB RAM"
-    except OSError:
-        pass
-    cpu = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (
-        f"{os.cpu_count()} CPU ({cpu or platform.machine()}), {mem}, {platform.system()} "
-        f"{platform.release()}, Python {platform.python_version()}, SQLite "
-        f"{sqlite3.sqlite_version}, SQLAlchemy {sa.__version__}"
-    )
-
-
 # ---------------------------------------------------------------------------- fill
 
 
@@ -133,6 +105,7 @@ def make_app(url: str) -> Any:
             "SQLALCHEMY_DATABASE_URI": url,
             "WTF_CSRF_ENABLED": False,
             "SERVER_NAME": "bench.local",
+            "PAGE_CACHE": False,  # time the render itself
         }
     )
 
@@ -331,29 +304,6 @@ def fill_samples(app: Any, ref: dict[str, Any], n: int, rng: random.Random) -> f
 # ---------------------------------------------------------------------------- timing
 
 
-def percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    k = (len(ordered) - 1) * pct / 100
-    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
-
-
-def timed(fn: Callable[[], Any], repeat: int) -> dict[str, float]:
-    for _ in range(2):
-        fn()
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t) * 1000)
-    return {
-        "p50": statistics.median(times),
-        "p95": percentile(times, 95),
-        "min": min(times),
-        "max": max(times),
-    }
-
-
 def list_cases(app: Any, ref: dict[str, Any], rng: random.Random) -> dict[str, Callable]:
     from lims.extensions import db
     from lims.intake import listing
@@ -388,8 +338,19 @@ def list_cases(app: Any, ref: dict[str, Any], rng: random.Random) -> dict[str, C
         db.session.rollback()
         return result
 
+    def rows(**kw: Any) -> Callable[[], Any]:
+        filters = listing.SampleFilters(**kw)
+
+        def run() -> Any:
+            result = listing.fetch_rows(filters)
+            db.session.rollback()
+            return result
+
+        return run
+
     return {
         "first page (newest first)": page(),
+        "first page as plain rows (`fetch_rows`, the page's query)": rows(),
         "filtered: status received": page(status=SampleStatus.RECEIVED),
         "filtered: campaign + status reported": page(
             campaign_id=some_campaign, status=SampleStatus.REPORTED
@@ -518,24 +479,15 @@ def bench_import(url: str, rows: int, runs: int) -> dict[str, Any]:
             db.session.remove()
     with app.app_context():
         db.engine.dispose()
-    return {"median": statistics.median(rates), "min": min(rates), "max": max(rates)}
+    return {**summary(rates), "rows": rows}
 
 
 # ---------------------------------------------------------------------------- report
 
 
-def report(results: dict[str, Any], args: argparse.Namespace) -> str:
+def report(results: dict[str, Any], command: str) -> str:
     lines = [
-        "## Sample list and import",
-        "",
-        START_MARK,
-        "",
-        f"Measured {datetime.now(UTC):%Y-%m-%d} with `python -m benchmarks samples -- "
-        f"--sizes {','.join(str(s) for s in args.sizes)} --repeat {args.repeat}` "
-        "(`benchmarks/bench_samples.py`).",
-        "",
-        f"Machine: {machine()}. The machine was shared with other work while measuring, so "
-        "the spread (min–max) matters as much as the median.",
+        measured_line(command, SOURCE),
         "",
         "Data: samples spread over 3 years, 12 campaigns, 15 product categories (weighted: "
         "fish sauce and petrol most common), 3,000 businesses in 8 districts (Khánh Sơn ≈ 3 %), "
@@ -544,73 +496,56 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> str:
         "chunks of 20,000 rows with every index in place.",
         "",
         "List timings are `lims.intake.listing.fetch_page` (the page query, 50 rows + 1, and "
-        "the three look-ups of businesses, categories and campaigns); the last two rows of "
-        "each table are the whole page rendered through the Flask test client (session, "
-        "menu, template). p50 and p95 over the repeats in milliseconds, min–max in brackets.",
+        "the three look-ups of businesses, categories and campaigns, as ORM objects: what the "
+        "JSON API uses); “plain rows” is `fetch_rows`, the same query read as plain columns "
+        "with two name look-ups, which the list page uses. The last two rows of each table are "
+        "the whole page rendered through the Flask test client (session, user, menu, template; "
+        "the page cache is off here, so every request renders). p50 · p95 (min–max) over the "
+        "repeats, in milliseconds.",
         "",
     ]
     for backend, sizes in results["list"].items():
         ns = sorted(sizes)
-        lines.append(f"### {backend}")
-        lines.append("")
-        header = "| query | " + " | ".join(f"N = {n:,}" for n in ns) + " |"
-        lines.append(header)
+        lines += [f"### {backend}", ""]
+        lines.append("| query | " + " | ".join(f"N = {n:,}" for n in ns) + " |")
         lines.append("|---|" + "---|" * len(ns))
         names = list(next(iter(sizes.values()))["cases"])
         for name in names:
-            cells = []
-            for n in ns:
-                s = sizes[n]["cases"][name]
-                cells.append(
-                    f"p50 {s['p50']:.1f} · p95 {s['p95']:.1f} ({s['min']:.1f}–{s['max']:.1f})"
-                )
+            cells = [fmt(sizes[n]["cases"][name]) for n in ns]
             lines.append(f"| {name} | " + " | ".join(cells) + " |")
         fill = ", ".join(
             f"{n:,} in {sizes[n]['fill_s']:.0f} s ({n / sizes[n]['fill_s']:,.0f} rows/s)"
             for n in ns
         )
-        lines.append("")
-        lines.append(f"Bulk fill: {fill}.")
+        lines += ["", f"Bulk fill: {fill}."]
         if len(ns) > 1:
             small, big = ns[0], ns[-1]
             ratios = []
             for name in names:
-                a = sizes[small]["cases"][name]["p50"]
-                b = sizes[big]["cases"][name]["p50"]
-                ratios.append(f"{name}: {b / a:.2f}×")
-            lines.append("")
-            lines.append(f"p50 at {big:,} ÷ p50 at {small:,} — " + "; ".join(ratios) + ".")
+                growth = sizes[big]["cases"][name]["p50"] / sizes[small]["cases"][name]["p50"]
+                ratios.append(f"{name}: {growth:.2f}×")
+            lines += ["", f"p50 at {big:,} ÷ p50 at {small:,} — " + "; ".join(ratios) + "."]
         lines.append("")
     if results.get("import"):
-        lines.append("### Survey-sheet import")
-        lines.append("")
+        lines += ["### Survey-sheet import", ""]
         for backend, r in results["import"].items():
             lines.append(
-                f"- {backend}: a {args.import_rows:,}-row CSV (check every row, then "
+                f"- {backend}: a {r['rows']:,}-row CSV (check every row, then "
                 f"`register_samples` with their tests and audit events, one commit): "
-                f"median **{r['median']:,.0f} rows/s** (min {r['min']:,.0f}, max "
-                f"{r['max']:,.0f}; {args.import_runs} runs)."
+                f"median **{r['p50']:,.0f} rows/s** (min–max {r['min']:,.0f}–{r['max']:,.0f}; "
+                f"{r['n']:.0f} runs)."
             )
         lines.append("")
-    lines.append(END_MARK)
-    return "\n".join(lines) + "\n"
-
-
-def write_doc(section: str) -> None:
-    text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Performance\n\n"
-    if START_MARK in text and END_MARK in text:
-        head = text[: text.index(START_MARK)]
-        head = head[: head.rfind("## Sample list and import")]
-        tail = text[text.index(END_MARK) + len(END_MARK) :].lstrip("\n")
-        text = head + section + ("\n" + tail if tail else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    DOC.write_text(text, encoding="utf-8")
+    return "\n".join(lines)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument(
+        "--sizes",
+        default=os.environ.get("LIMS_BENCH_SAMPLE_SIZES") or "10000,100000",
+        help="default: $LIMS_BENCH_SAMPLE_SIZES or 10000,100000 (make bench-full: up to 1M)",
+    )
     parser.add_argument("--pg-sizes", default=None, help="sizes on PostgreSQL (default: --sizes)")
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--import-rows", type=int, default=10000)
@@ -625,6 +560,9 @@ def main() -> int:
     if os.environ.get("LIMS_BENCH_DATABASE_URL"):
         backends["PostgreSQL"] = os.environ["LIMS_BENCH_DATABASE_URL"]
     print(machine(), flush=True)
+    command = "python -m benchmarks samples" + (
+        f" -- {' '.join(sys.argv[1:])}" if sys.argv[1:] else ""
+    )
     results: dict[str, Any] = {"list": {}, "import": {}}
     with tempfile.TemporaryDirectory(dir=args.workdir, prefix="lims-bench-") as tmp:
         for backend, pg_url in backends.items():
@@ -638,11 +576,10 @@ def main() -> int:
                 url = pg_url or f"sqlite:///{tmp}/import.sqlite3"
                 print(f"  {backend} import of {args.import_rows:,} rows", flush=True)
                 results["import"][backend] = bench_import(url, args.import_rows, args.import_runs)
-    section = report(results, args)
-    print(section)
+    body = report(results, command)
+    print(body)
     if not args.no_write:
-        write_doc(section)
-        print(f"wrote {DOC}")
+        write_section("samples", "## Sample list and import", body)
     return 0
 
 

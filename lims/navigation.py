@@ -1,10 +1,16 @@
-"""The main menu: one list, filtered by the signed-in user's roles."""
+"""The main menu: one list, filtered by the signed-in user's roles.
+
+The menu of a page depends only on the user's roles, the language and the app's routes, so it
+is built (labels translated, links made) once per role set and language, then reused.
+"""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
-from flask import current_app
+from flask import current_app, request, url_for
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -16,6 +22,15 @@ class NavItem:
     endpoint: str
     label: object
     roles: tuple[str, ...] = ()  # empty: everyone, signed in or not
+
+
+@dataclass(frozen=True)
+class NavLink:
+    """One menu entry as shown: the endpoint (to mark the current page), its text and URL."""
+
+    endpoint: str
+    label: str
+    url: str
 
 
 NAV: list[NavItem] = [
@@ -40,11 +55,33 @@ NAV: list[NavItem] = [
     NavItem("public.warnings", _l("Consumer warnings")),
 ]
 
+_lock = threading.Lock()
 
-def nav_items() -> list[NavItem]:
+
+def visible_items(roles: frozenset[str] | None) -> list[NavItem]:
+    """The entries shown to a user with ``roles`` (None: not signed in) whose page exists."""
     views = current_app.view_functions
     return [
         item
         for item in NAV
-        if item.endpoint in views and (not item.roles or has_role(current_user, *item.roles))
+        if item.endpoint in views
+        and (not item.roles or (roles is not None and roles & set(item.roles)))
     ]
+
+
+def nav_items() -> list[NavLink]:
+    """The menu of the current request, built once per role set, language and URL root."""
+    roles = frozenset(current_user.roles) if has_role(current_user) else None
+    key = (roles, str(get_locale() or ""), request.script_root)
+    menus: dict = current_app.extensions.setdefault("lims_menus", {})
+    menu = menus.get(key)
+    if menu is None:
+        menu = [
+            NavLink(item.endpoint, str(item.label), url_for(item.endpoint))
+            for item in visible_items(roles)
+        ]
+        with _lock:
+            if len(menus) > 256:  # bounded (role sets × languages × mount points)
+                menus.clear()
+            menus[key] = menu
+    return menu

@@ -26,7 +26,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from flask import current_app, has_app_context
@@ -35,6 +35,7 @@ from sqlalchemy.orm import selectinload
 
 from lims.catalog.models import ProductCategory
 from lims.extensions import UTCDateTime, db
+from lims.numbers import parse_id
 
 from .models import Business, Sample, SampleStatus
 from .search_index import word_candidates
@@ -120,8 +121,8 @@ def parse_filters(
     for name, key in (("campaign", "campaign_id"), ("category", "category_id")):
         raw = get(name)
         if raw:
-            if raw.isdigit() and len(raw) <= 12:
-                values[key] = int(raw)
+            if parse_id(raw):  # an id (never "²", never past the column)
+                values[key] = parse_id(raw)
             else:
                 bad(name, _l("Not a valid choice: “%(value)s”.", value=raw))
     raw = get("status")
@@ -328,6 +329,98 @@ def fetch_page(
     rows = rows[:limit]
     cursor = encode_cursor(effective_sort(filters), rows[-1]) if more and rows else None
     return Page(samples=rows, next_cursor=cursor, filters=filters)
+
+
+class ListRow(NamedTuple):
+    """One line of the sample list page: only what the table shows, read as plain columns."""
+
+    id: int
+    code: str
+    product_name: str
+    brand: str
+    sampled_at: datetime
+    status: SampleStatus
+    business_name: str
+    district: str
+    category_name: str
+
+
+@dataclass
+class RowPage:
+    rows: list[ListRow]
+    next_cursor: str | None
+    filters: SampleFilters
+
+
+_ROW_COLUMNS = (
+    Sample.id,
+    Sample.code,
+    Sample.product_name,
+    Sample.brand,
+    Sample.sampled_at,
+    Sample.status,
+    Sample.business_id,
+    Sample.category_id,
+)
+
+
+def fetch_rows(
+    filters: SampleFilters,
+    *,
+    after: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+    lang: str = "vi",
+) -> RowPage:
+    """The page :func:`fetch_page` would give (same query, order and cursor), as plain rows
+    for the list page: the samples' shown columns, then the names of their businesses and
+    categories in two small look-ups — no ORM objects. Raises CursorError for a bad cursor."""
+    limit = max(1, min(int(limit), MAX_LIMIT))
+    query = build_query(filters, after).with_only_columns(*_ROW_COLUMNS).limit(limit + 1)
+    found = db.session.execute(query).all()
+    more = len(found) > limit
+    found = found[:limit]
+    business_ids = {r.business_id for r in found if r.business_id is not None}
+    category_ids = {r.category_id for r in found if r.category_id is not None}
+    businesses: dict[int, tuple[str, str]] = {}
+    if business_ids:
+        businesses = {
+            bid: (name, district or "")
+            for bid, name, district in db.session.execute(
+                sa.select(Business.id, Business.name, Business.district).where(
+                    Business.id.in_(business_ids)
+                )
+            )
+        }
+    categories: dict[int, str] = {}
+    if category_ids:
+        categories = {
+            cid: (name_en if lang == "en" and name_en else name_vi)
+            for cid, name_vi, name_en in db.session.execute(
+                sa.select(
+                    ProductCategory.id, ProductCategory.name_vi, ProductCategory.name_en
+                ).where(ProductCategory.id.in_(category_ids))
+            )
+        }
+    rows = []
+    for r in found:
+        business = businesses.get(r.business_id) if r.business_id is not None else None
+        rows.append(
+            ListRow(
+                id=r.id,
+                code=r.code,
+                product_name=r.product_name,
+                brand=r.brand or "",
+                sampled_at=r.sampled_at,
+                status=r.status,
+                business_name=business[0] if business else "",
+                district=business[1] if business else "",
+                category_name=categories.get(r.category_id, "")
+                if r.category_id is not None
+                else "",
+            )
+        )
+    cursor = encode_cursor(effective_sort(filters), rows[-1]) if more and rows else None
+    return RowPage(rows=rows, next_cursor=cursor, filters=filters)
 
 
 def iter_samples(filters: SampleFilters, *, chunk: int = 1000) -> Iterator[Sample]:

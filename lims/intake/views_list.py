@@ -24,13 +24,15 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import SelectField
 
 from lims.auth.permissions import access
 from lims.extensions import db, unit_of_work
+from lims.forms import Form
 from lims.i18n import current_language
+from lims.numbers import parse_id
+from lims.pagecache import cached_page
 
 from . import bp, importing, listing
 from .models import Campaign, CampaignStatus, Sample, SampleStatus
@@ -80,8 +82,9 @@ def _list_context(filters: listing.SampleFilters) -> dict[str, Any]:
         "districts": listing.district_choices(),
         "statuses": [(s.value, STATUS_LABELS[s]) for s in SampleStatus],
         "sorts": listing.SORTS,
-        "status_label": status_label,
-        "status_badges": {k.value: v for k, v in STATUS_BADGES.items()},
+        "status_cells": {
+            s: (str(STATUS_LABELS[s]), STATUS_BADGES.get(s, "text-bg-light")) for s in SampleStatus
+        },
         "label_layouts": _label_layouts(),
         "labels_url": url_for("intake.labels")
         if "intake.labels" in current_app.view_functions
@@ -99,16 +102,18 @@ def _label_layouts() -> list[tuple[str, Any]]:
 
 
 @bp.route("/samples")
+@cached_page
 @access(*STAFF)
 def samples() -> Any:
     filters, problems = listing.parse_filters(request.args)
     after = request.args.get("after") or None
     status = 200
+    lang = current_language()
     try:
-        page = listing.fetch_page(filters, after=after)
+        page = listing.fetch_rows(filters, after=after, lang=lang)
     except listing.CursorError as exc:
         problems.append(exc)
-        page = listing.fetch_page(filters)
+        page = listing.fetch_rows(filters, lang=lang)
         after = None
     for problem in problems:
         flash(
@@ -288,7 +293,7 @@ def samples_xlsx() -> Response:
 # ---------------------------------------------------------------------------- import
 
 
-class ImportForm(FlaskForm):
+class ImportForm(Form):
     """The survey-sheet upload (kept beside its view: the only form of this page)."""
 
     campaign_id = SelectField(_l("Campaign"), coerce=int, validate_choice=True)
@@ -301,8 +306,8 @@ class ImportForm(FlaskForm):
 def _import_form() -> ImportForm:
     form = ImportForm()
     form.campaign_id.choices = [(c.id, c.name) for c in _campaign_choices(open_only=True)]
-    if request.method == "GET" and request.args.get("campaign", "").isdigit():
-        form.campaign_id.data = int(request.args["campaign"])
+    if request.method == "GET" and parse_id(request.args.get("campaign")):
+        form.campaign_id.data = parse_id(request.args["campaign"])
     return form
 
 
