@@ -58,6 +58,7 @@ def certificate_detail(c: Certificate) -> dict[str, Any]:
     body.update(
         signed_by={"name": c.signer_name, "meaning": c.signature_meaning,
                    "signed_at": c.signed_at.isoformat()},
+        customer={"name": c.campaign.lead_agency, "contact": c.campaign.customer_contact},
         amendment_reason=c.amendment_reason or None,
         withdrawn_at=c.withdrawn_at.isoformat() if c.withdrawn_at else None,
         withdraw_reason=c.withdraw_reason or None,

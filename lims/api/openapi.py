@@ -129,6 +129,12 @@ SCHEMAS: dict[str, Any] = {
             _obj(
                 {
                     "signed_by": _obj({"name": _STR, "meaning": _STR, "signed_at": _DT}),
+                    "customer": _obj(
+                        {"name": _STR, "contact": _STR},
+                        description="The requesting agency of the sample's campaign and its "
+                        "contact (address, phone, e-mail; '' when not recorded), as on the "
+                        "campaign now (the PDF keeps what was printed when it was issued)",
+                    ),
                     "amendment_reason": _NSTR,
                     "withdrawn_at": _NDT,
                     "withdraw_reason": _NSTR,
@@ -173,9 +179,25 @@ def _json(schema: str, description: str = "OK") -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": _ref(schema)}}}
 
 
+_LIMITED = {
+    "429": {
+        **_json(
+            "Error",
+            "Rate limit reached: per API token (LIMS_API_RATE_LIMIT a minute) or, without a "
+            "token, per address (LIMS_API_RATE_LIMIT_ANONYMOUS); wait Retry-After seconds",
+        ),
+        "headers": {
+            "Retry-After": {
+                "description": "Seconds until the current one-minute window ends",
+                "schema": {"type": "integer", "minimum": 1},
+            }
+        },
+    }
+}
 _ERRORS = {
     "401": _json("Error", "No valid API token (absent, unknown, revoked or expired)"),
     "403": _json("Error", "The token's user may not read this"),
+    **_LIMITED,
 }
 _SECURED = {"security": [{"bearer": []}]}
 
@@ -194,7 +216,13 @@ _NUMBER = {
 }
 
 PATHS: dict[str, Any] = {
-    "/": {"get": {"summary": "API index", "security": [], "responses": {"200": _json("Index")}}},
+    "/": {
+        "get": {
+            "summary": "API index",
+            "security": [],
+            "responses": {"200": _json("Index"), **_LIMITED},
+        }
+    },
     "/me": {
         "get": {
             "summary": "The token's user",
@@ -207,7 +235,8 @@ PATHS: dict[str, Any] = {
             "summary": "This document",
             "security": [],
             "responses": {
-                "200": {"description": "OpenAPI 3.1 document", "content": {"application/json": {}}}
+                "200": {"description": "OpenAPI 3.1 document", "content": {"application/json": {}}},
+                **_LIMITED,
             },  # fmt: skip
         }
     },

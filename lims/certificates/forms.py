@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import PasswordField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from lims.forms import Form
+
 LANGUAGE_CHOICES = [("vi", _l("Vietnamese")), ("vi-en", _l("Bilingual (Vietnamese / English)"))]
 
 
-class IssueForm(FlaskForm):
+class IssueForm(Form):
     language = SelectField(_l("Certificate language"), choices=LANGUAGE_CHOICES, default="vi")
     password = PasswordField(
         _l("Your password (to sign)"), validators=[DataRequired(), Length(max=128)]
@@ -19,7 +20,7 @@ class IssueForm(FlaskForm):
     submit = SubmitField(_l("Sign and issue"))
 
 
-class AmendForm(FlaskForm):
+class AmendForm(Form):
     reason = TextAreaField(_l("Reason for the amendment"), validators=[Length(max=1000)])
     language = SelectField(_l("Certificate language"), choices=LANGUAGE_CHOICES)
     password = PasswordField(
@@ -28,7 +29,7 @@ class AmendForm(FlaskForm):
     submit = SubmitField(_l("Sign and issue the amendment"))
 
 
-class WithdrawForm(FlaskForm):
+class WithdrawForm(Form):
     reason = TextAreaField(_l("Reason for the withdrawal"), validators=[Length(max=1000)])
     password = PasswordField(
         _l("Your password (to sign)"), validators=[DataRequired(), Length(max=128)]
@@ -36,12 +37,12 @@ class WithdrawForm(FlaskForm):
     submit = SubmitField(_l("Withdraw the certificate"))
 
 
-class VerifyUploadForm(FlaskForm):
+class VerifyUploadForm(Form):
     file = FileField(_l("Certificate PDF"), validators=[FileRequired()])
     submit = SubmitField(_l("Compare with the issued certificate"))
 
 
-class VerifyCodeForm(FlaskForm):
+class VerifyCodeForm(Form):
     class Meta:
         csrf = False
 
@@ -49,7 +50,7 @@ class VerifyCodeForm(FlaskForm):
     submit = SubmitField(_l("Check"))
 
 
-class ShareForm(FlaskForm):
+class ShareForm(Form):
     campaign_id = SelectField(_l("Campaign"), coerce=int, validators=[DataRequired()])
     user_id = SelectField(_l("Agency user"), coerce=int, validators=[DataRequired()])
     submit = SubmitField(_l("Share"))

@@ -379,8 +379,9 @@ def story(content: CertificateContent) -> list[Flowable]:
         if bi:
             out.append(paragraph(en, sheet["note"]))
     out.append(Spacer(1, 4 * mm))
-    out.append(KeepTogether([_signature_block(content, sheet)]))
-    out.append(end_mark(END_MARK_VI if not bi else f"{END_MARK_VI}  {END_MARK_EN}"))
+    # the end mark stays with the signature: never alone on a last page
+    mark = end_mark(END_MARK_VI if not bi else f"{END_MARK_VI}  {END_MARK_EN}")
+    out.append(KeepTogether([_signature_block(content, sheet), mark]))
     return out
 
 

@@ -1,5 +1,5 @@
 """Certificates: issue (authorised signatory, re-authentication), the stored PDF, amendments,
-withdrawal, public verification, campaign sharing with agency users, the verify-page limiter.
+withdrawal, public verification, campaign sharing with agency users.
 
 A certificate is rendered once, inside the issuing transaction, and its bytes and SHA-256 are
 stored; every download serves those bytes. Nothing here re-renders an issued certificate.
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -20,11 +19,11 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app, has_request_context, url_for
 from flask_babel import lazy_gettext as _l
-from werkzeug.security import check_password_hash
 
-from lims import audit
+from lims import audit, storage
 from lims.auth.models import LoginAttempt, User
 from lims.auth.permissions import has_role, require_role
+from lims.auth.services import password_matches
 from lims.catalog import rules
 from lims.catalog import services as catalog
 from lims.catalog.models import LimitKind, Parameter
@@ -47,7 +46,6 @@ from .models import (
     CertificateCounter,
     CertificateLanguage,
     CertificateStatus,
-    RateLimitHit,
 )
 
 SIGNERS = ("reviewer",)
@@ -107,7 +105,7 @@ def _require_signatory(actor: Any, sample: Sample) -> None:
 
 
 def _reauthenticate(actor: Any, password: str | None) -> None:
-    if not password or not check_password_hash(actor.password_hash, password):
+    if not password_matches(actor, password):
         raise ReauthenticationFailed()
 
 
@@ -382,7 +380,7 @@ def build_content(
         verification_url=verification_url(code),
         test_location=test_location,
         customer=campaign.lead_agency,
-        customer_contact="",
+        customer_contact=campaign.customer_contact or "",
         campaign=campaign.name,
         sampling_plan=sampling_plan,
         sample_code=sample.code,
@@ -486,6 +484,7 @@ def _render_and_store(
         amendment=amendment,
     )
     data = pdf.render_certificate(content)
+    stored, digest = storage.keep(data)
     cert = Certificate(
         number=number,
         year=year,
@@ -499,8 +498,8 @@ def _render_and_store(
         status=CertificateStatus.VALID,
         verdict=verdict,
         verification_code=code,
-        pdf=data,
-        sha256=hashlib.sha256(data).hexdigest(),
+        pdf=stored,
+        sha256=digest,
         size=len(data),
         issued_at=now,
         signed_by_id=actor.id,
@@ -712,27 +711,17 @@ def sha256_of(data: bytes) -> str:
 
 def matches(cert: Certificate, data: bytes) -> bool:
     """True when ``data`` is byte-identical to the issued PDF."""
-    return secrets.compare_digest(sha256_of(data), cert.sha256) and data == cert.pdf
+    if not secrets.compare_digest(sha256_of(data), cert.sha256):
+        return False
+    return data == storage.load(cert.pdf, cert.sha256, what=f"certificate {cert.number}")
 
 
 def find_by_bytes(data: bytes) -> Certificate | None:
     digest = sha256_of(data)
     for cert in db.session.scalars(sa.select(Certificate).where(Certificate.sha256 == digest)):
-        if cert.pdf == data:
+        if data == storage.load(cert.pdf, cert.sha256, what=f"certificate {cert.number}"):
             return cert
     return None
-
-
-def hit_rate_limit(key: str, *, limit: int, window_seconds: int = 60) -> bool:
-    """Count one request for ``key`` in the current window; True when over ``limit``.
-
-    The counter lives in the database (every app process sees it); the caller commits it in
-    its own unit of work. Old windows are swept now and then."""
-    window = int(time.time()) // window_seconds * window_seconds
-    count = next_in_sequence(RateLimitHit, {"key": key[:120], "window_start": window})
-    if count == 1:
-        db.session.execute(sa.delete(RateLimitHit).where(RateLimitHit.window_start < window - 3600))
-    return count > limit
 
 
 # ---------------------------------------------------------------------------- access, search

@@ -20,7 +20,8 @@ from lims.extensions import db, unit_of_work
 from lims.i18n import current_language
 from lims.intake.models import Campaign, Sample
 from lims.numbers import parse_id
-from lims.storage import checked
+from lims.ratelimit import hit_rate_limit
+from lims.storage import load
 
 from . import bp, services
 from .forms import AmendForm, IssueForm, ShareForm, VerifyCodeForm, VerifyUploadForm, WithdrawForm
@@ -173,7 +174,7 @@ def download(number: str) -> Response:
 def send_stored(cert: Certificate) -> Response:
     """The stored bytes, as issued (never re-rendered)."""
     response = send_file(
-        BytesIO(checked(cert.pdf, cert.sha256, what=f"certificate {cert.number}")),
+        BytesIO(load(cert.pdf, cert.sha256, what=f"certificate {cert.number}")),
         mimetype="application/pdf",
         download_name=cert.number.replace("/", "_") + ".pdf",
         as_attachment=False,
@@ -288,7 +289,7 @@ def _limited() -> bool:
     """Count this request against the verify limit (its own unit of work)."""
     limit = int(current_app.config.get("VERIFY_RATE_LIMIT") or 30)
     with unit_of_work():
-        return services.hit_rate_limit(f"verify:{request.remote_addr}", limit=limit)
+        return hit_rate_limit(f"verify:{request.remote_addr}", limit=limit)
 
 
 def _too_many() -> Any:

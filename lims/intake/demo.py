@@ -23,6 +23,8 @@ from .validation import LOCAL_TZ, SampleInput
 
 SAMPLE_COUNT = 300
 
+# The customer contacts below are invented for the demo (plausible Nha Trang addresses, made-up
+# phone numbers, example.vn e-mail): they are not the agencies' real or official contacts.
 CAMPAIGNS = [
     dict(
         name="Khảo sát chất lượng nước mắm và thực phẩm tại các chợ Nha Trang",
@@ -30,6 +32,8 @@ CAMPAIGNS = [
         period=(date(2026, 3, 2), date(2026, 6, 30)),
         districts=["Nha Trang", "Diên Khánh", "Vạn Ninh"],
         lead_agency="Chi cục Tiêu chuẩn Đo lường Chất lượng Khánh Hòa",
+        customer_contact="Số 10 Lý Tự Trọng, phường Lộc Thọ, Nha Trang · ĐT: 0258 3810 123 · "
+        "Email: tdc.khanhhoa@example.vn",
         team="Nguyễn Thị Thu Hà (trưởng đoàn)\nTrần Văn Minh\nĐại diện Hội Bảo vệ NTD tỉnh",
         kinds=("food", "water"),
         close=True,
@@ -40,6 +44,8 @@ CAMPAIGNS = [
         period=(date(2026, 7, 1), date(2026, 10, 31)),
         districts=["Cam Ranh", "Cam Lâm", "Ninh Hòa"],
         lead_agency="Sở Khoa học và Công nghệ Khánh Hòa",
+        customer_contact="Số 1 Trần Phú, phường Xương Huân, Nha Trang · ĐT: 0258 3822 456 · "
+        "Email: skhcn.khanhhoa@example.vn",
         team="Lê Quốc Toàn (trưởng đoàn)\nNguyễn Thị Thu Hà\nPhạm Văn Lực",
         kinds=("fuel",),
         close=False,
@@ -50,6 +56,7 @@ CAMPAIGNS = [
         period=(date(2026, 11, 1), date(2027, 1, 31)),
         districts=["Nha Trang", "Cam Ranh", "Khánh Vĩnh", "Khánh Sơn"],
         lead_agency="Hội Bảo vệ quyền lợi người tiêu dùng tỉnh Khánh Hòa",
+        customer_contact="Số 22 Hoàng Hoa Thám, phường Lộc Thọ, Nha Trang · ĐT: 0258 3561 789",
         team="Trần Văn Minh (trưởng đoàn)\nLê Thị Hồng Nhung",
         kinds=("food", "consumer-goods", "water"),
         close=False,
@@ -344,6 +351,7 @@ def seed() -> None:
             period_end=spec["period"][1],
             districts=spec["districts"],
             lead_agency=spec["lead_agency"],
+            customer_contact=spec["customer_contact"],
             team=spec["team"],
         )
         pool = [c for c in leaves if set(_root_code(c)) & set(spec["kinds"]) and _products_for(c)]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     HiddenField,
@@ -16,6 +15,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
+
+from lims.forms import Form
 
 from .models import BusinessKind
 
@@ -49,7 +50,7 @@ def _kind_choices() -> list[tuple[str, str]]:
     return [(k.value, str(BUSINESS_KIND_LABELS[k])) for k in BusinessKind]
 
 
-class CampaignForm(FlaskForm):
+class CampaignForm(Form):
     name = StringField(_l("Campaign name"), validators=[DataRequired(), Length(max=300)])
     plan_ref = StringField(_l("Plan reference"), validators=[Optional(), Length(max=300)])
     period_start = StringField(_l("From (dd/mm/yyyy)"), validators=[Optional(), Length(max=20)])
@@ -58,17 +59,20 @@ class CampaignForm(FlaskForm):
         _l("Area (districts)"), choices=[(d, d) for d in KHANH_HOA_DISTRICTS]
     )
     lead_agency = StringField(_l("Lead agency"), validators=[Optional(), Length(max=300)])
+    # printed next to the lead agency (the customer) on certificates, ISO/IEC 17025 §7.8.2.1 e;
+    # its length is checked by the service, after white space is collapsed
+    customer_contact = StringField(_l("Customer contact"), validators=[Optional()])
     team = TextAreaField(_l("Team members"), validators=[Optional(), Length(max=5000)])
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=5000)])
     submit = SubmitField(_l("Save"))
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(Form):
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=2000)])
     submit = SubmitField(_l("Confirm"))
 
 
-class BusinessForm(FlaskForm):
+class BusinessForm(Form):
     name = StringField(_l("Business name"), validators=[DataRequired(), Length(max=300)])
     kind = SelectField(_l("Kind"), choices=_kind_choices)
     address = StringField(_l("Address"), validators=[Optional(), Length(max=500)])
@@ -83,7 +87,7 @@ class BusinessForm(FlaskForm):
     submit = SubmitField(_l("Save"))
 
 
-class SampleForm(FlaskForm):
+class SampleForm(Form):
     """Every field is a raw string; lims.intake.validation.parse_sample_fields reads them."""
 
     campaign_id = SelectField(_l("Survey campaign"), choices=[])
@@ -115,7 +119,7 @@ class SampleForm(FlaskForm):
     submit = SubmitField(_l("Register sample"))
 
 
-class ReceiveForm(FlaskForm):
+class ReceiveForm(Form):
     condition = StringField(
         _l("Condition on arrival"), validators=[DataRequired(), Length(max=500)]
     )
@@ -128,6 +132,6 @@ class ReceiveForm(FlaskForm):
     submit = SubmitField(_l("Receive"))
 
 
-class AddTestForm(FlaskForm):
+class AddTestForm(Form):
     parameter_id = SelectField(_l("Parameter"), choices=[], validators=[DataRequired()])
     submit = SubmitField(_l("Add test"))

@@ -8,6 +8,7 @@ work (``lims.extensions.unit_of_work``).
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
@@ -16,11 +17,12 @@ import sqlalchemy as sa
 from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 
-from lims import audit
+from lims import audit, storage
 from lims.auth.permissions import require_role
 from lims.catalog.models import Parameter, ProductCategory
 from lims.counters import next_in_sequence
 from lims.extensions import db, utcnow
+from lims.numbers import parse_id
 
 from .codes import format_code
 from .models import (
@@ -66,6 +68,7 @@ __all__ = [
 ]
 
 INTAKE_ROLES = ("technician", "reviewer")
+CUSTOMER_CONTACT_MAX = 500  # a campaign's customer contact: address, phone, e-mail
 CANCELLABLE = (SampleStatus.REGISTERED, SampleStatus.RECEIVED)
 TESTS_EDITABLE = (SampleStatus.REGISTERED, SampleStatus.RECEIVED)
 
@@ -92,6 +95,7 @@ def _campaign_snapshot(c: Campaign) -> dict[str, Any]:
         "period_end": c.period_end,
         "districts": list(c.districts or []),
         "lead_agency": c.lead_agency,
+        "customer_contact": c.customer_contact,
         "team": c.team,
         "notes": c.notes,
         "status": c.status.value,
@@ -107,6 +111,7 @@ def _campaign_fields(
     lead_agency: str,
     team: str,
     notes: str,
+    customer_contact: str = "",
 ) -> dict[str, Any]:
     name = (name or "").strip()
     if not name:
@@ -115,6 +120,11 @@ def _campaign_fields(
         raise IntakeError(_l("At most %(n)d characters.", n=300), "name")
     if period_start and period_end and period_end < period_start:
         raise IntakeError(_l("The period cannot end before it starts."), "period_end")
+    contact = " ".join(unicodedata.normalize("NFC", customer_contact or "").split())
+    if len(contact) > CUSTOMER_CONTACT_MAX:
+        raise IntakeError(
+            _l("At most %(n)d characters.", n=CUSTOMER_CONTACT_MAX), "customer_contact"
+        )
     cleaned = []
     for d in districts or ():
         d = " ".join(str(d).split())
@@ -127,6 +137,7 @@ def _campaign_fields(
         "period_end": period_end,
         "districts": cleaned,
         "lead_agency": (lead_agency or "").strip()[:300],
+        "customer_contact": contact,
         "team": (team or "").strip(),
         "notes": (notes or "").strip(),
     }
@@ -141,12 +152,21 @@ def create_campaign(
     period_end: date | None = None,
     districts: Sequence[str] = (),
     lead_agency: str = "",
+    customer_contact: str = "",
     team: str = "",
     notes: str = "",
 ) -> Campaign:
     require_role(actor, *INTAKE_ROLES)
     fields = _campaign_fields(
-        name, plan_ref, period_start, period_end, districts, lead_agency, team, notes
+        name,
+        plan_ref,
+        period_start,
+        period_end,
+        districts,
+        lead_agency,
+        team,
+        notes,
+        customer_contact=customer_contact,
     )
     campaign = Campaign(status=CampaignStatus.OPEN, created_by_id=actor.id, **fields)
     db.session.add(campaign)
@@ -171,6 +191,7 @@ def update_campaign(
     period_end: date | None = None,
     districts: Sequence[str] = (),
     lead_agency: str = "",
+    customer_contact: str = "",
     team: str = "",
     notes: str = "",
 ) -> Campaign:
@@ -178,7 +199,15 @@ def update_campaign(
     if campaign.status != CampaignStatus.OPEN:
         raise IntakeError(_l("A closed campaign cannot be edited."))
     fields = _campaign_fields(
-        name, plan_ref, period_start, period_end, districts, lead_agency, team, notes
+        name,
+        plan_ref,
+        period_start,
+        period_end,
+        districts,
+        lead_agency,
+        team,
+        notes,
+        customer_contact=customer_contact,
     )
     before = _campaign_snapshot(campaign)
     for key, value in fields.items():
@@ -553,7 +582,10 @@ def _check_parameters(parameter_ids: Sequence[int]) -> list[int]:
         return ids
     found = set(
         db.session.scalars(
-            sa.select(Parameter.id).where(Parameter.id.in_(ids), Parameter.active.is_(True))
+            sa.select(Parameter.id).where(
+                Parameter.id.in_([i for i in ids if parse_id(i)]),  # never an overflow
+                Parameter.active.is_(True),
+            )
         )
     )
     if missing := [i for i in ids if i not in found]:
@@ -664,14 +696,15 @@ def register_sample(
     db.session.add(sample)
     db.session.flush()
     for photo, kind in checked_photos:
+        stored, digest = storage.keep(photo.data)
         db.session.add(
             SamplePhoto(
                 sample_id=sample.id,
                 filename=safe_filename(photo.filename, kind),
                 content_type=kind,
                 size=len(photo.data),
-                sha256=hashlib.sha256(photo.data).hexdigest(),
-                data=photo.data,
+                sha256=digest,
+                data=stored,
             )
         )
     for position, pid in enumerate(test_ids, start=1):

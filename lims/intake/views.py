@@ -24,7 +24,8 @@ from lims.catalog.models import Parameter, ProductCategory
 from lims.errors import show_on_form
 from lims.extensions import db, unit_of_work
 from lims.i18n import current_language, format_datetime
-from lims.storage import checked
+from lims.numbers import parse_id
+from lims.storage import load
 
 from . import bp, services
 from .forms import (
@@ -93,6 +94,7 @@ def _campaign_values(form: CampaignForm) -> dict[str, Any] | None:
         plan_ref=form.plan_ref.data or "",
         districts=form.districts.data or [],
         lead_agency=form.lead_agency.data or "",
+        customer_contact=form.customer_contact.data or "",
         team=form.team.data or "",
         notes=form.notes.data or "",
     )
@@ -410,8 +412,8 @@ def register() -> Any:
     elif not form_ok and not form.errors and not form.form_errors:
         form.form_errors.append(_("The form has expired. Reload the page and try again."))
     chosen = None
-    if (form.business_id.data or "").strip().isdigit():
-        business = db.session.get(Business, int(form.business_id.data))
+    if parse_id(form.business_id.data):  # not an id: never an overflow in the database
+        business = db.session.get(Business, parse_id(form.business_id.data))
         chosen = _business_label(business) if business else None
     return render_template("intake/register.html", form=form, chosen=chosen), 400
 
@@ -624,7 +626,7 @@ def photo(code: str, photo_id: int) -> Response:
     row = db.session.get(SamplePhoto, photo_id)
     if row is None or row.sample_id != sample.id:
         abort(404)
-    data = checked(row.data, row.sha256, what=f"photo {row.id} of {sample.code}")
+    data = load(row.data, row.sha256, what=f"photo {row.id} of {sample.code}")
     response = Response(data, mimetype=row.content_type)
     response.headers["Content-Disposition"] = "inline"
     response.headers["Cache-Control"] = "private, max-age=3600"
@@ -689,8 +691,9 @@ def labels() -> Any:
     layout = request.form.get("layout", "a4-3x8")
     ids: list[int] = []
     for raw in request.form.getlist("sample_ids"):
-        if raw.strip().isdigit() and int(raw) not in ids:
-            ids.append(int(raw))
+        sample_id = parse_id(raw)  # never "²", never past the column
+        if sample_id and sample_id not in ids:
+            ids.append(sample_id)
     if layout not in LAYOUTS or not ids:
         flash(_("Tick at least one sample and choose a label layout."), "warning")
         return redirect(_back(), 303)

@@ -7,6 +7,8 @@ Be Vietnam Pro: ReportLab's built-in barcode text would use Helvetica.
 
 from __future__ import annotations
 
+import re
+
 from reportlab.graphics import renderPDF
 from reportlab.graphics.barcode import createBarcodeDrawing
 from reportlab.graphics.barcode.qr import QrCodeWidget
@@ -17,6 +19,7 @@ from lims.pdf.fonts import FONT_REGULAR, register_fonts
 
 QR_LEVELS = ("L", "M", "Q", "H")
 _BAR_WIDTH = 1.0  # module width before scaling; the drawing is stretched to the asked width
+_LONG_RUNS = re.compile(r"0{5,}|1{5,}")
 
 
 def _with_own_font(drawing: Drawing) -> Drawing:
@@ -27,58 +30,143 @@ def _with_own_font(drawing: Drawing) -> Drawing:
     return drawing
 
 
+_QR_RULE3 = "10111010000"  # the finder-like pattern of penalty rule 3, as ReportLab scans it
+
+
+def _rule1(lines: list[str]) -> int:
+    """Runs of five or more same-coloured modules: 3 + (length - 5) each."""
+    return sum(len(run) - 2 for line in lines for run in _LONG_RUNS.findall(line))
+
+
+def _lost_points(modules: list[list[bool]]) -> int:
+    """ReportLab's ``QRUtil.getLostPoint`` (the mask penalty), computed on strings and integers.
+
+    Same rules and the same quirks, so the same score and the same chosen mask: rule 1 on
+    rows and columns, rule 2 on 2 × 2 blocks, rule 3 only for ``1011101 0000`` read left to
+    right in rows (ReportLab's column pass compares a tuple with a list and never matches),
+    non-overlapping and not at the last position; rule 4 on the dark share.
+    ``tests/lims/pdf`` compares the chosen masks with ReportLab's on many values.
+    """
+    rows = ["".join("1" if m else "0" for m in row) for row in modules]
+    cols = ["".join(col) for col in zip(*rows, strict=True)]
+    n = len(rows)
+    score = _rule1(rows) + _rule1(cols)
+    ints = [int(r, 2) for r in rows]
+    mask = (1 << (n - 1)) - 1
+    for a, b in zip(ints, ints[1:], strict=False):
+        same = ~(a ^ b) & ~(a ^ (a >> 1)) & ~(b ^ (b >> 1)) & mask
+        score += 3 * same.bit_count()
+    score += 40 * sum(row[:-1].count(_QR_RULE3) for row in rows)
+    dark = sum(r.count("1") for r in rows)
+    score += 10 * (abs(100 * dark // (n * n) - 50) // 5)
+    return score
+
+
 class _QrModules(QrCodeWidget):
-    """ReportLab's QR widget, drawn as one filled path.
+    """ReportLab's QR widget with its module matrix made once and drawn as one filled path.
 
     The stock widget encodes the value on every ``draw()`` (and ``getBounds()`` draws too) and
     emits one ``Rect`` node per run of dark modules, which the renderer then handles one by one.
-    Here the module matrix is made once per widget and the dark runs of each row become
-    sub-paths of a single ``Path``: same modules, same quiet zone, same bounds, a fraction of
-    the nodes.
+    Here the matrix is made once per widget (ReportLab's encoder; the mask penalty is counted
+    by :func:`_lost_points`, which gives ReportLab's scores faster) and the dark runs of each
+    row become sub-paths of a single ``Path``: same modules, same quiet zone, same bounds.
     """
 
     def _matrix(self) -> list[list[bool]]:
         matrix = self.__dict__.get("_module_matrix")
         if matrix is None:
-            self.qr.make()
-            matrix = [[bool(m) for m in row] for row in self.qr.modules]
+            qr = self.qr
+            if qr.version is None:
+                qr.version = qr.calculate_version()
+            best, best_score = 0, 0
+            for pattern in range(8):  # QRCode.getBestMaskPattern, with the faster penalty
+                qr.makeImpl(True, pattern)
+                score = _lost_points(qr.modules)
+                if pattern == 0 or score < best_score:
+                    best, best_score = pattern, score
+            qr.makeImpl(False, best)
+            matrix = [[bool(m) for m in row] for row in qr.modules]
             self.__dict__["_module_matrix"] = matrix
         return matrix
 
-    def draw(self) -> Group:
-        modules = self._matrix()
+    def _geometry(self) -> tuple[float, float, float]:
+        """Module size and the top-left corner of module (0, 0) in widget coordinates."""
+        count = len(self._matrix())
         width, height, border = self.barWidth, self.barHeight, self.barBorder
-        x, y = self.x, self.y
-        group = Group()
-        # the bounds (quiet zone included), unfilled, as in the stock widget
-        group.add(Rect(x, y, width, height, fillColor=None, strokeColor=None, strokeWidth=0))
-        count = len(modules)
         minwh = float(min(width, height))
         box = minwh / (count + border * 2.0)
-        offset_x = x + (width - minwh) / 2.0
-        offset_y = y + (minwh - height) / 2.0
+        left = self.x + (width - minwh) / 2.0 + border * box
+        top = self.y + (minwh - height) / 2.0 + height - border * box
+        return box, left, top
+
+    def module_rects(self) -> list[tuple[int, int, int, int]]:
+        """The dark modules as rectangles ``(column, row, width, height)`` in module units:
+        runs of each row, merged with the same run of the rows below."""
+        rects: list[tuple[int, int, int, int]] = []
+        open_spans: dict[tuple[int, int], int] = {}
+        modules = self._matrix()
+        for r, row in enumerate([*modules, []]):
+            spans = []
+            c, count = 0, len(row)
+            while c < count:
+                if row[c]:
+                    start = c
+                    while c < count and row[c]:
+                        c += 1
+                    spans.append((start, c))
+                c += 1
+            for span in [s for s in open_spans if s not in spans]:
+                top = open_spans.pop(span)
+                rects.append((span[0], top, span[1] - span[0], r - top))
+            for span in spans:
+                open_spans.setdefault(span, r)
+        return sorted(rects, key=lambda rect: (rect[1], rect[0]))
+
+    def draw(self) -> Group:
+        box, left, top = self._geometry()
+        group = Group()
+        # the bounds (quiet zone included), unfilled, as in the stock widget
+        group.add(
+            Rect(self.x, self.y, self.barWidth, self.barHeight, fillColor=None,
+                 strokeColor=None, strokeWidth=0)
+        )  # fmt: skip
         path = Path(fillColor=self.barFillColor, strokeColor=None, strokeWidth=0)
         path.autoclose = "pdf"
-        for r, row in enumerate(modules):
-            top = offset_y + height - (r + border) * box
-            bottom = top - box
-            c = 0
-            while c < count:
-                if not row[c]:
-                    c += 1
-                    continue
-                start = c
-                while c < count and row[c]:
-                    c += 1
-                left = offset_x + (start + border) * box
-                right = offset_x + (c + border) * box
-                path.moveTo(left, bottom)
-                path.lineTo(right, bottom)
-                path.lineTo(right, top)
-                path.lineTo(left, top)
-                path.closePath()
+        for c, r, w, h in self.module_rects():
+            x0, x1 = left + c * box, left + (c + w) * box
+            y0, y1 = top - (r + h) * box, top - r * box
+            path.moveTo(x0, y0)
+            path.lineTo(x1, y0)
+            path.lineTo(x1, y1)
+            path.lineTo(x0, y1)
+            path.closePath()
         group.add(path)
         return group
+
+    def pdf_operators(self) -> str:
+        """The modules as PDF path operators in module units (see :class:`_QrDrawing`)."""
+        return "\n".join(f"{c} {r} {w} {h} re" for c, r, w, h in self.module_rects()) + "\nf"
+
+
+class _QrDrawing(Drawing):
+    """A drawing of one :class:`_QrModules`. Inside a PDF document (Platypus calls ``draw``) it
+    writes the modules as integer rectangles under one transformation instead of walking the
+    shape tree, whose every coordinate ReportLab formats in Python. Other renderers (and
+    :func:`draw_on`) draw the shapes as usual."""
+
+    def draw(self, showBoundary: object = None) -> None:  # noqa: N803 - ReportLab's name
+        widget = self.contents[0]
+        if self.renderScale != 1.0 or not isinstance(widget, _QrModules):
+            super().draw()
+            return
+        box, left, top = widget._geometry()
+        canv = self.canv
+        canv.saveState()
+        canv.transform(*self.transform)
+        canv.setFillColor(widget.barFillColor)
+        canv.transform(box, 0, 0, -box, left, top)
+        canv.addLiteral(widget.pdf_operators())
+        canv.restoreState()
 
 
 def qr_drawing(value: str, size: float, *, level: str = "M", border: int = 4) -> Drawing:
@@ -94,7 +182,7 @@ def qr_drawing(value: str, size: float, *, level: str = "M", border: int = 4) ->
     widget = _QrModules(value, barLevel=level, barBorder=border)
     x0, y0, x1, y1 = widget.getBounds()
     w, h = x1 - x0, y1 - y0
-    drawing = Drawing(size, size, transform=[size / w, 0, 0, size / h, -x0, -y0])
+    drawing = _QrDrawing(size, size, transform=[size / w, 0, 0, size / h, -x0, -y0])
     drawing.add(widget)
     return _with_own_font(drawing)
 

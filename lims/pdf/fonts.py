@@ -18,6 +18,8 @@ from reportlab.lib.styles import ParagraphStyle, StyleSheet1
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Paragraph
+from reportlab.platypus.paragraph import cleanBlockQuotedText
+from reportlab.platypus.paraparser import ParaFrag, ParaParser
 
 FAMILY = "BeVietnamPro"
 FONT_REGULAR = "BeVietnamPro"
@@ -105,9 +107,36 @@ class _Paragraph(Paragraph):
         return result
 
 
+def _plain_fragment(style: ParagraphStyle) -> ParaFrag:
+    """The fragment ReportLab's parser makes for text without markup in ``style``: it depends
+    on the font, size and colour only, so one parse per style (kept on it, redone if the
+    style was changed since) gives it for every text."""
+    key = (style.fontName, style.fontSize, style.textColor)
+    cached = style.__dict__.get("_lims_plain_frag")
+    if cached is None or cached[0] != key:
+        _, frags, _ = ParaParser().parse("x", style)
+        if frags is None or len(frags) != 1:  # pragma: no cover - a plain "x" is one fragment
+            raise ValueError(f"style {style.name!r} does not parse plain text into one fragment")
+        cached = (key, frags[0])
+        style.__dict__["_lims_plain_frag"] = cached
+    return cached[1]
+
+
 def paragraph(text: str, style: ParagraphStyle) -> Paragraph:
-    """A Paragraph of plain (not markup) text in ``style``."""
-    return _Paragraph(markup(text), style)
+    """A Paragraph of plain (not markup) text in ``style``.
+
+    Text without ``&``, ``<``, ``>`` or line breaks (most table cells) skips ReportLab's markup
+    parser, whose result for such text is known: one fragment of the style's font, size and
+    colour holding the text with its white space collapsed (``cleanBlockQuotedText``). That
+    fragment is built directly; wrapping and drawing are ReportLab's, so the PDF is the same
+    (``tests/lims/pdf`` compares the fragments with the parser's).
+    """
+    text = markup(text)
+    cleaned = cleanBlockQuotedText(text)
+    if not cleaned or "&" in cleaned or "<" in cleaned or getattr(style, "textTransform", None):
+        return _Paragraph(text, style)
+    frag = _plain_fragment(style).clone(text=cleaned, link=[], us_lines=[])
+    return _Paragraph(cleaned, style, frags=[frag])
 
 
 def string_width(text: str, font_name: str, size: float) -> float:

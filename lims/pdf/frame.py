@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from io import BytesIO
 from typing import Any
 
+from reportlab import rl_config
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
@@ -27,6 +28,10 @@ from reportlab.platypus import (
 from reportlab.platypus.flowables import _listWrapOn
 
 from lims.pdf.fonts import FONT_BOLD, FONT_REGULAR, nfc, paragraph, register_fonts, styles
+
+# Streams are compressed binary, not also ASCII85-encoded: ASCII85 only made every stream a
+# quarter larger (a leftover of 7-bit mail) and cost the encoding in pure Python.
+rl_config.useA85 = 0
 
 LANGS = ("vi", "en")
 RULE_COLOR = colors.HexColor("#555555")
@@ -59,6 +64,7 @@ class DocumentInfo:
     keywords: Sequence[str] = field(default_factory=tuple)
     lang: str = "vi"
     footer_note: str = ""  # optional centre text in the footer, e.g. a form code
+    watermark: str = ""  # optional large diagonal text on every page, e.g. a preview mark
 
 
 def page_label(page: int, total: int, lang: str = "vi") -> str:
@@ -159,6 +165,8 @@ class _Page:
         canv.restoreState()
 
     def draw_footer(self, canv: Canvas, page: int, total: int) -> None:
+        if self.info.watermark:
+            self.draw_watermark(canv)
         canv.saveState()
         rule_y = _FOOTER_BOTTOM + 4 * mm
         canv.setStrokeColor(RULE_COLOR)
@@ -172,6 +180,23 @@ class _Page:
         canv.drawRightString(
             self.width - self.right, _FOOTER_BOTTOM, page_label(page, total, self.info.lang)
         )
+        canv.restoreState()
+
+    def draw_watermark(self, canv: Canvas) -> None:
+        """``info.watermark`` across the middle of the page, translucent, over the content."""
+        text = nfc(self.info.watermark)
+        # at 45° the text spans width·0.71 across and up: keep it inside the shorter side
+        size = min(
+            36.0,
+            0.85 * min(self.width, self.height) / (0.71 * canv.stringWidth(text, FONT_BOLD, 1)),
+        )
+        canv.saveState()
+        canv.setFillColor(colors.HexColor("#c0392b"))
+        canv.setFillAlpha(0.22)
+        canv.setFont(FONT_BOLD, size)
+        canv.translate(self.width / 2, self.height / 2)
+        canv.rotate(45)
+        canv.drawCentredString(0, -size / 3, text)
         canv.restoreState()
 
 

@@ -11,6 +11,7 @@ from lims.auth.models import ApiToken, User
 from lims.auth.services import create_token, revoke_token
 from lims.certificates import services
 from lims.extensions import db, utcnow
+from lims.storage import load
 from tests.lims.certificates.conftest import signer, verified_sample  # noqa: F401
 from tests.lims.testing.conftest import lab, make_sample  # noqa: F401
 
@@ -53,7 +54,7 @@ def test_token_lifecycle_and_sharing(app, lab, signer, verified_sample, make_use
     assert {r["verdict"] for r in detail["results"]} == {"pass"}
     pdf = client.get(f"/api/v1/certificates/{number}.pdf", headers=_h(clear))
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
-    assert pdf.data == bytes(cert.pdf)
+    assert pdf.data == load(cert.pdf, cert.sha256, what="test")
     # expired, then revoked
     row = db.session.get(ApiToken, token.id)
     row.expires_at = utcnow() - timedelta(seconds=1)
@@ -84,7 +85,7 @@ def test_amendment_numbers_route_and_filters(app, lab, signer, verified_sample, 
     body = detail.get_json()
     assert body["number"] == a1.number and body["amends"] == certs[0].number
     pdf = client.get(f"/api/v1/certificates/{a1.number}.pdf", headers=_h(clear))
-    assert pdf.status_code == 200 and pdf.data == bytes(a1.pdf)
+    assert pdf.status_code == 200 and pdf.data == load(a1.pdf, a1.sha256, what="test")
     old = client.get(f"/api/v1/certificates/{certs[0].number}", headers=_h(clear)).get_json()
     assert old["status"] == "superseded" and old["superseded_by"] == a1.number
     page1 = client.get("/api/v1/certificates?per_page=2", headers=_h(clear)).get_json()

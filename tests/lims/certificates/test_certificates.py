@@ -20,7 +20,14 @@ from lims.certificates import services
 from lims.certificates.models import Certificate, CertificateCounter
 from lims.extensions import db
 from lims.intake.models import SampleStatus
+from lims.storage import load
 from tests.conftest import login, post_form
+
+
+def _pdf(row) -> bytes:
+    """The stored PDF of a certificate or warning (database or file store)."""
+    return load(row.pdf, row.sha256, what="test")
+
 
 PASSWORD = "correct-horse-1"
 
@@ -50,8 +57,8 @@ def test_content_covers_iso_17025_items(app, lab, signer, verified_sample):
     db.session.commit()
     sample = verified_sample({"ph": "5,85", "histamine": "<10", "formol": "KPH"})
     cert = _issue(signer, sample)
-    text = _text(cert.pdf)
-    reader = PdfReader(io.BytesIO(cert.pdf))
+    text = _text(_pdf(cert))
+    reader = PdfReader(io.BytesIO(_pdf(cert)))
     pages = len(reader.pages)
     expected = [
         "PHIẾU KẾT QUẢ THỬ NGHIỆM",  # a
@@ -98,10 +105,10 @@ def test_content_covers_iso_17025_items(app, lab, signer, verified_sample):
     meta = reader.metadata
     assert cert.number in meta.title and cert.number in (meta.get("/Keywords") or "")
     assert meta.author == app.config["LAB_NAME"]
-    assert hashlib.sha256(cert.pdf).hexdigest() == cert.sha256
+    assert hashlib.sha256(_pdf(cert)).hexdigest() == cert.sha256
     if shutil.which("pdftotext"):
         out = subprocess.run(
-            ["pdftotext", "-", "-"], input=cert.pdf, capture_output=True, check=True
+            ["pdftotext", "-", "-"], input=_pdf(cert), capture_output=True, check=True
         ).stdout.decode("utf-8")
         assert "PHIẾU KẾT QUẢ THỬ NGHIỆM" in out and "Người phê duyệt".upper() in out
         assert "Kết quả thử nghiệm chỉ có giá trị đối với mẫu thử" in re.sub(r"\s+", " ", out)
@@ -117,7 +124,7 @@ def test_marks_uncertainty_and_unconfirmed_limits(app, lab, signer, verified_sam
     db.session.commit()
     sample = verified_sample({"ph": "5,85", "histamine": "395"})
     cert = _issue(signer, sample, language="vi-en")
-    flat = re.sub(r"\s+", " ", _text(cert.pdf))
+    flat = re.sub(r"\s+", " ", _text(_pdf(cert)))
     assert "pH (*)" in flat  # not accredited by default
     assert "Không kết luận (a)" in flat and "mức chưa được xác nhận" in flat
     assert "U = ± 20" in flat  # 395 ± 20 straddles the 400 limit: U affects conformity
@@ -138,7 +145,7 @@ def test_issue_sets_reported_and_audits(app, lab, signer, verified_sample):
 def test_stored_bytes_never_change_after_settings_change(app, lab, signer, verified_sample, client):
     sample = verified_sample()
     cert = _issue(signer, sample)
-    number, original, digest = cert.number, bytes(cert.pdf), cert.sha256
+    number, original, digest = cert.number, bytes(_pdf(cert)), cert.sha256
     app.config["LAB_NAME"] = "Tên phòng thí nghiệm đã đổi"
     login(client, signer.email, PASSWORD)
     served = client.get(f"/certificates/{number}/pdf")
@@ -146,7 +153,7 @@ def test_stored_bytes_never_change_after_settings_change(app, lab, signer, verif
     assert served.headers["X-Content-SHA256"] == digest
     db.session.expire_all()
     stored = services.get_by_number(number)
-    assert stored.pdf == original and stored.sha256 == digest
+    assert _pdf(stored) == original and stored.sha256 == digest
     assert "Tên phòng thí nghiệm đã đổi" not in _text(served.data)
 
 
@@ -213,7 +220,7 @@ def test_second_certificate_for_same_sample_refused(app, lab, signer, verified_s
 def test_amendment_chain(app, lab, signer, verified_sample, client):
     sample = verified_sample()
     original = _issue(signer, sample)
-    original_bytes = bytes(original.pdf)
+    original_bytes = bytes(_pdf(original))
     with pytest.raises(services.CertificateError):
         services.amend_certificate(
             actor=signer, certificate=original, reason="  ", password=PASSWORD
@@ -224,7 +231,7 @@ def test_amendment_chain(app, lab, signer, verified_sample, client):
     )
     db.session.commit()
     assert a1.number == f"{original.number}/A1"
-    flat = re.sub(r"\s+", " ", _text(a1.pdf))
+    flat = re.sub(r"\s+", " ", _text(_pdf(a1)))
     assert f"sửa đổi và thay thế phiếu kết quả số {original.number}" in flat
     assert "Lý do sửa đổi: Sửa tên nhãn hiệu" in flat
     with pytest.raises(services.CertificateError):  # superseded cannot be amended again
@@ -237,12 +244,12 @@ def test_amendment_chain(app, lab, signer, verified_sample, client):
     assert a2.number == f"{original.number}/A2"
     db.session.refresh(original)
     assert original.status == "superseded" and original.superseded_by_id == a1.id
-    assert bytes(original.pdf) == original_bytes
+    assert bytes(_pdf(original)) == original_bytes
     assert [c.number for c in services.chain(a2)] == [original.number, a1.number, a2.number]
     login(client, signer.email, PASSWORD)
     page = client.get(f"/certificates/{original.number}").get_data(as_text=True)
     assert "SUPERSEDED" in page or "THAY THẾ" in page.upper()
-    assert client.get(f"/certificates/{a2.number}/pdf").data == bytes(a2.pdf)
+    assert client.get(f"/certificates/{a2.number}/pdf").data == bytes(_pdf(a2))
     # through the page, an amendment without reason is refused with 400 and audited
     response = post_form(client, f"/certificates/{a2.number}/amend",
                          {"reason": "", "language": "vi", "password": PASSWORD},
@@ -269,7 +276,7 @@ def test_withdrawal_is_public(app, lab, signer, verified_sample, client):
 def test_verify_page_valid_superseded_tampered(app, lab, signer, verified_sample, client):
     sample = verified_sample()
     cert = _issue(signer, sample)
-    code, number, data = cert.verification_code, cert.number, bytes(cert.pdf)
+    code, number, data = cert.verification_code, cert.number, bytes(_pdf(cert))
     page = client.get(f"/verify/{code.lower()}")
     body = page.get_data(as_text=True)
     assert page.status_code == 200
@@ -309,11 +316,11 @@ def test_verify_is_rate_limited(app, lab, signer, verified_sample, client):
 def test_cli_verify(app, lab, signer, verified_sample, runner, tmp_path):
     cert = _issue(signer, verified_sample())
     good = tmp_path / "kq.pdf"
-    good.write_bytes(cert.pdf)
+    good.write_bytes(_pdf(cert))
     result = runner.invoke(args=["certificates", "verify", str(good)])
     assert result.exit_code == 0 and cert.number in result.output and "valid" in result.output
     bad = tmp_path / "bad.pdf"
-    bad.write_bytes(cert.pdf + b"\n")
+    bad.write_bytes(_pdf(cert) + b"\n")
     result = runner.invoke(args=["certificates", "verify", str(bad)])
     assert result.exit_code == 1
 
@@ -340,7 +347,7 @@ def test_agency_sees_shared_campaigns_only(app, lab, signer, verified_sample, ma
     listing = client.get("/certificates/?verdict=pass&product=nước").get_data(as_text=True)
     assert cert.number in listing
     assert cert.number not in client.get("/certificates/?verdict=fail").get_data(as_text=True)
-    assert client.get(f"/certificates/{cert.number}/pdf").data == bytes(cert.pdf)
+    assert client.get(f"/certificates/{cert.number}/pdf").data == bytes(_pdf(cert))
 
 
 @pytest.mark.parametrize("threads", [6])
