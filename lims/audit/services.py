@@ -230,6 +230,71 @@ def verify_chain(batch: int = 5000) -> ChainReport:
     return ChainReport(True, checked)
 
 
+VERIFIED_ACTION = "audit.verified"
+
+
+def verify_and_record(*, actor: Any | None = None) -> ChainReport:
+    """Walk the chain (:func:`verify_chain`) and append the outcome as an ``audit.verified``
+    event (entries checked, head sequence and hash, result, first broken entry), so the last
+    verification is known without a table of its own and without walking the chain again.
+    The caller commits."""
+    report = verify_chain()
+    head = db.session.get(AuditHead, 1)
+    record(
+        actor=actor,
+        action=VERIFIED_ACTION,
+        entity_type="audit_chain",
+        after={
+            "ok": report.ok,
+            "entries": report.checked,
+            "head_seq": head.seq if head is not None else 0,
+            "head_hash": head.last_hash if head is not None else GENESIS_HASH,
+            "broken_seq": report.broken_seq,
+            "broken_id": report.broken_id,
+            "problem": report.problem,
+        },
+    )
+    return report
+
+
+@dataclass(frozen=True)
+class Verification:
+    """The outcome of the last recorded verification."""
+
+    at: datetime
+    actor_name: str | None
+    ok: bool
+    entries: int
+    broken_seq: int | None
+    problem: str | None
+
+
+def last_verification() -> Verification | None:
+    """The newest ``audit.verified`` event (one indexed look-up; the chain is not walked)."""
+    event = db.session.scalars(
+        sa.select(AuditEvent)
+        .where(AuditEvent.action == VERIFIED_ACTION)
+        .order_by(AuditEvent.seq.desc())
+        .limit(1)
+    ).first()
+    if event is None:
+        return None
+    after = event.after if isinstance(event.after, dict) else {}
+    return Verification(
+        at=event.at,
+        actor_name=event.actor_name,
+        ok=bool(after.get("ok")),
+        entries=int(after.get("entries") or 0),
+        broken_seq=after.get("broken_seq"),
+        problem=after.get("problem"),
+    )
+
+
+def chain_length() -> int:
+    """How many events the chain holds (its head's sequence number: one row)."""
+    return int(db.session.scalar(sa.select(AuditHead.seq).where(AuditHead.id == 1)) or 0)
+
+
 def list_events(
     *,
     action: str | None = None,

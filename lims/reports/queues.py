@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask import url_for
 from flask_babel import lazy_gettext as _l
 
+from lims.audit.services import Verification, chain_length, last_verification
 from lims.auth.models import User
 from lims.auth.permissions import has_role
 from lims.catalog.models import Specification
@@ -27,6 +28,40 @@ class Queue:
     count: int
     url: str
     urgent: bool = False
+    detail: Any = None  # extra facts shown under the queue (the audit chain's status)
+
+
+VERIFY_EVERY = timedelta(days=7)
+PROBLEMS = {
+    "missing row (gap in sequence)": _l("a row is missing"),
+    "link to previous row broken": _l("the link to the previous row is broken"),
+    "row content changed": _l("the row's content was changed"),
+    "rows missing at the end of the chain": _l("rows are missing at the end of the chain"),
+}
+
+
+@dataclass(frozen=True)
+class AuditStatus:
+    """The audit chain on the admin's home page: its length and the last recorded check (read
+    from the newest ``audit.verified`` event; the chain is not walked on a page view)."""
+
+    entries: int
+    last: Verification | None
+    stale: bool  # never verified, or the last check is older than VERIFY_EVERY
+    problem: Any = None
+
+    @property
+    def broken(self) -> bool:
+        return self.last is not None and not self.last.ok
+
+
+def audit_status() -> AuditStatus:
+    last = last_verification()
+    stale = last is None or utcnow() - last.at > VERIFY_EVERY
+    problem = None
+    if last is not None and not last.ok:
+        problem = PROBLEMS.get(last.problem or "", last.problem)
+    return AuditStatus(chain_length(), last, stale, problem)
 
 
 def _count(query: sa.Select) -> int:
@@ -100,9 +135,12 @@ def agency_queues(user: Any) -> list[Queue]:
 
 def admin_queues() -> list[Queue]:
     active = _count(sa.select(User.id).where(User.active.is_(True)))
+    status = audit_status()
     return [
         Queue("users", _l("Active users"), active, url_for("auth.users")),
-    ]
+        Queue("audit_chain", _l("Audit trail entries"), status.entries,
+              url_for("auth.audit_events"), urgent=status.stale or status.broken, detail=status),
+    ]  # fmt: skip
 
 
 ROLE_QUEUES = (

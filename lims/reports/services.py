@@ -1,5 +1,8 @@
-"""Programme figures, computed by SQL aggregation (GROUP BY, COUNT, ORDER BY … OFFSET), never
-by looping over sample rows in Python."""
+"""Programme figures, computed by SQL aggregation, never by looping over sample rows in Python.
+
+One scan of the period's tested samples gives a small cube (sample and non-compliant counts per
+category × district × campaign × month, at most a few thousand rows); the total and every
+grouping are sums over that cube. Turnaround percentiles come from one window query."""
 
 from __future__ import annotations
 
@@ -94,6 +97,61 @@ def _key(group: str) -> Any:
     raise ValueError(f"unknown group {group!r}")
 
 
+def _district() -> Any:
+    return sa.func.coalesce(sa.func.nullif(Business.district, ""), "—")
+
+
+def _cube(period: Period) -> list[tuple[int, str, int, str, int, int]]:
+    """(category id, district, campaign id, month, samples tested, non-compliant) for the
+    period's tested samples: one GROUP BY over one scan."""
+    start, end = period.bounds
+    nc = sa.and_(NonConformity.sample_id == Sample.id, NonConformity.withdrawn_at.is_(None))
+    cols = (Sample.category_id, _district(), Sample.campaign_id, _month_key())
+    query = (
+        sa.select(*cols, sa.func.count(Sample.id), sa.func.count(NonConformity.id))
+        .select_from(Sample)
+        .outerjoin(NonConformity, nc)
+        .outerjoin(Business, Sample.business_id == Business.id)
+        .where(Sample.status.in_(TESTED), Sample.sampled_at >= start, Sample.sampled_at < end)
+        .group_by(*cols)
+    )
+    if period.campaign_id:
+        query = query.where(Sample.campaign_id == period.campaign_id)
+    return [(c, d, g, m, int(n), int(k)) for c, d, g, m, n, k in db.session.execute(query)]
+
+
+def _names(model: Any, column: Any, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    return dict(db.session.execute(sa.select(model.id, column).where(model.id.in_(ids))).all())
+
+
+def _rollup(cube: list[tuple[int, str, int, str, int, int]], group: str) -> list[Row]:
+    """The cube summed by one grouping, ordered by its key (code-point order)."""
+    if group == "category":
+        names = _names(ProductCategory, ProductCategory.name_vi, {c[0] for c in cube})
+        key = lambda c: names.get(c[0], "—")  # noqa: E731
+    elif group == "district":
+        key = lambda c: c[1]  # noqa: E731
+    elif group == "campaign":
+        names = _names(Campaign, Campaign.name, {c[2] for c in cube})
+        key = lambda c: names.get(c[2], "—")  # noqa: E731
+    elif group == "month":
+        key = lambda c: c[3]  # noqa: E731
+    else:
+        raise ValueError(f"unknown group {group!r}")
+    sums: dict[str, list[int]] = {}
+    for cell in cube:
+        acc = sums.setdefault(str(key(cell)), [0, 0])
+        acc[0] += cell[4]
+        acc[1] += cell[5]
+    return [Row(k, wilson(nc, n)) for k, (n, nc) in sorted(sums.items())]
+
+
+def _total(cube: list[tuple[int, str, int, str, int, int]]) -> Rate:
+    return wilson(sum(c[5] for c in cube), sum(c[4] for c in cube))
+
+
 def _base(period: Period, key: Any) -> sa.Select:
     start, end = period.bounds
     nc = sa.and_(NonConformity.sample_id == Sample.id, NonConformity.withdrawn_at.is_(None))
@@ -113,9 +171,9 @@ def _base(period: Period, key: Any) -> sa.Select:
 
 def rates_by(group: str, period: Period) -> list[Row]:
     """Tested samples and non-compliant ones (with the Wilson 95 % interval) per group."""
-    key = _key(group)
-    rows = db.session.execute(_base(period, key).group_by(key).order_by(key)).all()
-    return [Row(str(k), wilson(int(nc), int(n))) for k, n, nc in rows]
+    if group not in GROUPS:
+        raise ValueError(f"unknown group {group!r}")
+    return _rollup(_cube(period), group)
 
 
 def total(period: Period) -> Rate:
@@ -144,16 +202,34 @@ def turnaround(period: Period) -> Turnaround:
     )
     if period.campaign_id:
         base = base.where(Sample.campaign_id == period.campaign_id)
-    n = db.session.scalar(sa.select(sa.func.count()).select_from(base.subquery())) or 0
-    if not n:
+    # one sort: each value's rank and the count, keeping the two nearest-rank positions
+    ranked = base.add_columns(
+        sa.func.row_number().over(order_by=days).label("rank"),
+        sa.func.count().over().label("n"),
+    ).subquery()
+    wanted = {f: _rank_sql(ranked.c.n, Decimal(f)) for f in ("0.5", "0.9")}
+    rows = db.session.execute(
+        sa.select(ranked.c.days, ranked.c.rank, ranked.c.n).where(
+            sa.or_(*(ranked.c.rank == rank for rank in wanted.values()))
+        )
+    ).all()
+    if not rows:
         return Turnaround(0, None, None)
+    n = int(rows[0].n)
+    by_rank = {int(r.rank): r.days for r in rows}
 
     def at(fraction: str) -> Decimal:
-        offset = percentile_index(n, Decimal(fraction))
-        value = db.session.scalar(base.order_by(days).limit(1).offset(offset))
+        value = by_rank[percentile_index(n, Decimal(fraction)) + 1]
         return Decimal(str(value)).quantize(Decimal("0.1"))
 
     return Turnaround(n, at("0.5"), at("0.9"))
+
+
+def _rank_sql(n: Any, fraction: Decimal) -> Any:
+    """``stats.percentile_index`` + 1 in SQL integer arithmetic: ceil(fraction · n), which is
+    within 1..n for 0 < fraction ≤ 1."""
+    num, den = fraction.as_integer_ratio()
+    return (n * num + (den - 1)) // den
 
 
 def warnings_published(period: Period) -> int | None:
@@ -169,10 +245,11 @@ def warnings_published(period: Period) -> int | None:
 
 
 def summary(period: Period) -> Summary:
+    cube = _cube(period)
     return Summary(
         period=period,
-        total=total(period),
-        by={group: rates_by(group, period) for group in GROUPS},
+        total=_total(cube),
+        by={group: _rollup(cube, group) for group in GROUPS},
         turnaround=turnaround(period),
         warnings_published=warnings_published(period),
     )

@@ -86,36 +86,47 @@ def _query(filters: RegisterFilters) -> sa.Select:
 
 
 def _failed_tests(sample: Sample, lang: str) -> list[FailedTest]:
+    return failed_tests_by_sample([sample.id], lang).get(sample.id, [])
+
+
+def failed_tests_by_sample(
+    sample_ids: list[int], lang: str = "vi", chunk: int = 500
+) -> dict[int, list[FailedTest]]:
+    """The failed verified tests of many samples, a few queries in all (not one per sample)."""
+    out: dict[int, list[FailedTest]] = {}
+    for start in range(0, len(sample_ids), chunk):
+        rows = db.session.execute(
+            sa.select(Result, SampleTest, Parameter)
+            .join(SampleTest, Result.test_id == SampleTest.id)
+            .join(Parameter, SampleTest.parameter_id == Parameter.id)
+            .where(
+                SampleTest.sample_id.in_(sample_ids[start : start + chunk]),
+                SampleTest.status == TestStatus.VERIFIED,
+            )
+            .order_by(SampleTest.sample_id, SampleTest.position)
+        ).all()
+        for result, test, parameter in rows:
+            failed = _failed_test(result, parameter, lang)
+            if failed is not None:
+                out.setdefault(test.sample_id, []).append(failed)
+    return out
+
+
+def _failed_test(result: Result, parameter: Parameter, lang: str) -> FailedTest | None:
     from lims.catalog import services as catalog
 
-    rows = db.session.execute(
-        sa.select(Result, SampleTest, Parameter)
-        .join(SampleTest, Result.test_id == SampleTest.id)
-        .join(Parameter, SampleTest.parameter_id == Parameter.id)
-        .where(SampleTest.sample_id == sample.id, SampleTest.status == TestStatus.VERIFIED)
-        .order_by(SampleTest.position)
-    ).all()
-    failed = []
-    for result, _test, parameter in rows:
-        if not result.verdict or not rules.is_nonconforming(result.verdict):
-            continue
-        spec = (
-            catalog.get_specification(result.specification_id) if result.specification_id else None
-        )
-        failed.append(
-            FailedTest(
-                parameter=parameter.name(lang),
-                result=display_value(result, parameter, lang),
-                unit=parameter.unit,
-                limit=catalog.describe_limit(spec, lang) if spec else "",
-                regulation=spec.regulation if spec else "",
-                rule=rules.decision_rule_label(result.decision_rule, lang)
-                if result.decision_rule
-                else "",
-                verdict=rules.verdict_label(result.verdict, lang),
-            )
-        )
-    return failed
+    if not result.verdict or not rules.is_nonconforming(result.verdict):
+        return None
+    spec = catalog.get_specification(result.specification_id) if result.specification_id else None
+    return FailedTest(
+        parameter=parameter.name(lang),
+        result=display_value(result, parameter, lang),
+        unit=parameter.unit,
+        limit=catalog.describe_limit(spec, lang) if spec else "",
+        regulation=spec.regulation if spec else "",
+        rule=rules.decision_rule_label(result.decision_rule, lang) if result.decision_rule else "",
+        verdict=rules.verdict_label(result.verdict, lang),
+    )
 
 
 def _as_written(value: Decimal | None) -> Decimal | None:
@@ -156,9 +167,11 @@ def register_rows(
     query = _query(filters)
     if limit:
         query = query.limit(limit)
+    found = db.session.execute(query).all()
+    failed = failed_tests_by_sample([sample.id for _e, sample, _b, _c in found], lang)
     return [
-        RegisterRow(entry, sample, business, campaign, _failed_tests(sample, lang))
-        for entry, sample, business, campaign in db.session.execute(query).all()
+        RegisterRow(entry, sample, business, campaign, failed.get(sample.id, []))
+        for entry, sample, business, campaign in found
     ]
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
+    HiddenField,
     SelectMultipleField,
     StringField,
     SubmitField,
@@ -13,8 +13,10 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length
 
+from lims.forms import Form
 
-class WarningForm(FlaskForm):
+
+class WarningForm(Form):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
     entries = SelectMultipleField(
         _l("Register entries (sample with a valid certificate)"), coerce=int, validate_choice=False
@@ -22,15 +24,29 @@ class WarningForm(FlaskForm):
     hazard = TextAreaField(_l("Hazard to consumers"), validators=[Length(max=20000)])
     recommendation = TextAreaField(_l("What consumers should do"), validators=[Length(max=20000)])
     photos = SelectMultipleField(_l("Label photos"), coerce=int, validate_choice=False)
+    # "1" when the photo checkboxes were on the page: none ticked then means "no photo"
+    photos_shown = HiddenField()
+    refresh = SubmitField(_l("Show the photos of the chosen entries"))
     submit = SubmitField(_l("Save draft"))
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(Form):
     reason = TextAreaField(_l("Reason"), validators=[Length(max=1000)])
     submit = SubmitField(_l("Confirm"))
 
 
-class BulletinForm(FlaskForm):
+class BulletinForm(Form):
     period_start = DateField(_l("Period from"), validators=[DataRequired()])
     period_end = DateField(_l("Period to"), validators=[DataRequired()])
     submit = SubmitField(_l("Compile and publish the bulletin"))
+
+
+class BulletinPreviewForm(Form):
+    """The period of a bulletin preview: a GET form (read-only, so no CSRF token in the URL)."""
+
+    class Meta:
+        csrf = False
+
+    period_start = DateField(_l("Period from"), validators=[DataRequired()])
+    period_end = DateField(_l("Period to"), validators=[DataRequired()])
+    preview = SubmitField(_l("Preview the bulletin (PDF)"))

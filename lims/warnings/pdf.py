@@ -49,6 +49,7 @@ END_MARK_BULLETIN = "--- Hết bản tin ---"
 PHOTO_MAX_W = 55 * mm
 PHOTO_MAX_H = 42 * mm
 MAX_PHOTOS = 3
+PREVIEW_MARK = "BẢN XEM TRƯỚC — CHƯA PHÁT HÀNH"  # on every page of a preview, never published
 
 
 @dataclass(frozen=True)
@@ -229,7 +230,15 @@ def warning_story(doc: WarningDoc) -> list[Flowable]:
     return out
 
 
-def render_warning(doc: WarningDoc, *, letterhead: Letterhead, invariant: bool = True) -> bytes:
+def _preview(preview: bool) -> dict[str, str]:
+    """The marks of a preview: a diagonal watermark and the footer note on every page."""
+    return {"watermark": PREVIEW_MARK, "footer_note": PREVIEW_MARK} if preview else {}
+
+
+def render_warning(
+    doc: WarningDoc, *, letterhead: Letterhead, invariant: bool = True, preview: bool = False
+) -> bytes:
+    """The warning PDF; ``preview=True`` marks every page "BẢN XEM TRƯỚC — CHƯA PHÁT HÀNH"."""
     info = DocumentInfo(
         title=f"Cảnh báo người tiêu dùng {doc.number}: {doc.title}",
         number=f"Số: {doc.number}",
@@ -237,6 +246,7 @@ def render_warning(doc: WarningDoc, *, letterhead: Letterhead, invariant: bool =
         subject=doc.product_name,
         keywords=(doc.number, *(c.number for c in doc.certificates)),
         lang="vi",
+        **_preview(preview),
     )
     return build_document(warning_story(doc), info=info, letterhead=letterhead, invariant=invariant)
 
@@ -310,7 +320,10 @@ def bulletin_story(doc: BulletinDoc) -> list[Flowable]:
     return out
 
 
-def render_bulletin(doc: BulletinDoc, *, letterhead: Letterhead, invariant: bool = True) -> bytes:
+def render_bulletin(
+    doc: BulletinDoc, *, letterhead: Letterhead, invariant: bool = True, preview: bool = False
+) -> bytes:
+    """The bulletin PDF; ``preview=True`` marks every page "BẢN XEM TRƯỚC — CHƯA PHÁT HÀNH"."""
     info = DocumentInfo(
         title=f"Bản tin cảnh báo người tiêu dùng số {doc.label}",
         number=f"Bản tin số {doc.label}",
@@ -318,6 +331,7 @@ def render_bulletin(doc: BulletinDoc, *, letterhead: Letterhead, invariant: bool
         subject=f"Kỳ {doc.period}",
         keywords=("cảnh báo", "người tiêu dùng", doc.label),
         lang="vi",
+        **_preview(preview),
     )
     return build_document(
         bulletin_story(doc), info=info, letterhead=letterhead, invariant=invariant

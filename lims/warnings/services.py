@@ -7,7 +7,6 @@ SHA-256; a bulletin likewise. Nothing published is deleted or re-rendered.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -17,7 +16,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from lims import audit
+from lims import audit, storage
 from lims.auth.permissions import require_role
 from lims.certificates import services as certificates
 from lims.certificates.models import Certificate, CertificateStatus
@@ -27,6 +26,7 @@ from lims.extensions import db, utcnow
 from lims.i18n import LOCAL_TZ, format_date, local_time
 from lims.intake.models import Sample, SamplePhoto
 from lims.intake.text import search_key
+from lims.numbers import parse_id
 from lims.pdf import Letterhead
 from lims.testing.models import NonConformity
 from lims.testing.register import RegisterFilters, register_rows
@@ -117,6 +117,8 @@ def _entries(entry_ids: Sequence[int]) -> list[NonConformity]:
         raise WarningError(_l("Pick at least one entry of the non-compliance register."), "entries")
     if len(ids) > MAX_SOURCES:
         raise WarningError(_l("Too many register entries for one warning."), "entries")
+    if any(parse_id(i) is None for i in ids):  # not an id: never an overflow in the database
+        raise WarningError(_l("Unknown register entry."), "entries")
     entries = db.session.scalars(sa.select(NonConformity).where(NonConformity.id.in_(ids))).all()
     by_id = {e.id: e for e in entries}
     missing = [i for i in ids if i not in by_id]
@@ -211,21 +213,49 @@ def sample_photos(w: ConsumerWarning) -> list[SamplePhoto]:
     )
 
 
-def _photo_limit() -> int:
+def photos_of_entries(entry_ids: Sequence[int]) -> list[SamplePhoto]:
+    """The label photos of the samples of these register entries (what a draft made from them
+    can show), oldest first; unknown ids are ignored (the draft itself refuses them)."""
+    ids = [i for i in dict.fromkeys(int(i) for i in entry_ids) if parse_id(i)][:MAX_SOURCES]
+    if not ids:
+        return []
+    samples = sa.select(NonConformity.sample_id).where(NonConformity.id.in_(ids))
+    return list(
+        db.session.scalars(
+            sa.select(SamplePhoto)
+            .where(SamplePhoto.sample_id.in_(samples))
+            .order_by(SamplePhoto.id)
+        )
+    )
+
+
+def photo_for_association(photo_id: int) -> SamplePhoto | None:
+    """A label photo the association may see: one of a sample in the non-compliance register."""
+    photo = db.session.get(SamplePhoto, photo_id)
+    if photo is None:
+        return None
+    listed = db.session.scalar(
+        sa.select(NonConformity.id).where(NonConformity.sample_id == photo.sample_id).limit(1)
+    )
+    return photo if listed is not None else None
+
+
+def photo_limit() -> int:
+    """The largest label photo a warning may print (``PHOTO_MAX_BYTES``)."""
     return int(current_app.config.get("PHOTO_MAX_BYTES", 5 * 1024 * 1024))
 
 
 def _choose_photos(w: ConsumerWarning, photo_ids: Sequence[int] | None) -> list[int]:
     available = {p.id: p for p in sample_photos(w)}
     if photo_ids is None:  # default: the samples' photos that fit
-        fitting = [p.id for p in available.values() if p.size <= _photo_limit()]
+        fitting = [p.id for p in available.values() if p.size <= photo_limit()]
         return fitting[: pdf.MAX_PHOTOS]
     chosen = list(dict.fromkeys(int(i) for i in photo_ids))
     for photo_id in chosen:
         photo = available.get(photo_id)
         if photo is None:
             raise WarningError(_l("That photo does not belong to the warning's samples."), "photos")
-        if photo.size > _photo_limit():
+        if photo.size > photo_limit():
             raise WarningError(
                 _l("The photo %(name)s is too large for a warning.", name=photo.filename), "photos"
             )
@@ -365,7 +395,8 @@ def warning_doc(w: ConsumerWarning, *, with_photos: bool = True) -> pdf.WarningD
         rows = db.session.scalars(
             sa.select(SamplePhoto).where(SamplePhoto.id.in_(list(w.photo_ids)))
         ).all()
-        photos = [p.data for p in sorted(rows, key=lambda p: list(w.photo_ids).index(p.id))]
+        rows = sorted(rows, key=lambda p: list(w.photo_ids).index(p.id))
+        photos = [storage.load(p.data, p.sha256, what=f"photo {p.id}") for p in rows]
     refs = []
     for source in w.sources:
         cert = db.session.get(Certificate, source.certificate_id)
@@ -414,8 +445,7 @@ def publish_warning(*, actor: Any, warning: ConsumerWarning) -> ConsumerWarning:
     warning.published_at = now
     warning.updated_at = now
     data = pdf.render_warning(warning_doc(warning), letterhead=association_letterhead())
-    warning.pdf = data
-    warning.sha256 = hashlib.sha256(data).hexdigest()
+    warning.pdf, warning.sha256 = storage.keep(data)
     warning.size = len(data)
     db.session.flush()
     audit.record(actor=actor, action="warning.publish", entity_type="warning",
@@ -501,10 +531,11 @@ def bulletin_doc(
     )
 
 
-def publish_bulletin(*, actor: Any, period_start: date, period_end: date) -> Bulletin:
-    """Compile the warnings published in the period and the withdrawals since the last bulletin
-    into the next numbered bulletin of the year; render once, store with its SHA-256."""
-    require_role(actor, *AUTHORS)
+def _bulletin_contents(
+    period_start: date, period_end: date
+) -> tuple[list[ConsumerWarning], list[ConsumerWarning]]:
+    """The warnings of the period and the corrections since the last bulletin; refuses a
+    reversed period and an empty bulletin (publication and preview alike)."""
     if period_end < period_start:
         raise WarningError(_l("The period ends before it starts."), "period_end")
     included = bulletin_candidates(period_start, period_end)
@@ -514,10 +545,14 @@ def publish_bulletin(*, actor: Any, period_start: date, period_end: date) -> Bul
             _l("No warning was published in this period and nothing was withdrawn since the "
                "last bulletin: there is nothing to publish.")
         )  # fmt: skip
-    now = utcnow()
-    year = local_time(now).year
-    number = next_in_sequence(BulletinCounter, {"year": year})
-    doc = bulletin_doc(
+    return included, corrections
+
+
+def _compiled_bulletin(
+    *, number: int, year: int, period_start: date, period_end: date, now: datetime,
+    included: Sequence[ConsumerWarning], corrections: Sequence[ConsumerWarning],
+) -> pdf.BulletinDoc:  # fmt: skip
+    return bulletin_doc(
         number=number, year=year, period_start=period_start, period_end=period_end,
         published=now, warnings=[warning_doc(w, with_photos=False) for w in included],
         corrections=[
@@ -525,7 +560,50 @@ def publish_bulletin(*, actor: Any, period_start: date, period_end: date) -> Bul
             for w in corrections
         ],
     )  # fmt: skip
+
+
+def preview_bulletin(*, actor: Any, period_start: date, period_end: date) -> bytes:
+    """The PDF :func:`publish_bulletin` would render for the period now, marked as a preview on
+    every page. Read-only: no number is taken (the one printed is the next of the year, read
+    without a lock), nothing is stored, nothing audited."""
+    require_role(actor, *AUTHORS)
+    included, corrections = _bulletin_contents(period_start, period_end)
+    now = utcnow()
+    year = local_time(now).year
+    last = db.session.scalar(
+        sa.select(BulletinCounter.last_seq).where(BulletinCounter.year == year)
+    )
+    doc = _compiled_bulletin(
+        number=(last or 0) + 1, year=year, period_start=period_start, period_end=period_end,
+        now=now, included=included, corrections=corrections,
+    )  # fmt: skip
+    return pdf.render_bulletin(doc, letterhead=association_letterhead(), preview=True)
+
+
+def preview_warning(*, actor: Any, warning: ConsumerWarning) -> bytes:
+    """The PDF a draft or a warning in review would be published as (same renderer, photos,
+    QR codes), marked as a preview on every page; nothing stored, nothing audited."""
+    require_role(actor, *AUTHORS)
+    _require_status(warning, WarningStatus.DRAFT, WarningStatus.IN_REVIEW)
+    return pdf.render_warning(
+        warning_doc(warning), letterhead=association_letterhead(), preview=True
+    )
+
+
+def publish_bulletin(*, actor: Any, period_start: date, period_end: date) -> Bulletin:
+    """Compile the warnings published in the period and the withdrawals since the last bulletin
+    into the next numbered bulletin of the year; render once, store with its SHA-256."""
+    require_role(actor, *AUTHORS)
+    included, corrections = _bulletin_contents(period_start, period_end)
+    now = utcnow()
+    year = local_time(now).year
+    number = next_in_sequence(BulletinCounter, {"year": year})
+    doc = _compiled_bulletin(
+        number=number, year=year, period_start=period_start, period_end=period_end, now=now,
+        included=included, corrections=corrections,
+    )  # fmt: skip
     data = pdf.render_bulletin(doc, letterhead=association_letterhead())
+    stored, digest = storage.keep(data)
     bulletin = Bulletin(
         number=number,
         year=year,
@@ -533,8 +611,8 @@ def publish_bulletin(*, actor: Any, period_start: date, period_end: date) -> Bul
         period_end=period_end,
         published_at=now,
         published_by_id=actor.id,
-        pdf=data,
-        sha256=hashlib.sha256(data).hexdigest(),
+        pdf=stored,
+        sha256=digest,
         size=len(data),
     )
     bulletin.warnings = included

@@ -30,10 +30,10 @@ from lims.errors import show_on_form
 from lims.extensions import db, unit_of_work
 from lims.i18n import current_language
 from lims.numbers import parse_id
-from lims.storage import checked
+from lims.storage import load
 
 from . import bp, public_bp, services
-from .forms import BulletinForm, ReasonForm, WarningForm
+from .forms import BulletinForm, BulletinPreviewForm, ReasonForm, WarningForm
 from .models import Bulletin, ConsumerWarning, WarningStatus, warning_number
 from .sanitize import to_text
 
@@ -60,10 +60,40 @@ def _entry_choices() -> list[tuple[int, str]]:
     ]
 
 
-def _photo_choices(w: ConsumerWarning | None) -> list[tuple[int, str]]:
-    if w is None:
-        return []
-    return [(p.id, f"{p.filename} ({p.size // 1024} KiB)") for p in services.sample_photos(w)]
+def _photo_options(form: WarningForm, w: ConsumerWarning | None) -> list[dict[str, Any]]:
+    """The label photos the editor can tick: those of the samples of the entries on the form
+    (after "show the photos") or of the saved draft; oversized ones are listed, not tickable."""
+    if form.is_submitted() or w is None:
+        photos = services.photos_of_entries(form.entries.data or [])
+    else:
+        photos = services.sample_photos(w)
+    limit = services.photo_limit()
+    form.photos.choices = [(p.id, p.filename) for p in photos]
+    return [
+        {"photo": p, "kib": max(1, round(p.size / 1024)), "too_large": p.size > limit}
+        for p in photos
+    ]
+
+
+def _render_form(form: WarningForm, w: ConsumerWarning | None, status: int) -> tuple[str, int]:
+    options = _photo_options(form, w)
+    shown = {o["photo"].id for o in options}
+    first_time = not form.photos_shown.data if form.is_submitted() else w is None
+    if first_time:  # no checkbox was on the page yet: tick what the service would choose
+        fitting = [o["photo"].id for o in options if not o["too_large"]]
+        form.photos.data = fitting[: services.pdf.MAX_PHOTOS]
+    else:
+        form.photos.data = [i for i in form.photos.data or [] if i in shown]
+    form.photos_shown.data = "1" if options else ""
+    return render_template(
+        "warnings/form.html", form=form, warning=w, photo_options=options,
+        photo_limit_kib=services.photo_limit() // 1024, max_photos=services.pdf.MAX_PHOTOS,
+    ), status  # fmt: skip
+
+
+def _chosen_photos(form: WarningForm) -> list[int] | None:
+    """The ticked photos, or None (the default choice) when no checkbox was on the page."""
+    return list(form.photos.data or []) if form.photos_shown.data else None
 
 
 # ---------------------------------------------------------------------------- association
@@ -91,6 +121,8 @@ def new() -> Any:
     entry = parse_id(request.args.get("entry"))
     if request.method == "GET" and entry:
         form.entries.data = [entry]
+    if form.is_submitted() and form.refresh.data:  # show the photos; nothing saved
+        return _render_form(form, None, 200)
     if form.validate_on_submit():
         try:
             with unit_of_work():
@@ -98,13 +130,13 @@ def new() -> Any:
                     actor=current_user, entry_ids=form.entries.data or [],
                     title=form.title.data, hazard=form.hazard.data or "",
                     recommendation=form.recommendation.data or "",
+                    photo_ids=_chosen_photos(form),
                 )  # fmt: skip
             flash(_("Draft saved."), "success")
             return redirect(url_for("warnings.detail", warning_id=w.id))
         except services.WarningError as exc:
-            show_on_form(form, exc)
-    status = 400 if request.method == "POST" else 200
-    return render_template("warnings/form.html", form=form, warning=None), status
+            show_on_form(form, exc, {"entries": "entries", "photos": "photos"})
+    return _render_form(form, None, 400 if request.method == "POST" else 200)
 
 
 @bp.route("/warnings/<int:warning_id>/edit", methods=["GET", "POST"])
@@ -116,10 +148,11 @@ def edit(warning_id: int) -> Any:
         return redirect(url_for("warnings.detail", warning_id=w.id))
     form = WarningForm(obj=w if request.method == "GET" else None)
     form.entries.choices = _entry_choices()
-    form.photos.choices = _photo_choices(w)
     if request.method == "GET":
         form.entries.data = [s.nonconformity_id for s in w.sources]
         form.photos.data = list(w.photo_ids or [])
+    if form.is_submitted() and form.refresh.data:  # show the photos; nothing saved
+        return _render_form(form, w, 200)
     if form.validate_on_submit():
         try:
             with unit_of_work():
@@ -127,14 +160,15 @@ def edit(warning_id: int) -> Any:
                 services.update_warning(
                     actor=current_user, warning=w, title=form.title.data,
                     hazard=form.hazard.data or "", recommendation=form.recommendation.data or "",
-                    photo_ids=form.photos.data or [], entry_ids=form.entries.data or [],
+                    photo_ids=_chosen_photos(form), entry_ids=form.entries.data or [],
                 )  # fmt: skip
             flash(_("Draft saved."), "success")
             return redirect(url_for("warnings.detail", warning_id=warning_id))
         except services.WarningError as exc:
+            db.session.rollback()
+            w = _warning_or_404(warning_id)
             show_on_form(form, exc, {"entries": "entries", "photos": "photos"})
-    status = 400 if request.method == "POST" else 200
-    return render_template("warnings/form.html", form=form, warning=w), status
+    return _render_form(form, w, 400 if request.method == "POST" else 200)
 
 
 def _detail(w: ConsumerWarning, *, reason_form: ReasonForm | None = None, status: int = 200,
@@ -180,6 +214,40 @@ def _transition(warning_id: int, action: str) -> Any:
     return redirect(url_for("warnings.detail", warning_id=warning_id))
 
 
+def _preview_response(data: bytes, name: str) -> Response:
+    response = send_file(BytesIO(data), mimetype="application/pdf", download_name=name)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/warnings/<int:warning_id>/preview.pdf")
+@access(ROLE)
+def preview(warning_id: int) -> Any:
+    """The PDF this draft or warning in review would be published as, marked as a preview."""
+    w = _warning_or_404(warning_id)
+    try:
+        data = services.preview_warning(actor=current_user, warning=w)
+    except services.WarningError as exc:
+        return _detail(w, status=400, error=exc.message)
+    return _preview_response(data, f"ban-xem-truoc-{warning_number(w.id)}.pdf")
+
+
+@bp.route("/warnings/photos/<int:photo_id>")
+@access(ROLE)
+def photo(photo_id: int) -> Response:
+    """A label photo of a sample in the register (thumbnails on the draft form)."""
+    row = services.photo_for_association(photo_id)
+    if row is None:
+        abort(404)
+    data = load(row.data, row.sha256, what=f"photo {row.id}")
+    response = Response(data, mimetype=row.content_type)
+    response.headers["Content-Disposition"] = "inline"
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    response.headers["Content-Security-Policy"] = "default-src 'none'"
+    response.set_etag(row.sha256)
+    return response.make_conditional(request)
+
+
 @bp.route("/warnings/<int:warning_id>/submit", methods=["POST"])
 @access(ROLE)
 def submit(warning_id: int) -> Any:
@@ -219,9 +287,41 @@ def bulletins() -> Any:
             return redirect(url_for("warnings.bulletins"))
         except services.WarningError as exc:
             show_on_form(form, exc)
+    return _bulletins_page(form, 400 if request.method == "POST" else 200)
+
+
+def _bulletins_page(
+    form: BulletinForm, status: int, preview_form: BulletinPreviewForm | None = None
+) -> tuple[str, int]:
     rows = db.session.scalars(sa.select(Bulletin).order_by(Bulletin.published_at.desc())).all()
-    status = 400 if request.method == "POST" else 200
-    return render_template("warnings/bulletins.html", form=form, rows=rows), status
+    if preview_form is None:
+        preview_form = BulletinPreviewForm(formdata=None, prefix="preview")
+        if form.period_start.data and form.period_end.data:
+            preview_form.period_start.data = form.period_start.data
+            preview_form.period_end.data = form.period_end.data
+    return render_template(
+        "warnings/bulletins.html", form=form, rows=rows, preview_form=preview_form
+    ), status
+
+
+@bp.route("/warnings/bulletins/preview.pdf")
+@access(ROLE)
+def bulletin_preview() -> Any:
+    """The bulletin the period would give, marked as a preview: a GET, so it reads only (no
+    number taken, nothing stored or audited, no write lock)."""
+    preview_form = BulletinPreviewForm(request.args, prefix="preview")
+    if preview_form.validate():
+        try:
+            data = services.preview_bulletin(
+                actor=current_user, period_start=preview_form.period_start.data,
+                period_end=preview_form.period_end.data,
+            )  # fmt: skip
+        except services.WarningError as exc:
+            show_on_form(preview_form, exc)
+        else:
+            start = preview_form.period_start.data
+            return _preview_response(data, f"ban-xem-truoc-ban-tin-{start:%Y%m%d}.pdf")
+    return _bulletins_page(BulletinForm(formdata=None), 400, preview_form)
 
 
 # ---------------------------------------------------------------------------- public
@@ -314,14 +414,14 @@ def _hotline() -> str:
 @access(PUBLIC)
 def warning_pdf(warning_id: int) -> Response:
     w = _public_or_404(warning_id)
-    if not w.pdf:
+    if w.sha256 is None:
         abort(404)
     return _send_pdf(w.pdf, w.sha256 or "", w.published_at, f"{warning_number(w.id)}.pdf")
 
 
-def _send_pdf(data: bytes, sha256: str, stamp: datetime | None, name: str) -> Response:
+def _send_pdf(data: bytes | None, sha256: str, stamp: datetime | None, name: str) -> Response:
     response = send_file(
-        BytesIO(checked(data, sha256, what=name)), mimetype="application/pdf", download_name=name,
+        BytesIO(load(data, sha256, what=name)), mimetype="application/pdf", download_name=name,
         etag=sha256, last_modified=stamp, conditional=True, max_age=0,
     )  # fmt: skip
     response.cache_control.public = True

@@ -64,7 +64,9 @@ def build_world(app: Any, make_user: Callable[..., Any]) -> dict[str, Any]:
         signer_.signatory = True
         signer_.scope_rows = [SignatoryScope(category_id=lab_.category.id)]
         db.session.commit()
-        sample = sample_builder(lab_)(*FAILING)
+        build = sample_builder(lab_)
+        sample = build(*FAILING)
+        other_sample_id = build().id  # a second sample (no register entry), for refusals
         entered = []
         from lims.testing import services as testing
 
@@ -80,10 +82,13 @@ def build_world(app: Any, make_user: Callable[..., Any]) -> dict[str, Any]:
             sa.select(NonConformity).where(NonConformity.sample_id == sample.id)
         )
         db.session.commit()
-        entry_id, sample_code = entry.id, sample.code
+        entry_id, sample_code, sample_id = entry.id, sample.code, sample.id
         db.session.remove()
     a = make_user("association", email="hoa@assoc.vn", name="Nguyễn Thị Hoa",
                   password="assoc-a-pass-1")  # fmt: skip
     b = make_user("association", email="binh@assoc.vn", name="Trần Văn Bình",
                   password="assoc-b-pass-1")  # fmt: skip
-    return {"entry_id": entry_id, "sample_code": sample_code, "a": a, "b": b}
+    return {
+        "entry_id": entry_id, "sample_code": sample_code, "sample_id": sample_id,
+        "other_sample_id": other_sample_id, "a": a, "b": b,
+    }  # fmt: skip

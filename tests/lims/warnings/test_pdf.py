@@ -79,13 +79,14 @@ def test_warning_pdf_pdftotext_and_qr():
     text = subprocess.run(["pdftotext", "-layout", "-", "-"], input=data, capture_output=True,
                           check=True).stdout.decode()  # fmt: skip
     assert "Nước mắm cá cơm Khánh Hòa" in unicodedata.normalize("NFC", text)
+    from reportlab.graphics.shapes import Drawing
     from reportlab.platypus import KeepTogether, Table
 
     flat = []
     for flowable in pdf.warning_story(doc()):
         flat += flowable._content if isinstance(flowable, KeepTogether) else [flowable]
     qr_values = [qr_value(cell) for f in flat if isinstance(f, Table) for row in f._cellvalues
-                 for cell in row if type(cell).__name__ == "Drawing"]  # fmt: skip
+                 for cell in row if isinstance(cell, Drawing)]  # fmt: skip
     assert "https://lims.example.vn/verify/ABCD-EFGH" in qr_values
 
 

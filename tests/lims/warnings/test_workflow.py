@@ -15,9 +15,16 @@ from lims.auth.permissions import PermissionDenied
 from lims.certificates import services as certificates
 from lims.extensions import db
 from lims.i18n import local_time
+from lims.storage import load
 from lims.warnings import services
 from lims.warnings.models import ConsumerWarning, WarningStatus
 from tests.lims.certificates.conftest import SIGNER_PASSWORD
+
+
+def _pdf(row) -> bytes:
+    """The stored PDF of a certificate or warning (database or file store)."""
+    return load(row.pdf, row.sha256, what="test")
+
 
 HAZARD = "<p>Histamin cao có thể gây <b>ngộ độc</b>.</p>"
 ADVICE = "<ul><li>Ngừng sử dụng</li><li>Trả lại nơi mua</li></ul>"
@@ -65,7 +72,7 @@ def test_four_eyes_publication_and_pdf_stored(lab, authors, failing_entry):
     services.publish_warning(actor=b, warning=w)
     db.session.commit()
     assert w.status == WarningStatus.PUBLISHED and w.approver_id == b.id
-    assert w.pdf.startswith(b"%PDF") and hashlib.sha256(w.pdf).hexdigest() == w.sha256
+    assert _pdf(w).startswith(b"%PDF") and hashlib.sha256(_pdf(w)).hexdigest() == w.sha256
     actions = db.session.scalars(
         sa.select(AuditEvent.action).where(AuditEvent.entity_type == "warning")
     ).all()
@@ -144,7 +151,7 @@ def test_bulletin_numbering_and_corrections(lab, authors, failing_entry):
     first = services.publish_bulletin(actor=a, period_start=today - timedelta(days=30),
                                       period_end=today)  # fmt: skip
     assert first.number == 1 and {w.id for w in first.warnings} == {w.id for w in ws}
-    assert hashlib.sha256(first.pdf).hexdigest() == first.sha256
+    assert hashlib.sha256(_pdf(first)).hexdigest() == first.sha256
     services.withdraw_warning(actor=a, warning=ws[0], reason="Nhầm lô")
     second = services.publish_bulletin(actor=b, period_start=today, period_end=today)
     assert second.number == 2 and second.label == f"2/{second.year}"
