@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
@@ -15,6 +14,8 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, EqualTo, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from lims.forms import Form
+
 from .permissions import ROLE_LABELS, ROLES
 
 LANGUAGE_CHOICES = [("vi", "Tiếng Việt"), ("en", "English")]
@@ -25,13 +26,13 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=128)])
     submit = SubmitField(_l("Sign in"))
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(Form):
     current_password = PasswordField(
         _l("Current password"), validators=[DataRequired(), Length(max=128)]
     )
@@ -52,7 +53,7 @@ def _role_choices() -> list[tuple[str, str]]:
     return [(r, str(ROLE_LABELS[r])) for r in ROLES]
 
 
-class UserCreateForm(FlaskForm):
+class UserCreateForm(Form):
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
     name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
     roles = MultiCheckboxField(_l("Roles"), choices=_role_choices, validators=[DataRequired()])
@@ -61,7 +62,7 @@ class UserCreateForm(FlaskForm):
     submit = SubmitField(_l("Save"))
 
 
-class UserEditForm(FlaskForm):
+class UserEditForm(Form):
     name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
     roles = MultiCheckboxField(_l("Roles"), choices=_role_choices, validators=[DataRequired()])
     locale = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
@@ -76,7 +77,7 @@ class UserEditForm(FlaskForm):
     submit = SubmitField(_l("Save"))
 
 
-class TokenForm(FlaskForm):
+class TokenForm(Form):
     name = StringField(_l("Token name"), validators=[DataRequired(), Length(max=100)])
     expires_days = IntegerField(
         _l("Valid for (days)"), default=365, validators=[Optional(), NumberRange(min=1, max=3650)]
@@ -84,9 +85,9 @@ class TokenForm(FlaskForm):
     submit = SubmitField(_l("Create token"))
 
 
-class LanguageForm(FlaskForm):
+class LanguageForm(Form):
     locale = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """An empty form: a button that posts with a CSRF token."""

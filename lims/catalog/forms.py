@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -15,6 +14,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
+
+from lims.forms import Form
 
 from .models import LimitKind, ResultType, UncertaintyKind
 from .rules import DecisionRule, decision_rule_label
@@ -53,7 +54,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class CategoryForm(FlaskForm):
+class CategoryForm(Form):
     name_vi = StringField(_l("Name (Vietnamese)"), validators=[DataRequired(), Length(max=200)])
     name_en = StringField(_l("Name (English)"), validators=[Optional(), Length(max=200)])
     code = StringField(_l("Code"), validators=[Optional(), Length(max=60)])
@@ -62,7 +63,7 @@ class CategoryForm(FlaskForm):
     submit = SubmitField(_l("Save"))
 
 
-class ParameterForm(FlaskForm):
+class ParameterForm(Form):
     name_vi = StringField(_l("Name (Vietnamese)"), validators=[DataRequired(), Length(max=300)])
     name_en = StringField(_l("Name (English)"), validators=[Optional(), Length(max=300)])
     code = StringField(_l("Code"), validators=[Optional(), Length(max=80)])
@@ -105,7 +106,7 @@ class ParameterForm(FlaskForm):
     submit = SubmitField(_l("Save"))
 
 
-class SpecificationForm(FlaskForm):
+class SpecificationForm(Form):
     category_id = SelectField(_l("Product category"), coerce=str, validate_choice=False)
     parameter_id = SelectField(_l("Parameter"), coerce=str, validate_choice=False)
     kind = SelectField(
@@ -151,7 +152,7 @@ class SpecificationForm(FlaskForm):
     submit = SubmitField(_l("Save"))
 
 
-class ConfirmSpecificationForm(FlaskForm):
+class ConfirmSpecificationForm(Form):
     reason = TextAreaField(
         _l("How was the limit checked?"),
         validators=[DataRequired(), Length(max=2000)],
@@ -160,7 +161,7 @@ class ConfirmSpecificationForm(FlaskForm):
     submit = SubmitField(_l("Confirm the limit"))
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(Form):
     parameter_ids = MultiCheckboxField(
         _l("Parameters tested by default"), coerce=int, validate_choice=False
     )

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import DateField, HiddenField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 import instruments as lib
+from lims.forms import Form
 
 from .models import InstrumentKind
 
@@ -42,7 +42,7 @@ def _default(label: object) -> tuple[str, object]:
     return ("", label)
 
 
-class InstrumentForm(FlaskForm):
+class InstrumentForm(Form):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     kind = SelectField(_l("Kind"), choices=list(KIND_LABELS.items()))
     model = StringField(_l("Make and model"), validators=[Length(max=200)])
@@ -78,7 +78,7 @@ class InstrumentForm(FlaskForm):
     submit = SubmitField(_l("Save"))
 
 
-class CalibrationForm(FlaskForm):
+class CalibrationForm(Form):
     calibrated_on = DateField(_l("Calibration date"), validators=[DataRequired()])
     due_on = DateField(_l("Due date"), validators=[DataRequired()])
     certificate_number = StringField(
@@ -93,7 +93,7 @@ class CalibrationForm(FlaskForm):
     submit = SubmitField(_l("Save calibration"))
 
 
-class StatusForm(FlaskForm):
+class StatusForm(Form):
     status = HiddenField(validators=[DataRequired()])
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=2000)])
     submit = SubmitField(_l("Confirm"))

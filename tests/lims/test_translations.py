@@ -17,6 +17,11 @@ def _ids(catalog) -> set[str]:
     return {m.id if isinstance(m.id, str) else m.id[0] for m in catalog if m.id}
 
 
+def _key(value: str | list | tuple) -> str | tuple:
+    """A message id or string, hashable: plural forms (lists or tuples) as a tuple."""
+    return value if isinstance(value, str) else tuple(value)
+
+
 def test_catalogue_template_is_up_to_date(tmp_path):
     out = tmp_path / "fresh.pot"
     subprocess.run(
@@ -56,10 +61,12 @@ def test_vietnamese_translations_are_complete_and_compiled():
     assert not untranslated, f"untranslated: {untranslated[:10]}"
     assert template <= _ids(po)
     mo = read_mo((TRANSLATIONS / "vi/LC_MESSAGES/messages.mo").open("rb"))
-    compiled = {m.id: m.string for m in mo if m.id}
+    compiled = {_key(m.id): _key(m.string) for m in mo if m.id}
     for message in po:
         if message.id:
-            assert compiled.get(message.id) == message.string, f"stale .mo for {message.id!r}"
+            assert compiled.get(_key(message.id)) == _key(message.string), (
+                f"stale .mo for {message.id!r}"
+            )
 
 
 def test_english_catalogue_covers_every_string():

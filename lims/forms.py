@@ -1,0 +1,86 @@
+"""The base of every web form: Flask-WTF's ``FlaskForm`` whose built-in validator messages
+("This field is required.", "Field cannot be longer than …") come from lims' own catalogue.
+
+WTForms ships no Vietnamese catalogue, so without this a Vietnamese page would show those
+messages in English. The messages are listed in :func:`_messages` (for extraction only) and
+translated in ``lims/translations/vi/LC_MESSAGES/messages.po`` like every other string.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import get_translations, gettext, ngettext
+from flask_wtf import FlaskForm
+
+
+class _Messages:
+    """WTForms' translations interface, answered by the app's catalogue for the request's
+    language. WTForms formats the ``%(min)d`` placeholders itself, so the raw catalogue is used
+    (Flask-Babel's ``gettext`` would format them too early)."""
+
+    def gettext(self, string: str) -> str:
+        return get_translations().ugettext(string)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return get_translations().ungettext(singular, plural, n)
+
+
+MESSAGES = _Messages()
+
+
+class Form(FlaskForm):
+    """Use instead of ``FlaskForm``."""
+
+    class Meta(FlaskForm.Meta):
+        def get_translations(self, form: Any) -> _Messages:
+            return MESSAGES
+
+
+def _messages() -> None:  # pragma: no cover - never called; lists WTForms' messages for pybabel
+    gettext("Field must be equal to %(other_name)s.")
+    ngettext(
+        "Field must be at least %(min)d character long.",
+        "Field must be at least %(min)d characters long.",
+        1,
+    )
+    ngettext(
+        "Field cannot be longer than %(max)d character.",
+        "Field cannot be longer than %(max)d characters.",
+        1,
+    )
+    ngettext(
+        "Field must be exactly %(max)d character long.",
+        "Field must be exactly %(max)d characters long.",
+        1,
+    )
+    gettext("Field must be between %(min)d and %(max)d characters long.")
+    gettext("Number must be at least %(min)s.")
+    gettext("Number must be at most %(max)s.")
+    gettext("Number must be between %(min)s and %(max)s.")
+    gettext("Date must be at least %(min)s.")
+    gettext("Date must be at most %(max)s.")
+    gettext("Date must be between %(min)s and %(max)s.")
+    gettext("This field is required.")
+    gettext("Invalid input.")
+    gettext("Invalid email address.")
+    gettext("Invalid URL.")
+    gettext("Invalid value, must be one of: %(values)s.")
+    gettext("Invalid value, can't be any of: %(values)s.")
+    gettext("This field cannot be edited.")
+    gettext("This field is disabled and cannot have a value.")
+    gettext("Invalid Choice: could not coerce.")
+    gettext("Choices cannot be None.")
+    gettext("Not a valid choice.")
+    gettext("Invalid choice(s): one or more data inputs could not be coerced.")
+    ngettext(
+        "'%(value)s' is not a valid choice for this field.",
+        "'%(value)s' are not valid choices for this field.",
+        1,
+    )
+    gettext("Not a valid datetime value.")
+    gettext("Not a valid date value.")
+    gettext("Not a valid time value.")
+    gettext("Not a valid integer value.")
+    gettext("Not a valid decimal value.")
+    gettext("Not a valid float value.")
