@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, has_request_context, render_template, request
+from flask import Flask, has_request_context, render_template, request, session
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -342,4 +342,9 @@ def _register_security_headers(app: Flask) -> None:
             "default-src 'self'; img-src 'self' data:; script-src 'self'; style-src 'self'; "
             "frame-ancestors 'none'; form-action 'self'; base-uri 'self'",
         )
+        # What a signed-in user or an API token sees is for them only: no shared cache (proxy)
+        # may keep it, and the browser asks again before reusing it.
+        personal = bool(session.get("_user_id")) or "Authorization" in request.headers
+        if personal and "Cache-Control" not in response.headers:
+            response.headers["Cache-Control"] = "private, no-cache"
         return response

@@ -68,6 +68,18 @@ def test_pages_carry_security_headers(client):
     assert "unsafe-inline" not in response.headers["Content-Security-Policy"]
 
 
+def test_signed_in_pages_are_not_kept_by_shared_caches(client, login_as):
+    assert "private" not in client.get("/login").headers.get("Cache-Control", "")
+    login_as("technician")
+    for path in ("/", "/intake/samples", "/intake/samples"):  # the second list view is cached
+        response = client.get(path)
+        assert response.status_code == 200
+        assert response.headers["Cache-Control"] == "private, no-cache"
+    # public pages keep their own policy (ETag + revalidation), also when signed in
+    public = client.get("/public/warnings")
+    assert "no-cache" in public.headers["Cache-Control"]
+
+
 def test_bootstrap_assets_are_served_locally(client):
     html = client.get("/login").get_data(as_text=True)
     assert "cdn." not in html and "jsdelivr" not in html
