@@ -502,6 +502,7 @@ def _render_and_store(
         sha256=digest,
         size=len(data),
         issued_at=now,
+        received_at=sample.received_at,  # for the turnaround (lims/reports/services.py)
         signed_by_id=actor.id,
         signer_name=actor.name,
         signature_meaning=SIGNATURE_MEANING,

@@ -185,6 +185,10 @@ class Sample(db.Model):
         sa.Index("ix_samples_status_sampled_at", "status", "sampled_at", "id"),
         sa.Index("ix_samples_campaign_sampled_at", "campaign_id", "sampled_at", "id"),
         sa.Index("ix_samples_category_sampled_at", "category_id", "sampled_at", "id"),
+        # the dashboard and programme report read this alone (lims/reports/services.py)
+        sa.Index(
+            "ix_samples_report", "status", "sampled_at", "category_id", "campaign_id", "business_id"
+        ),
     )
 
 

@@ -7,6 +7,7 @@ import io
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+import sqlalchemy as sa
 from flask import current_app
 from reportlab.graphics.charts.barcharts import HorizontalBarChart
 from reportlab.graphics.shapes import Drawing
@@ -15,9 +16,11 @@ from reportlab.lib.units import mm
 from reportlab.platypus import PageBreak, Paragraph, Spacer
 
 from lims.equipment.services import calibration_state, list_instruments, local_today
+from lims.extensions import db
 from lims.pdf import DocumentInfo, Letterhead, build_document, data_table, register_fonts, styles
 from lims.pdf.fonts import markup
-from lims.testing.register import RegisterFilters, export_rows
+from lims.testing.register import FailedTest, RegisterFilters, export_rows, register_rows
+from lims.testing.register import _query as _register_query
 
 from .services import GROUPS, Period, Row, Summary, summary
 
@@ -34,6 +37,9 @@ STATE_VI = {
     "uncalibrated": "Chưa hiệu chuẩn",
     "out_of_service": "Ngừng sử dụng",
 }
+# The PDF lists at most this many non-compliant goods, then says how many more there are; the
+# XLSX keeps every row. A year of the programme has tens to a few hundred, so it rarely applies.
+PDF_NONCONFORMING_CAP = 500
 RATE_HEADER = ["Nhóm", "Số mẫu thử", "Không đạt", "Tỷ lệ (%)", "Khoảng tin cậy 95 % (%)"]
 
 
@@ -80,13 +86,51 @@ def _days(value: Any) -> str:
     return "—" if value is None else str(value).replace(".", ",")
 
 
-def nonconforming_rows(period: Period) -> list[list[str]]:
-    filters = RegisterFilters(
+def _register_filters(period: Period) -> RegisterFilters:
+    return RegisterFilters(
         date_from=period.start, date_to=period.end, campaign_id=period.campaign_id
     )
-    rows = list(export_rows(filters, "vi"))
+
+
+def nonconforming_rows(period: Period) -> list[list[str]]:
+    """Every non-compliant good of the period, one row per failed parameter (the XLSX)."""
+    rows = list(export_rows(_register_filters(period), "vi"))
     wanted = (1, 2, 3, 5, 6, 8, 9, 10, 11, 12)  # code, product, brand, business, district, param…
     return [[row[i] for i in wanted] for row in rows[1:]]
+
+
+def nonconforming_listed(
+    period: Period, cap: int = PDF_NONCONFORMING_CAP
+) -> tuple[list[list[str]], int]:
+    """The newest ``cap`` non-compliant goods of the period (the register's order), one row per
+    failed parameter, and how many goods were left out (the PDF; the XLSX keeps them all)."""
+    if cap < 1:
+        raise ValueError("cap must be at least 1")
+    filters = _register_filters(period)
+    goods = register_rows(filters, lang="vi", limit=cap)
+    rows = []
+    for good in goods:
+        business = good.business
+        for failed in good.failed or [FailedTest("", "", "", "", "", "", "")]:
+            rows.append([
+                good.sample.code, good.sample.product_name, good.sample.brand,
+                business.name if business else "", business.district if business else "",
+                failed.parameter, failed.result, failed.unit, failed.limit, failed.regulation,
+            ])  # fmt: skip
+    if len(goods) < cap:
+        return rows, 0
+    found = _register_query(filters).order_by(None).subquery()
+    return rows, int(db.session.scalar(sa.select(sa.func.count()).select_from(found)) or 0) - cap
+
+
+def left_out_note(more: int) -> tuple[str, str]:
+    """What the PDF says under a capped list: (Vietnamese, English)."""
+    return (
+        f"… và {more} hàng hóa không đạt khác không liệt kê ở đây; danh sách đầy đủ có trong "
+        "bản xuất Excel (XLSX) của báo cáo.",
+        f"… and {more} more non-compliant goods not listed here; the full list is in the "
+        "report's Excel (XLSX) export.",
+    )
 
 
 def instrument_rows() -> list[list[str]]:
@@ -116,7 +160,9 @@ def _chart(rows: Sequence[Row]) -> Drawing:
     return drawing
 
 
-def render_pdf(data: Summary, *, invariant: bool = False) -> bytes:
+def render_pdf(
+    data: Summary, *, invariant: bool = False, nonconforming_cap: int = PDF_NONCONFORMING_CAP
+) -> bytes:
     cfg = current_app.config
     st = styles()
     title = "BÁO CÁO KẾT QUẢ KHẢO SÁT CHẤT LƯỢNG SẢN PHẨM, HÀNG HÓA"
@@ -144,13 +190,17 @@ def render_pdf(data: Summary, *, invariant: bool = False) -> bytes:
             story.append(Spacer(1, 3 * mm))
             story.append(_chart(data.by["category"]))
     story.append(Paragraph(markup("Danh sách hàng hóa không đạt"), st["heading"]))
-    nc = nonconforming_rows(data.period)
+    nc, more = nonconforming_listed(data.period, nonconforming_cap)
     story.append(data_table(
         ["Mã mẫu", "Sản phẩm", "Nhãn hiệu", "Cơ sở", "Huyện", "Chỉ tiêu", "Kết quả", "Đơn vị",
          "Mức", "Quy chuẩn"],
         nc or [["—"] + [""] * 9],
         col_widths=[w * mm for w in (22, 24, 16, 24, 15, 24, 13, 10, 11, 15)],
     ))  # fmt: skip
+    if more:
+        vi, en = left_out_note(more)
+        story.append(Paragraph(markup(vi), st["body"]))
+        story.append(Paragraph(markup(en), st["body"]))
     story.append(Paragraph(markup("Thiết bị và tình trạng hiệu chuẩn"), st["heading"]))
     instruments = instrument_rows() or [["—", "", ""]]
     story.append(data_table(["Thiết bị", "Loại", "Hiệu chuẩn"], instruments))
@@ -189,10 +239,14 @@ def render_xlsx(data: Summary) -> bytes:
     return out.getvalue()
 
 
-def annual_report(period: Period, fmt: str) -> bytes:
+def annual_report(
+    period: Period, fmt: str, *, nonconforming_cap: int = PDF_NONCONFORMING_CAP
+) -> bytes:
+    """The report as PDF (non-compliant goods listed up to ``nonconforming_cap``, then how many
+    more) or XLSX (every row)."""
     data = summary(period)
     if fmt == "pdf":
-        return render_pdf(data)
+        return render_pdf(data, nonconforming_cap=nonconforming_cap)
     if fmt == "xlsx":
         return render_xlsx(data)
     raise ValueError("format must be pdf or xlsx")

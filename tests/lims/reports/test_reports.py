@@ -73,7 +73,8 @@ def world(app_ctx, make_user):
                 number=f"KQ-2026-{n['i']:05d}", year=2026, seq=n["i"], sample_id=s.id,
                 campaign_id=campaign.id, language="vi", status="valid", verdict="pass",
                 verification_code=f"CODE{n['i']}", pdf=b"%PDF", sha256="0" * 64, size=4,
-                issued_at=issued, signed_by_id=signer.id, signer_name=signer.name,
+                issued_at=issued, received_at=received, signed_by_id=signer.id,
+                signer_name=signer.name,
             ))  # fmt: skip
         return s
 
@@ -106,6 +107,8 @@ def test_rates_by_category_district_month_match_hand_counts(world):
 
 def test_local_day_boundaries_and_an_empty_year(world):
     assert services.total(services.Period.year(2025)).n == 1  # 23:59 local on 31/12/2025
+    december = services.summary(services.Period.year(2025)).by["month"]
+    assert [(r.key, r.rate.n) for r in december] == [("2025-12", 1)]
     empty = services.summary(services.Period.year(2019))
     assert empty.total.n == 0 and empty.total.rate is None
     assert all(rows == [] for rows in empty.by.values())
