@@ -7,7 +7,6 @@ import io
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-import sqlalchemy as sa
 from flask import current_app
 from reportlab.graphics.charts.barcharts import HorizontalBarChart
 from reportlab.graphics.shapes import Drawing
@@ -16,11 +15,15 @@ from reportlab.lib.units import mm
 from reportlab.platypus import PageBreak, Paragraph, Spacer
 
 from lims.equipment.services import calibration_state, list_instruments, local_today
-from lims.extensions import db
 from lims.pdf import DocumentInfo, Letterhead, build_document, data_table, register_fonts, styles
 from lims.pdf.fonts import markup
-from lims.testing.register import FailedTest, RegisterFilters, export_rows, register_rows
-from lims.testing.register import _query as _register_query
+from lims.testing.register import (
+    FailedTest,
+    RegisterFilters,
+    count_entries,
+    export_rows,
+    register_rows,
+)
 
 from .services import GROUPS, Period, Row, Summary, summary
 
@@ -119,8 +122,7 @@ def nonconforming_listed(
             ])  # fmt: skip
     if len(goods) < cap:
         return rows, 0
-    found = _register_query(filters).order_by(None).subquery()
-    return rows, int(db.session.scalar(sa.select(sa.func.count()).select_from(found)) or 0) - cap
+    return rows, count_entries(filters) - cap
 
 
 def left_out_note(more: int) -> tuple[str, str]:

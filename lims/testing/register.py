@@ -53,6 +53,12 @@ class RegisterRow:
     failed: list[FailedTest]
 
 
+def count_entries(filters: RegisterFilters) -> int:
+    """How many register entries match ``filters`` (one COUNT, no rows loaded)."""
+    found = _query(filters).order_by(None).subquery()
+    return int(db.session.scalar(sa.select(sa.func.count()).select_from(found)) or 0)
+
+
 def _query(filters: RegisterFilters) -> sa.Select:
     query = (
         sa.select(NonConformity, Sample, Business, Campaign)
