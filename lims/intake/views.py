@@ -25,7 +25,7 @@ from lims.errors import show_on_form
 from lims.extensions import db, unit_of_work
 from lims.i18n import current_language, format_datetime
 from lims.numbers import parse_id
-from lims.storage import load
+from lims.storage import inline_image
 
 from . import bp, services
 from .forms import (
@@ -626,13 +626,9 @@ def photo(code: str, photo_id: int) -> Response:
     row = db.session.get(SamplePhoto, photo_id)
     if row is None or row.sample_id != sample.id:
         abort(404)
-    data = load(row.data, row.sha256, what=f"photo {row.id} of {sample.code}")
-    response = Response(data, mimetype=row.content_type)
-    response.headers["Content-Disposition"] = "inline"
-    response.headers["Cache-Control"] = "private, max-age=3600"
-    response.headers["Content-Security-Policy"] = "default-src 'none'"
-    response.set_etag(row.sha256)
-    return response.make_conditional(request)
+    return inline_image(
+        row.data, row.sha256, mimetype=row.content_type, what=f"photo {row.id} of {sample.code}"
+    )
 
 
 # ---------------------------------------------------------------------------- labels

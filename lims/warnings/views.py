@@ -30,7 +30,7 @@ from lims.errors import show_on_form
 from lims.extensions import db, unit_of_work
 from lims.i18n import current_language
 from lims.numbers import parse_id
-from lims.storage import load
+from lims.storage import inline_image, load
 
 from . import bp, public_bp, services
 from .forms import BulletinForm, BulletinPreviewForm, ReasonForm, WarningForm
@@ -239,13 +239,7 @@ def photo(photo_id: int) -> Response:
     row = services.photo_for_association(photo_id)
     if row is None:
         abort(404)
-    data = load(row.data, row.sha256, what=f"photo {row.id}")
-    response = Response(data, mimetype=row.content_type)
-    response.headers["Content-Disposition"] = "inline"
-    response.headers["Cache-Control"] = "private, max-age=3600"
-    response.headers["Content-Security-Policy"] = "default-src 'none'"
-    response.set_etag(row.sha256)
-    return response.make_conditional(request)
+    return inline_image(row.data, row.sha256, mimetype=row.content_type, what=f"photo {row.id}")
 
 
 @bp.route("/warnings/<int:warning_id>/submit", methods=["POST"])
