@@ -25,7 +25,8 @@ from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parents[1]
 LIMS_BIN = str(Path(sys.executable).with_name("lims"))
-CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+# the token of a form (``form.hidden_tag()``) or of a ``post_button``
+CSRF_RE = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')
 DEMO_PASSWORDS = {
     "technician@example.org": "technician-demo-2026",
     "reviewer@example.org": "reviewer-demo-2026",

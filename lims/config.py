@@ -126,6 +126,13 @@ def finalize(config: dict[str, Any], instance_path: str) -> None:
         raise ConfigError(
             f"LIMS_PROXY_FIX must be the number of reverse proxies in front (0-5), not {proxies!r}"
         )
+    for name in ("VERIFY_RATE_LIMIT", "API_RATE_LIMIT", "API_RATE_LIMIT_ANONYMOUS"):
+        value = config.get(name)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ConfigError(
+                f"LIMS_{name} must be a whole number of requests per minute (0: no limit), "
+                f"not {value!r}"
+            )
     uri = config["SQLALCHEMY_DATABASE_URI"]
     if uri.startswith("postgresql"):
         options = {

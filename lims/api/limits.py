@@ -6,13 +6,11 @@ count (``lims.ratelimit``). Over the limit the answer is ``429`` in the API's er
 
 from __future__ import annotations
 
-import hashlib
-
 from flask import current_app, request
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from lims.auth.services import user_for_token
+from lims.auth.services import TOKEN_MAX_LENGTH, token_digest, user_for_token
 from lims.extensions import unit_of_work
 from lims.ratelimit import hit_rate_limit, seconds_left
 
@@ -20,18 +18,6 @@ from . import bp
 from .errors import error_response
 
 WINDOW_SECONDS = 60
-DEFAULT_PER_TOKEN = 120
-DEFAULT_PER_ADDRESS = 60
-TOKEN_MAX = 200  # longer "tokens" are never looked up (lims.auth.services.user_for_token)
-
-
-def _limit(value: object, default: int) -> int:
-    if value is None or value == "":
-        return default
-    try:
-        return max(0, int(value))  # type: ignore[call-overload]
-    except (TypeError, ValueError):
-        return default
 
 
 @bp.before_request
@@ -44,17 +30,16 @@ def enforce_rate_limit() -> Response | None:
     anything (a reading transaction that later writes can be refused when another process
     wrote in between). The token lookup runs inside it: it
     refreshes the token's ``last_used_at``, so the permission check after it only reads."""
-    config = current_app.config
-    per_token = _limit(config.get("API_RATE_LIMIT"), DEFAULT_PER_TOKEN)
-    per_address = _limit(config.get("API_RATE_LIMIT_ANONYMOUS"), DEFAULT_PER_ADDRESS)
+    per_token = current_app.config["API_RATE_LIMIT"]  # checked by lims.config.finalize
+    per_address = current_app.config["API_RATE_LIMIT_ANONYMOUS"]
     scheme, _sep, clear = request.headers.get("Authorization", "").partition(" ")
     clear = clear.strip()
-    bearer = scheme.lower() == "bearer" and bool(clear) and len(clear) <= TOKEN_MAX
+    bearer = scheme.lower() == "bearer" and bool(clear) and len(clear) <= TOKEN_MAX_LENGTH
     address_key = f"api:addr:{request.remote_addr}"
     limit, over = 0, False
     with unit_of_work():
         if bearer:
-            digest = hashlib.sha256(clear.encode("utf-8")).hexdigest()
+            digest = token_digest(clear)
             if per_token:
                 limit = per_token
                 over = hit_rate_limit(

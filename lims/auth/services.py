@@ -25,6 +25,7 @@ from .permissions import ROLES, require_role
 PASSWORD_MIN = 8
 PASSWORD_MAX = 128
 TOKEN_PREFIX = "lims_"
+TOKEN_MAX_LENGTH = 200  # longer "tokens" are refused without a look-up
 
 
 class AuthError(DomainError):
@@ -335,7 +336,8 @@ def load_session_user(user_id: str) -> User | None:
     return user
 
 
-def _hash_token(token: str) -> str:
+def token_digest(token: str) -> str:
+    """How an API token is stored and counted: its SHA-256 (the clear token is never kept)."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
@@ -357,7 +359,7 @@ def create_token(
     token = ApiToken(
         user_id=owner.id,
         name=name,
-        token_hash=_hash_token(clear),
+        token_hash=token_digest(clear),
         prefix=clear[: len(TOKEN_PREFIX) + 6],
         expires_at=utcnow() + timedelta(days=expires_days) if expires_days else None,
     )
@@ -396,9 +398,9 @@ def revoke_token(*, actor: User, token: ApiToken) -> None:
 
 def user_for_token(clear: str) -> User | None:
     """The active user a clear token belongs to, or None (unknown, revoked, expired)."""
-    if not clear or not clear.startswith(TOKEN_PREFIX) or len(clear) > 200:
+    if not clear or not clear.startswith(TOKEN_PREFIX) or len(clear) > TOKEN_MAX_LENGTH:
         return None
-    token = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == _hash_token(clear)))
+    token = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == token_digest(clear)))
     if token is None or token.revoked_at is not None:
         return None
     now = utcnow()

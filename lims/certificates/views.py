@@ -287,7 +287,9 @@ def unshare(share_id: int) -> Response:
 
 def _limited() -> bool:
     """Count this request against the verify limit (its own unit of work)."""
-    limit = int(current_app.config.get("VERIFY_RATE_LIMIT") or 30)
+    limit = current_app.config["VERIFY_RATE_LIMIT"]  # checked by lims.config.finalize
+    if not limit:
+        return False  # 0: no limit, as for the API
     with unit_of_work():
         return hit_rate_limit(f"verify:{request.remote_addr}", limit=limit)
 

@@ -8,7 +8,6 @@ work (``lims.extensions.unit_of_work``).
 from __future__ import annotations
 
 import hashlib
-import unicodedata
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
@@ -22,6 +21,7 @@ from lims.auth.permissions import require_role
 from lims.catalog.models import Parameter, ProductCategory
 from lims.counters import next_in_sequence
 from lims.extensions import db, utcnow
+from lims.nfc import nfc
 from lims.numbers import parse_id
 
 from .codes import format_code
@@ -120,7 +120,7 @@ def _campaign_fields(
         raise IntakeError(_l("At most %(n)d characters.", n=300), "name")
     if period_start and period_end and period_end < period_start:
         raise IntakeError(_l("The period cannot end before it starts."), "period_end")
-    contact = " ".join(unicodedata.normalize("NFC", customer_contact or "").split())
+    contact = " ".join(nfc(customer_contact or "").split())
     if len(contact) > CUSTOMER_CONTACT_MAX:
         raise IntakeError(
             _l("At most %(n)d characters.", n=CUSTOMER_CONTACT_MAX), "customer_contact"

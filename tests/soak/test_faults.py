@@ -20,9 +20,17 @@ import time
 
 import pytest
 
-from benchmarks.serving import LIMS_BIN, ROOT, Server, prepare_database, request, server_env
+from benchmarks.serving import (
+    LIMS_BIN,
+    ROOT,
+    Server,
+    prepare_database,
+    request,
+    server_env,
+)
+from benchmarks.serving import csrf_from as csrf
 from benchmarks.serving import sign_in as web_sign_in
-from tests.soak.world import check_consistency, csrf, demo_world, rows, scalar
+from tests.soak.world import check_consistency, demo_world, rows, scalar
 
 # the import is killed this many seconds after it starts
 KILL_AFTER = (float(os.environ.get("LIMS_SOAK_KILL_MIN", "0.4")),

@@ -4,7 +4,6 @@ consistency checks run after load and after every kill."""
 from __future__ import annotations
 
 import hashlib
-import re
 import subprocess
 from collections import Counter
 from dataclasses import dataclass, field
@@ -139,11 +138,3 @@ def check_consistency(url: str, env: dict[str, str], port: int | None = None) ->
             assert status == 200, (c.number, status)
     report.update(samples=len(samples), certificates=len(certs), batches=len(batches))
     return report
-
-
-def csrf(page: str) -> str:
-    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page) or re.search(
-        r'name="csrf_token" value="([^"]+)"', page
-    )
-    assert match, "no CSRF token"
-    return match.group(1)

@@ -311,6 +311,8 @@ def test_verify_is_rate_limited(app, lab, signer, verified_sample, client):
     app.config["VERIFY_RATE_LIMIT"] = 3
     statuses = [client.get("/verify/AAAA-BBBB-CCCC-DDDD").status_code for _ in range(5)]
     assert statuses[:3] == [404, 404, 404] and statuses[3:] == [429, 429]
+    app.config["VERIFY_RATE_LIMIT"] = 0  # no limit, as for the API
+    assert client.get("/verify/AAAA-BBBB-CCCC-DDDD").status_code == 404
 
 
 def test_cli_verify(app, lab, signer, verified_sample, runner, tmp_path):

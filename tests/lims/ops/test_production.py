@@ -56,6 +56,17 @@ def test_proxy_fix_must_be_a_small_count(monkeypatch, value):
         create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
 
 
+RATE_LIMITS = ["VERIFY_RATE_LIMIT", "API_RATE_LIMIT", "API_RATE_LIMIT_ANONYMOUS"]
+
+
+@pytest.mark.parametrize("name", RATE_LIMITS)
+@pytest.mark.parametrize("value", ["-1", "true", '"many"', "1.5"])
+def test_rate_limits_must_be_whole_numbers(monkeypatch, name, value):
+    monkeypatch.setenv(f"LIMS_{name}", value)
+    with pytest.raises(ConfigError, match=f"LIMS_{name}"):
+        create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+
+
 def _env(tmp_path, **extra):
     env = {k: v for k, v in os.environ.items() if not k.startswith("LIMS_")}
     env["LIMS_DATABASE_URL"] = f"sqlite:///{tmp_path / 'serve.sqlite3'}"

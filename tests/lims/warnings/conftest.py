@@ -92,3 +92,18 @@ def build_world(app: Any, make_user: Callable[..., Any]) -> dict[str, Any]:
         "entry_id": entry_id, "sample_code": sample_code, "sample_id": sample_id,
         "other_sample_id": other_sample_id, "a": a, "b": b,
     }  # fmt: skip
+
+
+@pytest.fixture
+def world(app: Any, make_user: Callable[..., Any]) -> dict[str, Any]:
+    """The world of the page tests (:func:`build_world`), built without an app context held."""
+    return build_world(app, make_user)
+
+
+def signed_in(app: Any, user: Any) -> Any:
+    """A test client of its own, signed in as ``user`` (who has ``email`` and ``password``)."""
+    from tests.conftest import login
+
+    client = app.test_client()
+    assert login(client, user.email, user.password).status_code == 302
+    return client

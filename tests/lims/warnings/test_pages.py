@@ -10,28 +10,16 @@ from xml.etree import ElementTree as ET
 
 import feedparser
 import pypdf
-import pytest
 
-from tests.conftest import login, post_form
-from tests.lims.warnings.conftest import build_world
+from tests.conftest import post_form
+from tests.lims.warnings.conftest import signed_in
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 HOSTILE = '<p onmouseover="x()">Gây <b>ngộ độc</b><script>alert("xss")</script></p>'
 
 
-@pytest.fixture
-def world(app, make_user):
-    return build_world(app, make_user)
-
-
-def _client(app, user):
-    client = app.test_client()
-    assert login(client, user.email, user.password).status_code == 302
-    return client
-
-
 def _publish_via_pages(app, world) -> tuple[int, object, object]:
-    a, b = _client(app, world["a"]), _client(app, world["b"])
+    a, b = signed_in(app, world["a"]), signed_in(app, world["b"])
     response = post_form(a, "/warnings/new", {
         "title": "Nước mắm Hòn Khói có histamin vượt mức", "entries": [world["entry_id"]],
         "hazard": HOSTILE, "recommendation": "<ul><li>Ngừng sử dụng</li></ul>",
@@ -85,7 +73,7 @@ def test_public_pages_are_conditional(app, world):
 
 
 def test_draft_is_not_public(app, world):
-    a = _client(app, world["a"])
+    a = signed_in(app, world["a"])
     response = post_form(a, "/warnings/new", {"title": "Nháp", "entries": [world["entry_id"]]})
     warning_id = int(response.headers["Location"].rsplit("/", 1)[-1])
     public = app.test_client()
@@ -95,7 +83,7 @@ def test_draft_is_not_public(app, world):
 
 
 def test_bad_input_is_refused_on_the_form(app, world):
-    a = _client(app, world["a"])
+    a = signed_in(app, world["a"])
     response = post_form(a, "/warnings/new", {"title": "Không có mục", "entries": []})
     assert response.status_code == 400 and "Chọn ít nhất một mục" in response.text
     response = post_form(a, "/warnings/new", {"title": "x", "entries": [999999]})

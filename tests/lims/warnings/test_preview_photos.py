@@ -9,7 +9,6 @@ import re
 from datetime import date
 
 import pypdf
-import pytest
 import sqlalchemy as sa
 
 from lims.audit.models import AuditEvent
@@ -18,22 +17,11 @@ from lims.intake.models import SamplePhoto
 from lims.storage import keep
 from lims.warnings.models import Bulletin, BulletinCounter, ConsumerWarning
 from lims.warnings.pdf import PREVIEW_MARK
-from tests.conftest import login, post_form
-from tests.lims.warnings.conftest import build_world
+from tests.conftest import post_form
+from tests.lims.warnings.conftest import signed_in
 from tests.lims.warnings.test_pages import _publish_via_pages
 
 MARK = "BẢN XEM TRƯỚC"
-
-
-@pytest.fixture
-def world(app, make_user):
-    return build_world(app, make_user)
-
-
-def _client(app, user):
-    client = app.test_client()
-    assert login(client, user.email, user.password).status_code == 302
-    return client
 
 
 def _pages(data: bytes) -> list[str]:
@@ -138,7 +126,7 @@ def test_bulletin_preview_is_marked_and_read_only(app, world):
 
 
 def test_bulletin_preview_refusals_and_access(app, world, make_user):
-    a = _client(app, world["a"])
+    a = signed_in(app, world["a"])
     empty = a.get(_preview_url("2020-01-01", "2020-01-31"))
     assert empty.status_code == 400
     assert "không có gì để phát hành" in empty.text.lower() or "nothing to publish" in empty.text
@@ -147,14 +135,14 @@ def test_bulletin_preview_refusals_and_access(app, world, make_user):
     assert a.get("/warnings/bulletins/preview.pdf").status_code == 400  # no dates
     for role in ("agency", "technician", "reviewer", "admin"):
         user = make_user(role, email=f"{role}-preview@example.org", password="preview-pass-1")
-        client = _client(app, user)
+        client = signed_in(app, user)
         assert client.get(_preview_url("2026-01-01", "2026-12-31")).status_code == 403, role
     anonymous = app.test_client().get(_preview_url("2026-01-01", "2026-12-31"))
     assert anonymous.status_code == 302 and "/login" in anonymous.headers["Location"]
 
 
 def test_warning_preview_before_approval(app, world):
-    a, b = _client(app, world["a"]), _client(app, world["b"])
+    a, b = signed_in(app, world["a"]), signed_in(app, world["b"])
     response = post_form(a, "/warnings/new", {
         "title": "Nước mắm Hòn Khói có histamin vượt mức", "entries": [world["entry_id"]],
         "hazard": "<p>Gây ngộ độc</p>", "recommendation": "<p>Ngừng sử dụng</p>",
@@ -187,7 +175,7 @@ def test_draft_form_offers_the_samples_photos(app, world, monkeypatch):
     small = _add_photo(app, world["sample_id"], "nhan-truoc.png", _png(400, 300))
     monkeypatch.setitem(app.config, "PHOTO_MAX_BYTES", 60_000)
     big = _add_photo(app, world["sample_id"], "nhan-lon.png", _noisy_png(200, 200))
-    a = _client(app, world["a"])
+    a = signed_in(app, world["a"])
     page = a.get(f"/warnings/new?entry={world['entry_id']}").text
     assert f'src="/warnings/photos/{small}"' in page
     assert re.search(rf'id="photo-{small}"[^>]*checked', page)  # fitting photos ticked
@@ -208,7 +196,7 @@ def test_draft_form_offers_the_samples_photos(app, world, monkeypatch):
 def test_chosen_photos_go_into_the_published_pdf(app, world):
     first = _add_photo(app, world["sample_id"], "mat-truoc.png", _png(400, 300))
     second = _add_photo(app, world["sample_id"], "mat-sau.png", _png(300, 400, (30, 160, 30)))
-    a, b = _client(app, world["a"]), _client(app, world["b"])
+    a, b = signed_in(app, world["a"]), signed_in(app, world["b"])
     fields = {
         "title": "Nước mắm có histamin vượt mức",
         "entries": [world["entry_id"]],
@@ -244,7 +232,7 @@ def test_chosen_photos_go_into_the_published_pdf(app, world):
 def test_photo_of_another_sample_is_refused(app, world):
     own = _add_photo(app, world["sample_id"], "nhan.png", _png(400, 300))
     foreign = _add_photo(app, world["other_sample_id"], "mau-khac.png", _png(200, 200))
-    a = _client(app, world["a"])
+    a = signed_in(app, world["a"])
     fields = {
         "title": "Nước mắm có histamin vượt mức",
         "entries": [world["entry_id"]],
@@ -279,7 +267,7 @@ def test_photo_of_another_sample_is_refused(app, world):
 def test_oversized_photo_is_refused(app, world, monkeypatch):
     monkeypatch.setitem(app.config, "PHOTO_MAX_BYTES", 2_000)
     big = _add_photo(app, world["sample_id"], "qua-lon.png", _noisy_png(100, 100))
-    a = _client(app, world["a"])
+    a = signed_in(app, world["a"])
     refused = post_form(a, "/warnings/new", {
         "title": "Nước mắm", "entries": [world["entry_id"]], "photos": [big], "photos_shown": "1",
     }, page="/warnings/new")  # fmt: skip
