@@ -84,7 +84,7 @@ def _preview_url(start: str, end: str) -> str:
 
 
 def test_bulletin_preview_is_marked_and_read_only(app, world):
-    warning_id, a, _b = _publish_via_pages(app, world)
+    warning_id, a, b = _publish_via_pages(app, world)
     today = date.today().isoformat()
     audit_before = _count(app, sa.select(sa.func.count()).select_from(AuditEvent))
     page = a.get("/warnings/bulletins").text
@@ -109,20 +109,25 @@ def test_bulletin_preview_is_marked_and_read_only(app, world):
     assert _count(app, sa.select(sa.func.count()).select_from(Bulletin)) == 0
     assert _count(app, sa.select(sa.func.count()).select_from(AuditEvent)) == audit_before
 
-    # the published bulletin is the same document without the mark, and takes number 1
+    # the published bulletin (compiled by A, approved by B) is the same document without the
+    # mark, and takes number 1
     published = post_form(a, "/warnings/bulletins",
                           {"period_start": "2026-01-01", "period_end": today})  # fmt: skip
     assert published.status_code == 302
     with app.app_context():
         bulletin_id = db.session.scalar(sa.select(Bulletin.id))
         db.session.remove()
+    assert app.test_client().get(f"/public/bulletins/{bulletin_id}.pdf").status_code == 404
+    approved = post_form(b, f"/warnings/bulletins/{bulletin_id}/approve", {},
+                         page="/warnings/bulletins")  # fmt: skip
+    assert approved.status_code == 302
     pdf = app.test_client().get(f"/public/bulletins/{bulletin_id}.pdf")
     text = "\n".join(_pages(pdf.data))
     assert MARK not in text and f"SỐ 1/{year}" in text
     assert "Nước mắm Hòn Khói có histamin vượt mức" in text
-    # the next preview announces number 2
-    again = "\n".join(_pages(a.get(_preview_url("2026-01-01", today)).data))
-    assert f"SỐ 2/{year}" in again and MARK in again
+    # the same period again is refused: a warning is published in one bulletin only
+    again = a.get(_preview_url("2026-01-01", today))
+    assert again.status_code == 400 and f"1/{year}" in again.text and "trùng" in again.text
 
 
 def test_bulletin_preview_refusals_and_access(app, world, make_user):
