@@ -1,9 +1,9 @@
 """Bulletins: the warnings published in a period gathered into one numbered PDF.
 
-Four eyes: one association user compiles a bulletin (``pending``: its period, warnings and
-corrections are fixed, no number yet), another approves it; only then is it numbered
-(gap-free, per year), rendered once and stored with its SHA-256. A warning appears in one
-bulletin only, unless an editor deliberately includes it again with a note; a period that
+Four eyes: one association user compiles a bulletin (a pending :class:`BulletinDraft`: its
+period, warnings and corrections are fixed, no number yet), another approves it; only then is
+it numbered (gap-free, per year), rendered once and stored with its SHA-256. A warning appears in
+one bulletin only, unless an editor deliberately includes it again with a note; a period that
 overlaps a published or pending bulletin is refused. Withdrawals are listed once, as
 corrections, in the next bulletin.
 """
@@ -30,9 +30,11 @@ from . import pdf
 from .models import (
     Bulletin,
     BulletinCounter,
-    BulletinStatus,
+    BulletinDraft,
+    BulletinDraftStatus,
     ConsumerWarning,
     WarningStatus,
+    bulletin_draft_items,
     bulletin_warnings,
     warning_number,
 )
@@ -46,19 +48,22 @@ from .services import (
 )
 
 NOTE_MAX = 1000
-LIVE = (BulletinStatus.PENDING, BulletinStatus.PUBLISHED)
 
 
 def _d(value: date | datetime | None) -> str:
     return format_date(value) if value is not None else ""
 
 
-def _linked(kind: str) -> sa.Select:
-    """Ids of warnings linked as ``kind`` to a pending or published bulletin."""
-    return (
-        sa.select(bulletin_warnings.c.warning_id)
-        .join(Bulletin, Bulletin.id == bulletin_warnings.c.bulletin_id)
-        .where(bulletin_warnings.c.kind == kind, Bulletin.status.in_(LIVE))
+def _linked(kind: str) -> sa.CompoundSelect:
+    """Ids of warnings linked as ``kind`` to a published bulletin or a pending draft."""
+    return sa.union(
+        sa.select(bulletin_warnings.c.warning_id).where(bulletin_warnings.c.kind == kind),
+        sa.select(bulletin_draft_items.c.warning_id)
+        .join(BulletinDraft, BulletinDraft.id == bulletin_draft_items.c.draft_id)
+        .where(
+            bulletin_draft_items.c.kind == kind,
+            BulletinDraft.status == BulletinDraftStatus.PENDING,
+        ),
     )
 
 
@@ -109,17 +114,21 @@ def corrections_due() -> list[ConsumerWarning]:
     )
 
 
-def _overlapping(period_start: date, period_end: date) -> Bulletin | None:
-    return db.session.scalars(
-        sa.select(Bulletin)
-        .where(
-            Bulletin.status.in_(LIVE),
-            Bulletin.period_start <= period_end,
-            Bulletin.period_end >= period_start,
-        )
-        .order_by(Bulletin.period_start)
-        .limit(1)
-    ).first()
+def _overlapping(period_start: date, period_end: date) -> Bulletin | BulletinDraft | None:
+    """A published bulletin or a pending draft whose period overlaps this one."""
+    for model, extra in (
+        (Bulletin, ()),
+        (BulletinDraft, (BulletinDraft.status == BulletinDraftStatus.PENDING,)),
+    ):
+        found = db.session.scalars(
+            sa.select(model)
+            .where(model.period_start <= period_end, model.period_end >= period_start, *extra)
+            .order_by(model.period_start)
+            .limit(1)
+        ).first()
+        if found is not None:
+            return found
+    return None
 
 
 def _repeats(repeat_ids: Sequence[int], note: str) -> list[ConsumerWarning]:
@@ -145,9 +154,13 @@ def _repeats(repeat_ids: Sequence[int], note: str) -> list[ConsumerWarning]:
 
 @dataclass(frozen=True)
 class Contents:
+    """What a bulletin holds: new warnings, warnings included again (with ``notes``: why, by
+    warning id) and corrections (withdrawals not yet announced)."""
+
     included: list[ConsumerWarning]
     repeats: list[ConsumerWarning]
     corrections: list[ConsumerWarning]
+    notes: dict[int, str]
 
 
 def _contents(
@@ -159,7 +172,7 @@ def _contents(
         raise WarningError(_l("The period ends before it starts."), "period_end")
     other = _overlapping(period_start, period_end)
     if other is not None:
-        label = other.label if other.status == BulletinStatus.PUBLISHED else _l("waiting")
+        label = other.label if isinstance(other, Bulletin) else _l("waiting")
         raise WarningError(
             _l(
                 "The period overlaps bulletin %(label)s (%(start)s – %(end)s): a warning is "
@@ -178,7 +191,8 @@ def _contents(
             _l("No warning was published in this period and nothing was withdrawn since the "
                "last bulletin: there is nothing to publish.")
         )  # fmt: skip
-    return Contents(included, repeats, corrections)
+    note = (repeat_note or "").strip()
+    return Contents(included, repeats, corrections, {w.id: note for w in repeats})
 
 
 def bulletin_doc(
@@ -202,13 +216,13 @@ def bulletin_doc(
 
 def _doc(
     *, number: int, year: int, period_start: date, period_end: date, now: datetime,
-    contents: Contents, notes: dict[int, str],
+    contents: Contents,
 ) -> pdf.BulletinDoc:  # fmt: skip
     warnings = []
     for w in [*contents.included, *contents.repeats]:
         doc = warning_doc(w, with_photos=False)
-        if notes.get(w.id):
-            doc = replace(doc, repeat_note=notes[w.id])
+        if contents.notes.get(w.id):
+            doc = replace(doc, repeat_note=contents.notes[w.id])
         warnings.append(doc)
     return bulletin_doc(
         number=number, year=year, period_start=period_start, period_end=period_end,
@@ -238,10 +252,9 @@ def preview_bulletin(
     contents = _contents(period_start, period_end, repeat_ids, repeat_note)
     now = utcnow()
     year = local_time(now).year
-    notes = {w.id: (repeat_note or "").strip() for w in contents.repeats}
     doc = _doc(
         number=_next_number(year), year=year, period_start=period_start, period_end=period_end,
-        now=now, contents=contents, notes=notes,
+        now=now, contents=contents,
     )  # fmt: skip
     return pdf.render_bulletin(doc, letterhead=association_letterhead(), preview=True)
 
@@ -249,44 +262,53 @@ def preview_bulletin(
 def prepare_bulletin(
     *, actor: Any, period_start: date, period_end: date, repeat_ids: Sequence[int] = (),
     repeat_note: str = "",
-) -> Bulletin:  # fmt: skip
+) -> BulletinDraft:  # fmt: skip
     """Compile a bulletin for another association user to approve: its warnings (those of the
     period in no other bulletin, and any deliberately included again with the note) and
     corrections are fixed now; it has no number until it is approved."""
     require_role(actor, *AUTHORS)
     contents = _contents(period_start, period_end, repeat_ids, repeat_note)
-    note = (repeat_note or "").strip()
-    bulletin = Bulletin(
-        status=BulletinStatus.PENDING,
+    draft = BulletinDraft(
+        status=BulletinDraftStatus.PENDING,
         period_start=period_start,
         period_end=period_end,
         prepared_at=utcnow(),
         prepared_by_id=actor.id,
     )
-    db.session.add(bulletin)
+    db.session.add(draft)
     db.session.flush()
-    rows = [{"warning_id": w.id, "kind": "warning", "note": ""} for w in contents.included]
-    rows += [{"warning_id": w.id, "kind": "warning", "note": note} for w in contents.repeats]
-    rows += [{"warning_id": w.id, "kind": "correction", "note": ""} for w in contents.corrections]
-    db.session.execute(
-        bulletin_warnings.insert(), [{"bulletin_id": bulletin.id, **row} for row in rows]
-    )
+    db.session.execute(bulletin_draft_items.insert(), [
+        {"draft_id": draft.id, **row} for row in _rows(contents)
+    ])  # fmt: skip
     db.session.flush()
     audit.record(
-        actor=actor, action="bulletin.prepare", entity_type="bulletin", entity_id=bulletin.id,
+        actor=actor, action="bulletin.prepare", entity_type="bulletin_draft",
+        entity_id=draft.id,
         after={"period": [period_start, period_end],
                "warnings": [w.id for w in contents.included],
-               "repeated": [w.id for w in contents.repeats], "repeat_note": note,
+               "repeated": [w.id for w in contents.repeats],
+               "repeat_note": next(iter(contents.notes.values()), ""),
                "corrections": [w.id for w in contents.corrections]},
     )  # fmt: skip
-    return bulletin
+    return draft
 
 
-def _links(bulletin: Bulletin) -> tuple[list[ConsumerWarning], dict[int, str], list[Any]]:
+def _rows(contents: Contents) -> list[dict[str, Any]]:
+    rows = [{"warning_id": w.id, "kind": "warning", "note": ""} for w in contents.included]
+    rows += [
+        {"warning_id": w.id, "kind": "warning", "note": contents.notes.get(w.id, "")}
+        for w in contents.repeats
+    ]
+    rows += [{"warning_id": w.id, "kind": "correction", "note": ""} for w in contents.corrections]
+    return rows
+
+
+def _items(draft: BulletinDraft) -> Contents:
+    """The warnings (new, repeated) and corrections a draft holds, and the repeat notes."""
     rows = db.session.execute(
-        sa.select(bulletin_warnings.c.warning_id, bulletin_warnings.c.kind,
-                  bulletin_warnings.c.note)
-        .where(bulletin_warnings.c.bulletin_id == bulletin.id)
+        sa.select(bulletin_draft_items.c.warning_id, bulletin_draft_items.c.kind,
+                  bulletin_draft_items.c.note)
+        .where(bulletin_draft_items.c.draft_id == draft.id)
     ).all()  # fmt: skip
     by_id = {
         w.id: w
@@ -294,52 +316,52 @@ def _links(bulletin: Bulletin) -> tuple[list[ConsumerWarning], dict[int, str], l
             sa.select(ConsumerWarning).where(ConsumerWarning.id.in_([r[0] for r in rows]))
         )
     }
-    warnings = sorted(
-        (by_id[r[0]] for r in rows if r[1] == "warning"),
-        key=lambda w: (w.published_at or utcnow(), w.id),
-    )
+
+    def ordered(ids: list[int], key: str) -> list[ConsumerWarning]:
+        return sorted((by_id[i] for i in ids), key=lambda w: (getattr(w, key) or utcnow(), w.id))
+
+    new = ordered([r[0] for r in rows if r[1] == "warning" and not r[2]], "published_at")
+    again = ordered([r[0] for r in rows if r[1] == "warning" and r[2]], "published_at")
+    corrections = ordered([r[0] for r in rows if r[1] == "correction"], "withdrawn_at")
     notes = {r[0]: r[2] for r in rows if r[1] == "warning" and r[2]}
-    corrections = sorted(
-        (by_id[r[0]] for r in rows if r[1] == "correction"),
-        key=lambda w: (w.withdrawn_at or utcnow(), w.id),
-    )
-    return warnings, notes, corrections
+    return Contents(new, again, corrections, notes)
 
 
-def _require_pending(bulletin: Bulletin) -> None:
-    if bulletin.status != BulletinStatus.PENDING:
+def draft_contents(draft: BulletinDraft) -> Contents:
+    return _items(draft)
+
+
+def _require_pending(draft: BulletinDraft) -> None:
+    if draft.status != BulletinDraftStatus.PENDING:
         raise WarningError(_l("This bulletin is not waiting for approval."))
 
 
-def preview_pending(*, actor: Any, bulletin: Bulletin) -> bytes:
+def preview_pending(*, actor: Any, draft: BulletinDraft) -> bytes:
     """What approving the pending bulletin would publish, marked as a preview."""
     require_role(actor, *AUTHORS)
-    _require_pending(bulletin)
-    warnings, notes, corrections = _links(bulletin)
+    _require_pending(draft)
+    contents = _items(draft)
     now = utcnow()
     year = local_time(now).year
     doc = _doc(
-        number=_next_number(year), year=year, period_start=bulletin.period_start,
-        period_end=bulletin.period_end, now=now,
-        contents=Contents([w for w in warnings if w.id not in notes],
-                          [w for w in warnings if w.id in notes], corrections),
-        notes=notes,
+        number=_next_number(year), year=year, period_start=draft.period_start,
+        period_end=draft.period_end, now=now, contents=contents,
     )  # fmt: skip
     return pdf.render_bulletin(doc, letterhead=association_letterhead(), preview=True)
 
 
-def approve_bulletin(*, actor: Any, bulletin: Bulletin) -> Bulletin:
+def approve_bulletin(*, actor: Any, draft: BulletinDraft) -> Bulletin:
     """Four eyes: an association user other than the one who compiled it approves; the
     bulletin then takes the next number of the year and is rendered once and stored. Refused
     when one of its warnings is no longer published."""
     require_role(actor, *AUTHORS)
-    _require_pending(bulletin)
-    if bulletin.prepared_by_id == actor.id:
+    _require_pending(draft)
+    if draft.prepared_by_id == actor.id:
         raise WarningError(
             _l("You compiled this bulletin: another association user must approve it.")
         )
-    warnings, notes, corrections = _links(bulletin)
-    gone = [w for w in warnings if w.status != WarningStatus.PUBLISHED]
+    contents = _items(draft)
+    gone = [w for w in contents.included + contents.repeats if w.status != WarningStatus.PUBLISHED]
     if gone:
         raise WarningError(
             _l(
@@ -351,69 +373,66 @@ def approve_bulletin(*, actor: Any, bulletin: Bulletin) -> Bulletin:
     now = utcnow()
     year = local_time(now).year
     number = next_in_sequence(BulletinCounter, {"year": year})
-    contents = Contents([w for w in warnings if w.id not in notes],
-                        [w for w in warnings if w.id in notes], corrections)  # fmt: skip
     doc = _doc(
-        number=number, year=year, period_start=bulletin.period_start,
-        period_end=bulletin.period_end, now=now, contents=contents, notes=notes,
+        number=number, year=year, period_start=draft.period_start, period_end=draft.period_end,
+        now=now, contents=contents,
     )  # fmt: skip
     data = pdf.render_bulletin(doc, letterhead=association_letterhead())
-    bulletin.pdf, bulletin.sha256 = storage.keep(data)
-    bulletin.size = len(data)
-    bulletin.number, bulletin.year = number, year
-    bulletin.status = BulletinStatus.PUBLISHED
-    bulletin.published_at = now
-    bulletin.published_by_id = actor.id
+    stored, digest = storage.keep(data)
+    bulletin = Bulletin(
+        number=number, year=year, period_start=draft.period_start, period_end=draft.period_end,
+        published_at=now, published_by_id=actor.id, prepared_by_id=draft.prepared_by_id,
+        pdf=stored, sha256=digest, size=len(data),
+    )  # fmt: skip
+    db.session.add(bulletin)
+    db.session.flush()
+    db.session.execute(bulletin_warnings.insert(), [
+        {"bulletin_id": bulletin.id, **row} for row in _rows(contents)
+    ])  # fmt: skip
+    draft.status = BulletinDraftStatus.PUBLISHED
+    draft.bulletin_id = bulletin.id
     db.session.flush()
     audit.record(
         actor=actor, action="bulletin.publish", entity_type="bulletin", entity_id=bulletin.id,
-        after={"number": bulletin.label, "prepared_by": bulletin.prepared_by_id,
-               "warnings": [w.id for w in warnings], "repeated": sorted(notes),
-               "corrections": [w.id for w in corrections], "sha256": bulletin.sha256},
+        after={"number": bulletin.label, "draft": draft.id, "prepared_by": draft.prepared_by_id,
+               "warnings": [w.id for w in contents.included],
+               "repeated": sorted(contents.notes),
+               "corrections": [w.id for w in contents.corrections], "sha256": bulletin.sha256},
     )  # fmt: skip
     return bulletin
 
 
-def discard_bulletin(*, actor: Any, bulletin: Bulletin, reason: str) -> Bulletin:
+def discard_bulletin(*, actor: Any, draft: BulletinDraft, reason: str) -> BulletinDraft:
     """Drop a pending bulletin (reason required): its warnings become free for another one.
     The row and its audit trail stay."""
     require_role(actor, *AUTHORS)
-    _require_pending(bulletin)
+    _require_pending(draft)
     reason = (reason or "").strip()
     if not reason:
         raise WarningError(_l("A reason is required."), "reason")
     if len(reason) > REASON_MAX:
         raise WarningError(_l("The reason is too long (at most 1000 characters)."), "reason")
-    bulletin.status = BulletinStatus.DISCARDED
+    draft.status = BulletinDraftStatus.DISCARDED
+    draft.discarded_at = utcnow()
+    draft.discard_reason = reason
     db.session.flush()
     audit.record(
-        actor=actor, action="bulletin.discard", entity_type="bulletin", entity_id=bulletin.id,
-        before={"status": "pending"}, after={"status": "discarded"}, reason=reason,
-        reason_required=True,
+        actor=actor, action="bulletin.discard", entity_type="bulletin_draft",
+        entity_id=draft.id, before={"status": "pending"}, after={"status": "discarded"},
+        reason=reason, reason_required=True,
     )  # fmt: skip
-    return bulletin
+    return draft
 
 
-def pending_bulletins() -> list[Bulletin]:
+def pending_bulletins() -> list[BulletinDraft]:
     return list(
         db.session.scalars(
-            sa.select(Bulletin)
-            .where(Bulletin.status == BulletinStatus.PENDING)
-            .order_by(Bulletin.prepared_at)
+            sa.select(BulletinDraft)
+            .where(BulletinDraft.status == BulletinDraftStatus.PENDING)
+            .order_by(BulletinDraft.prepared_at, BulletinDraft.id)
         )
     )
 
 
 def published_bulletins() -> sa.Select:
-    return (
-        sa.select(Bulletin)
-        .where(Bulletin.status == BulletinStatus.PUBLISHED)
-        .order_by(Bulletin.published_at.desc())
-    )
-
-
-def bulletin_contents(
-    bulletin: Bulletin,
-) -> tuple[list[ConsumerWarning], dict[int, str], list[Any]]:
-    """(warnings, repeat notes by warning id, corrections) of a bulletin."""
-    return _links(bulletin)
+    return sa.select(Bulletin).order_by(Bulletin.published_at.desc())

@@ -67,9 +67,9 @@ def seed() -> None:
         services.publish_warning(actor=approver, warning=warning)
         published.append(warning)
     today = local_time(published[-1].published_at).date()
-    bulletin = bulletins.prepare_bulletin(actor=author, period_start=today - timedelta(days=30),
-                                          period_end=today)  # fmt: skip
-    bulletins.approve_bulletin(actor=approver, bulletin=bulletin)
+    draft = bulletins.prepare_bulletin(actor=author, period_start=today - timedelta(days=30),
+                                       period_end=today)  # fmt: skip
+    bulletins.approve_bulletin(actor=approver, draft=draft)
     if len(published) > PUBLISHED:
         services.request_withdrawal(actor=author, warning=published[-1], reason=WITHDRAW_REASON)
         services.approve_withdrawal(actor=approver, warning=published[-1])

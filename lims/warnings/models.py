@@ -121,33 +121,24 @@ bulletin_warnings = sa.Table(
 )
 
 
-class BulletinStatus(StrEnum):
-    PENDING = "pending"  # compiled by one association user, waiting for a second to approve
-    PUBLISHED = "published"
-    DISCARDED = "discarded"  # a pending bulletin dropped (with a reason); never published
-
-
 class Bulletin(db.Model):
-    """A numbered bulletin (N/YYYY) of the warnings published in a period; compiled by one
-    association user (``pending``, no number yet), approved and rendered once by another."""
+    """A published, numbered bulletin (N/YYYY) of the warnings of a period, rendered once. It
+    comes from a :class:`BulletinDraft` compiled by one association user (``prepared_by``) and
+    approved by another (``published_by``)."""
 
     __tablename__ = "bulletins"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    status: Mapped[BulletinStatus] = mapped_column(
-        str_enum(BulletinStatus), default=BulletinStatus.PUBLISHED
-    )
-    number: Mapped[int | None] = mapped_column(sa.Integer)
-    year: Mapped[int | None] = mapped_column(sa.Integer)
+    number: Mapped[int] = mapped_column(sa.Integer)
+    year: Mapped[int] = mapped_column(sa.Integer)
     period_start: Mapped[date] = mapped_column(sa.Date)
     period_end: Mapped[date] = mapped_column(sa.Date)
-    prepared_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    published_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     prepared_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
-    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
-    published_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     pdf: Mapped[bytes | None] = mapped_column(sa.LargeBinary, deferred=True)  # NULL: file store
-    sha256: Mapped[str | None] = mapped_column(sa.String(64))
-    size: Mapped[int | None] = mapped_column(sa.Integer)
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    size: Mapped[int] = mapped_column(sa.Integer)
 
     warnings: Mapped[list[ConsumerWarning]] = relationship(
         secondary=bulletin_warnings,
@@ -174,7 +165,42 @@ class Bulletin(db.Model):
 
     @property
     def label(self) -> str:
-        return f"{self.number}/{self.year}" if self.number is not None else "—"
+        return f"{self.number}/{self.year}"
+
+
+class BulletinDraftStatus(StrEnum):
+    PENDING = "pending"  # compiled by one association user, waiting for a second to approve
+    PUBLISHED = "published"  # approved: ``bulletin_id`` is the bulletin it became
+    DISCARDED = "discarded"  # dropped with a reason; never published
+
+
+bulletin_draft_items = sa.Table(
+    "bulletin_draft_items",
+    db.metadata,
+    sa.Column("draft_id", sa.ForeignKey("bulletin_drafts.id"), primary_key=True),
+    sa.Column("warning_id", sa.ForeignKey("warnings.id"), primary_key=True),
+    sa.Column("kind", sa.String(12), nullable=False, server_default="warning"),
+    sa.Column("note", sa.Text, nullable=False, server_default=""),
+)
+
+
+class BulletinDraft(db.Model):
+    """A bulletin compiled for approval (four eyes): its period, warnings (with the note of any
+    included again) and corrections are fixed when it is compiled; it has no number."""
+
+    __tablename__ = "bulletin_drafts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    status: Mapped[BulletinDraftStatus] = mapped_column(
+        str_enum(BulletinDraftStatus), default=BulletinDraftStatus.PENDING, index=True
+    )
+    period_start: Mapped[date] = mapped_column(sa.Date)
+    period_end: Mapped[date] = mapped_column(sa.Date)
+    prepared_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    prepared_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    bulletin_id: Mapped[int | None] = mapped_column(sa.ForeignKey("bulletins.id"))
+    discarded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    discard_reason: Mapped[str] = mapped_column(sa.Text, default="")
 
 
 class BulletinCounter(db.Model):

@@ -33,7 +33,6 @@ from lims.testing.register import RegisterFilters, register_rows
 from . import pdf
 from .models import (
     Bulletin,
-    BulletinStatus,
     ConsumerWarning,
     WarningSource,
     WarningStatus,
@@ -814,11 +813,7 @@ def last_public_change() -> datetime | None:
                 ConsumerWarning.status.in_(PUBLIC_STATUSES)
             )
         ),
-        db.session.scalar(
-            sa.select(sa.func.max(Bulletin.published_at)).where(
-                Bulletin.status == BulletinStatus.PUBLISHED
-            )
-        ),
+        db.session.scalar(sa.select(sa.func.max(Bulletin.published_at))),
     ]
     found = [s for s in stamps if s is not None]
     return max(found) if found else None

@@ -35,7 +35,14 @@ from lims.storage import inline_image, load
 from . import bp, public_bp, services
 from . import bulletins as bulletins_service
 from .forms import BulletinForm, BulletinPreviewForm, ReasonForm, WarningForm
-from .models import Bulletin, BulletinStatus, ConsumerWarning, WarningStatus, warning_number
+from .models import (
+    Bulletin,
+    BulletinDraft,
+    BulletinDraftStatus,
+    ConsumerWarning,
+    WarningStatus,
+    warning_number,
+)
 from .sanitize import to_text
 
 PER_PAGE = 30
@@ -342,7 +349,7 @@ def _bulletins_page(
     return render_template(
         "warnings/bulletins.html", form=form, rows=rows, preview_form=preview_form,
         pending=bulletins_service.pending_bulletins(), reason_form=ReasonForm(),
-        contents=bulletins_service.bulletin_contents, number=warning_number, error=error,
+        contents=bulletins_service.draft_contents, number=warning_number, error=error,
     ), status  # fmt: skip
 
 
@@ -366,47 +373,47 @@ def bulletin_preview() -> Any:
     return _bulletins_page(BulletinForm(formdata=None), 400, preview_form)
 
 
-def _pending_or_404(bulletin_id: int) -> Bulletin:
-    bulletin = db.session.get(Bulletin, bulletin_id)
-    if bulletin is None or bulletin.status != BulletinStatus.PENDING:
+def _pending_or_404(draft_id: int) -> BulletinDraft:
+    draft = db.session.get(BulletinDraft, draft_id)
+    if draft is None or draft.status != BulletinDraftStatus.PENDING:
         abort(404)
-    return bulletin
+    return draft
 
 
-@bp.route("/warnings/bulletins/<int:bulletin_id>/preview.pdf")
+@bp.route("/warnings/bulletins/drafts/<int:draft_id>/preview.pdf")
 @access(ROLE)
-def pending_preview(bulletin_id: int) -> Any:
+def pending_preview(draft_id: int) -> Any:
     """What approving a pending bulletin would publish, marked as a preview."""
-    bulletin = _pending_or_404(bulletin_id)
-    data = bulletins_service.preview_pending(actor=current_user, bulletin=bulletin)
-    return _preview_response(data, f"ban-xem-truoc-ban-tin-cho-duyet-{bulletin.id}.pdf")
+    draft = _pending_or_404(draft_id)
+    data = bulletins_service.preview_pending(actor=current_user, draft=draft)
+    return _preview_response(data, f"ban-xem-truoc-ban-tin-cho-duyet-{draft.id}.pdf")
 
 
-@bp.route("/warnings/bulletins/<int:bulletin_id>/approve", methods=["POST"])
+@bp.route("/warnings/bulletins/drafts/<int:draft_id>/approve", methods=["POST"])
 @access(ROLE)
-def approve_bulletin(bulletin_id: int) -> Any:
-    return _bulletin_action(bulletin_id, "approve")
+def approve_bulletin(draft_id: int) -> Any:
+    return _bulletin_action(draft_id, "approve")
 
 
-@bp.route("/warnings/bulletins/<int:bulletin_id>/discard", methods=["POST"])
+@bp.route("/warnings/bulletins/drafts/<int:draft_id>/discard", methods=["POST"])
 @access(ROLE)
-def discard_bulletin(bulletin_id: int) -> Any:
-    return _bulletin_action(bulletin_id, "discard")
+def discard_bulletin(draft_id: int) -> Any:
+    return _bulletin_action(draft_id, "discard")
 
 
-def _bulletin_action(bulletin_id: int, action: str) -> Any:
-    _pending_or_404(bulletin_id)
+def _bulletin_action(draft_id: int, action: str) -> Any:
+    _pending_or_404(draft_id)
     form = ReasonForm()
     if not form.validate_on_submit():
         return _bulletins_page(BulletinForm(formdata=None), 400)
     try:
         with unit_of_work():
-            bulletin = _pending_or_404(bulletin_id)
+            draft = _pending_or_404(draft_id)
             if action == "approve":
-                bulletins_service.approve_bulletin(actor=current_user, bulletin=bulletin)
+                bulletin = bulletins_service.approve_bulletin(actor=current_user, draft=draft)
                 flash(_("Bulletin %(number)s published.", number=bulletin.label), "success")
             else:
-                bulletins_service.discard_bulletin(actor=current_user, bulletin=bulletin,
+                bulletins_service.discard_bulletin(actor=current_user, draft=draft,
                                                    reason=form.reason.data)  # fmt: skip
                 flash(_("The bulletin was discarded."), "success")
     except services.WarningError as exc:
@@ -579,7 +586,7 @@ def bulletin_list() -> Response:
 @access(PUBLIC)
 def bulletin_pdf(bulletin_id: int) -> Response:
     bulletin = db.session.get(Bulletin, bulletin_id)
-    if bulletin is None or bulletin.status != BulletinStatus.PUBLISHED or not bulletin.sha256:
+    if bulletin is None:
         abort(404)
     name = f"ban-tin-canh-bao-{bulletin.number}-{bulletin.year}.pdf"
     return _send_pdf(bulletin.pdf, bulletin.sha256, bulletin.published_at, name)

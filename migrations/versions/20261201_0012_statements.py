@@ -1,6 +1,7 @@
 """statements: the statement of conformity stored on each verified result, limits confirmed by
 a named reviewer (source and reference), warnings' four eyes, withdrawal marks and
-certificate-change flags, bulletins approved by a second person.
+certificate-change flags, bulletins compiled by one person and approved by another
+(bulletin_drafts), a warning in one bulletin only unless included again with a note.
 
 Data correction (issue 15): before this revision the certificate decided at render time
 whether a line was "stated" (a confirmed limit), while the non-compliance register, warnings,
@@ -47,90 +48,86 @@ GENESIS_HASH = "0" * 64
 ACTOR_NAME = "Hiệu chỉnh dữ liệu (migration 0012_statements)"
 
 
+def _add_user_column(table, column):
+    """A nullable column referencing users.id. SQLite adds it in place (ALTER TABLE … ADD
+    COLUMN … REFERENCES): re-creating a table that others reference fails once it has rows."""
+    name = f"fk_{table}_{column}_users"
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute(
+            f"ALTER TABLE {table} ADD COLUMN {column} INTEGER "
+            f"CONSTRAINT {name} REFERENCES users (id)"
+        )
+    else:
+        op.add_column(table, sa.Column(column, sa.Integer(), nullable=True))
+        op.create_foreign_key(name, table, 'users', [column], ['id'])
+
+
 def _schema_up():
-    with op.batch_alter_table("results", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("statement", sa.String(length=20), nullable=True))
-        batch_op.add_column(sa.Column("statement_reason", sa.String(length=30), nullable=True))
-        batch_op.add_column(sa.Column("statement_data", sa.JSON(), nullable=True))
-    with op.batch_alter_table("specifications", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("confirmed_source", sa.String(length=20), nullable=False, server_default="")
-        )
-        batch_op.add_column(
-            sa.Column(
-                "confirmed_reference", sa.String(length=500), nullable=False, server_default=""
-            )
-        )
-        batch_op.add_column(
-            sa.Column("source_verified", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
-    with op.batch_alter_table("warnings", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("content_editors", sa.JSON(), nullable=True))
-        batch_op.add_column(
-            sa.Column("withdrawal_requested_at", sa.DateTime(timezone=True), nullable=True)
-        )
-        batch_op.add_column(sa.Column("withdrawal_requested_by_id", sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column("withdrawn_pdf", sa.LargeBinary(), nullable=True))
-        batch_op.add_column(sa.Column("withdrawn_sha256", sa.String(length=64), nullable=True))
-        batch_op.add_column(sa.Column("withdrawn_size", sa.Integer(), nullable=True))
-        batch_op.add_column(
-            sa.Column("attention", sa.String(length=30), nullable=False, server_default="")
-        )
-        batch_op.add_column(
-            sa.Column("attention_note", sa.Text(), nullable=False, server_default="")
-        )
-        batch_op.add_column(sa.Column("attention_at", sa.DateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column("reconfirmed_at", sa.DateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column("reconfirmed_by_id", sa.Integer(), nullable=True))
-        batch_op.create_foreign_key(
-            batch_op.f("fk_warnings_withdrawal_requested_by_id_users"),
-            "users",
-            ["withdrawal_requested_by_id"],
-            ["id"],
-        )
-        batch_op.create_foreign_key(
-            batch_op.f("fk_warnings_reconfirmed_by_id_users"),
-            "users",
-            ["reconfirmed_by_id"],
-            ["id"],
-        )
-    with op.batch_alter_table("bulletins", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column(
-                "status",
-                sa.Enum(
-                    "pending",
-                    "published",
-                    "discarded",
-                    name="bulletinstatus",
-                    native_enum=False,
-                    length=30,
-                ),
-                nullable=False,
-                server_default="published",
-            )
-        )
-        batch_op.add_column(sa.Column("prepared_at", sa.DateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column("prepared_by_id", sa.Integer(), nullable=True))
-        batch_op.create_foreign_key(
-            batch_op.f("fk_bulletins_prepared_by_id_users"),
-            "users",
-            ["prepared_by_id"],
-            ["id"],
-        )
-        batch_op.alter_column("number", existing_type=sa.Integer(), nullable=True)
-        batch_op.alter_column("year", existing_type=sa.Integer(), nullable=True)
-        batch_op.alter_column(
-            "published_at", existing_type=sa.DateTime(timezone=True), nullable=True
-        )
-        batch_op.alter_column("published_by_id", existing_type=sa.Integer(), nullable=True)
-        batch_op.alter_column("sha256", existing_type=sa.String(length=64), nullable=True)
-        batch_op.alter_column("size", existing_type=sa.Integer(), nullable=True)
-    with op.batch_alter_table("bulletin_warnings", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("kind", sa.String(length=12), nullable=False, server_default="warning")
-        )
-        batch_op.add_column(sa.Column("note", sa.Text(), nullable=False, server_default=""))
+    # Only ADD COLUMN and CREATE TABLE: no table is re-created (SQLite would refuse to drop a
+    # table other rows refer to, and the demo and production databases have rows).
+    op.add_column('results', sa.Column('statement', sa.String(length=20), nullable=True))
+    op.add_column('results', sa.Column('statement_reason', sa.String(length=30), nullable=True))
+    op.add_column('results', sa.Column('statement_data', sa.JSON(), nullable=True))
+    op.add_column('specifications', sa.Column(
+        'confirmed_source', sa.String(length=20), nullable=False, server_default=''))
+    op.add_column('specifications', sa.Column(
+        'confirmed_reference', sa.String(length=500), nullable=False, server_default=''))
+    op.add_column('specifications', sa.Column(
+        'source_verified', sa.Boolean(), nullable=False, server_default=sa.false()))
+    op.add_column('warnings', sa.Column(
+        'content_editors', sa.JSON(), nullable=False, server_default=sa.text("'[]'")))
+    op.add_column('warnings', sa.Column(
+        'withdrawal_requested_at', sa.DateTime(timezone=True), nullable=True))
+    _add_user_column('warnings', 'withdrawal_requested_by_id')
+    op.add_column('warnings', sa.Column('withdrawn_pdf', sa.LargeBinary(), nullable=True))
+    op.add_column('warnings', sa.Column('withdrawn_sha256', sa.String(length=64), nullable=True))
+    op.add_column('warnings', sa.Column('withdrawn_size', sa.Integer(), nullable=True))
+    op.add_column('warnings', sa.Column(
+        'attention', sa.String(length=30), nullable=False, server_default=''))
+    op.add_column('warnings', sa.Column(
+        'attention_note', sa.Text(), nullable=False, server_default=''))
+    op.add_column('warnings', sa.Column('attention_at', sa.DateTime(timezone=True), nullable=True))
+    op.add_column('warnings', sa.Column(
+        'reconfirmed_at', sa.DateTime(timezone=True), nullable=True))
+    _add_user_column('warnings', 'reconfirmed_by_id')
+    _add_user_column('bulletins', 'prepared_by_id')
+    op.add_column('bulletin_warnings', sa.Column(
+        'kind', sa.String(length=12), nullable=False, server_default='warning'))
+    op.add_column('bulletin_warnings', sa.Column(
+        'note', sa.Text(), nullable=False, server_default=''))
+    op.create_table(
+        'bulletin_drafts',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('status', sa.Enum('pending', 'published', 'discarded',
+                                    name='bulletindraftstatus', native_enum=False, length=30),
+                  nullable=False),
+        sa.Column('period_start', sa.Date(), nullable=False),
+        sa.Column('period_end', sa.Date(), nullable=False),
+        sa.Column('prepared_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('prepared_by_id', sa.Integer(), nullable=False),
+        sa.Column('bulletin_id', sa.Integer(), nullable=True),
+        sa.Column('discarded_at', sa.DateTime(timezone=True), nullable=True),
+        sa.Column('discard_reason', sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(['bulletin_id'], ['bulletins.id'],
+                                name=op.f('fk_bulletin_drafts_bulletin_id_bulletins')),
+        sa.ForeignKeyConstraint(['prepared_by_id'], ['users.id'],
+                                name=op.f('fk_bulletin_drafts_prepared_by_id_users')),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_bulletin_drafts')),
+    )
+    with op.batch_alter_table('bulletin_drafts', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_bulletin_drafts_status'), ['status'], unique=False)
+    op.create_table(
+        'bulletin_draft_items',
+        sa.Column('draft_id', sa.Integer(), nullable=False),
+        sa.Column('warning_id', sa.Integer(), nullable=False),
+        sa.Column('kind', sa.String(length=12), server_default='warning', nullable=False),
+        sa.Column('note', sa.Text(), server_default='', nullable=False),
+        sa.ForeignKeyConstraint(['draft_id'], ['bulletin_drafts.id'],
+                                name=op.f('fk_bulletin_draft_items_draft_id_bulletin_drafts')),
+        sa.ForeignKeyConstraint(['warning_id'], ['warnings.id'],
+                                name=op.f('fk_bulletin_draft_items_warning_id_warnings')),
+        sa.PrimaryKeyConstraint('draft_id', 'warning_id', name=op.f('pk_bulletin_draft_items')),
+    )
 
 
 # ---------------------------------------------------------------------------- the audit chain
@@ -563,65 +560,36 @@ def _data_up():
             ),
             {"e": [author_id], "id": warning_id},
         )
-    conn.execute(
-        sa.text("UPDATE bulletins SET prepared_at = published_at, prepared_by_id = published_by_id")
-    )
+    conn.execute(sa.text("UPDATE bulletins SET prepared_by_id = published_by_id"))
     chain.close()
 
 
 def upgrade():
     _schema_up()
     _data_up()
-    with op.batch_alter_table("warnings", schema=None) as batch_op:
-        batch_op.alter_column("content_editors", existing_type=sa.JSON(), nullable=False)
 
 
 def downgrade():
-    with op.batch_alter_table("bulletin_warnings", schema=None) as batch_op:
-        batch_op.drop_column("note")
-        batch_op.drop_column("kind")
-    op.execute("DELETE FROM bulletins WHERE status = 'pending'")
-    with op.batch_alter_table("bulletins", schema=None) as batch_op:
-        batch_op.alter_column("size", existing_type=sa.Integer(), nullable=False)
-        batch_op.alter_column("sha256", existing_type=sa.String(length=64), nullable=False)
-        batch_op.alter_column("published_by_id", existing_type=sa.Integer(), nullable=False)
-        batch_op.alter_column(
-            "published_at", existing_type=sa.DateTime(timezone=True), nullable=False
-        )
-        batch_op.alter_column("year", existing_type=sa.Integer(), nullable=False)
-        batch_op.alter_column("number", existing_type=sa.Integer(), nullable=False)
-        batch_op.drop_constraint(
-            batch_op.f("fk_bulletins_prepared_by_id_users"), type_="foreignkey"
-        )
-        batch_op.drop_column("prepared_by_id")
-        batch_op.drop_column("prepared_at")
-        batch_op.drop_column("status")
-    with op.batch_alter_table("warnings", schema=None) as batch_op:
-        batch_op.drop_constraint(
-            batch_op.f("fk_warnings_reconfirmed_by_id_users"), type_="foreignkey"
-        )
-        batch_op.drop_constraint(
-            batch_op.f("fk_warnings_withdrawal_requested_by_id_users"), type_="foreignkey"
-        )
-        for column in (
-            "reconfirmed_by_id",
-            "reconfirmed_at",
-            "attention_at",
-            "attention_note",
-            "attention",
-            "withdrawn_size",
-            "withdrawn_sha256",
-            "withdrawn_pdf",
-            "withdrawal_requested_by_id",
-            "withdrawal_requested_at",
-            "content_editors",
-        ):
+    op.drop_table('bulletin_draft_items')
+    with op.batch_alter_table('bulletin_drafts', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_bulletin_drafts_status'))
+    op.drop_table('bulletin_drafts')
+    with op.batch_alter_table('bulletin_warnings', schema=None) as batch_op:
+        batch_op.drop_column('note')
+        batch_op.drop_column('kind')
+    with op.batch_alter_table('bulletins', schema=None) as batch_op:
+        batch_op.drop_column('prepared_by_id')
+    with op.batch_alter_table('warnings', schema=None) as batch_op:
+        for column in ('reconfirmed_by_id', 'reconfirmed_at', 'attention_at', 'attention_note',
+                       'attention', 'withdrawn_size', 'withdrawn_sha256', 'withdrawn_pdf',
+                       'withdrawal_requested_by_id', 'withdrawal_requested_at',
+                       'content_editors'):
             batch_op.drop_column(column)
-    with op.batch_alter_table("specifications", schema=None) as batch_op:
-        batch_op.drop_column("source_verified")
-        batch_op.drop_column("confirmed_reference")
-        batch_op.drop_column("confirmed_source")
-    with op.batch_alter_table("results", schema=None) as batch_op:
-        batch_op.drop_column("statement_data")
-        batch_op.drop_column("statement_reason")
-        batch_op.drop_column("statement")
+    with op.batch_alter_table('specifications', schema=None) as batch_op:
+        batch_op.drop_column('source_verified')
+        batch_op.drop_column('confirmed_reference')
+        batch_op.drop_column('confirmed_source')
+    with op.batch_alter_table('results', schema=None) as batch_op:
+        batch_op.drop_column('statement_data')
+        batch_op.drop_column('statement_reason')
+        batch_op.drop_column('statement')

@@ -116,8 +116,8 @@ def test_withdraw_publishes_notice_and_feed(app, world):
     page = b.get("/warnings/bulletins").text
     import re
 
-    bulletin_id = re.search(r"/warnings/bulletins/(\d+)/approve", page).group(1)
-    response = post_form(b, f"/warnings/bulletins/{bulletin_id}/approve", {},
+    bulletin_id = re.search(r"/warnings/bulletins/drafts/(\d+)/approve", page).group(1)
+    response = post_form(b, f"/warnings/bulletins/drafts/{bulletin_id}/approve", {},
                          page="/warnings/bulletins")  # fmt: skip
     assert response.status_code == 302
     listing = public.get("/public/bulletins").text

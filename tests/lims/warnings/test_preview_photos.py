@@ -15,7 +15,7 @@ from lims.audit.models import AuditEvent
 from lims.extensions import db
 from lims.intake.models import SamplePhoto
 from lims.storage import keep
-from lims.warnings.models import Bulletin, BulletinCounter, ConsumerWarning
+from lims.warnings.models import Bulletin, BulletinCounter, BulletinDraft, ConsumerWarning
 from lims.warnings.pdf import PREVIEW_MARK
 from tests.conftest import post_form
 from tests.lims.warnings.conftest import signed_in
@@ -114,13 +114,16 @@ def test_bulletin_preview_is_marked_and_read_only(app, world):
     published = post_form(a, "/warnings/bulletins",
                           {"period_start": "2026-01-01", "period_end": today})  # fmt: skip
     assert published.status_code == 302
+    assert _count(app, sa.select(sa.func.count()).select_from(Bulletin)) == 0  # not approved
+    with app.app_context():
+        draft_id = db.session.scalar(sa.select(BulletinDraft.id))
+        db.session.remove()
+    approved = post_form(b, f"/warnings/bulletins/drafts/{draft_id}/approve", {},
+                         page="/warnings/bulletins")  # fmt: skip
+    assert approved.status_code == 302
     with app.app_context():
         bulletin_id = db.session.scalar(sa.select(Bulletin.id))
         db.session.remove()
-    assert app.test_client().get(f"/public/bulletins/{bulletin_id}.pdf").status_code == 404
-    approved = post_form(b, f"/warnings/bulletins/{bulletin_id}/approve", {},
-                         page="/warnings/bulletins")  # fmt: skip
-    assert approved.status_code == 302
     pdf = app.test_client().get(f"/public/bulletins/{bulletin_id}.pdf")
     text = "\n".join(_pages(pdf.data))
     assert MARK not in text and f"SỐ 1/{year}" in text

@@ -17,7 +17,7 @@ from lims.extensions import db
 from lims.i18n import local_time
 from lims.storage import load
 from lims.warnings import bulletins, services
-from lims.warnings.models import ConsumerWarning, WarningStatus
+from lims.warnings.models import Bulletin, ConsumerWarning, WarningStatus
 from tests.lims.certificates.conftest import SIGNER_PASSWORD
 
 
@@ -149,20 +149,20 @@ def test_bulletin_numbering_and_corrections(lab, authors, failing_entry):
         ws.append(w)
     db.session.commit()
     today = local_time(ws[0].published_at).date()
-    first = bulletins.prepare_bulletin(actor=a, period_start=today - timedelta(days=30),
+    draft = bulletins.prepare_bulletin(actor=a, period_start=today - timedelta(days=30),
                                        period_end=today)  # fmt: skip
-    assert first.number is None  # no number until a second person approves it
-    bulletins.discard_bulletin(actor=a, bulletin=first, reason="Sai kỳ")
-    first = bulletins.prepare_bulletin(actor=a, period_start=today - timedelta(days=30),
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Bulletin)) == 0  # no number
+    bulletins.discard_bulletin(actor=a, draft=draft, reason="Sai kỳ")
+    draft = bulletins.prepare_bulletin(actor=a, period_start=today - timedelta(days=30),
                                        period_end=today)  # fmt: skip
-    bulletins.approve_bulletin(actor=b, bulletin=first)
+    first = bulletins.approve_bulletin(actor=b, draft=draft)
     assert first.number == 1 and {w.id for w in first.warnings} == {w.id for w in ws}
     assert hashlib.sha256(_pdf(first)).hexdigest() == first.sha256
     services.request_withdrawal(actor=a, warning=ws[0], reason="Nhầm lô")
     services.approve_withdrawal(actor=b, warning=ws[0])
-    second = bulletins.prepare_bulletin(actor=b, period_start=today + timedelta(days=1),
-                                        period_end=today + timedelta(days=7))  # fmt: skip
-    bulletins.approve_bulletin(actor=a, bulletin=second)
+    draft = bulletins.prepare_bulletin(actor=b, period_start=today + timedelta(days=1),
+                                       period_end=today + timedelta(days=7))  # fmt: skip
+    second = bulletins.approve_bulletin(actor=a, draft=draft)
     assert second.number == 2 and second.label == f"2/{second.year}"
     assert second.warnings == [] and [w.id for w in second.corrections] == [ws[0].id]
     with pytest.raises(services.WarningError, match="không có gì để phát hành"):
