@@ -766,10 +766,35 @@ def matches(cert: Certificate, data: bytes) -> bool:
     return data == storage.load(cert.pdf, cert.sha256, what=f"certificate {cert.number}")
 
 
+def stored_file_intact(cert: Certificate) -> bool:
+    """The issued PDF is in storage and matches its SHA-256. When it is not, nobody can be told
+    the certificate is valid: the verification page says it cannot be verified now."""
+    try:
+        storage.load(cert.pdf, cert.sha256, what=f"certificate {cert.number}")
+    except storage.StoredFileCorrupt:  # also StoredFileMissing
+        return False
+    return True
+
+
+class Unverifiable(CertificateError):
+    """The stored original of ``certificate`` is missing or corrupt: nothing can be confirmed."""
+
+    def __init__(self, certificate: Certificate) -> None:
+        super().__init__(_l("This certificate cannot be verified now."))
+        self.certificate = certificate
+
+
 def find_by_bytes(data: bytes) -> Certificate | None:
+    """The certificate whose stored original is byte-identical to ``data``; raises
+    :class:`Unverifiable` when the file carries a certificate's SHA-256 but the lab's stored
+    original cannot be read intact."""
     digest = sha256_of(data)
     for cert in db.session.scalars(sa.select(Certificate).where(Certificate.sha256 == digest)):
-        if data == storage.load(cert.pdf, cert.sha256, what=f"certificate {cert.number}"):
+        try:
+            stored = storage.load(cert.pdf, cert.sha256, what=f"certificate {cert.number}")
+        except storage.StoredFileCorrupt:
+            raise Unverifiable(cert) from None
+        if data == stored:
             return cert
     return None
 
