@@ -76,8 +76,9 @@ def test_whoever_changed_a_version_may_not_approve_it(lab, authors, failing_entr
 
 def test_the_rule_holds_through_the_pages(app, world, make_user):
     a, b = signed_in(app, world["a"]), signed_in(app, world["b"])
-    response = post_form(a, "/warnings/new", {"title": "Cảnh báo", "entries": [world["entry_id"]],
-                                             "hazard": HAZARD, "recommendation": ADVICE})  # fmt: skip
+    data = {"title": "Cảnh báo", "entries": [world["entry_id"]], "hazard": HAZARD,
+            "recommendation": ADVICE}  # fmt: skip
+    response = post_form(a, "/warnings/new", data)
     url = response.headers["Location"]
     warning_id = url.rstrip("/").rsplit("/", 1)[-1]
     assert post_form(a, f"/warnings/{warning_id}/submit", {}, page=url).status_code == 302
