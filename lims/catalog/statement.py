@@ -72,11 +72,12 @@ STATED_ORDER: tuple[StatementCode, ...] = (
 _RANK = {code: i for i, code in enumerate(STATED_ORDER)}
 NONCONFORMING = (StatementCode.FAIL, StatementCode.CONDITIONAL_FAIL)
 
+#: The stated codes read as the verdicts of the decision rules; no statement has its own words.
 _LABELS: dict[StatementCode, tuple[str, str]] = {
-    StatementCode.PASS: ("Đạt", "Pass"),
-    StatementCode.CONDITIONAL_PASS: ("Đạt có điều kiện", "Conditional pass"),
-    StatementCode.CONDITIONAL_FAIL: ("Không đạt có điều kiện", "Conditional fail"),
-    StatementCode.FAIL: ("Không đạt", "Fail"),
+    **{
+        code: (rules.verdict_label(code.value, "vi"), rules.verdict_label(code.value, "en"))
+        for code in STATED_ORDER
+    },
     StatementCode.NO_STATEMENT: ("Không kết luận", "No statement"),
 }
 

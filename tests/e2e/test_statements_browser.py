@@ -7,46 +7,29 @@ as the certificate. SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
 from lims.extensions import db
+from tests.e2e.test_journey import PASSWORD, Journey
 from tests.lims.testing.conftest import build_lab, sample_builder
+from tests.lims.warnings.test_statement_journey import statement_catalogue
 
 pytestmark = pytest.mark.browser
-PASSWORD = "correct-horse-1"
 TITLE = "Nước mắm Hòn Khói có chì vượt mức"
 
 
 def _world(app: Any, make_user: Any) -> dict[str, Any]:
     from lims.auth.models import SignatoryScope, User
-    from lims.catalog.models import LimitKind, Parameter, Specification
     from lims.intake.models import SampleTest
     from lims.testing import services as testing
 
     with app.app_context():
         lab = build_lab(make_user)
-        specs = {
-            s.parameter_id: s
-            for s in db.session.scalars(
-                sa.select(Specification).where(Specification.category_id == lab.category.id)
-            )
-        }
-        ph = specs[lab.params["ph"].id]
-        ph.confirmed, ph.confirmed_by_id = False, None
-        specs[lab.params["histamine"].id].decision_rule = "guard_band_binary"
-        lead = Parameter(code="pb", name_vi="Chì", name_en="Lead", unit="mg/kg", decimals=1)
-        db.session.add(lead)
-        db.session.flush()
-        db.session.add(
-            Specification(series="s-pb", version=1, category_id=lab.category.id,
-                          parameter_id=lead.id, kind=LimitKind.NUMERIC, upper=Decimal("0.5"),
-                          upper_text="0.5", regulation="QCVN 8-2:2011/BYT", confirmed=True,
-                          confirmed_by_id=lab.reviewer.id)
-        )  # fmt: skip
+        lead = statement_catalogue(lab)
         signer = db.session.get(User, lab.reviewer2.id)
         signer.signatory = True
         signer.scope_rows = [SignatoryScope(category_id=lab.category.id)]
@@ -87,26 +70,22 @@ def _issue(app: Any, sample_id: int) -> str:
     return code
 
 
-def _sign_in(browser: Any, base: str, email: str, locale: str = "vi-VN") -> Any:
-    context = browser.new_context(locale=locale, viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    page.goto(f"{base}/login")
-    page.locator("#content").get_by_label("E-mail").fill(email)
-    page.locator("#content").get_by_label("Mật khẩu").fill(PASSWORD)
-    page.locator("#content").get_by_role("button", name="Đăng nhập").click()
-    page.wait_for_selector("#current-user")
-    return page
-
-
 def test_what_is_published_agrees_with_what_was_signed(app, make_user, browser, live_server):
     from playwright.sync_api import expect
 
     world = _world(app, make_user)
-    base, code = live_server, world["code"]
+    journey = Journey(browser, live_server, Path("."))
+    try:
+        _walk(journey, world, expect)
+    finally:
+        journey.close()
+
+
+def _walk(journey: Journey, world: dict[str, Any], expect: Any) -> None:
+    browser, base, code = journey.browser, journey.base, world["code"]
 
     # the reviewer sees what each result will state, then verifies
-    reviewer = _sign_in(browser, base, "rev@lab.vn")
+    reviewer = journey.sign_in("rev@lab.vn")
     reviewer.goto(f"{base}/testing/verify?sample={code}")
     table = reviewer.locator("#verify-table")
     expect(table).to_contain_text("mức giới hạn chưa được xác nhận")
@@ -123,7 +102,7 @@ def test_what_is_published_agrees_with_what_was_signed(app, make_user, browser, 
     verify_code = world["issue"]()
 
     # the register: histamine (a guard-band failure, labelled) and lead; never pH or net
-    author = _sign_in(browser, base, "assoc@lab.vn")
+    author = journey.sign_in("assoc@lab.vn")
     author.goto(f"{base}/testing/register")
     row = author.locator("#register-table tbody tr", has_text=code)
     expect(row).to_contain_text("Chì")
@@ -146,7 +125,7 @@ def test_what_is_published_agrees_with_what_was_signed(app, make_user, browser, 
     author.get_by_role("button", name="Gửi duyệt").click()
     expect(author.locator("[data-status=in_review]")).to_be_visible()
 
-    editor = _sign_in(browser, base, "binh@assoc.vn")
+    editor = journey.sign_in("binh@assoc.vn")
     editor.goto(detail)
     editor.locator("#reason-form").get_by_label("Lý do").fill("Viết lại tiêu đề")
     editor.locator("#reason-form").get_by_role("button").click()
@@ -158,19 +137,21 @@ def test_what_is_published_agrees_with_what_was_signed(app, make_user, browser, 
     expect(editor.locator("#four-eyes-note")).to_be_visible()
     assert editor.get_by_role("button", name="Phê duyệt và công bố").count() == 0
 
-    third = _sign_in(browser, base, "carol@assoc.vn")
+    third = journey.sign_in("carol@assoc.vn")
     third.goto(detail)
     third.get_by_role("button", name="Phê duyệt và công bố").click()
     expect(third.locator("[data-status=published]")).to_be_visible()
 
     # the public page says what the certificate states, in Vietnamese and in English
-    public = browser.new_context(locale="vi-VN").new_page()
+    public = journey.anonymous()
     public.goto(detail.replace("/warnings/", "/public/warnings/"))
     failed = public.locator("#failed-items")
     expect(failed).to_contain_text("Histamin")
     expect(failed.locator(".guard-band-note")).to_contain_text("không phải vượt mức quy định")
     expect(failed).not_to_contain_text("pH")
-    english = browser.new_context(locale="en-GB").new_page()
+    english_context = browser.new_context(locale="en-GB")
+    journey.contexts.append(english_context)
+    english = english_context.new_page()
     english.goto(detail.replace("/warnings/", "/public/warnings/"))
     expect(english.locator("#failed-items")).to_contain_text("Lead")
     expect(english.locator("#failed-items")).to_contain_text("Fail")

@@ -23,6 +23,7 @@ from lims.auth.models import User
 from lims.catalog.models import LimitKind, Parameter, Specification
 from lims.certificates import services as certificates
 from lims.extensions import db
+from lims.i18n import local_time
 from lims.intake.models import SampleTest
 from lims.reports import annual
 from lims.reports.services import Period, summary
@@ -42,7 +43,7 @@ def _flat(data: bytes) -> str:
     return " ".join(text.split())
 
 
-def _setup_catalogue(lab: Any) -> Parameter:
+def statement_catalogue(lab: Any) -> Parameter:
     """pH unconfirmed, histamine judged with a binary guard band (U = 20 → AL = 380), and lead
     (≤ 0,5, QCVN 8-2:2011/BYT) confirmed by the lab's reviewer."""
     specs = {
@@ -97,7 +98,7 @@ def _statements(sample: Any) -> dict[str, tuple[str, str | None]]:
 
 @pytest.fixture
 def journey(lab, make_sample, signer, authors) -> dict[str, Any]:  # noqa: F811
-    lead = _setup_catalogue(lab)
+    lead = statement_catalogue(lab)
     bad = _verified(lab, make_sample, lead,
                     {"ph": "7,2", "histamine": "390", "pb": "0,9", "net": ""})  # fmt: skip
     silent = _verified(lab, make_sample, lead, {"ph": "7,2", "net": ""})
@@ -173,7 +174,7 @@ def test_the_same_statement_everywhere(app, lab, journey, authors):
     assert "Chì" in wtext and "pH" not in wtext and "Định lượng" not in wtext
 
     # 5. the bulletin prints the same lines
-    today = w.published_at.date()
+    today = local_time(w.published_at).date()
     draft = bulletins.prepare_bulletin(actor=a, period_start=today, period_end=today)
     bulletin = bulletins.approve_bulletin(actor=b, draft=draft)
     btext = _flat(load(bulletin.pdf, bulletin.sha256, what="test"))
