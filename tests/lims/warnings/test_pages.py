@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import io
-from datetime import date
 from xml.etree import ElementTree as ET
 
 import feedparser
 import pypdf
 
+from lims.equipment.services import local_today  # the lab's day (Asia/Ho_Chi_Minh)
 from tests.conftest import post_form
 from tests.lims.warnings.conftest import signed_in
 
@@ -46,7 +46,7 @@ def test_draft_review_publish_and_public_pages(app, world):
     assert public.get("/public/warnings?q=khong co").text.count("/public/warnings/") == 0
     assert "histamin" in public.get("/public/warnings?district=Nha Trang").text
     assert "Nước mắm Hòn Khói" not in public.get("/public/warnings?district=Cam Ranh").text
-    today = date.today().isoformat()
+    today = local_today().isoformat()
     assert "Nước mắm Hòn Khói" in public.get(f"/public/warnings?from={today}&to={today}").text
     detail = public.get(f"/public/warnings/{warning_id}")
     assert detail.status_code == 200 and "Histamin" in detail.text and "/verify/" in detail.text
@@ -108,7 +108,7 @@ def test_withdraw_publishes_notice_and_feed(app, world):
     assert "ĐÃ THU HỒI" in page
     assert public.get(f"/public/warnings/{warning_id}.pdf").status_code == 200  # kept
 
-    today = date.today().isoformat()
+    today = local_today().isoformat()
     response = post_form(a, "/warnings/bulletins", {"period_start": "2026-01-01",
                                                      "period_end": today})  # fmt: skip
     assert response.status_code == 302

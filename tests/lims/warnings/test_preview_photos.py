@@ -6,12 +6,12 @@ from __future__ import annotations
 import io
 import os
 import re
-from datetime import date
 
 import pypdf
 import sqlalchemy as sa
 
 from lims.audit.models import AuditEvent
+from lims.equipment.services import local_today  # the lab's day (Asia/Ho_Chi_Minh)
 from lims.extensions import db
 from lims.intake.models import SamplePhoto
 from lims.storage import keep
@@ -85,7 +85,7 @@ def _preview_url(start: str, end: str) -> str:
 
 def test_bulletin_preview_is_marked_and_read_only(app, world):
     warning_id, a, b = _publish_via_pages(app, world)
-    today = date.today().isoformat()
+    today = local_today().isoformat()
     audit_before = _count(app, sa.select(sa.func.count()).select_from(AuditEvent))
     page = a.get("/warnings/bulletins").text
     assert 'id="bulletin-preview-form"' in page and 'method="get"' in page
@@ -101,7 +101,7 @@ def test_bulletin_preview_is_marked_and_read_only(app, world):
     whole = "\n".join(pages)
     assert "Nước mắm Hòn Khói có histamin vượt mức" in whole
     assert f"CB-{warning_id:05d}" in whole
-    year = date.today().year
+    year = local_today().year
     assert f"SỐ 1/{year}" in whole  # the number publication would take now
 
     # nothing taken, stored or audited
