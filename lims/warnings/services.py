@@ -18,6 +18,7 @@ from flask_babel import lazy_gettext as _l
 
 from lims import audit, storage
 from lims.auth.permissions import require_role
+from lims.catalog.citations import short_citation
 from lims.certificates import services as certificates
 from lims.certificates.models import Certificate, CertificateStatus
 from lims.errors import DomainError
@@ -454,12 +455,15 @@ def failed_item(item: dict[str, Any], lang: str = "vi") -> pdf.FailedItem:
         value = item.get(f"{key}_en") if en else None
         return str(value if value not in (None, "") else item.get(key) or "")
 
+    regulation = str(item.get("regulation") or "")
+    if "statement" not in item:  # a line stored before statements: the catalogue's own text
+        regulation = short_citation(regulation)
     return pdf.FailedItem(
         parameter=pick("parameter"),
         result=pick("result"),
         unit=str(item.get("unit") or ""),
         limit=pick("limit"),
-        regulation=str(item.get("regulation") or ""),
+        regulation=regulation,
         rule=pick("rule"),
         verdict=pick("verdict"),
         acceptance=pick("acceptance"),

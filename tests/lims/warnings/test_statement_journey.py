@@ -269,3 +269,12 @@ def test_net_quantity_is_stated_on_a_confirmed_legal_basis(lab, make_sample):
     assert st.code == "fail" and st.decision_rule is None
     assert st.regulation == "Thông tư 21/2014/TT-BKHCN"
     assert db.session.scalar(sa.select(NonConformity.sample_id)) == sample.id
+
+
+def test_lines_stored_before_statements_print_only_the_official_citation():
+    """A warning drafted by the old code kept the catalogue's text (with research notes)."""
+    old = {"parameter": "Histamin", "result": "520", "unit": "mg/kg", "limit": "≤ 400",
+           "regulation": "EU Reg 2073/2005 (Codex CXS 302-2011 same value unverified)",
+           "rule": "Chấp nhận đơn giản", "verdict": "Không đạt"}  # fmt: skip
+    assert services.failed_item(old).regulation == "Quy định (EC) số 2073/2005"
+    assert services.failed_item({**old, "statement": "fail", "regulation": "X"}).regulation == "X"
