@@ -52,6 +52,7 @@ def create_app(config: dict[str, Any] | str | None = None) -> Flask:
 
     _init_extensions(app)
     _register_blueprints(app)
+    _register_domain_handlers()
     _register_commands(app)
     _register_error_handlers(app)
     _register_template_helpers(app)
@@ -151,6 +152,13 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(warnings_public_bp)
     csrf.exempt(api_bp)
     app.register_blueprint(api_bp)
+
+
+def _register_domain_handlers() -> None:
+    """Lower features call higher ones only through handlers registered here (DESIGN §3)."""
+    from .warnings.services import register_certificate_handler
+
+    register_certificate_handler()
 
 
 def _register_commands(app: Flask) -> None:

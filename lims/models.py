@@ -21,11 +21,18 @@ from lims.intake.models import (
 )
 from lims.ratelimit import RateLimitHit
 from lims.testing.models import NonConformity, Notification, Result
-from lims.warnings.models import Bulletin, BulletinCounter, ConsumerWarning, WarningSource
+from lims.warnings.models import (
+    Bulletin,
+    BulletinCounter,
+    BulletinDraft,
+    ConsumerWarning,
+    WarningSource,
+)
 
 __all__ = [
     "Bulletin",
     "BulletinCounter",
+    "BulletinDraft",
     "ConsumerWarning",
     "WarningSource",
     "CampaignShare",

@@ -26,6 +26,7 @@ from lims.testing.register import display_value
 
 from . import bp
 from .errors import error_response
+from .samples import statement_json
 
 READERS = ("reviewer", "admin", "agency")
 MAX_PER_PAGE = 200
@@ -75,8 +76,9 @@ def certificate_detail(c: Certificate) -> dict[str, Any]:
                               "accredited": bool(p.accredited),
                               "subcontracted": bool(p.subcontracted)},
                 "result": display_value(r, p, "vi") if r else None,
-                "verdict": r.verdict if r else None,
+                "verdict": r.statement if r else None,
                 "decision_rule": r.decision_rule if r else None,
+                "statement": statement_json(testing.stored_statement(r)),
             }
         )  # fmt: skip
     body["results"] = tests

@@ -31,6 +31,34 @@ def _obj(props: dict[str, Any], required: list[str] | None = None, **extra: Any)
     }
 
 
+STATEMENTS = ["pass", "conditional_pass", "conditional_fail", "fail", "no_statement"]
+_STATEMENT = {
+    "oneOf": [
+        {"type": "null"},
+        _obj(
+            {
+                "code": {"enum": STATEMENTS},
+                "label": _STR,
+                "label_en": _STR,
+                "reason": {"type": ["string", "null"]},
+                "reason_text": _STR,
+                "reason_text_en": _STR,
+                "limit": _STR,
+                "limit_en": _STR,
+                "acceptance_limit": _STR,
+                "acceptance_limit_en": _STR,
+                "regulation": _STR,
+                "citation": _STR,
+                "decision_rule": _NSTR,
+                "within_legal_limit": {"type": "boolean"},
+            },
+            description="The statement of conformity stored when the result was verified "
+            "(the one the certificate prints); null before verification",
+        ),
+    ]
+}
+
+
 SCHEMAS: dict[str, Any] = {
     "Error": _obj(
         {
@@ -89,11 +117,12 @@ SCHEMAS: dict[str, Any] = {
                                 ),  # fmt: skip
                                 "status": _STR,
                                 "result": {},
-                                "verdict": {},
+                                "verdict": {"oneOf": [{"type": "null"}, {"enum": STATEMENTS}]},
+                                "statement": _STATEMENT,
                             }
                         ),
                     },
-                    "verdict": {},
+                    "verdict": {"oneOf": [{"type": "null"}, {"enum": STATEMENTS}]},
                 }
             ),
         ]
@@ -154,8 +183,9 @@ SCHEMAS: dict[str, Any] = {
                                     }
                                 ),  # fmt: skip
                                 "result": _NSTR,
-                                "verdict": {"type": ["string", "null"]},
+                                "verdict": {"oneOf": [{"type": "null"}, {"enum": STATEMENTS}]},
                                 "decision_rule": _NSTR,
+                                "statement": _STATEMENT,
                             }
                         ),
                     },

@@ -2,8 +2,10 @@
 
 The same parser (:func:`lims.intake.validation.parse_sample_fields`) and service
 (:func:`lims.intake.services.register_sample`) as the registration form. Tests carry
-each test's result (as typed, value, qualifier, reported text, unit, rule) and verdict; the
-sample's verdict is null while any test is unfinished.
+each test's result (as typed, value, qualifier, reported text, unit, rule) and the statement of
+conformity stored at verification (``verdict`` is its code; null before verification); the
+sample's verdict is the worst stated code (``no_statement`` when nothing is stated), null while
+any test is unfinished.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from lims.intake.services import IntakeError, register_sample, status_label
 from lims.intake.validation import SampleInputError, parse_sample_fields
 from lims.testing.models import Result
 from lims.testing.register import display_value
-from lims.testing.services import results_for_sample, sample_verdict
+from lims.testing.services import results_for_sample, sample_statement, stored_statement
 
 from . import bp
 from .errors import error_response
@@ -95,8 +97,40 @@ def _test_json(t: SampleTest, result: Result | None = None) -> dict[str, Any]:
         },
         "status": t.status.value,
         "result": _result_json(result, p),
-        "verdict": result.verdict if result is not None else None,
-        "decision_rule": result.decision_rule if result is not None else None,
+        "verdict": result.statement if result is not None else None,
+        "decision_rule": _rule(result),
+        "statement": statement_json(stored_statement(result)),
+    }
+
+
+def _rule(result: Result | None) -> str | None:
+    """The decision rule the statement used (none for qualitative lines); before verification
+    the rule of the specification the entry was judged against."""
+    if result is None:
+        return None
+    st = stored_statement(result)
+    return st.decision_rule if st is not None else result.decision_rule
+
+
+def statement_json(st: Any) -> dict[str, Any] | None:
+    """A stored statement of conformity for the API (null before verification)."""
+    if st is None:
+        return None
+    return {
+        "code": st.code.value,
+        "label": st.label("vi"),
+        "label_en": st.label("en"),
+        "reason": st.reason.value if st.reason else None,
+        "reason_text": st.reason_text("vi"),
+        "reason_text_en": st.reason_text("en"),
+        "limit": st.limit_vi,
+        "limit_en": st.limit_en,
+        "acceptance_limit": st.acceptance_vi,
+        "acceptance_limit_en": st.acceptance_en,
+        "regulation": st.regulation,
+        "citation": st.citation,
+        "decision_rule": st.decision_rule,
+        "within_legal_limit": st.within_legal_limit,
     }
 
 
@@ -127,7 +161,7 @@ def sample_detail(s: Sample) -> dict[str, Any]:
     body["html_url"] = url_for("intake.sample", code=s.code, _external=True)
     results = results_for_sample(s)
     body["tests"] = [_test_json(t, results.get(t.id)) for t in s.tests]
-    verdict = sample_verdict(s)
+    verdict = sample_statement(s)
     body["verdict"] = None if verdict is None else str(verdict)
     return body
 

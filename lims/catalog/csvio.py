@@ -92,7 +92,7 @@ class RowLimit:
     unit: str
     method: str
     source: str
-    confirmed: bool
+    source_verified: bool
     kind: LimitKind
     lower_text: str = ""
     lower_inclusive: bool = True
@@ -284,7 +284,7 @@ def _read_row(line: int, cell: dict[str, str], issues: list[Issue]) -> RowLimit 
         unit=cell["unit"],
         method=cell["method"],
         source=cell["source"],
-        confirmed=verified == "yes",
+        source_verified=verified == "yes",
         kind=LimitKind.NUMERIC,
     )
     low, high = cell["min"], cell["max"]
@@ -478,30 +478,34 @@ def import_text(
 
 
 def _apply(row: RowLimit, cat_id: int, parameter: Parameter, start: date, reason: str) -> str:
+    """Add, update or version one limit. An import never confirms a limit (the ``verified``
+    column says what the file's author checked, not what a named reviewer confirmed); a change
+    of the limit or its regulation clears an earlier confirmation."""
     values = row.limit_values() | {"category_id": cat_id, "parameter_id": parameter.id}
     spec = _current(cat_id, parameter.id, row.regulation)
     if spec is None:
-        services.create_specification(actor=None, confirmed=row.confirmed, **values)
+        created = services.create_specification(actor=None, **values)
+        created.source_verified = row.source_verified
         return "added"
-    same = all(services.norm(getattr(spec, k)) == services.norm(v) for k, v in values.items())
-    if same:
-        if spec.confirmed == row.confirmed:
+    changed = {k for k, v in values.items() if services.norm(getattr(spec, k)) != services.norm(v)}
+    if not changed:
+        if spec.source_verified == row.source_verified:
             return "unchanged"
-        _set_confirmed(spec, row.confirmed, reason)
+        spec.source_verified = row.source_verified
         return "updated"
     full = {k: getattr(spec, k) for k in services.SPEC_FIELDS} | values
     if services.is_specification_used(spec.id):
         full["effective_from"] = max(start, spec.effective_from or start)
-        new = _new_version(spec, full, reason)
-        if row.confirmed != new.confirmed:
-            _set_confirmed(new, row.confirmed, reason)
+        _new_version(spec, full, reason).source_verified = row.source_verified
         return "new_versions"
     before = services._spec_snapshot(spec)
     clean = services.clean_specification(full)
     for name, value in clean.items():
         setattr(spec, name, value)
     services._apply_numbers(spec)
-    spec.confirmed = row.confirmed
+    spec.source_verified = row.source_verified
+    if changed & set(services.CONFIRMED_FIELDS):
+        services.clear_confirmation(spec)
     db.session.flush()
     audit.record(
         actor=None,
@@ -534,22 +538,6 @@ def _new_version(spec: Specification, full: dict[str, Any], reason: str) -> Spec
         reason=reason,
     )
     return new
-
-
-def _set_confirmed(spec: Specification, confirmed: bool, reason: str) -> None:
-    spec.confirmed = confirmed
-    if not confirmed:
-        spec.confirmed_at, spec.confirmed_by_id = None, None
-    db.session.flush()
-    audit.record(
-        actor=None,
-        action="specification.confirm" if confirmed else "specification.unconfirm",
-        entity_type="specification",
-        entity_id=spec.id,
-        before={"confirmed": not confirmed},
-        after={"confirmed": confirmed},
-        reason=reason,
-    )
 
 
 def import_seed() -> ImportReport:
@@ -591,7 +579,7 @@ def _row_of(spec: Specification) -> list[str]:
         high,
         parameter.method_ref,
         spec.source,
-        "yes" if spec.confirmed else "no",
+        "yes" if spec.source_verified else "no",
     ]
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from lims.auth.models import User
 from lims.extensions import db
 
 from . import csvio, services
-from .models import Parameter, ResultType
+from .citations import official_citation
+from .models import LimitKind, Parameter, ResultType, Specification
 
 # (category code, parameters as (English name, unit, method) of the seed catalogue)
 DEMO_PROFILES: dict[str, list[tuple[str, str, str]]] = {
@@ -102,8 +104,58 @@ EXTRA_PARAMETERS = [
 ]
 
 
+#: The demo reviewer, who confirms the demo's limits (the seed catalogue arrives unconfirmed).
+CONFIRMER = "reviewer@example.org"
+CONFIRM_REFERENCE = "Bản gốc văn bản đăng trên Công báo (dữ liệu minh họa)"
+#: The legal basis of net quantity of prepackaged goods (judged by OIML R 87 in
+#: lims.testing.netquantity): a specification with no fixed limit on the demo categories.
+NET_QUANTITY_BASIS = "Thông tư 21/2014/TT-BKHCN"
+
+
+def _net_quantity_basis() -> None:
+    for code, wanted in DEMO_PROFILES.items():
+        category = services.find_category(code)
+        if category is None:
+            continue
+        for name_en, unit, method in wanted:
+            if name_en != "Net quantity":
+                continue
+            parameter = services.find_parameter(name_en, unit, method)
+            if parameter is None or db.session.scalar(
+                sa.select(Specification.id).where(
+                    Specification.category_id == category.id,
+                    Specification.parameter_id == parameter.id,
+                )
+            ):
+                continue
+            services.create_specification(
+                actor=None, category_id=category.id, parameter_id=parameter.id,
+                kind=LimitKind.NONE.value, regulation=NET_QUANTITY_BASIS,
+                parameter_text="Lượng của hàng đóng gói sẵn", decision_rule="simple",
+            )  # fmt: skip
+
+
+def confirm_demo_limits() -> int:
+    """The demo reviewer confirms the current limits of the demo catalogue that cite an
+    official document, as a reviewer would after checking them (who, when, which source, in
+    the audit trail). Returns how many were confirmed."""
+    reviewer = db.session.scalar(sa.select(User).where(User.email == CONFIRMER))
+    if reviewer is None:
+        return 0
+    done = 0
+    for spec in services.list_specifications(current_only=True):
+        if spec.confirmed or not official_citation(spec.regulation):
+            continue
+        services.confirm_specification(
+            actor=reviewer, spec=spec, source="cong_bao", reference=CONFIRM_REFERENCE
+        )
+        done += 1
+    return done
+
+
 def seed() -> None:
-    """Seed catalogue if the catalogue is empty; demo parameters and profiles where missing."""
+    """Seed catalogue if the catalogue is empty; demo parameters and profiles where missing;
+    the legal basis of net quantity; the demo's limits confirmed by the demo reviewer."""
     if services.catalogue_is_empty():
         csvio.import_seed()
     for values in EXTRA_PARAMETERS:
@@ -124,6 +176,9 @@ def seed() -> None:
             if parameter is not None:
                 ids.append(parameter.id)
         services.set_profile(actor=None, category=category, parameter_ids=ids)
+    db.session.flush()
+    _net_quantity_basis()
+    confirm_demo_limits()
     db.session.flush()
 
 

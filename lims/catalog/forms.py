@@ -153,11 +153,22 @@ class SpecificationForm(Form):
 
 
 class ConfirmSpecificationForm(Form):
-    reason = TextAreaField(
-        _l("How was the limit checked?"),
-        validators=[DataRequired(), Length(max=2000)],
-        render_kw={"rows": 3, "placeholder": "Đã đối chiếu với bản gốc QCVN …"},
+    source = SelectField(
+        _l("Checked against"),
+        choices=[
+            ("", "—"),
+            ("cong_bao", _l("The Official Gazette (Công báo)")),
+            ("ministry", _l("The issuing ministry's text")),
+        ],
+        validators=[DataRequired()],
     )
+    reference = StringField(
+        _l("Which text (issue, number, date)"),
+        validators=[DataRequired(), Length(max=500)],
+        render_kw={"placeholder": "Công báo số 1234 + 1235, ngày 28/12/2022"},
+    )
+    note = TextAreaField(_l("Note (optional)"), validators=[Optional(), Length(max=2000)],
+                         render_kw={"rows": 2})  # fmt: skip
     submit = SubmitField(_l("Confirm the limit"))
 
 

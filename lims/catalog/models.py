@@ -166,10 +166,16 @@ class Specification(db.Model):
     effective_from: Mapped[date | None] = mapped_column(sa.Date)
     effective_to: Mapped[date | None] = mapped_column(sa.Date)
     source: Mapped[str] = mapped_column(sa.String(500), default="")
+    # the reference CSV's "verified" flag: the file's author checked a public copy. Staff
+    # information only: it confirms nothing (only a named reviewer confirms a limit).
+    source_verified: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     note: Mapped[str] = mapped_column(sa.Text, default="")
     confirmed: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     confirmed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    # where the confirming reviewer checked the limit: "cong_bao" or "ministry", and which text
+    confirmed_source: Mapped[str] = mapped_column(sa.String(20), default="")
+    confirmed_reference: Mapped[str] = mapped_column(sa.String(500), default="")
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     superseded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("specifications.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -177,6 +183,7 @@ class Specification(db.Model):
 
     category: Mapped[ProductCategory] = relationship()
     parameter: Mapped[Parameter] = relationship()
+    confirmed_by: Mapped[Any] = relationship("User", foreign_keys=[confirmed_by_id])
     superseded_by: Mapped[Specification | None] = relationship(remote_side="Specification.id")
 
     __table_args__ = (

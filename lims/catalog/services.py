@@ -32,6 +32,7 @@ from lims.extensions import db, utcnow
 from lims.numbers import NumberParseError, format_decimal, parse_decimal, parse_id
 
 from . import rules
+from .citations import official_citation
 from .models import (
     LimitKind,
     Parameter,
@@ -562,6 +563,18 @@ SPEC_FIELDS = (
     "source",
     "note",
 )
+#: Fields a confirmation vouches for: a change of any of them needs a new confirmation.
+CONFIRMED_FIELDS = (*LIMIT_FIELDS, "regulation")
+#: Where a reviewer checked a limit (the official text, never a secondary copy).
+CONFIRMATION_SOURCES: dict[str, tuple[str, str]] = {
+    "cong_bao": ("Công báo", "Official Gazette (Công báo)"),
+    "ministry": ("Văn bản của bộ, ngành ban hành", "The issuing ministry's text"),
+}
+
+
+def confirmation_source_label(code: str | None, lang: str = "vi") -> str:
+    vi, en = CONFIRMATION_SOURCES.get(code or "", ("", ""))
+    return en if lang == "en" else vi
 
 
 def get_specification(spec_id: int) -> Specification | None:
@@ -705,15 +718,15 @@ def _check_no_overlap(clean: dict[str, Any], series: str | None) -> None:
             )
 
 
-def create_specification(*, actor: Any, confirmed: bool = False, **values: Any) -> Specification:
-    """A new specification (version 1 of a new series). Created unconfirmed unless the caller
-    is the seed/import with ``confirmed=True`` from a verified source."""
+def create_specification(*, actor: Any, **values: Any) -> Specification:
+    """A new specification (version 1 of a new series), always unconfirmed: only a named
+    reviewer confirms a limit (:func:`confirm_specification`), never a seed or an import."""
     if actor is not None:
         require_role(actor, *EDITORS)
     clean = clean_specification(values)
     _check_no_overlap(clean, None)
     spec = Specification(series=uuid.uuid4().hex, version=1, **clean)
-    spec.confirmed = bool(confirmed)
+    spec.confirmed = False
     spec.created_by_id = getattr(actor, "id", None)
     if not spec.scope:
         cat = get_category(spec.category_id)
@@ -754,8 +767,8 @@ def update_specification(
     is and a new version is made (returned): it starts on ``effective_from`` (required, not
     before the old version's start) and the old version ends that day.
 
-    A change of the limit itself (kind, values, category, parameter) leaves the version
-    unconfirmed until a reviewer confirms it."""
+    A change of the limit itself (kind, values, category, parameter) or of its regulation
+    leaves the version unconfirmed until a reviewer confirms it."""
     require_role(actor, *EDITORS)
     if spec.superseded_by_id is not None:
         raise CatalogError(_l("This is an old version; edit the current one."))
@@ -764,14 +777,14 @@ def update_specification(
     changed = {k for k, v in clean.items() if norm(getattr(spec, k)) != norm(v)}
     if not changed:
         return spec
-    limit_changed = bool(changed & set(LIMIT_FIELDS))
+    limit_changed = bool(changed & set(CONFIRMED_FIELDS))
     if not is_specification_used(spec.id):
         _check_no_overlap(clean, spec.series)
         for name, value in clean.items():
             setattr(spec, name, value)
         _apply_numbers(spec)
         if limit_changed and spec.confirmed:
-            spec.confirmed, spec.confirmed_at, spec.confirmed_by_id = False, None, None
+            clear_confirmation(spec)
         db.session.flush()
         audit.record(
             actor=actor,
@@ -811,6 +824,8 @@ def update_specification(
     if not limit_changed and spec.confirmed:
         new.confirmed, new.confirmed_at = True, spec.confirmed_at
         new.confirmed_by_id = spec.confirmed_by_id
+        new.confirmed_source = spec.confirmed_source
+        new.confirmed_reference = spec.confirmed_reference
     _apply_numbers(new)
     db.session.add(new)
     db.session.flush()
@@ -836,19 +851,56 @@ def _next_version(series: str) -> int:
     return int(top or 0) + 1
 
 
-def confirm_specification(*, actor: Any, spec: Specification, reason: str) -> Specification:
-    """A reviewer confirms a limit against the official text (reason required, audited)."""
+def clear_confirmation(spec: Specification) -> None:
+    """Forget a confirmation (the limit or its regulation changed); the caller audits."""
+    spec.confirmed, spec.confirmed_at, spec.confirmed_by_id = False, None, None
+    spec.confirmed_source, spec.confirmed_reference = "", ""
+
+
+def confirm_specification(
+    *, actor: Any, spec: Specification, source: str, reference: str, note: str = ""
+) -> Specification:
+    """A named reviewer confirms a limit against the official text: ``source`` is where it was
+    checked (``cong_bao`` or ``ministry``, :data:`CONFIRMATION_SOURCES`), ``reference`` which
+    text (issue, number, date). Who, when, which source and reference are stored on the
+    specification and in the audit trail; the limit and the official citation confirmed are
+    recorded with them. A regulation naming no official document cannot be confirmed."""
     require_role(actor, "reviewer")
-    reason = (reason or "").strip()
-    if not reason:
-        raise CatalogError(_l("Say how the limit was checked (e.g. the official text)."), "reason")
-    if len(reason) > 2000:
-        raise CatalogError(_l("At most %(n)d characters.", n=2000), "reason")
+    if source not in CONFIRMATION_SOURCES:
+        raise CatalogError(
+            _l("Say where the limit was checked: the Official Gazette or the ministry's text."),
+            "source",
+        )
+    reference = " ".join((reference or "").split())
+    note = (note or "").strip()
+    if not reference:
+        raise CatalogError(
+            _l("Name the text checked (e.g. Công báo issue and date, or the document number)."),
+            "reference",
+        )
+    if len(reference) > 500:
+        raise CatalogError(_l("At most %(n)d characters.", n=500), "reference")
+    if len(note) > 2000:
+        raise CatalogError(_l("At most %(n)d characters.", n=2000), "note")
+    if spec.superseded_by_id is not None:
+        raise CatalogError(_l("This is an old version; edit the current one."))
     if spec.confirmed:
         raise CatalogError(_l("This limit is already confirmed."))
+    citation = official_citation(spec.regulation)
+    if not citation:
+        raise CatalogError(
+            _l(
+                "The regulation “%(text)s” names no official document (QCVN, TCVN, Thông tư…): "
+                "correct it before confirming the limit.",
+                text=spec.regulation,
+            ),
+            "reference",
+        )
     spec.confirmed = True
     spec.confirmed_at = utcnow()
     spec.confirmed_by_id = actor.id
+    spec.confirmed_source = source
+    spec.confirmed_reference = reference
     db.session.flush()
     audit.record(
         actor=actor,
@@ -856,17 +908,29 @@ def confirm_specification(*, actor: Any, spec: Specification, reason: str) -> Sp
         entity_type="specification",
         entity_id=spec.id,
         before={"confirmed": False},
-        after={"confirmed": True},
-        reason=reason,
+        after={
+            "confirmed": True,
+            "confirmed_by": actor.name,
+            "confirmed_at": spec.confirmed_at,
+            "source": source,
+            "reference": reference,
+            "limit": describe_limit(spec, "vi"),
+            "citation": citation,
+        },
+        reason=f"{confirmation_source_label(source)}: {reference}" + (f" — {note}" if note else ""),
         reason_required=True,
     )
     return spec
 
 
-def can_state_conformity(spec: Specification | None) -> bool:
-    """A statement of conformity may rest on ``spec`` only when it is confirmed and sets a
-    limit; an unconfirmed limit is shown with a warning and gives no verdict of conformity."""
-    return spec is not None and bool(spec.confirmed) and spec.kind != LimitKind.NONE
+def can_state_conformity(spec: Specification | None, *, allow_no_limit: bool = False) -> bool:
+    """A statement of conformity may rest on ``spec`` only when a named reviewer confirmed it
+    and it sets a limit (``allow_no_limit``: the parameter has its own rule, as net quantity
+    does, and the specification is its legal basis). An unconfirmed limit is shown with a
+    warning and gives no statement."""
+    if spec is None or not spec.confirmed or spec.confirmed_by_id is None:
+        return False
+    return allow_no_limit or spec.kind != LimitKind.NONE
 
 
 def specification_for(category_id: int, parameter_id: int, on: date) -> Specification | None:

@@ -16,6 +16,7 @@ from lims.i18n import current_language
 from lims.numbers import parse_id
 
 from . import bp, csvio, services
+from .citations import official_citation
 from .forms import (
     INSTRUMENT_LABELS,
     LIMIT_KIND_LABELS,
@@ -45,6 +46,8 @@ def _labels() -> dict[str, Any]:
         "decision_rule_statement": decision_rule_statement,
         "plain": services.plain,
         "can_state_conformity": services.can_state_conformity,
+        "official_citation": official_citation,
+        "confirmation_source_label": services.confirmation_source_label,
         "lang": current_language(),
     }
 
@@ -472,8 +475,9 @@ def confirm_specification(spec_id: int) -> Any:
         try:
             with unit_of_work():
                 services.confirm_specification(
-                    actor=current_user, spec=spec, reason=form.reason.data
-                )
+                    actor=current_user, spec=spec, source=form.source.data,
+                    reference=form.reference.data, note=form.note.data or "",
+                )  # fmt: skip
         except services.CatalogError as exc:
             show_on_form(form, exc)
         else:

@@ -21,7 +21,16 @@ def verify_command(path: Path) -> None:
     1: not identical to any issued certificate."""
     data = path.read_bytes()
     digest = services.sha256_of(data)
-    cert = services.find_by_bytes(data)
+    try:
+        cert = services.find_by_bytes(data)
+    except services.Unverifiable as exc:
+        click.echo(f"SHA-256: {digest}")
+        click.echo(
+            f"CANNOT VERIFY NOW: the stored original of {exc.certificate.number} is missing or "
+            "corrupt; run `lims storage check` and contact the laboratory.",
+            err=True,
+        )
+        raise SystemExit(1) from None
     click.echo(f"SHA-256: {digest}")
     if cert is None:
         click.echo("NOT VERIFIED: no issued certificate is byte-identical to this file.", err=True)

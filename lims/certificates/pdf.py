@@ -61,6 +61,10 @@ class ResultLine:
     subcontracted: bool = False
     subcontractor: str = ""
     unconfirmed_limit: bool = False  # the limit is not confirmed: no statement of conformity
+    acceptance_vi: str = ""  # the acceptance limit when a guard band moved it ("≤ 380")
+    acceptance_en: str = ""
+    no_statement_vi: str = ""  # why no statement is made for this line ("" when one is)
+    no_statement_en: str = ""
 
 
 @dataclass(frozen=True)
@@ -150,6 +154,14 @@ def _results_table(content: CertificateContent, sheet: dict) -> Table:
         limit: list[Flowable] = []
         if line.limit_vi:
             limit.append(paragraph(line.limit_vi, sheet["cell"]))
+        if line.acceptance_vi:
+            limit.append(
+                paragraph(
+                    _t(content, "Giới hạn chấp nhận: ", "Acceptance limit: ")
+                    + _t(content, line.acceptance_vi, line.acceptance_en),
+                    small,
+                )
+            )
         if line.regulation:
             limit.append(paragraph(line.regulation, small))
         if line.unconfirmed_limit:
@@ -163,12 +175,17 @@ def _results_table(content: CertificateContent, sheet: dict) -> Table:
             )
             if line.rule_vi:
                 verdict.append(paragraph(_t(content, line.rule_vi, line.rule_en), small))
-        else:
+        elif line.unconfirmed_limit:
             verdict.append(
                 paragraph(_t(content, "Không kết luận (a)", "No statement (a)"), sheet["cell"])
-                if line.unconfirmed_limit
-                else paragraph("—", sheet["cell-center"])
             )
+        elif line.no_statement_vi:
+            verdict.append(paragraph(_t(content, "Không kết luận", "No statement"), sheet["cell"]))
+            verdict.append(
+                paragraph(f"({_t(content, line.no_statement_vi, line.no_statement_en)})", small)
+            )
+        else:
+            verdict.append(paragraph("—", sheet["cell-center"]))
         rows.append(
             [
                 str(i),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -26,7 +26,14 @@ from lims.auth.permissions import has_role, require_role
 from lims.auth.services import password_matches
 from lims.catalog import rules
 from lims.catalog import services as catalog
-from lims.catalog.models import LimitKind, Parameter
+from lims.catalog.models import Parameter
+from lims.catalog.statement import (
+    ConclusionLine,
+    NoStatementReason,
+    Statement,
+    StatementCode,
+    conclusion,
+)
 from lims.counters import next_in_sequence
 from lims.errors import DomainError
 from lims.extensions import db, utcnow
@@ -55,6 +62,12 @@ CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 REASON_MAX = 1000
 SIGNATURE_MEANING = "approved"
 SIGNATURE_MEANING_LABEL = ("Người phê duyệt", "Approved by")
+
+#: Called as ``handler(actor=, certificate=, replacement=, action=)`` after a certificate is
+#: amended (``replacement`` = the amendment) or withdrawn (``replacement`` = None), inside the
+#: same unit of work. Higher features register here in the app factory (the warnings flag the
+#: warnings resting on it); the certificates never import them.
+CHANGE_HANDLERS: list[Callable[..., None]] = []
 
 STATUS_LABELS = {
     CertificateStatus.VALID: _l("valid"),
@@ -169,14 +182,14 @@ def verification_url(code: str) -> str:
 # ---------------------------------------------------------------------------- content
 
 
-def _u_affects_conformity(result: Result, spec: Any) -> bool:
+def _u_affects_conformity(result: Result, statement: Statement, spec: Any) -> bool:
     """Uncertainty is printed where it affects conformity: a guard-band rule, a conditional
-    verdict, or a limit inside the interval value ± U."""
+    statement, or a limit inside the interval value ± U."""
     if result.uncertainty is None or result.value is None or spec is None:
         return False
-    if result.decision_rule and result.decision_rule != rules.DecisionRule.SIMPLE:
+    if statement.decision_rule and statement.decision_rule != rules.DecisionRule.SIMPLE:
         return True
-    if result.verdict in (rules.Verdict.CONDITIONAL_PASS, rules.Verdict.CONDITIONAL_FAIL):
+    if statement.code in (StatementCode.CONDITIONAL_PASS, StatementCode.CONDITIONAL_FAIL):
         return True
     u = abs(result.uncertainty)
     return any(
@@ -185,114 +198,142 @@ def _u_affects_conformity(result: Result, spec: Any) -> bool:
 
 
 @dataclass(frozen=True)
-class _Line:
-    line: pdf.ResultLine
-    verdict: str | None  # the stated verdict code, None when no statement is made
-    rule: str | None
-    guard_factor: Decimal | None
-    regulation: str
+class StatedLine:
+    """One result of a sample as the lab states it: the stored statement of conformity
+    (computed once at verification) with the parameter and the value as reported. The
+    certificate prints these; warnings copy their failed ones; ``/verify`` shows them."""
+
     parameter: Parameter
     result: Result
+    statement: Statement
+    result_vi: str
+    result_en: str
+
+    def as_item(self) -> dict[str, Any]:
+        """The plain data a warning keeps (both languages; the parameter by code)."""
+        st = self.statement
+        p = self.parameter
+        return {
+            "parameter_code": p.code,
+            "parameter": p.name_vi,
+            "parameter_en": p.name_en or p.name_vi,
+            "result": self.result_vi,
+            "result_en": self.result_en,
+            "unit": p.unit,
+            "limit": st.limit_vi,
+            "limit_en": st.limit_en,
+            "acceptance": st.acceptance_vi,
+            "acceptance_en": st.acceptance_en,
+            "regulation": st.regulation,
+            "citation": st.citation,
+            "rule": st.rule_label("vi"),
+            "rule_en": st.rule_label("en"),
+            "statement": st.code.value,
+            "verdict": st.label("vi"),
+            "verdict_en": st.label("en"),
+            "within_legal_limit": st.within_legal_limit,
+        }
 
 
-def _lines(sample: Sample) -> list[_Line]:
+def stated_lines(sample: Sample) -> list[StatedLine]:
+    """The sample's active results with their stored statements, in the order of its tests.
+    Raises :class:`CertificateError` for a result that has no stored statement (not
+    verified): nothing here judges a value again."""
     results = testing.results_for_sample(sample)
-    out: list[_Line] = []
+    out: list[StatedLine] = []
     for test in testing.active_tests(sample):
         result = results.get(test.id)
         if result is None:
             continue
+        statement = testing.stored_statement(result)
+        if statement is None:
+            raise CertificateError(
+                _l("%(code)s · %(param)s has no statement of conformity yet: verify it first.",
+                   code=sample.code, param=test.parameter.name_vi)
+            )  # fmt: skip
         p = test.parameter
+        out.append(
+            StatedLine(p, result, statement, display_value(result, p, "vi"),
+                       display_value(result, p, "en"))
+        )  # fmt: skip
+    return out
+
+
+@dataclass(frozen=True)
+class _Line:
+    line: pdf.ResultLine
+    stated: StatedLine
+
+
+def _lines(sample: Sample) -> list[_Line]:
+    out: list[_Line] = []
+    for stated in stated_lines(sample):
+        result, p, st = stated.result, stated.parameter, stated.statement
         spec = (
             catalog.get_specification(result.specification_id) if result.specification_id else None
         )
-        stated = (
-            catalog.can_state_conformity(spec)
-            and bool(result.verdict)
-            and (result.verdict != rules.Verdict.NOT_APPLICABLE)
-        )
-        unconfirmed = spec is not None and not spec.confirmed and spec.kind != LimitKind.NONE
-        rule = (result.decision_rule or (spec.decision_rule if spec else None)) if stated else None
         uncertainty = ""
-        if _u_affects_conformity(result, spec):
+        if _u_affects_conformity(result, st, spec):
             uncertainty = "± " + format_decimal(abs(result.uncertainty), "vi", p.decimals)
+        silent = not st.stated
         line = pdf.ResultLine(
             parameter_vi=p.name_vi,
             parameter_en=p.name_en or p.name_vi,
             unit=p.unit,
             method=p.method_ref,
-            result=display_value(result, p, "vi"),
+            result=stated.result_vi,
             uncertainty=uncertainty,
-            limit_vi=catalog.describe_limit(spec, "vi") if spec is not None else "",
-            limit_en=catalog.describe_limit(spec, "en") if spec is not None else "",
-            regulation=spec.regulation if spec is not None else "",
-            verdict_vi=rules.verdict_label(result.verdict, "vi") if stated else "",
-            verdict_en=rules.verdict_label(result.verdict, "en") if stated else "",
-            rule_vi=rules.decision_rule_label(rule, "vi") if rule else "",
-            rule_en=rules.decision_rule_label(rule, "en") if rule else "",
+            limit_vi=st.limit_vi,
+            limit_en=st.limit_en,
+            regulation=st.regulation,
+            verdict_vi=st.label("vi") if st.stated else "",
+            verdict_en=st.label("en") if st.stated else "",
+            rule_vi=st.rule_label("vi") if st.stated else "",
+            rule_en=st.rule_label("en") if st.stated else "",
             accredited=bool(p.accredited),
             subcontracted=bool(p.subcontracted),
             subcontractor=p.subcontractor,
-            unconfirmed_limit=unconfirmed,
+            unconfirmed_limit=st.reason == NoStatementReason.UNCONFIRMED_LIMIT,
+            acceptance_vi=st.acceptance_vi,
+            acceptance_en=st.acceptance_en,
+            no_statement_vi=st.reason_text("vi") if silent else "",
+            no_statement_en=st.reason_text("en") if silent else "",
         )
-        out.append(
-            _Line(
-                line=line,
-                verdict=result.verdict if stated else None,
-                rule=rule,
-                guard_factor=spec.guard_factor if spec is not None else None,
-                regulation=spec.regulation if spec is not None else "",
-                parameter=p,
-                result=result,
-            )
-        )
+        out.append(_Line(line=line, stated=stated))
     return out
 
 
 def _conclusion(lines: Sequence[_Line]) -> tuple[str, str, str]:
-    """(vi, en, verdict code) of the statement of conformity over the stated lines."""
-    stated = [entry for entry in lines if entry.verdict]
-    if not stated:
-        return (
-            "Không đưa ra tuyên bố về sự phù hợp: không có chỉ tiêu nào có mức giới hạn "
-            "đã được xác nhận.",
-            "No statement of conformity is made: no parameter has a confirmed limit.",
-            rules.Verdict.NOT_APPLICABLE.value,
-        )
-    worst = rules.worst_verdict(entry.verdict for entry in stated if entry.verdict)
-    regs = sorted({entry.regulation for entry in stated if entry.regulation})
-    vi = (
-        f"Mẫu thử {rules.verdict_label(worst, 'vi').lower()} đối với {len(stated)} chỉ tiêu "
-        "được đánh giá"
+    """(vi, en, verdict code) of the statement of conformity: what happened, line by line
+    counted (:func:`lims.catalog.statement.conclusion`); ``not_applicable`` when nothing is
+    stated."""
+    vi, en, worst = conclusion(
+        [
+            ConclusionLine(e.line.parameter_vi, e.line.parameter_en, e.stated.statement)
+            for e in lines
+        ]
     )
-    en = (
-        f"The item tested: {rules.verdict_label(worst, 'en').lower()} for the {len(stated)} "
-        "parameter(s) assessed"
-    )
-    if regs:
-        vi += " theo " + "; ".join(regs)
-        en += " against " + "; ".join(regs)
-    vi += "."
-    en += "."
-    failed = [e for e in stated if e.verdict and rules.is_nonconforming(e.verdict)]
-    if failed:
-        vi += " Chỉ tiêu không đạt: " + ", ".join(e.parameter.name_vi for e in failed) + "."
-        en += " Nonconforming: " + ", ".join(e.parameter.name_en or e.parameter.name_vi
-                                              for e in failed) + "."  # fmt: skip
-    unjudged = len(lines) - len(stated)
-    if unjudged:
-        vi += f" {unjudged} chỉ tiêu không có tuyên bố về sự phù hợp (xem bảng kết quả)."
-        en += f" {unjudged} parameter(s) without a statement of conformity (see the table)."
-    return vi, en, worst.value
+    code = rules.Verdict.NOT_APPLICABLE.value if worst == StatementCode.NO_STATEMENT else worst
+    return vi, en, str(code)
 
 
 def _decision_rules(lines: Sequence[_Line]) -> tuple[list[str], list[str]]:
+    """The legal basis (official citations of the stated lines) and the decision rules used."""
     seen: dict[tuple[str, Decimal], None] = {}
+    citations: dict[str, None] = {}
     for entry in lines:
-        if entry.rule:
-            seen[(entry.rule, entry.guard_factor or Decimal(1))] = None
+        st = entry.stated.statement
+        if not st.stated:
+            continue
+        if st.citation:
+            citations.setdefault(st.citation, None)
+        if st.decision_rule:
+            seen[(st.decision_rule, st.guard_factor or Decimal(1))] = None
     vi = [rules.decision_rule_statement(rule, "vi", r) for rule, r in seen]
     en = [rules.decision_rule_statement(rule, "en", r) for rule, r in seen]
+    if citations:
+        vi.insert(0, "Căn cứ đánh giá: " + "; ".join(citations) + ".")
+        en.insert(0, "Assessed against: " + "; ".join(citations) + ".")
     return vi, en
 
 
@@ -335,7 +376,7 @@ def build_content(
     rules_vi, rules_en = _decision_rules(lines)
     campaign: Campaign = sample.campaign
     business: Business | None = sample.business
-    tested = sorted(local_time(e.result.entered_at).date() for e in lines)
+    tested = sorted(local_time(e.stated.result.entered_at).date() for e in lines)
     tested_text = ""
     if tested:
         tested_text = _d(tested[0]) if tested[0] == tested[-1] else \
@@ -649,7 +690,14 @@ def amend_certificate(
         address=address,
     )
     _set_reported(actor, sample)
+    _changed(actor=actor, certificate=cert, replacement=new, action="amend")
     return new
+
+
+def _changed(*, actor: Any, certificate: Certificate, replacement: Certificate | None,
+             action: str) -> None:  # fmt: skip
+    for handler in CHANGE_HANDLERS:
+        handler(actor=actor, certificate=certificate, replacement=replacement, action=action)
 
 
 def withdraw_certificate(
@@ -688,6 +736,7 @@ def withdraw_certificate(
         reason_required=True,
         address=address,
     )
+    _changed(actor=actor, certificate=cert, replacement=None, action="withdraw")
     return cert
 
 
@@ -717,10 +766,35 @@ def matches(cert: Certificate, data: bytes) -> bool:
     return data == storage.load(cert.pdf, cert.sha256, what=f"certificate {cert.number}")
 
 
+def stored_file_intact(cert: Certificate) -> bool:
+    """The issued PDF is in storage and matches its SHA-256. When it is not, nobody can be told
+    the certificate is valid: the verification page says it cannot be verified now."""
+    try:
+        storage.load(cert.pdf, cert.sha256, what=f"certificate {cert.number}")
+    except storage.StoredFileCorrupt:  # also StoredFileMissing
+        return False
+    return True
+
+
+class Unverifiable(CertificateError):
+    """The stored original of ``certificate`` is missing or corrupt: nothing can be confirmed."""
+
+    def __init__(self, certificate: Certificate) -> None:
+        super().__init__(_l("This certificate cannot be verified now."))
+        self.certificate = certificate
+
+
 def find_by_bytes(data: bytes) -> Certificate | None:
+    """The certificate whose stored original is byte-identical to ``data``; raises
+    :class:`Unverifiable` when the file carries a certificate's SHA-256 but the lab's stored
+    original cannot be read intact."""
     digest = sha256_of(data)
     for cert in db.session.scalars(sa.select(Certificate).where(Certificate.sha256 == digest)):
-        if data == storage.load(cert.pdf, cert.sha256, what=f"certificate {cert.number}"):
+        try:
+            stored = storage.load(cert.pdf, cert.sha256, what=f"certificate {cert.number}")
+        except storage.StoredFileCorrupt:
+            raise Unverifiable(cert) from None
+        if data == stored:
             return cert
     return None
 

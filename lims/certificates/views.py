@@ -318,9 +318,13 @@ def verify_index() -> Any:
     status = 200
     if upload.validate_on_submit():
         data = upload.file.data.read()
-        found = services.find_by_bytes(data)
-        outcome = "match" if found is not None else "unknown"
-        if found is None:
+        try:
+            found = services.find_by_bytes(data)
+        except services.Unverifiable:
+            found, outcome, status = None, "unverifiable", 503
+        else:
+            outcome = "match" if found is not None else "unknown"
+        if outcome == "unknown":
             _refused(
                 "certificate.verify_mismatch", None, ValueError("no issued certificate matches")
             )
@@ -351,6 +355,13 @@ def verify(code: str) -> Any:
                 "No certificate has this verification code. Check the code on the certificate."
             ),
         ), 404
+    lang = current_language()
+    if not services.stored_file_intact(cert):
+        # never "valid", never a 500: the stored original cannot be checked now
+        return render_template(
+            "certificates/verify.html", cert=cert, upload=VerifyUploadForm(), outcome=None,
+            unverifiable=True, lines=[], status_label=services.status_label, lang=lang,
+        ), 503  # fmt: skip
     upload = VerifyUploadForm()
     outcome = None
     status = 200
@@ -368,12 +379,18 @@ def verify(code: str) -> Any:
             )
     elif request.method == "POST":
         status = 400
+    try:
+        lines = services.stated_lines(cert.sample)
+    except services.CertificateError:
+        lines = []
     return render_template(
         "certificates/verify.html",
         cert=cert,
         upload=upload,
         outcome=outcome,
+        unverifiable=False,
+        lines=lines,
         status_label=services.status_label,
         verdict_label=verdict_label,
-        lang=current_language(),
+        lang=lang,
     ), status

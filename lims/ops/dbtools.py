@@ -72,9 +72,10 @@ class HashedColumn:
 
 
 def hashed_columns(conn: sa.Connection) -> list[HashedColumn]:
-    """Every (bytes column, sha256 column) pair in the database, found by name: a column
-    ``sha256`` pairs with the table's only binary column; ``<prefix>_sha256`` pairs with the
-    binary column whose name starts with ``<prefix>`` (``pdf_sha256`` ↔ ``pdf_data``)."""
+    """Every (bytes column, sha256 column) pair in the database, found by name:
+    ``<prefix>_sha256`` pairs with the binary column whose name starts with ``<prefix>``
+    (``pdf_sha256`` ↔ ``pdf_data``, ``withdrawn_sha256`` ↔ ``withdrawn_pdf``); a column
+    ``sha256`` pairs with the table's only binary column left unpaired (or ``data``)."""
     inspector = sa.inspect(conn)
     pairs: list[HashedColumn] = []
     for table in sorted(existing_tables(conn) - {ALEMBIC_TABLE}):
@@ -82,17 +83,20 @@ def hashed_columns(conn: sa.Connection) -> list[HashedColumn]:
         binary = [c["name"] for c in columns if isinstance(c["type"], sa.LargeBinary)]
         if not binary:
             continue
+        prefixed: list[HashedColumn] = []
         for col in columns:
             name = col["name"]
-            if name == "sha256":
-                candidates = binary if len(binary) == 1 else [b for b in binary if b == "data"]
-            elif name.endswith("_sha256"):
+            if name.endswith("_sha256"):
                 prefix = name[: -len("sha256")]
                 candidates = [b for b in binary if b.startswith(prefix) or b == prefix[:-1]]
-            else:
-                continue
+                if len(candidates) == 1:
+                    prefixed.append(HashedColumn(table, candidates[0], name))
+        left = [b for b in binary if b not in {p.data for p in prefixed}]
+        if any(col["name"] == "sha256" for col in columns):
+            candidates = left if len(left) == 1 else [b for b in left if b == "data"]
             if len(candidates) == 1:
-                pairs.append(HashedColumn(table, candidates[0], name))
+                pairs.append(HashedColumn(table, candidates[0], "sha256"))
+        pairs += prefixed
     return pairs
 
 

@@ -103,10 +103,28 @@ def reviewer_queues() -> list[Queue]:
 
 
 def association_queues() -> list[Queue]:
-    from lims.warnings.models import ConsumerWarning, WarningStatus
+    from lims.warnings.models import (
+        BulletinDraft,
+        BulletinDraftStatus,
+        ConsumerWarning,
+        WarningStatus,
+    )
 
     in_review = _count(
         sa.select(ConsumerWarning.id).where(ConsumerWarning.status == WarningStatus.IN_REVIEW)
+    )
+    # a certificate behind them changed, or a withdrawal waits for a second person
+    attention = _count(
+        sa.select(ConsumerWarning.id).where(
+            ConsumerWarning.status != WarningStatus.WITHDRAWN,
+            sa.or_(
+                ConsumerWarning.attention != "",
+                ConsumerWarning.withdrawal_requested_at.is_not(None),
+            ),
+        )
+    )
+    bulletins = _count(
+        sa.select(BulletinDraft.id).where(BulletinDraft.status == BulletinDraftStatus.PENDING)
     )
     since = utcnow() - timedelta(days=30)
     recent = _count(
@@ -119,6 +137,10 @@ def association_queues() -> list[Queue]:
               url_for("testing.nonconformity_register"), urgent=bool(recent)),
         Queue("warnings_in_review", _l("Warnings waiting for approval"), in_review,
               url_for("warnings.index", status="in_review"), urgent=bool(in_review)),
+        Queue("warnings_attention", _l("Warnings to re-check (certificate changed, withdrawal "
+              "requested)"), attention, url_for("warnings.index"), urgent=bool(attention)),
+        Queue("bulletins_pending", _l("Bulletins waiting for approval"), bulletins,
+              url_for("warnings.bulletins"), urgent=bool(bulletins)),
     ]  # fmt: skip
 
 

@@ -41,6 +41,13 @@ class Result(db.Model):
     decision_rule: Mapped[str | None] = mapped_column(sa.String(40))
     verdict_reason_vi: Mapped[str] = mapped_column(sa.Text, default="")
     verdict_reason_en: Mapped[str] = mapped_column(sa.Text, default="")
+    # The statement of conformity, computed once at verification (lims.catalog.statement):
+    # pass / conditional_pass / conditional_fail / fail / no_statement (NULL until verified),
+    # the reason when no statement is made, and the whole statement (limit, acceptance limit,
+    # rule, official citation) as printed. Everything downstream reads these, never re-judges.
+    statement: Mapped[str | None] = mapped_column(sa.String(20))
+    statement_reason: Mapped[str | None] = mapped_column(sa.String(30))
+    statement_data: Mapped[Any | None] = mapped_column(sa.JSON)
     entered_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     entered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     verified_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
@@ -57,8 +64,9 @@ class Result(db.Model):
 
 
 class NonConformity(db.Model):
-    """An entry of the non-compliance register: a verified sample judged Fail or Conditional
-    Fail. The failed tests are read from the sample's results."""
+    """An entry of the non-compliance register: a verified sample for which the lab STATES
+    Fail or Conditional Fail (the stored statements of its results). The failed tests are read
+    from those statements."""
 
     __tablename__ = "nonconformities"
 

@@ -12,8 +12,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from lims.catalog import rules
 from lims.catalog.models import Parameter
+from lims.catalog.statement import (
+    Statement,
+    StatementCode,
+    guard_band_note,
+    is_stated_nonconformity,
+)
 from lims.extensions import db
 from lims.i18n import LOCAL_TZ, format_date
 from lims.intake.models import Business, Campaign, Sample, SampleTest, TestStatus
@@ -35,6 +40,10 @@ class RegisterFilters:
 
 @dataclass(frozen=True)
 class FailedTest:
+    """A stated non-conformity of one result, as the register shows it (from the statement
+    stored at verification). ``within_legal_limit``: a guard-band failure of a value inside
+    the regulation's limit (``acceptance`` is the acceptance limit it exceeded)."""
+
     parameter: str
     result: str
     unit: str
@@ -42,6 +51,9 @@ class FailedTest:
     regulation: str
     rule: str
     verdict: str
+    acceptance: str = ""
+    within_legal_limit: bool = False
+    statement: str = ""
 
 
 @dataclass(frozen=True)
@@ -119,19 +131,23 @@ def failed_tests_by_sample(
 
 
 def _failed_test(result: Result, parameter: Parameter, lang: str) -> FailedTest | None:
-    from lims.catalog import services as catalog
-
-    if not result.verdict or not rules.is_nonconforming(result.verdict):
+    """The stored statement of a result when it is a stated fail or conditional fail."""
+    if not is_stated_nonconformity(result.statement):
         return None
-    spec = catalog.get_specification(result.specification_id) if result.specification_id else None
+    st = Statement.from_json(result.statement_data) or Statement(
+        code=StatementCode(result.statement or StatementCode.NO_STATEMENT)
+    )
     return FailedTest(
         parameter=parameter.name(lang),
         result=display_value(result, parameter, lang),
         unit=parameter.unit,
-        limit=catalog.describe_limit(spec, lang) if spec else "",
-        regulation=spec.regulation if spec else "",
-        rule=rules.decision_rule_label(result.decision_rule, lang) if result.decision_rule else "",
-        verdict=rules.verdict_label(result.verdict, lang),
+        limit=st.limit(lang),
+        regulation=st.regulation,
+        rule=st.rule_label(lang),
+        verdict=st.label(lang),
+        acceptance=st.acceptance(lang),
+        within_legal_limit=st.within_legal_limit,
+        statement=st.code.value,
     )
 
 
@@ -198,6 +214,8 @@ EXPORT_HEADERS = {
         "Quy chuẩn",
         "Quy tắc quyết định",
         "Kết luận",
+        "Giới hạn chấp nhận",
+        "Ghi chú",
     ],
     "en": [
         "Registered",
@@ -215,6 +233,8 @@ EXPORT_HEADERS = {
         "Regulation",
         "Decision rule",
         "Verdict",
+        "Acceptance limit",
+        "Note",
     ],
 }
 
@@ -239,6 +259,8 @@ def export_rows(filters: RegisterFilters, lang: str = "vi") -> Iterator[list[Any
                 failed.regulation,
                 failed.rule,
                 failed.verdict,
+                failed.acceptance,
+                guard_band_note(lang) if failed.within_legal_limit else "",
             ]
 
 

@@ -18,7 +18,15 @@ from lims.auth.models import User, UserRole
 from lims.auth.permissions import require_role
 from lims.catalog import rules
 from lims.catalog import services as catalog
-from lims.catalog.models import Parameter, ResultType
+from lims.catalog.citations import official_citation, short_citation
+from lims.catalog.models import LimitKind, Parameter, ResultType
+from lims.catalog.statement import (
+    Statement,
+    StatementCode,
+    is_stated_nonconformity,
+    state_conformity,
+    worst_statement,
+)
 from lims.errors import DomainError
 from lims.extensions import db, utcnow
 from lims.i18n import current_language, format_datetime, local_time
@@ -238,7 +246,9 @@ def _evaluate_net_quantity(
         "t1_defectives": outcome.t1_defectives,
         "t2_defectives": outcome.t2_defectives,
     }
-    return Evaluated(str(outcome.mean), outcome.mean, None, None, data, judgement, None, None)
+    # the legal basis (e.g. Thông tư 21/2014/TT-BKHCN), when the catalogue records one
+    basis = catalog.specification_for(sample.category_id, parameter.id, sampling_date(sample))
+    return Evaluated(str(outcome.mean), outcome.mean, None, None, data, judgement, basis, None)
 
 
 def _snapshot(result: Result) -> dict[str, Any]:
@@ -404,6 +414,81 @@ def _refresh_sample_status(actor: Any, sample: Sample) -> None:
             _register_if_nonconforming(actor, sample)
 
 
+def stored_statement(result: Result | None) -> Statement | None:
+    """The statement of conformity stored at verification (None before)."""
+    if result is None or result.statement is None:
+        return None
+    return Statement.from_json(result.statement_data) or Statement(
+        code=StatementCode(result.statement)
+    )
+
+
+def _stated_input(result: Result, parameter: Parameter) -> Any:
+    """The result as the decision rules read it, from what is stored."""
+    if parameter.result_type == ResultType.TEXT:
+        return None
+    units = (result.interim or {}).get("units") if isinstance(result.interim, dict) else None
+    if units:
+        return [_parse(str(text), parameter) for text in units]
+    return ParsedNumber(text=result.text_entered, value=result.value, qualifier=result.qualifier)
+
+
+def compute_statement(result: Result, test: SampleTest) -> Statement:
+    """The statement of conformity of a result, from its stored value and the specification it
+    was judged against (the one function: :func:`lims.catalog.statement.state_conformity`)."""
+    parameter = test.parameter
+    spec = catalog.get_specification(result.specification_id) if result.specification_id else None
+    limit = catalog.to_rule_limit(spec) if spec is not None else None
+    judgement = None
+    if parameter.result_type == ResultType.NET_QUANTITY:
+        limit = None  # judged by its own rule (OIML R 87), stated on the legal basis only
+        judgement = rules.Judgement(
+            rules.Verdict(result.verdict or rules.Verdict.NOT_JUDGED),
+            result.verdict_reason_vi,
+            result.verdict_reason_en,
+        )
+    elif spec is not None and spec.kind == LimitKind.NONE:
+        limit = None
+    return state_conformity(
+        _stated_input(result, parameter),
+        limit,
+        confirmed=catalog.can_state_conformity(spec, allow_no_limit=judgement is not None),
+        result_type=parameter.result_type.value,
+        legal_basis=spec is not None,
+        rule=spec.decision_rule if spec is not None else rules.DecisionRule.SIMPLE,
+        uncertainty=catalog.parameter_uncertainty(parameter),
+        r=spec.guard_factor if spec is not None and spec.guard_factor is not None else Decimal(1),
+        decimals=parameter.decimals,
+        lod=parameter.lod,
+        loq=parameter.loq,
+        in_scope=True,
+        regulation=short_citation(spec.regulation) if spec is not None else "",
+        citation=official_citation(spec.regulation) if spec is not None else "",
+        judgement=judgement,
+    )
+
+
+def _store_statement(result: Result, statement: Statement) -> None:
+    result.statement = statement.code.value
+    result.statement_reason = statement.reason.value if statement.reason else None
+    result.statement_data = statement.to_json()
+    if statement.verdict != rules.Verdict.NOT_APPLICABLE or result.verdict is None:
+        result.verdict = statement.verdict.value
+        if statement.explanation_vi:
+            result.verdict_reason_vi = statement.explanation_vi
+            result.verdict_reason_en = statement.explanation_en
+
+
+def sample_statement(sample: Sample) -> StatementCode | None:
+    """The worst STATED code of the sample's tests (``no_statement`` when none is stated);
+    None while any test is unfinished. What the register, reports and API go by."""
+    tests = active_tests(sample)
+    if not tests or any(t.status != TestStatus.VERIFIED for t in tests):
+        return None
+    results = results_for_sample(sample)
+    return worst_statement(results[t.id].statement for t in tests if t.id in results)
+
+
 def sample_verdict(sample: Sample) -> rules.Verdict | None:
     """The worst verdict of the sample's tests; None while any test is unfinished."""
     tests = active_tests(sample)
@@ -438,10 +523,13 @@ def verify_results(*, actor: Any, results: Sequence[Result]) -> int:
                     param=test.parameter.name_vi,
                 )
             )
-        # Re-judge at verification: the specification in force is fixed from now on.
+        # Judged again at verification and stated once: the specification in force is fixed
+        # from now on, and the statement stored here is what every document prints.
         if result.specification_id is not None:
             spec = catalog.get_specification(result.specification_id)
             catalog.mark_specification_used(spec)
+        statement = compute_statement(result, test)
+        _store_statement(result, statement)
         result.verified_by_id = actor.id
         result.verified_at = utcnow()
         test.status = TestStatus.VERIFIED
@@ -451,7 +539,17 @@ def verify_results(*, actor: Any, results: Sequence[Result]) -> int:
             action="result.verify",
             entity_type="sample",
             entity_id=test.sample.code,
-            after={"test_id": test.id, "parameter": test.parameter.code, "verdict": result.verdict},
+            after={
+                "test_id": test.id,
+                "parameter": test.parameter.code,
+                "verdict": result.verdict,
+                "statement": result.statement,
+                "statement_reason": result.statement_reason,
+                "limit": statement.limit_vi,
+                "acceptance_limit": statement.acceptance_vi,
+                "regulation": statement.regulation,
+                "decision_rule": statement.decision_rule,
+            },
         )
         touched[test.sample.id] = test.sample
     for sample in touched.values():
@@ -515,8 +613,10 @@ def retract_result(*, actor: Any, result: Result, reason: str) -> SampleTest:
 
 
 def _register_if_nonconforming(actor: Any, sample: Sample) -> None:
-    verdict = sample_verdict(sample)
-    if verdict is None or not rules.is_nonconforming(verdict):
+    """A sample enters the register only when the lab STATES a fail or conditional fail for
+    one of its results (the stored statements); a result without a statement never does."""
+    verdict = sample_statement(sample)
+    if verdict is None or not is_stated_nonconformity(verdict):
         return
     entry = db.session.scalar(sa.select(NonConformity).where(NonConformity.sample_id == sample.id))
     if entry is None:
@@ -534,10 +634,14 @@ def _register_if_nonconforming(actor: Any, sample: Sample) -> None:
         entity_id=sample.code,
         after={"verdict": str(verdict)},
     )
+    label_vi = (
+        "không đạt có điều kiện" if verdict == StatementCode.CONDITIONAL_FAIL else "không đạt"
+    )
+    label_en = "conditionally failed" if verdict == StatementCode.CONDITIONAL_FAIL else "failed"
     notify_role(
         "association",
-        text_vi=f"Mẫu {sample.code} ({sample.product_name}) không đạt — đã vào sổ theo dõi.",
-        text_en=f"Sample {sample.code} ({sample.product_name}) failed — added to the register.",
+        text_vi=f"Mẫu {sample.code} ({sample.product_name}) {label_vi} — đã vào sổ theo dõi.",
+        text_en=f"Sample {sample.code} ({sample.product_name}) {label_en} — added to the register.",
         link=f"/testing/register?q={sample.code}",
     )
 
@@ -545,8 +649,19 @@ def _register_if_nonconforming(actor: Any, sample: Sample) -> None:
 def notify_role(role: str, *, text_vi: str, text_en: str, link: str = "") -> int:
     """An in-app notification to every active user of ``role``, and an e-mail when SMTP is
     configured (sent after the commit, in the user's language)."""
+    ids = db.session.scalars(
+        sa.select(User.id).join(UserRole).where(UserRole.role == role, User.active.is_(True))
+    ).all()
+    return notify_users(ids, text_vi=text_vi, text_en=text_en, link=link)
+
+
+def notify_users(user_ids: Sequence[int], *, text_vi: str, text_en: str, link: str = "") -> int:
+    """An in-app notification (and an e-mail when SMTP is configured) to each active user of
+    ``user_ids``, as :func:`notify_role` does for a role."""
+    if not user_ids:
+        return 0
     users = db.session.scalars(
-        sa.select(User).join(UserRole).where(UserRole.role == role, User.active.is_(True))
+        sa.select(User).where(User.id.in_(list(user_ids)), User.active.is_(True))
     ).all()
     for user in users:
         db.session.add(

@@ -149,7 +149,7 @@ def sample_results(code: str) -> Any:
         tests=tests,
         results=results,
         errors=errors,
-        verdict=services.sample_verdict(sample),
+        verdict=services.sample_statement(sample),
         lang=current_language(),
         display_value=register.display_value,
         can_enter=sample.status in services.ENTRY_STATES,
@@ -253,6 +253,7 @@ def verify() -> Any:
         rows=rows,
         lang=current_language(),
         display_value=register.display_value,
+        statement_preview=services.compute_statement,
     )
 
 
@@ -344,6 +345,7 @@ TEST_STATUS_LABELS = {
 @bp.app_context_processor
 def _testing_helpers() -> dict[str, Any]:
     from lims.catalog.rules import verdict_label
+    from lims.catalog.statement import guard_band_note, reason_label, statement_label
     from lims.testing.formulas import validate_formula
 
     def formula_inputs(formula: str) -> tuple[str, ...]:
@@ -379,6 +381,9 @@ def _testing_helpers() -> dict[str, Any]:
         "results_judged_by": results_judged_by,
         "display_result": register.display_value,
         "verdict_label": verdict_label,
+        "statement_label": statement_label,
+        "reason_label": reason_label,
+        "guard_band_note": guard_band_note,
         "test_status_label": lambda s: TEST_STATUS_LABELS.get(str(s), str(s)),
         "formula_inputs": formula_inputs,
         "user_name": user_name,

@@ -1,7 +1,10 @@
-"""Demo warnings for ``lims demo``: from the demo's failing samples that have a valid
-certificate, drafted by the demo association user and approved by a second one
-(``association2@example.org``); three stay published, a fourth is withdrawn with its notice,
-and one bulletin gathers them. A failing sample without a certificate is skipped, not faked."""
+"""Demo warnings for ``lims demo``: from the register entries (samples whose certificate
+STATES a failure) that have a valid certificate, drafted by the demo association user and
+approved by a second one (``association2@example.org``); three stay published, a fourth is
+withdrawn (requested by one, approved by the other), and one bulletin (compiled by one,
+approved by the other) gathers them. Every warning's failed lines are copied from its
+certificate's statements, so each agrees with its certificate. A failing sample without a
+certificate is skipped, not faked."""
 
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ from lims.auth.services import create_user
 from lims.extensions import db
 from lims.i18n import local_time
 
-from . import services
+from . import bulletins, services
 from .models import ConsumerWarning
 
 AUTHOR = "association@example.org"
@@ -64,7 +67,9 @@ def seed() -> None:
         services.publish_warning(actor=approver, warning=warning)
         published.append(warning)
     today = local_time(published[-1].published_at).date()
-    services.publish_bulletin(actor=author, period_start=today - timedelta(days=30),
-                              period_end=today)  # fmt: skip
+    draft = bulletins.prepare_bulletin(actor=author, period_start=today - timedelta(days=30),
+                                       period_end=today)  # fmt: skip
+    bulletins.approve_bulletin(actor=approver, draft=draft)
     if len(published) > PUBLISHED:
-        services.withdraw_warning(actor=author, warning=published[-1], reason=WITHDRAW_REASON)
+        services.request_withdrawal(actor=author, warning=published[-1], reason=WITHDRAW_REASON)
+        services.approve_withdrawal(actor=approver, warning=published[-1])

@@ -38,7 +38,13 @@ class ReasonForm(Form):
 class BulletinForm(Form):
     period_start = DateField(_l("Period from"), validators=[DataRequired()])
     period_end = DateField(_l("Period to"), validators=[DataRequired()])
-    submit = SubmitField(_l("Compile and publish the bulletin"))
+    repeat_ids = SelectMultipleField(
+        _l("Include again (warnings already in a bulletin)"), coerce=int, validate_choice=False
+    )
+    repeat_note = TextAreaField(
+        _l("Why they are included again"), validators=[Length(max=1000)], render_kw={"rows": 2}
+    )
+    submit = SubmitField(_l("Compile the bulletin for approval"))
 
 
 class BulletinPreviewForm(Form):

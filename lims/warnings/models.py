@@ -63,6 +63,25 @@ class ConsumerWarning(db.Model):
     withdrawn_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     withdraw_reason: Mapped[str] = mapped_column(sa.Text, default="")
     withdrawal_notice: Mapped[str] = mapped_column(sa.Text, default="")
+    # Four eyes: who changed the content of the current version (author, later editors); none
+    # of them may approve it (publish, re-confirm). A withdrawal is requested by one
+    # association user and approved by another.
+    content_editors: Mapped[Any] = mapped_column(sa.JSON, default=list)
+    withdrawal_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    withdrawal_requested_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    # The withdrawn PDF: the published one stamped "ĐÃ THU HỒI" with date and reason, rendered
+    # once at withdrawal (the published PDF stays in storage, unchanged).
+    withdrawn_pdf: Mapped[bytes | None] = mapped_column(sa.LargeBinary, deferred=True)
+    withdrawn_sha256: Mapped[str | None] = mapped_column(sa.String(64))
+    withdrawn_size: Mapped[int | None] = mapped_column(sa.Integer)
+    # A certificate behind the warning was amended or withdrawn (or its statement corrected):
+    # the warning must be updated (draft), sent back (in review), re-confirmed or withdrawn
+    # (published); the public page says so meanwhile.
+    attention: Mapped[str] = mapped_column(sa.String(30), default="")
+    attention_note: Mapped[str] = mapped_column(sa.Text, default="")
+    attention_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reconfirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reconfirmed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
 
     author: Mapped[User] = relationship(foreign_keys=[author_id])
     approver: Mapped[User | None] = relationship(foreign_keys=[approver_id])
@@ -95,11 +114,17 @@ bulletin_warnings = sa.Table(
     db.metadata,
     sa.Column("bulletin_id", sa.ForeignKey("bulletins.id"), primary_key=True),
     sa.Column("warning_id", sa.ForeignKey("warnings.id"), primary_key=True),
+    # "warning": published in the bulletin; "correction": listed as withdrawn since the last one
+    sa.Column("kind", sa.String(12), nullable=False, server_default="warning"),
+    # why an editor deliberately includes a warning already in an earlier bulletin
+    sa.Column("note", sa.Text, nullable=False, server_default=""),
 )
 
 
 class Bulletin(db.Model):
-    """A numbered bulletin (N/YYYY) of the warnings published in a period; rendered once."""
+    """A published, numbered bulletin (N/YYYY) of the warnings of a period, rendered once. It
+    comes from a :class:`BulletinDraft` compiled by one association user (``prepared_by``) and
+    approved by another (``published_by``)."""
 
     __tablename__ = "bulletins"
 
@@ -110,12 +135,30 @@ class Bulletin(db.Model):
     period_end: Mapped[date] = mapped_column(sa.Date)
     published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     published_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    prepared_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     pdf: Mapped[bytes | None] = mapped_column(sa.LargeBinary, deferred=True)  # NULL: file store
     sha256: Mapped[str] = mapped_column(sa.String(64))
     size: Mapped[int] = mapped_column(sa.Integer)
 
     warnings: Mapped[list[ConsumerWarning]] = relationship(
-        secondary=bulletin_warnings, order_by=ConsumerWarning.published_at
+        secondary=bulletin_warnings,
+        primaryjoin=lambda: Bulletin.id == bulletin_warnings.c.bulletin_id,
+        secondaryjoin=lambda: sa.and_(
+            ConsumerWarning.id == bulletin_warnings.c.warning_id,
+            bulletin_warnings.c.kind == "warning",
+        ),
+        order_by=lambda: ConsumerWarning.published_at,
+        viewonly=True,
+    )
+    corrections: Mapped[list[ConsumerWarning]] = relationship(
+        secondary=bulletin_warnings,
+        primaryjoin=lambda: Bulletin.id == bulletin_warnings.c.bulletin_id,
+        secondaryjoin=lambda: sa.and_(
+            ConsumerWarning.id == bulletin_warnings.c.warning_id,
+            bulletin_warnings.c.kind == "correction",
+        ),
+        order_by=lambda: ConsumerWarning.withdrawn_at,
+        viewonly=True,
     )
 
     __table_args__ = (sa.UniqueConstraint("year", "number", name="uq_bulletins_year_number"),)
@@ -123,6 +166,41 @@ class Bulletin(db.Model):
     @property
     def label(self) -> str:
         return f"{self.number}/{self.year}"
+
+
+class BulletinDraftStatus(StrEnum):
+    PENDING = "pending"  # compiled by one association user, waiting for a second to approve
+    PUBLISHED = "published"  # approved: ``bulletin_id`` is the bulletin it became
+    DISCARDED = "discarded"  # dropped with a reason; never published
+
+
+bulletin_draft_items = sa.Table(
+    "bulletin_draft_items",
+    db.metadata,
+    sa.Column("draft_id", sa.ForeignKey("bulletin_drafts.id"), primary_key=True),
+    sa.Column("warning_id", sa.ForeignKey("warnings.id"), primary_key=True),
+    sa.Column("kind", sa.String(12), nullable=False, server_default="warning"),
+    sa.Column("note", sa.Text, nullable=False, server_default=""),
+)
+
+
+class BulletinDraft(db.Model):
+    """A bulletin compiled for approval (four eyes): its period, warnings (with the note of any
+    included again) and corrections are fixed when it is compiled; it has no number."""
+
+    __tablename__ = "bulletin_drafts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    status: Mapped[BulletinDraftStatus] = mapped_column(
+        str_enum(BulletinDraftStatus), default=BulletinDraftStatus.PENDING, index=True
+    )
+    period_start: Mapped[date] = mapped_column(sa.Date)
+    period_end: Mapped[date] = mapped_column(sa.Date)
+    prepared_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    prepared_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    bulletin_id: Mapped[int | None] = mapped_column(sa.ForeignKey("bulletins.id"))
+    discarded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    discard_reason: Mapped[str] = mapped_column(sa.Text, default="")
 
 
 class BulletinCounter(db.Model):

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from io import BytesIO
 
+from reportlab.lib import colors
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
 from reportlab.platypus import (
@@ -50,10 +51,17 @@ PHOTO_MAX_W = 55 * mm
 PHOTO_MAX_H = 42 * mm
 MAX_PHOTOS = 3
 PREVIEW_MARK = "BẢN XEM TRƯỚC — CHƯA PHÁT HÀNH"  # on every page of a preview, never published
+WITHDRAWN_MARK = "ĐÃ THU HỒI"  # on every page of a withdrawn warning's PDF
+GUARD_BAND_FOOTNOTE = (
+    "(*) Kết quả nằm trong mức giới hạn quy định nhưng vượt giới hạn chấp nhận theo quy tắc "
+    "quyết định có dải bảo vệ (ILAC-G8): đây không phải là vượt mức quy định."
+)
 
 
 @dataclass(frozen=True)
 class FailedItem:
+    """A failed line as the certificate states it (copied, never typed)."""
+
     parameter: str
     result: str
     unit: str
@@ -61,6 +69,18 @@ class FailedItem:
     regulation: str
     rule: str = ""
     verdict: str = ""
+    acceptance: str = ""  # the acceptance limit when a guard band moved it
+    within_legal_limit: bool = False  # a guard-band failure: never an exceedance of the law
+    citation: str = ""  # the official citation with its title
+    certificate: str = ""
+
+
+@dataclass(frozen=True)
+class WithdrawalMark:
+    """What a withdrawn warning's PDF carries on every page and at the top."""
+
+    date: str
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -90,6 +110,7 @@ class WarningDoc:
     approver_name: str = ""
     photos: Sequence[bytes] = field(default_factory=tuple)
     withdrawn_note: str = ""  # bulletins: "Đã thu hồi …" when listed as a correction
+    repeat_note: str = ""  # bulletins: why a warning already in a bulletin is included again
 
 
 @dataclass(frozen=True)
@@ -143,6 +164,18 @@ def _photo(data: bytes) -> Flowable | None:
     return Image(BytesIO(data), width=width * scale, height=height * scale)
 
 
+def _limit_cell(item: FailedItem) -> str:
+    text = item.limit or "—"
+    if item.acceptance:
+        text += f" (giới hạn chấp nhận: {item.acceptance})"
+    return text
+
+
+def _verdict_cell(item: FailedItem) -> str:
+    text = " · ".join(x for x in (item.verdict, item.rule) if x) or "—"
+    return text + " (*)" if item.within_legal_limit else text
+
+
 def _failed_table(items: Sequence[FailedItem], sheet: dict) -> Table:
     header = ["Chỉ tiêu", "Kết quả", "Đơn vị", "Mức giới hạn", "Văn bản", "Đánh giá"]
     rows = [
@@ -150,9 +183,9 @@ def _failed_table(items: Sequence[FailedItem], sheet: dict) -> Table:
             item.parameter,
             item.result,
             item.unit if item.unit not in ("", "-") else "—",
-            item.limit or "—",
+            _limit_cell(item),
             item.regulation or "—",
-            " · ".join(x for x in (item.verdict, item.rule) if x) or "—",
+            _verdict_cell(item),
         ]
         for item in items
     ] or [["—", "", "", "", "", ""]]
@@ -181,9 +214,16 @@ def _warning_body(doc: WarningDoc, sheet: dict, *, heading: str) -> list[Flowabl
     out: list[Flowable] = [paragraph(heading, sheet["heading2"])]
     if doc.withdrawn_note:
         out.append(paragraph(doc.withdrawn_note, sheet["body-bold"]))
+    if doc.repeat_note:
+        out.append(paragraph(f"Đưa lại vào bản tin này: {doc.repeat_note}", sheet["body-bold"]))
     out.append(_facts(doc, sheet))
     out.append(paragraph("Chỉ tiêu không đạt", sheet["heading2"]))
     out.append(_failed_table(doc.failed, sheet))
+    if any(item.within_legal_limit for item in doc.failed):
+        out.append(paragraph(GUARD_BAND_FOOTNOTE, sheet["small"]))
+    citations = list(dict.fromkeys(item.citation for item in doc.failed if item.citation))
+    if citations:
+        out.append(paragraph("Căn cứ đánh giá: " + "; ".join(citations) + ".", sheet["small"]))
     out.append(paragraph("Nguy cơ đối với người tiêu dùng", sheet["heading2"]))
     out += _rich(doc.hazard_html, sheet["body"])
     out.append(paragraph("Khuyến cáo", sheet["heading2"]))
@@ -191,12 +231,31 @@ def _warning_body(doc: WarningDoc, sheet: dict, *, heading: str) -> list[Flowabl
     return out
 
 
-def warning_story(doc: WarningDoc) -> list[Flowable]:
+def _withdrawn_box(mark: WithdrawalMark, sheet: dict) -> Table:
+    text = f"{WITHDRAWN_MARK} ngày {mark.date}. Lý do: {mark.reason}"
+    box = Table([[paragraph(text, sheet["body-bold"])]], colWidths=[FRAME_WIDTH])
+    box.setStyle(
+        TableStyle(
+            [
+                ("BOX", (0, 0), (-1, -1), 1.2, colors.HexColor("#8A1C1C")),
+                ("BACKGROUND", (0, 0), (-1, -1), colors.HexColor("#FBF1F1")),
+                ("LEFTPADDING", (0, 0), (-1, -1), 6),
+                ("TOPPADDING", (0, 0), (-1, -1), 4),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 5),
+            ]
+        )
+    )
+    return _own_font(box)
+
+
+def warning_story(doc: WarningDoc, withdrawn: WithdrawalMark | None = None) -> list[Flowable]:
     sheet = styles()
     out: list[Flowable] = [
         paragraph(TITLE_VI, sheet["title"]),
         paragraph(f"Số: {doc.number}    Ngày công bố: {doc.published_on}", sheet["subtitle"]),
     ]
+    if withdrawn is not None:
+        out.append(_withdrawn_box(withdrawn, sheet))
     out += _warning_body(doc, sheet, heading=doc.title)
     photos = [p for p in (_photo(data) for data in doc.photos[:MAX_PHOTOS]) if p is not None]
     if photos:
@@ -236,9 +295,21 @@ def _preview(preview: bool) -> dict[str, str]:
 
 
 def render_warning(
-    doc: WarningDoc, *, letterhead: Letterhead, invariant: bool = True, preview: bool = False
+    doc: WarningDoc,
+    *,
+    letterhead: Letterhead,
+    invariant: bool = True,
+    preview: bool = False,
+    withdrawn: WithdrawalMark | None = None,
 ) -> bytes:
-    """The warning PDF; ``preview=True`` marks every page "BẢN XEM TRƯỚC — CHƯA PHÁT HÀNH"."""
+    """The warning PDF; ``preview=True`` marks every page "BẢN XEM TRƯỚC — CHƯA PHÁT HÀNH";
+    ``withdrawn`` marks every page "ĐÃ THU HỒI" and prints the date and reason at the top."""
+    marks = _preview(preview)
+    if withdrawn is not None:
+        marks = {
+            "watermark": WITHDRAWN_MARK,
+            "footer_note": f"{WITHDRAWN_MARK} {withdrawn.date}",
+        }
     info = DocumentInfo(
         title=f"Cảnh báo người tiêu dùng {doc.number}: {doc.title}",
         number=f"Số: {doc.number}",
@@ -246,9 +317,10 @@ def render_warning(
         subject=doc.product_name,
         keywords=(doc.number, *(c.number for c in doc.certificates)),
         lang="vi",
-        **_preview(preview),
+        **marks,
     )
-    return build_document(warning_story(doc), info=info, letterhead=letterhead, invariant=invariant)
+    story = warning_story(doc, withdrawn)
+    return build_document(story, info=info, letterhead=letterhead, invariant=invariant)
 
 
 def _summary_table(docs: Sequence[WarningDoc], sheet: dict) -> Table:

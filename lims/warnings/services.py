@@ -18,12 +18,12 @@ from flask_babel import lazy_gettext as _l
 
 from lims import audit, storage
 from lims.auth.permissions import require_role
+from lims.catalog.citations import short_citation
 from lims.certificates import services as certificates
 from lims.certificates.models import Certificate, CertificateStatus
-from lims.counters import next_in_sequence
 from lims.errors import DomainError
 from lims.extensions import db, utcnow
-from lims.i18n import LOCAL_TZ, format_date, local_time
+from lims.i18n import LOCAL_TZ, format_date
 from lims.intake.models import Sample, SamplePhoto
 from lims.intake.text import search_key
 from lims.numbers import parse_id
@@ -34,7 +34,6 @@ from lims.testing.register import RegisterFilters, register_rows
 from . import pdf
 from .models import (
     Bulletin,
-    BulletinCounter,
     ConsumerWarning,
     WarningSource,
     WarningStatus,
@@ -134,35 +133,61 @@ def _entries(entry_ids: Sequence[int]) -> list[NonConformity]:
     return out
 
 
+def _failed_lines(entry: NonConformity) -> tuple[Certificate, list[dict[str, Any]]]:
+    """The valid certificate of the entry's sample and the lines it STATES as failed, copied
+    from its statements (value, unit, limit, acceptance limit, legal basis, decision rule),
+    with the certificate number and verification link. Refused, naming each line and what
+    the certificate says about it, when it states no failure."""
+    sample = entry.sample
+    cert = certificates.valid_certificate_for(sample)
+    if cert is None:
+        raise WarningError(
+            _l(
+                "Sample %(code)s has no valid certificate: a warning rests on an issued "
+                "certificate.",
+                code=sample.code,
+            ),
+            "entries",
+        )
+    lines = certificates.stated_lines(sample)
+    failed = [line for line in lines if line.statement.nonconforming]
+    if not failed:
+        said = "; ".join(
+            f"{line.parameter.name_vi}: {line.statement.label('vi')}"
+            + (f" ({line.statement.reason_text('vi')})" if line.statement.reason else "")
+            for line in lines
+        )
+        raise WarningError(
+            _l(
+                "Certificate %(number)s of sample %(code)s states no failure, so no warning can "
+                "rest on it. It says: %(lines)s.",
+                number=cert.number,
+                code=sample.code,
+                lines=said or "—",
+            ),
+            "entries",
+        )
+    link = certificates.verification_url(cert.verification_code)
+    items = [
+        {**line.as_item(), "sample": sample.code, "certificate": cert.number,
+         "verification_url": link}
+        for line in failed
+    ]  # fmt: skip
+    return cert, items
+
+
 def _fill_from_register(w: ConsumerWarning, entries: Sequence[NonConformity]) -> None:
-    """Copy the facts of the first entry's sample, the failed tests of every entry (from the
-    register, as the certificate states them) and the valid certificate of each sample."""
-    failed: list[dict[str, str]] = []
+    """Copy the facts of the first entry's sample and, from the valid certificate of every
+    entry's sample, the lines it states as failed (never typed, never judged again)."""
+    failed: list[dict[str, Any]] = []
     sources: list[WarningSource] = []
     for position, entry in enumerate(entries):
-        sample = entry.sample
-        cert = certificates.valid_certificate_for(sample)
-        if cert is None:
-            raise WarningError(
-                _l(
-                    "Sample %(code)s has no valid certificate: a warning rests on an issued "
-                    "certificate.",
-                    code=sample.code,
-                ),
-                "entries",
-            )
-        rows = [
-            row
-            for row in register_rows(RegisterFilters(q=sample.code), limit=None)
-            if row.entry.id == entry.id
-        ]
-        for row in rows:
-            for item in row.failed:
-                failed.append({**item.__dict__, "sample": sample.code, "certificate": cert.number})
+        cert, items = _failed_lines(entry)
+        failed += items
         sources.append(
             WarningSource(
                 nonconformity_id=entry.id,
-                sample_id=sample.id,
+                sample_id=entry.sample_id,
                 certificate_id=cert.id,
                 certificate_number=cert.number,
                 position=position,
@@ -200,6 +225,29 @@ def _fill_from_register(w: ConsumerWarning, entries: Sequence[NonConformity]) ->
     w.search_key = search_key(
         w.title, w.product_name, w.brand, w.seller_name, w.seller_address, w.manufacturer
     )[:1500]
+
+
+def _edited_by(w: ConsumerWarning, actor: Any) -> None:
+    """Remember who changed the content of the current version (four eyes)."""
+    editors = [int(i) for i in (w.content_editors or [])]
+    if actor.id not in editors:
+        w.content_editors = [*editors, actor.id]
+
+
+def may_approve(w: ConsumerWarning, user: Any) -> bool:
+    """Whoever wrote or changed the content of this version may not approve it."""
+    editors = {int(i) for i in (w.content_editors or [])} | {w.author_id}
+    return getattr(user, "id", None) not in editors
+
+
+def _require_other_approver(w: ConsumerWarning, actor: Any) -> None:
+    if not may_approve(w, actor):
+        raise WarningError(
+            _l(
+                "You wrote or changed this version of the warning: another association user "
+                "must approve it."
+            )
+        )
 
 
 def sample_photos(w: ConsumerWarning) -> list[SamplePhoto]:
@@ -291,6 +339,7 @@ def draft_warning(
     )
     _fill_from_register(w, entries)
     w.photo_ids = _choose_photos(w, photo_ids)
+    w.content_editors = [actor.id]
     db.session.add(w)
     db.session.flush()
     audit.record(actor=actor, action="warning.draft", entity_type="warning", entity_id=w.id,
@@ -309,7 +358,8 @@ def update_warning(
     entry_ids: Sequence[int] | None = None,
 ) -> ConsumerWarning:
     """Change a draft; the facts and certificates are read again from the register (so a
-    warning whose certificate was amended now rests on the amendment)."""
+    warning whose certificate was amended now rests on the amendment, and its flag clears).
+    The editor becomes one of those who may not approve this version."""
     require_role(actor, *AUTHORS)
     _require_status(warning, WarningStatus.DRAFT)
     before = _snapshot(warning)
@@ -321,6 +371,9 @@ def update_warning(
     db.session.flush()
     warning.photo_ids = _choose_photos(warning, photo_ids)
     warning.updated_at = utcnow()
+    _edited_by(warning, actor)
+    if warning.attention:
+        warning.attention, warning.attention_note, warning.attention_at = "", "", None
     db.session.flush()
     audit.record(actor=actor, action="warning.update", entity_type="warning",
                  entity_id=warning.id, before=before, after=_snapshot(warning))  # fmt: skip
@@ -384,8 +437,40 @@ def association_letterhead() -> Letterhead:
     )
 
 
+def day_start(day: date) -> datetime:
+    """The start of a local day, as an aware datetime (compared with UTC timestamps)."""
+    return datetime.combine(day, time.min, LOCAL_TZ)
+
+
 def _d(value: date | datetime | None) -> str:
     return format_date(value) if value is not None else ""
+
+
+def failed_item(item: dict[str, Any], lang: str = "vi") -> pdf.FailedItem:
+    """A stored failed line for the PDF (Vietnamese) or a page (``lang``): the English fields
+    come from the catalogue's English names and the statement labels, when the line has them."""
+    en = lang == "en"
+
+    def pick(key: str) -> str:
+        value = item.get(f"{key}_en") if en else None
+        return str(value if value not in (None, "") else item.get(key) or "")
+
+    regulation = str(item.get("regulation") or "")
+    if "statement" not in item:  # a line stored before statements: the catalogue's own text
+        regulation = short_citation(regulation)
+    return pdf.FailedItem(
+        parameter=pick("parameter"),
+        result=pick("result"),
+        unit=str(item.get("unit") or ""),
+        limit=pick("limit"),
+        regulation=regulation,
+        rule=pick("rule"),
+        verdict=pick("verdict"),
+        acceptance=pick("acceptance"),
+        within_legal_limit=bool(item.get("within_legal_limit")),
+        citation=str(item.get("citation") or ""),
+        certificate=str(item.get("certificate") or ""),
+    )
 
 
 def warning_doc(w: ConsumerWarning, *, with_photos: bool = True) -> pdf.WarningDoc:
@@ -404,7 +489,6 @@ def warning_doc(w: ConsumerWarning, *, with_photos: bool = True) -> pdf.WarningD
         refs.append(
             pdf.CertificateRef(source.certificate_number, certificates.verification_url(code))
         )
-    fields = pdf.FailedItem.__dataclass_fields__
     return pdf.WarningDoc(
         number=warning_number(w.id),
         title=w.title,
@@ -416,10 +500,7 @@ def warning_doc(w: ConsumerWarning, *, with_photos: bool = True) -> pdf.WarningD
         seller_name=w.seller_name,
         seller_address=w.seller_address,
         manufacturer=w.manufacturer,
-        failed=[
-            pdf.FailedItem(**{k: str(v) for k, v in item.items() if k in fields})
-            for item in w.failed_items or []
-        ],
+        failed=[failed_item(item) for item in w.failed_items or []],
         hazard_html=w.hazard,
         recommendation_html=w.recommendation,
         certificates=refs,
@@ -431,13 +512,20 @@ def warning_doc(w: ConsumerWarning, *, with_photos: bool = True) -> pdf.WarningD
 
 
 def publish_warning(*, actor: Any, warning: ConsumerWarning) -> ConsumerWarning:
-    """Four eyes: an association user other than the author approves; the certificates must
-    still be valid. Renders the PDF once and stores it with its SHA-256."""
+    """Four eyes: an association user who did not write or change this version approves; the
+    certificates must still be valid and unchanged. Renders the PDF once and stores it with its
+    SHA-256."""
     require_role(actor, *AUTHORS)
     _require_status(warning, WarningStatus.IN_REVIEW)
-    if warning.author_id == actor.id:
-        raise WarningError(_l("You wrote this warning: another association user must approve it."))
+    _require_other_approver(warning, actor)
     check_certificates(warning)
+    if warning.attention:
+        raise WarningError(
+            _l(
+                "A certificate behind this warning changed: send it back to draft and update "
+                "it before publishing."
+            )
+        )
     now = utcnow()
     warning.status = WarningStatus.PUBLISHED
     warning.approver_id = actor.id
@@ -461,123 +549,218 @@ def withdrawal_notice(w: ConsumerWarning, reason: str, when: datetime) -> str:
     )
 
 
-def withdraw_warning(*, actor: Any, warning: ConsumerWarning, reason: str) -> ConsumerWarning:
-    """Withdraw a published warning: the reason is published as a notice; the warning, its
-    stored PDF and its history stay."""
+def request_withdrawal(*, actor: Any, warning: ConsumerWarning, reason: str) -> ConsumerWarning:
+    """Ask for a published warning to be withdrawn (reason required); another association user
+    approves (:func:`approve_withdrawal`). The warning stays published meanwhile."""
     require_role(actor, *AUTHORS)
     _require_status(warning, WarningStatus.PUBLISHED)
     reason = _clean_reason(reason)
-    now = utcnow()
-    warning.status = WarningStatus.WITHDRAWN
-    warning.withdrawn_at = now
-    warning.withdrawn_by_id = actor.id
+    if warning.withdrawal_requested_at is not None:
+        raise WarningError(_l("A withdrawal of this warning is already waiting for approval."))
+    warning.withdrawal_requested_at = utcnow()
+    warning.withdrawal_requested_by_id = actor.id
     warning.withdraw_reason = reason
-    warning.withdrawal_notice = withdrawal_notice(warning, reason, now)
-    warning.updated_at = now
     db.session.flush()
-    audit.record(actor=actor, action="warning.withdraw", entity_type="warning",
-                 entity_id=warning.id, before={"status": "published"},
-                 after={"status": "withdrawn", "notice": warning.withdrawal_notice},
+    audit.record(actor=actor, action="warning.withdraw_request", entity_type="warning",
+                 entity_id=warning.id, after={"requested": True}, reason=reason,
+                 reason_required=True)  # fmt: skip
+    return warning
+
+
+def cancel_withdrawal(*, actor: Any, warning: ConsumerWarning, reason: str) -> ConsumerWarning:
+    """Drop a pending withdrawal request (reason required)."""
+    require_role(actor, *AUTHORS)
+    _require_status(warning, WarningStatus.PUBLISHED)
+    reason = _clean_reason(reason)
+    if warning.withdrawal_requested_at is None:
+        raise WarningError(_l("No withdrawal of this warning is waiting for approval."))
+    before = {"requested_by": warning.withdrawal_requested_by_id,
+              "reason": warning.withdraw_reason}  # fmt: skip
+    warning.withdrawal_requested_at = None
+    warning.withdrawal_requested_by_id = None
+    warning.withdraw_reason = ""
+    db.session.flush()
+    audit.record(actor=actor, action="warning.withdraw_cancel", entity_type="warning",
+                 entity_id=warning.id, before=before, after={"requested": False},
                  reason=reason, reason_required=True)  # fmt: skip
     return warning
 
 
-# ---------------------------------------------------------------------------- bulletins
-
-
-def _day_start(day: date) -> datetime:
-    return datetime.combine(day, time.min, LOCAL_TZ)
-
-
-def bulletin_candidates(period_start: date, period_end: date) -> list[ConsumerWarning]:
-    """Warnings published in the period (local days, inclusive) and still published."""
-    return list(
-        db.session.scalars(
-            sa.select(ConsumerWarning)
-            .where(
-                ConsumerWarning.status == WarningStatus.PUBLISHED,
-                ConsumerWarning.published_at >= _day_start(period_start),
-                ConsumerWarning.published_at < _day_start(period_end + timedelta(days=1)),
-            )
-            .order_by(ConsumerWarning.published_at, ConsumerWarning.id)
-        )
-    )
-
-
-def corrections_since_last_bulletin() -> list[ConsumerWarning]:
-    last = db.session.scalar(sa.select(sa.func.max(Bulletin.published_at)))
-    query = sa.select(ConsumerWarning).where(ConsumerWarning.status == WarningStatus.WITHDRAWN)
-    if last is not None:
-        query = query.where(ConsumerWarning.withdrawn_at > last)
-    return list(db.session.scalars(query.order_by(ConsumerWarning.withdrawn_at)))
-
-
-def bulletin_doc(
-    *, number: int, year: int, period_start: date, period_end: date, published: datetime,
-    warnings: Sequence[pdf.WarningDoc], corrections: Sequence[pdf.Correction],
-) -> pdf.BulletinDoc:  # fmt: skip
-    cfg = current_app.config
-    contact = [x for x in (cfg.get("ASSOCIATION_ADDRESS"), cfg.get("ASSOCIATION_EMAIL")) if x]
-    return pdf.BulletinDoc(
-        number=number,
-        year=year,
-        period=f"{_d(period_start)} – {_d(period_end)}",
-        published_on=_d(published),
-        association_name=cfg.get("ASSOCIATION_NAME") or "",
-        hotline=cfg.get("ASSOCIATION_HOTLINE") or "",
-        warnings=warnings,
-        corrections=corrections,
-        contact_lines=contact,
-    )
-
-
-def _bulletin_contents(
-    period_start: date, period_end: date
-) -> tuple[list[ConsumerWarning], list[ConsumerWarning]]:
-    """The warnings of the period and the corrections since the last bulletin; refuses a
-    reversed period and an empty bulletin (publication and preview alike)."""
-    if period_end < period_start:
-        raise WarningError(_l("The period ends before it starts."), "period_end")
-    included = bulletin_candidates(period_start, period_end)
-    corrections = corrections_since_last_bulletin()
-    if not included and not corrections:
-        raise WarningError(
-            _l("No warning was published in this period and nothing was withdrawn since the "
-               "last bulletin: there is nothing to publish.")
-        )  # fmt: skip
-    return included, corrections
-
-
-def _compiled_bulletin(
-    *, number: int, year: int, period_start: date, period_end: date, now: datetime,
-    included: Sequence[ConsumerWarning], corrections: Sequence[ConsumerWarning],
-) -> pdf.BulletinDoc:  # fmt: skip
-    return bulletin_doc(
-        number=number, year=year, period_start=period_start, period_end=period_end,
-        published=now, warnings=[warning_doc(w, with_photos=False) for w in included],
-        corrections=[
-            pdf.Correction(warning_number(w.id), w.title, _d(w.withdrawn_at), w.withdrawal_notice)
-            for w in corrections
-        ],
-    )  # fmt: skip
-
-
-def preview_bulletin(*, actor: Any, period_start: date, period_end: date) -> bytes:
-    """The PDF :func:`publish_bulletin` would render for the period now, marked as a preview on
-    every page. Read-only: no number is taken (the one printed is the next of the year, read
-    without a lock), nothing is stored, nothing audited."""
+def approve_withdrawal(*, actor: Any, warning: ConsumerWarning) -> ConsumerWarning:
+    """Four eyes: a second association user withdraws the warning whose withdrawal another one
+    requested. The notice is published; the published PDF stays in storage unchanged, and a
+    copy stamped "ĐÃ THU HỒI" with the date and reason is rendered once and served from now
+    on."""
     require_role(actor, *AUTHORS)
-    included, corrections = _bulletin_contents(period_start, period_end)
+    _require_status(warning, WarningStatus.PUBLISHED)
+    if warning.withdrawal_requested_at is None:
+        raise WarningError(
+            _l("Request the withdrawal first; another association user approves it.")
+        )
+    if warning.withdrawal_requested_by_id == actor.id:
+        raise WarningError(
+            _l("You requested this withdrawal: another association user must approve it.")
+        )
     now = utcnow()
-    year = local_time(now).year
-    last = db.session.scalar(
-        sa.select(BulletinCounter.last_seq).where(BulletinCounter.year == year)
-    )
-    doc = _compiled_bulletin(
-        number=(last or 0) + 1, year=year, period_start=period_start, period_end=period_end,
-        now=now, included=included, corrections=corrections,
-    )  # fmt: skip
-    return pdf.render_bulletin(doc, letterhead=association_letterhead(), preview=True)
+    reason = warning.withdraw_reason
+    warning.status = WarningStatus.WITHDRAWN
+    warning.withdrawn_at = now
+    warning.withdrawn_by_id = actor.id
+    warning.withdrawal_notice = withdrawal_notice(warning, reason, now)
+    warning.updated_at = now
+    doc = warning_doc(warning)
+    mark = pdf.WithdrawalMark(date=format_date(now), reason=reason)
+    data = pdf.render_warning(doc, letterhead=association_letterhead(), withdrawn=mark)
+    warning.withdrawn_pdf, warning.withdrawn_sha256 = storage.keep(data)
+    warning.withdrawn_size = len(data)
+    db.session.flush()
+    audit.record(actor=actor, action="warning.withdraw", entity_type="warning",
+                 entity_id=warning.id, before={"status": "published"},
+                 after={"status": "withdrawn", "notice": warning.withdrawal_notice,
+                        "requested_by": warning.withdrawal_requested_by_id,
+                        "withdrawn_sha256": warning.withdrawn_sha256},
+                 reason=reason, reason_required=True)  # fmt: skip
+    return warning
+
+
+# ---------------------------------------------------------------------------- certificate changes
+
+
+ATTENTION_LABELS = {
+    "certificate_amended": _l("A certificate behind this warning was amended."),
+    "certificate_withdrawn": _l("A certificate behind this warning was withdrawn."),
+    "statement_corrected": _l(
+        "The certificate does not state the failure this warning names (corrected data)."
+    ),
+}
+
+
+def attention_label(code: str) -> Any:
+    return ATTENTION_LABELS.get(code, code)
+
+
+def on_certificate_changed(
+    *, actor: Any, certificate: Certificate, replacement: Certificate | None, action: str
+) -> None:
+    """A certificate was amended (``replacement`` is the amendment) or withdrawn: every draft,
+    in-review or published warning resting on it is flagged (audited) and its editors are
+    notified. A draft is cleared by updating it, a warning in review must go back to draft, a
+    published one must be re-confirmed (:func:`reconfirm_warning`) or withdrawn; the public
+    page says so meanwhile. Registered with the certificates in the app factory."""
+    from lims.testing.services import notify_users
+
+    code = "certificate_withdrawn" if action == "withdraw" else "certificate_amended"
+    found = db.session.scalars(
+        sa.select(ConsumerWarning)
+        .join(WarningSource, WarningSource.warning_id == ConsumerWarning.id)
+        .where(
+            WarningSource.certificate_id == certificate.id,
+            ConsumerWarning.status.in_(
+                (WarningStatus.DRAFT, WarningStatus.IN_REVIEW, WarningStatus.PUBLISHED)
+            ),
+        )
+        .order_by(ConsumerWarning.id)
+    ).unique()
+    for w in found:
+        if replacement is not None:
+            note = (
+                f"Phiếu kết quả {certificate.number} đã được sửa đổi, thay bằng phiếu "
+                f"{replacement.number}."
+            )
+        else:
+            note = f"Phiếu kết quả {certificate.number} đã bị thu hồi."
+        w.attention, w.attention_note, w.attention_at = code, note, utcnow()
+        w.updated_at = utcnow()
+        db.session.flush()
+        audit.record(actor=actor, action="warning.flag", entity_type="warning", entity_id=w.id,
+                     before={"status": w.status.value}, after={"attention": code},
+                     reason=note)  # fmt: skip
+        editors = {w.author_id, *(int(i) for i in (w.content_editors or []))}
+        en = f"Certificate {certificate.number} behind warning {warning_number(w.id)} was " + (
+            f"amended ({replacement.number})." if replacement else "withdrawn."
+        )
+        notify_users(
+            sorted(editors),
+            text_vi=f"Cảnh báo {warning_number(w.id)}: {note}",
+            text_en=f"Warning {warning_number(w.id)}: {en}",
+            link=f"/warnings/{w.id}",
+        )
+
+
+def register_certificate_handler() -> None:
+    """Called by the app factory: the certificates tell the warnings when one changes."""
+    if on_certificate_changed not in certificates.CHANGE_HANDLERS:
+        certificates.CHANGE_HANDLERS.append(on_certificate_changed)
+
+
+def _current(cert: Certificate | None) -> Certificate | None:
+    """The valid certificate that replaced ``cert`` (itself when valid), or None."""
+    seen: set[int] = set()
+    while cert is not None and cert.status == CertificateStatus.SUPERSEDED:
+        if cert.id in seen:
+            return None
+        seen.add(cert.id)
+        cert = cert.superseded_by
+    return cert if cert is not None and cert.status == CertificateStatus.VALID else None
+
+
+_COMPARED = ("parameter_code", "result", "unit", "limit", "acceptance", "regulation", "statement")
+
+
+def reconfirm_warning(*, actor: Any, warning: ConsumerWarning) -> ConsumerWarning:
+    """Four eyes: a published warning flagged by a certificate change stays published only when
+    the certificate now in force states the same failures (value, limit, legal basis,
+    statement); it then rests on that certificate and the flag clears. Otherwise it must be
+    withdrawn. The published PDF is never changed."""
+    require_role(actor, *AUTHORS)
+    _require_status(warning, WarningStatus.PUBLISHED)
+    if not warning.attention:
+        raise WarningError(_l("Nothing about this warning needs re-confirming."))
+    _require_other_approver(warning, actor)
+    before = _snapshot(warning)
+    published = {}
+    for item in warning.failed_items or []:
+        key = (item.get("sample"), item.get("parameter_code") or item.get("parameter"))
+        published[key] = {k: item.get(k) for k in _COMPARED}
+    now_stated: dict[Any, dict[str, Any]] = {}
+    moves = []
+    for source in warning.sources:
+        cert = _current(db.session.get(Certificate, source.certificate_id))
+        if cert is None:
+            raise WarningError(
+                _l(
+                    "Certificate %(number)s has no valid replacement: withdraw this warning.",
+                    number=source.certificate_number,
+                )
+            )
+        entry = db.session.get(NonConformity, source.nonconformity_id)
+        try:
+            _cert, items = _failed_lines(entry)  # type: ignore[arg-type]
+        except WarningError:
+            items = []
+        for item in items:
+            key = (item.get("sample"), item.get("parameter_code"))
+            now_stated[key] = {k: item.get(k) for k in _COMPARED}
+        moves.append((source, cert))
+    if now_stated != published:
+        raise WarningError(
+            _l(
+                "The certificate now in force does not state the same failures as this "
+                "warning: withdraw it (and draft a new one if needed)."
+            )
+        )
+    for source, cert in moves:
+        source.certificate_id, source.certificate_number = cert.id, cert.number
+    warning.attention, warning.attention_note, warning.attention_at = "", "", None
+    warning.reconfirmed_at, warning.reconfirmed_by_id = utcnow(), actor.id
+    warning.updated_at = utcnow()
+    db.session.flush()
+    audit.record(actor=actor, action="warning.reconfirm", entity_type="warning",
+                 entity_id=warning.id, before=before, after=_snapshot(warning))  # fmt: skip
+    return warning
+
+
+# ---------------------------------------------------------------------------- previews
 
 
 def preview_warning(*, actor: Any, warning: ConsumerWarning) -> bytes:
@@ -588,47 +771,6 @@ def preview_warning(*, actor: Any, warning: ConsumerWarning) -> bytes:
     return pdf.render_warning(
         warning_doc(warning), letterhead=association_letterhead(), preview=True
     )
-
-
-def publish_bulletin(*, actor: Any, period_start: date, period_end: date) -> Bulletin:
-    """Compile the warnings published in the period and the withdrawals since the last bulletin
-    into the next numbered bulletin of the year; render once, store with its SHA-256."""
-    require_role(actor, *AUTHORS)
-    included, corrections = _bulletin_contents(period_start, period_end)
-    now = utcnow()
-    year = local_time(now).year
-    number = next_in_sequence(BulletinCounter, {"year": year})
-    doc = _compiled_bulletin(
-        number=number, year=year, period_start=period_start, period_end=period_end, now=now,
-        included=included, corrections=corrections,
-    )  # fmt: skip
-    data = pdf.render_bulletin(doc, letterhead=association_letterhead())
-    stored, digest = storage.keep(data)
-    bulletin = Bulletin(
-        number=number,
-        year=year,
-        period_start=period_start,
-        period_end=period_end,
-        published_at=now,
-        published_by_id=actor.id,
-        pdf=stored,
-        sha256=digest,
-        size=len(data),
-    )
-    bulletin.warnings = included
-    db.session.add(bulletin)
-    db.session.flush()
-    after = {
-        "number": bulletin.label,
-        "warnings": [w.id for w in included],
-        "corrections": [w.id for w in corrections],
-        "sha256": bulletin.sha256,
-    }
-    audit.record(
-        actor=actor, action="bulletin.publish", entity_type="bulletin", entity_id=bulletin.id,
-        after=after,
-    )  # fmt: skip
-    return bulletin
 
 
 # ---------------------------------------------------------------------------- queries
@@ -655,9 +797,9 @@ def public_query(filters: PublicFilters) -> sa.Select:
     if filters.district:
         query = query.where(ConsumerWarning.district == filters.district)
     if filters.date_from:
-        query = query.where(ConsumerWarning.published_at >= _day_start(filters.date_from))
+        query = query.where(ConsumerWarning.published_at >= day_start(filters.date_from))
     if filters.date_to:
-        end = _day_start(filters.date_to + timedelta(days=1))
+        end = day_start(filters.date_to + timedelta(days=1))
         query = query.where(ConsumerWarning.published_at < end)
     return query.order_by(ConsumerWarning.published_at.desc(), ConsumerWarning.id.desc())
 

@@ -33,8 +33,16 @@ from lims.numbers import parse_id
 from lims.storage import inline_image, load
 
 from . import bp, public_bp, services
+from . import bulletins as bulletins_service
 from .forms import BulletinForm, BulletinPreviewForm, ReasonForm, WarningForm
-from .models import Bulletin, ConsumerWarning, WarningStatus, warning_number
+from .models import (
+    Bulletin,
+    BulletinDraft,
+    BulletinDraftStatus,
+    ConsumerWarning,
+    WarningStatus,
+    warning_number,
+)
 from .sanitize import to_text
 
 PER_PAGE = 30
@@ -177,6 +185,8 @@ def _detail(w: ConsumerWarning, *, reason_form: ReasonForm | None = None, status
         "warnings/detail.html", w=w, number=warning_number(w.id),
         status_label=services.status_label, reason_form=reason_form or ReasonForm(),
         error=error, photos=services.sample_photos(w),
+        may_approve=services.may_approve(w, current_user),
+        attention_label=services.attention_label, failed_items=_failed_items(w, "vi"),
     ), status  # fmt: skip
 
 
@@ -203,8 +213,21 @@ def _transition(warning_id: int, action: str) -> Any:
             elif action == "return":
                 services.return_to_draft(actor=current_user, warning=w, reason=form.reason.data)
                 flash(_("Sent back to draft."), "success")
+            elif action == "reconfirm":
+                services.reconfirm_warning(actor=current_user, warning=w)
+                flash(_("The warning is re-confirmed against the certificate in force."),
+                      "success")  # fmt: skip
+            elif action == "withdraw":
+                services.request_withdrawal(actor=current_user, warning=w,
+                                            reason=form.reason.data)  # fmt: skip
+                flash(_("Withdrawal requested; another association user approves it."),
+                      "success")  # fmt: skip
+            elif action == "cancel_withdrawal":
+                services.cancel_withdrawal(actor=current_user, warning=w,
+                                           reason=form.reason.data)  # fmt: skip
+                flash(_("Withdrawal request cancelled."), "success")
             else:
-                services.withdraw_warning(actor=current_user, warning=w, reason=form.reason.data)
+                services.approve_withdrawal(actor=current_user, warning=w)
                 flash(_("Warning withdrawn; the notice is published."), "success")
     except services.WarningError as exc:
         db.session.rollback()
@@ -263,39 +286,71 @@ def return_to_draft(warning_id: int) -> Any:
 @bp.route("/warnings/<int:warning_id>/withdraw", methods=["POST"])
 @access(ROLE)
 def withdraw(warning_id: int) -> Any:
+    """Request the withdrawal of a published warning (another user approves it)."""
     return _transition(warning_id, "withdraw")
+
+
+@bp.route("/warnings/<int:warning_id>/withdraw/approve", methods=["POST"])
+@access(ROLE)
+def approve_withdrawal(warning_id: int) -> Any:
+    return _transition(warning_id, "approve_withdrawal")
+
+
+@bp.route("/warnings/<int:warning_id>/withdraw/cancel", methods=["POST"])
+@access(ROLE)
+def cancel_withdrawal(warning_id: int) -> Any:
+    return _transition(warning_id, "cancel_withdrawal")
+
+
+@bp.route("/warnings/<int:warning_id>/reconfirm", methods=["POST"])
+@access(ROLE)
+def reconfirm(warning_id: int) -> Any:
+    return _transition(warning_id, "reconfirm")
 
 
 @bp.route("/warnings/bulletins", methods=["GET", "POST"])
 @access(ROLE)
 def bulletins() -> Any:
     form = BulletinForm()
+    form.repeat_ids.choices = _repeat_choices()
     if form.validate_on_submit():
         try:
             with unit_of_work():
-                bulletin = services.publish_bulletin(
+                bulletins_service.prepare_bulletin(
                     actor=current_user, period_start=form.period_start.data,
-                    period_end=form.period_end.data,
+                    period_end=form.period_end.data, repeat_ids=form.repeat_ids.data or [],
+                    repeat_note=form.repeat_note.data or "",
                 )  # fmt: skip
-            flash(_("Bulletin %(number)s published.", number=bulletin.label), "success")
+            flash(_("Bulletin compiled; another association user approves it."), "success")
             return redirect(url_for("warnings.bulletins"))
         except services.WarningError as exc:
             show_on_form(form, exc)
     return _bulletins_page(form, 400 if request.method == "POST" else 200)
 
 
+def _repeat_choices() -> list[tuple[int, str]]:
+    return [
+        (w.id, f"{warning_number(w.id)} · {w.title}") for w in bulletins_service.repeat_candidates()
+    ]
+
+
 def _bulletins_page(
-    form: BulletinForm, status: int, preview_form: BulletinPreviewForm | None = None
-) -> tuple[str, int]:
-    rows = db.session.scalars(sa.select(Bulletin).order_by(Bulletin.published_at.desc())).all()
+    form: BulletinForm, status: int, preview_form: BulletinPreviewForm | None = None,
+    error: Any = None,
+) -> tuple[str, int]:  # fmt: skip
+    rows = db.session.scalars(bulletins_service.published_bulletins()).all()
     if preview_form is None:
         preview_form = BulletinPreviewForm(formdata=None, prefix="preview")
         if form.period_start.data and form.period_end.data:
             preview_form.period_start.data = form.period_start.data
             preview_form.period_end.data = form.period_end.data
+    if not form.repeat_ids.choices:
+        form.repeat_ids.choices = _repeat_choices()
     return render_template(
-        "warnings/bulletins.html", form=form, rows=rows, preview_form=preview_form
-    ), status
+        "warnings/bulletins.html", form=form, rows=rows, preview_form=preview_form,
+        pending=bulletins_service.pending_bulletins(), reason_form=ReasonForm(),
+        contents=bulletins_service.draft_contents, number=warning_number, error=error,
+    ), status  # fmt: skip
 
 
 @bp.route("/warnings/bulletins/preview.pdf")
@@ -306,7 +361,7 @@ def bulletin_preview() -> Any:
     preview_form = BulletinPreviewForm(request.args, prefix="preview")
     if preview_form.validate():
         try:
-            data = services.preview_bulletin(
+            data = bulletins_service.preview_bulletin(
                 actor=current_user, period_start=preview_form.period_start.data,
                 period_end=preview_form.period_end.data,
             )  # fmt: skip
@@ -316,6 +371,55 @@ def bulletin_preview() -> Any:
             start = preview_form.period_start.data
             return _preview_response(data, f"ban-xem-truoc-ban-tin-{start:%Y%m%d}.pdf")
     return _bulletins_page(BulletinForm(formdata=None), 400, preview_form)
+
+
+def _pending_or_404(draft_id: int) -> BulletinDraft:
+    draft = db.session.get(BulletinDraft, draft_id)
+    if draft is None or draft.status != BulletinDraftStatus.PENDING:
+        abort(404)
+    return draft
+
+
+@bp.route("/warnings/bulletins/drafts/<int:draft_id>/preview.pdf")
+@access(ROLE)
+def pending_preview(draft_id: int) -> Any:
+    """What approving a pending bulletin would publish, marked as a preview."""
+    draft = _pending_or_404(draft_id)
+    data = bulletins_service.preview_pending(actor=current_user, draft=draft)
+    return _preview_response(data, f"ban-xem-truoc-ban-tin-cho-duyet-{draft.id}.pdf")
+
+
+@bp.route("/warnings/bulletins/drafts/<int:draft_id>/approve", methods=["POST"])
+@access(ROLE)
+def approve_bulletin(draft_id: int) -> Any:
+    return _bulletin_action(draft_id, "approve")
+
+
+@bp.route("/warnings/bulletins/drafts/<int:draft_id>/discard", methods=["POST"])
+@access(ROLE)
+def discard_bulletin(draft_id: int) -> Any:
+    return _bulletin_action(draft_id, "discard")
+
+
+def _bulletin_action(draft_id: int, action: str) -> Any:
+    _pending_or_404(draft_id)
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        return _bulletins_page(BulletinForm(formdata=None), 400)
+    try:
+        with unit_of_work():
+            draft = _pending_or_404(draft_id)
+            if action == "approve":
+                bulletin = bulletins_service.approve_bulletin(actor=current_user, draft=draft)
+                flash(_("Bulletin %(number)s published.", number=bulletin.label), "success")
+            else:
+                bulletins_service.discard_bulletin(actor=current_user, draft=draft,
+                                                   reason=form.reason.data)  # fmt: skip
+                flash(_("The bulletin was discarded."), "success")
+    except services.WarningError as exc:
+        db.session.rollback()
+        return _bulletins_page(BulletinForm(formdata=None), 400, error=exc.message)
+    return redirect(url_for("warnings.bulletins"))
 
 
 # ---------------------------------------------------------------------------- public
@@ -367,7 +471,8 @@ def warnings() -> Response:
 
 
 def _failed_text(w: ConsumerWarning) -> str:
-    return ", ".join(dict.fromkeys(item.get("parameter", "") for item in w.failed_items or []))
+    items = _failed_items(w, current_language())
+    return ", ".join(dict.fromkeys(item.parameter for item in items))
 
 
 def _public_or_404(warning_id: int) -> ConsumerWarning:
@@ -393,9 +498,51 @@ def warning(warning_id: int) -> Response:
             )
     body = render_template(
         "public/warning.html", w=w, number=warning_number(w.id), verify=verify,
-        hotline=_hotline(),
+        hotline=_hotline(), failed_items=_failed_items(w, current_language()),
+        attention_label=services.attention_label,
     )  # fmt: skip
     return _conditional(body, w.updated_at)
+
+
+def _failed_items(w: ConsumerWarning, lang: str) -> list[Any]:
+    """The warning's failed lines in ``lang``: English names from the catalogue's English
+    fields (looked up by parameter code, or by the Vietnamese name for lines stored before
+    codes were kept), English statement labels; never the Vietnamese text in English."""
+    items = list(w.failed_items or [])
+    if lang != "en":
+        return [services.failed_item(item, "vi") for item in items]
+    from lims.catalog.models import Parameter
+    from lims.catalog.statement import StatementCode, statement_label
+
+    vi_labels = {statement_label(c, "vi"): c for c in StatementCode}
+    out = []
+    for item in items:
+        item = dict(item)
+        if not item.get("parameter_en"):
+            query = sa.select(Parameter.name_en)
+            if item.get("parameter_code"):
+                query = query.where(Parameter.code == item["parameter_code"])
+            else:
+                query = query.where(Parameter.name_vi == item.get("parameter", ""))
+            found = db.session.scalars(query.limit(1)).first()
+            if found:
+                item["parameter_en"] = found
+        code = item.get("statement") or vi_labels.get(item.get("verdict", ""))
+        if code and not item.get("verdict_en"):
+            item["verdict_en"] = statement_label(code, "en")
+        if not item.get("limit_en") and item.get("limit"):
+            item["limit_en"] = _english_number(item["limit"])
+        if not item.get("result_en") and item.get("result"):
+            item["result_en"] = _english_number(item["result"]).replace("KPH", "ND")
+        out.append(services.failed_item(item, "en"))
+    return out
+
+
+def _english_number(text: str) -> str:
+    """``≤ 0,05`` → ``≤ 0.05`` (a decimal comma between digits); words stay."""
+    import re
+
+    return re.sub(r"(?<=\d),(?=\d)", ".", text).replace("Không phát hiện", "Not detected")
 
 
 def _hotline() -> str:
@@ -407,7 +554,12 @@ def _hotline() -> str:
 @public_bp.route("/warnings/<int:warning_id>.pdf")
 @access(PUBLIC)
 def warning_pdf(warning_id: int) -> Response:
+    """The published PDF; once withdrawn, the copy stamped "ĐÃ THU HỒI" (the original stays
+    in storage, hash-checked, unchanged)."""
     w = _public_or_404(warning_id)
+    if w.status == WarningStatus.WITHDRAWN and w.withdrawn_sha256:
+        name = f"{warning_number(w.id)}-da-thu-hoi.pdf"
+        return _send_pdf(w.withdrawn_pdf, w.withdrawn_sha256, w.withdrawn_at, name)
     if w.sha256 is None:
         abort(404)
     return _send_pdf(w.pdf, w.sha256 or "", w.published_at, f"{warning_number(w.id)}.pdf")
@@ -425,7 +577,7 @@ def _send_pdf(data: bytes | None, sha256: str, stamp: datetime | None, name: str
 @public_bp.route("/bulletins")
 @access(PUBLIC)
 def bulletin_list() -> Response:
-    rows = db.session.scalars(sa.select(Bulletin).order_by(Bulletin.published_at.desc())).all()
+    rows = db.session.scalars(bulletins_service.published_bulletins()).all()
     body = render_template("public/bulletins.html", rows=rows, hotline=_hotline())
     return _conditional(body, services.last_public_change())
 
@@ -487,9 +639,7 @@ def feed() -> Response:
             summary = f"{w.product_name} — {w.seller_name}. {to_text(w.recommendation)}"
         _entry(root, url=url, title=title, updated=w.updated_at, summary=summary,
                published=w.published_at)  # fmt: skip
-    bulletins_ = db.session.scalars(
-        sa.select(Bulletin).order_by(Bulletin.published_at.desc()).limit(20)
-    ).all()
+    bulletins_ = db.session.scalars(bulletins_service.published_bulletins().limit(20)).all()
     for b in bulletins_:
         _entry(root, url=url_for("public.bulletin_pdf", bulletin_id=b.id, _external=True),
                title=_("Consumer warning bulletin No. %(number)s", number=b.label),

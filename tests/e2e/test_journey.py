@@ -61,7 +61,8 @@ def _world(app: Any, make_user: Any, port: str) -> dict[str, Any]:
         db.session.flush()
         db.session.add(
             Specification(series="s-net-weight", version=1, category_id=lab.category.id,
-                          parameter_id=weight.id, confirmed=True, kind=LimitKind.NUMERIC,
+                          parameter_id=weight.id, confirmed=True,
+                          confirmed_by_id=lab.reviewer.id, kind=LimitKind.NUMERIC,
                           lower=Decimal("450"), lower_text="450", regulation="TCVN 5107:2018")
         )  # fmt: skip
         for position, parameter in enumerate((lab.params["ph"], lab.params["histamine"], weight)):
@@ -311,7 +312,8 @@ def _warning_part(journey: Journey, world: dict[str, Any], expect: Any) -> None:
     journey.shot(author, "11-warning-draft")
     detail_url = author.url
 
-    # 10. association user B approves and publishes it, then compiles the bulletin
+    # 10. association user B approves and publishes it, then compiles the bulletin, which A
+    # approves (four eyes)
     approver = journey.sign_in("binh@assoc.vn")
     approver.goto(detail_url)
     approver.get_by_role("button", name="Phê duyệt và công bố").click()
@@ -323,7 +325,11 @@ def _warning_part(journey: Journey, world: dict[str, Any], expect: Any) -> None:
     approver.locator("#period_end").fill(today.isoformat())
     approver.locator("#bulletin-form").get_by_role("button").click()
     expect(approver.locator(".alert-success")).to_be_visible()
-    journey.shot(approver, "13-bulletin")
+    expect(approver.locator("#pending-bulletins")).to_contain_text("Một người dùng khác")
+    author.goto(f"{base}/warnings/bulletins")
+    author.locator("#pending-bulletins").get_by_role("button", name="Phê duyệt và công bố").click()
+    expect(author.locator(".alert-success")).to_be_visible()
+    journey.shot(author, "13-bulletin")
 
     # 11. the public: the warning page, the bulletin (its PDF names the warning), the feed
     public = journey.anonymous()

@@ -54,6 +54,7 @@ def _examples(app: Any, users: dict[str, Any]) -> dict[str, Any]:
             # warnings: a missing warning/bulletin answers 404 (public pages too)
             "warning_id": 1,
             "bulletin_id": 1,
+            "draft_id": 1,
         }
 
 

@@ -67,9 +67,18 @@ def test_seed_messy_cells_are_read_deliberately(app_ctx):
     assert _spec_for("gasoline-ron95-m4", "Sulfur").upper == 50
     assert _spec_for("gasoline-ron95-m4", "Research octane number (RON)").lower == 95
     assert _spec_for("gasoline-ron95-m4", "Lead").upper == Decimal("0.005")
-    # verified=no → unconfirmed; "2.0" keeps its written precision
+    # the seed arrives unconfirmed, verified=yes or not (only a named reviewer confirms);
+    # "2.0" keeps its written precision
     fish_ph = _spec_for("fish-sauce-genuine", "pH")
     assert not fish_ph.confirmed and not services.can_state_conformity(fish_ph)
+    ron = _spec_for("gasoline-ron95-m4", "Research octane number (RON)")
+    assert ron.source_verified and not ron.confirmed and not services.can_state_conformity(ron)
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count()).select_from(Specification).where(Specification.confirmed)
+        )
+        == 0
+    )
     assert services.describe_limit(_spec_for("diesel-m4", "Kinematic viscosity at 40 °C")) == (
         "2,0 – 4,5"
     )

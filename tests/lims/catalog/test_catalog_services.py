@@ -120,20 +120,49 @@ def test_unconfirmed_limit_rule(reviewer, base):
     spec = _spec(reviewer, base)
     assert not spec.confirmed and not services.can_state_conformity(spec)
     with pytest.raises(services.CatalogError) as err:
-        services.confirm_specification(actor=reviewer, spec=spec, reason="  ")
-    assert err.value.field == "reason"
-    services.confirm_specification(actor=reviewer, spec=spec, reason="Đối chiếu bản gốc")
+        services.confirm_specification(actor=reviewer, spec=spec, source="cong_bao",
+                                       reference="  ")  # fmt: skip
+    assert err.value.field == "reference"
+    with pytest.raises(services.CatalogError) as err:
+        services.confirm_specification(actor=reviewer, spec=spec, source="internet",
+                                       reference="Công báo số 12")  # fmt: skip
+    assert err.value.field == "source"
+    assert not spec.confirmed
+    services.confirm_specification(actor=reviewer, spec=spec, source="cong_bao",
+                                   reference="Công báo số 1234, ngày 28/12/2018")  # fmt: skip
     assert services.can_state_conformity(spec)
+    assert spec.confirmed_by_id == reviewer.id and spec.confirmed_at is not None
+    assert spec.confirmed_source == "cong_bao"
     from lims.audit.models import AuditEvent
 
     event = db.session.scalar(
         sa.select(AuditEvent).where(AuditEvent.action == "specification.confirm")
     )
-    assert event.reason == "Đối chiếu bản gốc"
+    assert event.actor_id == reviewer.id
+    assert event.reason == "Công báo: Công báo số 1234, ngày 28/12/2018"
+    assert event.after["source"] == "cong_bao" and event.after["confirmed_by"] == reviewer.name
+    assert event.after["citation"].startswith(spec.regulation.split()[0])
     # changing the limit itself makes it unconfirmed again
     values = {k: getattr(spec, k) for k in services.SPEC_FIELDS} | {"upper_text": "300"}
     services.update_specification(actor=reviewer, spec=spec, **values)
     assert not services.can_state_conformity(spec)
+    assert spec.confirmed_by_id is None and spec.confirmed_source == ""
+
+
+def test_a_limit_without_a_named_confirmer_backs_no_statement(reviewer, base):
+    """A confirmation that names nobody (an import, a database writer) is no confirmation."""
+    spec = _spec(reviewer, base)
+    spec.confirmed = True  # as the old seed import left it: no confirmer
+    assert not services.can_state_conformity(spec)
+
+
+def test_a_regulation_without_an_official_document_cannot_be_confirmed(reviewer, base):
+    spec = _spec(reviewer, base)
+    spec.regulation = "Banned additive (research note)"
+    with pytest.raises(services.CatalogError) as err:
+        services.confirm_specification(actor=reviewer, spec=spec, source="ministry",
+                                       reference="Văn bản của Bộ")  # fmt: skip
+    assert "Banned additive" in str(err.value.message) and not spec.confirmed
 
 
 def test_technician_cannot_edit_or_confirm(app_ctx, make_user, base, reviewer):
@@ -143,7 +172,7 @@ def test_technician_cannot_edit_or_confirm(app_ctx, make_user, base, reviewer):
     db.session.commit()
     tech = db.session.get(User, make_user("technician").id)
     with pytest.raises(PermissionDenied):
-        services.confirm_specification(actor=tech, spec=spec, reason="x")
+        services.confirm_specification(actor=tech, spec=spec, source="cong_bao", reference="x")
     with pytest.raises(PermissionDenied):
         services.create_category(actor=tech, name_vi="X")
 

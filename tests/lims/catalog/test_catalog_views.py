@@ -44,20 +44,31 @@ def test_unconfirmed_badge_shown_to_technician(app, client, login_as):
     assert client.get("/catalog/parameters/new").status_code == 403
 
 
-def test_reviewer_confirms_with_a_reason(app, client, login_as):
+def test_reviewer_confirms_with_source_and_reference(app, client, login_as):
     _seed(app)
-    login_as("reviewer")
+    user = login_as("reviewer")
     spec_id = _unconfirmed_id(app)
     page = f"/catalog/specifications/{spec_id}"
-    response = post_form(client, f"{page}/confirm", {"reason": ""}, page=page)
-    assert response.status_code == 400
-    assert "is-invalid" in response.get_data(as_text=True)
+    html = client.get(page).get_data(as_text=True)
+    assert 'id="official-citation"' in html
+    for data in ({"source": "", "reference": "Công báo số 5"},
+                 {"source": "cong_bao", "reference": ""},
+                 {"source": "web", "reference": "Công báo số 5"}):  # fmt: skip
+        response = post_form(client, f"{page}/confirm", data, page=page)
+        assert response.status_code == 400
+        assert "is-invalid" in response.get_data(as_text=True)
+    with app.app_context():
+        assert not db.session.get(Specification, spec_id).confirmed
     response = post_form(
-        client, f"{page}/confirm", {"reason": "Đối chiếu TCVN 5107:2018 gốc"}, page=page
-    )
+        client, f"{page}/confirm",
+        {"source": "ministry", "reference": "TCVN 5107:2018 bản gốc của Bộ KH&CN"}, page=page,
+    )  # fmt: skip
     assert response.status_code == 302
     with app.app_context():
-        assert services.can_state_conformity(db.session.get(Specification, spec_id))
+        spec = db.session.get(Specification, spec_id)
+        assert services.can_state_conformity(spec) and spec.confirmed_by_id == user.id
+    html = client.get(page).get_data(as_text=True)
+    assert "TCVN 5107:2018 bản gốc của Bộ KH&amp;CN" in html
 
 
 def test_parameter_form_bad_input_is_refused_field_by_field(app, client, login_as):

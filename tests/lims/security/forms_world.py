@@ -232,6 +232,15 @@ def build_world(app: Any, make_user: Callable[..., Any]) -> dict[str, Any]:
         w_published = warnings.publish_warning(
             actor=b, warning=warnings.submit_warning(actor=a, warning=draft("Đã công bố"))
         )
+        w_requested = warnings.publish_warning(
+            actor=b, warning=warnings.submit_warning(actor=a, warning=draft("Chờ thu hồi"))
+        )
+        warnings.request_withdrawal(actor=a, warning=w_requested, reason="Cơ sở thu hồi lô hàng")
+        from lims.warnings import bulletins
+
+        bulletin_draft = bulletins.prepare_bulletin(
+            actor=a, period_start=today - timedelta(days=1), period_end=today
+        )
         from lims.catalog.models import Specification
 
         sync_code_counter()
@@ -255,6 +264,7 @@ def build_world(app: Any, make_user: Callable[..., Any]) -> dict[str, Any]:
             "number": cert.number,
             "warning_id": w_draft.id,
             "bulletin_id": 1,
+            "draft_id": bulletin_draft.id,
             "photo_id": 1,
         }
         by_endpoint = {
@@ -265,6 +275,9 @@ def build_world(app: Any, make_user: Callable[..., Any]) -> dict[str, Any]:
             "warnings.publish": {"warning_id": w_review.id},
             "warnings.return_to_draft": {"warning_id": w_review.id},
             "warnings.withdraw": {"warning_id": w_published.id},
+            "warnings.approve_withdrawal": {"warning_id": w_requested.id},
+            "warnings.cancel_withdrawal": {"warning_id": w_requested.id},
+            "warnings.reconfirm": {"warning_id": w_published.id},
         }
         pages = {
             "testing.verify": f"/testing/verify?sample={to_verify.code}",
@@ -272,6 +285,10 @@ def build_world(app: Any, make_user: Callable[..., Any]) -> dict[str, Any]:
             "warnings.publish": f"/warnings/{w_review.id}",
             "warnings.return_to_draft": f"/warnings/{w_review.id}",
             "warnings.withdraw": f"/warnings/{w_published.id}",
+            "warnings.approve_withdrawal": f"/warnings/{w_requested.id}",
+            "warnings.cancel_withdrawal": f"/warnings/{w_requested.id}",
+            "warnings.approve_bulletin": "/warnings/bulletins",
+            "warnings.discard_bulletin": "/warnings/bulletins",
         }
         public_pages = ["/verify", f"/verify/{cert.verification_code}"]
         db.session.remove()

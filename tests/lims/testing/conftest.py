@@ -97,6 +97,7 @@ def build_lab(make_user: Callable[..., Any]) -> Any:
             category_id=category.id,
             parameter_id=params[param].id,
             confirmed=True,
+            confirmed_by_id=reviewer.id,  # a named reviewer confirmed it
             **kw,
         )
         db.session.add(s)

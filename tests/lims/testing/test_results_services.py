@@ -143,7 +143,7 @@ def test_failed_sample_enters_register_and_notifies_association(lab, make_sample
     rows = register_rows(RegisterFilters())
     assert [r.sample.code for r in rows] == [sample.code]
     assert rows[0].failed[0].parameter == "Histamin"
-    assert rows[0].failed[0].regulation == "EU Reg 2073/2005"
+    assert rows[0].failed[0].regulation == "Quy định (EC) số 2073/2005"  # the official citation
 
 
 def test_retraction_needs_reason_keeps_result_and_creates_retest(lab, make_sample):

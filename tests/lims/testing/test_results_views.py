@@ -197,12 +197,32 @@ def test_api_sample_json_carries_results_and_verdicts(app, web_lab):
         .get_json()
     )
     tests = {t["parameter"]["code"]: t for t in body["tests"]}
-    assert tests["histamine"]["verdict"] == "pass"
+    # entered, not verified: no statement of conformity yet, so no verdict
+    assert tests["histamine"]["verdict"] is None and tests["histamine"]["statement"] is None
     assert tests["histamine"]["result"]["qualifier"] == "<"
     assert tests["histamine"]["result"]["reported"] == "< 10"
     assert tests["histamine"]["result"]["unit"] == "mg/kg"
     assert tests["ph"]["result"] is None and tests["ph"]["verdict"] is None
     assert body["verdict"] is None  # pH is still pending
+    from lims.testing import services
+    from lims.testing.models import Result
+
+    _enter(app, ids["ph"], web_lab.ids["tech"], "6,1")
+    with app.app_context():
+        services.verify_results(actor=db.session.get(User, web_lab.ids["reviewer"]),
+                                results=list(db.session.scalars(sa.select(Result))))  # fmt: skip
+        db.session.commit()
+    body = (
+        app.test_client()
+        .get(f"/api/v1/samples/{code}", headers={"Authorization": f"Bearer {token}"})
+        .get_json()
+    )
+    tests = {t["parameter"]["code"]: t for t in body["tests"]}
+    assert tests["histamine"]["verdict"] == "pass"
+    statement = tests["histamine"]["statement"]
+    assert statement["code"] == "pass" and statement["label"] == "Đạt"
+    assert statement["limit"] == "≤ 400" and statement["regulation"] == "Quy định (EC) số 2073/2005"
+    assert body["verdict"] == "pass"
 
 
 def test_specification_page_lists_the_samples_judged_by_that_version(app, web_lab):

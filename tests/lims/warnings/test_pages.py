@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import io
-from datetime import date
 from xml.etree import ElementTree as ET
 
 import feedparser
 import pypdf
 
+from lims.equipment.services import local_today  # the lab's day (Asia/Ho_Chi_Minh)
 from tests.conftest import post_form
 from tests.lims.warnings.conftest import signed_in
 
@@ -33,7 +33,7 @@ def _publish_via_pages(app, world) -> tuple[int, object, object]:
     # the author cannot approve
     refused = post_form(a, f"/warnings/{warning_id}/publish", {}, page=url)
     assert refused.status_code == 400
-    assert "Một người dùng khác của hội phải phê duyệt" in refused.get_data(as_text=True)
+    assert "một người dùng khác của hội phải phê duyệt" in refused.get_data(as_text=True)
     assert post_form(b, f"/warnings/{warning_id}/publish", {}, page=url).status_code == 302
     return warning_id, a, b
 
@@ -46,7 +46,7 @@ def test_draft_review_publish_and_public_pages(app, world):
     assert public.get("/public/warnings?q=khong co").text.count("/public/warnings/") == 0
     assert "histamin" in public.get("/public/warnings?district=Nha Trang").text
     assert "Nước mắm Hòn Khói" not in public.get("/public/warnings?district=Cam Ranh").text
-    today = date.today().isoformat()
+    today = local_today().isoformat()
     assert "Nước mắm Hòn Khói" in public.get(f"/public/warnings?from={today}&to={today}").text
     detail = public.get(f"/public/warnings/{warning_id}")
     assert detail.status_code == 200 and "Histamin" in detail.text and "/verify/" in detail.text
@@ -91,20 +91,34 @@ def test_bad_input_is_refused_on_the_form(app, world):
 
 
 def test_withdraw_publishes_notice_and_feed(app, world):
-    warning_id, a, _b = _publish_via_pages(app, world)
+    warning_id, a, b = _publish_via_pages(app, world)
     url = f"/warnings/{warning_id}"
     refused = post_form(a, f"{url}/withdraw", {"reason": ""}, page=url)
     assert refused.status_code == 400
     assert post_form(a, f"{url}/withdraw", {"reason": "Cơ sở đã thu hồi lô hàng"},
                      page=url).status_code == 302  # fmt: skip
     public = app.test_client()
+    assert "Cảnh báo này đã được thu hồi" not in public.get(f"/public/warnings/{warning_id}").text
+    # the requester cannot approve the withdrawal; a second association user does
+    refused = post_form(a, f"{url}/withdraw/approve", {}, page=url)
+    assert refused.status_code == 400 and "một người dùng khác" in refused.text
+    assert post_form(b, f"{url}/withdraw/approve", {}, page=url).status_code == 302
     page = public.get(f"/public/warnings/{warning_id}").text
     assert "Cảnh báo này đã được thu hồi" in page and "Cơ sở đã thu hồi lô hàng" in page
+    assert "ĐÃ THU HỒI" in page
     assert public.get(f"/public/warnings/{warning_id}.pdf").status_code == 200  # kept
 
-    today = date.today().isoformat()
+    today = local_today().isoformat()
     response = post_form(a, "/warnings/bulletins", {"period_start": "2026-01-01",
                                                      "period_end": today})  # fmt: skip
+    assert response.status_code == 302
+    assert "1/" not in public.get("/public/bulletins").text  # waiting for a second person
+    page = b.get("/warnings/bulletins").text
+    import re
+
+    bulletin_id = re.search(r"/warnings/bulletins/drafts/(\d+)/approve", page).group(1)
+    response = post_form(b, f"/warnings/bulletins/drafts/{bulletin_id}/approve", {},
+                         page="/warnings/bulletins")  # fmt: skip
     assert response.status_code == 302
     listing = public.get("/public/bulletins").text
     assert "1/" in listing

@@ -6,16 +6,16 @@ from __future__ import annotations
 import io
 import os
 import re
-from datetime import date
 
 import pypdf
 import sqlalchemy as sa
 
 from lims.audit.models import AuditEvent
+from lims.equipment.services import local_today  # the lab's day (Asia/Ho_Chi_Minh)
 from lims.extensions import db
 from lims.intake.models import SamplePhoto
 from lims.storage import keep
-from lims.warnings.models import Bulletin, BulletinCounter, ConsumerWarning
+from lims.warnings.models import Bulletin, BulletinCounter, BulletinDraft, ConsumerWarning
 from lims.warnings.pdf import PREVIEW_MARK
 from tests.conftest import post_form
 from tests.lims.warnings.conftest import signed_in
@@ -84,8 +84,8 @@ def _preview_url(start: str, end: str) -> str:
 
 
 def test_bulletin_preview_is_marked_and_read_only(app, world):
-    warning_id, a, _b = _publish_via_pages(app, world)
-    today = date.today().isoformat()
+    warning_id, a, b = _publish_via_pages(app, world)
+    today = local_today().isoformat()
     audit_before = _count(app, sa.select(sa.func.count()).select_from(AuditEvent))
     page = a.get("/warnings/bulletins").text
     assert 'id="bulletin-preview-form"' in page and 'method="get"' in page
@@ -101,7 +101,7 @@ def test_bulletin_preview_is_marked_and_read_only(app, world):
     whole = "\n".join(pages)
     assert "Nước mắm Hòn Khói có histamin vượt mức" in whole
     assert f"CB-{warning_id:05d}" in whole
-    year = date.today().year
+    year = local_today().year
     assert f"SỐ 1/{year}" in whole  # the number publication would take now
 
     # nothing taken, stored or audited
@@ -109,10 +109,18 @@ def test_bulletin_preview_is_marked_and_read_only(app, world):
     assert _count(app, sa.select(sa.func.count()).select_from(Bulletin)) == 0
     assert _count(app, sa.select(sa.func.count()).select_from(AuditEvent)) == audit_before
 
-    # the published bulletin is the same document without the mark, and takes number 1
+    # the published bulletin (compiled by A, approved by B) is the same document without the
+    # mark, and takes number 1
     published = post_form(a, "/warnings/bulletins",
                           {"period_start": "2026-01-01", "period_end": today})  # fmt: skip
     assert published.status_code == 302
+    assert _count(app, sa.select(sa.func.count()).select_from(Bulletin)) == 0  # not approved
+    with app.app_context():
+        draft_id = db.session.scalar(sa.select(BulletinDraft.id))
+        db.session.remove()
+    approved = post_form(b, f"/warnings/bulletins/drafts/{draft_id}/approve", {},
+                         page="/warnings/bulletins")  # fmt: skip
+    assert approved.status_code == 302
     with app.app_context():
         bulletin_id = db.session.scalar(sa.select(Bulletin.id))
         db.session.remove()
@@ -120,9 +128,9 @@ def test_bulletin_preview_is_marked_and_read_only(app, world):
     text = "\n".join(_pages(pdf.data))
     assert MARK not in text and f"SỐ 1/{year}" in text
     assert "Nước mắm Hòn Khói có histamin vượt mức" in text
-    # the next preview announces number 2
-    again = "\n".join(_pages(a.get(_preview_url("2026-01-01", today)).data))
-    assert f"SỐ 2/{year}" in again and MARK in again
+    # the same period again is refused: a warning is published in one bulletin only
+    again = a.get(_preview_url("2026-01-01", today))
+    assert again.status_code == 400 and f"1/{year}" in again.text and "trùng" in again.text
 
 
 def test_bulletin_preview_refusals_and_access(app, world, make_user):

@@ -16,8 +16,8 @@ from lims.certificates import services as certificates
 from lims.extensions import db
 from lims.i18n import local_time
 from lims.storage import load
-from lims.warnings import services
-from lims.warnings.models import ConsumerWarning, WarningStatus
+from lims.warnings import bulletins, services
+from lims.warnings.models import Bulletin, ConsumerWarning, WarningStatus
 from tests.lims.certificates.conftest import SIGNER_PASSWORD
 
 
@@ -66,7 +66,7 @@ def test_four_eyes_publication_and_pdf_stored(lab, authors, failing_entry):
     a, b = authors
     w = _draft(authors, failing_entry())
     services.submit_warning(actor=a, warning=w)
-    with pytest.raises(services.WarningError, match="một người dùng khác của hội"):
+    with pytest.raises(services.WarningError, match="người dùng khác của hội"):
         services.publish_warning(actor=a, warning=w)
     assert w.status == WarningStatus.IN_REVIEW and w.pdf is None
     services.publish_warning(actor=b, warning=w)
@@ -123,8 +123,9 @@ def test_withdraw_needs_reason_and_keeps_everything(lab, authors, failing_entry)
     services.publish_warning(actor=b, warning=w)
     sha = w.sha256
     with pytest.raises(services.WarningError, match="Cần nêu lý do"):
-        services.withdraw_warning(actor=a, warning=w, reason="  ")
-    services.withdraw_warning(actor=a, warning=w, reason="Cơ sở đã thu hồi lô hàng")
+        services.request_withdrawal(actor=a, warning=w, reason="  ")
+    services.request_withdrawal(actor=a, warning=w, reason="Cơ sở đã thu hồi lô hàng")
+    services.approve_withdrawal(actor=b, warning=w)
     db.session.commit()
     assert w.status == WarningStatus.WITHDRAWN and w.sha256 == sha
     assert "Cơ sở đã thu hồi lô hàng" in w.withdrawal_notice
@@ -148,16 +149,24 @@ def test_bulletin_numbering_and_corrections(lab, authors, failing_entry):
         ws.append(w)
     db.session.commit()
     today = local_time(ws[0].published_at).date()
-    first = services.publish_bulletin(actor=a, period_start=today - timedelta(days=30),
-                                      period_end=today)  # fmt: skip
+    draft = bulletins.prepare_bulletin(actor=a, period_start=today - timedelta(days=30),
+                                       period_end=today)  # fmt: skip
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Bulletin)) == 0  # no number
+    bulletins.discard_bulletin(actor=a, draft=draft, reason="Sai kỳ")
+    draft = bulletins.prepare_bulletin(actor=a, period_start=today - timedelta(days=30),
+                                       period_end=today)  # fmt: skip
+    first = bulletins.approve_bulletin(actor=b, draft=draft)
     assert first.number == 1 and {w.id for w in first.warnings} == {w.id for w in ws}
     assert hashlib.sha256(_pdf(first)).hexdigest() == first.sha256
-    services.withdraw_warning(actor=a, warning=ws[0], reason="Nhầm lô")
-    second = services.publish_bulletin(actor=b, period_start=today, period_end=today)
+    services.request_withdrawal(actor=a, warning=ws[0], reason="Nhầm lô")
+    services.approve_withdrawal(actor=b, warning=ws[0])
+    draft = bulletins.prepare_bulletin(actor=b, period_start=today + timedelta(days=1),
+                                       period_end=today + timedelta(days=7))  # fmt: skip
+    second = bulletins.approve_bulletin(actor=a, draft=draft)
     assert second.number == 2 and second.label == f"2/{second.year}"
-    assert [w.id for w in second.warnings] == [ws[1].id]
+    assert second.warnings == [] and [w.id for w in second.corrections] == [ws[0].id]
     with pytest.raises(services.WarningError, match="không có gì để phát hành"):
-        services.publish_bulletin(actor=a, period_start=today - timedelta(days=400),
-                                  period_end=today - timedelta(days=300))  # fmt: skip
+        bulletins.prepare_bulletin(actor=a, period_start=today - timedelta(days=400),
+                                   period_end=today - timedelta(days=300))  # fmt: skip
     with pytest.raises(services.WarningError):
-        services.publish_bulletin(actor=a, period_start=today, period_end=today - timedelta(1))
+        bulletins.prepare_bulletin(actor=a, period_start=today, period_end=today - timedelta(1))
