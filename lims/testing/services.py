@@ -307,7 +307,7 @@ def _enter(
     source: Mapping[str, Any] | None = None,
     reason: str | None = None,
 ) -> Result:
-    from . import provenance
+    from . import provenance  # (it imports ResultError from this module)
 
     _check_entry_allowed(test)
     existing = result_for(test)

@@ -201,11 +201,12 @@ def test_production_refuses_to_start_without_an_audit_key(monkeypatch, tmp_path)
 
 
 def test_development_keeps_one_random_audit_key_in_the_instance_folder(monkeypatch, tmp_path):
-    from lims.config import finalize
+    from lims.config import Config, finalize
 
     monkeypatch.delenv("LIMS_AUDIT_KEY", raising=False)
-    first: dict = {"ENV_NAME": "development", "SECRET_KEY": "x" * 40}
-    second: dict = {"ENV_NAME": "development", "SECRET_KEY": "x" * 40}
+    defaults = {name: getattr(Config, name) for name in dir(Config) if name.isupper()}
+    first: dict = {**defaults, "SECRET_KEY": "x" * 40}
+    second: dict = {**defaults, "SECRET_KEY": "x" * 40}
     finalize(first, str(tmp_path))
     finalize(second, str(tmp_path))
     assert first["AUDIT_KEY"] == second["AUDIT_KEY"] and len(first["AUDIT_KEY"]) == 64
