@@ -77,6 +77,10 @@ def server_env(url: str, **settings: Any) -> dict[str, str]:
     ``LIMS_*`` setting inherited from the caller; ``settings`` become ``LIMS_<NAME>``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("LIMS_")}
     env.update(LIMS_ENV="production", LIMS_DATABASE_URL=url, LIMS_SECRET_KEY=secrets.token_hex(32))
+    # the chain of the world built with the testing settings goes on under the same key
+    from lims.config import TestingConfig
+
+    env.update(LIMS_AUDIT_KEY=TestingConfig.AUDIT_KEY)
     env.update({f"LIMS_{name.upper()}": str(value) for name, value in settings.items()})
     return env
 

@@ -59,7 +59,19 @@ def create_app(config: dict[str, Any] | str | None = None) -> Flask:
     _register_security_headers(app)
     _refuse_nul_characters(app)
     _wire_operations(app)
+    _register_integrity_checks()
     return app
+
+
+def _register_integrity_checks() -> None:
+    """The cross-checks of records against their audit events, run by every verifier of the
+    audit trail (the audit package sits below the features it checks)."""
+    from .audit import register_cross_check
+    from .certificates.integrity import check_certificates
+    from .testing.integrity import check_certified_results
+
+    register_cross_check("certificates", check_certificates)
+    register_cross_check("certified results", check_certified_results)
 
 
 def _wire_operations(app: Flask) -> None:

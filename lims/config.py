@@ -13,11 +13,18 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_SECRET_KEY = "dev-only-change-me"
+AUDIT_KEY_MIN_LENGTH = 32
 
 
 class Config:
     ENV_NAME = "development"
     SECRET_KEY: str | None = None
+    # The key of the audit chain's HMAC (docs/security.md): kept outside the database, given as
+    # LIMS_AUDIT_KEY (the key itself) or LIMS_AUDIT_KEY_FILE (a file holding it); development
+    # keeps a random one in instance/audit_key, production refuses to start without one.
+    AUDIT_KEY: str | None = None
+    AUDIT_KEY_FILE = ""
+    TSA_URL = ""  # an RFC 3161 time-stamping authority for audit anchors (empty: none)
     DATABASE_URL: str | None = None
     SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {}
     SESSION_COOKIE_HTTPONLY = True
@@ -74,6 +81,7 @@ class TestingConfig(Config):
     ENV_NAME = "testing"
     TESTING = True
     SECRET_KEY = "testing-secret-key"
+    AUDIT_KEY = "testing-audit-key-0123456789abcdef0123456789"
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast in tests only
     WTF_CSRF_ENABLED = True
 
@@ -118,6 +126,7 @@ def finalize(config: dict[str, Any], instance_path: str) -> None:
             )
     elif not secret:
         config["SECRET_KEY"] = _instance_secret(instance_path)
+    config["AUDIT_KEY"] = _audit_key(config, env, instance_path)
     storage = config.get("STORAGE_DIR")
     if storage:
         config["STORAGE_DIR"] = str(Path(instance_path) / Path(str(storage)).expanduser())
@@ -150,13 +159,52 @@ def finalize(config: dict[str, Any], instance_path: str) -> None:
         config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
-def _instance_secret(instance_path: str) -> str:
-    """A random key kept in the instance folder, so a laptop install needs no setting."""
-    path = Path(instance_path) / "secret_key"
-    if path.exists():
-        return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_hex(32)
-    path.write_text(key)
-    path.chmod(0o600)
+def _audit_key(config: dict[str, Any], env: str, instance_path: str) -> str:
+    """The audit chain's HMAC key: ``LIMS_AUDIT_KEY``, else the file ``LIMS_AUDIT_KEY_FILE``,
+    else (development and testing only) a random key kept in ``instance/audit_key``."""
+    key = config.get("AUDIT_KEY")
+    source = "LIMS_AUDIT_KEY"
+    path = str(config.get("AUDIT_KEY_FILE") or "")
+    if not key and path:
+        source = f"LIMS_AUDIT_KEY_FILE ({path})"
+        try:
+            key = Path(path).expanduser().read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"Cannot read the audit key from {source}: {exc}.") from None
+    if not key:
+        if env == "production":
+            raise ConfigError(
+                "Production needs the audit chain's key outside the database: set "
+                "LIMS_AUDIT_KEY_FILE to a file readable only by the app holding a long random "
+                "value (for example: python -c 'import secrets; print(secrets.token_hex(32))' "
+                "> /etc/lims/audit.key), or LIMS_AUDIT_KEY. Keep a copy with the backups' "
+                "passwords: without it the audit trail cannot be verified."
+            )
+        return _instance_secret(instance_path, "audit_key")
+    key = str(key).strip()
+    if len(key) < AUDIT_KEY_MIN_LENGTH:
+        raise ConfigError(
+            f"The audit key ({source}) must be at least {AUDIT_KEY_MIN_LENGTH} characters long."
+        )
+    if env == "production" and key == str(config.get("SECRET_KEY")):
+        raise ConfigError("The audit key must differ from LIMS_SECRET_KEY.")
     return key
+
+
+def _instance_secret(instance_path: str, name: str = "secret_key") -> str:
+    """A random key kept in the instance folder, so a laptop install needs no setting."""
+    path = Path(instance_path) / name
+    if not path.exists():
+        # Written beside, then linked into place: two processes starting together agree on
+        # one key (the second link fails and both read the first).
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{name}.{os.getpid()}.{secrets.token_hex(4)}")
+        tmp.write_text(secrets.token_hex(32))
+        tmp.chmod(0o600)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink(missing_ok=True)
+    return path.read_text().strip()

@@ -3,7 +3,7 @@
 from lims.audit.models import AuditEvent, AuditHead
 from lims.auth.models import ApiToken, LoginAttempt, SignatoryScope, User, UserRole
 from lims.catalog.models import Parameter, ProductCategory, ProfileItem, Specification
-from lims.certificates.models import CampaignShare, Certificate, CertificateCounter
+from lims.certificates.models import Certificate, CertificateCounter
 from lims.equipment.models import (
     AnalyserMessage,
     Calibration,
@@ -13,6 +13,7 @@ from lims.equipment.models import (
 from lims.intake.models import (
     Business,
     Campaign,
+    CampaignShare,
     ImportBatch,
     Sample,
     SampleCodeCounter,

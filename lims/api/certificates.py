@@ -13,13 +13,14 @@ from typing import Any
 from flask import g, jsonify, request, url_for
 from flask_babel import gettext as _
 
+from lims.audit import note_refusal
 from lims.auth.permissions import api_access
 from lims.catalog.rules import VERDICT_ORDER
 from lims.certificates import services
 from lims.certificates.models import Certificate
 from lims.certificates.views import send_stored
-from lims.extensions import unit_of_work
 from lims.i18n import LOCAL_TZ
+from lims.intake.scope import EVERYTHING, Scope, scope_for
 from lims.numbers import parse_id
 from lims.testing import services as testing
 from lims.testing.register import display_value
@@ -54,7 +55,7 @@ def certificate_summary(c: Certificate) -> dict[str, Any]:
     }
 
 
-def certificate_detail(c: Certificate) -> dict[str, Any]:
+def certificate_detail(c: Certificate, scope: Scope = EVERYTHING) -> dict[str, Any]:
     body = certificate_summary(c)
     body.update(
         signed_by={"name": c.signer_name, "meaning": c.signature_meaning,
@@ -67,7 +68,7 @@ def certificate_detail(c: Certificate) -> dict[str, Any]:
     results = testing.results_for_sample(c.sample)
     tests = []
     for t in testing.active_tests(c.sample):
-        r = results.get(t.id)
+        r = results.get(t.id) if scope.shows_result(t.status) else None
         p = t.parameter
         tests.append(
             {
@@ -139,14 +140,9 @@ def _visible_or_error(number: str) -> Certificate | Any:
     if cert is None:
         return error_response(404, "not_found", _("No certificate has this number."))
     if not services.can_view(g.api_user, cert):
-        with unit_of_work():
-            services.record_refusal(
-                actor=g.api_user,
-                action="certificate.access_denied",
-                entity_id=number,
-                message="not shared (API)",
-                address=request.remote_addr,
-            )
+        # logged, not audited: a refusal changes nothing (lims.audit.security_log)
+        note_refusal("certificate.access_denied", actor=g.api_user, entity_type="certificate",
+                     entity_id=number, detail="not shared (API)")  # fmt: skip
         return error_response(
             403, "forbidden", _("This certificate is not shared with your agency.")
         )
@@ -168,4 +164,4 @@ def certificate(number: str) -> Any:
     cert = _visible_or_error(number)
     if not isinstance(cert, Certificate):
         return cert
-    return jsonify(certificate_detail(cert))
+    return jsonify(certificate_detail(cert, scope_for(g.api_user)))

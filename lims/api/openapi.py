@@ -273,6 +273,8 @@ PATHS: dict[str, Any] = {
     "/samples": {
         "get": {
             "summary": "Samples, newest first (cursor pages)",
+            "description": "Agency users: only samples of campaigns shared with them, results "
+            "shown once verified (null before).",
             **_SECURED,
             "parameters": [
                 _q("status", _STR, "Sample status"),
@@ -300,6 +302,7 @@ PATHS: dict[str, Any] = {
     "/samples/{code}": {
         "get": {
             "summary": "One sample",
+            "description": "A sample outside the user's scope answers 404.",
             **_SECURED,
             "parameters": [{"name": "code", "in": "path", "required": True, "schema": _STR}],
             "responses": {"200": _json("SampleDetail"), "404": _json("Error"), **_ERRORS},

@@ -23,6 +23,7 @@ from lims.auth.permissions import api_access
 from lims.extensions import db, unit_of_work
 from lims.intake import listing
 from lims.intake.models import Sample, SampleTest
+from lims.intake.scope import EVERYTHING, Scope, scope_for
 from lims.intake.services import IntakeError, register_sample, status_label
 from lims.intake.validation import SampleInputError, parse_sample_fields
 from lims.testing.models import Result
@@ -134,7 +135,9 @@ def statement_json(st: Any) -> dict[str, Any] | None:
     }
 
 
-def sample_detail(s: Sample) -> dict[str, Any]:
+def sample_detail(s: Sample, scope: Scope = EVERYTHING) -> dict[str, Any]:
+    """The sample as JSON; results the ``scope`` may not see (an agency: not yet verified)
+    are null."""
     body = sample_summary(s)
     for name in (
         "manufacturer",
@@ -160,7 +163,9 @@ def sample_detail(s: Sample) -> dict[str, Any]:
         body[name] = _iso(getattr(s, name))
     body["html_url"] = url_for("intake.sample", code=s.code, _external=True)
     results = results_for_sample(s)
-    body["tests"] = [_test_json(t, results.get(t.id)) for t in s.tests]
+    body["tests"] = [
+        _test_json(t, results.get(t.id) if scope.shows_result(t.status) else None) for t in s.tests
+    ]
     verdict = sample_statement(s)
     body["verdict"] = None if verdict is None else str(verdict)
     return body
@@ -239,7 +244,12 @@ def samples_list() -> Any:
         return error_response(400, "bad_filter", message, {"limit": message})
     limit = int(raw_limit) if raw_limit else listing.DEFAULT_LIMIT
     try:
-        page = listing.fetch_page(filters, after=request.args.get("after") or None, limit=limit)
+        page = listing.fetch_page(
+            filters,
+            after=request.args.get("after") or None,
+            limit=limit,
+            scope=scope_for(g.api_user),
+        )
     except listing.CursorError as exc:
         return error_response(400, "bad_cursor", str(exc.message), {"after": str(exc.message)})
     next_url = None
@@ -272,6 +282,8 @@ def _load(code: str) -> Sample | None:
 @api_access(*READERS)
 def sample(code: str) -> Any:
     found = _load(code[:40])
-    if found is None:
+    scope = scope_for(g.api_user)
+    if found is None or not scope.allows(found.campaign_id):
+        # a sample outside the user's scope is answered as if it did not exist
         return error_response(404, "not_found", _("No sample with code %(code)s.", code=code))
-    return jsonify(sample_detail(found))
+    return jsonify(sample_detail(found, scope))

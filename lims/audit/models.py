@@ -12,7 +12,9 @@ GENESIS_HASH = "0" * 64
 
 
 class AuditEvent(db.Model):
-    """One change. ``row_hash`` = SHA-256 of the previous row's hash and this row's content."""
+    """One change. ``row_hash`` = HMAC-SHA256, under the audit key (``key_id`` names it), of the
+    previous row's hash and this row's content; rows written before the key existed
+    (``key_id`` NULL) carry the plain SHA-256 (see :mod:`lims.audit.keys`)."""
 
     __tablename__ = "audit_events"
 
@@ -30,15 +32,22 @@ class AuditEvent(db.Model):
     address: Mapped[str | None] = mapped_column(sa.String(64))
     prev_hash: Mapped[str] = mapped_column(sa.String(64))
     row_hash: Mapped[str] = mapped_column(sa.String(64))
+    key_id: Mapped[str | None] = mapped_column(sa.String(16))
 
     __table_args__ = (sa.Index("ix_audit_events_entity", "entity_type", "entity_id"),)
 
 
 class AuditHead(db.Model):
-    """A single row holding the chain's tip; locking it serialises writers across processes."""
+    """A single row holding the chain's tip; locking it serialises writers across processes.
+
+    ``keyed_from_seq`` marks the first row written with the key; ``mac`` seals the sequence
+    number, the last hash and that mark with the key (:func:`lims.audit.keys.head_seal`)."""
 
     __tablename__ = "audit_head"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     seq: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     last_hash: Mapped[str] = mapped_column(sa.String(64), default=GENESIS_HASH)
+    keyed_from_seq: Mapped[int | None] = mapped_column(sa.BigInteger)
+    key_id: Mapped[str | None] = mapped_column(sa.String(16))
+    mac: Mapped[str | None] = mapped_column(sa.String(64))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -14,6 +15,9 @@ import sqlalchemy as sa
 
 from lims.extensions import db, utcnow
 
+from . import keys
+from .crosscheck import CrossCheckReport, run_cross_checks
+from .keys import AuditKeyMismatch
 from .models import GENESIS_HASH, AuditEvent, AuditHead
 
 
@@ -52,11 +56,29 @@ def _content(event: AuditEvent) -> str:
         "reason": event.reason,
         "address": event.address,
     }
+    if event.key_id is not None:  # rows written before the key keep their original content
+        data["key_id"] = event.key_id
     return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
-def compute_hash(prev_hash: str, event: AuditEvent) -> str:
-    return hashlib.sha256((prev_hash + _content(event)).encode("utf-8")).hexdigest()
+def compute_hash(prev_hash: str, event: AuditEvent, key: bytes | None = None) -> str:
+    """The row's hash: HMAC-SHA256 under the audit key for keyed rows (``key`` or the app's),
+    the plain SHA-256 for rows written before the key existed."""
+    text = prev_hash + _content(event)
+    if event.key_id is None:
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return keys.mac(key if key is not None else keys.current_key(), text)
+
+
+def event_intact(event: AuditEvent) -> bool:
+    """This one row's hash matches its content and its stored link (no chain walk). For a keyed
+    row that proves the content is what the application wrote; for an older, unkeyed row it
+    proves it only together with :func:`verify_chain` (which ties it to the sealed head)."""
+    try:
+        expected = compute_hash(event.prev_hash, event)
+    except (TypeError, ValueError):
+        return False
+    return hmac.compare_digest(expected, event.row_hash or "")
 
 
 def record(
@@ -126,6 +148,15 @@ def record_many(
     return out
 
 
+def key_problem() -> str | None:
+    """A message when the configured key is not the one the chain's head is sealed with."""
+    head = db.session.get(AuditHead, 1)
+    configured = keys.key_id(keys.current_key())
+    if head is not None and head.key_id is not None and head.key_id != configured:
+        return str(AuditKeyMismatch(configured, head.key_id))
+    return None
+
+
 def _checked_reason(action: str, reason: str | None, required: bool) -> str | None:
     reason = (reason or "").strip() or None
     if required and not reason:
@@ -141,6 +172,9 @@ def _locked_head() -> AuditHead:
         head = AuditHead(id=1, seq=0, last_hash=GENESIS_HASH)
         db.session.add(head)
         db.session.flush()
+    configured = keys.key_id(keys.current_key())
+    if head.key_id is not None and head.key_id != configured:
+        raise AuditKeyMismatch(configured, head.key_id)
     return head
 
 
@@ -155,7 +189,9 @@ def _append(
     reason: str | None,
     address: str | None,
 ) -> AuditEvent:
-    """The next event of the chain (not yet added to the session); moves the head on."""
+    """The next event of the chain (not yet added to the session); moves the head on and
+    seals it again."""
+    key = keys.current_key()
     event = AuditEvent(
         seq=head.seq + 1,
         at=utcnow(),
@@ -169,10 +205,15 @@ def _append(
         reason=reason,
         address=address,
         prev_hash=head.last_hash,
+        key_id=keys.key_id(key),
     )
-    event.row_hash = compute_hash(head.last_hash, event)
+    event.row_hash = compute_hash(head.last_hash, event, key)
     head.seq = event.seq
     head.last_hash = event.row_hash
+    if head.keyed_from_seq is None:
+        head.keyed_from_seq = event.seq
+    head.key_id = event.key_id
+    head.mac = keys.head_seal(key, head.seq, head.last_hash, head.keyed_from_seq)
     return event
 
 
@@ -191,13 +232,36 @@ class ChainReport:
     broken_seq: int | None = None
     broken_id: int | None = None
     problem: str | None = None
+    keyed_from: int | None = None  # the first row under the key (None: no keyed row yet)
+
+
+GAP = "missing row (gap in sequence)"
+LINK = "link to previous row broken"
+CHANGED = "row content changed"
+TRUNCATED = "rows missing at the end of the chain"
+OTHER_KEY = "row signed with another key"
+UNKEYED_AFTER_KEY = "unkeyed row after the key took effect"
+NO_HEAD = "the chain's head is missing"
+HEAD_UNSEALED = "the chain's head is not sealed with the audit key"
+HEAD_SEAL = "the chain's head seal does not match"
+KEY_MARK = "the key mark does not match the rows"
 
 
 def verify_chain(batch: int = 5000) -> ChainReport:
-    """Walk the chain from the start; name the first row whose link or content is wrong."""
+    """Walk the chain from the start; name the first row whose link or content is wrong.
+
+    Rows under the key are checked with the key (HMAC); rows written before the key existed
+    with their SHA-256, and none may follow a keyed row. Then the head: its sequence number and
+    last hash must be the walk's, its seal must verify under the key, and its mark of the first
+    keyed row must be where the keyed rows start — so rows cannot be rewritten, dropped from
+    the end or "unkeyed" by someone without the key.
+    """
+    key = keys.current_key()
+    kid = keys.key_id(key)
     prev = GENESIS_HASH
     expected_seq = 1
     checked = 0
+    first_keyed: int | None = None
     while True:
         rows: Sequence[AuditEvent] = db.session.scalars(
             sa.select(AuditEvent)
@@ -209,51 +273,140 @@ def verify_chain(batch: int = 5000) -> ChainReport:
             break
         for event in rows:
             if event.seq != expected_seq:
-                return ChainReport(
-                    False, checked, expected_seq, None, "missing row (gap in sequence)"
-                )
+                return ChainReport(False, checked, expected_seq, None, GAP, first_keyed)
             if event.prev_hash != prev:
+                return ChainReport(False, checked, event.seq, event.id, LINK, first_keyed)
+            if event.key_id is None and first_keyed is not None:
                 return ChainReport(
-                    False, checked, event.seq, event.id, "link to previous row broken"
+                    False, checked, event.seq, event.id, UNKEYED_AFTER_KEY, first_keyed
                 )
-            if compute_hash(prev, event) != event.row_hash:
-                return ChainReport(False, checked, event.seq, event.id, "row content changed")
+            if event.key_id is not None and event.key_id != kid:
+                return ChainReport(False, checked, event.seq, event.id, OTHER_KEY, first_keyed)
+            if not hmac.compare_digest(compute_hash(prev, event, key), event.row_hash or ""):
+                return ChainReport(False, checked, event.seq, event.id, CHANGED, first_keyed)
+            if event.key_id is not None and first_keyed is None:
+                first_keyed = event.seq
             prev = event.row_hash
             expected_seq += 1
             checked += 1
         db.session.expunge_all()
-    head = db.session.get(AuditHead, 1)
-    if head is not None and (head.seq != checked or head.last_hash != prev):
-        return ChainReport(
-            False, checked, checked + 1, None, "rows missing at the end of the chain"
-        )
-    return ChainReport(True, checked)
+    problem = _head_problem(db.session.get(AuditHead, 1), key, checked, prev, first_keyed)
+    if problem is not None:
+        where, what = problem
+        return ChainReport(False, checked, where, None, what, first_keyed)
+    return ChainReport(True, checked, keyed_from=first_keyed)
+
+
+def _head_problem(
+    head: AuditHead | None, key: bytes, checked: int, last: str, first_keyed: int | None
+) -> tuple[int, str] | None:
+    """(sequence number, problem) when the head disagrees with the walked rows."""
+    if head is None:
+        return None if checked == 0 else (checked, NO_HEAD)
+    if head.seq != checked or head.last_hash != last:
+        return checked + 1, TRUNCATED
+    if checked == 0:
+        return None
+    if head.mac is None or head.key_id is None:
+        return checked, HEAD_UNSEALED
+    if head.key_id != keys.key_id(key):
+        return checked, OTHER_KEY
+    seal = keys.head_seal(key, head.seq, head.last_hash, head.keyed_from_seq)
+    if not hmac.compare_digest(seal, head.mac):
+        return checked, HEAD_SEAL
+    expected_from = first_keyed if first_keyed is not None else checked + 1
+    if head.keyed_from_seq != expected_from:
+        return min(head.keyed_from_seq or expected_from, expected_from), KEY_MARK
+    return None
 
 
 VERIFIED_ACTION = "audit.verified"
 
 
-def verify_and_record(*, actor: Any | None = None) -> ChainReport:
-    """Walk the chain (:func:`verify_chain`) and append the outcome as an ``audit.verified``
-    event (entries checked, head sequence and hash, result, first broken entry), so the last
-    verification is known without a table of its own and without walking the chain again.
-    The caller commits."""
-    report = verify_chain()
+RECORDS_DIFFER = "records differ from the audit trail"
+ANCHOR_MISMATCH = "the chain disagrees with an anchor kept outside the database"
+
+
+@dataclass(frozen=True)
+class IntegrityReport:
+    """The chain walk, the cross-checks of records against their events, and the anchors."""
+
+    chain: ChainReport
+    records: CrossCheckReport
+    anchor_problems: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.chain.ok and self.records.ok and not self.anchor_problems
+
+    @property
+    def checked(self) -> int:
+        return self.chain.checked
+
+    @property
+    def broken_seq(self) -> int | None:
+        return self.chain.broken_seq
+
+    @property
+    def broken_id(self) -> int | None:
+        return self.chain.broken_id
+
+    @property
+    def problem(self) -> str | None:
+        if not self.chain.ok:
+            return self.chain.problem
+        if self.anchor_problems:
+            return ANCHOR_MISMATCH
+        if not self.records.ok:
+            return RECORDS_DIFFER
+        return None
+
+    def lines(self) -> list[str]:
+        """Every problem found, one line each (the chain's first)."""
+        out = []
+        if not self.chain.ok:
+            out.append(f"audit chain: seq {self.chain.broken_seq}: {self.chain.problem}")
+        out += [f"anchor: {p}" for p in self.anchor_problems]
+        return out + self.records.lines()
+
+
+def verify_integrity(anchors: Sequence[Mapping[str, Any]] = ()) -> IntegrityReport:
+    """Walk the chain, run the registered cross-checks (:mod:`lims.audit.crosscheck`) and check
+    the given anchors (:mod:`lims.audit.anchor`)."""
+    from .anchor import check_anchor
+
+    chain = verify_chain()
+    records = run_cross_checks()
+    problems = tuple(p for p in (check_anchor(dict(a)) for a in anchors) if p)
+    return IntegrityReport(chain, records, problems)
+
+
+def verify_and_record(
+    *, actor: Any | None = None, anchors: Sequence[Mapping[str, Any]] = ()
+) -> IntegrityReport:
+    """Verify (:func:`verify_integrity`) and append the outcome as an ``audit.verified``
+    event (entries checked, head sequence and hash, result, first broken entry, problems
+    found by the cross-checks), so the last verification is known without a table of its own
+    and without walking the chain again. Nothing is appended when the configured key is not
+    the chain's (the report says so). The caller commits."""
+    report = verify_integrity(anchors)
     head = db.session.get(AuditHead, 1)
-    record(
-        actor=actor,
-        action=VERIFIED_ACTION,
-        entity_type="audit_chain",
-        after={
-            "ok": report.ok,
-            "entries": report.checked,
-            "head_seq": head.seq if head is not None else 0,
-            "head_hash": head.last_hash if head is not None else GENESIS_HASH,
-            "broken_seq": report.broken_seq,
-            "broken_id": report.broken_id,
-            "problem": report.problem,
-        },
-    )
+    after = {
+        "ok": report.ok,
+        "entries": report.checked,
+        "head_seq": head.seq if head is not None else 0,
+        "head_hash": head.last_hash if head is not None else GENESIS_HASH,
+        "broken_seq": report.broken_seq,
+        "broken_id": report.broken_id,
+        "problem": report.problem,
+        "cross_checks": report.records.summary(),
+        "anchors_checked": len(anchors),
+        "problems": report.lines()[:20],
+    }
+    try:
+        record(actor=actor, action=VERIFIED_ACTION, entity_type="audit_chain", after=after)
+    except AuditKeyMismatch:
+        db.session.rollback()
     return report
 
 

@@ -9,10 +9,10 @@ import sqlalchemy as sa
 from lims.auth.models import SignatoryScope, User
 from lims.catalog.models import ProductCategory
 from lims.extensions import db
-from lims.intake.models import Campaign, Sample, SampleStatus
+from lims.intake.models import Campaign, CampaignShare, Sample, SampleStatus
 
 from . import services
-from .models import CampaignShare, Certificate
+from .models import Certificate
 
 SIGNER = "reviewer@example.org"
 AGENCY = "agency@example.org"

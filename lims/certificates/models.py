@@ -1,6 +1,7 @@
-"""Certificates (test reports, ISO/IEC 17025 §7.8): stored PDF bytes with their SHA-256, the
-per-year number counter and campaign sharing with agency users (the verify-page rate limiter's
-table is in ``lims.ratelimit``)."""
+"""Certificates (test reports, ISO/IEC 17025 §7.8): stored PDF bytes with their SHA-256 and the
+per-year number counter (campaign sharing with agency users is ``lims.intake.models``, read by
+the one agency scope, ``lims.intake.scope``; the verify-page rate limiter's table is in
+``lims.ratelimit``)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lims.auth.models import User
 from lims.extensions import UTCDateTime, db, str_enum, utcnow
-from lims.intake.models import Campaign, Sample
+from lims.intake.models import Campaign, CampaignShare, Sample
+
+__all__ = ["CampaignShare", "Certificate", "CertificateCounter"]  # CampaignShare: lims.intake
 
 
 class CertificateStatus(StrEnum):
@@ -93,22 +96,3 @@ class CertificateCounter(db.Model):
 
     year: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=False)
     last_seq: Mapped[int] = mapped_column(sa.Integer, default=0)
-
-
-class CampaignShare(db.Model):
-    """A campaign whose certificates an agency user may see and download (set by reviewers)."""
-
-    __tablename__ = "campaign_shares"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaigns.id"))
-    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
-    shared_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
-    shared_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-    campaign: Mapped[Campaign] = relationship()
-    user: Mapped[User] = relationship(foreign_keys=[user_id])
-
-    __table_args__ = (
-        sa.UniqueConstraint("campaign_id", "user_id", name="uq_campaign_shares_campaign_user"),
-    )

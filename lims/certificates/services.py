@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -39,7 +39,8 @@ from lims.errors import DomainError
 from lims.extensions import db, utcnow
 from lims.i18n import format_date, format_datetime, local_time
 from lims.intake.codes import format_code
-from lims.intake.models import Business, Campaign, Sample, SampleStatus
+from lims.intake.models import Business, Campaign, CampaignShare, Sample, SampleStatus
+from lims.intake.scope import scope_for
 from lims.numbers import format_decimal
 from lims.pdf import Letterhead
 from lims.testing import services as testing
@@ -48,7 +49,6 @@ from lims.testing.register import display_value
 
 from . import pdf
 from .models import (
-    CampaignShare,
     Certificate,
     CertificateCounter,
     CertificateLanguage,
@@ -759,18 +759,23 @@ def sha256_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def stored_bytes(cert: Certificate) -> bytes:
+    """The issued PDF as stored, hash-checked (``StoredFileCorrupt``/``StoredFileMissing``)."""
+    return storage.load(cert.pdf, cert.sha256, what=f"certificate {cert.number}")
+
+
 def matches(cert: Certificate, data: bytes) -> bool:
     """True when ``data`` is byte-identical to the issued PDF."""
     if not secrets.compare_digest(sha256_of(data), cert.sha256):
         return False
-    return data == storage.load(cert.pdf, cert.sha256, what=f"certificate {cert.number}")
+    return data == stored_bytes(cert)
 
 
 def stored_file_intact(cert: Certificate) -> bool:
     """The issued PDF is in storage and matches its SHA-256. When it is not, nobody can be told
     the certificate is valid: the verification page says it cannot be verified now."""
     try:
-        storage.load(cert.pdf, cert.sha256, what=f"certificate {cert.number}")
+        stored_bytes(cert)
     except storage.StoredFileCorrupt:  # also StoredFileMissing
         return False
     return True
@@ -791,7 +796,7 @@ def find_by_bytes(data: bytes) -> Certificate | None:
     digest = sha256_of(data)
     for cert in db.session.scalars(sa.select(Certificate).where(Certificate.sha256 == digest)):
         try:
-            stored = storage.load(cert.pdf, cert.sha256, what=f"certificate {cert.number}")
+            stored = stored_bytes(cert)
         except storage.StoredFileCorrupt:
             raise Unverifiable(cert) from None
         if data == stored:
@@ -799,23 +804,31 @@ def find_by_bytes(data: bytes) -> Certificate | None:
     return None
 
 
+def all_certificates(batch: int = 100) -> Iterator[Certificate]:
+    """Every certificate, oldest first, a batch at a time."""
+    last = 0
+    while True:
+        rows = list(
+            db.session.scalars(
+                sa.select(Certificate).where(Certificate.id > last).order_by(Certificate.id)
+                .limit(batch)
+            )
+        )  # fmt: skip
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1].id
+        for cert in rows:
+            db.session.expunge(cert)
+
+
 # ---------------------------------------------------------------------------- access, search
 
 
-def shared_campaign_ids(user: Any) -> set[int]:
-    return set(
-        db.session.scalars(
-            sa.select(CampaignShare.campaign_id).where(CampaignShare.user_id == user.id)
-        )
-    )
-
-
 def can_view(user: Any, cert: Certificate) -> bool:
-    if has_role(user, "reviewer", "admin"):
-        return True
-    if has_role(user, "agency"):
-        return cert.campaign_id in shared_campaign_ids(user)
-    return False
+    """Readers of certificates see those in their scope (:func:`lims.intake.scope.scope_for`:
+    agency users, the campaigns shared with them)."""
+    return has_role(user, *READERS) and scope_for(user).allows(cert.campaign_id)
 
 
 @dataclass(frozen=True)
@@ -833,10 +846,7 @@ class Filters:
 
 def _visible(user: Any) -> sa.Select:
     query = sa.select(Certificate).join(Sample, Sample.id == Certificate.sample_id)
-    if not has_role(user, "reviewer", "admin"):
-        shared = sa.select(CampaignShare.campaign_id).where(CampaignShare.user_id == user.id)
-        query = query.where(Certificate.campaign_id.in_(shared))
-    return query
+    return scope_for(user).restrict(query, Certificate.campaign_id)
 
 
 def _like(text: str) -> str:

@@ -13,19 +13,20 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from lims.audit import note_refusal
 from lims.auth.permissions import PUBLIC, PermissionDenied, access
 from lims.catalog.rules import VERDICT_ORDER, verdict_label
 from lims.errors import show_on_form
 from lims.extensions import db, unit_of_work
 from lims.i18n import current_language
-from lims.intake.models import Campaign, Sample
+from lims.intake.models import Campaign, CampaignShare, Sample
+from lims.intake.scope import scope_for
 from lims.numbers import parse_id
 from lims.ratelimit import hit_rate_limit
-from lims.storage import load
 
-from . import bp, services
+from . import bp, integrity, services
 from .forms import AmendForm, IssueForm, ShareForm, VerifyCodeForm, VerifyUploadForm, WithdrawForm
-from .models import CampaignShare, Certificate
+from .models import Certificate
 
 PER_PAGE = 50
 
@@ -48,7 +49,9 @@ def _certificate_or_404(number: str) -> Certificate:
     if cert is None:
         abort(404)
     if not services.can_view(current_user, cert):
-        _refused("certificate.access_denied", number, PermissionDenied("not shared"))
+        # logged, not audited: a refusal changes nothing (lims.audit.security_log)
+        note_refusal("certificate.access_denied", actor=current_user,
+                     entity_type="certificate", entity_id=number, detail="not shared")  # fmt: skip
         abort(403)
     return cert
 
@@ -78,13 +81,7 @@ def index() -> str:
     )
     page = parse_id(args.get("page")) or 1
     rows, total = services.search(current_user, filters, page=page, per_page=PER_PAGE)
-    if services.has_role(current_user, "reviewer", "admin"):
-        campaigns = db.session.scalars(sa.select(Campaign).order_by(Campaign.name)).all()
-    else:
-        ids = services.shared_campaign_ids(current_user)
-        campaigns = db.session.scalars(
-            sa.select(Campaign).where(Campaign.id.in_(ids)).order_by(Campaign.name)
-        ).all()
+    campaigns = scope_for(current_user).campaigns(Campaign.name)
     return render_template(
         "certificates/index.html",
         rows=rows,
@@ -174,7 +171,7 @@ def download(number: str) -> Response:
 def send_stored(cert: Certificate) -> Response:
     """The stored bytes, as issued (never re-rendered)."""
     response = send_file(
-        BytesIO(load(cert.pdf, cert.sha256, what=f"certificate {cert.number}")),
+        BytesIO(services.stored_bytes(cert)),
         mimetype="application/pdf",
         download_name=cert.number.replace("/", "_") + ".pdf",
         as_attachment=False,
@@ -302,6 +299,16 @@ def _too_many() -> Any:
     ), 429
 
 
+def _record_problem(cert: Certificate) -> str | None:
+    """What is wrong when the certificate's stored record disagrees with its issue event in the
+    audit trail (a PDF swapped together with its hash): the public page then confirms nothing."""
+    problem = integrity.certificate_problem(cert)
+    if problem is not None:
+        note_refusal("certificate.record_mismatch", entity_type="certificate",
+                     entity_id=cert.number, detail=problem)  # fmt: skip
+    return problem
+
+
 @bp.route("/verify", methods=["GET", "POST"])
 @access(PUBLIC)
 def verify_index() -> Any:
@@ -324,10 +331,12 @@ def verify_index() -> Any:
             found, outcome, status = None, "unverifiable", 503
         else:
             outcome = "match" if found is not None else "unknown"
+        if found is not None and _record_problem(found):
+            outcome, status = "unconfirmed", 409
         if outcome == "unknown":
-            _refused(
-                "certificate.verify_mismatch", None, ValueError("no issued certificate matches")
-            )
+            note_refusal("certificate.verify_mismatch", entity_type="certificate",
+                         detail=f"no issued certificate matches (sha256 "
+                                f"{services.sha256_of(data)})")  # fmt: skip
             status = 422
     elif request.method == "POST":
         status = 400
@@ -365,27 +374,33 @@ def verify(code: str) -> Any:
     upload = VerifyUploadForm()
     outcome = None
     status = 200
+    unconfirmed = _record_problem(cert) is not None
     if upload.validate_on_submit():
         data = upload.file.data.read()
-        if services.matches(cert, data):
+        if unconfirmed:
+            outcome, status = "unconfirmed", 409
+        elif services.matches(cert, data):
             outcome = "match"
         else:
             outcome = "mismatch"
             status = 422
-            _refused(
+            note_refusal(
                 "certificate.verify_mismatch",
-                cert.number,
-                ValueError(f"uploaded file differs (sha256 {services.sha256_of(data)})"),
+                entity_type="certificate",
+                entity_id=cert.number,
+                detail=f"uploaded file differs (sha256 {services.sha256_of(data)})",
             )
     elif request.method == "POST":
         status = 400
     try:
-        lines = services.stated_lines(cert.sample)
+        # a record that disagrees with its audit trail confirms nothing, not even its lines
+        lines = [] if unconfirmed else services.stated_lines(cert.sample)
     except services.CertificateError:
         lines = []
     return render_template(
         "certificates/verify.html",
         cert=cert,
+        unconfirmed=unconfirmed,
         upload=upload,
         outcome=outcome,
         unverifiable=False,

@@ -38,6 +38,7 @@ from lims.extensions import UTCDateTime, db
 from lims.numbers import parse_id
 
 from .models import Business, Sample, SampleStatus
+from .scope import EVERYTHING, Scope
 from .search_index import word_candidates
 from .text import search_key
 from .validation import LOCAL_TZ, parse_date
@@ -318,12 +319,17 @@ def _with_relations(query: sa.Select) -> sa.Select:
 
 
 def fetch_page(
-    filters: SampleFilters, *, after: str | None = None, limit: int = DEFAULT_LIMIT
+    filters: SampleFilters,
+    *,
+    after: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+    scope: Scope = EVERYTHING,
 ) -> Page:
-    """One page of samples (with business, category and campaign loaded) and the cursor of the
-    next page (None on the last page). Raises CursorError for a bad cursor."""
+    """One page of the samples in ``scope`` (with business, category and campaign loaded) and
+    the cursor of the next page (None on the last page). Raises CursorError for a bad cursor."""
     limit = max(1, min(int(limit), MAX_LIMIT))
-    query = _with_relations(build_query(filters, after)).limit(limit + 1)
+    query = scope.restrict(build_query(filters, after), Sample.campaign_id)
+    query = _with_relations(query).limit(limit + 1)
     rows = list(db.session.scalars(query))
     more = len(rows) > limit
     rows = rows[:limit]

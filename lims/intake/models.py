@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from lims.auth.models import User
 from lims.catalog.models import Parameter, ProductCategory
 from lims.extensions import UTCDateTime, db, str_enum, utcnow
 
@@ -74,6 +75,27 @@ class Campaign(db.Model):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+
+class CampaignShare(db.Model):
+    """A campaign shared with an agency user (set by reviewers): its samples' verified results,
+    certificates, register entries and figures are what that user may see
+    (:mod:`lims.intake.scope`)."""
+
+    __tablename__ = "campaign_shares"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaigns.id"))
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    shared_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    shared_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    campaign: Mapped[Campaign] = relationship()
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+    __table_args__ = (
+        sa.UniqueConstraint("campaign_id", "user_id", name="uq_campaign_shares_campaign_user"),
+    )
 
 
 class Business(db.Model):

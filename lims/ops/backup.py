@@ -42,6 +42,7 @@ from .dbtools import (
     Verification,
     alembic_revision,
     app_tables,
+    audit_anchor,
     existing_tables,
     non_empty_tables,
     referenced_files,
@@ -144,11 +145,11 @@ def create_backup(app: Any, dest: str | Path) -> BackupResult:
         work = Path(tmp)
         root = configured_dir()
         if engine.dialect.name == "sqlite":
-            member, counts, revision, wanted = _dump_sqlite(
+            member, counts, revision, wanted, anchor = _dump_sqlite(
                 engine, work / SQLITE_MEMBER, db.metadata
             )
         elif engine.dialect.name == "postgresql":
-            member, counts, revision, wanted = _dump_postgresql(
+            member, counts, revision, wanted, anchor = _dump_postgresql(
                 engine, work / PG_MEMBER, db.metadata
             )
         else:
@@ -160,6 +161,8 @@ def create_backup(app: Any, dest: str | Path) -> BackupResult:
             "database": engine.dialect.name,
             "alembic_revision": revision,
             "row_counts": counts,
+            # the audit chain's head in this dump, kept outside the database (docs/security.md)
+            "audit_anchor": anchor,
             "files": {member.name: {"sha256": _sha256_file(member), "size": member.stat().st_size}},
         }
         partial = target.with_name(f".{target.name}.partial")
@@ -221,7 +224,7 @@ def sqlite_path(engine: sa.Engine) -> Path:
 
 def _dump_sqlite(
     engine: sa.Engine, out: Path, metadata: sa.MetaData
-) -> tuple[Path, dict[str, int], str | None, set[str]]:
+) -> tuple[Path, dict[str, int], str | None, set[str], dict[str, Any] | None]:
     source = sqlite3.connect(sqlite_path(engine), timeout=30)
     try:
         copy = sqlite3.connect(out)
@@ -238,16 +241,17 @@ def _dump_sqlite(
             counts = row_counts(conn, app_tables(metadata, existing_tables(conn)))
             revision = alembic_revision(conn)
             wanted = referenced_files(conn)
+            anchor = audit_anchor(conn)
     finally:
         snapshot.dispose()
     with sqlite3.connect(out) as conn:
         conn.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
-    return out, counts, revision, wanted
+    return out, counts, revision, wanted, anchor
 
 
 def _dump_postgresql(
     engine: sa.Engine, out: Path, metadata: sa.MetaData
-) -> tuple[Path, dict[str, int], str | None, set[str]]:
+) -> tuple[Path, dict[str, int], str | None, set[str], dict[str, Any] | None]:
     pg_dump = _pg_tool("pg_dump")
     uri, env = libpq_args(engine.url)
     with engine.connect() as conn:
@@ -257,6 +261,7 @@ def _dump_postgresql(
         counts = row_counts(conn, app_tables(metadata, existing_tables(conn)))
         revision = alembic_revision(conn)
         wanted = referenced_files(conn)
+        anchor = audit_anchor(conn)
         _run(
             [
                 pg_dump,
@@ -270,7 +275,7 @@ def _dump_postgresql(
             env,
         )
         conn.rollback()
-    return out, counts, revision, wanted
+    return out, counts, revision, wanted, anchor
 
 
 # ----------------------------------------------------------------------------- restore
@@ -397,7 +402,10 @@ def restore_backup(
                 _restore_postgresql(engine, dump)
             engine.dispose()
     echo("Restored; verifying row counts, stored-file hashes and the audit chain")
-    verification = verify_database(app, manifest.get("row_counts") or {})
+    anchor = manifest.get("audit_anchor")
+    verification = verify_database(
+        app, manifest.get("row_counts") or {}, anchors=[anchor] if anchor else None
+    )
     return RestoreResult(manifest, verification)
 
 

@@ -38,6 +38,11 @@ def backup_command(dest: Path) -> None:
         f"{sum(counts.values())} rows in {len(counts)} tables, "
         f"revision {result.manifest['alembic_revision']})"
     )
+    anchor = result.manifest.get("audit_anchor")
+    if anchor:
+        from lims.audit.anchor import describe
+
+        click.echo(f"  audit chain head (anchor, in the manifest): {describe(anchor)}")
     store = result.manifest.get("file_store") or {}
     if store.get("files"):
         click.echo(f"  with {len(store['files'])} file-store files ({store['bytes']} bytes)")
@@ -90,8 +95,9 @@ storage_cli = click.Group("storage", help="Stored files (photos, PDFs): check an
 @storage_cli.command("check")
 @with_appcontext
 def storage_check_command() -> None:
-    """Hash-check every stored file, in the database or the file store. Exit status 1 when
-    one is missing or corrupt."""
+    """Hash-check every stored file, in the database or the file store, and every certificate's
+    stored hash against its issue event. Exit status 1 when one is missing, corrupt or not
+    the one issued."""
     from lims.storage import configured_dir
 
     click.echo(f"Storage: {describe(configured_dir())}")
@@ -105,8 +111,18 @@ def storage_check_command() -> None:
     )
     for problem in report.problems:
         click.echo(f"  PROBLEM: {problem}", err=True)
-    if not report.ok:
-        raise click.ClickException("Stored files are missing or corrupt; see the problems above.")
+    # a PDF swapped together with its stored hash passes the hash check: the issue event in the
+    # (keyed) audit trail says which hash was issued
+    from lims.certificates.integrity import check_certificates
+
+    swapped = check_certificates()
+    click.echo(f"Certificates against their issue events: {len(swapped)} problem(s)")
+    for problem in swapped:
+        click.echo(f"  PROBLEM: {problem}", err=True)
+    if not report.ok or swapped:
+        raise click.ClickException(
+            "Stored files are missing, corrupt or not the ones issued; see the problems above."
+        )
 
 
 @storage_cli.command("move")

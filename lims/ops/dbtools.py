@@ -11,6 +11,7 @@ import hashlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -202,6 +203,22 @@ def referenced_files(conn: sa.Connection) -> set[str]:
     return found
 
 
+def audit_anchor(conn: sa.Connection) -> dict[str, Any] | None:
+    """The audit chain's head as read on ``conn`` (a backup's snapshot), as an anchor; None
+    before the first audit event."""
+    from lims.audit.anchor import KIND
+
+    if "audit_head" not in existing_tables(conn):
+        return None
+    row = conn.execute(
+        sa.text("SELECT seq, last_hash, key_id FROM audit_head WHERE id = 1")
+    ).first()
+    if row is None:
+        return None
+    return {"kind": KIND, "seq": int(row.seq), "hash": row.last_hash, "key_id": row.key_id,
+            "at": datetime.now(UTC).isoformat(timespec="seconds")}  # fmt: skip
+
+
 # ----------------------------------------------------------------------------- verification
 
 
@@ -213,28 +230,40 @@ class Verification:
     audit_checked: int
     audit_problem: str | None
     count_problems: list[str] = field(default_factory=list)
+    # certificates and certified results against their audit events; anchors kept outside
+    record_problems: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return self.files.ok and self.audit_ok and not self.count_problems
+        return (
+            self.files.ok and self.audit_ok and not self.count_problems
+            and not self.record_problems
+        )  # fmt: skip
 
     def problems(self) -> list[str]:
         items = list(self.count_problems) + list(self.files.problems)
         if not self.audit_ok:
             items.append(f"audit chain: {self.audit_problem}")
-        return items
+        return items + list(self.record_problems)
 
     def summary(self) -> str:
         return (
             f"{sum(self.counts.values())} rows in {len(self.counts)} tables; "
             f"{self.files.checked} stored files hash-checked; "
-            f"audit chain {'OK' if self.audit_ok else 'BROKEN'} ({self.audit_checked} events)"
+            f"audit chain {'OK' if self.audit_ok else 'BROKEN'} ({self.audit_checked} events); "
+            f"records against the audit trail "
+            f"{'OK' if not self.record_problems else 'DIFFER'}"
         )
 
 
-def verify_database(app: Any, expected_counts: dict[str, int] | None = None) -> Verification:
-    """Row counts, stored-file hashes and the audit chain of ``app``'s database."""
-    from lims.audit import verify_chain
+def verify_database(
+    app: Any,
+    expected_counts: dict[str, int] | None = None,
+    anchors: list[dict[str, Any]] | None = None,
+) -> Verification:
+    """Row counts, stored-file hashes, the audit chain (with the anchors given) and the
+    cross-checks of records against their audit events, in ``app``'s database."""
+    from lims.audit.services import verify_integrity
     from lims.extensions import db
     from lims.storage import configured_dir
 
@@ -243,12 +272,15 @@ def verify_database(app: Any, expected_counts: dict[str, int] | None = None) -> 
             tables = app_tables(db.metadata, existing_tables(conn))
             counts = row_counts(conn, tables)
             files = check_stored_files(conn, root=configured_dir())
-        report = verify_chain()
+        report = verify_integrity(anchors or [])
         db.session.remove()
+        chain = report.chain
         audit_problem = None
-        if not report.ok:
-            audit_problem = f"broken at seq {report.broken_seq}: {report.problem}"
-    result = Verification(counts, files, report.ok, report.checked, audit_problem)
+        if not chain.ok:
+            audit_problem = f"broken at seq {chain.broken_seq}: {chain.problem}"
+    result = Verification(counts, files, chain.ok, chain.checked, audit_problem)
+    result.record_problems = [f"anchor: {p}" for p in report.anchor_problems]
+    result.record_problems += report.records.lines()
     if expected_counts is not None:
         for name, expected in sorted(expected_counts.items()):
             actual = counts.get(name)
@@ -269,6 +301,7 @@ def app_for_url(app: Any, url: str) -> Iterator[Any]:
     overrides = {
         "ENV_NAME": app.config.get("ENV_NAME"),
         "SECRET_KEY": app.config.get("SECRET_KEY"),
+        "AUDIT_KEY": app.config.get("AUDIT_KEY"),  # the copy's chain is the same chain
         "SQLALCHEMY_DATABASE_URI": url,
         "SQLALCHEMY_ENGINE_OPTIONS": {},
         "STORAGE_DIR": app.config.get("STORAGE_DIR") or "",

@@ -108,6 +108,19 @@ def check_schema(app: Any) -> str | None:
     return None
 
 
+def check_audit_key(app: Any) -> str | None:
+    """A message when LIMS_AUDIT_KEY(_FILE) is not the key the database's chain is sealed with
+    (every write would be refused)."""
+    from lims.audit.services import key_problem
+    from lims.extensions import db
+
+    with app.app_context():
+        problem = key_problem()
+        db.session.remove()
+        db.engine.dispose()
+    return problem
+
+
 @click.command("serve")
 @click.option(
     "--bind",
@@ -143,7 +156,8 @@ def serve_command(
     bind: tuple[str, ...], workers: int | None, threads: int, timeout: int, access_log: bool
 ) -> None:
     """Run the production server (gunicorn) with the production settings (LIMS_ENV=production:
-    LIMS_SECRET_KEY required, secure cookies). Put it behind a reverse proxy: docs/deployment.md."""
+    LIMS_SECRET_KEY and the audit key required, secure cookies). Put it behind a reverse
+    proxy: docs/deployment.md."""
     from lims import create_app
     from lims.config import ConfigError
 
@@ -153,7 +167,7 @@ def serve_command(
     except ConfigError as exc:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(2)
-    problem = check_schema(app)
+    problem = check_schema(app) or check_audit_key(app)
     if problem:
         click.echo(f"Error: {problem}", err=True)
         sys.exit(2)

@@ -14,6 +14,7 @@ from reportlab.lib import colors
 from reportlab.lib.units import mm
 from reportlab.platypus import PageBreak, Paragraph, Spacer
 
+from lims.audit.anchor import current_anchor
 from lims.equipment.services import calibration_state, list_instruments, local_today
 from lims.pdf import DocumentInfo, Letterhead, build_document, data_table, register_fonts, styles
 from lims.pdf.fonts import markup
@@ -91,8 +92,9 @@ def _days(value: Any) -> str:
 
 def _register_filters(period: Period) -> RegisterFilters:
     return RegisterFilters(
-        date_from=period.start, date_to=period.end, campaign_id=period.campaign_id
-    )
+        date_from=period.start, date_to=period.end, campaign_id=period.campaign_id,
+        scope=period.scope,
+    )  # fmt: skip
 
 
 def nonconforming_rows(period: Period) -> list[list[str]]:
@@ -132,6 +134,20 @@ def left_out_note(more: int) -> tuple[str, str]:
         "bản xuất Excel (XLSX) của báo cáo.",
         f"… and {more} more non-compliant goods not listed here; the full list is in the "
         "report's Excel (XLSX) export.",
+    )
+
+
+def anchor_lines(anchor: dict[str, Any]) -> tuple[str, str]:
+    """The audit chain's head printed in the report (Vietnamese, English): whoever holds the
+    report can later check that the lab's history up to it was not rewritten
+    (``lims audit verify --anchor``; docs/security.md)."""
+    return (
+        f"Khi lập báo cáo, nhật ký kiểm tra của phòng thử nghiệm có {anchor['seq']} mục; "
+        f"giá trị băm của mục cuối: {anchor['hash']} (khóa {anchor.get('key_id') or '—'}). "
+        "Lưu giữ các số liệu này để đối chiếu: nếu lịch sử bị sửa, chúng sẽ không còn khớp.",
+        f"When this report was made, the laboratory's audit trail held {anchor['seq']} entries; "
+        f"hash of the last: {anchor['hash']} (key {anchor.get('key_id') or '—'}). Keep these "
+        "figures: if history is rewritten they no longer match.",
     )
 
 
@@ -206,6 +222,9 @@ def render_pdf(
     story.append(Paragraph(markup("Thiết bị và tình trạng hiệu chuẩn"), st["heading"]))
     instruments = instrument_rows() or [["—", "", ""]]
     story.append(data_table(["Thiết bị", "Loại", "Hiệu chuẩn"], instruments))
+    story.append(Paragraph(markup("Neo nhật ký kiểm tra (audit trail anchor)"), st["heading"]))
+    for line in anchor_lines(current_anchor()):
+        story.append(Paragraph(markup(line), st["body"]))
     info = DocumentInfo(
         title=f"Báo cáo chương trình {period_label(data.period)}",
         number=f"Báo cáo {data.period.start:%Y}",
@@ -236,6 +255,10 @@ def render_xlsx(data: Summary) -> bytes:
     sheet.append(["Thiết bị", "Loại", "Hiệu chuẩn"])
     for row in instrument_rows():
         sheet.append(row)
+    anchor = current_anchor()
+    sheet = book.create_sheet("Neo nhật ký")
+    sheet.append(["Mục cuối (seq)", "Giá trị băm (hash)", "Khóa (key id)"])
+    sheet.append([str(anchor["seq"]), anchor["hash"], anchor.get("key_id") or ""])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -37,6 +37,20 @@ PROBLEMS = {
     "link to previous row broken": _l("the link to the previous row is broken"),
     "row content changed": _l("the row's content was changed"),
     "rows missing at the end of the chain": _l("rows are missing at the end of the chain"),
+    "row signed with another key": _l("a row is signed with another key"),
+    "unkeyed row after the key took effect": _l("a row after the key took effect is not keyed"),
+    "the chain's head is missing": _l("the chain's head is missing"),
+    "the chain's head is not sealed with the audit key": _l(
+        "the chain's head is not sealed with the audit key"
+    ),
+    "the chain's head seal does not match": _l("the chain's head seal does not match"),
+    "the key mark does not match the rows": _l("the key mark does not match the rows"),
+    "records differ from the audit trail": _l(
+        "certificates or certified results differ from the audit trail"
+    ),
+    "the chain disagrees with an anchor kept outside the database": _l(
+        "the chain disagrees with an anchor kept outside the database"
+    ),
 }
 
 

@@ -19,6 +19,7 @@ from lims.certificates.models import Certificate
 from lims.extensions import db
 from lims.i18n import LOCAL_TZ
 from lims.intake.models import Business, Campaign, Sample, SampleStatus
+from lims.intake.scope import EVERYTHING, Scope
 from lims.testing.models import NonConformity
 
 from .stats import Rate, percentile_index, wilson
@@ -32,6 +33,7 @@ class Period:
     start: date
     end: date  # inclusive
     campaign_id: int | None = None
+    scope: Scope = EVERYTHING  # who reads the figures (lims.intake.scope: an agency, its campaigns)
 
     @classmethod
     def year(cls, year: int, campaign_id: int | None = None) -> Period:
@@ -112,7 +114,7 @@ def _tested(
     )
     if period.campaign_id:
         query = query.where(Sample.campaign_id == period.campaign_id)
-    return query
+    return period.scope.restrict(query, Sample.campaign_id)
 
 
 @dataclass
@@ -244,7 +246,7 @@ def _base(period: Period, key: Any) -> sa.Select:
     )
     if period.campaign_id:
         query = query.where(Sample.campaign_id == period.campaign_id)
-    return query
+    return period.scope.restrict(query, Sample.campaign_id)
 
 
 def rates_by(group: str, period: Period) -> list[Row]:
@@ -288,6 +290,7 @@ def turnaround(period: Period) -> Turnaround:
     )
     if period.campaign_id:  # the certificate's campaign is its sample's, copied at issue
         query = query.where(Certificate.campaign_id == period.campaign_id)
+    query = period.scope.restrict(query, Certificate.campaign_id)
     buckets = sorted((int(t), int(c)) for t, c in db.session.execute(query))  # a few hundred
     n = sum(c for _t, c in buckets)
     if not n:

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
-import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -13,11 +13,11 @@ from markupsafe import Markup
 
 from lims.audit.services import verify_and_record
 from lims.auth.permissions import access
-from lims.extensions import db, unit_of_work
-from lims.intake.models import Campaign
+from lims.extensions import unit_of_work
+from lims.intake.scope import scope_for
 from lims.numbers import parse_id
 
-from . import annual, bp, services, svg
+from . import annual, bp, queues, services, svg
 
 READERS = ("reviewer", "association", "agency", "admin")
 GROUP_LABELS_VI = {
@@ -44,12 +44,13 @@ def period_from_args() -> tuple[services.Period, list[str]]:
     except ValueError:
         notes.append("from/to")
         start = end = None
+    scope = scope_for(current_user)  # an agency: only the campaigns shared with it
     if start and end and start <= end:
-        return services.Period(start, end, campaign), notes
+        return services.Period(start, end, campaign, scope), notes
     quarter = args.get("quarter", type=int)
     if quarter in (1, 2, 3, 4):
-        return services.Period.quarter(year, quarter, campaign), notes
-    return services.Period.year(year, campaign), notes
+        return replace(services.Period.quarter(year, quarter, campaign), scope=scope), notes
+    return replace(services.Period.year(year, campaign), scope=scope), notes
 
 
 @bp.route("/dashboard")
@@ -62,7 +63,7 @@ def dashboard() -> str:
         for group, label in GROUP_LABELS_VI.items()
         if group != "month"
     }
-    campaigns = db.session.scalars(sa.select(Campaign).order_by(Campaign.id.desc())).all()
+    campaigns = period.scope.campaigns()
     return render_template(
         "reports/dashboard.html", data=data, charts=charts, campaigns=campaigns, notes=notes,
         period_label=annual.period_label(period), rate_cells=annual.rate_cells,
@@ -129,6 +130,9 @@ def verify_audit() -> Any:
         report = verify_and_record(actor=current_user)
     if report.ok:
         flash(_("Audit chain verified: %(count)d entries intact.", count=report.checked), "success")
-    else:
+    elif report.broken_seq is not None:
         flash(_("Audit chain BROKEN at entry %(seq)s.", seq=report.broken_seq), "danger")
+    else:
+        problem = queues.PROBLEMS.get(report.problem or "", report.problem)
+        flash(_("Audit check FAILED: %(problem)s.", problem=problem), "danger")
     return redirect(url_for("main.index") + "#queue-admin")

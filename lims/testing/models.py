@@ -33,8 +33,9 @@ class Result(db.Model):
     text_value: Mapped[str | None] = mapped_column(sa.Text)  # text-type results
     interim: Mapped[Any | None] = mapped_column(sa.JSON)  # formula inputs / net-quantity data
     uncertainty: Mapped[Decimal | None] = mapped_column(RESULT_VALUE)
+    # the instrument reading the value was taken from; one reading backs at most one result
     instrument_reading_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("instrument_readings.id")
+        sa.ForeignKey("instrument_readings.id"), unique=True
     )
     specification_id: Mapped[int | None] = mapped_column(sa.ForeignKey("specifications.id"))
     verdict: Mapped[str | None] = mapped_column(sa.String(20))

@@ -22,6 +22,7 @@ from lims.catalog.statement import (
 from lims.extensions import db
 from lims.i18n import LOCAL_TZ, format_date
 from lims.intake.models import Business, Campaign, Sample, SampleTest, TestStatus
+from lims.intake.scope import EVERYTHING, Scope
 from lims.intake.text import search_key
 from lims.numbers import format_result
 
@@ -36,6 +37,7 @@ class RegisterFilters:
     date_from: date | None = None
     date_to: date | None = None
     include_withdrawn: bool = False
+    scope: Scope = EVERYTHING  # who reads it (lims.intake.scope: an agency, its campaigns)
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,7 @@ def _query(filters: RegisterFilters) -> sa.Select:
         .outerjoin(Business, Sample.business_id == Business.id)
         .order_by(NonConformity.created_at.desc(), NonConformity.id.desc())
     )
+    query = filters.scope.restrict(query, Sample.campaign_id)
     if not filters.include_withdrawn:
         query = query.where(NonConformity.withdrawn_at.is_(None))
     if filters.q:

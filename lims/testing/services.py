@@ -288,8 +288,12 @@ def enter_result(
     interim: Mapping[str, Any] | None = None,
     reading_id: int | None = None,
     expected_version: int | None = None,
+    reason: str | None = None,
 ) -> Result:
-    """Enter or correct (before verification) the result of one test."""
+    """Enter or correct (before verification) the result of one test.
+
+    With ``reading_id`` the value is the instrument reading's (:mod:`lims.testing.provenance`);
+    changing a value already entered needs a ``reason``."""
     require_role(actor, "technician", "reviewer")
     return _enter(
         actor=actor,
@@ -298,6 +302,7 @@ def enter_result(
         interim=interim,
         reading_id=reading_id,
         expected_version=expected_version,
+        reason=reason,
     )
 
 
@@ -310,7 +315,10 @@ def _enter(
     reading_id: int | None = None,
     expected_version: int | None = None,
     source: Mapping[str, Any] | None = None,
+    reason: str | None = None,
 ) -> Result:
+    from . import provenance  # (it imports ResultError from this module)
+
     _check_entry_allowed(test)
     existing = result_for(test)
     if (
@@ -328,21 +336,33 @@ def _enter(
     if existing is None and expected_version not in (None, 0):
         raise StaleResult(_l("This result changed since you opened the page. Reload it."))
     reading = None
-    if reading_id is not None:
-        reading = _reading_for(reading_id, actor, test.parameter)
+    if reading_id is not None:  # the value is the reading's, never the browser's
+        reading = provenance.locked_reading(
+            reading_id, actor=actor, parameter=test.parameter, result=existing
+        )
+        text = provenance.text_from_reading(reading, text)
     evaluated = evaluate_entry(test.sample, test.parameter, text, interim)
     for number in (evaluated.value, evaluated.uncertainty):
         if number is not None and abs(number) >= MAX_STORED_VALUE:
             raise ResultError(_l("The result is too large to store."), "value")
+    stored_interim = (
+        evaluated.interim if source is None else {**(evaluated.interim or {}), **source}
+    )
+    if existing is not None and provenance.changed(
+        existing,
+        {"value": evaluated.value, "qualifier": evaluated.qualifier,
+         "text_value": evaluated.text_value, "interim": stored_interim},
+    ):  # fmt: skip
+        reason = provenance.checked_reason(reason)  # ISO/IEC 17025 §7.5.2
+    else:
+        reason = None
     before = _snapshot(existing) if existing is not None else None
     result = existing or Result(test_id=test.id)
     result.text_entered = evaluated.text[:200]
     result.value = evaluated.value
     result.qualifier = evaluated.qualifier
     result.text_value = evaluated.text_value
-    result.interim = (
-        evaluated.interim if source is None else {**(evaluated.interim or {}), **source}
-    )
+    result.interim = stored_interim
     result.uncertainty = evaluated.uncertainty
     result.specification_id = evaluated.specification.id if evaluated.specification else None
     result.decision_rule = (
@@ -365,20 +385,10 @@ def _enter(
         entity_id=test.sample.code,
         before=before,
         after={"test_id": test.id, "parameter": test.parameter.code, **_snapshot(result)},
+        reason=reason,
     )
     _refresh_sample_status(actor, test.sample)
     return result
-
-
-def _reading_for(reading_id: int, actor: Any, parameter: Parameter) -> Any:
-    from lims.equipment.models import InstrumentReading
-
-    reading = db.session.get(InstrumentReading, reading_id)
-    if reading is None or reading.value is None:
-        raise ResultError(_l("The instrument reading was not found."), "value")
-    if reading.user_id != actor.id:
-        raise ResultError(_l("Use a reading you captured yourself."), "value")
-    return reading
 
 
 def _refresh_sample_status(actor: Any, sample: Sample) -> None:
@@ -498,11 +508,19 @@ def sample_verdict(sample: Sample) -> rules.Verdict | None:
     return rules.sample_verdict(results[t.id].verdict for t in tests if t.id in results)
 
 
-def verify_results(*, actor: Any, results: Sequence[Result]) -> int:
-    """Verify entered results (four eyes: never one's own entry or reading)."""
+def verify_results(
+    *, actor: Any, results: Sequence[Result], seen: Mapping[int, int] | None = None
+) -> int:
+    """Verify entered results (four eyes: never one's own entry or reading).
+
+    ``seen`` maps each result's id to the version the reviewer was shown (the verify page
+    posts it); a result changed since — re-entered, corrected — refuses the whole batch, so
+    nothing is verified unseen. Without ``seen`` the versions of the given objects are the
+    ones seen (a caller that loaded and checked them in this unit of work)."""
     require_role(actor, "reviewer")
     if not results:
         raise ResultError(_l("Choose at least one result to verify."))
+    _check_seen(results, seen)
     touched: dict[int, Sample] = {}
     for result in results:
         test = result.test
@@ -530,6 +548,7 @@ def verify_results(*, actor: Any, results: Sequence[Result]) -> int:
             catalog.mark_specification_used(spec)
         statement = compute_statement(result, test)
         _store_statement(result, statement)
+        seen_version = result.version
         result.verified_by_id = actor.id
         result.verified_at = utcnow()
         test.status = TestStatus.VERIFIED
@@ -549,12 +568,47 @@ def verify_results(*, actor: Any, results: Sequence[Result]) -> int:
                 "acceptance_limit": statement.acceptance_vi,
                 "regulation": statement.regulation,
                 "decision_rule": statement.decision_rule,
+                # what was certified: cross-checked by `lims audit verify` (testing/integrity.py)
+                "text": result.text_entered,
+                "value": result.value,
+                "qualifier": result.qualifier,
+                "instrument_reading_id": result.instrument_reading_id,
+                "version_seen": seen_version,
             },
         )
         touched[test.sample.id] = test.sample
     for sample in touched.values():
         _refresh_sample_status(actor, sample)
     return len(results)
+
+
+def _check_seen(results: Sequence[Result], seen: Mapping[int, int] | None) -> None:
+    """Refuse the batch when a result is not at the version the reviewer saw. The rows are
+    locked first, so an entry saved at the same moment waits for this verification or is
+    seen by it."""
+    ids = [r.id for r in results]
+    current = dict(
+        db.session.execute(
+            sa.select(Result.id, Result.version).where(Result.id.in_(ids)).with_for_update()
+        ).all()
+    )
+    for result in results:
+        expected = result.version if seen is None else seen.get(result.id)
+        if expected is None or current.get(result.id) != expected:
+            db.session.refresh(result)  # say what it is now
+            test = result.test
+            raise StaleResult(
+                _l(
+                    "%(code)s · %(param)s changed since the page was opened (now %(value)s, "
+                    "entered by %(who)s at %(when)s). Nothing was verified: reload the page "
+                    "and check it.",
+                    code=test.sample.code,
+                    param=test.parameter.name_vi,
+                    value=result.text_entered,
+                    who=_user_label(result.entered_by_id),
+                    when=format_datetime(result.entered_at),
+                )
+            )
 
 
 def _reading_user(result: Result) -> int | None:

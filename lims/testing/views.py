@@ -15,10 +15,11 @@ from lims.auth.permissions import AUTHENTICATED, access
 from lims.catalog.models import Parameter, ResultType
 from lims.extensions import db, unit_of_work
 from lims.i18n import current_language
-from lims.intake.models import Campaign, Sample, SampleTest, TestStatus
+from lims.intake.models import Sample, SampleTest, TestStatus
+from lims.intake.scope import scope_for
 from lims.numbers import MAX_ID, parse_id
 
-from . import bp, register, services
+from . import bp, provenance, register, services
 from .models import Result
 
 ENTRY_ROLES = ("technician", "reviewer")
@@ -88,6 +89,7 @@ def _entries_from_form(tests: list[SampleTest]) -> list[dict[str, Any]]:
                 "interim": interim,
                 "reading_id": _optional_int(form.get(f"reading-{tid}")),
                 "version": _optional_int(form.get(f"version-{tid}")),
+                "reason": form.get(f"reason-{tid}", "")[:2000],
             }
         )
     return entries
@@ -107,6 +109,7 @@ def _save_entries(entries: list[dict[str, Any]]) -> dict[int, str]:
                         interim=entry["interim"],
                         reading_id=entry["reading_id"],
                         expected_version=entry["version"] or 0,
+                        reason=entry["reason"],
                     )
                 except services.ResultError as exc:
                     errors[entry["test"].id] = str(exc.message)
@@ -148,6 +151,8 @@ def sample_results(code: str) -> Any:
         sample=sample,
         tests=tests,
         results=results,
+        sources=provenance.sources_for(list(results.values())),
+        corrections=provenance.corrections_for([sample.code]).get(sample.code, {}),
         errors=errors,
         verdict=services.sample_statement(sample),
         lang=current_language(),
@@ -214,6 +219,7 @@ def worksheet() -> Any:
         parameter=parameter,
         tests=tests,
         results=results,
+        sources=provenance.sources_for(list(results.values())),
         errors=errors,
         lang=current_language(),
         display_value=register.display_value,
@@ -225,12 +231,14 @@ def worksheet() -> Any:
 def verify() -> Any:
     if request.method == "POST":
         ids = [i for i in map(parse_id, request.form.getlist("result_ids")) if i]
+        # the version of each result the page showed: a result changed since refuses the batch
+        seen = {i: v for i in ids if (v := _optional_int(request.form.get(f"seen-{i}")))}
         results = (
             list(db.session.scalars(sa.select(Result).where(Result.id.in_(ids)))) if ids else []
         )
         try:
             with unit_of_work():
-                n = services.verify_results(actor=current_user, results=results)
+                n = services.verify_results(actor=current_user, results=results, seen=seen)
         except services.ResultError as exc:
             flash(str(exc.message), "danger")
         else:
@@ -251,6 +259,8 @@ def verify() -> Any:
     return render_template(
         "testing/verify.html",
         rows=rows,
+        sources=provenance.sources_for([r for r, _t, _s, _p in rows]),
+        corrections=provenance.corrections_for({s.code for _r, _t, s, _p in rows}),
         lang=current_language(),
         display_value=register.display_value,
         statement_preview=services.compute_statement,
@@ -290,6 +300,7 @@ def _register_filters() -> register.RegisterFilters:
         date_from=day("from"),
         date_to=day("to"),
         include_withdrawn=args.get("withdrawn") == "1",
+        scope=scope_for(current_user),
     )
 
 
@@ -314,7 +325,7 @@ def nonconformity_register() -> Any:
             download_name="so-theo-doi-khong-dat.xlsx",
         )
     rows = register.register_rows(filters, lang=lang)
-    campaigns = db.session.scalars(sa.select(Campaign).order_by(Campaign.id.desc())).all()
+    campaigns = filters.scope.campaigns()
     return render_template(
         "testing/register.html", rows=rows, filters=filters, campaigns=campaigns, lang=lang
     )

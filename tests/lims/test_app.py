@@ -21,7 +21,12 @@ def test_production_refuses_default_or_missing_secret_key(tmp_path, monkeypatch)
             }
         )
     app = create_app(
-        {"ENV_NAME": "production", "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "x" * 40}
+        {
+            "ENV_NAME": "production",
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SECRET_KEY": "x" * 40,
+            "AUDIT_KEY": "k" * 40,
+        }
     )
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
@@ -34,6 +39,7 @@ def test_settings_come_from_lims_environment_variables(tmp_path, monkeypatch):
     monkeypatch.setenv("LIMS_LOGIN_MAX_FAILURES", "7")
     monkeypatch.setenv("LIMS_ENV", "production")
     monkeypatch.setenv("LIMS_SECRET_KEY", "a-long-random-production-secret")
+    monkeypatch.setenv("LIMS_AUDIT_KEY", "another-long-random-key-for-the-audit-chain")
     app = create_app()
     assert app.config["SQLALCHEMY_DATABASE_URI"] == url
     assert app.config["LOGIN_MAX_FAILURES"] == 7

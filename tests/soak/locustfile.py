@@ -25,6 +25,7 @@ TOKENS = {role: itertools.cycle(tokens) for role, tokens in WORLD["tokens"].item
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 VALUE_INPUT = re.compile(r'name="value-(\d+)" id="value-\d+" value=""')
 VERIFIABLE = re.compile(r'name="result_ids" value="(\d+)" aria-label="[^"]*">')
+SEEN = re.compile(r'name="(seen-\d+)" value="(\d+)"')  # the version each result was shown at
 
 
 def note(kind: str, value: object) -> None:
@@ -150,7 +151,7 @@ class Reviewer(LimsUser):
         ids = VERIFIABLE.findall(page)[:5]
         if not ids:
             return
-        form = {"csrf_token": self.csrf(page), "result_ids": ids}
+        form = {"csrf_token": self.csrf(page), "result_ids": ids, **dict(SEEN.findall(page))}
         if self.call("POST", "/testing/verify", name="verify results", expect=302,
                      data=form) != "":  # fmt: skip
             note("verified", [int(i) for i in ids])

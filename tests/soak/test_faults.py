@@ -38,6 +38,7 @@ KILL_AFTER = (float(os.environ.get("LIMS_SOAK_KILL_MIN", "0.4")),
 # after the first acknowledged operations, the kill waits up to this many seconds more
 KILL_JITTER = float(os.environ.get("LIMS_SOAK_KILL_JITTER", "0.05"))
 VERIFIABLE = re.compile(r'name="result_ids" value="(\d+)" aria-label="[^"]*">')
+SEEN = re.compile(r'name="(seen-\d+)" value="(\d+)"')  # the version each result was shown at
 VALUE_INPUT = re.compile(r'name="value-(\d+)" id="value-\d+" value=""')
 
 
@@ -190,7 +191,7 @@ def _verify_everything(port: int) -> None:
         ids = VERIFIABLE.findall(page)
         if not ids:
             return
-        form = {"csrf_token": csrf(page), "result_ids": ids}
+        form = {"csrf_token": csrf(page), "result_ids": ids, **dict(SEEN.findall(page))}
         assert request(port, "POST", "/testing/verify", form, cookie)[0] == 302
 
 

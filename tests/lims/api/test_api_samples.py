@@ -171,6 +171,15 @@ def test_detail_and_404(app, client, setup):
     world, tech = setup
     code = client.post("/api/v1/samples", json=body(world), headers=tech).get_json()["code"]
     agency = token_for(app, "agency")
+    # not shared with this agency: answered as if it did not exist (tests/lims/test_scope.py)
+    assert client.get(f"/api/v1/samples/{code}", headers=agency).status_code == 404
+    with app.app_context():
+        from lims.auth.models import User
+        from lims.intake.models import CampaignShare
+
+        user = db.session.scalar(db.select(User).where(User.email == "agency@api.example.org"))
+        db.session.add(CampaignShare(campaign_id=world["campaign_id"], user_id=user.id))
+        db.session.commit()
     data = client.get(f"/api/v1/samples/{code}", headers=agency).get_json()
     assert data["code"] == code
     assert data["product_name"] == "Nước mắm cá cơm Khánh Hòa 40 độ đạm"

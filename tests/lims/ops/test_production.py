@@ -20,6 +20,7 @@ from lims.ops.serve import MAX_DEFAULT_WORKERS, default_workers, gunicorn_option
 
 LIMS = str(Path(sys.executable).with_name("lims"))
 GOOD_SECRET = "0123456789abcdef0123456789abcdef"
+GOOD_AUDIT_KEY = "fedcba9876543210fedcba9876543210"
 
 
 @pytest.mark.parametrize("secret", [None, "", "dev-only-change-me", "short-key"])
@@ -38,6 +39,7 @@ def test_production_sets_secure_cookies():
             "ENV_NAME": "production",
             "SQLALCHEMY_DATABASE_URI": "sqlite://",
             "SECRET_KEY": GOOD_SECRET,
+            "AUDIT_KEY": GOOD_AUDIT_KEY,
         }
     )
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]
@@ -86,7 +88,7 @@ def test_serve_without_secret_key_exits_with_the_message(tmp_path):
 def test_serve_refuses_a_database_without_schema(tmp_path):
     proc = subprocess.run(
         [LIMS, "serve"],
-        env=_env(tmp_path, LIMS_SECRET_KEY=GOOD_SECRET),
+        env=_env(tmp_path, LIMS_SECRET_KEY=GOOD_SECRET, LIMS_AUDIT_KEY=GOOD_AUDIT_KEY),
         capture_output=True,
         text=True,
         timeout=60,
@@ -101,7 +103,7 @@ def _free_port() -> int:
 
 
 def test_serve_runs_gunicorn(tmp_path):
-    env = _env(tmp_path, LIMS_SECRET_KEY=GOOD_SECRET)
+    env = _env(tmp_path, LIMS_SECRET_KEY=GOOD_SECRET, LIMS_AUDIT_KEY=GOOD_AUDIT_KEY)
     subprocess.run([LIMS, "db", "upgrade"], env=env, check=True, capture_output=True, timeout=60)
     port = _free_port()
     proc = subprocess.Popen(
@@ -176,3 +178,36 @@ def test_static_urls_are_versioned_and_cached_long(client):
     assert versioned.cache_control.max_age == 31536000 and versioned.cache_control.immutable
     plain = client.get(urls[0].split("?")[0])
     assert plain.cache_control.max_age != 31536000
+
+
+def test_production_refuses_to_start_without_an_audit_key(monkeypatch, tmp_path):
+    """The audit chain's HMAC key lives outside the database: production has no default."""
+    monkeypatch.delenv("LIMS_AUDIT_KEY", raising=False)
+    monkeypatch.delenv("LIMS_AUDIT_KEY_FILE", raising=False)
+    config = {"ENV_NAME": "production", "SQLALCHEMY_DATABASE_URI": "sqlite://",
+              "SECRET_KEY": GOOD_SECRET}  # fmt: skip
+    with pytest.raises(ConfigError, match="LIMS_AUDIT_KEY_FILE"):
+        create_app(config)
+    with pytest.raises(ConfigError, match="at least 32"):
+        create_app({**config, "AUDIT_KEY": "short"})
+    with pytest.raises(ConfigError, match="differ from LIMS_SECRET_KEY"):
+        create_app({**config, "AUDIT_KEY": GOOD_SECRET})
+    with pytest.raises(ConfigError, match="Cannot read the audit key"):
+        create_app({**config, "AUDIT_KEY_FILE": str(tmp_path / "missing.key")})
+    key_file = tmp_path / "audit.key"
+    key_file.write_text(GOOD_AUDIT_KEY + "\n")
+    app = create_app({**config, "AUDIT_KEY_FILE": str(key_file)})
+    assert app.config["AUDIT_KEY"] == GOOD_AUDIT_KEY
+
+
+def test_development_keeps_one_random_audit_key_in_the_instance_folder(monkeypatch, tmp_path):
+    from lims.config import Config, finalize
+
+    monkeypatch.delenv("LIMS_AUDIT_KEY", raising=False)
+    defaults = {name: getattr(Config, name) for name in dir(Config) if name.isupper()}
+    first: dict = {**defaults, "SECRET_KEY": "x" * 40}
+    second: dict = {**defaults, "SECRET_KEY": "x" * 40}
+    finalize(first, str(tmp_path))
+    finalize(second, str(tmp_path))
+    assert first["AUDIT_KEY"] == second["AUDIT_KEY"] and len(first["AUDIT_KEY"]) == 64
+    assert (tmp_path / "audit_key").stat().st_mode & 0o777 == 0o600

@@ -102,6 +102,7 @@ def test_net_quantity_judged_by_oiml_r87(lab, make_sample):
         text="",
         interim={"nominal": "500", "weighings": bad},
         expected_version=result.version,
+        reason="Cân lại: cân chưa ổn định",
     )
     assert result.verdict == "fail"
     assert result.interim["t2_defectives"] >= 1 or result.interim["t1_defectives"] >= 1
@@ -178,7 +179,9 @@ def test_stale_save_is_refused_with_who_and_when(lab, make_sample):
     first = services.enter_result(actor=lab.tech, test=test, text="6,0", expected_version=0)
     db.session.commit()
     seen = first.version
-    services.enter_result(actor=lab.tech2, test=test, text="6,1", expected_version=seen)
+    services.enter_result(
+        actor=lab.tech2, test=test, text="6,1", expected_version=seen, reason="Đo lại"
+    )
     db.session.commit()
     with pytest.raises(services.StaleResult) as info:
         services.enter_result(actor=lab.tech, test=test, text="5,9", expected_version=seen)

@@ -102,11 +102,12 @@ def test_verify_page_four_eyes_and_register_export(app, web_lab):
     result_id = _enter(app, ids["histamine"], web_lab.ids["reviewer"], "520")
     own = _login(app, "rev@lab.vn")
     assert "disabled" in own.get("/testing/verify").get_data(as_text=True)
-    response = post_form(own, "/testing/verify", {"result_ids": [str(result_id)]})
+    seen = {"result_ids": [str(result_id)], f"seen-{result_id}": "1"}
+    response = post_form(own, "/testing/verify", seen)
     assert response.status_code == 302
     assert "tự nhập" in own.get("/testing/verify").get_data(as_text=True)
     other = _login(app, "rev2@lab.vn")
-    assert post_form(other, "/testing/verify", {"result_ids": [str(result_id)]}).status_code == 302
+    assert post_form(other, "/testing/verify", seen).status_code == 302
     assoc = _login(app, "assoc@lab.vn")
     page = assoc.get("/testing/register").get_data(as_text=True)
     assert code in page and "Histamin" in page and "Không đạt" in page
