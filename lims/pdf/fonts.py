@@ -1,8 +1,11 @@
-"""The one PDF font registry: Be Vietnam Pro, registered once, and paragraph styles.
+"""The one PDF font registry: Be Vietnam Pro and the serif Spectral, registered once, and
+paragraph styles.
 
 ReportLab's built-in standard fonts (Helvetica, Times…) cannot show Vietnamese letters such as
 ư, ơ or ạ, so every PDF of the project draws text with the TrueType fonts registered here.
-The files come from the PyPI package ``fontpkg-be-vietnam-pro``.
+The sans-serif files come from the PyPI package ``fontpkg-be-vietnam-pro``; the serif face of
+administrative documents (Decree 30/2020/NĐ-CP asks for a serif, Times-like face) from
+``fontpkg-spectral`` (SIL Open Font License 1.1, full Vietnamese coverage).
 """
 
 from __future__ import annotations
@@ -37,8 +40,22 @@ _FILES: dict[str, str] = {
     FONT_MEDIUM: "BeVietnamPro-Medium.ttf",
 }
 
+SERIF_FAMILY = "Spectral"
+SERIF_REGULAR = "Spectral"
+SERIF_BOLD = "Spectral-Bold"
+SERIF_ITALIC = "Spectral-Italic"
+SERIF_BOLD_ITALIC = "Spectral-BoldItalic"
+
+_SERIF_FILES: dict[str, str] = {
+    SERIF_REGULAR: "Spectral-Regular.ttf",
+    SERIF_BOLD: "Spectral-Bold.ttf",
+    SERIF_ITALIC: "Spectral-Italic.ttf",
+    SERIF_BOLD_ITALIC: "Spectral-BoldItalic.ttf",
+}
+
 _lock = threading.Lock()
 _registered = False
+_serif_registered = False
 
 
 def font_dir() -> Path:
@@ -72,6 +89,39 @@ def register_fonts() -> str:
         )
         _registered = True
     return FAMILY
+
+
+def serif_font_dir() -> Path:
+    """Folder holding the Spectral TTF files (from ``fontpkg-spectral``)."""
+    import fontpkg_spectral
+
+    return Path(fontpkg_spectral.ROOT) / "files"
+
+
+def register_serif_fonts() -> str:
+    """Register the Spectral faces (administrative documents); return the family name.
+
+    Separate from :func:`register_fonts` so that processes which never draw an administrative
+    document do not parse four more font files; idempotent and thread-safe in the same way.
+    """
+    global _serif_registered
+    if _serif_registered:
+        return SERIF_FAMILY
+    with _lock:
+        if _serif_registered:
+            return SERIF_FAMILY
+        folder = serif_font_dir()
+        for name, filename in _SERIF_FILES.items():
+            pdfmetrics.registerFont(TTFont(name, str(folder / filename)))
+        pdfmetrics.registerFontFamily(
+            SERIF_FAMILY,
+            normal=SERIF_REGULAR,
+            bold=SERIF_BOLD,
+            italic=SERIF_ITALIC,
+            boldItalic=SERIF_BOLD_ITALIC,
+        )
+        _serif_registered = True
+    return SERIF_FAMILY
 
 
 def nfc(text: str) -> str:
