@@ -77,6 +77,9 @@ def server_env(url: str, **settings: Any) -> dict[str, str]:
     ``LIMS_*`` setting inherited from the caller; ``settings`` become ``LIMS_<NAME>``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("LIMS_")}
     env.update(LIMS_ENV="production", LIMS_DATABASE_URL=url, LIMS_SECRET_KEY=secrets.token_hex(32))
+    # No signing keys here: the load and kill tests measure the app; signing is measured by
+    # benchmarks/bench_signing.py and its failures are tested in tests/lims/certificates.
+    env["LIMS_SIGNING_REQUIRED"] = "0"
     env.update({f"LIMS_{name.upper()}": str(value) for name, value in settings.items()})
     return env
 

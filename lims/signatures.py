@@ -241,8 +241,14 @@ def trust_roots() -> list[Any]:
 
 
 def check_document(data: bytes) -> sigcheck.DocumentCheck:
-    """Every signature of ``data`` checked against the configured trust roots."""
-    return sigcheck.check_pdf(data, trust_roots())
+    """Every signature of ``data`` checked against the configured trust roots (none, and so
+    nothing trusted, when a root file cannot be read: logged)."""
+    try:
+        roots = trust_roots()
+    except ValueError as exc:
+        log.error("LIMS_SIGNING_TRUST_ROOTS cannot be read: %s", exc)
+        roots = []
+    return sigcheck.check_pdf(data, roots)
 
 
 def check_configuration() -> list[str]:

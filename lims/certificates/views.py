@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from lims import signatures
 from lims.auth.permissions import PUBLIC, PermissionDenied, access
 from lims.catalog.rules import VERDICT_ORDER, verdict_label
 from lims.errors import show_on_form
@@ -315,9 +316,11 @@ def verify_index() -> Any:
     upload = VerifyUploadForm()
     found = None
     outcome = None
+    check = None
     status = 200
     if upload.validate_on_submit():
         data = upload.file.data.read()
+        check = signatures.check_document(data)
         found = services.find_by_bytes(data)
         outcome = "match" if found is not None else "unknown"
         if found is None:
@@ -333,6 +336,7 @@ def verify_index() -> Any:
         upload=upload,
         found=found,
         outcome=outcome,
+        signature_check=check,
         status_label=services.status_label,
     ), status
 
@@ -353,9 +357,11 @@ def verify(code: str) -> Any:
         ), 404
     upload = VerifyUploadForm()
     outcome = None
+    check = None
     status = 200
     if upload.validate_on_submit():
         data = upload.file.data.read()
+        check = signatures.check_document(data)
         if services.matches(cert, data):
             outcome = "match"
         else:
@@ -373,6 +379,7 @@ def verify(code: str) -> Any:
         cert=cert,
         upload=upload,
         outcome=outcome,
+        signature_check=check,
         status_label=services.status_label,
         verdict_label=verdict_label,
         lang=current_language(),
