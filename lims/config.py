@@ -85,11 +85,16 @@ class Config:
     ADMIN_SYMBOL = "TTKT"
     ADMIN_PLACE = "Khánh Hòa"
     ADMIN_SIGNER_FUNCTION = "GIÁM ĐỐC"
-    ADMIN_NUMBER_PATTERN = "{number}/{kind}-{symbol}"
+    ADMIN_SIGNER_NAME = ""  # printed under a wet signature (a digital one prints the signer)
+    ADMIN_NUMBER_PATTERN = "{number}/{kind}-{symbol}"  # a report: 12/BC-TTKT
+    ADMIN_LETTER_NUMBER_PATTERN = "{number}/{symbol}"  # a letter (công văn): 125/TTKT
     REPORT_RECIPIENT = "Sở Công Thương tỉnh Khánh Hòa"
     ASSOCIATION_PARENT_BODY = "HỘI LIÊN HIỆP CÁC HỘI KHOA HỌC VÀ KỸ THUẬT TỈNH KHÁNH HÒA"
     ASSOCIATION_SYMBOL = "HBVNTD"
     ASSOCIATION_SIGNER_FUNCTION = "CHỦ TỊCH"
+    # "Nơi nhận" of a warning and of the annual report (";"-separated)
+    WARNING_RECIPIENTS = "Sở Công Thương tỉnh Khánh Hòa;Các cơ quan báo chí, truyền thông;Lưu: VT"
+    REPORT_RECIPIENTS = "Như trên;Sở Khoa học và Công nghệ tỉnh Khánh Hòa;Lưu: VT"
     DOCX_TEMPLATE_DIR = ""  # folder of edited .docx templates (lims reports docx-templates)
 
 

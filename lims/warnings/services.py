@@ -32,6 +32,7 @@ from lims.testing.models import NonConformity
 from lims.testing.register import RegisterFilters, register_rows
 
 from . import pdf
+from .frame import warning_frame
 from .models import (
     Bulletin,
     BulletinCounter,
@@ -444,7 +445,9 @@ def publish_warning(*, actor: Any, warning: ConsumerWarning) -> ConsumerWarning:
     warning.approver = actor
     warning.published_at = now
     warning.updated_at = now
-    data = pdf.render_warning(warning_doc(warning), letterhead=association_letterhead())
+    data = pdf.render_warning(
+        warning_doc(warning), letterhead=association_letterhead(), frame=warning_frame(warning)
+    )
     warning.pdf, warning.sha256 = storage.keep(data)
     warning.size = len(data)
     db.session.flush()
@@ -586,8 +589,9 @@ def preview_warning(*, actor: Any, warning: ConsumerWarning) -> bytes:
     require_role(actor, *AUTHORS)
     _require_status(warning, WarningStatus.DRAFT, WarningStatus.IN_REVIEW)
     return pdf.render_warning(
-        warning_doc(warning), letterhead=association_letterhead(), preview=True
-    )
+        warning_doc(warning), letterhead=association_letterhead(), preview=True,
+        frame=warning_frame(warning),
+    )  # fmt: skip
 
 
 def publish_bulletin(*, actor: Any, period_start: date, period_end: date) -> Bulletin:
