@@ -16,7 +16,7 @@ from datetime import datetime
 from io import BytesIO
 from typing import Any
 
-from lims.pdf.signkeys import DEMO_MARK, SigningError, SigningKey
+from lims.pdf.signkeys import DEMO_MARK, SigningError, SigningKey, forget_key
 
 __all__ = ["DEMO_MARK", "Placement", "SignedPdf", "sign_pdf"]
 
@@ -162,4 +162,7 @@ def sign_pdf(
             cause = cause.__cause__
         if isinstance(cause, _TimestampFailed):
             raise SigningError("tsa", str(cause), url=tsa_url) from None
+        if key.source.kind == "pkcs11":  # unplugged or locked token: reopen it next time
+            forget_key(key.source)
+            raise SigningError("token", f"{exc.__class__.__name__}: {exc}") from None
         raise SigningError("failed", f"{exc.__class__.__name__}: {exc}") from None

@@ -319,6 +319,13 @@ def load_key(source: KeySource, environ: Mapping[str, str] | None = None) -> Sig
     return key
 
 
+def forget_key(source: KeySource) -> None:
+    """Drop one opened key, e.g. a token's after it failed (unplugged): the next use reopens."""
+    with _cache_lock:
+        for old in [k for k in _cache if k[0] == source]:
+            del _cache[old]
+
+
 def forget_keys() -> None:
     """Drop every opened key (tests, or after a token was replaced)."""
     with _cache_lock:
