@@ -33,11 +33,8 @@ from reportlab.lib.styles import ParagraphStyle, StyleSheet1
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
-    BaseDocTemplate,
     Flowable,
-    Frame,
     KeepTogether,
-    PageTemplate,
     Spacer,
     Table,
     TableStyle,
@@ -52,7 +49,7 @@ from lims.pdf.fonts import (
     paragraph,
     register_serif_fonts,
 )
-from lims.pdf.frame import DocumentInfo, _KeepWithStart
+from lims.pdf.frame import DocumentInfo, document_template
 from lims.pdf.sigblock import SignatureBlock
 
 MARGIN_TOP = 20 * mm
@@ -210,7 +207,15 @@ def header(head: AdminHeader, sheet: StyleSheet1) -> list[Flowable]:
         Spacer(1, 4 * mm),
         paragraph(date_line(head.place, head.day), sheet["date"]),
     ]
-    table = Table([[left, right]], colWidths=[_LEFT_COL, _RIGHT_COL])
+    return [_two_columns(left, right, (_LEFT_COL, _RIGHT_COL)), Spacer(1, 4 * mm)]
+
+
+def _two_columns(
+    left: list[Flowable], right: list[Flowable], widths: tuple[float, float], *extra: tuple
+) -> Table:
+    """The decree's side-by-side blocks (header; "Nơi nhận" and signature): no grid, no
+    padding, top-aligned, in the serif face."""
+    table = Table([[left, right]], colWidths=list(widths))
     table.setStyle(
         TableStyle(
             [
@@ -218,10 +223,11 @@ def header(head: AdminHeader, sheet: StyleSheet1) -> list[Flowable]:
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
                 ("LEFTPADDING", (0, 0), (-1, -1), 0),
                 ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+                *extra,
             ]
         )
     )
-    return [table, Spacer(1, 4 * mm)]
+    return table
 
 
 def title(kind: str, summary: str, sheet: StyleSheet1) -> list[Flowable]:
@@ -257,17 +263,8 @@ def signature(sig: AdminSignature, sheet: StyleSheet1) -> Flowable:
         right.append(Spacer(1, 24 * mm))  # room for a wet signature and the seal
     if sig.name:
         right.append(paragraph(sig.name, sheet["sign-name"]))
-    table = Table([[left, right]], colWidths=[WIDTH - 80 * mm, 80 * mm])
-    table.setStyle(
-        TableStyle(
-            [
-                ("FONTNAME", (0, 0), (-1, -1), SERIF_REGULAR),
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                ("RIGHTPADDING", (0, 0), (-1, -1), 0),
-                ("TOPPADDING", (0, 0), (0, 0), 14),
-            ]
-        )
+    table = _two_columns(
+        left, right, (WIDTH - 80 * mm, 80 * mm), ("TOPPADDING", (0, 0), (0, 0), 14)
     )
     return KeepTogether([Spacer(1, 4 * mm), table])
 
@@ -288,32 +285,12 @@ def build_admin_document(
     """Lay ``story`` out on A4 with the decree's margins and page numbers; PDF bytes."""
     register_serif_fonts()
     buf = BytesIO()
-    doc = BaseDocTemplate(
-        buf,
-        pagesize=A4,
-        leftMargin=MARGIN_LEFT,
-        rightMargin=MARGIN_RIGHT,
-        topMargin=MARGIN_TOP,
-        bottomMargin=MARGIN_BOTTOM,
-        title=nfc(info.title),
-        author=nfc(info.author),
-        subject=nfc(info.subject),
-        keywords=[nfc(k) for k in info.keywords],
-        creator="lims",
-        producer="lims (ReportLab)",
-        invariant=1 if invariant else 0,
-        lang=info.lang,
-        initialFontName=SERIF_REGULAR,
-    )
-    doc.keepTogetherClass = _KeepWithStart
-    frame = Frame(
-        doc.leftMargin, doc.bottomMargin, doc.width, doc.height, id="body",
-        leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0,
+    on_page = _with_watermark(info.watermark) if info.watermark else _page_number
+    doc = document_template(
+        buf, info=info, pagesize=A4,
+        margins=(MARGIN_TOP, MARGIN_BOTTOM, MARGIN_LEFT, MARGIN_RIGHT), invariant=invariant,
+        font=SERIF_REGULAR, on_page=on_page,
     )  # fmt: skip
-    on_page = _page_number
-    if info.watermark:
-        on_page = _with_watermark(info.watermark)
-    doc.addPageTemplates([PageTemplate(id="page", frames=[frame], onPage=on_page)])
     doc.build(list(story))
     return buf.getvalue()
 

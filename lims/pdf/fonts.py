@@ -54,8 +54,6 @@ _SERIF_FILES: dict[str, str] = {
 }
 
 _lock = threading.Lock()
-_registered = False
-_serif_registered = False
 
 
 def font_dir() -> Path:
@@ -65,30 +63,37 @@ def font_dir() -> Path:
     return Path(fontpkg_be_vietnam_pro.ROOT) / "files"
 
 
+_done: set[str] = set()
+
+
+def _register_family(family: str, folder: Path, files: dict[str, str], faces: tuple) -> str:
+    """Register ``files`` (registered name -> file name in ``folder``) and the family mapping
+    (normal, bold, italic, bold-italic) once; thread-safe."""
+    if family in _done:
+        return family
+    with _lock:
+        if family in _done:
+            return family
+        for name, filename in files.items():
+            pdfmetrics.registerFont(TTFont(name, str(folder / filename)))
+        normal, bold, italic, bold_italic = faces
+        pdfmetrics.registerFontFamily(
+            family, normal=normal, bold=bold, italic=italic, boldItalic=bold_italic
+        )
+        _done.add(family)
+    return family
+
+
 def register_fonts() -> str:
     """Register the Be Vietnam Pro faces with ReportLab; return the family name.
 
     Idempotent and thread-safe: the first call registers, later calls return at once.
     The family mapping makes ``<b>`` and ``<i>`` in Paragraph markup use the bold and italic faces.
     """
-    global _registered
-    if _registered:
+    if FAMILY in _done:
         return FAMILY
-    with _lock:
-        if _registered:
-            return FAMILY
-        folder = font_dir()
-        for name, filename in _FILES.items():
-            pdfmetrics.registerFont(TTFont(name, str(folder / filename)))
-        pdfmetrics.registerFontFamily(
-            FAMILY,
-            normal=FONT_REGULAR,
-            bold=FONT_BOLD,
-            italic=FONT_ITALIC,
-            boldItalic=FONT_BOLD_ITALIC,
-        )
-        _registered = True
-    return FAMILY
+    faces = (FONT_REGULAR, FONT_BOLD, FONT_ITALIC, FONT_BOLD_ITALIC)
+    return _register_family(FAMILY, font_dir(), _FILES, faces)
 
 
 def serif_font_dir() -> Path:
@@ -104,24 +109,10 @@ def register_serif_fonts() -> str:
     Separate from :func:`register_fonts` so that processes which never draw an administrative
     document do not parse four more font files; idempotent and thread-safe in the same way.
     """
-    global _serif_registered
-    if _serif_registered:
+    if SERIF_FAMILY in _done:
         return SERIF_FAMILY
-    with _lock:
-        if _serif_registered:
-            return SERIF_FAMILY
-        folder = serif_font_dir()
-        for name, filename in _SERIF_FILES.items():
-            pdfmetrics.registerFont(TTFont(name, str(folder / filename)))
-        pdfmetrics.registerFontFamily(
-            SERIF_FAMILY,
-            normal=SERIF_REGULAR,
-            bold=SERIF_BOLD,
-            italic=SERIF_ITALIC,
-            boldItalic=SERIF_BOLD_ITALIC,
-        )
-        _serif_registered = True
-    return SERIF_FAMILY
+    faces = (SERIF_REGULAR, SERIF_BOLD, SERIF_ITALIC, SERIF_BOLD_ITALIC)
+    return _register_family(SERIF_FAMILY, serif_font_dir(), _SERIF_FILES, faces)
 
 
 def nfc(text: str) -> str:
