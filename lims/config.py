@@ -78,6 +78,9 @@ class Config:
     SIGNING_LOCATION = ""  # the signature's /Location (default: LAB_ADDRESS)
     TSA_URL = ""  # e.g. http://tsa.example.vn/tsa: PAdES B-T; unreachable = issue refused
     TSA_TIMEOUT = 10  # seconds to wait for the time-stamp server
+    # embed long-term validation material (chain, OCSP/CRL fetched from the CA) after signing;
+    # the signer's chain to SIGNING_TRUST_ROOTS is then checked before signing
+    SIGNING_LTV = False
     # Administrative documents (Decree 30/2020/NĐ-CP): the body above the lab, the lab's and the
     # association's abbreviations in document symbols, place of issue, the lab's signing
     # function and the recipient of the annual report; DOCX templates the lab edited.
@@ -199,6 +202,8 @@ def _finalize_signing(config: dict[str, Any], instance_path: str, *, production:
     if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 1 <= timeout <= 120:
         raise ConfigError(f"LIMS_TSA_TIMEOUT must be 1-120 seconds, not {timeout!r}")
     roots = config.get("SIGNING_TRUST_ROOTS") or ""
+    if config.get("SIGNING_LTV") and not roots:
+        raise ConfigError("LIMS_SIGNING_LTV needs LIMS_SIGNING_TRUST_ROOTS (the chain to embed).")
     paths = roots if isinstance(roots, list | tuple) else str(roots).split(",")
     for item in (str(p).strip() for p in paths):
         if not item:

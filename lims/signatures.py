@@ -70,6 +70,10 @@ MESSAGES: dict[str, Callable[[dict[str, Any]], Any]] = {
         certificate=p["certificate"],
         signatory=p["signatory"],
     ),
+    "untrusted": lambda p: _l(
+        "The signing certificate does not chain to a configured trust root "
+        "(LIMS_SIGNING_TRUST_ROOTS)."
+    ),
     "tsa": lambda p: _l(
         "The time-stamp server did not answer or refused the request; try again later."
     ),
@@ -200,6 +204,10 @@ def sign(
     """``data`` signed with ``key`` (PAdES B-B, or B-T with ``LIMS_TSA_URL``)."""
     cfg = current_app.config
     try:
+        ltv_roots = trust_roots() if cfg.get("SIGNING_LTV") else None
+    except ValueError as exc:
+        raise refusal(SigningError("config", str(exc)), name=user.name) from None
+    try:
         return sign_pdf(
             data,
             key=key,
@@ -211,6 +219,7 @@ def sign(
             name=user.name,
             tsa_url=cfg.get("TSA_URL") or "",
             tsa_timeout=float(cfg.get("TSA_TIMEOUT") or 10),
+            ltv_roots=ltv_roots,
         )
     except SigningError as exc:
         raise refusal(exc, name=user.name) from None

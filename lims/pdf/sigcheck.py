@@ -39,7 +39,7 @@ class SignatureCheck:
     modified: bool  # something was added or changed after signing
     trusted: bool  # the signer's certificate chains to a configured trust root
     demo: bool  # signed with a demo key (LIMS DEMO): never trusted outside the demo
-    level: str  # "PAdES B-B", "PAdES B-T"
+    level: str  # "PAdES B-B", "PAdES B-T", "PAdES B-LT" (time stamp and validation material)
     problem: str = ""  # the validator's words when something is wrong, for logs
 
     @property
@@ -95,7 +95,15 @@ def _name(cert: asn1_x509.Certificate, attribute: str) -> str:
     return ", ".join(value) if isinstance(value, list) else str(value)
 
 
-def _check_one(embedded: Any, context: Any, ts_context: Any, usage: Any) -> SignatureCheck:
+def _level(stamped: bool, dss: bool) -> str:
+    if stamped:
+        return "PAdES B-LT" if dss else "PAdES B-T"
+    return "PAdES B-B"
+
+
+def _check_one(
+    embedded: Any, context: Any, ts_context: Any, usage: Any, dss: bool = False
+) -> SignatureCheck:
     from pyhanko.sign.diff_analysis import ModificationLevel
     from pyhanko.sign.validation import SignatureCoverageLevel, validate_pdf_signature
 
@@ -130,7 +138,7 @@ def _check_one(embedded: Any, context: Any, ts_context: Any, usage: Any) -> Sign
         modified=modified,
         trusted=bool(status.trusted),
         demo=DEMO_MARK in organisation or DEMO_MARK in str(issuer_org),
-        level="PAdES B-T" if stamp is not None else "PAdES B-B",
+        level=_level(stamp is not None, dss),
         problem=problem,
     )
 
@@ -145,6 +153,7 @@ def check_pdf(data: bytes, trust_roots: Sequence[asn1_x509.Certificate] = ()) ->
 
         reader = PdfFileReader(BytesIO(data), strict=False)
         embedded = list(reader.embedded_signatures)
+        dss = "/DSS" in reader.root
     except Exception as exc:  # noqa: BLE001 - hostile or broken files are answered, not raised
         return DocumentCheck(readable=False, error=f"{exc.__class__.__name__}: {exc}")
     usage = KeyUsageConstraints(
@@ -159,7 +168,7 @@ def check_pdf(data: bytes, trust_roots: Sequence[asn1_x509.Certificate] = ()) ->
             trust_roots=list(trust_roots), allow_fetching=False, revocation_mode="soft-fail"
         )
         try:
-            out.append(_check_one(sig, context, ts_context, usage))
+            out.append(_check_one(sig, context, ts_context, usage, dss))
         except Exception as exc:  # noqa: BLE001 - a malformed signature is an invalid one
             out.append(
                 SignatureCheck(

@@ -11,6 +11,7 @@ refused, ``failed`` otherwise); nothing half-signed is returned.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from io import BytesIO
@@ -64,6 +65,7 @@ async def _sign_async(
     meta: dict[str, str],
     stamper: Any,
     field_name: str,
+    ltv_roots: Sequence[Any] | None,
 ) -> tuple[bytes, bytes]:
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import fields, signers
@@ -83,6 +85,7 @@ async def _sign_async(
         location=meta.get("location") or None,
         contact_info=meta.get("contact") or None,
         name=meta.get("name") or None,
+        **_ltv_settings(ltv_roots),
     )
     pdf_signer = signers.PdfSigner(
         signature_meta,
@@ -93,8 +96,14 @@ async def _sign_async(
     )
     session = pdf_signer.init_signing_session(writer)
     session.system_time = signed_at  # the /M of the signature: the time printed in the block
+    validation = None
+    if ltv_roots:
+        try:
+            validation = await session.perform_presign_validation(writer)
+        except Exception as exc:  # noqa: BLE001 - the chain did not validate: say so
+            raise SigningError("untrusted", f"{exc.__class__.__name__}: {exc}") from None
     tbs = session.prepare_tbs_document(
-        validation_info=None, bytes_reserved=_reserve(key, stamper is not None)
+        validation_info=validation, bytes_reserved=_reserve(key, stamper is not None)
     )
     digested, output = tbs.digest_tbs_document()
     post = await tbs.perform_signature(
@@ -105,11 +114,31 @@ async def _sign_async(
     return output.getvalue(), post.sig_contents
 
 
+def _ltv_settings(roots: Sequence[Any] | None) -> dict[str, Any]:
+    """Long-term validation material: the signer's chain to one of ``roots`` is checked before
+    signing (a key that does not chain is refused), and the certificates and whatever
+    revocation data the CA publishes (OCSP, CRL; fetched, tolerated when unreachable) go into
+    the document security store (DSS) after the signature."""
+    if not roots:
+        return {}
+    from pyhanko_certvalidator import ValidationContext
+
+    context = ValidationContext(
+        trust_roots=list(roots), allow_fetching=True, revocation_mode="soft-fail"
+    )
+    return {
+        "embed_validation_info": True,
+        "validation_context": context,
+        "signer_key_usage": {"digital_signature"},
+    }
+
+
 @dataclass(frozen=True)
 class SignedPdf:
     data: bytes
-    level: str  # "PAdES B-B" or "PAdES B-T"
+    level: str  # "PAdES B-B", "PAdES B-T", or "PAdES B-LT" (B-T with validation material)
     timestamp: datetime | None  # the time stamp's time (B-T)
+    ltv: bool = False  # validation material (DSS) embedded
 
 
 def _timestamp_time(cms_bytes: bytes) -> datetime | None:
@@ -138,20 +167,24 @@ def sign_pdf(
     tsa_url: str = "",
     tsa_timeout: float = 10.0,
     field_name: str = DEFAULT_FIELD,
+    ltv_roots: Sequence[Any] | None = None,
 ) -> SignedPdf:
     """``data`` with one PAdES signature added (incremental update: the original bytes start the
     result), its level and time-stamp time. B-T when ``tsa_url`` is given: an RFC 3161 time
     stamp of the signature from that server, which must answer within ``tsa_timeout`` seconds.
-    Without a ``placement`` the signature field is invisible."""
+    Without a ``placement`` the signature field is invisible. With ``ltv_roots`` (trust
+    roots), long-term validation material is embedded (:func:`_ltv_settings`)."""
     stamper = _timestamper(tsa_url, tsa_timeout) if tsa_url else None
     meta = {"reason": reason, "location": location, "contact": contact, "name": name}
     try:
         with key.lock:  # a PKCS#11 session is not safe across threads
             signed, cms_bytes = asyncio.run(
-                _sign_async(data, key, placement, signed_at, meta, stamper, field_name)
+                _sign_async(data, key, placement, signed_at, meta, stamper, field_name, ltv_roots)
             )
         stamp = _timestamp_time(cms_bytes) if stamper is not None else None
-        return SignedPdf(signed, "PAdES B-T" if stamp is not None else "PAdES B-B", stamp)
+        ltv = bool(ltv_roots)
+        level = "PAdES B-LT" if stamp and ltv else "PAdES B-T" if stamp else "PAdES B-B"
+        return SignedPdf(signed, level, stamp, ltv)
     except _TimestampFailed as exc:
         raise SigningError("tsa", str(exc), url=tsa_url) from None
     except SigningError:

@@ -39,6 +39,7 @@ CODES = (
     "not_yet_valid",
     "key_usage",  # the certificate may not sign documents
     "mismatch",  # the certificate names someone other than the signatory
+    "untrusted",  # the signer's certificate does not chain to a trust root (LTV signing)
     "tsa",  # the time-stamp server did not answer or refused
     "failed",  # anything else while signing
 )

@@ -18,7 +18,7 @@ from lims.pdf import DocumentInfo, build_document, paragraph, sigcheck, styles
 from lims.pdf.sigblock import SignatureBlock, signature_lines
 from lims.pdf.signing import sign_pdf
 from lims.pdf.signkeys import SigningError, check_key, fold_name, load_key, read_key_table
-from tests.lims.signing_keys import closed_port_url, make_token, softhsm_module
+from tests.lims.signing_keys import closed_port_url, make_pki, make_token, softhsm_module
 
 NAME, EMAIL = "Nguyễn Thị Ánh Tuyết", "tuyet@lab.vn"
 NOW = datetime(2026, 12, 3, 7, 30, tzinfo=UTC)
@@ -159,6 +159,28 @@ def test_time_stamped_signature_is_b_t(pki, key, tsa, tmp_path):
     assert sig.level == "PAdES B-T" and sig.timestamp_ok and sig.ok
     assert sig.timestamp_time == result.timestamp
     assert "Signature is Valid." in _pdfsig(result.data, tmp_path)
+
+
+def test_long_term_validation_material_is_embedded(pki, key, tsa, tmp_path):
+    data, block = _document(1)
+    roots = sigcheck.load_trust_roots([pki.root_file])
+    result = sign_pdf(data, key=key, signed_at=NOW, placement=block.placement, tsa_url=tsa.url,
+                      ltv_roots=roots)  # fmt: skip
+    assert result.ltv and result.level == "PAdES B-LT"
+    from pypdf import PdfReader
+
+    dss = PdfReader(io.BytesIO(result.data)).trailer["/Root"]["/DSS"]
+    assert len(dss["/Certs"]) >= 2  # the signer's and the root's (and the TSA's)
+    (sig,) = sigcheck.check_pdf(result.data, roots).signatures
+    assert sig.ok and not sig.modified  # the DSS update after signing is allowed
+    assert sig.level == "PAdES B-LT"
+    assert "Signature is Valid." in _pdfsig(result.data, tmp_path)
+    # a key that does not chain to the roots is refused before anything is signed
+    other = make_pki(tmp_path / "other")
+    with pytest.raises(SigningError) as caught:
+        sign_pdf(data, key=key, signed_at=NOW, placement=block.placement,
+                 ltv_roots=sigcheck.load_trust_roots([other.root_file]))  # fmt: skip
+    assert caught.value.code == "untrusted"
 
 
 def test_unreachable_time_stamp_server_refuses_quickly(key):
