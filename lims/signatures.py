@@ -21,6 +21,7 @@ import os
 import threading
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from flask import current_app
@@ -260,9 +261,11 @@ def check_document(data: bytes) -> sigcheck.DocumentCheck:
     return sigcheck.check_pdf(data, roots)
 
 
-def check_configuration() -> list[str]:
+def check_configuration(*, open_tokens: bool = True) -> list[str]:
     """Problems of the signing settings, one line each (``lims signing check``, ``lims serve``):
-    the table, each key (opened and checked for expiry), the trust roots."""
+    the table, each key (opened and checked for expiry), the trust roots. ``open_tokens=False``
+    leaves PKCS#11 tokens closed (``lims serve`` checks before gunicorn forks its workers, and a
+    token session does not survive a fork): only their module file is checked."""
     problems: list[str] = []
     if signing_required() and not current_app.config.get("SIGNING_KEYS"):
         problems.append(
@@ -274,6 +277,10 @@ def check_configuration() -> list[str]:
     except SigningError as exc:
         return [*problems, f"LIMS_SIGNING_KEYS: {exc.detail}"]
     for email, source in sorted(table.items()):
+        if source.kind == "pkcs11" and not open_tokens:
+            if not Path(source.pkcs11_module).is_file():
+                problems.append(f"{email}: PKCS#11 module not found: {source.pkcs11_module}")
+            continue
         try:
             key = load_key(source)
             check_key(key, name="", email=email)

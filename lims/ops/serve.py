@@ -176,10 +176,12 @@ def report_signing(app: Any) -> None:
     every issue they would refuse is also refused at issue time with the same reason, so the
     server still starts (reading, verifying and everything else keep working)."""
     from lims import signatures
+    from lims.pdf.signkeys import forget_keys
 
     with app.app_context():
-        for problem in signatures.check_configuration():
+        for problem in signatures.check_configuration(open_tokens=False):
             click.echo(f"Signing: {problem}", err=True)
+    forget_keys()  # each worker opens its own keys
 
 
 def _safe_url(url: str) -> str:

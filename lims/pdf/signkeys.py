@@ -256,7 +256,6 @@ def _load_pkcs12(source: KeySource, environ: Mapping[str, str]) -> SigningKey:
 
 def _load_pkcs11(source: KeySource, environ: Mapping[str, str]) -> SigningKey:
     try:
-        from pkcs11 import PKCS11Error as LibError
         from pyhanko.config.pkcs11 import TokenCriteria
         from pyhanko.sign.pkcs11 import PKCS11Signer, open_pkcs11_session
     except ImportError as exc:  # pragma: no cover - python-pkcs11 is a dependency
@@ -276,7 +275,7 @@ def _load_pkcs11(source: KeySource, environ: Mapping[str, str]) -> SigningKey:
             cert_label=source.cert_label or source.key_label,
         )
         certificate = signer.signing_cert
-    except (LibError, Exception) as exc:  # noqa: BLE001 - every token failure is "token"
+    except Exception as exc:  # noqa: BLE001 - every token failure is "token"
         raise SigningError(
             "token", f"{exc.__class__.__name__}: {exc}", token=source.token_label
         ) from None
