@@ -18,7 +18,7 @@ from typing import Any
 
 from asn1crypto import x509 as asn1_x509
 
-from lims.pdf.signkeys import DEMO_MARK
+from lims.pdf.signkeys import DEMO_MARK, outside_event_loop
 
 
 @dataclass(frozen=True)
@@ -146,6 +146,10 @@ def _check_one(
 def check_pdf(data: bytes, trust_roots: Sequence[asn1_x509.Certificate] = ()) -> DocumentCheck:
     """Every signature of ``data`` checked against ``trust_roots`` (no network: revocation is
     taken from the file when present, and its absence is tolerated)."""
+    return outside_event_loop(_check_pdf, data, trust_roots)
+
+
+def _check_pdf(data: bytes, trust_roots: Sequence[asn1_x509.Certificate]) -> DocumentCheck:
     try:
         from pyhanko.pdf_utils.reader import PdfFileReader
         from pyhanko.sign.validation import KeyUsageConstraints

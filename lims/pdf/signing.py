@@ -17,7 +17,13 @@ from datetime import datetime
 from io import BytesIO
 from typing import Any
 
-from lims.pdf.signkeys import DEMO_MARK, SigningError, SigningKey, forget_key
+from lims.pdf.signkeys import (
+    DEMO_MARK,
+    SigningError,
+    SigningKey,
+    forget_key,
+    outside_event_loop,
+)
 
 __all__ = ["DEMO_MARK", "Placement", "SignedPdf", "sign_pdf"]
 
@@ -177,10 +183,11 @@ def sign_pdf(
     stamper = _timestamper(tsa_url, tsa_timeout) if tsa_url else None
     meta = {"reason": reason, "location": location, "contact": contact, "name": name}
     try:
+        coroutine = _sign_async(
+            data, key, placement, signed_at, meta, stamper, field_name, ltv_roots
+        )
         with key.lock:  # a PKCS#11 session is not safe across threads
-            signed, cms_bytes = asyncio.run(
-                _sign_async(data, key, placement, signed_at, meta, stamper, field_name, ltv_roots)
-            )
+            signed, cms_bytes = outside_event_loop(asyncio.run, coroutine)
         stamp = _timestamp_time(cms_bytes) if stamper is not None else None
         ltv = bool(ltv_roots)
         level = "PAdES B-LT" if stamp and ltv else "PAdES B-T" if stamp else "PAdES B-B"

@@ -13,17 +13,19 @@ an environment variable (``passphrase_env``), or a key on a PKCS#11 token (``pkc
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import functools
 import hashlib
 import os
 import threading
 import tomllib
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from asn1crypto import x509 as asn1_x509
 
@@ -49,6 +51,9 @@ _KEYS = {
 }  # fmt: skip
 
 
+T = TypeVar("T")
+
+
 class SigningError(Exception):
     """A signature that cannot be made. ``code`` is one of ``CODES``; ``params`` hold the facts
     a message needs (file, date, names); ``detail`` is the technical cause, for logs."""
@@ -60,6 +65,18 @@ class SigningError(Exception):
         self.code = code
         self.detail = detail
         self.params = params
+
+
+def outside_event_loop(fn: Callable[..., T], *args: Any) -> T:
+    """``fn(*args)`` where ``asyncio.run`` may be called: pyHanko's synchronous API runs its
+    own event loop, which fails in a thread that already has a running loop (an async server,
+    Playwright's sync API in tests); then ``fn`` runs in a short-lived thread of its own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return fn(*args)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(fn, *args).result()
 
 
 # ---------------------------------------------------------------------------- the key table

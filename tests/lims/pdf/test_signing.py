@@ -183,6 +183,20 @@ def test_long_term_validation_material_is_embedded(pki, key, tsa, tmp_path):
     assert caught.value.code == "untrusted"
 
 
+def test_signing_and_checking_inside_a_running_event_loop(pki, key):
+    """pyHanko's synchronous calls run an event loop of their own: in a thread that already
+    runs one (an async server, Playwright in the browser tests) they must still work."""
+    import asyncio
+
+    async def inside() -> sigcheck.DocumentCheck:
+        data, block = _document(1)
+        result = sign_pdf(data, key=key, signed_at=NOW, placement=block.placement)
+        return sigcheck.check_pdf(result.data, sigcheck.load_trust_roots([pki.root_file]))
+
+    (sig,) = asyncio.run(inside()).signatures
+    assert sig.ok
+
+
 def test_unreachable_time_stamp_server_refuses_quickly(key):
     data, block = _document(1)
     started = time.monotonic()
