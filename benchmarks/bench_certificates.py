@@ -200,9 +200,10 @@ def _seed(count: int) -> int:
     return signer.id
 
 
-def bench_issue(url: str, count: int) -> dict[str, Any]:
+def bench_issue(url: str, count: int, config: dict[str, Any] | None = None) -> dict[str, Any]:
     """Issue ``count`` certificates one after the other, as the issue page does for each:
-    re-authentication, number, render, store, audit, sample status; commit every 100."""
+    re-authentication, number, render, store, audit, sample status; commit every 100.
+    ``config`` adds settings (benchmarks/bench_signing.py: the signing keys)."""
     import sqlalchemy as sa
     from flask_migrate import upgrade
 
@@ -223,6 +224,7 @@ def bench_issue(url: str, count: int) -> dict[str, Any]:
             "ENV_NAME": "testing",
             "SQLALCHEMY_DATABASE_URI": url,
             "PUBLIC_BASE_URL": "https://lims.example.vn",
+            **(config or {}),
         }
     )
     with app.app_context():

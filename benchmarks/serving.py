@@ -81,6 +81,9 @@ def server_env(url: str, **settings: Any) -> dict[str, str]:
     from lims.config import TestingConfig
 
     env.update(LIMS_AUDIT_KEY=TestingConfig.AUDIT_KEY)
+    # No signing keys here: the load and kill tests measure the app; signing is measured by
+    # benchmarks/bench_signing.py and its failures are tested in tests/lims/certificates.
+    env["LIMS_SIGNING_REQUIRED"] = "0"
     env.update({f"LIMS_{name.upper()}": str(value) for name, value in settings.items()})
     return env
 

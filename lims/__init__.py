@@ -177,7 +177,7 @@ def _register_commands(app: Flask) -> None:
     from .audit.cli import audit_cli
     from .auth.cli import users_cli
     from .catalog.cli import catalog_cli
-    from .certificates.cli import certificates_cli
+    from .certificates.cli import certificates_cli, signing_cli
     from .demo import demo_command
     from .equipment.cli import instruments_cli
     from .intake.cli import intake_cli
@@ -188,6 +188,7 @@ def _register_commands(app: Flask) -> None:
     app.cli.add_command(audit_cli)
     app.cli.add_command(catalog_cli)
     app.cli.add_command(certificates_cli)
+    app.cli.add_command(signing_cli)
     app.cli.add_command(demo_command)
     app.cli.add_command(reports_cli)
     app.cli.add_command(instruments_cli)

@@ -75,6 +75,37 @@ class Config:
     DB_MAX_OVERFLOW = 10  # PostgreSQL: extra connections allowed under load, per process
     DB_POOL_TIMEOUT = 30  # PostgreSQL: seconds to wait for a free connection
     DB_POOL_RECYCLE = 1800  # PostgreSQL: seconds before a connection is replaced
+    # Digital signatures (docs/deployment.md, "Signing keys"): the TOML table of the signatories'
+    # keys (PKCS#12 files or PKCS#11 tokens; relative paths are inside instance/), whether an
+    # issue without a signature is refused (on in production), the roots a signature must
+    # chain to (PEM/DER files, comma-separated), where signing happens, RFC 3161 time stamps.
+    SIGNING_KEYS = ""
+    SIGNING_REQUIRED = False
+    SIGNING_TRUST_ROOTS = ""
+    SIGNING_LOCATION = ""  # the signature's /Location (default: LAB_ADDRESS)
+    TSA_URL = ""  # e.g. http://tsa.example.vn/tsa: PAdES B-T; unreachable = issue refused
+    TSA_TIMEOUT = 10  # seconds to wait for the time-stamp server
+    # embed long-term validation material (chain, OCSP/CRL fetched from the CA) after signing;
+    # the signer's chain to SIGNING_TRUST_ROOTS is then checked before signing
+    SIGNING_LTV = False
+    # Administrative documents (Decree 30/2020/NĐ-CP): the body above the lab, the lab's and the
+    # association's abbreviations in document symbols, place of issue, the lab's signing
+    # function and the recipient of the annual report; DOCX templates the lab edited.
+    ADMIN_PARENT_BODY = "SỞ KHOA HỌC VÀ CÔNG NGHỆ TỈNH KHÁNH HÒA"
+    ADMIN_SYMBOL = "TTKT"
+    ADMIN_PLACE = "Khánh Hòa"
+    ADMIN_SIGNER_FUNCTION = "GIÁM ĐỐC"
+    ADMIN_SIGNER_NAME = ""  # printed under a wet signature (a digital one prints the signer)
+    ADMIN_NUMBER_PATTERN = "{number}/{kind}-{symbol}"  # a report: 12/BC-TTKT
+    ADMIN_LETTER_NUMBER_PATTERN = "{number}/{symbol}"  # a letter (công văn): 125/TTKT
+    REPORT_RECIPIENT = "Sở Công Thương tỉnh Khánh Hòa"
+    ASSOCIATION_PARENT_BODY = "HỘI LIÊN HIỆP CÁC HỘI KHOA HỌC VÀ KỸ THUẬT TỈNH KHÁNH HÒA"
+    ASSOCIATION_SYMBOL = "HBVNTD"
+    ASSOCIATION_SIGNER_FUNCTION = "CHỦ TỊCH"
+    # "Nơi nhận" of a warning and of the annual report (";"-separated)
+    WARNING_RECIPIENTS = "Sở Công Thương tỉnh Khánh Hòa;Các cơ quan báo chí, truyền thông;Lưu: VT"
+    REPORT_RECIPIENTS = "Như trên;Sở Khoa học và Công nghệ tỉnh Khánh Hòa;Lưu: VT"
+    DOCX_TEMPLATE_DIR = ""  # folder of edited .docx templates (lims reports docx-templates)
 
 
 class TestingConfig(Config):
@@ -90,6 +121,7 @@ class ProductionConfig(Config):
     ENV_NAME = "production"
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
+    SIGNING_REQUIRED = True
 
 
 CONFIGS: dict[str, type[Config]] = {
@@ -142,6 +174,7 @@ def finalize(config: dict[str, Any], instance_path: str) -> None:
                 f"LIMS_{name} must be a whole number of requests per minute (0: no limit), "
                 f"not {value!r}"
             )
+    _finalize_signing(config, instance_path, production=env == "production")
     uri = config["SQLALCHEMY_DATABASE_URI"]
     if uri.startswith("postgresql"):
         options = {
@@ -189,6 +222,56 @@ def _audit_key(config: dict[str, Any], env: str, instance_path: str) -> str:
     if env == "production" and key == str(config.get("SECRET_KEY")):
         raise ConfigError("The audit key must differ from LIMS_SECRET_KEY.")
     return key
+
+
+def _finalize_signing(config: dict[str, Any], instance_path: str, *, production: bool) -> None:
+    """Refuse, at start, signing settings that cannot work: an unreadable key table, a
+    time-out that is not a number of seconds, a missing trust root, and in production a demo
+    (LIMS DEMO) trust root. Keys themselves are opened at issue (a token may be plugged in
+    later) and by ``lims signing check``."""
+    from lims.pdf.signkeys import DEMO_MARK, SigningError, read_key_table
+
+    keys = config.get("SIGNING_KEYS")
+    if keys:
+        path = Path(instance_path) / Path(str(keys)).expanduser()
+        config["SIGNING_KEYS"] = str(path)
+        try:
+            read_key_table(path)
+        except SigningError as exc:
+            raise ConfigError(f"LIMS_SIGNING_KEYS: {exc.detail}") from None
+    timeout = config.get("TSA_TIMEOUT", 10)
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 1 <= timeout <= 120:
+        raise ConfigError(f"LIMS_TSA_TIMEOUT must be 1-120 seconds, not {timeout!r}")
+    roots = config.get("SIGNING_TRUST_ROOTS") or ""
+    if config.get("SIGNING_LTV") and not roots:
+        raise ConfigError("LIMS_SIGNING_LTV needs LIMS_SIGNING_TRUST_ROOTS (the chain to embed).")
+    paths = roots if isinstance(roots, list | tuple) else str(roots).split(",")
+    for item in (str(p).strip() for p in paths):
+        if not item:
+            continue
+        try:
+            data = Path(item).read_bytes()
+        except OSError as exc:
+            raise ConfigError(f"LIMS_SIGNING_TRUST_ROOTS: {item}: {exc.strerror}") from None
+        if production and _holds_demo_certificate(data, DEMO_MARK):
+            raise ConfigError(
+                f"LIMS_SIGNING_TRUST_ROOTS: {item} is the LIMS DEMO certificate authority, "
+                "which is never trusted in production."
+            )
+
+
+def _holds_demo_certificate(data: bytes, mark: str) -> bool:
+    from cryptography import x509
+
+    try:
+        certs = (
+            x509.load_pem_x509_certificates(data)
+            if b"-----BEGIN" in data
+            else [x509.load_der_x509_certificate(data)]
+        )
+    except ValueError:
+        return False
+    return any(mark in cert.subject.rfc4514_string() for cert in certs)
 
 
 def _instance_secret(instance_path: str, name: str = "secret_key") -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 import sqlalchemy as sa
 from flask import current_app
@@ -77,6 +79,27 @@ SEEDERS = [
 ]
 
 
+DEMO_SIGNING_DIR = "demo-signing"
+
+
+def prepare_demo_signing() -> Path | None:
+    """``make demo`` signs: a LIMS DEMO certificate authority and a signing key for each demo
+    reviewer, made once in ``instance/demo-signing/`` and used for this run (key table and
+    trust root), unless ``LIMS_SIGNING_KEYS`` is set. Returns the key table used, or None."""
+    from .pdf.democa import ensure_demo_signing
+
+    cfg = current_app.config
+    if cfg.get("SIGNING_KEYS"):
+        return None
+    reviewers = [(email, name) for email, name, roles, _pw in DEMO_USERS if "reviewer" in roles]
+    folder = Path(current_app.instance_path) / DEMO_SIGNING_DIR
+    table, root = ensure_demo_signing(folder, reviewers)
+    cfg["SIGNING_KEYS"] = str(table)
+    if not cfg.get("SIGNING_TRUST_ROOTS"):
+        cfg["SIGNING_TRUST_ROOTS"] = str(root)
+    return table
+
+
 def load_demo_data() -> None:
     """Each seeder adds its data only where it is missing, so re-running changes nothing."""
     for seeder in SEEDERS:
@@ -92,8 +115,14 @@ def load_demo_data() -> None:
 def demo_command(port: int, host: str, no_serve: bool) -> None:
     """Create or reuse the database, apply migrations, load demo data and serve."""
     upgrade()
+    table = prepare_demo_signing()
     load_demo_data()
     click.echo(f"Database: {current_app.config['SQLALCHEMY_DATABASE_URI']}")
+    if table is not None:
+        click.echo(
+            f"Certificates are signed with DEMO keys ({table.parent}): LIMS DEMO certificates, "
+            "for the demo only, never trusted elsewhere."
+        )
     click.echo("Demo accounts (e-mail / password):")
     for email, _name, roles, password in DEMO_USERS:
         click.echo(f"  {email:<26} {password:<24} {', '.join(roles)}")

@@ -65,6 +65,12 @@ class Certificate(db.Model):
     signature_meaning: Mapped[str] = mapped_column(sa.String(40), default="approved")
     signed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     signed_address: Mapped[str | None] = mapped_column(sa.String(64))
+    # the PAdES signature in the stored PDF (migration 0018): level, the signer's X.509
+    # certificate and the time stamp; all NULL for a certificate issued unsigned
+    signature_level: Mapped[str | None] = mapped_column(sa.String(20))
+    signer_certificate_sha256: Mapped[str | None] = mapped_column(sa.String(64))
+    signer_certificate_subject: Mapped[str | None] = mapped_column(sa.String(300))
+    signature_timestamp: Mapped[datetime | None] = mapped_column(UTCDateTime)
     superseded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("certificates.id"))
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     withdrawn_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))

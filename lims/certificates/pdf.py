@@ -31,6 +31,7 @@ from lims.pdf import (
     qr_drawing,
     styles,
 )
+from lims.pdf.sigblock import SignatureBlock
 
 LANGUAGES = ("vi", "vi-en")
 TITLE_VI = "PHIẾU KẾT QUẢ THỬ NGHIỆM"
@@ -38,6 +39,7 @@ TITLE_EN = "TEST REPORT"
 END_MARK_VI = "--- Hết phiếu kết quả ---"
 END_MARK_EN = "--- End of test report ---"
 FRAME_WIDTH = 174 * mm  # A4 minus the frame's 18 mm margins
+SIGNATURE_WIDTH = 69 * mm  # the visible signature block in the approver's column
 
 
 @dataclass(frozen=True)
@@ -207,7 +209,9 @@ def _results_table(content: CertificateContent, sheet: dict) -> Table:
     )
 
 
-def _signature_block(content: CertificateContent, sheet: dict) -> Table:
+def _signature_block(
+    content: CertificateContent, sheet: dict, signature: SignatureBlock | None
+) -> Table:
     qr = qr_drawing(content.verification_url, 27 * mm, border=2)
     verify = [
         paragraph(_t(content, "Xác minh phiếu", "Verify this report"), sheet["cell-bold"]),
@@ -217,13 +221,17 @@ def _signature_block(content: CertificateContent, sheet: dict) -> Table:
         ),
         paragraph(content.verification_url, sheet["small"]),
     ]
-    sign = [
+    sign: list[Flowable] = [
         paragraph(_t(content, "NGƯỜI PHÊ DUYỆT", "APPROVED BY"), sheet["cell-head"]),
-        paragraph(_t(content, "(Đã ký điện tử)", "(Signed electronically)"), sheet["cell-center"]),
-        Spacer(1, 4 * mm),
-        paragraph(content.signer_name, sheet["cell-head"]),
-        paragraph(content.signed_at, sheet["cell-center"]),
     ]
+    if signature is not None:  # the signed document: the digital signature's visible block
+        sign += [Spacer(1, 1.5 * mm), signature]
+    else:  # unsigned: name and time, and no claim of a signature
+        sign += [
+            Spacer(1, 4 * mm),
+            paragraph(content.signer_name, sheet["cell-head"]),
+            paragraph(content.signed_at, sheet["cell-center"]),
+        ]
     table = Table([[qr, verify, sign]], colWidths=[30 * mm, 70 * mm, 74 * mm])
     table.setStyle(
         TableStyle(
@@ -237,7 +245,7 @@ def _signature_block(content: CertificateContent, sheet: dict) -> Table:
     return table
 
 
-def story(content: CertificateContent) -> list[Flowable]:
+def story(content: CertificateContent, signature: SignatureBlock | None = None) -> list[Flowable]:
     """The flowables of a certificate (used by :func:`render_certificate`)."""
     if content.language not in LANGUAGES:
         raise ValueError(f"unknown certificate language {content.language!r}")
@@ -398,13 +406,21 @@ def story(content: CertificateContent) -> list[Flowable]:
     out.append(Spacer(1, 4 * mm))
     # the end mark stays with the signature: never alone on a last page
     mark = end_mark(END_MARK_VI if not bi else f"{END_MARK_VI}  {END_MARK_EN}")
-    out.append(KeepTogether([_signature_block(content, sheet), mark]))
+    out.append(KeepTogether([_signature_block(content, sheet, signature), mark]))
     return out
 
 
-def render_certificate(content: CertificateContent, *, invariant: bool = True) -> bytes:
+def render_certificate(
+    content: CertificateContent,
+    *,
+    invariant: bool = True,
+    signature: SignatureBlock | None = None,
+) -> bytes:
     """The PDF bytes of a certificate. ``invariant`` (default) gives byte-identical output for
-    identical content: the issue date printed inside is the one that counts."""
+    identical content: the issue date printed inside is the one that counts. ``signature`` is
+    the visible block of the digital signature about to be added (its ``placement`` is known
+    after this returns); without it the approver's name and time are printed, claiming no
+    signature."""
     title = f"{TITLE_VI.capitalize()} {content.number}"
     info = DocumentInfo(
         title=title if content.language == "vi" else f"{title} / Test report",
@@ -418,5 +434,5 @@ def render_certificate(content: CertificateContent, *, invariant: bool = True) -
         footer_note=f"Mã xác minh: {content.verification_code}",
     )
     return build_document(
-        story(content), info=info, letterhead=content.letterhead, invariant=invariant
+        story(content, signature), info=info, letterhead=content.letterhead, invariant=invariant
     )

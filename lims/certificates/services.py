@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from flask import current_app, has_request_context, url_for
 from flask_babel import lazy_gettext as _l
 
-from lims import audit, storage
+from lims import audit, signatures, storage
 from lims.auth.models import LoginAttempt, User
 from lims.auth.permissions import has_role, require_role
 from lims.auth.services import password_matches
@@ -486,6 +486,8 @@ def _snapshot(c: Certificate) -> dict[str, Any]:
         "sha256": c.sha256,
         "signer": c.signer_name,
         "meaning": c.signature_meaning,
+        "signature": c.signature_level,
+        "signer_certificate": c.signer_certificate_sha256,
     }
 
 
@@ -499,6 +501,7 @@ def _render_and_store(
     amendment_no: int,
     language: CertificateLanguage,
     address: str | None,
+    key: Any = None,
     amends: Certificate | None = None,
     reason: str = "",
 ) -> Certificate:
@@ -524,7 +527,8 @@ def _render_and_store(
         code=code,
         amendment=amendment,
     )
-    data = pdf.render_certificate(content)
+    signed = _render_signed(content, actor=actor, key=key, signed_at=now, number=number)
+    data = signed.data if signed is not None else pdf.render_certificate(content)
     stored, digest = storage.keep(data)
     cert = Certificate(
         number=number,
@@ -550,9 +554,47 @@ def _render_and_store(
         signed_at=now,
         signed_address=address,
     )
+    if signed is not None:
+        cert.signature_level = signed.level
+        cert.signature_timestamp = signed.timestamp
+        cert.signer_certificate_sha256 = key.fingerprint
+        cert.signer_certificate_subject = key.subject[:300]
     db.session.add(cert)
     db.session.flush()
     return cert
+
+
+def _render_signed(
+    content: pdf.CertificateContent, *, actor: Any, key: Any, signed_at: datetime, number: str
+) -> Any:
+    """The certificate rendered with the visible signature block and signed with ``key``
+    (PAdES; B-T with ``LIMS_TSA_URL``); None without a key. A signature that cannot be made
+    raises ``SignatureRefused``: the issue rolls back, no number is used, nothing is stored."""
+    if key is None:
+        return None
+    block = signatures.signature_block(
+        actor, signed_at, width=pdf.SIGNATURE_WIDTH, bilingual=content.language == "vi-en"
+    )
+    data = pdf.render_certificate(content, signature=block)
+    try:
+        return signatures.sign(
+            data,
+            key=key,
+            user=actor,
+            signed_at=signed_at,
+            placement=block.placement,
+            reason=f"Phê duyệt phiếu kết quả thử nghiệm {number}",
+        )
+    except signatures.SignatureRefused as exc:
+        raise CertificateError(exc.message) from None
+
+
+def _signing_key(actor: Any) -> Any:
+    """The signatory's checked signing key (None when signing is off for them)."""
+    try:
+        return signatures.key_for(actor)
+    except signatures.SignatureRefused as exc:
+        raise CertificateError(exc.message) from None
 
 
 def _set_reported(actor: Any, sample: Sample) -> None:
@@ -598,11 +640,12 @@ def issue_certificate(
         raise CertificateError(_l("Every test of the sample must be verified first."))
     _require_signatory(actor, sample)
     _reauthenticate(actor, password)
+    key = _signing_key(actor)  # refused here, before a number is taken
     year = local_time(utcnow()).year
     number, seq = allocate_number(year=year)
     cert = _render_and_store(
         actor=actor, sample=sample, number=number, year=year, seq=seq, amendment_no=0,
-        language=lang, address=address,
+        language=lang, address=address, key=key,
     )  # fmt: skip
     audit.record(
         actor=actor,
@@ -660,6 +703,7 @@ def amend_certificate(
     sample = cert.sample
     _require_signatory(actor, sample)
     _reauthenticate(actor, password)
+    key = _signing_key(actor)
     root = _root(cert)
     amendment_no = (
         db.session.scalar(
@@ -672,7 +716,8 @@ def amend_certificate(
     number = f"{root.number}/A{amendment_no}"
     new = _render_and_store(
         actor=actor, sample=sample, number=number, year=root.year, seq=root.seq,
-        amendment_no=amendment_no, language=lang, address=address, amends=cert, reason=reason,
+        amendment_no=amendment_no, language=lang, address=address, key=key, amends=cert,
+        reason=reason,
     )  # fmt: skip
     before = _snapshot(cert)
     cert.status = CertificateStatus.SUPERSEDED

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from lims import signatures
 from lims.audit import note_refusal
 from lims.auth.permissions import PUBLIC, PermissionDenied, access
 from lims.catalog.rules import VERDICT_ORDER, verdict_label
@@ -322,9 +323,11 @@ def verify_index() -> Any:
     upload = VerifyUploadForm()
     found = None
     outcome = None
+    check = None
     status = 200
     if upload.validate_on_submit():
         data = upload.file.data.read()
+        check = signatures.check_document(data)
         try:
             found = services.find_by_bytes(data)
         except services.Unverifiable:
@@ -346,6 +349,7 @@ def verify_index() -> Any:
         upload=upload,
         found=found,
         outcome=outcome,
+        signature_check=check,
         status_label=services.status_label,
     ), status
 
@@ -373,10 +377,12 @@ def verify(code: str) -> Any:
         ), 503  # fmt: skip
     upload = VerifyUploadForm()
     outcome = None
+    check = None
     status = 200
     unconfirmed = _record_problem(cert) is not None
     if upload.validate_on_submit():
         data = upload.file.data.read()
+        check = signatures.check_document(data)
         if unconfirmed:
             outcome, status = "unconfirmed", 409
         elif services.matches(cert, data):
@@ -405,6 +411,7 @@ def verify(code: str) -> Any:
         outcome=outcome,
         unverifiable=False,
         lines=lines,
+        signature_check=check,
         status_label=services.status_label,
         verdict_label=verdict_label,
         lang=lang,

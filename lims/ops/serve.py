@@ -171,6 +171,7 @@ def serve_command(
     if problem:
         click.echo(f"Error: {problem}", err=True)
         sys.exit(2)
+    report_signing(app)
     workers = workers or default_workers()
     click.echo(
         f"lims {app.config['ENV_NAME']}: {workers} workers × {threads} threads on "
@@ -182,6 +183,19 @@ def serve_command(
             bind=bind, workers=workers, threads=threads, timeout=timeout, access_log=access_log
         ),
     )
+
+
+def report_signing(app: Any) -> None:
+    """Say at start what is wrong with the signing keys (``lims signing check`` says more):
+    every issue they would refuse is also refused at issue time with the same reason, so the
+    server still starts (reading, verifying and everything else keep working)."""
+    from lims import signatures
+    from lims.pdf.signkeys import forget_keys
+
+    with app.app_context():
+        for problem in signatures.check_configuration(open_tokens=False):
+            click.echo(f"Signing: {problem}", err=True)
+    forget_keys()  # each worker opens its own keys
 
 
 def _safe_url(url: str) -> str:

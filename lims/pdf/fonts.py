@@ -1,8 +1,11 @@
-"""The one PDF font registry: Be Vietnam Pro, registered once, and paragraph styles.
+"""The one PDF font registry: Be Vietnam Pro and the serif Spectral, registered once, and
+paragraph styles.
 
 ReportLab's built-in standard fonts (Helvetica, Times…) cannot show Vietnamese letters such as
 ư, ơ or ạ, so every PDF of the project draws text with the TrueType fonts registered here.
-The files come from the PyPI package ``fontpkg-be-vietnam-pro``.
+The sans-serif files come from the PyPI package ``fontpkg-be-vietnam-pro``; the serif face of
+administrative documents (Decree 30/2020/NĐ-CP asks for a serif, Times-like face) from
+``fontpkg-spectral`` (SIL Open Font License 1.1, full Vietnamese coverage).
 """
 
 from __future__ import annotations
@@ -37,8 +40,20 @@ _FILES: dict[str, str] = {
     FONT_MEDIUM: "BeVietnamPro-Medium.ttf",
 }
 
+SERIF_FAMILY = "Spectral"
+SERIF_REGULAR = "Spectral"
+SERIF_BOLD = "Spectral-Bold"
+SERIF_ITALIC = "Spectral-Italic"
+SERIF_BOLD_ITALIC = "Spectral-BoldItalic"
+
+_SERIF_FILES: dict[str, str] = {
+    SERIF_REGULAR: "Spectral-Regular.ttf",
+    SERIF_BOLD: "Spectral-Bold.ttf",
+    SERIF_ITALIC: "Spectral-Italic.ttf",
+    SERIF_BOLD_ITALIC: "Spectral-BoldItalic.ttf",
+}
+
 _lock = threading.Lock()
-_registered = False
 
 
 def font_dir() -> Path:
@@ -48,30 +63,56 @@ def font_dir() -> Path:
     return Path(fontpkg_be_vietnam_pro.ROOT) / "files"
 
 
+_done: set[str] = set()
+
+
+def _register_family(family: str, folder: Path, files: dict[str, str], faces: tuple) -> str:
+    """Register ``files`` (registered name -> file name in ``folder``) and the family mapping
+    (normal, bold, italic, bold-italic) once; thread-safe."""
+    if family in _done:
+        return family
+    with _lock:
+        if family in _done:
+            return family
+        for name, filename in files.items():
+            pdfmetrics.registerFont(TTFont(name, str(folder / filename)))
+        normal, bold, italic, bold_italic = faces
+        pdfmetrics.registerFontFamily(
+            family, normal=normal, bold=bold, italic=italic, boldItalic=bold_italic
+        )
+        _done.add(family)
+    return family
+
+
 def register_fonts() -> str:
     """Register the Be Vietnam Pro faces with ReportLab; return the family name.
 
     Idempotent and thread-safe: the first call registers, later calls return at once.
     The family mapping makes ``<b>`` and ``<i>`` in Paragraph markup use the bold and italic faces.
     """
-    global _registered
-    if _registered:
+    if FAMILY in _done:
         return FAMILY
-    with _lock:
-        if _registered:
-            return FAMILY
-        folder = font_dir()
-        for name, filename in _FILES.items():
-            pdfmetrics.registerFont(TTFont(name, str(folder / filename)))
-        pdfmetrics.registerFontFamily(
-            FAMILY,
-            normal=FONT_REGULAR,
-            bold=FONT_BOLD,
-            italic=FONT_ITALIC,
-            boldItalic=FONT_BOLD_ITALIC,
-        )
-        _registered = True
-    return FAMILY
+    faces = (FONT_REGULAR, FONT_BOLD, FONT_ITALIC, FONT_BOLD_ITALIC)
+    return _register_family(FAMILY, font_dir(), _FILES, faces)
+
+
+def serif_font_dir() -> Path:
+    """Folder holding the Spectral TTF files (from ``fontpkg-spectral``)."""
+    import fontpkg_spectral
+
+    return Path(fontpkg_spectral.ROOT) / "files"
+
+
+def register_serif_fonts() -> str:
+    """Register the Spectral faces (administrative documents); return the family name.
+
+    Separate from :func:`register_fonts` so that processes which never draw an administrative
+    document do not parse four more font files; idempotent and thread-safe in the same way.
+    """
+    if SERIF_FAMILY in _done:
+        return SERIF_FAMILY
+    faces = (SERIF_REGULAR, SERIF_BOLD, SERIF_ITALIC, SERIF_BOLD_ITALIC)
+    return _register_family(SERIF_FAMILY, serif_font_dir(), _SERIF_FILES, faces)
 
 
 def nfc(text: str) -> str:

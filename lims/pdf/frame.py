@@ -269,13 +269,34 @@ def build_document(
     page = _Page(info, letterhead, pagesize, margin_left, margin_right)
     top = max(page.header_height() + 5 * mm, 15 * mm)
     buf = BytesIO()
+    doc = document_template(
+        buf, info=info, pagesize=pagesize, margins=(top, margin_bottom, margin_left, margin_right),
+        invariant=invariant, font=FONT_REGULAR, on_page=page.draw_header,
+    )  # fmt: skip
+    doc.build(list(story), canvasmaker=_numbered_canvas(page.draw_footer))
+    return buf.getvalue()
+
+
+def document_template(
+    buf: BytesIO,
+    *,
+    info: DocumentInfo,
+    pagesize: tuple[float, float],
+    margins: tuple[float, float, float, float],
+    invariant: bool,
+    font: str,
+    on_page: Callable[..., None],
+) -> BaseDocTemplate:
+    """A one-frame document with the metadata of ``info`` (NFC), ``margins`` (top, bottom,
+    left, right), headings kept with the start of what follows, ``on_page`` on every page."""
+    top, bottom, left, right = margins
     doc = BaseDocTemplate(
         buf,
         pagesize=pagesize,
-        leftMargin=margin_left,
-        rightMargin=margin_right,
+        leftMargin=left,
+        rightMargin=right,
         topMargin=top,
-        bottomMargin=margin_bottom,
+        bottomMargin=bottom,
         title=nfc(info.title),
         author=nfc(info.author),
         subject=nfc(info.subject),
@@ -284,7 +305,7 @@ def build_document(
         producer="lims (ReportLab)",
         invariant=1 if invariant else 0,
         lang=info.lang,
-        initialFontName=FONT_REGULAR,
+        initialFontName=font,
     )
     doc.keepTogetherClass = _KeepWithStart
     frame = Frame(
@@ -298,6 +319,5 @@ def build_document(
         topPadding=0,
         bottomPadding=0,
     )
-    doc.addPageTemplates([PageTemplate(id="page", frames=[frame], onPage=page.draw_header)])
-    doc.build(list(story), canvasmaker=_numbered_canvas(page.draw_footer))
-    return buf.getvalue()
+    doc.addPageTemplates([PageTemplate(id="page", frames=[frame], onPage=on_page)])
+    return doc

@@ -26,6 +26,12 @@ def _cell(value: Cell, style: ParagraphStyle) -> Flowable | str:
     return value
 
 
+def _font(sheet: StyleSheet1) -> str:
+    """The sheet's cell font (Be Vietnam Pro, or the serif of administrative documents)."""
+    register_fonts()
+    return sheet["cell"].fontName
+
+
 def data_table(
     header: Sequence[str],
     rows: Sequence[Sequence[Cell]],
@@ -61,7 +67,7 @@ def data_table(
         data.append([_cell(v, col_styles[c]) for c, v in enumerate(row)])
     commands: list[tuple] = [
         # Cells hold Paragraphs, but the table's own default font would still be embedded.
-        ("FONTNAME", (0, 0), (-1, -1), register_fonts()),
+        ("FONTNAME", (0, 0), (-1, -1), _font(sheet)),
         ("BACKGROUND", (0, 0), (-1, 0), HEADER_BG),
         ("GRID", (0, 0), (-1, -1), 0.4, GRID),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -94,7 +100,7 @@ def key_value_table(
     table.setStyle(
         TableStyle(
             [
-                ("FONTNAME", (0, 0), (-1, -1), register_fonts()),
+                ("FONTNAME", (0, 0), (-1, -1), _font(sheet)),
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
                 ("LEFTPADDING", (0, 0), (-1, -1), 0),
                 ("RIGHTPADDING", (0, 0), (-1, -1), 6),

@@ -12,11 +12,12 @@ from reportlab.graphics.charts.barcharts import HorizontalBarChart
 from reportlab.graphics.shapes import Drawing
 from reportlab.lib import colors
 from reportlab.lib.units import mm
-from reportlab.platypus import PageBreak, Paragraph, Spacer
+from reportlab.platypus import Paragraph, Spacer
 
 from lims.audit.anchor import current_anchor
 from lims.equipment.services import calibration_state, list_instruments, local_today
-from lims.pdf import DocumentInfo, Letterhead, build_document, data_table, register_fonts, styles
+from lims.pdf import DocumentInfo, data_table
+from lims.pdf.admin import AdminSignature, admin_styles, build_admin_document
 from lims.pdf.fonts import markup
 from lims.testing.register import (
     FailedTest,
@@ -26,6 +27,7 @@ from lims.testing.register import (
     register_rows,
 )
 
+from .frame import report_header, report_signature, report_title
 from .services import GROUPS, Period, Row, Summary, summary
 
 GROUP_TITLES = {
@@ -158,18 +160,18 @@ def instrument_rows() -> list[list[str]]:
     ]
 
 
-def _chart(rows: Sequence[Row]) -> Drawing:
+def _chart(rows: Sequence[Row], font: str) -> Drawing:
     rows = [r for r in rows if r.rate.rate is not None][:20]
     height = 30 + 14 * max(1, len(rows))
-    drawing = Drawing(170 * mm, height)
+    drawing = Drawing(160 * mm, height)
     chart = HorizontalBarChart()
-    chart.x, chart.y = 70 * mm, 10
+    chart.x, chart.y = 65 * mm, 10
     chart.width, chart.height = 90 * mm, height - 20
     chart.data = [[float(r.rate.rate * 100) for r in rows] or [0]]
     chart.categoryAxis.categoryNames = [r.key[:40] for r in rows] or ["—"]
-    chart.categoryAxis.labels.fontName = register_fonts()
+    chart.categoryAxis.labels.fontName = font
     chart.categoryAxis.labels.fontSize = 7
-    chart.valueAxis.labels.fontName = register_fonts()
+    chart.valueAxis.labels.fontName = font
     chart.valueAxis.labels.fontSize = 7
     chart.valueAxis.valueMin = 0
     chart.valueAxis.valueMax = 100
@@ -179,20 +181,23 @@ def _chart(rows: Sequence[Row]) -> Drawing:
 
 
 def render_pdf(
-    data: Summary, *, invariant: bool = False, nonconforming_cap: int = PDF_NONCONFORMING_CAP
+    data: Summary,
+    *,
+    invariant: bool = False,
+    nonconforming_cap: int = PDF_NONCONFORMING_CAP,
+    number: str = "",
+    signature: AdminSignature | None = None,
 ) -> bytes:
+    """The report in the administrative format of Decree 30/2020 (lims/pdf/admin.py):
+    ``number`` is the clerk's number (blank room when empty); ``signature`` the signer and,
+    when it is to be signed, the visible block of the digital signature."""
     cfg = current_app.config
-    st = styles()
-    title = "BÁO CÁO KẾT QUẢ KHẢO SÁT CHẤT LƯỢNG SẢN PHẨM, HÀNG HÓA"
-    programme = "Chương trình bảo vệ quyền lợi người tiêu dùng tỉnh Khánh Hòa"
-    story: list[Any] = [
-        Spacer(1, 30 * mm),
-        Paragraph(markup(title), st["title"]),
-        Paragraph(markup(programme), st["subtitle"]),
-        Spacer(1, 8 * mm),
-        Paragraph(markup(f"Kỳ báo cáo: {period_label(data.period)}"), st["body"]),
-        Paragraph(markup(f"Đơn vị thực hiện: {cfg['LAB_NAME']}"), st["body"]),
-        PageBreak(),
+    st = admin_styles()
+    story: list[Any] = report_header(data.period, number, "report", st)
+    story += report_title(data.period, st)
+    story += [
+        Paragraph(markup(f"Kỳ báo cáo: {period_label(data.period)}"), st["plain"]),
+        Paragraph(markup(f"Đơn vị thực hiện: {cfg['LAB_NAME']}"), st["plain"]),
     ]  # fmt: skip
     t = data.total
     story.append(Paragraph(markup("1. Tóm tắt"), st["heading"]))
@@ -203,17 +208,17 @@ def render_pdf(
     ), st["body"]))  # fmt: skip
     for number, (caption, header, rows) in enumerate(tables(data), start=1):
         story.append(Paragraph(markup(f"{number + 1}. {caption}"), st["heading"]))
-        story.append(data_table(header, rows or [["—"] + [""] * (len(header) - 1)]))
+        story.append(data_table(header, rows or [["—"] + [""] * (len(header) - 1)], sheet=st))
         if caption == GROUP_TITLES["category"]:
             story.append(Spacer(1, 3 * mm))
-            story.append(_chart(data.by["category"]))
+            story.append(_chart(data.by["category"], st["cell"].fontName))
     story.append(Paragraph(markup("Danh sách hàng hóa không đạt"), st["heading"]))
     nc, more = nonconforming_listed(data.period, nonconforming_cap)
     story.append(data_table(
         ["Mã mẫu", "Sản phẩm", "Nhãn hiệu", "Cơ sở", "Huyện", "Chỉ tiêu", "Kết quả", "Đơn vị",
          "Mức", "Quy chuẩn"],
         nc or [["—"] + [""] * 9],
-        col_widths=[w * mm for w in (22, 24, 16, 24, 15, 24, 13, 10, 11, 15)],
+        col_widths=[w * mm for w in (21, 23, 15, 23, 14, 23, 12, 10, 10, 14)], sheet=st,
     ))  # fmt: skip
     if more:
         vi, en = left_out_note(more)
@@ -221,20 +226,18 @@ def render_pdf(
         story.append(Paragraph(markup(en), st["body"]))
     story.append(Paragraph(markup("Thiết bị và tình trạng hiệu chuẩn"), st["heading"]))
     instruments = instrument_rows() or [["—", "", ""]]
-    story.append(data_table(["Thiết bị", "Loại", "Hiệu chuẩn"], instruments))
+    story.append(data_table(["Thiết bị", "Loại", "Hiệu chuẩn"], instruments, sheet=st))
     story.append(Paragraph(markup("Neo nhật ký kiểm tra (audit trail anchor)"), st["heading"]))
     for line in anchor_lines(current_anchor()):
         story.append(Paragraph(markup(line), st["body"]))
+    story.append(report_signature(signature, "report", st))
     info = DocumentInfo(
         title=f"Báo cáo chương trình {period_label(data.period)}",
-        number=f"Báo cáo {data.period.start:%Y}",
         author=cfg["LAB_NAME"],
         subject="Báo cáo kết quả khảo sát chất lượng",
         lang="vi",
     )
-    head = Letterhead(lab_name=cfg["LAB_NAME"], address=cfg["LAB_ADDRESS"],
-                      accreditation=cfg.get("LAB_ACCREDITATION", ""))  # fmt: skip
-    return build_document(story, info=info, letterhead=head, invariant=invariant)
+    return build_admin_document(story, info=info, invariant=invariant)
 
 
 def render_xlsx(data: Summary) -> bytes:
@@ -265,13 +268,13 @@ def render_xlsx(data: Summary) -> bytes:
 
 
 def annual_report(
-    period: Period, fmt: str, *, nonconforming_cap: int = PDF_NONCONFORMING_CAP
+    period: Period, fmt: str, *, nonconforming_cap: int = PDF_NONCONFORMING_CAP, number: str = ""
 ) -> bytes:
     """The report as PDF (non-compliant goods listed up to ``nonconforming_cap``, then how many
     more) or XLSX (every row)."""
     data = summary(period)
     if fmt == "pdf":
-        return render_pdf(data, nonconforming_cap=nonconforming_cap)
+        return render_pdf(data, nonconforming_cap=nonconforming_cap, number=number)
     if fmt == "xlsx":
         return render_xlsx(data)
     raise ValueError("format must be pdf or xlsx")

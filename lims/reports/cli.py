@@ -36,3 +36,19 @@ def annual_command(
     content = annual.annual_report(period, fmt)
     output.write_bytes(content)
     click.echo(f"Wrote {output} ({len(content)} bytes, {annual.period_label(period)}).")
+
+
+@reports_cli.command("docx-templates")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+def docx_templates_command(folder: Path) -> None:
+    """Write the default Word templates (report.docx, letter.docx, warning.docx) into FOLDER for
+    the lab to edit; point LIMS_DOCX_TEMPLATE_DIR at it to use them. Existing files are kept."""
+    from lims import wordfiles
+
+    written = wordfiles.write_defaults(folder)
+    for path in written:
+        click.echo(f"Wrote {path}")
+    kept = len(wordfiles.KINDS) - len(written)
+    if kept:
+        click.echo(f"Kept {kept} existing template(s) in {folder}.")
+    click.echo(f"Use them with LIMS_DOCX_TEMPLATE_DIR={folder.resolve()}")

@@ -12,12 +12,17 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from lims.audit.services import verify_and_record
-from lims.auth.permissions import access
+from lims.auth.permissions import access, has_role
 from lims.extensions import unit_of_work
 from lims.intake.scope import scope_for
 from lims.numbers import parse_id
+from lims.wordfiles import TemplateError
 
 from . import annual, bp, queues, services, svg
+from .forms import NUMBER_RE, SignReportForm
+from .letter import render_letter
+from .signing import ReportSigningError, sign_report
+from .word import render_docx
 
 READERS = ("reviewer", "association", "agency", "admin")
 GROUP_LABELS_VI = {
@@ -64,10 +69,11 @@ def dashboard() -> str:
         if group != "month"
     }
     campaigns = period.scope.campaigns()
+    signatory = has_role(current_user, "reviewer") and getattr(current_user, "signatory", False)
     return render_template(
         "reports/dashboard.html", data=data, charts=charts, campaigns=campaigns, notes=notes,
         period_label=annual.period_label(period), rate_cells=annual.rate_cells,
-        group_labels=GROUP_LABELS_VI,
+        group_labels=GROUP_LABELS_VI, sign_form=SignReportForm() if signatory else None,
     )  # fmt: skip
 
 
@@ -103,22 +109,87 @@ def export() -> Any:
     )  # fmt: skip
 
 
+MIMETYPES = {
+    "pdf": "application/pdf",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+}
+
+
 @bp.route("/annual")
 @access(*READERS)
 def annual_report() -> Any:
+    """The programme report (PDF, XLSX or an editable DOCX) or its covering letter (PDF or
+    DOCX), unsigned; ``number`` is the clerk's number (blank room when empty)."""
     period, _ = period_from_args()
     fmt = request.args.get("format", "pdf")
-    if fmt not in ("pdf", "xlsx"):
+    document = request.args.get("document", "report")
+    number = request.args.get("number", "")
+    if fmt not in MIMETYPES or document not in ("report", "letter") or not NUMBER_RE.match(number):
         abort(404)
-    content = annual.annual_report(period, fmt)
-    mimetype = (
-        "application/pdf" if fmt == "pdf"
-        else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )  # fmt: skip
-    name = f"bao-cao-{period.start:%Y%m%d}-{period.end:%Y%m%d}.{fmt}"
+    if document == "letter" and fmt == "xlsx":
+        abort(404)
+    if fmt == "docx":
+        try:
+            content = render_docx(services.summary(period), document, number)
+        except TemplateError as exc:
+            return _template_refused(exc)
+    elif document == "letter":
+        content = render_letter(services.summary(period), number=number)
+    else:
+        content = annual.annual_report(period, fmt, number=number)
+    stem = "cong-van" if document == "letter" else "bao-cao"
+    name = f"{stem}-{period.start:%Y%m%d}-{period.end:%Y%m%d}.{fmt}"
     return send_file(
-        io.BytesIO(content), mimetype=mimetype, as_attachment=fmt == "xlsx", download_name=name
-    )
+        io.BytesIO(content), mimetype=MIMETYPES[fmt], as_attachment=fmt != "pdf",
+        download_name=name,
+    )  # fmt: skip
+
+
+def _template_refused(exc: Exception) -> Any:
+    """An edited Word template that cannot be filled: say which and why (422, not a 500)."""
+    message = _("The Word template cannot be filled: %(error)s", error=str(exc))
+    return render_template("errors/error.html", status=422, message=message), 422
+
+
+@bp.route("/annual/sign", methods=["POST"])
+@access("reviewer")
+def sign_annual() -> Any:
+    """A signatory signs the report or the letter (PAdES) and downloads the signed PDF."""
+    period, _ = period_from_args()
+    form = SignReportForm()
+    back = redirect(url_for("reports.dashboard", **request.args))
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for error in errors:
+                flash(str(error), "danger")
+        return back
+    try:
+        with unit_of_work():
+            data = sign_report(
+                actor=current_user, password=form.password.data, period=period,
+                document=form.document.data, number=form.number.data or "",
+                address=request.remote_addr,
+            )  # fmt: skip
+    except ReportSigningError as exc:
+        with unit_of_work():
+            record_refusal(current_user, period, str(exc.message), request.remote_addr)
+        flash(str(exc.message), "danger")
+        return back
+    stem = "cong-van" if form.document.data == "letter" else "bao-cao"
+    name = f"{stem}-{period.start:%Y%m%d}-{period.end:%Y%m%d}-da-ky.pdf"
+    return send_file(io.BytesIO(data), mimetype="application/pdf", as_attachment=True,
+                     download_name=name)  # fmt: skip
+
+
+def record_refusal(actor: Any, period: services.Period, message: str, address: Any) -> None:
+    from lims import audit
+
+    audit.record(
+        actor=actor, action="report.sign_refused", entity_type="report",
+        entity_id=f"{period.start.isoformat()}:{period.end.isoformat()}",
+        after={"refused": message}, address=address,
+    )  # fmt: skip
 
 
 @bp.route("/audit/verify", methods=["POST"])

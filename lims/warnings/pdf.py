@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from io import BytesIO
+from typing import Any
 
 from reportlab.lib import colors
 from reportlab.lib.units import mm
@@ -31,6 +32,7 @@ from lims.pdf import (
     FONT_REGULAR,
     DocumentInfo,
     Letterhead,
+    admin,
     build_document,
     data_table,
     end_mark,
@@ -39,6 +41,7 @@ from lims.pdf import (
     qr_drawing,
     styles,
 )
+from lims.pdf.admin import AdminHeader, AdminSignature, admin_styles
 
 from .sanitize import to_pdf_paragraphs
 
@@ -56,6 +59,7 @@ GUARD_BAND_FOOTNOTE = (
     "(*) Kết quả nằm trong mức giới hạn quy định nhưng vượt giới hạn chấp nhận theo quy tắc "
     "quyết định có dải bảo vệ (ILAC-G8): đây không phải là vượt mức quy định."
 )
+ADMIN_KIND = "THÔNG BÁO"  # Decree 30's kind of document for a warning (symbol TB)
 
 
 @dataclass(frozen=True)
@@ -138,10 +142,11 @@ class BulletinDoc:
         return f"{self.number}/{self.year}"
 
 
-def _own_font(table: Table) -> Table:
+def _own_font(table: Table, sheet: Any = None) -> Table:
     """ReportLab's Table sets its default cell font (Helvetica) on the canvas even when every
     cell is a Paragraph; naming ours keeps Helvetica out of the file."""
-    table.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), FONT_REGULAR)]))
+    font = sheet["cell"].fontName if sheet is not None else FONT_REGULAR
+    table.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), font)]))
     return table
 
 
@@ -176,7 +181,7 @@ def _verdict_cell(item: FailedItem) -> str:
     return text + " (*)" if item.within_legal_limit else text
 
 
-def _failed_table(items: Sequence[FailedItem], sheet: dict) -> Table:
+def _failed_table(items: Sequence[FailedItem], sheet: dict, width: float = FRAME_WIDTH) -> Table:
     header = ["Chỉ tiêu", "Kết quả", "Đơn vị", "Mức giới hạn", "Văn bản", "Đánh giá"]
     rows = [
         [
@@ -189,11 +194,12 @@ def _failed_table(items: Sequence[FailedItem], sheet: dict) -> Table:
         ]
         for item in items
     ] or [["—", "", "", "", "", ""]]
-    widths = [36 * mm, 24 * mm, 16 * mm, 30 * mm, 32 * mm, 36 * mm]
-    return _own_font(data_table(header, rows, col_widths=widths, sheet=sheet))
+    widths = [w * width / FRAME_WIDTH for w in (36 * mm, 24 * mm, 16 * mm, 30 * mm, 32 * mm,
+                                                36 * mm)]  # fmt: skip
+    return _own_font(data_table(header, rows, col_widths=widths, sheet=sheet), sheet)
 
 
-def _facts(doc: WarningDoc, sheet: dict) -> Table:
+def _facts(doc: WarningDoc, sheet: dict, width: float = FRAME_WIDTH) -> Table:
     pairs = [
         ("Sản phẩm", doc.product_name),
         ("Nhãn hiệu", doc.brand or "—"),
@@ -206,19 +212,21 @@ def _facts(doc: WarningDoc, sheet: dict) -> Table:
         ("Phiếu kết quả thử nghiệm", ", ".join(c.number for c in doc.certificates) or "—"),
     ]
     return _own_font(
-        key_value_table(pairs, col_widths=[48 * mm, FRAME_WIDTH - 48 * mm], sheet=sheet)
+        key_value_table(pairs, col_widths=[48 * mm, width - 48 * mm], sheet=sheet), sheet
     )
 
 
-def _warning_body(doc: WarningDoc, sheet: dict, *, heading: str) -> list[Flowable]:
-    out: list[Flowable] = [paragraph(heading, sheet["heading2"])]
+def _warning_body(
+    doc: WarningDoc, sheet: dict, *, heading: str, width: float = FRAME_WIDTH
+) -> list[Flowable]:
+    out: list[Flowable] = [paragraph(heading, sheet["heading2"])] if heading else []
     if doc.withdrawn_note:
         out.append(paragraph(doc.withdrawn_note, sheet["body-bold"]))
     if doc.repeat_note:
         out.append(paragraph(f"Đưa lại vào bản tin này: {doc.repeat_note}", sheet["body-bold"]))
-    out.append(_facts(doc, sheet))
+    out.append(_facts(doc, sheet, width))
     out.append(paragraph("Chỉ tiêu không đạt", sheet["heading2"]))
-    out.append(_failed_table(doc.failed, sheet))
+    out.append(_failed_table(doc.failed, sheet, width))
     if any(item.within_legal_limit for item in doc.failed):
         out.append(paragraph(GUARD_BAND_FOOTNOTE, sheet["small"]))
     citations = list(dict.fromkeys(item.citation for item in doc.failed if item.citation))
@@ -231,9 +239,9 @@ def _warning_body(doc: WarningDoc, sheet: dict, *, heading: str) -> list[Flowabl
     return out
 
 
-def _withdrawn_box(mark: WithdrawalMark, sheet: dict) -> Table:
+def _withdrawn_box(mark: WithdrawalMark, sheet: Any, width: float = FRAME_WIDTH) -> Table:
     text = f"{WITHDRAWN_MARK} ngày {mark.date}. Lý do: {mark.reason}"
-    box = Table([[paragraph(text, sheet["body-bold"])]], colWidths=[FRAME_WIDTH])
+    box = Table([[paragraph(text, sheet["body-bold"])]], colWidths=[width])
     box.setStyle(
         TableStyle(
             [
@@ -245,7 +253,7 @@ def _withdrawn_box(mark: WithdrawalMark, sheet: dict) -> Table:
             ]
         )
     )
-    return _own_font(box)
+    return _own_font(box, sheet)
 
 
 def warning_story(doc: WarningDoc, withdrawn: WithdrawalMark | None = None) -> list[Flowable]:
@@ -257,24 +265,9 @@ def warning_story(doc: WarningDoc, withdrawn: WithdrawalMark | None = None) -> l
     if withdrawn is not None:
         out.append(_withdrawn_box(withdrawn, sheet))
     out += _warning_body(doc, sheet, heading=doc.title)
-    photos = [p for p in (_photo(data) for data in doc.photos[:MAX_PHOTOS]) if p is not None]
-    if photos:
-        out.append(paragraph("Ảnh nhãn sản phẩm", sheet["heading2"]))
-        row = Table([photos], colWidths=[PHOTO_MAX_W + 3 * mm] * len(photos), hAlign="LEFT")
-        row.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
-        out.append(_own_font(row))
+    out += _photos(doc, sheet)
     out.append(Spacer(1, 3 * mm))
-    cells: list[list[Flowable | list[Flowable]]] = []
-    for cert in doc.certificates[:2]:
-        cells.append(
-            [
-                qr_drawing(cert.verification_url, 22 * mm, border=2),
-                [
-                    paragraph(f"Xác minh phiếu kết quả {cert.number}", sheet["cell-bold"]),
-                    paragraph(cert.verification_url, sheet["small"]),
-                ],
-            ]
-        )
+    cells = _verify_cells(doc, sheet)
     sign = [
         paragraph(f"Người soạn: {doc.author_name}", sheet["small"]),
         paragraph(f"Người phê duyệt: {doc.approver_name}", sheet["small"]),
@@ -286,6 +279,65 @@ def warning_story(doc: WarningDoc, withdrawn: WithdrawalMark | None = None) -> l
     else:
         out += sign
     out.append(end_mark(END_MARK_WARNING))
+    return out
+
+
+def _photos(doc: WarningDoc, sheet: Any) -> list[Flowable]:
+    photos = [p for p in (_photo(data) for data in doc.photos[:MAX_PHOTOS]) if p is not None]
+    if not photos:
+        return []
+    row = Table([photos], colWidths=[PHOTO_MAX_W + 3 * mm] * len(photos), hAlign="LEFT")
+    row.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
+    return [paragraph("Ảnh nhãn sản phẩm", sheet["heading2"]), _own_font(row, sheet)]
+
+
+def _verify_cells(doc: WarningDoc, sheet: Any) -> list[list[Any]]:
+    """A QR code and the verification address of each certificate the warning rests on."""
+    cells: list[list[Any]] = []
+    for cert in doc.certificates[:2]:
+        cells.append(
+            [
+                qr_drawing(cert.verification_url, 22 * mm, border=2),
+                [
+                    paragraph(f"Xác minh phiếu kết quả {cert.number}", sheet["cell-bold"]),
+                    paragraph(cert.verification_url, sheet["small"]),
+                ],
+            ]
+        )
+    return cells
+
+
+@dataclass(frozen=True)
+class AdminFrame:
+    """What the administrative format (Decree 30/2020) of a warning needs besides the warning:
+    the header (issuing association, number and symbol, place and date), the approver's
+    function and the recipients ("Nơi nhận")."""
+
+    header: AdminHeader
+    signer_function: Sequence[str]
+    recipients: Sequence[str] = field(default_factory=tuple)
+
+
+def admin_warning_story(
+    doc: WarningDoc, frame: AdminFrame, withdrawn: WithdrawalMark | None = None
+) -> list[Flowable]:
+    """The warning as an administrative document: the decree's header, "THÔNG BÁO" and its
+    subject, the same body as :func:`warning_story`, and the signature block with "Nơi nhận";
+    a withdrawn warning's copy carries the withdrawal box under the title."""
+    sheet = admin_styles()
+    out: list[Flowable] = admin.header(frame.header, sheet)
+    out += admin.title(ADMIN_KIND, f"Cảnh báo người tiêu dùng: {doc.title}", sheet)
+    if withdrawn is not None:
+        out.append(_withdrawn_box(withdrawn, sheet, admin.WIDTH))
+    out += _warning_body(doc, sheet, heading="", width=admin.WIDTH)
+    out += _photos(doc, sheet)
+    cells = _verify_cells(doc, sheet)
+    if cells:
+        table = Table(cells, colWidths=[25 * mm, admin.WIDTH - 25 * mm])
+        table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
+        out += [Spacer(1, 3 * mm), _own_font(table, sheet)]
+    signature = AdminSignature(frame.signer_function, doc.approver_name, frame.recipients)
+    out.append(admin.signature(signature, sheet))
     return out
 
 
@@ -301,15 +353,30 @@ def render_warning(
     invariant: bool = True,
     preview: bool = False,
     withdrawn: WithdrawalMark | None = None,
+    frame: AdminFrame | None = None,
 ) -> bytes:
     """The warning PDF; ``preview=True`` marks every page "BẢN XEM TRƯỚC — CHƯA PHÁT HÀNH";
-    ``withdrawn`` marks every page "ĐÃ THU HỒI" and prints the date and reason at the top."""
+    ``withdrawn`` marks every page "ĐÃ THU HỒI" and prints the date and reason at the top.
+    With ``frame``, in the administrative format of Decree 30/2020 (serif, the decree's
+    header, margins and signature block)."""
     marks = _preview(preview)
     if withdrawn is not None:
         marks = {
             "watermark": WITHDRAWN_MARK,
             "footer_note": f"{WITHDRAWN_MARK} {withdrawn.date}",
         }
+    if frame is not None:
+        info = DocumentInfo(
+            title=f"Cảnh báo người tiêu dùng {doc.number}: {doc.title}",
+            author=letterhead.lab_name,
+            subject=doc.product_name,
+            keywords=(doc.number, *(c.number for c in doc.certificates)),
+            lang="vi",
+            watermark=marks.get("watermark", ""),
+        )
+        return admin.build_admin_document(
+            admin_warning_story(doc, frame, withdrawn), info=info, invariant=invariant
+        )
     info = DocumentInfo(
         title=f"Cảnh báo người tiêu dùng {doc.number}: {doc.title}",
         number=f"Số: {doc.number}",

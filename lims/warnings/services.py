@@ -32,6 +32,7 @@ from lims.testing.models import NonConformity
 from lims.testing.register import RegisterFilters, register_rows
 
 from . import pdf
+from .frame import warning_frame
 from .models import (
     Bulletin,
     ConsumerWarning,
@@ -532,7 +533,9 @@ def publish_warning(*, actor: Any, warning: ConsumerWarning) -> ConsumerWarning:
     warning.approver = actor
     warning.published_at = now
     warning.updated_at = now
-    data = pdf.render_warning(warning_doc(warning), letterhead=association_letterhead())
+    data = pdf.render_warning(
+        warning_doc(warning), letterhead=association_letterhead(), frame=warning_frame(warning)
+    )
     warning.pdf, warning.sha256 = storage.keep(data)
     warning.size = len(data)
     db.session.flush()
@@ -610,7 +613,9 @@ def approve_withdrawal(*, actor: Any, warning: ConsumerWarning) -> ConsumerWarni
     warning.updated_at = now
     doc = warning_doc(warning)
     mark = pdf.WithdrawalMark(date=format_date(now), reason=reason)
-    data = pdf.render_warning(doc, letterhead=association_letterhead(), withdrawn=mark)
+    data = pdf.render_warning(
+        doc, letterhead=association_letterhead(), withdrawn=mark, frame=warning_frame(warning)
+    )
     warning.withdrawn_pdf, warning.withdrawn_sha256 = storage.keep(data)
     warning.withdrawn_size = len(data)
     db.session.flush()
@@ -769,8 +774,9 @@ def preview_warning(*, actor: Any, warning: ConsumerWarning) -> bytes:
     require_role(actor, *AUTHORS)
     _require_status(warning, WarningStatus.DRAFT, WarningStatus.IN_REVIEW)
     return pdf.render_warning(
-        warning_doc(warning), letterhead=association_letterhead(), preview=True
-    )
+        warning_doc(warning), letterhead=association_letterhead(), preview=True,
+        frame=warning_frame(warning),
+    )  # fmt: skip
 
 
 # ---------------------------------------------------------------------------- queries

@@ -255,6 +255,27 @@ def preview(warning_id: int) -> Any:
     return _preview_response(data, f"ban-xem-truoc-{warning_number(w.id)}.pdf")
 
 
+@bp.route("/warnings/<int:warning_id>/copy.docx")
+@access(ROLE)
+def docx_copy(warning_id: int) -> Any:
+    """An editable Word copy of the warning (the PDF stays the record)."""
+    from lims.wordfiles import TemplateError
+
+    from .word import render_warning_docx
+
+    w = _warning_or_404(warning_id)
+    try:
+        data = render_warning_docx(w)
+    except TemplateError as exc:
+        message = _("The Word template cannot be filled: %(error)s", error=str(exc))
+        return render_template("errors/error.html", status=422, message=message), 422
+    return send_file(
+        BytesIO(data), as_attachment=True,
+        mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        download_name=f"canh-bao-{w.id}.docx",
+    )  # fmt: skip
+
+
 @bp.route("/warnings/photos/<int:photo_id>")
 @access(ROLE)
 def photo(photo_id: int) -> Response:

@@ -139,7 +139,8 @@ def test_annual_report_pdf_and_xlsx(world, app):
         pdf = annual_report(services.Period.year(2026), "pdf")
         xlsx = annual_report(services.Period.year(2026), "xlsx")
     text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
-    assert "BÁO CÁO KẾT QUẢ KHẢO SÁT CHẤT LƯỢNG" in text
+    assert "BÁO CÁO" in text and "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in text  # Decree 30
+    assert "Kết quả khảo sát chất lượng sản phẩm, hàng hóa năm 2026" in text
     assert "01/01/2026 – 31/12/2026" in text
     assert "Nước mắm" in text and "33,3" in text and "Cam Ranh" in text
     book = load_workbook(io.BytesIO(xlsx))
