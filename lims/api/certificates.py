@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from lims.auth.permissions import api_access
 from lims.catalog.rules import VERDICT_ORDER
 from lims.certificates import services
+from lims.certificates.blocks import method_of
 from lims.certificates.models import Certificate
 from lims.certificates.views import send_stored
 from lims.extensions import unit_of_work
@@ -68,12 +69,13 @@ def certificate_detail(c: Certificate) -> dict[str, Any]:
     for t in testing.active_tests(c.sample):
         r = results.get(t.id)
         p = t.parameter
+        method = method_of(r) if r else None
         tests.append(
             {
                 "parameter": {"code": p.code, "name": p.name_vi, "name_en": p.name_en,
-                              "unit": p.unit, "method": p.method_ref,
-                              "accredited": bool(p.accredited),
-                              "subcontracted": bool(p.subcontracted)},
+                              "unit": p.unit, "method": method.reference if method else "",
+                              "accredited": bool(method and method.in_scope),
+                              "subcontracted": bool(method and method.subcontractor)},
                 "result": display_value(r, p, "vi") if r else None,
                 "verdict": r.verdict if r else None,
                 "decision_rule": r.decision_rule if r else None,

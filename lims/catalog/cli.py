@@ -67,3 +67,31 @@ def export_command(output: Path | None) -> None:
     else:
         output.write_text(text, encoding="utf-8")
         click.echo(f"{output}: {text.count(chr(10)) - 1} rows")
+
+
+units_cli = AppGroup("units", help="Administrative units with validity dates (CSV).")
+catalog_cli.add_command(units_cli)
+
+
+@units_cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def units_import_command(file: Path) -> None:
+    """Load or update administrative units (code,name,kind,level,parent_code,valid_from,
+    valid_to,successor_code,source), checked whole, all or nothing."""
+    from . import places
+
+    try:
+        text = file.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise click.ClickException("Tệp không phải UTF-8 / the file is not UTF-8.") from None
+    try:
+        with unit_of_work():
+            report = places.import_units_text(text, filename=file.name)
+    except csvio.ImportFailed as exc:
+        for issue in exc.issues:
+            click.echo(str(issue), err=True)
+        raise click.ClickException(
+            f"{len(exc.issues)} lỗi, không có gì được lưu / "
+            f"{len(exc.issues)} error(s), nothing was saved."
+        ) from None
+    click.echo(report.summary())

@@ -25,7 +25,7 @@ from lims import audit
 from lims.extensions import db
 from lims.numbers import NumberParseError, parse_decimal
 
-from . import services
+from . import methods, services
 from .models import LimitKind, Parameter, ProductCategory, ResultType, Specification
 from .seed import CATEGORY_TREE, KNOWN_UNITS, PARAMETER_VI, SEED_CSV, scope_codes
 
@@ -411,9 +411,12 @@ def _parameter_for(row: RowLimit, report: ImportReport) -> Parameter:
     parameter = services.find_parameter(row.name_en, row.unit, row.method)
     if parameter is not None:
         return parameter
-    result_type = (
-        ResultType.COUNT if "CFU" in row.unit or "MPN" in row.unit else (ResultType.NUMERIC)
-    )
+    if "CFU" in row.unit or "MPN" in row.unit:
+        result_type = ResultType.COUNT
+    elif row.unit == "class":
+        result_type = ResultType.CLASS
+    else:
+        result_type = ResultType.NUMERIC
     parameter = services.create_parameter(
         actor=None,
         name_vi=PARAMETER_VI.get(row.name_en, row.name_en)[:300],
@@ -422,6 +425,12 @@ def _parameter_for(row: RowLimit, report: ImportReport) -> Parameter:
         method_ref=row.method,
         result_type=result_type.value,
     )
+    # Each alternative of the method cell is a method of the catalogue; the first is the
+    # default. Remarks of the cell ("[method unverified]") stay in the method's staff note.
+    refs, note = methods.split_methods(row.method)
+    for ref in refs:
+        method = methods.ensure_method(ref, note=note)
+        methods.add_parameter_method(actor=None, parameter=parameter, method=method)
     report.new_parameters.append(parameter.code)
     return parameter
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -26,20 +26,21 @@ from lims.auth.permissions import has_role, require_role
 from lims.auth.services import password_matches
 from lims.catalog import rules
 from lims.catalog import services as catalog
-from lims.catalog.models import LimitKind, Parameter
+from lims.catalog.models import LimitKind, Parameter, ResultType
+from lims.catalog.units import unit_label
 from lims.counters import next_in_sequence
 from lims.errors import DomainError
 from lims.extensions import db, utcnow
 from lims.i18n import format_date, format_datetime, local_time
 from lims.intake.codes import format_code
 from lims.intake.models import Business, Campaign, Sample, SampleStatus
-from lims.numbers import format_decimal
+from lims.numbers import format_decimal, format_uncertainty
 from lims.pdf import Letterhead
 from lims.testing import services as testing
 from lims.testing.models import Result
 from lims.testing.register import display_value
 
-from . import pdf
+from . import blocks, pdf
 from .models import (
     CampaignShare,
     Certificate,
@@ -55,6 +56,19 @@ CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 REASON_MAX = 1000
 SIGNATURE_MEANING = "approved"
 SIGNATURE_MEANING_LABEL = ("Người phê duyệt", "Approved by")
+# printed under the approver's name when no job title is recorded: every signer is one
+DEFAULT_SIGNER_TITLE = ("Người có thẩm quyền ký", "Authorised signatory")
+
+
+def signer_title(user: Any) -> tuple[str, str]:
+    """(vi, en) function printed under the approver's name: the recorded job title, else
+    "Người có thẩm quyền ký" (what every signer is, by the signatory checks)."""
+    vi = (getattr(user, "job_title", "") or "").strip()
+    en = (getattr(user, "job_title_en", "") or "").strip()
+    if not vi:
+        return DEFAULT_SIGNER_TITLE
+    return vi, en or vi
+
 
 STATUS_LABELS = {
     CertificateStatus.VALID: _l("valid"),
@@ -97,6 +111,7 @@ def _require_signatory(actor: Any, sample: Sample) -> None:
     require_role(actor, *SIGNERS)
     if not actor.signatory:
         raise CertificateError(_l("You are not an authorised signatory of certificates."))
+
     if not may_sign(actor, sample.category_id):
         raise CertificateError(
             _l("Category %(category)s is outside your signing scope.",
@@ -193,6 +208,17 @@ class _Line:
     regulation: str
     parameter: Parameter
     result: Result
+    method: blocks.MethodOfLine
+
+
+def _limit_text(spec: Any, parameter: Parameter, lang: str) -> str:
+    if spec is None:
+        return ""
+    if parameter.result_type == ResultType.CLASS:
+        limit = catalog.to_rule_limit(spec)
+        if isinstance(limit, rules.NumericLimit):
+            return rules.describe_class_limit(limit, lang)
+    return catalog.describe_limit(spec, lang)
 
 
 def _lines(sample: Sample) -> list[_Line]:
@@ -215,24 +241,31 @@ def _lines(sample: Sample) -> list[_Line]:
         rule = (result.decision_rule or (spec.decision_rule if spec else None)) if stated else None
         uncertainty = ""
         if _u_affects_conformity(result, spec):
-            uncertainty = "± " + format_decimal(abs(result.uncertainty), "vi", p.decimals)
+            uncertainty = "± " + format_uncertainty(result.uncertainty, "vi", result.decimals)
+        method = blocks.method_of(result)
+        shown = (
+            blocks.net_quantity_display(result)
+            if p.result_type == ResultType.NET_QUANTITY
+            else display_value(result, p, "vi")
+        )
+        unit = (result.interim or {}).get("unit") or p.unit
         line = pdf.ResultLine(
             parameter_vi=p.name_vi,
             parameter_en=p.name_en or p.name_vi,
-            unit=p.unit,
-            method=p.method_ref,
-            result=display_value(result, p, "vi"),
+            unit=unit_label(unit, "vi"),
+            method=method.reference,
+            result=shown,
             uncertainty=uncertainty,
-            limit_vi=catalog.describe_limit(spec, "vi") if spec is not None else "",
-            limit_en=catalog.describe_limit(spec, "en") if spec is not None else "",
+            limit_vi=_limit_text(spec, p, "vi"),
+            limit_en=_limit_text(spec, p, "en"),
             regulation=spec.regulation if spec is not None else "",
             verdict_vi=rules.verdict_label(result.verdict, "vi") if stated else "",
             verdict_en=rules.verdict_label(result.verdict, "en") if stated else "",
             rule_vi=rules.decision_rule_label(rule, "vi") if rule else "",
             rule_en=rules.decision_rule_label(rule, "en") if rule else "",
-            accredited=bool(p.accredited),
-            subcontracted=bool(p.subcontracted),
-            subcontractor=p.subcontractor,
+            accredited=method.in_scope,
+            subcontracted=bool(method.subcontractor),
+            subcontractor=method.subcontractor,
             unconfirmed_limit=unconfirmed,
         )
         out.append(
@@ -244,6 +277,7 @@ def _lines(sample: Sample) -> list[_Line]:
                 regulation=spec.regulation if spec is not None else "",
                 parameter=p,
                 result=result,
+                method=method,
             )
         )
     return out
@@ -296,7 +330,9 @@ def _decision_rules(lines: Sequence[_Line]) -> tuple[list[str], list[str]]:
     return vi, en
 
 
-def letterhead(language: str) -> Letterhead:
+def letterhead(language: str, accreditation: str | None = None) -> Letterhead:
+    """The lab's letterhead. ``accreditation``: the accreditation number(s) the certificate may
+    claim (None: the configured ``LAB_ACCREDITATION``; "" prints no claim)."""
     cfg = current_app.config
     logo = None
     logo_path = cfg.get("LAB_LOGO_PATH")
@@ -308,7 +344,7 @@ def letterhead(language: str) -> Letterhead:
     return Letterhead(
         lab_name=cfg.get("LAB_NAME", ""),
         address=cfg.get("LAB_ADDRESS", ""),
-        accreditation=cfg.get("LAB_ACCREDITATION", ""),
+        accreditation=cfg.get("LAB_ACCREDITATION", "") if accreditation is None else accreditation,
         contact=contact,
         logo=logo,
     )
@@ -327,12 +363,27 @@ def build_content(
     signed_at: datetime,
     code: str,
     amendment: pdf.Amendment | None = None,
+    signer_title: str = "",
+    signer_title_en: str = "",
 ) -> tuple[pdf.CertificateContent, str]:
     """Gather everything the certificate prints; returns the content and the sample verdict."""
     cfg = current_app.config
     lines = _lines(sample)
     conclusion_vi, conclusion_en, verdict = _conclusion(lines)
     rules_vi, rules_en = _decision_rules(lines)
+    names = {
+        e.result.test_id: (e.parameter.name_vi, e.parameter.name_en or e.parameter.name_vi)
+        for e in lines
+    }
+    recorded = blocks.deviation_rows(sample, names)
+    net_quantities = [
+        block
+        for e in lines
+        if e.parameter.result_type == ResultType.NET_QUANTITY
+        for block in [blocks.net_quantity_block(e.result, *names[e.result.test_id])]
+        if block is not None
+    ]
+    claim = blocks.accreditation_claim([e.method for e in lines])
     campaign: Campaign = sample.campaign
     business: Business | None = sample.business
     tested = sorted(local_time(e.result.entered_at).date() for e in lines)
@@ -345,8 +396,7 @@ def build_content(
         quantity = f"{format_decimal(sample.quantity.normalize(), 'vi')} {sample.quantity_unit}"
     place = ""
     if business is not None:
-        place = ", ".join(x for x in (business.name, business.address, business.ward,
-                                      business.district) if x)  # fmt: skip
+        place = blocks.place_of(business, testing.sampling_date(sample))
     fields = [
         ("Tên sản phẩm", "Product", sample.product_name),
         (
@@ -374,7 +424,7 @@ def build_content(
     content = pdf.CertificateContent(
         number=number,
         language=language,
-        letterhead=letterhead(language),
+        letterhead=letterhead(language, claim),
         issued_on=_d(signed_at),
         verification_code=code,
         verification_url=verification_url(code),
@@ -389,16 +439,22 @@ def build_content(
         received_on=_d(sample.received_at),
         sample_condition=sample.condition_on_receipt,
         tested_from_to=tested_text,
-        deviations_vi="Không có",
-        deviations_en="None",
+        deviations=recorded.lines,
+        deviations_none=recorded.none,
+        conditions=recorded.conditions,
+        net_quantities=net_quantities,
         results=[e.line for e in lines],
         conclusion_vi=conclusion_vi,
         conclusion_en=conclusion_en,
         decision_rules_vi=rules_vi,
         decision_rules_en=rules_en,
         signer_name=signer_name,
+        signer_title=signer_title,
+        signer_title_en=signer_title_en,
         signed_at=format_datetime(signed_at),
         amendment=amendment,
+        rounding_rule_vi=rules.rounding_rule_statement("vi") if rules_vi else "",
+        rounding_rule_en=rules.rounding_rule_statement("en") if rules_vi else "",
         lab_name=cfg.get("LAB_NAME", ""),
         subject=f"Kết quả thử nghiệm mẫu {sample.code}: {sample.product_name}",
         keywords=(sample.code, code),
@@ -479,10 +535,16 @@ def _render_and_store(
         number=number,
         language=language.value,
         signer_name=actor.name,
+        signer_title=signer_title(actor)[0],
+        signer_title_en=signer_title(actor)[1],
         signed_at=now,
         code=code,
         amendment=amendment,
     )
+    printed = blocks.printed(content)
+    if amendment is not None and amends is not None:
+        amendment = replace(amendment, changes=blocks.changes(amends.content, printed))
+        content = replace(content, amendment=amendment)
     data = pdf.render_certificate(content)
     stored, digest = storage.keep(data)
     cert = Certificate(
@@ -505,6 +567,8 @@ def _render_and_store(
         received_at=sample.received_at,  # for the turnaround (lims/reports/services.py)
         signed_by_id=actor.id,
         signer_name=actor.name,
+        signer_title=signer_title(actor)[0],
+        content=printed,
         signature_meaning=SIGNATURE_MEANING,
         signed_at=now,
         signed_address=address,
@@ -555,6 +619,7 @@ def issue_certificate(
         )  # fmt: skip
     if testing.sample_verdict(sample) is None:
         raise CertificateError(_l("Every test of the sample must be verified first."))
+    _check_conditions(sample)
     _require_signatory(actor, sample)
     _reauthenticate(actor, password)
     year = local_time(utcnow()).year
@@ -573,6 +638,19 @@ def issue_certificate(
     )
     _set_reported(actor, sample)
     return cert
+
+
+def _check_conditions(sample: Sample) -> None:
+    """A method that requires test conditions to be recorded gets them before issue."""
+    results = testing.results_for_sample(sample)
+    items = [
+        (t.id, results[t.id].parameter_method, t.parameter.name_vi)
+        for t in testing.active_tests(sample)
+        if t.id in results
+    ]
+    missing = blocks.missing_conditions(sample, items)
+    if missing:
+        raise CertificateError(blocks.missing_conditions_message(missing))
 
 
 def _clean_reason(reason: str | None) -> str:
@@ -617,6 +695,7 @@ def amend_certificate(
         )  # fmt: skip
     lang = _language(language or cert.language.value)
     sample = cert.sample
+    _check_conditions(sample)
     _require_signatory(actor, sample)
     _reauthenticate(actor, password)
     root = _root(cert)

@@ -94,7 +94,9 @@
         show(status, data.error.message || TEXT.failed, "error");
         return;
       }
-      fill(target, data.value_text, append);
+      /* value_input: the reading with the decimal comma, so "1.500" (one point five) is never
+         taken for one thousand five hundred when it is read back as typed text. */
+      fill(target, data.value_input || data.value_text, append);
       if (target) { target.dataset.readValue = target.value; }
       if (reading) {
         fill(reading, String(data.reading_id), append);
