@@ -9,13 +9,14 @@ water parameters the CSV leaves without one, and the test profiles. The accredit
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
 
 from lims.extensions import db
 
-from . import csvio, methods, services
+from . import csvio, methods, places, services
 from .models import Parameter, ResultType
 
 DEMO_ACCREDITATION = "VILAS 9999"  # fictional: VILAS numbers in use are far lower
@@ -121,6 +122,20 @@ NAMED_METHODS: dict[tuple[str, str], list[str]] = {
     ("Coliforms", "CFU/100 mL", ""): ["TCVN 6187-1:2019 (ISO 9308-1:2014)"],
     # a lab method ahead of the regulation's Codex description
     ("Histamine", "mg/kg", "Codex: fluorimetry (Type II method)"): ["AOAC 977.13"],
+    ("Lead (Pb)", "mg/kg", ""): ["AOAC 999.11"],
+    ("Cadmium (Cd)", "mg/kg", ""): ["AOAC 999.11"],
+    ("Mercury (Hg)", "mg/kg", ""): ["AOAC 974.14"],
+    ("Methanol", "mg/L of 100° ethanol", ""): ["AOAC 972.11"],
+    ("Methanol", "mg/L", ""): ["AOAC 972.11"],
+    ("Aflatoxin M1", "µg/kg", ""): ["TCVN 6685:2009 (ISO 14501:2007)"],
+    ("Formaldehyde (formol)", "mg/kg", "method unverified"): ["PTN-HD-07:2024"],
+    ("Iodine", "mg/kg", ""): ["PTN-HD-12:2024"],
+    ("Formaldehyde", "mg/kg", ""): ["TCVN 7421-1:2013 (ISO 14184-1:2011)"],
+}
+
+IN_HOUSE_TITLES = {
+    "PTN-HD-07:2024": "Phương pháp nội bộ: định tính formaldehyt trong thực phẩm",
+    "PTN-HD-12:2024": "Phương pháp nội bộ: xác định iốt trong muối bằng chuẩn độ thiosulfat",
 }
 
 _ABS, _REL = "absolute", "relative"
@@ -181,6 +196,35 @@ FACTS: dict[tuple[str, str, str], dict[str, Any]] = {
     ("Vapour pressure at 37.8 °C", "kPa", "TCVN 8356:2010 (ASTM D1267)"): dict(decimals=0),
     ("Total sulfur", "mg/kg", "TCVN 10143:2013 (ASTM D6228)"): dict(decimals=0, loq="5"),
     ("Copper strip corrosion (class)", "class", "TCVN 8359:2010 (ASTM D1838)"): dict(),
+    ("Lead (Pb)", "mg/kg", "AOAC 999.11"): dict(
+        decimals=2, lod="0.01", loq="0.03", uncertainty_kind=_REL, uncertainty_value="15",
+        accredited=True,
+    ),
+    ("Cadmium (Cd)", "mg/kg", "AOAC 999.11"): dict(
+        decimals=3, lod="0.003", loq="0.01", uncertainty_kind=_REL, uncertainty_value="15",
+        accredited=True,
+    ),
+    ("Mercury (Hg)", "mg/kg", "AOAC 974.14"): dict(
+        decimals=3, lod="0.005", loq="0.015", subcontractor=DEMO_SUBCONTRACTOR
+    ),
+    ("Methanol", "mg/L of 100° ethanol", "AOAC 972.11"): dict(decimals=0, loq="50"),
+    ("Methanol", "mg/L", "AOAC 972.11"): dict(decimals=0, loq="20"),
+    ("Aflatoxin M1", "µg/kg", "TCVN 6685:2009 (ISO 14501:2007)"): dict(
+        decimals=3, lod="0.005", loq="0.015", subcontractor=DEMO_SUBCONTRACTOR
+    ),
+    ("Aflatoxin B1", "µg/kg", "TCVN 7596:2007 (ISO 16050)"): dict(decimals=1, lod="0.1", loq="0.3"),
+    ("Aflatoxins total (B1+B2+G1+G2)", "µg/kg", "TCVN 7596:2007 (ISO 16050)"): dict(
+        decimals=1, loq="0.5"
+    ),
+    ("Borax / borate (hàn the)", "mg/kg", "TCVN 8895:2012 (meat products)"): dict(lod="10"),
+    ("Formaldehyde (formol)", "mg/kg",
+     "PTN-HD-07:2024"): dict(lod="5"),
+    ("Iodine", "mg/kg", "PTN-HD-12:2024"): dict(
+        decimals=1, uncertainty_kind=_ABS, uncertainty_value="1.5"
+    ),
+    ("Formaldehyde", "mg/kg", "TCVN 7421-1 (ISO 14184-1)"): dict(decimals=0, loq="16"),
+    ("Formaldehyde", "mg/kg", "TCVN 7421-1:2013 (ISO 14184-1:2011)"): dict(decimals=0, loq="16"),
+    ("Peak acceleration in shock-absorption test", "g", "TCVN 5756:2017"): dict(decimals=0),
     ("Net quantity", "mL", NET_QUANTITY_METHOD): dict(decimals=1, accredited=True),
     ("Net quantity", "g", NET_QUANTITY_METHOD): dict(decimals=1, accredited=True),
 }  # fmt: skip
@@ -202,7 +246,12 @@ def _add_named_methods() -> None:
         for ref in refs:
             if ref in have:
                 continue
-            method = methods.ensure_method(ref, note="Dữ liệu minh họa (demo).")
+            method = methods.find_method(ref) or methods.create_method(
+                actor=None,
+                standard_ref=ref,
+                title_vi=IN_HOUSE_TITLES.get(ref, ""),
+                note="Dữ liệu minh họa (demo).",
+            )
             pm = methods.add_parameter_method(actor=None, parameter=parameter, method=method)
             for row in parameter.methods:  # the lab's named method comes first
                 row.position = row.position + 1
@@ -229,6 +278,8 @@ def seed() -> None:
     and profiles where missing."""
     if services.catalogue_is_empty():
         csvio.import_seed()
+    if not places.units_loaded():
+        places.import_units_seed()
     method = methods.ensure_method(NET_QUANTITY_METHOD, note="Dữ liệu minh họa (demo).")
     for values in EXTRA_PARAMETERS:
         if services.find_parameter(values["name_en"], values["unit"], values["method_ref"]) is None:
@@ -250,7 +301,25 @@ def seed() -> None:
             if parameter is not None:
                 ids.append(parameter.id)
         services.set_profile(actor=None, category=category, parameter_ids=ids)
+    _profiles_from_limits()
     db.session.flush()
+
+
+def _profiles_from_limits() -> None:
+    """Other leaf categories test what their regulations limit (parameters with a named
+    method), unless they or a parent have a profile."""
+    today = date.today()
+    for category, _depth in services.category_tree(active_only=True):
+        if category.children or services.profile_owner(category.id) is not None:
+            continue
+        ids = [
+            spec.parameter_id
+            for spec in services.specifications_in_force(category.id, today)
+            if any(pm.method.standard_ref for pm in spec.parameter.methods)
+            and spec.parameter.result_type != ResultType.TEXT
+        ]
+        if ids:
+            services.set_profile(actor=None, category=category, parameter_ids=ids)
 
 
 def demo_parameter(code: str) -> Parameter | None:

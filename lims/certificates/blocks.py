@@ -187,7 +187,8 @@ def printed(content: pdf.CertificateContent) -> dict[str, Any]:
 
 
 def changes(before: Mapping[str, Any] | None, after: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """(vi, en) lines "Số lô: L1 → L2" for every printed field whose text changed."""
+    """(vi, en) lines "Số lô: trước đây L1; nay L2" for every printed field whose text changed
+    (no arrow: the document font has none)."""
     if not before:
         return []
     old: Mapping[str, str] = before.get("fields", {})
@@ -201,8 +202,8 @@ def changes(before: Mapping[str, Any] | None, after: Mapping[str, Any]) -> list[
         vi, _sep, en = key.partition("|")
         out.append(
             (
-                f"{vi}: {a or empty_vi} → {b or empty_vi}",
-                f"{en or vi}: {a or empty_en} → {b or empty_en}",
+                f"{vi}: trước đây {a or empty_vi}; nay {b or empty_vi}",
+                f"{en or vi}: before {a or empty_en}; now {b or empty_en}",
             )
         )
     return out
