@@ -102,9 +102,7 @@ class Parameter(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     methods: Mapped[list[ParameterMethod]] = relationship(
-        back_populates="parameter",
-        order_by="ParameterMethod.position, ParameterMethod.id",
-        cascade="all, delete-orphan",
+        back_populates="parameter", order_by="ParameterMethod.position, ParameterMethod.id"
     )
 
     def name(self, lang: str = "vi") -> str:
@@ -150,9 +148,7 @@ class ParameterMethod(db.Model):
     __tablename__ = "parameter_methods"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    parameter_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("parameters.id", ondelete="CASCADE"), index=True
-    )
+    parameter_id: Mapped[int] = mapped_column(sa.ForeignKey("parameters.id"), index=True)
     method_id: Mapped[int] = mapped_column(sa.ForeignKey("methods.id"), index=True)
     position: Mapped[int] = mapped_column(sa.Integer, default=0)
     decimals: Mapped[int | None] = mapped_column(sa.Integer)

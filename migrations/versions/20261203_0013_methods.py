@@ -184,7 +184,7 @@ def upgrade():
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['method_id'], ['methods.id'], name=op.f('fk_parameter_methods_method_id_methods')),
-    sa.ForeignKeyConstraint(['parameter_id'], ['parameters.id'], name=op.f('fk_parameter_methods_parameter_id_parameters'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['parameter_id'], ['parameters.id'], name=op.f('fk_parameter_methods_parameter_id_parameters')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_parameter_methods')),
     sa.UniqueConstraint('parameter_id', 'method_id', name='uq_parameter_methods_pair')
     )
@@ -237,7 +237,8 @@ def upgrade():
         batch_op.add_column(sa.Column('job_title', sa.String(length=200), server_default='', nullable=False))
         batch_op.add_column(sa.Column('job_title_en', sa.String(length=200), server_default='', nullable=False))
 
-    _move_parameter_values_to_methods()
+    # Read the parameters' values first: SQLite rebuilds the table to drop the columns.
+    old = _read_parameters()
 
     with op.batch_alter_table('parameters', schema=None) as batch_op:
         batch_op.drop_column('uncertainty_value')
@@ -250,8 +251,17 @@ def upgrade():
         batch_op.drop_column('uncertainty_ranges')
         batch_op.drop_column('loq')
 
+    _move_parameter_values_to_methods(old)
 
-def _move_parameter_values_to_methods():
+
+def _read_parameters():
+    return [
+        dict(row)
+        for row in op.get_bind().execute(sa.select(parameters).order_by(parameters.c.id)).mappings()
+    ]
+
+
+def _move_parameter_values_to_methods(old):
     conn = op.get_bind()
     now = datetime.now(UTC)
     with_results = set(
@@ -264,7 +274,7 @@ def _move_parameter_values_to_methods():
     method_ids = {}  # standard_ref -> id
     codes = set()
     moved = {"methods": 0, "parameter_methods": 0, "unnamed": 0, "results": 0, "class": 0}
-    for p in conn.execute(sa.select(parameters).order_by(parameters.c.id)).mappings().all():
+    for p in old:
         refs, note = _split_methods(p["method_ref"])
         carries = (
             p["decimals"] is not None or p["lod"] is not None or p["loq"] is not None
@@ -327,7 +337,8 @@ def _move_parameter_values_to_methods():
             ).rowcount
         if p["unit"] == "class" and p["result_type"] == "numeric":
             conn.execute(
-                parameters.update().where(parameters.c.id == p["id"]).values(result_type="class")
+                sa.text("UPDATE parameters SET result_type = 'class' WHERE id = :id"),
+                {"id": p["id"]},
             )
             moved["class"] += 1
     print(
