@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lims.catalog.models import Parameter, ProductCategory
+from lims.catalog.models import AdminUnit, Parameter, ProductCategory
 from lims.extensions import UTCDateTime, db, str_enum, utcnow
 
 
@@ -95,6 +95,8 @@ class Business(db.Model):
     phone: Mapped[str] = mapped_column(sa.String(40), default="")
     search_key: Mapped[str] = mapped_column(sa.String(800), default="", index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    unit: Mapped[AdminUnit | None] = relationship()
 
 
 class SampleCodeCounter(db.Model):

@@ -140,7 +140,8 @@ def test_parameter_values_move_to_methods_and_back(db_url):
             assert textile[0] == "TCVN 7421-1 (ISO 14184-1)" and textile[1] == "method unverified"
             linked = conn.execute(
                 sa.text(
-                    "SELECT st.parameter_id, r.decimals, r.lod, r.loq, m.standard_ref FROM results r "
+                    "SELECT st.parameter_id, r.decimals, r.lod, r.loq, m.standard_ref "
+                    "FROM results r "
                     "JOIN sample_tests st ON st.id = r.test_id JOIN parameter_methods pm ON "
                     "pm.id = r.parameter_method_id JOIN methods m ON m.id = pm.method_id "
                     "ORDER BY st.parameter_id"
@@ -168,7 +169,9 @@ def test_parameter_values_move_to_methods_and_back(db_url):
                 )
             ).all()
         back = [_n(r) for r in back]
-        assert back[0][:-1] == ("sulfur", 1, Decimal("1"), Decimal("3"), "absolute", Decimal("2.5"), True, False, "")  # fmt: skip
+        assert back[0][:-1] == (
+            "sulfur", 1, Decimal("1"), Decimal("3"), "absolute", Decimal("2.5"), True, False, "",
+        )  # fmt: skip
         assert back[1][:3] == ("lead", 3, Decimal("0.005").normalize())
         assert back[1][7:9] == (True, "Viện Pasteur Nha Trang")
         assert back[3][-1] == "numeric"

@@ -198,7 +198,11 @@ def sample_builder(lab: Any) -> Callable[..., Sample]:
         db.session.flush()
         for pos, key in enumerate(param_keys or ("ph", "histamine")):
             db.session.add(
-                SampleTest(sample_id=sample.id, parameter_id=param_ids[key], position=pos)
+                SampleTest(
+                    sample_id=sample.id,
+                    parameter_id=param_ids[key] if key in param_ids else lab.params[key].id,
+                    position=pos,
+                )
             )
         db.session.commit()
         db.session.refresh(sample)
