@@ -42,8 +42,8 @@ from .services import (
     CatalogError,
     _decimal,
     _text,
+    apply_changes,
     category_ancestors,
-    norm,
     parse_uncertainty_ranges,
     plain,
     slugify,
@@ -202,21 +202,15 @@ def create_method(*, actor: Any, **values: Any) -> Method:
 
 def update_method(*, actor: Any, method: Method, **values: Any) -> Method:
     require_role(actor, *EDITORS)
-    clean = _clean_method(values, method.id)
-    before = _method_snapshot(method)
-    for name, value in clean.items():
-        setattr(method, name, value)
-    db.session.flush()
-    after = _method_snapshot(method)
-    if norm(list(after.values())) != norm(list(before.values())):
-        audit.record(
-            actor=actor,
-            action="method.update",
-            entity_type="method",
-            entity_id=method.id,
-            before=before,
-            after=after,
-        )
+    apply_changes(
+        actor=actor,
+        row=method,
+        clean=_clean_method(values, method.id),
+        snapshot=_method_snapshot,
+        action="method.update",
+        entity_type="method",
+        entity_id=method.id,
+    )
     return method
 
 
@@ -373,21 +367,15 @@ def update_parameter_method(*, actor: Any, pm: ParameterMethod, **values: Any) -
     """Change what a method gives for a parameter. Results already entered keep the decimals,
     LOD and LOQ they were entered with (stored on each result)."""
     require_role(actor, *EDITORS)
-    clean = clean_facts(values)
-    before = _facts_snapshot(pm)
-    for name, value in clean.items():
-        setattr(pm, name, value)
-    db.session.flush()
-    after = _facts_snapshot(pm)
-    if norm(list(after.values())) != norm(list(before.values())):
-        audit.record(
-            actor=actor,
-            action="parameter_method.update",
-            entity_type="parameter",
-            entity_id=pm.parameter_id,
-            before=before,
-            after=after,
-        )
+    apply_changes(
+        actor=actor,
+        row=pm,
+        clean=clean_facts(values),
+        snapshot=_facts_snapshot,
+        action="parameter_method.update",
+        entity_type="parameter",
+        entity_id=pm.parameter_id,
+    )
     return pm
 
 

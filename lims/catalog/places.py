@@ -19,8 +19,6 @@ force on the day that matters (the sampling date).
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -32,7 +30,7 @@ from flask_babel import lazy_gettext as _l
 from lims import audit
 from lims.extensions import db
 
-from .csvio import ImportFailed, Issue
+from .csvio import ImportFailed, Issue, csv_records
 from .models import AdminUnit, UnitLevel
 
 UNIT_COLUMNS = (
@@ -84,85 +82,37 @@ def _day(text: str, row: int, column: str, issues: list[Issue]) -> date | None:
 def read_units(text: str) -> tuple[list[dict[str, Any]], list[Issue]]:
     """Parse and check a units file (no database access)."""
     issues: list[Issue] = []
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
-    try:
-        header = [h.strip() for h in next(reader)]
-    except StopIteration:
-        return [], [Issue(1, "", str(_l("The file is empty.")))]
-    except csv.Error as exc:
-        return [], [Issue(1, "", str(exc))]
-    if tuple(header) != UNIT_COLUMNS:
-        return [], [
-            Issue(
-                1,
-                "",
-                str(_l("The header must be exactly: %(columns)s.", columns=",".join(UNIT_COLUMNS))),
-            )
-        ]
     rows: list[dict[str, Any]] = []
     codes: dict[str, int] = {}
-    try:
-        for cells in reader:
-            line = reader.line_num
-            if not any(c.strip() for c in cells):
-                continue
-            if len(rows) >= MAX_UNITS:
-                issues.append(
-                    Issue(line, "", str(_l("Too many rows (at most %(n)d).", n=MAX_UNITS)))
+    for line, cell in csv_records(text, UNIT_COLUMNS, issues, max_rows=MAX_UNITS):
+        before = len(issues)
+        for column, limit in (("code", 40), ("name", 120), ("kind", 40), ("source", 500)):
+            if column != "source" and not cell[column]:
+                issues.append(Issue(line, column, str(_l("This field is required."))))
+            if len(cell[column]) > limit:
+                issues.append(Issue(line, column, str(_l("At most %(n)d characters.", n=limit))))
+        try:
+            level = UnitLevel(cell["level"])
+        except ValueError:
+            issues.append(Issue(line, "level", str(_l("Write province, district or commune."))))
+            level = None
+        start = _day(cell["valid_from"], line, "valid_from", issues)
+        end = _day(cell["valid_to"], line, "valid_to", issues)
+        if start and end and end <= start:
+            issues.append(
+                Issue(line, "valid_to", str(_l("The end date must be after the start date.")))
+            )
+        if cell["code"] in codes:
+            issues.append(
+                Issue(
+                    line,
+                    "code",
+                    str(_l("The same code is already on row %(row)d.", row=codes[cell["code"]])),
                 )
-                break
-            if len(cells) != len(UNIT_COLUMNS):
-                issues.append(
-                    Issue(
-                        line,
-                        "",
-                        str(
-                            _l(
-                                "Expected %(n)d cells, found %(found)d.",
-                                n=len(UNIT_COLUMNS),
-                                found=len(cells),
-                            )
-                        ),
-                    )
-                )
-                continue
-            cell = dict(zip(UNIT_COLUMNS, (c.strip() for c in cells), strict=True))
-            before = len(issues)
-            for column, limit in (("code", 40), ("name", 120), ("kind", 40), ("source", 500)):
-                if column != "source" and not cell[column]:
-                    issues.append(Issue(line, column, str(_l("This field is required."))))
-                if len(cell[column]) > limit:
-                    issues.append(
-                        Issue(line, column, str(_l("At most %(n)d characters.", n=limit)))
-                    )
-            try:
-                level = UnitLevel(cell["level"])
-            except ValueError:
-                issues.append(Issue(line, "level", str(_l("Write province, district or commune."))))
-                level = None
-            start = _day(cell["valid_from"], line, "valid_from", issues)
-            end = _day(cell["valid_to"], line, "valid_to", issues)
-            if start and end and end <= start:
-                issues.append(
-                    Issue(line, "valid_to", str(_l("The end date must be after the start date.")))
-                )
-            if cell["code"] in codes:
-                issues.append(
-                    Issue(
-                        line,
-                        "code",
-                        str(
-                            _l("The same code is already on row %(row)d.", row=codes[cell["code"]])
-                        ),
-                    )
-                )
-            if len(issues) == before:
-                codes[cell["code"]] = line
-                rows.append(
-                    cell | {"row": line, "level": level, "valid_from": start, "valid_to": end}
-                )
-    except csv.Error as exc:
-        issues.append(Issue(reader.line_num, "", str(exc)))
+            )
+        if len(issues) == before:
+            codes[cell["code"]] = line
+            rows.append(cell | {"row": line, "level": level, "valid_from": start, "valid_to": end})
     return rows, issues
 
 

@@ -442,24 +442,46 @@ def _refuse_unknown(values: dict[str, Any]) -> None:
         raise TypeError(f"not parameter fields: {', '.join(unknown)} (see lims.catalog.methods)")
 
 
-def update_parameter(*, actor: Any, parameter: Parameter, **values: Any) -> Parameter:
-    require_role(actor, *EDITORS)
-    _refuse_unknown(values)
-    clean = _clean_parameter(values, parameter.id)
-    before = _parameter_snapshot(parameter)
+def apply_changes(
+    *,
+    actor: Any,
+    row: Any,
+    clean: dict[str, Any],
+    snapshot: Any,
+    action: str,
+    entity_type: str,
+    entity_id: Any,
+) -> None:
+    """Set validated values on a catalogue row and, when something changed, write one audit
+    event with the before/after ``snapshot(row)``."""
+    before = snapshot(row)
     for name, value in clean.items():
-        setattr(parameter, name, value)
+        setattr(row, name, value)
     db.session.flush()
-    after = _parameter_snapshot(parameter)
+    after = snapshot(row)
     if norm(list(after.values())) != norm(list(before.values())):
         audit.record(
             actor=actor,
-            action="parameter.update",
-            entity_type="parameter",
-            entity_id=parameter.id,
+            action=action,
+            entity_type=entity_type,
+            entity_id=entity_id,
             before=before,
             after=after,
         )
+
+
+def update_parameter(*, actor: Any, parameter: Parameter, **values: Any) -> Parameter:
+    require_role(actor, *EDITORS)
+    _refuse_unknown(values)
+    apply_changes(
+        actor=actor,
+        row=parameter,
+        clean=_clean_parameter(values, parameter.id),
+        snapshot=_parameter_snapshot,
+        action="parameter.update",
+        entity_type="parameter",
+        entity_id=parameter.id,
+    )
     return parameter
 
 

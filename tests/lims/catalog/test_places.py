@@ -152,3 +152,14 @@ def test_unit_labels_follow_vietnamese_conventions():
     assert unit_label("g/cm3") == "g/cm³" and unit_label("% mass") == "% khối lượng"
     assert unit_label("-") == "" and unit_label("class") == ""
     assert unit_label("mg/L of 100° ethanol") == "mg/L cồn 100°"
+
+
+def test_units_import_command(runner, tmp_path):
+    good = tmp_path / "units.csv"
+    good.write_text(HEADER + "X1,Hòa Bình,xã,commune,,2025-07-01,,,NQ\n", encoding="utf-8")
+    result = runner.invoke(args=["catalog", "units", "import", str(good)])
+    assert result.exit_code == 0 and "1" in result.output, result.output
+    bad = tmp_path / "bad.csv"
+    bad.write_text(HEADER + "X2,Tên,xã,hamlet,,,,,\n", encoding="utf-8")
+    result = runner.invoke(args=["catalog", "units", "import", str(bad)])
+    assert result.exit_code == 1 and "level" in result.output
