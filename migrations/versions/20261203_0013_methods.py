@@ -26,6 +26,7 @@ Revises: 0011_report_indexes
 Create Date: 2026-12-03 16:20:02
 
 """
+import logging
 import re
 import unicodedata
 from datetime import UTC, datetime
@@ -341,7 +342,7 @@ def _move_parameter_values_to_methods(old):
                 {"id": p["id"]},
             )
             moved["class"] += 1
-    print(
+    logging.getLogger("alembic.runtime.migration").info(
         f"0013_methods: {moved['methods']} methods ({moved['unnamed']} unnamed, to be named), "
         f"{moved['parameter_methods']} parameter × method rows, {moved['results']} results "
         f"linked to their method, {moved['class']} parameters now of result type 'class'"
