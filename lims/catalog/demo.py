@@ -108,7 +108,8 @@ EXTRA_PARAMETERS = [
         code="net-quantity-g",
     ),
 ]
-NET_QUANTITY_METHOD = "OIML R 87:2016 (Thông tư 21/2014/TT-BKHCN)"
+NET_QUANTITY_METHOD = "OIML R 87:2016"
+NET_QUANTITY_TITLE = "Lượng của hàng đóng gói sẵn (Thông tư 21/2014/TT-BKHCN)"
 
 # Methods a lab would name for parameters the CSV leaves without one (demo data).
 NAMED_METHODS: dict[tuple[str, str], list[str]] = {
@@ -280,7 +281,12 @@ def seed() -> None:
         csvio.import_seed()
     if not places.units_loaded():
         places.import_units_seed()
-    method = methods.ensure_method(NET_QUANTITY_METHOD, note="Dữ liệu minh họa (demo).")
+    method = methods.find_method(NET_QUANTITY_METHOD) or methods.create_method(
+        actor=None,
+        standard_ref=NET_QUANTITY_METHOD,
+        title_vi=NET_QUANTITY_TITLE,
+        note="Dữ liệu minh họa (demo).",
+    )
     for values in EXTRA_PARAMETERS:
         if services.find_parameter(values["name_en"], values["unit"], values["method_ref"]) is None:
             parameter = services.create_parameter(actor=None, **values)
