@@ -73,8 +73,7 @@ def content(n_results: int = 20) -> Any:
         received_on="03/03/2026",
         sample_condition="Nguyên vẹn",
         tested_from_to="04/03/2026 – 06/03/2026",
-        deviations_vi="Không có",
-        deviations_en="None",
+        deviations_none=True,
         results=lines,
         conclusion_vi=f"Mẫu thử đạt đối với {n_results} chỉ tiêu được đánh giá theo "
         "QCVN 8-2:2011/BYT.",
@@ -110,7 +109,14 @@ def bench_render(repeat: int) -> dict[int, dict[str, Any]]:
 def _seed(count: int) -> int:
     from lims.auth.models import SignatoryScope
     from lims.auth.services import create_user
-    from lims.catalog.models import LimitKind, Parameter, ProductCategory, Specification
+    from lims.catalog.models import (
+        LimitKind,
+        Method,
+        Parameter,
+        ParameterMethod,
+        ProductCategory,
+        Specification,
+    )
     from lims.extensions import db
     from lims.intake.models import Campaign, Sample, SampleStatus, SampleTest, TestStatus
     from lims.testing.models import Result
@@ -131,16 +137,14 @@ def _seed(count: int) -> int:
     signer.signatory = True
     signer.scope_rows = [SignatoryScope(category_id=category.id)]
     params = [
-        Parameter(
-            code=f"p{i}",
-            name_vi=f"Chỉ tiêu {i}",
-            unit="mg/kg",
-            decimals=2,
-            method_ref="TCVN 8126:2009",
-        )
+        Parameter(code=f"p{i}", name_vi=f"Chỉ tiêu {i}", unit="mg/kg", method_ref="TCVN 8126:2009")
         for i in range(20)
     ]
-    db.session.add_all(params)
+    method = Method(code="tcvn-8126-2009", standard_ref="TCVN 8126:2009")
+    db.session.add_all([*params, method])
+    db.session.flush()
+    rows = [ParameterMethod(parameter_id=p.id, method_id=method.id, decimals=2) for p in params]
+    db.session.add_all(rows)
     db.session.flush()
     specs = [
         Specification(
@@ -191,8 +195,10 @@ def _seed(count: int) -> int:
                 entered_by_id=signer.id,
                 verified_by_id=signer.id,
                 verified_at=now,
+                parameter_method_id=row.id,
+                decimals=2,
             )
-            for test, spec in zip(tests, specs, strict=True)
+            for test, spec, row in zip(tests, specs, rows, strict=True)
         )
         if n % 200 == 0:
             db.session.commit()

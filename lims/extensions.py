@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
@@ -37,8 +38,27 @@ babel = Babel()
 bootstrap = Bootstrap5()
 
 
+_CLOCK: ContextVar[datetime | None] = ContextVar("lims_clock", default=None)
+
+
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """Now, aware UTC (every service and model default takes the time from here)."""
+    fixed = _CLOCK.get()
+    return fixed if fixed is not None else datetime.now(UTC)
+
+
+@contextmanager
+def clock_at(moment: datetime) -> Iterator[None]:
+    """For demo data only: inside the block :func:`utcnow` answers ``moment`` (aware), so a
+    demo can record results, verifications and certificates on realistic past days. Never
+    used by a request."""
+    if moment.tzinfo is None:
+        raise ValueError("clock_at needs an aware datetime")
+    token = _CLOCK.set(moment.astimezone(UTC))
+    try:
+        yield
+    finally:
+        _CLOCK.reset(token)
 
 
 class UTCDateTime(sa.types.TypeDecorator):

@@ -2,7 +2,15 @@
 
 from lims.audit.models import AuditEvent, AuditHead
 from lims.auth.models import ApiToken, LoginAttempt, SignatoryScope, User, UserRole
-from lims.catalog.models import Parameter, ProductCategory, ProfileItem, Specification
+from lims.catalog.models import (
+    AdminUnit,
+    Method,
+    Parameter,
+    ParameterMethod,
+    ProductCategory,
+    ProfileItem,
+    Specification,
+)
 from lims.certificates.models import Certificate, CertificateCounter
 from lims.equipment.models import (
     AnalyserMessage,
@@ -21,7 +29,7 @@ from lims.intake.models import (
     SampleTest,
 )
 from lims.ratelimit import RateLimitHit
-from lims.testing.models import NonConformity, Notification, Result
+from lims.testing.models import Deviation, NonConformity, Notification, Result
 from lims.warnings.models import (
     Bulletin,
     BulletinCounter,
@@ -42,6 +50,10 @@ __all__ = [
     "RateLimitHit",
     "SignatoryScope",
     "NonConformity",
+    "Deviation",
+    "AdminUnit",
+    "Method",
+    "ParameterMethod",
     "Notification",
     "Result",
     "AnalyserMessage",

@@ -11,9 +11,15 @@ Parsing rules (see ``docs/rules.md``):
   no-break U+202F), in groups of three: ``1 234 567,5``.
 * A text with both a comma and a point (``1.234,5``, ``1,234.5``), or with two commas or two
   points (``1.234.567``), is ambiguous and is refused with a message that says how to type it.
-  A single point or comma is always a decimal separator: ``1.234`` is one point two three four.
+  A comma is always the decimal separator (Vietnamese convention). A point is a decimal
+  separator too, except where it could group thousands: ``1.500`` means 1 500 to a Vietnamese
+  reader and 1.5 to an English one, so one to three digits (not zero), a point and exactly three
+  digits are refused with a message that shows both readings (``1 500`` or ``1,500``). ``0.500``,
+  ``1.5`` and ``1234.567`` are not ambiguous and are read as decimals. Text written by a
+  program, where a point can only be a decimal point (JSON numbers, instrument output, GPS
+  coordinates), is read with ``point_is_decimal=True``.
   Where a value has no decimals (prices in đồng, counts), pass ``max_decimals=0`` so that
-  ``150.000`` is refused instead of being read as 150.
+  ``150,5`` is refused instead of being rounded.
 * Scientific forms are accepted for counts: ``1,5E3``, ``1,5 x 10^3``, ``1,5 × 10^3``
   (exponent at most ±30).
 * Qualifiers: ``<0,05`` / ``< 0,05`` (below the bound, usually the LOQ), ``<LOQ`` (the
@@ -35,6 +41,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from decimal import (
+    ROUND_CEILING,
     ROUND_HALF_EVEN,
     Context,
     Decimal,
@@ -50,8 +57,10 @@ __all__ = [
     "QUALIFIERS",
     "NumberParseError",
     "ParsedNumber",
+    "format_bound",
     "format_decimal",
     "format_result",
+    "format_uncertainty",
     "parse_decimal",
     "parse_number",
     "round_decimal",
@@ -182,18 +191,41 @@ def _decimal_places(value: Decimal) -> int:
     return -exponent if isinstance(exponent, int) and exponent < 0 else 0
 
 
+_DOTTED_THOUSANDS_RE = re.compile(r"^[+\-\u2212]?(?P<int>[0-9]{1,3})\.(?P<frac>[0-9]{3})$")
+
+
+def _refuse_dotted_thousands(original: str, body: str) -> None:
+    """``1.500`` could be one thousand five hundred (Vietnamese) or one point five (English)."""
+    match = _DOTTED_THOUSANDS_RE.match(body)
+    if match is None or int(match.group("int")) == 0:
+        return
+    sign = "-" if body[0] in _MINUS_SIGNS else ""
+    grouped = f"{sign}{match.group('int')} {match.group('frac')}"
+    decimal = f"{sign}{match.group('int')},{match.group('frac')}"
+    raise _fail(
+        original,
+        f"'{original}' không rõ ràng: dấu chấm có thể là dấu tách hàng nghìn. Gõ {grouped} "
+        f"nếu là số nghìn, hoặc {decimal} (dấu phẩy thập phân) nếu là số thập phân.",
+        f"'{original}' is ambiguous: the point may group thousands. Type {grouped} for "
+        f"thousands, or {decimal} (decimal comma) for a decimal number.",
+    )
+
+
 def _parse_plain(
     original: str,
     body: str,
     *,
     allow_negative: bool,
     max_decimals: int | None,
+    point_is_decimal: bool = False,
 ) -> Decimal:
     """Parse an unqualified number (``body`` already stripped and NFC-normalised)."""
     if not body:
         raise _fail(original, "Thiếu giá trị số.", "A number is missing.")
     mantissa = re.split(r"[eE]|[ ]?[x×*·][ ]?10", body, maxsplit=1)[0]
     commas, points = mantissa.count(","), mantissa.count(".")
+    if not point_is_decimal:
+        _refuse_dotted_thousands(original, body)
     if commas and points:
         raise _fail(
             original,
@@ -277,12 +309,15 @@ def parse_number(
     allow_qualifier: bool = True,
     allow_negative: bool = True,
     max_decimals: int | None = None,
+    point_is_decimal: bool = False,
 ) -> ParsedNumber:
     """Read a number typed by a person (see the module docstring for the rules).
 
     ``lod``/``loq``: the parameter's limits, used for ``KPH``/``<LOD`` (value = LOD) and for
     ``<LOQ`` (value = LOQ; refused when ``loq`` is not given). ``allow_qualifier=False`` accepts
     plain numbers only (prices, quantities). ``max_decimals`` refuses more decimal places.
+    ``point_is_decimal=True`` for text written by a program (a JSON number, an instrument's or
+    analyser's output, coordinates): ``1.500`` is then one point five, not refused.
 
     Raises :class:`NumberParseError` (a ``ValueError``) for anything it cannot read.
     """
@@ -315,7 +350,11 @@ def parse_number(
         if not allow_qualifier:
             raise no_qualifier()
         lod_value = _parse_plain(
-            text, nd_match.group("num"), allow_negative=False, max_decimals=None
+            text,
+            nd_match.group("num"),
+            allow_negative=False,
+            max_decimals=None,
+            point_is_decimal=point_is_decimal,
         )
         return ParsedNumber(text=text, value=lod_value, qualifier=NOT_DETECTED)
     if words in _DETECTED_WORDS:
@@ -348,18 +387,38 @@ def parse_number(
             return ParsedNumber(text=text, value=loq, qualifier=LESS_THAN)
         if rest[:1] in "<>":
             raise _fail(text, f"'{text}' không phải là một số.", f"'{text}' is not a number.")
-        value = _parse_plain(text, rest, allow_negative=allow_negative, max_decimals=max_decimals)
+        value = _parse_plain(
+            text,
+            rest,
+            allow_negative=allow_negative,
+            max_decimals=max_decimals,
+            point_is_decimal=point_is_decimal,
+        )
         return ParsedNumber(text=text, value=value, qualifier=qualifier)
-    value = _parse_plain(text, s, allow_negative=allow_negative, max_decimals=max_decimals)
+    value = _parse_plain(
+        text,
+        s,
+        allow_negative=allow_negative,
+        max_decimals=max_decimals,
+        point_is_decimal=point_is_decimal,
+    )
     return ParsedNumber(text=text, value=value, qualifier=None)
 
 
 def parse_decimal(
-    text: str, *, allow_negative: bool = True, max_decimals: int | None = None
+    text: str,
+    *,
+    allow_negative: bool = True,
+    max_decimals: int | None = None,
+    point_is_decimal: bool = False,
 ) -> Decimal:
     """Read a plain number (price, quantity, limit): :func:`parse_number` without qualifiers."""
     parsed = parse_number(
-        text, allow_qualifier=False, allow_negative=allow_negative, max_decimals=max_decimals
+        text,
+        allow_qualifier=False,
+        allow_negative=allow_negative,
+        max_decimals=max_decimals,
+        point_is_decimal=point_is_decimal,
     )
     assert parsed.value is not None
     return parsed.value
@@ -421,6 +480,49 @@ def format_decimal(
     return sign + int_part + (separator + frac if frac else "")
 
 
+def _places_of(value: Decimal) -> int:
+    """Decimal places the value needs once its trailing zeros are dropped (0.0050 → 3)."""
+    if value.is_zero():
+        return 0
+    normal = value.normalize()
+    exponent = normal.as_tuple().exponent
+    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
+
+
+def format_bound(value: Decimal, lang: str = "vi", decimals: int | None = None) -> str:
+    """Write a bound (an LOQ behind ``<``, an LOD, a limit) without storage padding and never
+    rounded: the places it needs, and at least ``decimals`` (the method's reporting decimals).
+
+    A database column pads ``0.005`` to ``0.00500000``; printed here it is ``0,005`` (or
+    ``0,0050`` with four reporting decimals). Rounding a bound to fewer places would change
+    what it says (``< 0,005`` is not ``< 0,01``), so it never drops a significant digit.
+    """
+    if not isinstance(value, Decimal):
+        raise TypeError(f"format_bound expects Decimal, got {type(value).__name__}")
+    places = max(_places_of(value), decimals if decimals is not None and decimals > 0 else 0)
+    exact = value.quantize(Decimal(1).scaleb(-places), context=Context(prec=60))
+    return format_decimal(exact, lang)
+
+
+def format_uncertainty(u: Decimal, lang: str = "vi", decimals: int | None = None) -> str:
+    """Write an expanded uncertainty U for a report, without storage padding.
+
+    U keeps two significant digits, rounded **up** (an uncertainty is never understated), and
+    at least the method's reporting ``decimals`` so it lines up with the result it goes with:
+    ``0,0020000000`` → ``0,0020``; ``20`` with one decimal → ``20,0``; ``0,4`` with two →
+    ``0,40``.
+    """
+    if not isinstance(u, Decimal) or not u.is_finite():
+        raise TypeError("format_uncertainty expects a finite Decimal")
+    u = abs(u)
+    if u.is_zero():
+        return format_decimal(Decimal(0), lang, max(decimals or 0, 0))
+    two_significant = 1 - u.adjusted()
+    places = max(two_significant, decimals or 0, 0)
+    ceiling = Context(prec=60, rounding=ROUND_CEILING)
+    return format_decimal(u.quantize(Decimal(1).scaleb(-places), context=ceiling), lang)
+
+
 def format_result(
     result: ParsedNumber | Decimal,
     *,
@@ -431,7 +533,8 @@ def format_result(
     """Write a result as a report shows it.
 
     A plain value is rounded to ``decimals``; a bound (``< 0,05``, ``> 250``) and an LOD are
-    written as stored, never rounded (rounding ``< 0,005`` to two places would say ``< 0,00``).
+    never rounded (rounding ``< 0,005`` to two places would say ``< 0,00``): they are written
+    by :func:`format_bound`, without storage padding and with at least ``decimals`` places.
     Not detected: ``KPH (LOD = 0,01)`` in Vietnamese, ``ND (LOD = 0.01)`` in English (``lod``
     overrides the LOD stored on the result; without any LOD just ``KPH``/``ND``).
     Detected: ``Phát hiện`` / ``Detected``.
@@ -446,13 +549,13 @@ def format_result(
     if q in (LESS_THAN, GREATER_THAN):
         if result.value is None:
             raise ValueError(f"a '{q}' result needs a bound")
-        return f"{q} {format_decimal(result.value, lang)}"
+        return f"{q} {format_bound(result.value, lang, decimals)}"
     if q == NOT_DETECTED:
         word = "ND" if lang == "en" else "KPH"
         limit = lod if lod is not None else result.value
         if limit is None:
             return word
-        return f"{word} (LOD = {format_decimal(limit, lang)})"
+        return f"{word} (LOD = {format_bound(limit, lang, decimals)})"
     if q == DETECTED:
         return "Detected" if lang == "en" else "Phát hiện"
     raise ValueError(f"unknown qualifier {q!r}")

@@ -76,6 +76,12 @@ def run_migrations_offline():
         context.run_migrations()
 
 
+def _sqlite_pragma(connection, statement):
+    """Run a PRAGMA on the driver connection, outside any transaction (SQLite ignores
+    foreign_keys inside one)."""
+    return connection.connection.driver_connection.execute(statement).fetchall()
+
+
 def run_migrations_online():
     """Run migrations in 'online' mode.
 
@@ -106,10 +112,23 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
-        context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # SQLite batch migrations rebuild a table (copy, drop, rename). With foreign keys on,
+            # the DROP deletes the rows other tables point at (and cascades), so they are turned
+            # off outside the transaction and checked once the migrations are done.
+            _sqlite_pragma(connection, "PRAGMA foreign_keys=OFF")
+        try:
+            context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
-        with context.begin_transaction():
-            context.run_migrations()
+            with context.begin_transaction():
+                context.run_migrations()
+        finally:
+            if sqlite:
+                problems = _sqlite_pragma(connection, "PRAGMA foreign_key_check")
+                _sqlite_pragma(connection, "PRAGMA foreign_keys=ON")
+                if problems:
+                    raise RuntimeError(f"foreign keys broken by the migration: {problems[:5]}")
 
 
 if context.is_offline_mode():

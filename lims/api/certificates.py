@@ -17,6 +17,7 @@ from lims.audit import note_refusal
 from lims.auth.permissions import api_access
 from lims.catalog.rules import VERDICT_ORDER
 from lims.certificates import services
+from lims.certificates.blocks import method_of
 from lims.certificates.models import Certificate
 from lims.certificates.views import send_stored
 from lims.i18n import LOCAL_TZ
@@ -70,12 +71,13 @@ def certificate_detail(c: Certificate, scope: Scope = EVERYTHING) -> dict[str, A
     for t in testing.active_tests(c.sample):
         r = results.get(t.id) if scope.shows_result(t.status) else None
         p = t.parameter
+        method = method_of(r) if r else None
         tests.append(
             {
                 "parameter": {"code": p.code, "name": p.name_vi, "name_en": p.name_en,
-                              "unit": p.unit, "method": p.method_ref,
-                              "accredited": bool(p.accredited),
-                              "subcontracted": bool(p.subcontracted)},
+                              "unit": p.unit, "method": method.reference if method else "",
+                              "accredited": bool(method and method.in_scope),
+                              "subcontracted": bool(method and method.subcontractor)},
                 "result": display_value(r, p, "vi") if r else None,
                 "verdict": r.statement if r else None,
                 "decision_rule": r.decision_rule if r else None,

@@ -177,8 +177,16 @@ SCHEMAS: dict[str, Any] = {
                                         "name": _STR,
                                         "name_en": _STR,
                                         "unit": _STR,
-                                        "method": _STR,
-                                        "accredited": {"type": "boolean"},
+                                        "method": {
+                                            "type": "string",
+                                            "description": "the method the result records "
+                                            "(as printed on the certificate)",
+                                        },
+                                        "accredited": {
+                                            "type": "boolean",
+                                            "description": "within the lab's accreditation "
+                                            "scope on the test date",
+                                        },
                                         "subcontracted": {"type": "boolean"},
                                     }
                                 ),  # fmt: skip

@@ -86,6 +86,16 @@ def _result_json(result: Result | None, parameter: Any) -> dict[str, Any] | None
     }
 
 
+def _method_ref(t: SampleTest, result: Result | None) -> str:
+    """The method the result records, else the one the test defaults to ("" if none)."""
+    from lims.catalog.methods import default_parameter_method
+
+    pm = result.parameter_method if result is not None else None
+    if pm is None:
+        pm = default_parameter_method(t.parameter_id, t.sample.category_id)
+    return pm.method.standard_ref if pm is not None else ""
+
+
 def _test_json(t: SampleTest, result: Result | None = None) -> dict[str, Any]:
     p = t.parameter
     return {
@@ -94,7 +104,7 @@ def _test_json(t: SampleTest, result: Result | None = None) -> dict[str, Any]:
             "name": p.name_vi,
             "name_en": p.name_en,
             "unit": p.unit,
-            "method": p.method_ref,
+            "method": _method_ref(t, result),
         },
         "status": t.status.value,
         "result": _result_json(result, p),

@@ -74,6 +74,12 @@ class UserEditForm(Form):
     signatory_scope = MultiCheckboxField(
         _l("Product categories they may sign (with their subcategories)"), coerce=int
     )
+    job_title = StringField(
+        _l("Function printed under the signature (Vietnamese)"),
+        validators=[Optional(), Length(max=200)],
+        render_kw={"placeholder": "Trưởng phòng Thử nghiệm"},
+    )
+    job_title_en = StringField(_l("Function (English)"), validators=[Optional(), Length(max=200)])
     submit = SubmitField(_l("Save"))
 
 

@@ -23,6 +23,9 @@ class User(UserMixin, db.Model):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # authorised signatory of certificates, within the product categories in scope_rows
     signatory: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
+    # function/title printed under the approver's name on certificates
+    job_title: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
+    job_title_en: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
 
     role_rows: Mapped[list[UserRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"

@@ -92,6 +92,8 @@ def _snapshot(user: User) -> dict[str, Any]:
         "locale": user.locale,
         "signatory": bool(user.signatory),
         "signatory_scope": sorted(r.category_id for r in user.scope_rows),
+        "job_title": user.job_title,
+        "job_title_en": user.job_title_en,
     }
 
 
@@ -155,6 +157,8 @@ def update_user(
     new_password: str | None = None,
     signatory: bool | None = None,
     signatory_scope: list[int] | None = None,
+    job_title: str | None = None,
+    job_title_en: str | None = None,
 ) -> User:
     """Admin edit: name, roles, language, active flag, optionally a new password and the
     certificate-signatory flag with its scope (product category ids)."""
@@ -179,6 +183,12 @@ def update_user(
     user.active = active
     if signatory is not None:
         _set_signatory(user, signatory, signatory_scope or [])
+    for attr, value in (("job_title", job_title), ("job_title_en", job_title_en)):
+        if value is not None:
+            text = " ".join(value.split())
+            if len(text) > 200:
+                raise AuthError(_l("At most %(n)d characters.", n=200), attr)
+            setattr(user, attr, text)
     if new_password:
         _check_password(new_password)
         user.password_hash = _hash(new_password)

@@ -228,6 +228,8 @@ def edit_user(user_id: int) -> Any:
                     new_password=form.new_password.data or None,
                     signatory=form.signatory.data,
                     signatory_scope=form.signatory_scope.data,
+                    job_title=form.job_title.data or "",
+                    job_title_en=form.job_title_en.data or "",
                 )
         except services.AuthError as exc:
             show_on_form(form, exc)

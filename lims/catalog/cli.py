@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import click
 from flask.cli import AppGroup
@@ -14,6 +16,25 @@ from lims.extensions import unit_of_work
 from . import csvio
 
 catalog_cli = AppGroup("catalog", help="Test catalogue: import and export limits (CSV).")
+
+
+def _import(load: Callable[[str], Any], file: Path) -> Any:
+    """Read a UTF-8 file and load it in one unit of work; a refused file prints each problem
+    (row, column, message) and saves nothing."""
+    try:
+        text = file.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise click.ClickException("Tệp không phải UTF-8 / the file is not UTF-8.") from None
+    try:
+        with unit_of_work():
+            return load(text)
+    except csvio.ImportFailed as exc:
+        for issue in exc.issues:
+            click.echo(str(issue), err=True)
+        raise click.ClickException(
+            f"{len(exc.issues)} lỗi, không có gì được lưu / "
+            f"{len(exc.issues)} error(s), nothing was saved."
+        ) from None
 
 
 @catalog_cli.command("import")
@@ -27,21 +48,10 @@ catalog_cli = AppGroup("catalog", help="Test catalogue: import and export limits
 @click.option("--verbose", "-v", is_flag=True, help="List every row's outcome.")
 def import_command(file: Path, effective_from: object, verbose: bool) -> None:
     """Load or update the catalogue from a CSV file (checked whole, all or nothing)."""
-    try:
-        text = file.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise click.ClickException("Tệp không phải UTF-8 / the file is not UTF-8.") from None
     start = effective_from.date() if effective_from is not None else date.today()  # type: ignore[attr-defined]
-    try:
-        with unit_of_work():
-            report = csvio.import_text(text, filename=file.name, effective_from=start)
-    except csvio.ImportFailed as exc:
-        for issue in exc.issues:
-            click.echo(str(issue), err=True)
-        raise click.ClickException(
-            f"{len(exc.issues)} lỗi, không có gì được lưu / "
-            f"{len(exc.issues)} error(s), nothing was saved."
-        ) from None
+    report = _import(
+        lambda text: csvio.import_text(text, filename=file.name, effective_from=start), file
+    )
     click.echo(report.summary())
     labels = (
         ("added", "+"),
@@ -67,3 +77,18 @@ def export_command(output: Path | None) -> None:
     else:
         output.write_text(text, encoding="utf-8")
         click.echo(f"{output}: {text.count(chr(10)) - 1} rows")
+
+
+units_cli = AppGroup("units", help="Administrative units with validity dates (CSV).")
+catalog_cli.add_command(units_cli)
+
+
+@units_cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def units_import_command(file: Path) -> None:
+    """Load or update administrative units (code,name,kind,level,parent_code,valid_from,
+    valid_to,successor_code,source), checked whole, all or nothing."""
+    from . import places
+
+    report = _import(lambda text: places.import_units_text(text, filename=file.name), file)
+    click.echo(report.summary())

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -25,7 +25,7 @@ from lims import audit
 from lims.extensions import db
 from lims.numbers import NumberParseError, parse_decimal
 
-from . import services
+from . import methods, services
 from .models import LimitKind, Parameter, ProductCategory, ResultType, Specification
 from .seed import CATEGORY_TREE, KNOWN_UNITS, PARAMETER_VI, SEED_CSV, scope_codes
 
@@ -174,42 +174,52 @@ def split_parameter(text: str) -> tuple[str, str, re.Match[str] | None]:
     return name.strip(), "; ".join(n for n in notes if n), plan
 
 
-def read_rows(text: str) -> tuple[list[RowLimit], list[Issue]]:
-    """Parse and check a whole file (no database access); all problems are returned."""
-    issues: list[Issue] = []
-    rows: list[RowLimit] = []
+def csv_records(
+    text: str,
+    columns: tuple[str, ...],
+    issues: list[Issue],
+    *,
+    max_rows: int = MAX_ROWS,
+) -> Iterator[tuple[int, dict[str, str]]]:
+    """The data rows of a CSV text whose header is exactly ``columns``: (line, stripped cells by
+    column), blank rows skipped. Problems of shape — size, header, a row's cell count, too many
+    rows, a CSV error — are appended to ``issues`` (the file is then refused whole)."""
     if len(text.encode("utf-8")) > MAX_BYTES:
-        return [], [Issue(1, "", str(_l("The file is too large.")))]
+        issues.append(Issue(1, "", str(_l("The file is too large."))))
+        return
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
     try:
-        header = next(reader)
+        header = [h.strip() for h in next(reader)]
     except StopIteration:
-        return [], [Issue(1, "", str(_l("The file is empty.")))]
+        issues.append(Issue(1, "", str(_l("The file is empty."))))
+        return
     except csv.Error as exc:
-        return [], [Issue(1, "", str(exc))]
-    header = [h.strip() for h in header]
-    if tuple(header) != COLUMNS:
-        missing = [c for c in COLUMNS if c not in header]
-        extra = [c for c in header if c not in COLUMNS]
-        return [], [
+        issues.append(Issue(1, "", str(exc)))
+        return
+    if tuple(header) != columns:
+        missing = [c for c in columns if c not in header]
+        extra = [c for c in header if c not in columns]
+        issues.append(
             Issue(
                 1,
                 ", ".join(missing + extra) or "",
-                str(_l("The header must be exactly: %(columns)s.", columns=",".join(COLUMNS))),
+                str(_l("The header must be exactly: %(columns)s.", columns=",".join(columns))),
             )
-        ]
-    seen: dict[tuple[str, str, str], int] = {}
+        )
+        return
+    count = 0
     try:
         for cells in reader:
             line = reader.line_num
             if not any(c.strip() for c in cells):
                 continue
-            if len(rows) >= MAX_ROWS:
+            if count >= max_rows:
                 issues.append(
-                    Issue(line, "", str(_l("Too many rows (at most %(n)d).", n=MAX_ROWS)))
+                    Issue(line, "", str(_l("Too many rows (at most %(n)d).", n=max_rows)))
                 )
-                break
-            if len(cells) != len(COLUMNS):
+                return
+            count += 1
+            if len(cells) != len(columns):
                 issues.append(
                     Issue(
                         line,
@@ -217,38 +227,45 @@ def read_rows(text: str) -> tuple[list[RowLimit], list[Issue]]:
                         str(
                             _l(
                                 "Expected %(n)d cells, found %(found)d.",
-                                n=len(COLUMNS),
+                                n=len(columns),
                                 found=len(cells),
                             )
                         ),
                     )
                 )
                 continue
-            row = _read_row(
-                line, dict(zip(COLUMNS, (c.strip() for c in cells), strict=True)), issues
-            )
-            if row is None:
-                continue
-            key = (row.regulation, row.scope, row.parameter_text)
-            if key in seen:
-                issues.append(
-                    Issue(
-                        line,
-                        "parameter",
-                        str(
-                            _l(
-                                "The same regulation, product and parameter are already on row "
-                                "%(row)d.",
-                                row=seen[key],
-                            )
-                        ),
-                    )
-                )
-                continue
-            seen[key] = line
-            rows.append(row)
+            yield line, dict(zip(columns, (c.strip() for c in cells), strict=True))
     except csv.Error as exc:
         issues.append(Issue(reader.line_num, "", str(exc)))
+
+
+def read_rows(text: str) -> tuple[list[RowLimit], list[Issue]]:
+    """Parse and check a whole file (no database access); all problems are returned."""
+    issues: list[Issue] = []
+    rows: list[RowLimit] = []
+    seen: dict[tuple[str, str, str], int] = {}
+    for line, cell in csv_records(text, COLUMNS, issues):
+        row = _read_row(line, cell, issues)
+        if row is None:
+            continue
+        key = (row.regulation, row.scope, row.parameter_text)
+        if key in seen:
+            issues.append(
+                Issue(
+                    line,
+                    "parameter",
+                    str(
+                        _l(
+                            "The same regulation, product and parameter are already on row "
+                            "%(row)d.",
+                            row=seen[key],
+                        )
+                    ),
+                )
+            )
+            continue
+        seen[key] = line
+        rows.append(row)
     return rows, issues
 
 
@@ -411,9 +428,12 @@ def _parameter_for(row: RowLimit, report: ImportReport) -> Parameter:
     parameter = services.find_parameter(row.name_en, row.unit, row.method)
     if parameter is not None:
         return parameter
-    result_type = (
-        ResultType.COUNT if "CFU" in row.unit or "MPN" in row.unit else (ResultType.NUMERIC)
-    )
+    if "CFU" in row.unit or "MPN" in row.unit:
+        result_type = ResultType.COUNT
+    elif row.unit == "class":
+        result_type = ResultType.CLASS
+    else:
+        result_type = ResultType.NUMERIC
     parameter = services.create_parameter(
         actor=None,
         name_vi=PARAMETER_VI.get(row.name_en, row.name_en)[:300],
@@ -422,6 +442,12 @@ def _parameter_for(row: RowLimit, report: ImportReport) -> Parameter:
         method_ref=row.method,
         result_type=result_type.value,
     )
+    # Each alternative of the method cell is a method of the catalogue; the first is the
+    # default. Remarks of the cell ("[method unverified]") stay in the method's staff note.
+    refs, note = methods.split_methods(row.method)
+    for ref in refs:
+        method = methods.ensure_method(ref, note=note)
+        methods.add_parameter_method(actor=None, parameter=parameter, method=method)
     report.new_parameters.append(parameter.code)
     return parameter
 

@@ -70,19 +70,61 @@ class ParameterForm(Form):
     unit = SelectField(
         _l("Unit"), choices=[("", "—")] + [(u, u) for u in KNOWN_UNITS], validate_choice=False
     )
-    method_ref = StringField(_l("Test method"), validators=[Optional(), Length(max=300)])
+    method_ref = StringField(
+        _l("Methods as listed in the source (staff note)"),
+        validators=[Optional(), Length(max=300)],
+    )
     result_type = SelectField(
         _l("Result type"), choices=[(k.value, v) for k, v in RESULT_TYPE_LABELS.items()]
     )
-    decimals = StringField(_l("Decimals reported"), validators=[Optional(), Length(max=3)])
-    lod = StringField(_l("LOD (limit of detection)"), validators=[Optional(), Length(max=40)])
-    loq = StringField(_l("LOQ (limit of quantification)"), validators=[Optional(), Length(max=40)])
     plausible_min = StringField(
         _l("Plausible results from"), validators=[Optional(), Length(max=40)]
     )
     plausible_max = StringField(
         _l("Plausible results up to"), validators=[Optional(), Length(max=40)]
     )
+    instrument_kind = SelectField(
+        _l("Instrument that can supply the value"),
+        choices=[("", "—")] + [(k, INSTRUMENT_LABELS.get(k, k)) for k in INSTRUMENT_KINDS],
+        validate_choice=False,
+    )
+    formula = TextAreaField(
+        _l("Formula (optional)"), validators=[Optional(), Length(max=2000)], render_kw={"rows": 2}
+    )
+    active = BooleanField(_l("Active"), default=True)
+    submit = SubmitField(_l("Save"))
+
+
+class MethodForm(Form):
+    standard_ref = StringField(
+        _l("Reference printed on certificates"),
+        validators=[DataRequired(), Length(max=300)],
+        render_kw={"placeholder": "TCVN 6701:2011 (ASTM D2622)"},
+    )
+    title_vi = StringField(_l("Title (Vietnamese)"), validators=[Optional(), Length(max=300)])
+    title_en = StringField(_l("Title (English)"), validators=[Optional(), Length(max=300)])
+    code = StringField(_l("Code"), validators=[Optional(), Length(max=80)])
+    valid_from = DateField(_l("Valid from"), validators=[Optional()])
+    valid_to = DateField(_l("No longer valid from"), validators=[Optional()])
+    conditions = StringField(
+        _l("Test conditions to record with each test"),
+        validators=[Optional(), Length(max=300)],
+        render_kw={"placeholder": "nhiệt độ, độ ẩm phòng thử"},
+    )
+    note = TextAreaField(
+        _l("Note (staff only)"), validators=[Optional(), Length(max=2000)], render_kw={"rows": 2}
+    )
+    active = BooleanField(_l("Active"), default=True)
+    submit = SubmitField(_l("Save"))
+
+
+class ParameterMethodForm(Form):
+    method_id = SelectField(_l("Method"), coerce=str, validate_choice=False)
+    decimals = StringField(_l("Decimals reported"), validators=[Optional(), Length(max=3)])
+    lod = StringField(_l("LOD (limit of detection)"), validators=[Optional(), Length(max=40)])
+    loq = StringField(_l("LOQ (limit of quantification)"), validators=[Optional(), Length(max=40)])
+    range_low = StringField(_l("Working range from"), validators=[Optional(), Length(max=40)])
+    range_high = StringField(_l("Working range up to"), validators=[Optional(), Length(max=40)])
     uncertainty_kind = SelectField(
         _l("Expanded uncertainty U (k = 2)"),
         choices=[(k.value, v) for k, v in UNCERTAINTY_LABELS.items()],
@@ -92,15 +134,14 @@ class ParameterForm(Form):
         _l("U by range"), validators=[Optional(), Length(max=2000)], render_kw={"rows": 3}
     )
     accredited = BooleanField(_l("Accredited (within the scope of accreditation)"))
-    subcontracted = BooleanField(_l("Subcontracted"))
-    subcontractor = StringField(_l("Subcontractor"), validators=[Optional(), Length(max=200)])
-    instrument_kind = SelectField(
-        _l("Instrument that can supply the value"),
-        choices=[("", "—")] + [(k, INSTRUMENT_LABELS.get(k, k)) for k in INSTRUMENT_KINDS],
-        validate_choice=False,
+    accreditation_ref = StringField(
+        _l("Accreditation number"),
+        validators=[Optional(), Length(max=120)],
+        render_kw={"placeholder": "VILAS 123"},
     )
-    formula = TextAreaField(
-        _l("Formula (optional)"), validators=[Optional(), Length(max=2000)], render_kw={"rows": 2}
+    accredited_until = DateField(_l("Out of scope from"), validators=[Optional()])
+    subcontractor = StringField(
+        _l("Subcontractor (empty: tested by the lab)"), validators=[Optional(), Length(max=200)]
     )
     active = BooleanField(_l("Active"), default=True)
     submit = SubmitField(_l("Save"))

@@ -49,12 +49,15 @@ from lims.numbers import (
     ParsedNumber,
     format_decimal,
     format_result,
+    format_uncertainty,
     round_decimal,
 )
 
 __all__ = [
     "AttributePlan",
+    "CORROSION_CLASSES",
     "DecisionRule",
+    "GuardBandError",
     "Judgement",
     "NotDetectedLimit",
     "NumericLimit",
@@ -64,10 +67,15 @@ __all__ = [
     "VERDICT_ORDER",
     "decision_rule_label",
     "decision_rule_statement",
+    "describe_class_limit",
     "expanded_uncertainty",
+    "parse_class",
+    "rounding_rule_statement",
+    "check_guard_band",
     "is_nonconforming",
     "judge",
     "judge_attribute_plan",
+    "judge_class",
     "judge_numeric",
     "judge_qualitative",
     "sample_verdict",
@@ -170,6 +178,20 @@ def decision_rule_statement(rule: str, lang: str = "vi", r: Decimal = Decimal(1)
     if lang == "en":
         return f"Decision rule: {en} (ILAC-G8:09/2019 clause {clause}, {w})"
     return f"Quy tắc quyết định: {vi} (ILAC-G8:09/2019 mục {clause}, {w})"
+
+
+def rounding_rule_statement(lang: str = "vi") -> str:
+    """Whether the verdict uses the rounded or the unrounded value: the rule of the system,
+    printed with the decision rule (see :func:`judge_numeric`, ``decimals``)."""
+    if lang == "en":
+        return (
+            "A result is rounded to the reporting decimals of its method before it is compared "
+            "with the limit; limits, LOQ and LOD bounds are never rounded."
+        )
+    return (
+        "Kết quả được làm tròn đến số chữ số thập phân báo cáo của phương pháp trước khi so "
+        "sánh với mức giới hạn; mức giới hạn, LOQ và LOD không làm tròn."
+    )
 
 
 def worst_verdict(verdicts: Iterable[str]) -> Verdict:
@@ -532,8 +554,8 @@ def judge_numeric(
     if parsed.qualifier is None and decimals is not None:
         assert parsed.value is not None
         parsed = ParsedNumber(parsed.text, round_decimal(parsed.value, decimals), None)
-    shown_vi = format_result(parsed, lang="vi", lod=lod)
-    shown_en = format_result(parsed, lang="en", lod=lod)
+    shown_vi = format_result(parsed, lang="vi", lod=lod, decimals=decimals)
+    shown_en = format_result(parsed, lang="en", lod=lod, decimals=decimals)
     limit_vi, limit_en = limit.describe("vi"), limit.describe("en")
     interval = _interval(parsed, lod)
 
@@ -565,8 +587,8 @@ def judge_numeric(
     non_binary = code == DecisionRule.GUARD_BAND_NON_BINARY
     possible = _possible_verdicts(interval, limit, w, non_binary)
     verdict = _combine(possible)
-    band_vi = f", w = {format_decimal(w, 'vi')}" if guard_band is not None else ""
-    band_en = f", w = {format_decimal(w, 'en')}" if guard_band is not None else ""
+    band_vi = f", w = {format_uncertainty(w, 'vi', decimals)}" if guard_band is not None else ""
+    band_en = f", w = {format_uncertainty(w, 'en', decimals)}" if guard_band is not None else ""
     if verdict == Verdict.NOT_JUDGED:
         return Judgement(
             verdict,
@@ -693,6 +715,135 @@ def judge_attribute_plan(
         f"{sure_m} đơn vị mẫu vượt m = {m_vi}, cho phép tối đa c = {plan.c} ({desc_vi}): Đạt.",
         f"{sure_m} unit(s) exceed m = {m_en}, at most c = {plan.c} allowed ({desc_en}): Pass.",
     )
+
+
+# --------------------------------------------------------------------------- classes
+
+#: Copper strip corrosion classes (ASTM D130 / TCVN 2694; for LPG ASTM D1838 / TCVN 8359), best
+#: first. A class is a grade on a scale, not a number: "1b" is not 1.2.
+CORROSION_CLASSES: tuple[str, ...] = (
+    "1a", "1b", "2a", "2b", "2c", "2d", "2e", "3a", "3b", "4a", "4b", "4c",
+)  # fmt: skip
+
+
+def parse_class(text: str) -> str:
+    """``1a``, ``1 A``, ``loại 1b``, ``class 2c`` → the class code (``1a``…``4c``).
+
+    A bare number (``1``) is refused: the class needs its letter. Raises ``ValueError`` with a
+    message in Vietnamese and English.
+    """
+    key = " ".join(str(text or "").casefold().split())
+    for word in ("loại", "class", "no.", "số"):
+        if key.startswith(word):
+            key = key[len(word) :].strip()
+    key = key.replace(" ", "")
+    if key in CORROSION_CLASSES:
+        return key
+    allowed = ", ".join(CORROSION_CLASSES)
+    raise ValueError(
+        f"'{text}' không phải là một cấp ăn mòn (ghi {allowed}). / '{text}' is not a corrosion "
+        f"class (write {allowed})."
+    )
+
+
+def judge_class(result: str, limit: NumericLimit) -> Judgement:
+    """Judge a corrosion class against a limit on the class number (``≤ 1``: class 1a and 1b
+    pass, 2a and worse fail). Decision rules with a guard band do not apply to a class."""
+    code = parse_class(result)
+    number = Decimal(code[0])
+    verdicts = []
+    if limit.upper is not None:
+        inside = number <= limit.upper if limit.upper_inclusive else number < limit.upper
+        verdicts.append(Verdict.PASS if inside else Verdict.FAIL)
+    if limit.lower is not None:
+        inside = number >= limit.lower if limit.lower_inclusive else number > limit.lower
+        verdicts.append(Verdict.PASS if inside else Verdict.FAIL)
+    verdict = worst_verdict(verdicts)
+    lim_vi, lim_en = describe_class_limit(limit, "vi"), describe_class_limit(limit, "en")
+    return Judgement(
+        verdict,
+        f"Loại {code} so với mức {lim_vi}: {verdict_label(verdict, 'vi')}.",
+        f"Class {code} against the limit {lim_en}: {verdict_label(verdict, 'en')}.",
+    )
+
+
+def describe_class_limit(limit: NumericLimit, lang: str = "vi") -> str:
+    """``Không quá loại 1`` / ``Not worse than class 1`` (a class limit is on the class number)."""
+    parts = []
+    if limit.upper is not None:
+        n = format_decimal(limit.upper, lang)
+        if lang == "en":
+            parts.append(
+                f"not worse than class {n}" if limit.upper_inclusive else f"better than class {n}"
+            )
+        else:
+            parts.append(f"không quá loại {n}" if limit.upper_inclusive else f"tốt hơn loại {n}")
+    if limit.lower is not None:
+        n = format_decimal(limit.lower, lang)
+        parts.append(f"class {n} or worse" if lang == "en" else f"từ loại {n} trở lên")
+    text = (" and " if lang == "en" else " và ").join(parts)
+    return text[:1].upper() + text[1:]
+
+
+# --------------------------------------------------------------------------- guard bands
+
+
+class GuardBandError(ValueError):
+    """A guard band or an uncertainty that makes a decision rule meaningless."""
+
+    def __init__(self, message_vi: str, message_en: str) -> None:
+        super().__init__(f"{message_vi} / {message_en}")
+        self.message_vi, self.message_en = message_vi, message_en
+
+    def message(self, lang: str = "vi") -> str:
+        return self.message_en if lang == "en" else self.message_vi
+
+
+def check_guard_band(limit: NumericLimit, u: Decimal | None, w: Decimal | None) -> None:
+    """Refuse what leaves a decision rule without meaning (raises :class:`GuardBandError`):
+
+    * a guard band w that leaves no acceptance zone: for a two-sided limit, lower + w reaches
+      upper − w (every result would fail);
+    * an absurd uncertainty: U larger than the tolerance interval of a two-sided limit, or
+      larger than the limit itself for a one-sided limit on a non-zero value (a measurement
+      that uncertain cannot say anything about conformity).
+    """
+    if u is not None:
+        _require_decimal("uncertainty", u)
+        if u < 0:
+            raise GuardBandError(
+                "Độ không đảm bảo đo không thể âm.", "An expanded uncertainty cannot be negative."
+            )
+    if w is not None and w > 0 and limit.lower is not None and limit.upper is not None:
+        low, high = limit.lower + w, limit.upper - w
+        if low > high or (low == high and not (limit.lower_inclusive and limit.upper_inclusive)):
+            raise GuardBandError(
+                f"Dải bảo vệ w = {format_decimal(w, 'vi')} không để lại vùng chấp nhận giữa "
+                f"{format_decimal(limit.lower, 'vi')} và {format_decimal(limit.upper, 'vi')}.",
+                f"The guard band w = {format_decimal(w, 'en')} leaves no acceptance zone between "
+                f"{format_decimal(limit.lower, 'en')} and {format_decimal(limit.upper, 'en')}.",
+            )
+    if u is None or u == 0:
+        return
+    if limit.lower is not None and limit.upper is not None:
+        span = limit.upper - limit.lower
+        if span > 0 and u > span:
+            raise GuardBandError(
+                f"U = {format_decimal(u, 'vi')} lớn hơn cả khoảng giới hạn "
+                f"({format_decimal(span, 'vi')}): kiểm tra lại độ không đảm bảo đo.",
+                f"U = {format_decimal(u, 'en')} is larger than the whole tolerance interval "
+                f"({format_decimal(span, 'en')}): check the uncertainty.",
+            )
+        return
+    tl = limit.upper if limit.upper is not None else limit.lower
+    assert tl is not None
+    if tl != 0 and u > abs(tl):
+        raise GuardBandError(
+            f"U = {format_decimal(u, 'vi')} lớn hơn chính mức giới hạn "
+            f"{format_decimal(tl, 'vi')}: kiểm tra lại độ không đảm bảo đo.",
+            f"U = {format_decimal(u, 'en')} is larger than the limit {format_decimal(tl, 'en')} "
+            "itself: check the uncertainty.",
+        )
 
 
 def judge(

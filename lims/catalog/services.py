@@ -4,8 +4,8 @@ Functions other features call:
 
 * :func:`specification_for` — the specification in force for a category × parameter on a date
   (walking up the category tree);
-* :func:`to_rule_limit`, :func:`parameter_uncertainty` — the pure ``lims.catalog.rules`` objects
-  for :func:`lims.catalog.rules.judge`;
+* :func:`to_rule_limit` — the pure ``lims.catalog.rules`` limit for
+  :func:`lims.catalog.rules.judge` (a method's uncertainty: :mod:`lims.catalog.methods`);
 * :func:`can_state_conformity` — false while a limit is unconfirmed;
 * :func:`mark_specification_used`, :func:`is_specification_used` — a used version is frozen;
 * :func:`profile_parameters` — a category's default tests (nearest category up the tree with a
@@ -29,18 +29,18 @@ from lims import audit
 from lims.auth.permissions import require_role
 from lims.errors import DomainError
 from lims.extensions import db, utcnow
-from lims.numbers import NumberParseError, format_decimal, parse_decimal, parse_id
+from lims.numbers import NumberParseError, parse_decimal, parse_id
 
 from . import rules
 from .citations import official_citation
 from .models import (
     LimitKind,
     Parameter,
+    ParameterMethod,
     ProductCategory,
     ProfileItem,
     ResultType,
     Specification,
-    UncertaintyKind,
 )
 from .seed import INSTRUMENT_KINDS, KNOWN_UNITS
 
@@ -352,17 +352,8 @@ PARAMETER_FIELDS = (
     "unit",
     "method_ref",
     "result_type",
-    "decimals",
-    "lod",
     "plausible_min",
     "plausible_max",
-    "loq",
-    "uncertainty_kind",
-    "uncertainty_value",
-    "uncertainty_ranges",
-    "accredited",
-    "subcontracted",
-    "subcontractor",
     "instrument_kind",
     "formula",
     "active",
@@ -386,53 +377,11 @@ def _clean_parameter(values: dict[str, Any], parameter_id: int | None) -> dict[s
         out["result_type"] = ResultType(values.get("result_type") or "numeric")
     except ValueError:
         raise CatalogError(_l("Unknown result type."), "result_type") from None
-    decimals = values.get("decimals")
-    if decimals in ("", None):
-        out["decimals"] = None
-    else:
-        try:
-            out["decimals"] = int(decimals)
-        except (TypeError, ValueError):
-            raise CatalogError(_l("Enter a whole number."), "decimals") from None
-        if not 0 <= out["decimals"] <= MAX_DECIMALS:
-            raise CatalogError(
-                _l("Decimals must be between 0 and %(n)d.", n=MAX_DECIMALS), "decimals"
-            )
-    out["lod"] = _decimal(values.get("lod"), "lod", allow_negative=False)
-    out["loq"] = _decimal(values.get("loq"), "loq", allow_negative=False)
-    if out["lod"] is not None and out["loq"] is not None and out["loq"] < out["lod"]:
-        raise CatalogError(_l("The LOQ cannot be below the LOD."), "loq")
     out["plausible_min"] = _decimal(values.get("plausible_min"), "plausible_min")
     out["plausible_max"] = _decimal(values.get("plausible_max"), "plausible_max")
     low, high = out["plausible_min"], out["plausible_max"]
     if low is not None and high is not None and high <= low:
         raise CatalogError(_l("The upper end must be above the lower end."), "plausible_max")
-    try:
-        kind = UncertaintyKind(values.get("uncertainty_kind") or "none")
-    except ValueError:
-        raise CatalogError(_l("Unknown kind of uncertainty."), "uncertainty_kind") from None
-    out["uncertainty_kind"] = kind
-    out["uncertainty_value"] = None
-    out["uncertainty_ranges"] = None
-    if kind in (UncertaintyKind.ABSOLUTE, UncertaintyKind.RELATIVE):
-        out["uncertainty_value"] = _decimal(
-            values.get("uncertainty_value"),
-            "uncertainty_value",
-            allow_negative=False,
-            required=True,
-        )
-    elif kind == UncertaintyKind.RANGE:
-        raw = values.get("uncertainty_ranges")
-        out["uncertainty_ranges"] = (
-            raw if isinstance(raw, list) else parse_uncertainty_ranges(raw or "")
-        )
-    out["accredited"] = bool(values.get("accredited"))
-    out["subcontracted"] = bool(values.get("subcontracted"))
-    out["subcontractor"] = _text(values.get("subcontractor"), "subcontractor", max_length=200)
-    if out["subcontracted"] and not out["subcontractor"]:
-        raise CatalogError(_l("Name the subcontractor."), "subcontractor")
-    if not out["subcontracted"]:
-        out["subcontractor"] = ""
     instrument = (values.get("instrument_kind") or "").strip() or None
     if instrument is not None and instrument not in INSTRUMENT_KINDS:
         raise CatalogError(_l("Unknown kind of instrument."), "instrument_kind")
@@ -469,9 +418,11 @@ def _unique_parameter_code(name: str, unit: str) -> str:
 
 
 def create_parameter(*, actor: Any, **values: Any) -> Parameter:
-    """Create a parameter from typed values (see :data:`PARAMETER_FIELDS`)."""
+    """Create a parameter from typed values (see :data:`PARAMETER_FIELDS`; what a method gives
+    — decimals, LOD, LOQ, U, scope — belongs to :mod:`lims.catalog.methods`)."""
     if actor is not None:
         require_role(actor, *EDITORS)
+    _refuse_unknown(values)
     clean = _clean_parameter(values, None)
     parameter = Parameter(**clean)
     db.session.add(parameter)
@@ -486,53 +437,53 @@ def create_parameter(*, actor: Any, **values: Any) -> Parameter:
     return parameter
 
 
-def update_parameter(*, actor: Any, parameter: Parameter, **values: Any) -> Parameter:
-    require_role(actor, *EDITORS)
-    clean = _clean_parameter(values, parameter.id)
-    before = _parameter_snapshot(parameter)
+def _refuse_unknown(values: dict[str, Any]) -> None:
+    unknown = sorted(set(values) - set(PARAMETER_FIELDS))
+    if unknown:
+        raise TypeError(f"not parameter fields: {', '.join(unknown)} (see lims.catalog.methods)")
+
+
+def apply_changes(
+    *,
+    actor: Any,
+    row: Any,
+    clean: dict[str, Any],
+    snapshot: Any,
+    action: str,
+    entity_type: str,
+    entity_id: Any,
+) -> None:
+    """Set validated values on a catalogue row and, when something changed, write one audit
+    event with the before/after ``snapshot(row)``."""
+    before = snapshot(row)
     for name, value in clean.items():
-        setattr(parameter, name, value)
+        setattr(row, name, value)
     db.session.flush()
-    after = _parameter_snapshot(parameter)
+    after = snapshot(row)
     if norm(list(after.values())) != norm(list(before.values())):
         audit.record(
             actor=actor,
-            action="parameter.update",
-            entity_type="parameter",
-            entity_id=parameter.id,
+            action=action,
+            entity_type=entity_type,
+            entity_id=entity_id,
             before=before,
             after=after,
         )
+
+
+def update_parameter(*, actor: Any, parameter: Parameter, **values: Any) -> Parameter:
+    require_role(actor, *EDITORS)
+    _refuse_unknown(values)
+    apply_changes(
+        actor=actor,
+        row=parameter,
+        clean=_clean_parameter(values, parameter.id),
+        snapshot=_parameter_snapshot,
+        action="parameter.update",
+        entity_type="parameter",
+        entity_id=parameter.id,
+    )
     return parameter
-
-
-def parameter_uncertainty(parameter: Parameter) -> rules.Uncertainty | None:
-    """The parameter's expanded uncertainty as a :class:`rules.Uncertainty` (None if none)."""
-    kind = parameter.uncertainty_kind
-    if kind == UncertaintyKind.ABSOLUTE and parameter.uncertainty_value is not None:
-        return rules.Uncertainty.absolute(parameter.uncertainty_value)
-    if kind == UncertaintyKind.RELATIVE and parameter.uncertainty_value is not None:
-        return rules.Uncertainty.relative(parameter.uncertainty_value)
-    if kind == UncertaintyKind.RANGE and parameter.uncertainty_ranges:
-        return rules.Uncertainty.by_range(
-            (Decimal(a), Decimal(b), Decimal(c), bool(rel))
-            for a, b, c, rel in parameter.uncertainty_ranges
-        )
-    return None
-
-
-def describe_uncertainty(parameter: Parameter, lang: str = "vi") -> str:
-    kind = parameter.uncertainty_kind
-    if kind == UncertaintyKind.ABSOLUTE and parameter.uncertainty_value is not None:
-        return f"± {format_decimal(Decimal(plain(parameter.uncertainty_value)), lang)}"
-    if kind == UncertaintyKind.RELATIVE and parameter.uncertainty_value is not None:
-        return f"± {format_decimal(Decimal(plain(parameter.uncertainty_value)), lang)} %"
-    if kind == UncertaintyKind.RANGE and parameter.uncertainty_ranges:
-        return "; ".join(
-            f"[{a}, {b}): ± {c}{' %' if rel else ''}"
-            for a, b, c, rel in parameter.uncertainty_ranges
-        )
-    return ""
 
 
 # --------------------------------------------------------------------------- specifications
@@ -1060,9 +1011,15 @@ def regulations() -> list[tuple[str, int, int]]:
 
 
 def set_profile(
-    *, actor: Any, category: ProductCategory, parameter_ids: Sequence[int]
+    *,
+    actor: Any,
+    category: ProductCategory,
+    parameter_ids: Sequence[int],
+    method_ids: dict[int, int | None] | None = None,
 ) -> list[ProfileItem]:
-    """Replace the category's default test profile (order kept; duplicates dropped)."""
+    """Replace the category's default test profile (order kept; duplicates dropped).
+    ``method_ids``: parameter id → the method the category tests it by (None or missing: the
+    parameter's default method); the method must be one of the parameter's."""
     if actor is not None:
         require_role(actor, *EDITORS)
     wanted: list[int] = []
@@ -1075,14 +1032,29 @@ def set_profile(
     found = set(db.session.scalars(sa.select(Parameter.id).where(Parameter.id.in_(wanted))))
     if len(found) != len(wanted):
         raise CatalogError(_l("Unknown parameter in the profile."), "parameter_ids")
-    before = [item.parameter_id for item in category.profile_items]
-    if before == wanted:
+    chosen: dict[int, int | None] = {}
+    for pid in wanted:
+        mid = (method_ids or {}).get(pid)
+        if mid is not None:
+            linked = db.session.scalar(
+                sa.select(ParameterMethod.id).where(
+                    ParameterMethod.parameter_id == pid, ParameterMethod.method_id == mid
+                )
+            )
+            if linked is None:
+                raise CatalogError(_l("Choose one of the parameter's methods."), "parameter_ids")
+        chosen[pid] = mid
+    before = [(item.parameter_id, item.method_id) for item in category.profile_items]
+    after = [(pid, chosen[pid]) for pid in wanted]
+    if before == after:
         return list(category.profile_items)
     category.profile_items.clear()
     db.session.flush()
     for position, pid in enumerate(wanted):
         category.profile_items.append(
-            ProfileItem(category_id=category.id, parameter_id=pid, position=position)
+            ProfileItem(
+                category_id=category.id, parameter_id=pid, position=position, method_id=chosen[pid]
+            )
         )
     db.session.flush()
     audit.record(
@@ -1090,8 +1062,8 @@ def set_profile(
         action="category.profile",
         entity_type="product_category",
         entity_id=category.id,
-        before={"parameter_ids": before},
-        after={"parameter_ids": wanted},
+        before={"parameter_ids": [p for p, _ in before], "method_ids": [m for _, m in before]},
+        after={"parameter_ids": wanted, "method_ids": [chosen[p] for p in wanted]},
     )
     return list(category.profile_items)
 

@@ -329,14 +329,22 @@ def state_conformity(
     basis = (limit is not None) if legal_basis is None else legal_basis
     if not basis or (limit is None and judgement is None):
         return _no_statement(NoStatementReason.NO_LIMIT, **(details if basis else {}))
-    if limit is not None:
+    is_class = result_type == "class" and isinstance(limit, NumericLimit)
+    if is_class:  # a class (copper-strip corrosion): judged on the class number, no ILAC rule
+        assert isinstance(limit, NumericLimit)
+        details["limit_vi"] = rules.describe_class_limit(limit, "vi")
+        details["limit_en"] = rules.describe_class_limit(limit, "en")
+        if judgement is None:
+            text = result.text if isinstance(result, ParsedNumber) else str(result or "")
+            judgement = rules.judge_class(text, limit)
+    elif limit is not None:
         details["limit_vi"], details["limit_en"] = limit.describe("vi"), limit.describe("en")
         if judgement is None:
             judgement = rules.judge(
                 result, limit, rule=rule, uncertainty=uncertainty, r=r, decimals=decimals, lod=lod
             )
     assert judgement is not None
-    numeric = isinstance(limit, NumericLimit)
+    numeric = isinstance(limit, NumericLimit) and not is_class
     if numeric and rule != DecisionRule.SIMPLE and judgement.guard_band:
         assert isinstance(limit, NumericLimit)
         w = judgement.guard_band

@@ -15,7 +15,7 @@ from lims.extensions import db, unit_of_work
 from lims.i18n import current_language
 from lims.numbers import parse_id
 
-from . import bp, csvio, services
+from . import bp, csvio, methods, services
 from .citations import official_citation
 from .forms import (
     INSTRUMENT_LABELS,
@@ -30,6 +30,7 @@ from .forms import (
 )
 from .models import Parameter, ProductCategory, Specification
 from .rules import decision_rule_statement
+from .units import unit_label
 
 READERS = ("reviewer", "technician")
 EDITORS = ("reviewer",)
@@ -42,7 +43,8 @@ def _labels() -> dict[str, Any]:
         "limit_kind_labels": LIMIT_KIND_LABELS,
         "instrument_labels": INSTRUMENT_LABELS,
         "describe_limit": services.describe_limit,
-        "describe_uncertainty": services.describe_uncertainty,
+        "describe_uncertainty": methods.describe_uncertainty,
+        "unit_label": unit_label,
         "decision_rule_statement": decision_rule_statement,
         "plain": services.plain,
         "can_state_conformity": services.can_state_conformity,
@@ -222,12 +224,25 @@ def edit_profile(category_id: int) -> Any:
     ]
     if request.method == "GET":
         form.parameter_ids.data = current
+    choices = {
+        p.id: methods.parameter_methods(p.id, active_only=True)
+        for p in params
+        if len(p.methods) > 1
+    }
+    chosen = {item.parameter_id: item.method_id for item in cat.profile_items}
     status = 200
     if form.validate_on_submit():
+        method_ids = {
+            pid: parse_id(request.form.get(f"method-{pid}", ""))
+            for pid in form.parameter_ids.data or []
+        }
         try:
             with unit_of_work():
                 services.set_profile(
-                    actor=current_user, category=cat, parameter_ids=form.parameter_ids.data or []
+                    actor=current_user,
+                    category=cat,
+                    parameter_ids=form.parameter_ids.data or [],
+                    method_ids=method_ids,
                 )
         except services.CatalogError as exc:
             show_on_form(form, exc)
@@ -242,6 +257,8 @@ def edit_profile(category_id: int) -> Any:
         form=form,
         category=cat,
         inherited=services.profile_owner(cat.id),
+        method_choices=choices,
+        chosen_methods=chosen,
     ), status
 
 
@@ -268,6 +285,7 @@ def parameter(parameter_id: int) -> str:
         "catalog/parameter.html",
         parameter=param,
         specs=services.list_specifications(parameter_id=param.id),
+        parameter_methods=methods.parameter_methods(param.id),
         **_labels(),
     )
 
@@ -302,16 +320,10 @@ def edit_parameter(parameter_id: int) -> Any:
     param = db.get_or_404(Parameter, parameter_id)
     form = ParameterForm(obj=None if request.method == "POST" else param)
     if request.method == "GET":
-        form.lod.data = services.plain(param.lod)
-        form.loq.data = services.plain(param.loq)
         form.plausible_min.data = services.plain(param.plausible_min)
         form.plausible_max.data = services.plain(param.plausible_max)
-        form.uncertainty_value.data = services.plain(param.uncertainty_value)
-        form.uncertainty_ranges.data = services.format_uncertainty_ranges(param.uncertainty_ranges)
-        form.decimals.data = "" if param.decimals is None else str(param.decimals)
         form.instrument_kind.data = param.instrument_kind or ""
         form.result_type.data = param.result_type.value
-        form.uncertainty_kind.data = param.uncertainty_kind.value
     status = 200
     if form.validate_on_submit():
         try:

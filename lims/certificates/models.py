@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -62,6 +63,10 @@ class Certificate(db.Model):
     # the signature: meaning, name, time and address of the signer
     signed_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     signer_name: Mapped[str] = mapped_column(sa.String(200))
+    # the signer's function as printed ("Trưởng phòng Thử nghiệm")
+    signer_title: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
+    # what the PDF printed, field by field (an amendment lists what changed against it)
+    content: Mapped[Any | None] = mapped_column(sa.JSON)
     signature_meaning: Mapped[str] = mapped_column(sa.String(40), default="approved")
     signed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     signed_address: Mapped[str | None] = mapped_column(sa.String(64))

@@ -48,8 +48,8 @@ class ResultLine:
 
     parameter_vi: str
     parameter_en: str
-    unit: str
-    method: str
+    unit: str  # as printed (unit_label): "% thể tích", "mm²/s"
+    method: str  # the method the result records, e.g. "TCVN 6701:2011 (ASTM D2622)"
     result: str  # display_value(): rounded, "< LOQ", "KPH (LOD = …)"
     uncertainty: str = ""  # "± 0,4" when it affects conformity, else ""
     limit_vi: str = ""
@@ -59,7 +59,7 @@ class ResultLine:
     verdict_en: str = ""
     rule_vi: str = ""  # short name of the decision rule next to the verdict
     rule_en: str = ""
-    accredited: bool = True
+    accredited: bool = True  # within the lab's accreditation scope on the test date
     subcontracted: bool = False
     subcontractor: str = ""
     unconfirmed_limit: bool = False  # the limit is not confirmed: no statement of conformity
@@ -70,10 +70,38 @@ class ResultLine:
 
 
 @dataclass(frozen=True)
+class NetQuantityBlock:
+    """The full net-quantity statement of one test (Thông tư 21/2014/TT-BKHCN, OIML R 87),
+    numbers already formatted."""
+
+    parameter_vi: str
+    parameter_en: str
+    unit: str
+    nominal: str
+    n: int
+    k: str
+    c: int
+    mean: str
+    std_dev: str
+    t: str
+    average_limit: str
+    t1_limit: str
+    t2_limit: str
+    t1_count: int
+    t2_count: int
+    average_ok: bool
+    t1_ok: bool
+    t2_ok: bool
+    conclusion_vi: str = ""  # the stored statement of the line, never the criteria read again
+    conclusion_en: str = ""
+
+
+@dataclass(frozen=True)
 class Amendment:
     original_number: str
     original_issued_on: str
     reason: str
+    changes: Sequence[tuple[str, str]] = ()  # (vi, en) "Số lô: L1 → L2"
 
 
 @dataclass(frozen=True)
@@ -95,8 +123,6 @@ class CertificateContent:
     received_on: str
     sample_condition: str
     tested_from_to: str
-    deviations_vi: str
-    deviations_en: str
     results: Sequence[ResultLine]
     conclusion_vi: str
     conclusion_en: str
@@ -108,6 +134,23 @@ class CertificateContent:
     lab_name: str = ""
     subject: str = ""
     keywords: Sequence[str] = field(default_factory=tuple)
+    # deviations, additions, exclusions (vi, en): printed when recorded; "Không có" only when
+    # the record says none (``deviations_none``); the row is left out when nothing is recorded
+    deviations: Sequence[tuple[str, str]] = ()
+    deviations_none: bool = False
+    conditions: Sequence[tuple[str, str]] = ()  # test / environmental conditions recorded
+    net_quantities: Sequence[NetQuantityBlock] = ()
+    rounding_rule_vi: str = ""
+    rounding_rule_en: str = ""
+    signer_title: str = ""
+    signer_title_en: str = ""
+    # the PDF claims a digital signature only when one is applied (render_certificate's
+    # ``signature``: the visible block of lims.signatures)
+
+    @property
+    def accredited_claim(self) -> bool:
+        """The accreditation mark/number is printed only when a reported line is in scope."""
+        return any(line.accredited for line in self.results)
 
 
 def _t(content: CertificateContent, vi: str, en: str) -> str:
@@ -118,9 +161,11 @@ def _heading(text: str, sheet: dict) -> Paragraph:
     return paragraph(text, sheet["heading2"])
 
 
-def _marks(line: ResultLine) -> str:
+def _marks(line: ResultLine, claim: bool) -> str:
+    """(*) outside the accreditation scope — only on a certificate that claims accreditation
+    for other lines; (**) from an external provider."""
     marks = ""
-    if not line.accredited:
+    if claim and not line.accredited:
         marks += " (*)"
     if line.subcontracted:
         marks += " (**)"
@@ -146,8 +191,9 @@ def _results_table(content: CertificateContent, sheet: dict) -> Table:
         for vi, en in heads
     ]
     rows = []
+    claim = content.accredited_claim
     for i, line in enumerate(content.results, start=1):
-        name = [paragraph(line.parameter_vi + _marks(line), sheet["cell"])]
+        name = [paragraph(line.parameter_vi + _marks(line, claim), sheet["cell"])]
         if bi and line.parameter_en and line.parameter_en != line.parameter_vi:
             name.append(paragraph(line.parameter_en, small))
         result = [paragraph(line.result, sheet["cell-center"])]
@@ -192,7 +238,7 @@ def _results_table(content: CertificateContent, sheet: dict) -> Table:
             [
                 str(i),
                 name,
-                line.unit if line.unit not in ("", "-") else "—",
+                line.unit or "—",
                 line.method or "—",
                 result,
                 limit or "—",
@@ -222,11 +268,14 @@ def _signature_block(
         paragraph(content.verification_url, sheet["small"]),
     ]
     sign: list[Flowable] = [
-        paragraph(_t(content, "NGƯỜI PHÊ DUYỆT", "APPROVED BY"), sheet["cell-head"]),
+        paragraph(_t(content, "NGƯỜI PHÊ DUYỆT", "APPROVED BY"), sheet["cell-head"])
     ]
     if signature is not None:  # the signed document: the digital signature's visible block
-        sign += [Spacer(1, 1.5 * mm), signature]
-    else:  # unsigned: name and time, and no claim of a signature
+        sign += [Spacer(1, 1.5 * mm), signature]  # (name, function, organisation, time)
+    else:  # unsigned: function, name and time, and no claim of a signature
+        if content.signer_title:
+            title = _t(content, content.signer_title, content.signer_title_en)
+            sign.append(paragraph(title, sheet["cell-center"]))
         sign += [
             Spacer(1, 4 * mm),
             paragraph(content.signer_name, sheet["cell-head"]),
@@ -243,6 +292,76 @@ def _signature_block(
         )
     )
     return table
+
+
+def _lines_cell(
+    content: CertificateContent, lines: Sequence[tuple[str, str]], sheet: dict
+) -> list[Flowable]:
+    cell: list[Flowable] = []
+    for vi, en in lines:
+        cell.append(paragraph(vi, sheet["cell"]))
+        if content.language == "vi-en" and en and en != vi:
+            cell.append(paragraph(en, sheet["note"]))
+    return cell
+
+
+def _ok(content: CertificateContent, ok: bool) -> str:
+    # the criteria are facts of the calculation; only the conclusion states conformity
+    return _t(content, "thỏa mãn", "met") if ok else _t(content, "không thỏa mãn", "not met")
+
+
+def _net_quantity_block(content: CertificateContent, b: NetQuantityBlock, sheet: dict) -> Flowable:
+    """The net-quantity statement: Qn, n, x̄, s, k, T, T1/T2 defectives, the mean criterion,
+    the conclusion and the legal basis."""
+    u = b.unit
+    rows = [
+        (_t(content, "Lượng danh định (Qn)", "Nominal quantity (Qn)"), f"{b.nominal} {u}"),
+        (
+            _t(content, "Cỡ mẫu, hệ số, số đơn vị thiếu cho phép", "Sample size, factor, allowed"),
+            f"n = {b.n}; k = {b.k}; c = {b.c}",
+        ),
+        (
+            _t(content, "Trung bình, độ lệch chuẩn", "Mean, standard deviation"),
+            f"x̄ = {b.mean} {u}; s = {b.std_dev} {u}",
+        ),
+        (_t(content, "Lượng thiếu cho phép (T)", "Tolerable deficiency (T)"), f"T = {b.t} {u}"),
+        (
+            _t(content, "Yêu cầu trung bình", "Average requirement"),
+            f"x̄ ≥ Qn − k·s = {b.average_limit} {u}: {_ok(content, b.average_ok)}",
+        ),
+        (
+            _t(content, "Số đơn vị thiếu quá T", "Prepackages short by more than T"),
+            f"{b.t1_count} "
+            + _t(content, f"(dưới {b.t1_limit} {u}; tối đa c = {b.c})",
+                 f"(below {b.t1_limit} {u}; at most c = {b.c})")
+            + f": {_ok(content, b.t1_ok)}",
+        ),
+        (
+            _t(content, "Số đơn vị thiếu quá 2T", "Prepackages short by more than 2T"),
+            f"{b.t2_count} "
+            + _t(content, f"(dưới {b.t2_limit} {u}; không được có)",
+                 f"(below {b.t2_limit} {u}; none allowed)")
+            + f": {_ok(content, b.t2_ok)}",
+        ),
+        (_t(content, "Kết luận", "Conclusion"), _t(content, b.conclusion_vi, b.conclusion_en)),
+        (
+            _t(content, "Căn cứ", "Basis"),
+            "Thông tư 21/2014/TT-BKHCN (OIML R 87)",
+        ),
+    ]  # fmt: skip
+    title = _t(
+        content,
+        f"Định lượng hàng đóng gói sẵn — {b.parameter_vi}",
+        f"Net quantity of prepackaged goods — {b.parameter_en}",
+    )
+    label_w = 62 * mm
+    return KeepTogether(
+        [
+            Spacer(1, 2 * mm),
+            paragraph(title, sheet["body-bold"]),
+            key_value_table(rows, col_widths=[label_w, FRAME_WIDTH - label_w], sheet=sheet),
+        ]
+    )
 
 
 def story(content: CertificateContent, signature: SignatureBlock | None = None) -> list[Flowable]:
@@ -273,9 +392,29 @@ def story(content: CertificateContent, signature: SignatureBlock | None = None) 
             f"Amendment to test report No. {a.original_number} of {a.original_issued_on}, "
             f"which it replaces. Reason: {a.reason}"
         )
-        box = Table([[[paragraph(text_vi, sheet["body-bold"])]
-                      + ([paragraph(text_en, sheet["note"])] if bi else [])]],
-                    colWidths=[FRAME_WIDTH])  # fmt: skip
+        cell: list[Flowable] = [paragraph(text_vi, sheet["body-bold"])]
+        if bi:
+            cell.append(paragraph(text_en, sheet["note"]))
+        if a.changes:
+            cell.append(
+                paragraph(_t(content, "Nội dung thay đổi:", "What changed:"), sheet["body"])
+            )
+            for vi, en in a.changes:
+                cell.append(paragraph(f"– {vi}", sheet["small"]))
+                if bi and en != vi:
+                    cell.append(paragraph(f"  {en}", sheet["note"]))
+        else:
+            cell.append(
+                paragraph(
+                    _t(
+                        content,
+                        "Nội dung phiếu không thay đổi so với phiếu được thay thế.",
+                        "The content is unchanged from the report it replaces.",
+                    ),
+                    sheet["small"],
+                )
+            )
+        box = Table([[cell]], colWidths=[FRAME_WIDTH])
         box.setStyle(
             TableStyle(
                 [
@@ -318,30 +457,39 @@ def story(content: CertificateContent, signature: SignatureBlock | None = None) 
     ]
     out.append(key_value_table(pairs, col_widths=kv_widths, sheet=sheet))
     out.append(_heading("3. " + _t(content, "Thử nghiệm", "Testing"), sheet))
-    out.append(
-        key_value_table(
-            [
-                (_t(content, "Nơi thực hiện", "Performed at"), content.test_location),
-                (_t(content, "Ngày thử nghiệm", "Date(s) of testing"), content.tested_from_to),
-                (
-                    _t(content, "Sai khác so với phương pháp", "Deviations from the methods"),
-                    _t(content, content.deviations_vi, content.deviations_en),
-                ),
-            ],
-            col_widths=kv_widths,
-            sheet=sheet,
-        )
+    testing_rows: list[tuple[str, Any]] = [
+        (_t(content, "Nơi thực hiện", "Performed at"), content.test_location),
+        (_t(content, "Ngày thử nghiệm", "Date(s) of testing"), content.tested_from_to),
+    ]
+    deviation_label = _t(
+        content,
+        "Sai khác, bổ sung, loại trừ so với phương pháp",
+        "Deviations from, additions to, exclusions from the methods",
     )
+    if content.deviations:
+        testing_rows.append((deviation_label, _lines_cell(content, content.deviations, sheet)))
+    elif content.deviations_none:
+        testing_rows.append((deviation_label, _t(content, "Không có", "None")))
+    if content.conditions:
+        testing_rows.append(
+            (
+                _t(content, "Điều kiện thử nghiệm", "Test conditions"),
+                _lines_cell(content, content.conditions, sheet),
+            )
+        )
+    out.append(key_value_table(testing_rows, col_widths=kv_widths, sheet=sheet))
     out.append(_heading("4. " + _t(content, "Kết quả thử nghiệm", "Test results"), sheet))
     out.append(_results_table(content, sheet))
 
     notes: list[str] = []
-    if any(not line.accredited for line in content.results):
+    if content.accredited_claim and any(not line.accredited for line in content.results):
         notes.append(
             _t(
                 content,
-                "(*) Chỉ tiêu chưa được công nhận (ngoài phạm vi công nhận).",
-                "(*) Outside the scope of accreditation.",
+                "(*) Chỉ tiêu ngoài phạm vi được công nhận "
+                f"{content.letterhead.accreditation}.".replace(" .", "."),
+                "(*) Outside the scope of accreditation "
+                f"{content.letterhead.accreditation}.".replace(" .", "."),
             )
         )
     subs = sorted({line.subcontractor or "—" for line in content.results if line.subcontracted})
@@ -375,6 +523,8 @@ def story(content: CertificateContent, signature: SignatureBlock | None = None) 
     )
     for note in notes:
         out.append(paragraph(note, sheet["small"]))
+    for block in content.net_quantities:
+        out.append(_net_quantity_block(content, block, sheet))
 
     out.append(
         _heading("5. " + _t(content, "Đánh giá sự phù hợp", "Statement of conformity"), sheet)
@@ -386,6 +536,10 @@ def story(content: CertificateContent, signature: SignatureBlock | None = None) 
         out.append(paragraph(vi, sheet["small"]))
         if bi:
             out.append(paragraph(en, sheet["note"]))
+    if content.rounding_rule_vi:
+        out.append(paragraph(content.rounding_rule_vi, sheet["small"]))
+        if bi and content.rounding_rule_en:
+            out.append(paragraph(content.rounding_rule_en, sheet["note"]))
 
     out.append(Spacer(1, 2 * mm))
     for vi, en in (

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -26,7 +26,7 @@ from lims.auth.permissions import has_role, require_role
 from lims.auth.services import password_matches
 from lims.catalog import rules
 from lims.catalog import services as catalog
-from lims.catalog.models import Parameter
+from lims.catalog.models import Parameter, ResultType
 from lims.catalog.statement import (
     ConclusionLine,
     NoStatementReason,
@@ -34,6 +34,7 @@ from lims.catalog.statement import (
     StatementCode,
     conclusion,
 )
+from lims.catalog.units import unit_label
 from lims.counters import next_in_sequence
 from lims.errors import DomainError
 from lims.extensions import db, utcnow
@@ -41,13 +42,13 @@ from lims.i18n import format_date, format_datetime, local_time
 from lims.intake.codes import format_code
 from lims.intake.models import Business, Campaign, CampaignShare, Sample, SampleStatus
 from lims.intake.scope import scope_for
-from lims.numbers import format_decimal
+from lims.numbers import format_decimal, format_uncertainty
 from lims.pdf import Letterhead
 from lims.testing import services as testing
 from lims.testing.models import Result
 from lims.testing.register import display_value
 
-from . import pdf
+from . import blocks, pdf
 from .models import (
     Certificate,
     CertificateCounter,
@@ -62,6 +63,19 @@ CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 REASON_MAX = 1000
 SIGNATURE_MEANING = "approved"
 SIGNATURE_MEANING_LABEL = ("Người phê duyệt", "Approved by")
+# printed under the approver's name when no job title is recorded: every signer is one
+DEFAULT_SIGNER_TITLE = ("Người có thẩm quyền ký", "Authorised signatory")
+
+
+def signer_title(user: Any) -> tuple[str, str]:
+    """(vi, en) function printed under the approver's name: the recorded job title, else
+    "Người có thẩm quyền ký" (what every signer is, by the signatory checks)."""
+    vi = (getattr(user, "job_title", "") or "").strip()
+    en = (getattr(user, "job_title_en", "") or "").strip()
+    if not vi:
+        return DEFAULT_SIGNER_TITLE
+    return vi, en or vi
+
 
 #: Called as ``handler(actor=, certificate=, replacement=, action=)`` after a certificate is
 #: amended (``replacement`` = the amendment) or withdrawn (``replacement`` = None), inside the
@@ -110,6 +124,7 @@ def _require_signatory(actor: Any, sample: Sample) -> None:
     require_role(actor, *SIGNERS)
     if not actor.signatory:
         raise CertificateError(_l("You are not an authorised signatory of certificates."))
+
     if not may_sign(actor, sample.category_id):
         raise CertificateError(
             _l("Category %(category)s is outside your signing scope.",
@@ -235,6 +250,13 @@ class StatedLine:
         }
 
 
+def _reported(result: Result, parameter: Parameter, lang: str) -> str:
+    """The value as reported (a net-quantity line: its mean and n)."""
+    if parameter.result_type == ResultType.NET_QUANTITY:
+        return blocks.net_quantity_display(result)
+    return display_value(result, parameter, lang)
+
+
 def stated_lines(sample: Sample) -> list[StatedLine]:
     """The sample's active results with their stored statements, in the order of its tests.
     Raises :class:`CertificateError` for a result that has no stored statement (not
@@ -253,8 +275,8 @@ def stated_lines(sample: Sample) -> list[StatedLine]:
             )  # fmt: skip
         p = test.parameter
         out.append(
-            StatedLine(p, result, statement, display_value(result, p, "vi"),
-                       display_value(result, p, "en"))
+            StatedLine(p, result, statement, _reported(result, p, "vi"),
+                       _reported(result, p, "en"))
         )  # fmt: skip
     return out
 
@@ -263,6 +285,15 @@ def stated_lines(sample: Sample) -> list[StatedLine]:
 class _Line:
     line: pdf.ResultLine
     stated: StatedLine
+    method: blocks.MethodOfLine
+
+    @property
+    def result(self) -> Result:
+        return self.stated.result
+
+    @property
+    def parameter(self) -> Parameter:
+        return self.stated.parameter
 
 
 def _lines(sample: Sample) -> list[_Line]:
@@ -274,13 +305,15 @@ def _lines(sample: Sample) -> list[_Line]:
         )
         uncertainty = ""
         if _u_affects_conformity(result, st, spec):
-            uncertainty = "± " + format_decimal(abs(result.uncertainty), "vi", p.decimals)
+            uncertainty = "± " + format_uncertainty(result.uncertainty, "vi", result.decimals)
         silent = not st.stated
+        method = blocks.method_of(result)
+        unit = (result.interim or {}).get("unit") or p.unit
         line = pdf.ResultLine(
             parameter_vi=p.name_vi,
             parameter_en=p.name_en or p.name_vi,
-            unit=p.unit,
-            method=p.method_ref,
+            unit=unit_label(unit, "vi"),
+            method=method.reference,
             result=stated.result_vi,
             uncertainty=uncertainty,
             limit_vi=st.limit_vi,
@@ -290,16 +323,16 @@ def _lines(sample: Sample) -> list[_Line]:
             verdict_en=st.label("en") if st.stated else "",
             rule_vi=st.rule_label("vi") if st.stated else "",
             rule_en=st.rule_label("en") if st.stated else "",
-            accredited=bool(p.accredited),
-            subcontracted=bool(p.subcontracted),
-            subcontractor=p.subcontractor,
+            accredited=method.in_scope,
+            subcontracted=bool(method.subcontractor),
+            subcontractor=method.subcontractor,
             unconfirmed_limit=st.reason == NoStatementReason.UNCONFIRMED_LIMIT,
             acceptance_vi=st.acceptance_vi,
             acceptance_en=st.acceptance_en,
             no_statement_vi=st.reason_text("vi") if silent else "",
             no_statement_en=st.reason_text("en") if silent else "",
         )
-        out.append(_Line(line=line, stated=stated))
+        out.append(_Line(line=line, stated=stated, method=method))
     return out
 
 
@@ -337,7 +370,9 @@ def _decision_rules(lines: Sequence[_Line]) -> tuple[list[str], list[str]]:
     return vi, en
 
 
-def letterhead(language: str) -> Letterhead:
+def letterhead(language: str, accreditation: str | None = None) -> Letterhead:
+    """The lab's letterhead. ``accreditation``: the accreditation number(s) the certificate may
+    claim (None: the configured ``LAB_ACCREDITATION``; "" prints no claim)."""
     cfg = current_app.config
     logo = None
     logo_path = cfg.get("LAB_LOGO_PATH")
@@ -349,7 +384,7 @@ def letterhead(language: str) -> Letterhead:
     return Letterhead(
         lab_name=cfg.get("LAB_NAME", ""),
         address=cfg.get("LAB_ADDRESS", ""),
-        accreditation=cfg.get("LAB_ACCREDITATION", ""),
+        accreditation=cfg.get("LAB_ACCREDITATION", "") if accreditation is None else accreditation,
         contact=contact,
         logo=logo,
     )
@@ -368,12 +403,29 @@ def build_content(
     signed_at: datetime,
     code: str,
     amendment: pdf.Amendment | None = None,
+    signer_title: str = "",
+    signer_title_en: str = "",
 ) -> tuple[pdf.CertificateContent, str]:
     """Gather everything the certificate prints; returns the content and the sample verdict."""
     cfg = current_app.config
     lines = _lines(sample)
     conclusion_vi, conclusion_en, verdict = _conclusion(lines)
     rules_vi, rules_en = _decision_rules(lines)
+    names = {
+        e.result.test_id: (e.parameter.name_vi, e.parameter.name_en or e.parameter.name_vi)
+        for e in lines
+    }
+    recorded = blocks.deviation_rows(sample, names)
+    net_quantities = [
+        block
+        for e in lines
+        if e.parameter.result_type == ResultType.NET_QUANTITY
+        for block in [
+            blocks.net_quantity_block(e.result, *names[e.result.test_id], e.stated.statement)
+        ]
+        if block is not None
+    ]
+    claim = blocks.accreditation_claim([e.method for e in lines])
     campaign: Campaign = sample.campaign
     business: Business | None = sample.business
     tested = sorted(local_time(e.stated.result.entered_at).date() for e in lines)
@@ -386,8 +438,7 @@ def build_content(
         quantity = f"{format_decimal(sample.quantity.normalize(), 'vi')} {sample.quantity_unit}"
     place = ""
     if business is not None:
-        place = ", ".join(x for x in (business.name, business.address, business.ward,
-                                      business.district) if x)  # fmt: skip
+        place = blocks.place_of(business, testing.sampling_date(sample))
     fields = [
         ("Tên sản phẩm", "Product", sample.product_name),
         (
@@ -415,7 +466,7 @@ def build_content(
     content = pdf.CertificateContent(
         number=number,
         language=language,
-        letterhead=letterhead(language),
+        letterhead=letterhead(language, claim),
         issued_on=_d(signed_at),
         verification_code=code,
         verification_url=verification_url(code),
@@ -430,16 +481,22 @@ def build_content(
         received_on=_d(sample.received_at),
         sample_condition=sample.condition_on_receipt,
         tested_from_to=tested_text,
-        deviations_vi="Không có",
-        deviations_en="None",
+        deviations=recorded.lines,
+        deviations_none=recorded.none,
+        conditions=recorded.conditions,
+        net_quantities=net_quantities,
         results=[e.line for e in lines],
         conclusion_vi=conclusion_vi,
         conclusion_en=conclusion_en,
         decision_rules_vi=rules_vi,
         decision_rules_en=rules_en,
         signer_name=signer_name,
+        signer_title=signer_title,
+        signer_title_en=signer_title_en,
         signed_at=format_datetime(signed_at),
         amendment=amendment,
+        rounding_rule_vi=rules.rounding_rule_statement("vi") if rules_vi else "",
+        rounding_rule_en=rules.rounding_rule_statement("en") if rules_vi else "",
         lab_name=cfg.get("LAB_NAME", ""),
         subject=f"Kết quả thử nghiệm mẫu {sample.code}: {sample.product_name}",
         keywords=(sample.code, code),
@@ -523,10 +580,16 @@ def _render_and_store(
         number=number,
         language=language.value,
         signer_name=actor.name,
+        signer_title=signer_title(actor)[0],
+        signer_title_en=signer_title(actor)[1],
         signed_at=now,
         code=code,
         amendment=amendment,
     )
+    printed = blocks.printed(content)
+    if amendment is not None and amends is not None:
+        amendment = replace(amendment, changes=blocks.changes(amends.content, printed))
+        content = replace(content, amendment=amendment)
     signed = _render_signed(content, actor=actor, key=key, signed_at=now, number=number)
     data = signed.data if signed is not None else pdf.render_certificate(content)
     stored, digest = storage.keep(data)
@@ -550,6 +613,8 @@ def _render_and_store(
         received_at=sample.received_at,  # for the turnaround (lims/reports/services.py)
         signed_by_id=actor.id,
         signer_name=actor.name,
+        signer_title=signer_title(actor)[0],
+        content=printed,
         signature_meaning=SIGNATURE_MEANING,
         signed_at=now,
         signed_address=address,
@@ -638,6 +703,7 @@ def issue_certificate(
         )  # fmt: skip
     if testing.sample_verdict(sample) is None:
         raise CertificateError(_l("Every test of the sample must be verified first."))
+    _check_conditions(sample)
     _require_signatory(actor, sample)
     _reauthenticate(actor, password)
     key = _signing_key(actor)  # refused here, before a number is taken
@@ -657,6 +723,19 @@ def issue_certificate(
     )
     _set_reported(actor, sample)
     return cert
+
+
+def _check_conditions(sample: Sample) -> None:
+    """A method that requires test conditions to be recorded gets them before issue."""
+    results = testing.results_for_sample(sample)
+    items = [
+        (t.id, results[t.id].parameter_method, t.parameter.name_vi)
+        for t in testing.active_tests(sample)
+        if t.id in results
+    ]
+    missing = blocks.missing_conditions(sample, items)
+    if missing:
+        raise CertificateError(blocks.missing_conditions_message(missing))
 
 
 def _clean_reason(reason: str | None) -> str:
@@ -701,6 +780,7 @@ def amend_certificate(
         )  # fmt: skip
     lang = _language(language or cert.language.value)
     sample = cert.sample
+    _check_conditions(sample)
     _require_signatory(actor, sample)
     _reauthenticate(actor, password)
     key = _signing_key(actor)

@@ -274,6 +274,8 @@ def read(instrument_id: int) -> Any:
             "reading_id": reading.id,
             "value": str(reading.value),
             "value_text": reading.value_text,
+            # as a person would type it: decimal comma, never read as thousands
+            "value_input": (reading.value_text or "").replace(".", ","),
             "unit": reading.unit,
             "stable": reading.stable,
             "instrument": info,

@@ -76,3 +76,17 @@ def template_command(dest: Path) -> None:
     data = importing.template_xlsx() if dest.suffix.lower() == ".xlsx" else importing.template_csv()
     dest.write_bytes(data)
     click.echo(f"Wrote {dest}.")
+
+
+@intake_cli.command("link-units")
+@click.option("--as", "email", required=True, help="E-mail of the reviewer or admin doing it.")
+def link_units_command(email: str) -> None:
+    """Link businesses to the administrative units their ward/district text names."""
+    from lims.extensions import unit_of_work
+
+    from . import services
+
+    actor = _actor(email)
+    with unit_of_work():
+        linked = services.link_business_units(actor=actor)
+    click.echo(f"{linked} cơ sở đã được gắn đơn vị hành chính / {linked} businesses linked.")

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lims.auth.models import User
-from lims.catalog.models import Parameter, ProductCategory
+from lims.catalog.models import AdminUnit, Parameter, ProductCategory
 from lims.extensions import UTCDateTime, db, str_enum, utcnow
 
 
@@ -109,11 +109,16 @@ class Business(db.Model):
     address: Mapped[str] = mapped_column(sa.String(500), default="")
     ward: Mapped[str] = mapped_column(sa.String(120), default="")  # xã/phường
     district: Mapped[str] = mapped_column(sa.String(120), default="", index=True)
+    # the commune/ward (or district, when only that is known) as recorded, in the reference
+    # table of administrative units; the unit in force on a date follows its successors
+    unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("admin_units.id"), index=True)
     market: Mapped[str] = mapped_column(sa.String(200), default="")
     tax_code: Mapped[str | None] = mapped_column(sa.String(20), index=True)
     phone: Mapped[str] = mapped_column(sa.String(40), default="")
     search_key: Mapped[str] = mapped_column(sa.String(800), default="", index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    unit: Mapped[AdminUnit | None] = relationship()
 
 
 class SampleCodeCounter(db.Model):

@@ -18,6 +18,7 @@ from flask_babel import lazy_gettext as _l
 
 from lims import audit, storage
 from lims.auth.permissions import require_role
+from lims.catalog import places
 from lims.catalog.models import Parameter, ProductCategory
 from lims.counters import next_in_sequence
 from lims.extensions import db, utcnow
@@ -130,6 +131,7 @@ def _campaign_fields(
         d = " ".join(str(d).split())
         if d and d not in cleaned:
             cleaned.append(d[:120])
+    _check_area(cleaned, period_start, period_end)
     return {
         "name": name,
         "plan_ref": (plan_ref or "").strip()[:300],
@@ -141,6 +143,28 @@ def _campaign_fields(
         "team": (team or "").strip(),
         "notes": (notes or "").strip(),
     }
+
+
+def _check_area(names: Sequence[str], start: date | None, end: date | None) -> None:
+    """The campaign area names administrative units in force during its period (checked
+    against the reference table once it is loaded)."""
+    if not names or not places.units_loaded():
+        return
+    day = start or end or utcnow().date()
+    known = places.units_in_force(day, end or day)
+    labels = {" ".join(u.name.casefold().split()) for u in known} | {
+        " ".join(u.label().casefold().split()) for u in known
+    }
+    unknown = [n for n in names if " ".join(n.casefold().split()) not in labels]
+    if unknown:
+        raise IntakeError(
+            _l(
+                "Not an administrative unit in force during the campaign: %(names)s (since "
+                "1 July 2025 the area is given by commune or ward).",
+                names=", ".join(unknown),
+            ),
+            "districts",
+        )
 
 
 def create_campaign(
@@ -274,6 +298,7 @@ def _business_snapshot(b: Business) -> dict[str, Any]:
         "market": b.market,
         "tax_code": b.tax_code,
         "phone": b.phone,
+        "unit_id": b.unit_id,
     }
 
 
@@ -305,16 +330,45 @@ def _business_fields(
         raise IntakeError(_l("A tax code has digits only (10 or 13, e.g. 4200123456)."), "tax_code")
     if tax and len(tax.replace("-", "")) not in (10, 13):
         raise IntakeError(_l("A tax code has digits only (10 or 13, e.g. 4200123456)."), "tax_code")
+    ward, district = clean(ward, 120, "ward"), clean(district, 120, "district")
     return {
         "name": name,
         "kind": kind,
         "address": clean(address, 500, "address"),
-        "ward": clean(ward, 120, "ward"),
-        "district": clean(district, 120, "district"),
+        "ward": ward,
+        "district": district,
         "market": clean(market, 200, "market"),
         "tax_code": tax or None,
         "phone": clean(phone, 40, "phone"),
+        # the administrative unit the address names, in the dated reference table
+        "unit_id": _unit_id(ward, district),
     }
+
+
+def _unit_id(ward: str, district: str) -> int | None:
+    unit = places.find_unit(ward, district) if (ward or district) else None
+    return unit.id if unit is not None else None
+
+
+def link_business_units(*, actor: Any) -> int:
+    """Link every business without a unit to the unit its ward/district text names (after the
+    reference table of units was loaded); returns how many were linked."""
+    require_role(actor, "admin", "reviewer")
+    linked = 0
+    for business in db.session.scalars(sa.select(Business).where(Business.unit_id.is_(None))):
+        unit_id = _unit_id(business.ward, business.district)
+        if unit_id is not None:
+            business.unit_id = unit_id
+            linked += 1
+    db.session.flush()
+    if linked:
+        audit.record(
+            actor=actor,
+            action="business.link_units",
+            entity_type="business",
+            after={"linked": linked},
+        )
+    return linked
 
 
 def business_search_key(b: Business) -> str:

@@ -269,10 +269,10 @@ def parse_sample_fields(raw: Mapping[str, Any], *, now: datetime | None = None) 
         value = raw.get(name)
         if value is None or isinstance(value, bool):
             return None
-        if isinstance(value, int | Decimal):
-            value = str(value)
-        elif isinstance(value, float):
-            value = repr(value)
+        if isinstance(value, int | float | Decimal):
+            # a JSON or spreadsheet number: written by a program, its point is a decimal point
+            kwargs["point_is_decimal"] = True
+            value = repr(value) if isinstance(value, float) else str(value)
         text = _text(value)
         if not text:
             return None
@@ -297,7 +297,8 @@ def parse_sample_fields(raw: Mapping[str, Any], *, now: datetime | None = None) 
     out["price"] = price
 
     for name, limit in (("latitude", 90), ("longitude", 180)):
-        value = number(name, allow_negative=True, max_decimals=7)
+        # coordinates: degrees with a decimal point (as GPS apps write them), never thousands
+        value = number(name, allow_negative=True, max_decimals=7, point_is_decimal=True)
         if value is not None and not (-limit <= value <= limit):
             errors[name] = _l("Must be between -%(n)d and %(n)d.", n=limit)
         out[name] = value

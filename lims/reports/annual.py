@@ -32,7 +32,7 @@ from .services import GROUPS, Period, Row, Summary, summary
 
 GROUP_TITLES = {
     "category": "Theo nhóm sản phẩm",
-    "district": "Theo địa bàn (huyện, thị xã, thành phố)",
+    "district": "Theo địa bàn (đơn vị hành chính tại ngày lấy mẫu)",
     "campaign": "Theo đợt khảo sát",
     "month": "Theo tháng lấy mẫu",
 }

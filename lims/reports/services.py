@@ -1,9 +1,14 @@
 """Programme figures, computed by SQL aggregation, never by looping over sample rows in Python.
 
 A few GROUP BYs over the period's tested samples, read from a covering index, give a small cube
-(sample and non-compliant counts per category × campaign × month, and per district); the total
+(sample and non-compliant counts per category × campaign × month, and per area); the total
 and every grouping are sums over it. Turnaround percentiles come from counts per tenth of a
-day."""
+day.
+
+The "district" grouping is by area: the administrative unit in force on the sampling date
+(``lims.catalog.places.area_on``: the district while districts existed, the commune or ward
+since 1 July 2025), counted per business and per stretch of time between two changes of the
+units, so a sample is never grouped under a unit that did not exist when it was taken."""
 
 from __future__ import annotations
 
@@ -14,7 +19,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from lims.catalog.models import ProductCategory
+from lims.catalog import places
+from lims.catalog.models import AdminUnit, ProductCategory
 from lims.certificates.models import Certificate
 from lims.extensions import db
 from lims.i18n import LOCAL_TZ
@@ -91,17 +97,11 @@ def _month_key() -> Any:
 def _key(group: str) -> Any:
     if group == "category":
         return ProductCategory.name_vi
-    if group == "district":
-        return sa.func.coalesce(sa.func.nullif(Business.district, ""), "—")
     if group == "campaign":
         return Campaign.name
     if group == "month":
         return _month_key()
     raise ValueError(f"unknown group {group!r}")
-
-
-def _district() -> Any:
-    return sa.func.coalesce(sa.func.nullif(Business.district, ""), "—")
 
 
 def _tested(
@@ -129,29 +129,22 @@ class _Cube:
 def _cube(period: Period) -> _Cube:
     """The period's tested samples counted by SQL. PostgreSQL: one GROUP BY (hash joins, hash
     aggregate). SQLite, which sorts for every GROUP BY: per (category, campaign) one month at a
-    time and per business, read from the covering index ``ix_samples_report`` alone (the
-    district looked up once per business, not once per sample), and the register's entries (a
-    few percent) joined to their samples — cheaper than probing the register per sample."""
+    time, read from the covering index ``ix_samples_report`` alone, and the register's entries
+    (a few percent) joined to their samples — cheaper than probing the register per sample.
+    Areas: :func:`_area_counts`."""
     cols = (Sample.category_id, Sample.campaign_id, _month_key())
     cube = _Cube()
-    district_key = _district()  # one expression object: PostgreSQL matches GROUP BY by binds
     if _dialect() == "postgresql":  # hash joins and a hash aggregate: one query does it all
         nc = sa.and_(NonConformity.sample_id == Sample.id, NonConformity.withdrawn_at.is_(None))
         query = _tested(
-            sa.select(
-                *cols, district_key, sa.func.count(Sample.id), sa.func.count(NonConformity.id)
-            )
+            sa.select(*cols, sa.func.count(Sample.id), sa.func.count(NonConformity.id))
             .select_from(Sample)
-            .outerjoin(NonConformity, nc)
-            .outerjoin(Business, Sample.business_id == Business.id),
+            .outerjoin(NonConformity, nc),
             period,
-        ).group_by(*cols, district_key)
-        for c, g, m, d, n, k in db.session.execute(query):
-            cell = cube.cells.setdefault((c, g, m), [0, 0])
-            place = cube.districts.setdefault(d, [0, 0])
-            for acc in (cell, place):
-                acc[0] += int(n)
-                acc[1] += int(k)
+        ).group_by(*cols)
+        for c, g, m, n, k in db.session.execute(query):
+            cube.cells[(c, g, m)] = [int(n), int(k)]
+        cube.districts = _area_counts(period)
         return cube
     # SQLite sorts for every GROUP BY: fewer keys and nothing computed per sample
     pair = (Sample.category_id, Sample.campaign_id)
@@ -159,28 +152,81 @@ def _cube(period: Period) -> _Cube:
         tested = _tested(sa.select(*pair, sa.func.count()), period, bounds).group_by(*pair)
         for c, g, n in db.session.execute(tested):
             cube.cells[(c, g, month)] = [int(n), 0]
-    by_business = dict(
-        db.session.execute(
-            _tested(sa.select(Sample.business_id, sa.func.count()), period).group_by(
-                Sample.business_id
-            )
-        ).all()
-    )
-    district = _names(Business, district_key, {b for b in by_business if b is not None})
-    for business_id, n in by_business.items():
-        cube.districts.setdefault(district.get(business_id, "—"), [0, 0])[0] += int(n)
     failing = _tested(
-        sa.select(*cols, district_key, sa.func.count())
+        sa.select(*cols, sa.func.count())
         .select_from(NonConformity)
         .join(Sample, NonConformity.sample_id == Sample.id)
-        .outerjoin(Business, Sample.business_id == Business.id)
         .where(NonConformity.withdrawn_at.is_(None)),
         period,
-    ).group_by(*cols, district_key)
-    for c, g, m, d, k in db.session.execute(failing):
+    ).group_by(*cols)
+    for c, g, m, k in db.session.execute(failing):
         cube.cells.setdefault((c, g, m), [0, 0])[1] += int(k)
-        cube.districts.setdefault(d, [0, 0])[1] += int(k)
+    cube.districts = _area_counts(period)
     return cube
+
+
+def _stretches(period: Period) -> list[tuple[date, tuple[datetime, datetime]]]:
+    """The period cut at the days the administrative units changed: (a day of the stretch,
+    its [start, end) bounds). Units are the same on every day of a stretch."""
+    start, end = period.bounds
+    cuts = [datetime.combine(d, time.min, LOCAL_TZ) for d in places.change_dates()]
+    edges = [start, *(c for c in cuts if start < c < end), end]
+    return [(low.date(), (low, high)) for low, high in zip(edges, edges[1:], strict=False)]
+
+
+def _area_counts(period: Period) -> dict[str, list[int]]:
+    """Tested and non-compliant samples per area in force on the sampling date: per business
+    and stretch of unchanged units (index ranges, nothing computed per sample); a business
+    without a unit is grouped by its written district."""
+    out: dict[str, list[int]] = {}
+    for day, bounds in _stretches(period):
+        tested = dict(
+            db.session.execute(
+                _tested(sa.select(Sample.business_id, sa.func.count()), period, bounds).group_by(
+                    Sample.business_id
+                )
+            ).all()
+        )
+        failing = dict(
+            db.session.execute(
+                _tested(
+                    sa.select(Sample.business_id, sa.func.count())
+                    .select_from(NonConformity)
+                    .join(Sample, NonConformity.sample_id == Sample.id)
+                    .where(NonConformity.withdrawn_at.is_(None)),
+                    period,
+                    bounds,
+                ).group_by(Sample.business_id)
+            ).all()
+        )
+        names = _area_names({b for b in tested if b is not None}, day)
+        for business_id, n in tested.items():
+            out.setdefault(names.get(business_id, "—"), [0, 0])[0] += int(n)
+        for business_id, k in failing.items():
+            out.setdefault(names.get(business_id, "—"), [0, 0])[1] += int(k)
+    return out
+
+
+def _area_names(business_ids: set[int], day: date) -> dict[int, str]:
+    if not business_ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(Business.id, Business.unit_id, Business.district).where(
+            Business.id.in_(business_ids)
+        )
+    ).all()
+    units: dict[int, str] = {}
+    out: dict[int, str] = {}
+    for business_id, unit_id, district in rows:
+        if unit_id is not None:
+            if unit_id not in units:
+                area = places.area_on(db.session.get(AdminUnit, unit_id), day)
+                units[unit_id] = area.label() if area is not None else ""
+            if units[unit_id]:
+                out[business_id] = units[unit_id]
+                continue
+        out[business_id] = district or "—"
+    return out
 
 
 def _months(period: Period) -> list[tuple[str, tuple[datetime, datetime]]]:

@@ -53,6 +53,12 @@ def acceptance_limits(
 @click.option("--lod", help="Limit of detection.")
 @click.option("--loq", help="Limit of quantification.")
 @click.option("--exclusive", is_flag=True, help="Limits exclusive (< and >) instead of ≤ and ≥.")
+@click.option(
+    "--decimals",
+    type=click.IntRange(0, 10),
+    default=None,
+    help="Reporting decimals of the method: the value is rounded before it is judged.",
+)
 def judge_command(
     value: str,
     uncertainty: str | None,
@@ -63,14 +69,19 @@ def judge_command(
     lod: str | None,
     loq: str | None,
     exclusive: bool,
+    decimals: int | None,
 ) -> None:
-    """Print the verdict for one value as JSON, using the same rules as the lab's results."""
+    """Print the verdict for one value as JSON, using the same rules as the lab's results.
+
+    Numbers are read as a person types them: "1.500" is refused (1 500 or 1,500?)."""
     lod_d, loq_d = _decimal("--lod", lod), _decimal("--loq", loq)
     lower_d, upper_d = _decimal("--lower", lower), _decimal("--upper", upper)
     u = _decimal("--uncertainty", uncertainty)
     r = _decimal("--guard-factor", guard_factor)
     if lower_d is None and upper_d is None:
         raise click.UsageError("Give --lower, --upper or both.")
+    if r is not None and r < 0:
+        raise click.BadParameter("r cannot be negative.", param_hint="--guard-factor")
     try:
         parsed = parse_number(value, lod=lod_d, loq=loq_d)
     except NumberParseError as exc:
@@ -82,9 +93,15 @@ def judge_command(
             lower_inclusive=not exclusive,
             upper_inclusive=not exclusive,
         )
+        if RULES[rule] != rules.DecisionRule.SIMPLE and u is None:
+            raise click.UsageError("A guard-band rule needs --uncertainty.")
+        w = r * u if u is not None and RULES[rule] != rules.DecisionRule.SIMPLE else None
+        rules.check_guard_band(limit, u, w)
         judgement = rules.judge_numeric(
-            parsed, limit, rule=RULES[rule], uncertainty=u, r=r, lod=lod_d
+            parsed, limit, rule=RULES[rule], uncertainty=u, r=r, lod=lod_d, decimals=decimals
         )
+    except rules.GuardBandError as exc:
+        raise click.UsageError(exc.message("en")) from None
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     click.echo(
@@ -93,6 +110,7 @@ def judge_command(
                 "verdict": str(judgement.verdict),
                 "acceptance_limits": acceptance_limits(limit, judgement.guard_band),
                 "rule": str(RULES[rule]),
+                "decimals": decimals,
                 "guard_band": None if judgement.guard_band is None else str(judgement.guard_band),
                 "reason": judgement.reason_en,
                 "reason_vi": judgement.reason_vi,

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lims.extensions import UTCDateTime, db, utcnow
+from lims.catalog.models import MEASURE, ParameterMethod
+from lims.extensions import UTCDateTime, db, str_enum, utcnow
 from lims.intake.models import Sample, SampleTest
 
 RESULT_VALUE = sa.Numeric(24, 10)
@@ -33,6 +35,14 @@ class Result(db.Model):
     text_value: Mapped[str | None] = mapped_column(sa.Text)  # text-type results
     interim: Mapped[Any | None] = mapped_column(sa.JSON)  # formula inputs / net-quantity data
     uncertainty: Mapped[Decimal | None] = mapped_column(RESULT_VALUE)
+    # The method actually used, and what it gave when the result was entered (the verdict and
+    # the printed value rest on these, whatever the catalogue says later).
+    parameter_method_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("parameter_methods.id"), index=True
+    )
+    decimals: Mapped[int | None] = mapped_column(sa.Integer)
+    lod: Mapped[Decimal | None] = mapped_column(MEASURE)
+    loq: Mapped[Decimal | None] = mapped_column(MEASURE)
     # the instrument reading the value was taken from; one reading backs at most one result
     instrument_reading_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("instrument_readings.id"), unique=True
@@ -60,8 +70,40 @@ class Result(db.Model):
     version: Mapped[int] = mapped_column(sa.Integer, default=1)
 
     test: Mapped[SampleTest] = relationship(foreign_keys=[test_id])
+    parameter_method: Mapped[ParameterMethod | None] = relationship()
 
     __mapper_args__ = {"version_id_col": version}
+
+
+class DeviationKind(StrEnum):
+    """ISO/IEC 17025 §7.8.2.1 n (additions, deviations, exclusions) and §7.8.3.1 a / §7.8.5
+    (conditions); ``none`` records that a person checked and there are none."""
+
+    DEVIATION = "deviation"  # sai khác so với phương pháp
+    ADDITION = "addition"  # bổ sung
+    EXCLUSION = "exclusion"  # loại trừ
+    CONDITION = "condition"  # điều kiện thử nghiệm / môi trường / lấy mẫu
+    NONE = "none"  # không có sai khác, bổ sung, loại trừ
+
+
+class Deviation(db.Model):
+    """A recorded deviation, addition, exclusion or condition, for a whole sample
+    (``test_id`` None) or one test. Never deleted: a wrong record is withdrawn with a reason."""
+
+    __tablename__ = "deviations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sample_id: Mapped[int] = mapped_column(sa.ForeignKey("samples.id"), index=True)
+    test_id: Mapped[int | None] = mapped_column(sa.ForeignKey("sample_tests.id"))
+    kind: Mapped[DeviationKind] = mapped_column(str_enum(DeviationKind))
+    text: Mapped[str] = mapped_column(sa.Text, default="")
+    recorded_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    withdrawn_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    withdraw_reason: Mapped[str] = mapped_column(sa.Text, default="")
+
+    test: Mapped[SampleTest | None] = relationship()
 
 
 class NonConformity(db.Model):

@@ -40,8 +40,9 @@ Schedule 5 reproduces it), Qn in g or mL::
 
 The rows meet at their ends (9 % of 50 = 4.5, 4.5 % of 200 = 9, …), so a boundary value gets
 the same T from either row. T values computed as a percentage are rounded up to the next 0.1 g
-or mL (OIML R 87, note to Table 1, from memory). R 87 covers nominal quantities up to 50 kg; the
-1 % row is applied above that as well, to be confirmed against the text before relying on it.
+or mL (OIML R 87, note to Table 1, from memory). The table covers nominal quantities from 5 g
+(mL) to 50 kg (L): a Qn outside that range is refused (:func:`check_nominal`), never judged by
+an extrapolated row.
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ __all__ = [
     "OIML_R87_PLANS",
     "NetQuantityResult",
     "SamplingPlan",
+    "check_nominal",
     "judge_net_quantity",
     "sampling_plan_for_lot",
     "sampling_plan_for_sample_size",
@@ -139,6 +141,28 @@ def _factor(unit: str) -> Decimal:
         return _UNIT_FACTORS[unit]
     except KeyError:
         raise ValueError(f"unit must be one of {', '.join(_UNIT_FACTORS)}, got {unit!r}") from None
+
+
+QN_MIN = Decimal(5)  # g or mL
+QN_MAX = Decimal(50000)  # g or mL (50 kg, 50 L)
+
+
+def check_nominal(nominal: Decimal, unit: str = "g") -> None:
+    """Refuse a nominal quantity outside the range of the tolerance table (5 g or mL to 50 kg
+    or L); the message is "Vietnamese / English"."""
+    factor = _factor(unit)
+    qn = nominal * factor
+    if QN_MIN <= qn <= QN_MAX:
+        return
+    small = "g" if unit in ("g", "kg") else "mL"
+    big = "kg" if unit in ("g", "kg") else "L"
+    shown = format_decimal(nominal, "vi")
+    raise ValueError(
+        f"Lượng danh định {shown} {unit} nằm ngoài phạm vi của Thông tư 21/2014/TT-BKHCN "
+        f"(OIML R 87): từ 5 {small} đến 50 {big}. / The nominal quantity "
+        f"{format_decimal(nominal, 'en')} {unit} is outside the range of Thông tư "
+        f"21/2014/TT-BKHCN (OIML R 87): 5 {small} to 50 {big}."
+    )
 
 
 def tolerable_deficiency(nominal: Decimal, unit: str = "g") -> Decimal:
@@ -226,7 +250,7 @@ def judge_net_quantity(
     """
     if not isinstance(nominal, Decimal) or not nominal.is_finite() or nominal <= 0:
         raise ValueError("the nominal quantity must be a positive Decimal")
-    _factor(unit)
+    check_nominal(nominal, unit)
     values = [_quantity(i, q) for i, q in enumerate(quantities)]
     if plan is None:
         plan = (

@@ -86,7 +86,7 @@ def text_from_reading(reading: Any, typed: str) -> str:
     value: Decimal = reading.value
     text = (reading.value_text or "").strip()
     try:
-        if not text or parse_number(text).value != value:
+        if not text or parse_number(text, point_is_decimal=True).value != value:
             text = format(value.normalize(), "f")
     except NumberParseError:
         text = format(value.normalize(), "f")
@@ -106,15 +106,17 @@ def text_from_reading(reading: Any, typed: str) -> str:
 
 
 def changed(existing: Result, after: dict[str, Any]) -> bool:
-    """True when an entry changes the recorded value of an existing result (the same number
-    typed another way, ``5,85`` for ``5.85``, is not a change of value)."""
+    """True when an entry changes the recorded value of an existing result, or the method it
+    was measured with (the same number typed another way, ``5,85`` for ``5.85``, is not a
+    change of value)."""
     before = {
         "value": existing.value,
         "qualifier": existing.qualifier,
         "text_value": existing.text_value,
         "interim": existing.interim,
+        "parameter_method_id": existing.parameter_method_id,
     }
-    return any(before[k] != after[k] for k in before)
+    return any(before[k] != after.get(k, before[k]) for k in before)
 
 
 def checked_reason(reason: str | None) -> str:

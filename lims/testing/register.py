@@ -7,7 +7,6 @@ import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -154,15 +153,10 @@ def _failed_test(result: Result, parameter: Parameter, lang: str) -> FailedTest 
     )
 
 
-def _as_written(value: Decimal | None) -> Decimal | None:
-    """A stored limit without the column's padding: 0.50000000 → 0.5."""
-    from lims.catalog.services import plain
-
-    return None if value is None else Decimal(plain(value))
-
-
 def display_value(result: Result, parameter: Parameter, lang: str = "vi") -> str:
-    """The value as reported: rounded to the parameter's decimals, `< LOQ`, `KPH (LOD = …)`."""
+    """The value as reported, with the decimals, LOD and LOQ of the method it was entered with
+    (stored on the result): rounded to the method's decimals, ``< 0,005`` and
+    ``KPH (LOD = 0,002)`` without the columns' padding, a class as ``1b``."""
     if result.text_value is not None:
         return result.text_value
     if result.value is None and result.qualifier is None:
@@ -170,18 +164,17 @@ def display_value(result: Result, parameter: Parameter, lang: str = "vi") -> str
     from lims.numbers import NumberParseError, ParsedNumber, parse_number
 
     value = result.value
-    if value is not None and (parameter.decimals is None or result.qualifier in ("<", ">")):
-        # Report the precision that was typed (a bound is never rounded), not the column's.
+    decimals = result.decimals
+    if value is not None and decimals is None and result.qualifier is None:
+        # Report the precision that was typed, not the column's (accepted when it was entered).
         try:
-            typed = parse_number(result.text_entered, lod=parameter.lod, loq=parameter.loq)
-            value = typed.value if typed.value is not None else value
+            typed = parse_number(result.text_entered, point_is_decimal=True)
+            value = typed.value if typed.value is not None and typed.qualifier is None else value
         except NumberParseError:
             value = value.normalize()
     parsed = ParsedNumber(text=result.text_entered, value=value, qualifier=result.qualifier)
     try:
-        return format_result(
-            parsed, decimals=parameter.decimals, lang=lang, lod=_as_written(parameter.lod)
-        )
+        return format_result(parsed, decimals=decimals, lang=lang, lod=result.lod)
     except (ValueError, TypeError):
         return result.text_entered
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -16,10 +16,11 @@ from flask_babel import lazy_gettext as _l
 from lims import audit
 from lims.auth.models import User, UserRole
 from lims.auth.permissions import require_role
+from lims.catalog import methods as catalog_methods
 from lims.catalog import rules
 from lims.catalog import services as catalog
 from lims.catalog.citations import official_citation, short_citation
-from lims.catalog.models import LimitKind, Parameter, ResultType
+from lims.catalog.models import LimitKind, Parameter, ParameterMethod, ResultType
 from lims.catalog.statement import (
     Statement,
     StatementCode,
@@ -32,7 +33,15 @@ from lims.extensions import db, utcnow
 from lims.i18n import current_language, format_datetime, local_time
 from lims.intake.models import Sample, SampleStatus, SampleTest, TestStatus
 from lims.mail import Mail, queue_mail
-from lims.numbers import NumberParseError, ParsedNumber, parse_decimal, parse_number
+from lims.numbers import (
+    LESS_THAN,
+    NOT_DETECTED,
+    NumberParseError,
+    ParsedNumber,
+    format_bound,
+    parse_decimal,
+    parse_number,
+)
 from lims.testing import formulas, netquantity
 
 from .models import NonConformity, Notification, Result
@@ -62,6 +71,10 @@ class Evaluated:
     judgement: rules.Judgement
     specification: Any | None
     uncertainty: Decimal | None
+    method: ParameterMethod | None = None
+    decimals: int | None = None
+    lod: Decimal | None = None
+    loq: Decimal | None = None
 
 
 def sampling_date(sample: Sample) -> date:
@@ -84,11 +97,57 @@ def results_for_sample(sample: Sample) -> dict[int, Result]:
     return {r.test_id: r for r in rows}
 
 
-def _parse(text: str, parameter: Parameter) -> ParsedNumber:
+@dataclass(frozen=True)
+class MethodFacts:
+    """What the method a result is entered with gives: reporting decimals, LOD, LOQ, U and
+    working range (plain values, no column padding)."""
+
+    method: ParameterMethod | None
+    decimals: int | None = None
+    lod: Decimal | None = None
+    loq: Decimal | None = None
+    uncertainty: rules.Uncertainty | None = None
+    range_high: Decimal | None = None
+
+    @classmethod
+    def of(cls, pm: ParameterMethod | None) -> MethodFacts:
+        if pm is None:
+            return cls(None)
+        decimals, lod, loq = catalog_methods.facts(pm)
+        high = None if pm.range_high is None else Decimal(catalog.plain(pm.range_high))
+        return cls(pm, decimals, lod, loq, catalog_methods.method_uncertainty(pm), high)
+
+
+def _parse(text: str, facts: MethodFacts, *, point_is_decimal: bool = False) -> ParsedNumber:
     try:
-        return parse_number(text, lod=parameter.lod, loq=parameter.loq)
+        parsed = parse_number(text, lod=facts.lod, loq=facts.loq, point_is_decimal=point_is_decimal)
     except NumberParseError as exc:
         raise ResultError(exc.message(current_language()), "value") from None
+    return _censor(parsed, facts)
+
+
+def _censor(parsed: ParsedNumber, facts: MethodFacts) -> ParsedNumber:
+    """A value typed below the method's LOD is reported not detected (``KPH (LOD = …)``); below
+    its LOQ (or a bound below the LOQ) it is reported ``< LOQ``. A value above the working
+    range is refused: dilute and repeat, or enter ``> …``."""
+    value, q = parsed.value, parsed.qualifier
+    if value is None:
+        return parsed
+    if q is None and facts.lod is not None and value < facts.lod:
+        return ParsedNumber(parsed.text, facts.lod, NOT_DETECTED)
+    if q in (None, LESS_THAN) and facts.loq is not None and value < facts.loq:
+        return ParsedNumber(parsed.text, facts.loq, LESS_THAN)
+    if q is None and facts.range_high is not None and value > facts.range_high:
+        high = format_bound(facts.range_high, current_language(), facts.decimals)
+        raise ResultError(
+            _l(
+                "The value is above the working range of the method (up to %(high)s): dilute "
+                "and repeat the test, or enter “> %(high)s”.",
+                high=high,
+            ),
+            "value",
+        )
+    return parsed
 
 
 def _plausible(parameter: Parameter, parsed: ParsedNumber) -> None:
@@ -110,26 +169,36 @@ def _plausible(parameter: Parameter, parsed: ParsedNumber) -> None:
 
 
 def _judge(
-    sample: Sample, parameter: Parameter, result: Any, *, spec: Any | None = None
+    sample: Sample,
+    parameter: Parameter,
+    result: Any,
+    *,
+    spec: Any | None = None,
+    facts: MethodFacts | None = None,
 ) -> tuple[Any | None, rules.Judgement, Decimal | None]:
     """The specification in force on the sampling date, and the verdict it gives."""
+    facts = facts or MethodFacts(None)
     if spec is None:
         spec = catalog.specification_for(sample.category_id, parameter.id, sampling_date(sample))
     if spec is None:
         return None, rules.Judgement(rules.Verdict.NOT_APPLICABLE), None
     limit = catalog.to_rule_limit(spec)
-    uncertainty = catalog.parameter_uncertainty(parameter)
+    uncertainty = facts.uncertainty
     u_at = None
     if isinstance(result, ParsedNumber) and result.value is not None and uncertainty is not None:
         u_at = rules.expanded_uncertainty(uncertainty, result.value)
+    if parameter.result_type == ResultType.CLASS:
+        if not isinstance(limit, rules.NumericLimit):
+            return spec, rules.Judgement(rules.Verdict.NOT_APPLICABLE), None
+        return spec, rules.judge_class(str(result), limit), None
     judgement = rules.judge(
         result,
         limit,
         rule=spec.decision_rule,
         uncertainty=uncertainty,
         r=spec.guard_factor if spec.guard_factor is not None else Decimal(1),
-        decimals=parameter.decimals,
-        lod=parameter.lod,
+        decimals=facts.decimals,
+        lod=facts.lod,
     )
     return spec, judgement, u_at
 
@@ -139,8 +208,26 @@ def evaluate_entry(
     parameter: Parameter,
     text: str,
     interim: Mapping[str, Any] | None = None,
+    *,
+    method: ParameterMethod | None = None,
+    point_is_decimal: bool = False,
 ) -> Evaluated:
-    """Parse what was typed (or calculate it) and judge it; raises :class:`ResultError`."""
+    """Parse what was typed (or calculate it) and judge it with the method's decimals, LOD,
+    LOQ and uncertainty; raises :class:`ResultError`. ``point_is_decimal``: the text comes from
+    an instrument or analyser (a point is then always a decimal point)."""
+    facts = MethodFacts.of(method)
+    evaluated = _evaluate(sample, parameter, text, interim, facts, point_is_decimal)
+    return replace(evaluated, method=method, decimals=facts.decimals, lod=facts.lod, loq=facts.loq)
+
+
+def _evaluate(
+    sample: Sample,
+    parameter: Parameter,
+    text: str,
+    interim: Mapping[str, Any] | None,
+    facts: MethodFacts,
+    point_is_decimal: bool,
+) -> Evaluated:
     text = (text or "").strip()
     kind = parameter.result_type
     if kind == ResultType.TEXT:
@@ -151,6 +238,14 @@ def evaluate_entry(
         return Evaluated(
             text, None, None, text, None, rules.Judgement(rules.Verdict.NOT_APPLICABLE), None, None
         )
+    if kind == ResultType.CLASS:
+        try:
+            grade = rules.parse_class(text)
+        except ValueError as exc:
+            vi, _sep, en = str(exc).partition(" / ")
+            raise ResultError(en if current_language() == "en" else vi, "value") from None
+        spec, judgement, _u = _judge(sample, parameter, grade, facts=facts)
+        return Evaluated(text, None, None, grade, None, judgement, spec, None)
     if kind == ResultType.NET_QUANTITY:
         return _evaluate_net_quantity(sample, parameter, interim or {})
     if parameter.formula:
@@ -165,23 +260,30 @@ def evaluate_entry(
             computed = formulas.evaluate_formula(parameter.formula, parsed_values)
         except formulas.FormulaError as exc:
             raise ResultError(exc.message(current_language()), "interim") from None
-        parsed = ParsedNumber(text=str(computed), value=computed, qualifier=None)
+        parsed = _censor(ParsedNumber(text=str(computed), value=computed, qualifier=None), facts)
         text = str(computed)
         stored_interim: Any = {k: str(v) for k, v in values.items()}
     else:
         stored_interim = None
         spec = catalog.specification_for(sample.category_id, parameter.id, sampling_date(sample))
         if spec is not None and getattr(spec, "plan_n", None):
-            return _evaluate_plan(sample, parameter, text, spec)
-        parsed = _parse(text, parameter)
+            return _evaluate_plan(sample, parameter, text, spec, facts, point_is_decimal)
+        parsed = _parse(text, facts, point_is_decimal=point_is_decimal)
     _plausible(parameter, parsed)
-    spec, judgement, u_at = _judge(sample, parameter, parsed)
+    spec, judgement, u_at = _judge(sample, parameter, parsed, facts=facts)
     return Evaluated(
         text, parsed.value, parsed.qualifier, None, stored_interim, judgement, spec, u_at
     )
 
 
-def _evaluate_plan(sample: Sample, parameter: Parameter, text: str, spec: Any) -> Evaluated:
+def _evaluate_plan(
+    sample: Sample,
+    parameter: Parameter,
+    text: str,
+    spec: Any,
+    facts: MethodFacts,
+    point_is_decimal: bool = False,
+) -> Evaluated:
     """Attribute sampling plans take the n unit results, separated by ';'."""
     parts = [p for p in re.split(r"[;\n]+", text) if p.strip()]
     if len(parts) != spec.plan_n:
@@ -192,8 +294,8 @@ def _evaluate_plan(sample: Sample, parameter: Parameter, text: str, spec: Any) -
             ),
             "value",
         )
-    parsed = [_parse(p.strip(), parameter) for p in parts]
-    spec, judgement, _ = _judge(sample, parameter, parsed, spec=spec)
+    parsed = [_parse(p.strip(), facts, point_is_decimal=point_is_decimal) for p in parts]
+    spec, judgement, _ = _judge(sample, parameter, parsed, spec=spec, facts=facts)
     worst = max((p.value for p in parsed if p.value is not None), default=None)
     return Evaluated(
         "; ".join(p.strip() for p in parts),
@@ -210,17 +312,25 @@ def _evaluate_plan(sample: Sample, parameter: Parameter, text: str, spec: Any) -
 def _evaluate_net_quantity(
     sample: Sample, parameter: Parameter, interim: Mapping[str, Any]
 ) -> Evaluated:
+    """Net quantity of prepackaged goods (Thông tư 21/2014/TT-BKHCN, OIML R 87): the nominal
+    quantity Qn in the unit of its kind (mass in g/kg, volume in mL/L, never a mass in mL) and
+    the individual net quantities of the n prepackages."""
     nominal_text = str(interim.get("nominal") or "").strip()
     weighings = interim.get("weighings") or []
     if isinstance(weighings, str):
         weighings = [w for w in re.split(r"[;\s]+", weighings) if w]
     if not nominal_text:
         raise ResultError(_l("Enter the declared nominal quantity."), "nominal")
+    unit = netquantity_unit(parameter, str(interim.get("unit") or ""))
     try:
         nominal = parse_decimal(nominal_text, allow_negative=False)
         quantities = [parse_decimal(str(w), allow_negative=False) for w in weighings]
     except NumberParseError as exc:
         raise ResultError(exc.message(current_language()), "weighings") from None
+    try:
+        netquantity.check_nominal(nominal, unit)
+    except ValueError as exc:
+        raise ResultError(_bilingual(exc), "nominal") from None
     if len(quantities) < 2:
         raise ResultError(_l("Enter the individual net weighings (at least 2)."), "weighings")
     lot_size = interim.get("lot_size")
@@ -229,30 +339,105 @@ def _evaluate_net_quantity(
         lot = int(lot_size) if lot_size not in (None, "") else None
         if lot is None:
             plan = netquantity.sampling_plan_for_sample_size(len(quantities))
+        else:
+            plan = netquantity.sampling_plan_for_lot(lot)
+        _check_units_sampled(sample, plan.n)
         outcome = netquantity.judge_net_quantity(
-            nominal, quantities, unit=parameter.unit or "g", lot_size=lot, plan=plan
+            nominal, quantities, unit=unit, lot_size=lot, plan=plan
         )
+    except ResultError:
+        raise
     except (ValueError, TypeError) as exc:
-        raise ResultError(str(exc), "weighings") from None
+        raise ResultError(_bilingual(exc), "weighings") from None
     judgement = rules.Judgement(
         outcome.verdict, "; ".join(outcome.reasons_vi), "; ".join(outcome.reasons_en)
     )
     data = {
         "nominal": str(nominal),
+        "unit": unit,
         "weighings": [str(q) for q in quantities],
         "lot_size": lot_size,
+        "n": outcome.n,
+        "k": str(outcome.plan.k),
+        "c": outcome.plan.c,
         "mean": str(outcome.mean),
         "std_dev": str(outcome.std_dev),
+        "t": str(outcome.tolerable_deficiency),
+        "t1_limit": str(outcome.t1_limit),
+        "t2_limit": str(outcome.t2_limit),
+        "average_limit": str(outcome.average_limit),
         "t1_defectives": outcome.t1_defectives,
         "t2_defectives": outcome.t2_defectives,
+        "average_ok": outcome.average_ok,
+        "t1_ok": outcome.t1_ok,
+        "t2_ok": outcome.t2_ok,
     }
     # the legal basis (e.g. Thông tư 21/2014/TT-BKHCN), when the catalogue records one
     basis = catalog.specification_for(sample.category_id, parameter.id, sampling_date(sample))
     return Evaluated(str(outcome.mean), outcome.mean, None, None, data, judgement, basis, None)
 
 
+MASS_UNITS = ("g", "kg")
+VOLUME_UNITS = ("mL", "L")
+
+
+def netquantity_unit(parameter: Parameter, chosen: str = "") -> str:
+    """The unit of Qn and the net quantities: the one chosen on the form if it is of the same
+    kind as the parameter's unit (mass g/kg or volume mL/L), else the parameter's."""
+    own = parameter.unit
+    family = MASS_UNITS if own in MASS_UNITS else VOLUME_UNITS if own in VOLUME_UNITS else ()
+    if not family:
+        raise ResultError(
+            _l(
+                "The net quantity parameter needs a unit of mass (g, kg) or volume (mL, L) in "
+                "the catalogue."
+            ),
+            "nominal",
+        )
+    chosen = chosen.strip()
+    if not chosen:
+        return own
+    if chosen not in family:
+        raise ResultError(
+            _l(
+                "The net quantity is a %(kind)s: give it in %(units)s.",
+                kind=_l("mass") if family == MASS_UNITS else _l("volume"),
+                units=" / ".join(family),
+            ),
+            "nominal",
+        )
+    return chosen
+
+
+_MEASURE_WORDS = {"g", "kg", "mg", "ml", "l", "lít", "lit", "gam", "gram"}
+
+
+def _check_units_sampled(sample: Sample, n: int) -> None:
+    """A sample counted in prepackages (chai, gói, hộp…) must hold at least the n of the plan."""
+    unit = " ".join((sample.quantity_unit or "").casefold().split())
+    if sample.quantity is None or not unit or unit in _MEASURE_WORDS:
+        return
+    if sample.quantity < n:
+        raise ResultError(
+            _l(
+                "The sample holds %(have)s %(unit)s; the sampling plan needs %(n)d prepackages.",
+                have=format_bound(sample.quantity, current_language()),
+                unit=sample.quantity_unit,
+                n=n,
+            ),
+            "weighings",
+        )
+
+
+def _bilingual(exc: Exception) -> str:
+    """The part of a "vi / en" message in the current language."""
+    vi, sep, en = str(exc).partition(" / ")
+    return (en if current_language() == "en" else vi) if sep else str(exc)
+
+
 def _snapshot(result: Result) -> dict[str, Any]:
     return {
+        "parameter_method_id": result.parameter_method_id,
         "text": result.text_entered,
         "value": result.value,
         "qualifier": result.qualifier,
@@ -289,11 +474,14 @@ def enter_result(
     reading_id: int | None = None,
     expected_version: int | None = None,
     reason: str | None = None,
+    parameter_method_id: int | None = None,
 ) -> Result:
     """Enter or correct (before verification) the result of one test.
 
     With ``reading_id`` the value is the instrument reading's (:mod:`lims.testing.provenance`);
-    changing a value already entered needs a ``reason``."""
+    changing a value already entered needs a ``reason``. ``parameter_method_id``: the method
+    used (one of the parameter's; None keeps the result's method, or the default of the
+    category's profile)."""
     require_role(actor, "technician", "reviewer")
     return _enter(
         actor=actor,
@@ -303,7 +491,26 @@ def enter_result(
         reading_id=reading_id,
         expected_version=expected_version,
         reason=reason,
+        parameter_method_id=parameter_method_id,
     )
+
+
+def method_for_entry(
+    test: SampleTest, parameter_method_id: int | None, existing: Result | None = None
+) -> ParameterMethod:
+    """The method a result of ``test`` is entered with, checked for today's date."""
+    chosen = parameter_method_id
+    if chosen is None and existing is not None:
+        chosen = existing.parameter_method_id
+    try:
+        return catalog_methods.usable_method(
+            test.parameter,
+            chosen,
+            local_time(utcnow()).date(),
+            category_id=test.sample.category_id,
+        )
+    except catalog.CatalogError as exc:
+        raise ResultError(exc.message, "method") from None
 
 
 def _enter(
@@ -316,6 +523,7 @@ def _enter(
     expected_version: int | None = None,
     source: Mapping[str, Any] | None = None,
     reason: str | None = None,
+    parameter_method_id: int | None = None,
 ) -> Result:
     from . import provenance  # (it imports ResultError from this module)
 
@@ -341,7 +549,12 @@ def _enter(
             reading_id, actor=actor, parameter=test.parameter, result=existing
         )
         text = provenance.text_from_reading(reading, text)
-    evaluated = evaluate_entry(test.sample, test.parameter, text, interim)
+    method = method_for_entry(test, parameter_method_id, existing)
+    # an instrument's or a program's text has a decimal point (never a thousands separator)
+    machine = source is not None or reading is not None
+    evaluated = evaluate_entry(
+        test.sample, test.parameter, text, interim, method=method, point_is_decimal=machine
+    )
     for number in (evaluated.value, evaluated.uncertainty):
         if number is not None and abs(number) >= MAX_STORED_VALUE:
             raise ResultError(_l("The result is too large to store."), "value")
@@ -351,7 +564,8 @@ def _enter(
     if existing is not None and provenance.changed(
         existing,
         {"value": evaluated.value, "qualifier": evaluated.qualifier,
-         "text_value": evaluated.text_value, "interim": stored_interim},
+         "text_value": evaluated.text_value, "interim": stored_interim,
+         "parameter_method_id": method.id},
     ):  # fmt: skip
         reason = provenance.checked_reason(reason)  # ISO/IEC 17025 §7.5.2
     else:
@@ -364,6 +578,8 @@ def _enter(
     result.text_value = evaluated.text_value
     result.interim = stored_interim
     result.uncertainty = evaluated.uncertainty
+    result.parameter_method_id = method.id
+    result.decimals, result.lod, result.loq = evaluated.decimals, evaluated.lod, evaluated.loq
     result.specification_id = evaluated.specification.id if evaluated.specification else None
     result.decision_rule = (
         str(evaluated.specification.decision_rule) if evaluated.specification else None
@@ -466,16 +682,28 @@ def compute_statement(result: Result, test: SampleTest) -> Statement:
         result_type=parameter.result_type.value,
         legal_basis=spec is not None,
         rule=spec.decision_rule if spec is not None else rules.DecisionRule.SIMPLE,
-        uncertainty=catalog.parameter_uncertainty(parameter),
+        # U as evaluated at entry for this value (the method's, then); else the method's now
+        uncertainty=result.uncertainty
+        if result.uncertainty is not None
+        else catalog_methods.method_uncertainty(result.parameter_method),
         r=spec.guard_factor if spec is not None and spec.guard_factor is not None else Decimal(1),
-        decimals=parameter.decimals,
-        lod=parameter.lod,
-        loq=parameter.loq,
-        in_scope=True,
+        decimals=result.decimals,
+        lod=result.lod,
+        loq=result.loq,
+        in_scope=_within_working_range(result),
         regulation=short_citation(spec.regulation) if spec is not None else "",
         citation=official_citation(spec.regulation) if spec is not None else "",
         judgement=judgement,
     )
+
+
+def _within_working_range(result: Result) -> bool:
+    """The value lies within the working range of the method it was measured with (a value
+    above it is refused at entry; one recorded before that check gives no statement)."""
+    pm = result.parameter_method
+    if pm is None or result.value is None or result.qualifier:
+        return True
+    return pm.range_high is None or result.value <= pm.range_high
 
 
 def _store_statement(result: Result, statement: Statement) -> None:

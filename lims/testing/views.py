@@ -67,7 +67,11 @@ def _entries_from_form(tests: list[SampleTest]) -> list[dict[str, Any]]:
         values = {n: form.get(n, "").strip()[:2000] for n in names}
         if not any(values.values()):
             continue
-        if all(values[n] == form.get(f"orig-{n}", "").strip() for n in names):
+        method = form.get(f"method-{test.id}", "").strip()
+        method_changed = method != form.get(f"orig-method-{test.id}", "").strip()
+        if not method_changed and all(
+            values[n] == form.get(f"orig-{n}", "").strip() for n in names
+        ):
             continue
         tid = test.id
         interim: dict[str, Any] | None = None
@@ -90,6 +94,8 @@ def _entries_from_form(tests: list[SampleTest]) -> list[dict[str, Any]]:
                 "reading_id": _optional_int(form.get(f"reading-{tid}")),
                 "version": _optional_int(form.get(f"version-{tid}")),
                 "reason": form.get(f"reason-{tid}", "")[:2000],
+                "method": parse_id(method) if method else None,
+                "method_typed": bool(method),
             }
         )
     return entries
@@ -102,6 +108,8 @@ def _save_entries(entries: list[dict[str, Any]]) -> dict[int, str]:
         with unit_of_work():
             for entry in entries:
                 try:
+                    if entry["method_typed"] and entry["method"] is None:
+                        raise services.ResultError(_l("Choose one of the parameter's methods."))
                     services.enter_result(
                         actor=current_user,
                         test=entry["test"],
@@ -110,6 +118,7 @@ def _save_entries(entries: list[dict[str, Any]]) -> dict[int, str]:
                         reading_id=entry["reading_id"],
                         expected_version=entry["version"] or 0,
                         reason=entry["reason"],
+                        parameter_method_id=entry["method"],
                     )
                 except services.ResultError as exc:
                     errors[entry["test"].id] = str(exc.message)
@@ -146,6 +155,8 @@ def sample_results(code: str) -> Any:
         sample = _sample_or_404(code)
         tests = list(sample.tests)
         results = services.results_for_sample(sample)
+    from . import deviations
+
     return render_template(
         "testing/sample.html",
         sample=sample,
@@ -153,6 +164,12 @@ def sample_results(code: str) -> Any:
         results=results,
         sources=provenance.sources_for(list(results.values())),
         corrections=provenance.corrections_for([sample.code]).get(sample.code, {}),
+        deviation_records=deviations.current_deviations(sample),
+        deviation_kinds=[
+            (k.value, deviations.kind_label(k, current_language()))
+            for k in deviations.DeviationKind
+        ],  # fmt: skip
+        can_record=sample.status not in ("cancelled", "rejected"),
         errors=errors,
         verdict=services.sample_statement(sample),
         lang=current_language(),
@@ -265,6 +282,53 @@ def verify() -> Any:
         display_value=register.display_value,
         statement_preview=services.compute_statement,
     )
+
+
+@bp.route("/samples/<code>/deviations", methods=["POST"])
+@access(*ENTRY_ROLES)
+def record_deviation(code: str) -> Response:
+    """Record a deviation, addition, exclusion, condition — or that there are none."""
+    from . import deviations
+
+    sample = _sample_or_404(code)
+    test_id = parse_id(request.form.get("test_id", ""))
+    test = db.session.get(SampleTest, test_id) if test_id else None
+    try:
+        if request.form.get("test_id") and test is None:
+            raise deviations.DeviationError(_l("The test is not one of this sample's."))
+        with unit_of_work():
+            deviations.record_deviation(
+                actor=current_user,
+                sample=sample,
+                kind=request.form.get("kind", "")[:20],
+                text=request.form.get("text", "")[:2000],
+                test=test,
+            )
+    except services.ResultError as exc:
+        flash(str(exc.message), "danger")
+    else:
+        flash(_("Recorded."), "success")
+    return redirect(url_for("testing.sample_results", code=code) + "#deviations")
+
+
+@bp.route("/deviations/<int:deviation_id>/withdraw", methods=["POST"])
+@access(*ENTRY_ROLES)
+def withdraw_deviation(deviation_id: int) -> Response:
+    from . import deviations
+    from .models import Deviation
+
+    record = db.get_or_404(Deviation, deviation_id)
+    code = db.session.get(Sample, record.sample_id).code
+    try:
+        with unit_of_work():
+            deviations.withdraw_deviation(
+                actor=current_user, deviation=record, reason=request.form.get("reason", "")[:2000]
+            )
+    except services.ResultError as exc:
+        flash(str(exc.message), "danger")
+    else:
+        flash(_("The record was withdrawn."), "success")
+    return redirect(url_for("testing.sample_results", code=code) + "#deviations")
 
 
 @bp.route("/results/<int:result_id>/retract", methods=["POST"])
@@ -388,7 +452,32 @@ def _testing_helpers() -> dict[str, Any]:
             .limit(limit)
         ).all()
 
+    def test_methods(test: SampleTest, result: Result | None) -> tuple[list[Any], int | None]:
+        """The parameter's active methods and the one the row shows (the result's, else the
+        default of the sample's category)."""
+        from lims.catalog import methods
+
+        rows = methods.parameter_methods(test.parameter_id, active_only=True)
+        if result is not None and result.parameter_method_id is not None:
+            if all(pm.id != result.parameter_method_id for pm in rows) and result.parameter_method:
+                rows = [result.parameter_method, *rows]
+            return rows, result.parameter_method_id
+        default = methods.default_parameter_method(test.parameter_id, test.sample.category_id)
+        return rows, default.id if default is not None else None
+
+    from lims.catalog.services import plain
+    from lims.catalog.units import unit_label
+
+    def deviation_kind_label(kind: str, lang: str) -> str:
+        from .deviations import kind_label
+
+        return kind_label(kind, lang)
+
     return {
+        "deviation_kind_label": deviation_kind_label,
+        "test_methods": test_methods,
+        "unit_label": unit_label,
+        "plain": plain,
         "results_judged_by": results_judged_by,
         "display_result": register.display_value,
         "verdict_label": verdict_label,

@@ -11,7 +11,7 @@ sealed; a reading backs one result.
   of the others is removed and printed here (the audit trail keeps each entry's reading id).
 
 Revision ID: 0014_integrity
-Revises: 0012_statements
+Revises: 0013_methods
 Create Date: 2026-12-03 09:00:00
 
 """
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0014_integrity'
-down_revision = '0012_statements'
+down_revision = '0013_methods'
 branch_labels = None
 depends_on = None
 

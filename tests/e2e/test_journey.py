@@ -50,15 +50,24 @@ def _world(app: Any, make_user: Any, port: str) -> dict[str, Any]:
     test profile, a calibrated balance on ``port``, a signatory, an agency user and a second
     association user."""
     from lims.auth.models import SignatoryScope, User
-    from lims.catalog.models import LimitKind, Parameter, ProfileItem, Specification
+    from lims.catalog.models import (
+        LimitKind,
+        Method,
+        Parameter,
+        ParameterMethod,
+        ProfileItem,
+        Specification,
+    )
     from lims.equipment import services as equipment
 
     with app.app_context():
         lab = build_lab(make_user)
         weight = Parameter(code="net-weight", name_vi="Khối lượng tịnh", name_en="Net weight",
-                           unit="g", decimals=2, instrument_kind="balance")  # fmt: skip
-        db.session.add(weight)
+                           unit="g", instrument_kind="balance")  # fmt: skip
+        weighing = Method(code="tcvn-weighing", standard_ref="TCVN 5107:2018 mục 5.3")
+        db.session.add_all([weight, weighing])
         db.session.flush()
+        db.session.add(ParameterMethod(parameter_id=weight.id, method_id=weighing.id, decimals=2))
         db.session.add(
             Specification(series="s-net-weight", version=1, category_id=lab.category.id,
                           parameter_id=weight.id, confirmed=True,
@@ -210,7 +219,9 @@ def _lab_part(journey: Journey, world: dict[str, Any], expect: Any) -> None:
         for name in ("Khối lượng tịnh", "pH", "Histamin")
     }
     tech.get_by_role("button", name="Đọc: Cân CP-01").click()
-    expect(tech.locator(f"#value-{ids['Khối lượng tịnh']}")).to_have_value("612.40")
+    expect(tech.locator(f"#value-{ids['Khối lượng tịnh']}")).to_have_value(
+        "612,40"
+    )  # the decimal comma: never read as thousands
     assert tech.input_value(f"#reading-{ids['Khối lượng tịnh']}") != ""
     journey.shot(tech, "04-weight-read")
     tech.fill(f"#value-{ids['pH']}", "5,6")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 import sqlalchemy as sa
 
@@ -98,13 +100,15 @@ def test_read_button_fills_the_weight_and_links_the_reading(browser, app, make_u
         _sign_in(page, live_server, "tech@lab.vn")
         page.goto(f"{live_server}/testing/samples/{code}")
         page.get_by_role("button", name="Đọc: Cân CP-01").click()
-        expect(page.locator(f"#value-{test_id}")).to_have_value("12.34")
+        # the reading goes into the box with the decimal comma: never read as thousands
+        expect(page.locator(f"#value-{test_id}")).to_have_value("12,34")
         assert page.input_value(f"#reading-{test_id}") != ""
         page.locator("#save-results").click()
         page.wait_for_selector(".alert-success")
         page.context.close()
         with app.app_context():
             result = db.session.scalar(sa.select(Result).where(Result.test_id == test_id))
-            assert result.text_entered == "12.34" and result.instrument_reading_id is not None
+            assert result.text_entered == "12,34" and result.instrument_reading_id is not None
+            assert result.value == Decimal("12.34")
     finally:
         simulator.stop()

@@ -28,8 +28,12 @@ def _examples(app: Any, users: dict[str, Any]) -> dict[str, Any]:
         token, _ = create_token(actor=admin, owner=admin, name="matrix", expires_days=1)
         db.session.commit()
         instrument_id, calibration_id = _equipment_examples(users)
-        category_id, parameter_id, spec_id = _catalog_examples(users)
+        category_id, parameter_id, spec_id, method_id, pm_id = _catalog_examples(users)
         return {
+            "method_id": method_id,
+            "pm_id": pm_id,
+            # testing: a missing deviation answers 404 to those allowed, 403 to the others
+            "deviation_id": 1,
             "user_id": users["technician"].id,
             "token_id": token.id,
             # intake (A): a missing sample/campaign/business answers 404, which the matrix accepts
@@ -58,9 +62,9 @@ def _examples(app: Any, users: dict[str, Any]) -> dict[str, Any]:
         }
 
 
-def _catalog_examples(users: dict[str, Any]) -> tuple[int, int, int]:
+def _catalog_examples(users: dict[str, Any]) -> tuple[int, int, int, int, int]:
     from lims.auth.models import User
-    from lims.catalog import services
+    from lims.catalog import methods, services
 
     reviewer = db.session.get(User, users["reviewer"].id)
     category = services.create_category(actor=reviewer, name_vi="Nước mắm", name_en="Fish sauce")
@@ -69,8 +73,10 @@ def _catalog_examples(users: dict[str, Any]) -> tuple[int, int, int]:
         actor=reviewer, category_id=category.id, parameter_id=parameter.id, kind="numeric",
         upper_text="400", regulation="TCVN 5107:2018",
     )  # fmt: skip
+    method = methods.create_method(actor=reviewer, standard_ref="AOAC 977.13")
+    pm = methods.add_parameter_method(actor=reviewer, parameter=parameter, method=method)
     db.session.commit()
-    return category.id, parameter.id, spec.id
+    return category.id, parameter.id, spec.id, method.id, pm.id
 
 
 def _equipment_examples(users: dict[str, Any]) -> tuple[int, int]:

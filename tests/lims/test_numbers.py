@@ -313,13 +313,15 @@ decimals = st.decimals(
 @given(decimals, st.sampled_from(["vi", "en"]), st.booleans())
 def test_format_then_parse_gives_the_same_value(value, lang, group):
     text = format_decimal(value, lang, group_thousands=group)
-    assert parse_number(text).value == value
+    # English output uses the decimal point: read back as a program's output (a person typing
+    # "3.547" is asked which of 3 547 and 3,547 is meant).
+    assert parse_number(text, point_is_decimal=lang == "en").value == value
 
 
 @given(decimals, st.integers(min_value=0, max_value=6), st.sampled_from(["vi", "en"]))
 def test_rounded_report_reads_back_as_the_rounded_value(value, places, lang):
     text = format_result(value, decimals=places, lang=lang)
-    assert parse_number(text).value == round_decimal(value, places)
+    assert parse_number(text, point_is_decimal=lang == "en").value == round_decimal(value, places)
 
 
 @given(
@@ -329,8 +331,9 @@ def test_rounded_report_reads_back_as_the_rounded_value(value, places, lang):
 )
 def test_qualified_report_reads_back_with_same_meaning(bound, qualifier, lang):
     text = format_result(ParsedNumber("", bound, qualifier), lang=lang)
-    parsed = parse_number(text)
+    parsed = parse_number(text, point_is_decimal=lang == "en")
     assert (parsed.qualifier, parsed.value) == (qualifier, bound)
+    assert parse_number(format_result(ParsedNumber("", bound, qualifier), lang="vi")).value == bound
 
 
 @given(decimals, st.integers(min_value=-3, max_value=6))
@@ -338,3 +341,52 @@ def test_rounding_is_idempotent_and_within_half_a_step(value, places):
     once = round_decimal(value, places)
     assert round_decimal(once, places) == once
     assert abs(once - value) <= D(1).scaleb(-places) / 2
+
+
+# --------------------------------------------------------------------------- issue 17
+
+
+@pytest.mark.parametrize(
+    "typed", ["1.500", "-1.500", "<1.500", "12.345", "999.000", "KPH (LOD = 1.500)"]
+)
+def test_dotted_groups_that_could_be_thousands_are_refused(typed):
+    """'1.500' is 1 500 to a Vietnamese reader and 1.5 to an English one: never guessed."""
+    with pytest.raises(NumberParseError) as err:
+        parse_number(typed)
+    assert (
+        "1 500" in err.value.message_vi
+        or "12 345" in err.value.message_vi
+        or ("999 000" in err.value.message_vi)
+    )
+    assert "không rõ ràng" in err.value.message_vi and "ambiguous" in err.value.message_en
+
+
+@pytest.mark.parametrize(
+    ("typed", "value"),
+    [("0.500", "0.500"), ("1.5", "1.5"), ("1.50", "1.50"), ("1234.567", "1234.567"),
+     ("1,500", "1.500"), ("1 500", "1500"), ("1.500E3", "1500"), ("0,005", "0.005")],
+)  # fmt: skip
+def test_unambiguous_forms_are_read(typed, value):
+    assert parse_number(typed).value == D(value)
+
+
+def test_program_output_reads_a_point_as_decimal():
+    assert parse_number("1.500", point_is_decimal=True).value == D("1.500")
+    assert parse_decimal("12.345", point_is_decimal=True) == D("12.345")
+
+
+def test_bounds_and_uncertainty_print_without_storage_padding():
+    from lims.numbers import format_bound, format_uncertainty
+
+    assert format_bound(D("0.00500000")) == "0,005"
+    assert format_bound(D("0.00500000"), decimals=4) == "0,0050"
+    assert format_bound(D("0.00500000"), decimals=2) == "0,005"  # never rounded away
+    assert format_result(ParsedNumber("<LOQ", D("0.00500000"), "<"), decimals=2) == "< 0,005"
+    assert format_result(ParsedNumber("KPH", D("0.0100000"), "ND"), decimals=3) == (
+        "KPH (LOD = 0,010)"
+    )
+    assert format_uncertainty(D("0.0020000000")) == "0,0020"
+    assert format_uncertainty(D("0.0020000000"), decimals=4) == "0,0020"
+    assert format_uncertainty(D("20.0000000000"), decimals=0) == "20"
+    assert format_uncertainty(D("0.41"), decimals=1) == "0,41"
+    assert format_uncertainty(D("0.413"), decimals=1) == "0,42"  # rounded up, never down

@@ -94,7 +94,11 @@
         show(status, data.error.message || TEXT.failed, "error");
         return;
       }
-      fill(target, data.value_text, append);
+      /* An entry box gets value_input, the reading with the decimal comma, so "1.500" (one
+         point five) is never taken for one thousand five hundred when it is read back as typed
+         text; a read-only display shows the value as the instrument sent it. */
+      var typed = target && !target.readOnly && data.value_input;
+      fill(target, typed ? data.value_input : data.value_text, append);
       if (target) { target.dataset.readValue = target.value; }
       if (reading) {
         fill(reading, String(data.reading_id), append);

@@ -177,17 +177,19 @@ def test_demo_seed_profiles(app_ctx):
         p.name_en
         for p in services.profile_parameters(services.find_category("fish-sauce-genuine").id)
     ]
-    assert "pH" in names and "Net quantity" in names
+    assert "pH" in names and "Net quantity" not in names  # tested on samples taken for it
     ph = [
         p
         for p in services.profile_parameters(services.find_category("bottled-water").id)
         if p.name_en == "pH"
     ][0]
     assert ph.instrument_kind == "ph_meter"
-    net = [
-        p
-        for p in services.profile_parameters(services.find_category("fish-sauce").id)
-        if p.name_en == "Net quantity"
-    ][0]
+    net = demo.demo_parameter("net-quantity-ml")
     assert net.instrument_kind == "balance" and net.result_type.value == "net_quantity"
+    assert [pm.method.standard_ref for pm in net.methods] == [demo.NET_QUANTITY_METHOD]
+    # the lab's named method comes before the regulation's Codex description
+    histamine = services.find_parameter("Histamine", "mg/kg", "Codex: fluorimetry (Type II method)")
+    first = histamine.methods[0]
+    assert first.method.standard_ref == "AOAC 977.13" and first.decimals == 0
+    assert first.accredited and first.accreditation_ref == demo.DEMO_ACCREDITATION
     assert services.profile_parameters(services.find_category("gasoline-ron95-m4").id)

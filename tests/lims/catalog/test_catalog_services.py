@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from lims.auth.models import User
-from lims.catalog import rules, services
+from lims.catalog import methods, rules, services
 from lims.catalog.models import LimitKind, Specification
 from lims.extensions import db
 
@@ -29,10 +29,13 @@ def base(reviewer):
         actor=reviewer, name_vi="Nước mắm nguyên chất", name_en="Genuine", parent_id=sauce.id
     )
     histamine = services.create_parameter(
+        actor=reviewer, name_vi="Histamin", name_en="Histamine", unit="mg/kg"
+    )
+    method = methods.create_method(actor=reviewer, standard_ref="AOAC 977.13")
+    methods.add_parameter_method(
         actor=reviewer,
-        name_vi="Histamin",
-        name_en="Histamine",
-        unit="mg/kg",
+        parameter=histamine,
+        method=method,
         lod="5",
         loq="10",
         uncertainty_kind="relative",
@@ -182,7 +185,7 @@ def test_to_rule_limit_and_uncertainty(reviewer, base):
     limit = services.to_rule_limit(spec)
     assert limit == rules.NumericLimit(Decimal("5.0"), Decimal("6.5"), False, True)
     assert services.describe_limit(spec, "vi") == "> 5,0 và ≤ 6,5"
-    u = services.parameter_uncertainty(base["histamine"])
+    u = methods.method_uncertainty(methods.parameter_methods(base["histamine"].id)[0])
     assert u.at(Decimal("100")) == Decimal("8")
     nd = _spec(reviewer, base, category_id=base["root"].id, kind="not_detected")
     assert isinstance(services.to_rule_limit(nd), rules.NotDetectedLimit)
@@ -231,13 +234,8 @@ def test_bad_specifications_are_refused(reviewer, base, values, field):
 @pytest.mark.parametrize(
     ("values", "field"),
     [
-        ({"lod": "-1"}, "lod"),
-        ({"lod": "0,5", "loq": "0,1"}, "loq"),
         ({"unit": "furlongs"}, "unit"),
         ({"formula": "m1 +* 2"}, "formula"),
-        ({"subcontracted": True, "subcontractor": ""}, "subcontractor"),
-        ({"uncertainty_kind": "range", "uncertainty_ranges": "0; 10"}, "uncertainty_ranges"),
-        ({"decimals": "12"}, "decimals"),
         ({"instrument_kind": "toaster"}, "instrument_kind"),
         ({"plausible_min": "14", "plausible_max": "0"}, "plausible_max"),
         ({"plausible_min": "mười"}, "plausible_min"),
@@ -251,6 +249,32 @@ def test_bad_parameters_are_refused(reviewer, values, field):
     assert err.value.field == field
 
 
+@pytest.mark.parametrize(
+    ("values", "field"),
+    [
+        ({"lod": "-1"}, "lod"),
+        ({"lod": "0,5", "loq": "0,1"}, "loq"),
+        ({"uncertainty_kind": "range", "uncertainty_ranges": "0; 10"}, "uncertainty_ranges"),
+        ({"uncertainty_kind": "relative", "uncertainty_value": "150"}, "uncertainty_value"),
+        ({"decimals": "12"}, "decimals"),
+        ({"range_low": "10", "range_high": "1"}, "range_high"),
+        ({"accredited": True, "accreditation_ref": ""}, "accreditation_ref"),
+        ({"lod": "1.500"}, "lod"),  # could be 1 500: refused, not read as 1,5
+    ],
+)
+def test_bad_method_facts_are_refused(reviewer, values, field):
+    p = services.create_parameter(actor=reviewer, name_vi="Chỉ tiêu", unit="mg/kg")
+    m = methods.create_method(actor=reviewer, standard_ref="TCVN 1234:2020")
+    with pytest.raises(services.CatalogError) as err:
+        methods.add_parameter_method(actor=reviewer, parameter=p, method=m, **values)
+    assert err.value.field == field
+
+
+def test_parameter_fields_are_only_the_parameter_s(reviewer):
+    with pytest.raises(TypeError, match="lod"):
+        services.create_parameter(actor=reviewer, name_vi="Chỉ tiêu", lod="5")
+
+
 def test_parameter_with_ranges_formula_and_instrument(reviewer):
     p = services.create_parameter(
         actor=reviewer,
@@ -258,11 +282,17 @@ def test_parameter_with_ranges_formula_and_instrument(reviewer):
         name_en="Moisture",
         unit="%",
         formula="(m1 - m2) / (m1 - m0) * 100",
-        uncertainty_kind="range",
-        uncertainty_ranges="0; 10; 0,5\n10; 100; 5%",
         instrument_kind="moisture_analyser",
     )
-    u = services.parameter_uncertainty(p)
+    m = methods.create_method(actor=reviewer, standard_ref="TCVN 7035:2002")
+    pm = methods.add_parameter_method(
+        actor=reviewer,
+        parameter=p,
+        method=m,
+        uncertainty_kind="range",
+        uncertainty_ranges="0; 10; 0,5\n10; 100; 5%",
+    )
+    u = methods.method_uncertainty(pm)
     assert u.at(Decimal("5")) == Decimal("0.5") and u.at(Decimal("20")) == Decimal("1.00")
 
 

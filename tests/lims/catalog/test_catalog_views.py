@@ -74,16 +74,13 @@ def test_reviewer_confirms_with_source_and_reference(app, client, login_as):
 def test_parameter_form_bad_input_is_refused_field_by_field(app, client, login_as):
     login_as("reviewer")
     for data, message in (
-        ({"lod": "-1"}, "âm"),
-        ({"lod": "0,5", "loq": "0,1"}, "LOQ"),
-        ({"lod": "abc"}, "abc"),
         ({"formula": "m1 +* m2"}, "is-invalid"),
+        ({"plausible_min": "1.500"}, "1 500"),  # ambiguous: the message shows both readings
     ):
         form = {
             "name_vi": "Chỉ tiêu thử",
             "unit": "mg/kg",
             "result_type": "numeric",
-            "uncertainty_kind": "none",
             "active": "y",
         } | data
         response = post_form(client, "/catalog/parameters/new", form)
@@ -98,10 +95,6 @@ def test_parameter_form_bad_input_is_refused_field_by_field(app, client, login_a
             "name_vi": "Độ ẩm",
             "unit": "%",
             "result_type": "numeric",
-            "uncertainty_kind": "relative",
-            "uncertainty_value": "2,5",
-            "lod": "0,1",
-            "loq": "0,3",
             "instrument_kind": "moisture_analyser",
             "formula": "(m1 - m2) / (m1 - m0) * 100",
             "active": "y",
@@ -109,6 +102,58 @@ def test_parameter_form_bad_input_is_refused_field_by_field(app, client, login_a
     )
     assert response.status_code == 302
     assert _count(app, Parameter) == 1
+
+
+def test_method_pages_refuse_bad_facts_and_save_good_ones(app, client, login_as):
+    from lims.catalog.models import Method, ParameterMethod
+
+    login_as("reviewer")
+    response = post_form(client, "/catalog/methods/new", {"standard_ref": "", "active": "y"})
+    assert response.status_code == 400 and _count(app, Method) == 0
+    response = post_form(
+        client,
+        "/catalog/methods/new",
+        {"standard_ref": "TCVN 7035:2002", "title_vi": "Xác định độ ẩm", "active": "y"},
+    )
+    assert response.status_code == 302 and _count(app, Method) == 1
+    post_form(
+        client,
+        "/catalog/parameters/new",
+        {"name_vi": "Độ ẩm", "unit": "%", "result_type": "numeric", "active": "y"},
+    )
+    with app.app_context():
+        param_id = db.session.scalar(sa.select(Parameter.id))
+        method_id = db.session.scalar(sa.select(Method.id))
+    page = f"/catalog/parameters/{param_id}/methods/new"
+    base = {"method_id": str(method_id), "uncertainty_kind": "none", "active": "y"}
+    for data, message in (
+        ({"lod": "-1"}, "âm"),
+        ({"lod": "0,5", "loq": "0,1"}, "LOQ"),
+        ({"lod": "abc"}, "abc"),
+        ({"accredited": "y"}, "VILAS"),
+    ):
+        response = post_form(client, page, base | data)
+        assert response.status_code == 400, data
+        html = response.get_data(as_text=True)
+        assert "is-invalid" in html and message in html, data
+    assert _count(app, ParameterMethod) == 0
+    response = post_form(
+        client,
+        page,
+        base
+        | {
+            "decimals": "1",
+            "lod": "0,1",
+            "loq": "0,3",
+            "uncertainty_kind": "relative",
+            "uncertainty_value": "2,5",
+            "accredited": "y",
+            "accreditation_ref": "VILAS 999",
+        },
+    )
+    assert response.status_code == 302 and _count(app, ParameterMethod) == 1
+    html = client.get(f"/catalog/parameters/{param_id}").get_data(as_text=True)
+    assert "TCVN 7035:2002" in html and "VILAS 999" in html and "0,1 / 0,3" not in html
 
 
 def test_specification_form_lower_above_upper_and_versioning(app, client, login_as):

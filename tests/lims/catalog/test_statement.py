@@ -29,7 +29,7 @@ from lims.catalog.statement import (
     state_conformity,
     worst_statement,
 )
-from lims.numbers import parse_number
+from lims.numbers import ParsedNumber, parse_number
 
 D = Decimal
 UPPER_400 = NumericLimit(upper=D(400))
@@ -230,3 +230,18 @@ def test_official_citation_adds_the_vietnamese_title():
         "nước uống đóng chai"
     )
     assert references("Thông tư số 21/2014/TT-BKHCN") == ["Thông tư 21/2014/TT-BKHCN"]
+
+
+def test_a_class_is_stated_on_its_class_number_without_an_ilac_rule():
+    limit = NumericLimit(upper=Decimal(1))
+    worse = state_conformity(
+        ParsedNumber(text="2A", value=None, qualifier=None), limit, confirmed=True,
+        result_type="class",
+    )  # fmt: skip
+    assert worse.code == StatementCode.FAIL and worse.decision_rule is None
+    assert worse.limit_vi == "Không quá loại 1"
+    better = state_conformity(
+        ParsedNumber(text="1b", value=None, qualifier=None), limit, confirmed=True,
+        result_type="class",
+    )  # fmt: skip
+    assert better.code == StatementCode.PASS

@@ -23,6 +23,8 @@ def signer(lab) -> User:  # noqa: F811
     """lab.reviewer2, made an authorised signatory for the fish-sauce category."""
     user = db.session.get(User, lab.reviewer2.id)
     user.signatory = True
+    user.job_title = "Trưởng phòng Thử nghiệm"
+    user.job_title_en = "Head of Testing"
     user.scope_rows = [SignatoryScope(category_id=lab.category.id)]
     db.session.commit()
     return user
@@ -50,3 +52,10 @@ def verified_sample(lab, make_sample) -> Callable[..., Sample]:  # noqa: F811
 
 def _key(lab: Any, parameter_id: int) -> str:  # noqa: F811
     return next(k for k, p in lab.params.items() if p.id == parameter_id)
+
+
+def method_row(lab: Any, key: str) -> Any:  # noqa: F811
+    """The (only) parameter × method row of ``lab.params[key]``."""
+    from lims.catalog.methods import parameter_methods
+
+    return parameter_methods(lab.params[key].id)[0]

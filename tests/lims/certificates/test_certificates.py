@@ -22,6 +22,7 @@ from lims.extensions import db
 from lims.intake.models import SampleStatus
 from lims.storage import load
 from tests.conftest import login, post_form
+from tests.lims.certificates.conftest import method_row
 
 
 def _pdf(row) -> bytes:
@@ -47,15 +48,19 @@ def _events(action):
 
 
 def test_content_covers_iso_17025_items(app, lab, signer, verified_sample):
-    lab.params["histamine"].accredited = True
-    lab.params["ph"].accredited = True
-    lab.params["formol"].subcontracted = True
-    lab.params["formol"].subcontractor = "Viện Pasteur Nha Trang"
-    lab.params["ph"].method_ref = "TCVN 6492:2011"
+    for key in ("histamine", "ph"):
+        method_row(lab, key).accredited = True
+        method_row(lab, key).accreditation_ref = "VILAS 999"
+    method_row(lab, "formol").subcontractor = "Viện Pasteur Nha Trang"
+    method_row(lab, "ph").method.standard_ref = "TCVN 6492:2011"
     lab.campaign.lead_agency = "Chi cục Quản lý thị trường Khánh Hòa"
     lab.campaign.plan_ref = "Kế hoạch 123/KH-SKHCN"
     db.session.commit()
     sample = verified_sample({"ph": "5,85", "histamine": "<10", "formol": "KPH"})
+    from lims.testing.deviations import record_deviation
+
+    record_deviation(actor=lab.tech, sample=sample, kind="none")
+    db.session.commit()
     cert = _issue(signer, sample)
     text = _text(_pdf(cert))
     reader = PdfReader(io.BytesIO(_pdf(cert)))
@@ -64,7 +69,7 @@ def test_content_covers_iso_17025_items(app, lab, signer, verified_sample):
         "PHIẾU KẾT QUẢ THỬ NGHIỆM",  # a
         app.config["LAB_NAME"],
         app.config["LAB_ADDRESS"],
-        app.config["LAB_ACCREDITATION"],  # b
+        "VILAS 999",  # b: the accreditation of the lines in scope
         "Nơi thực hiện",  # c
         f"Số: {cert.number}",
         f"Trang 1/{pages}",
@@ -84,7 +89,7 @@ def test_content_covers_iso_17025_items(app, lab, signer, verified_sample):
         "Kết quả thử nghiệm chỉ có giá trị đối với mẫu thử",  # l
         "mg/kg",
         "5,85",  # m
-        "Sai khác so với phương pháp",  # n
+        "Sai khác, bổ sung, loại trừ so với phương pháp Không có",  # n (recorded as none)
         "NGƯỜI PHÊ DUYỆT",
         signer.name,  # o
         "(**)",
@@ -121,11 +126,13 @@ def test_marks_uncertainty_and_unconfirmed_limits(app, lab, signer, verified_sam
         sa.select(Specification).where(Specification.parameter_id == lab.params["ph"].id)
     )
     spec.confirmed = False
+    method_row(lab, "histamine").accredited = True
+    method_row(lab, "histamine").accreditation_ref = "VILAS 999"
     db.session.commit()
     sample = verified_sample({"ph": "5,85", "histamine": "395"})
     cert = _issue(signer, sample, language="vi-en")
     flat = re.sub(r"\s+", " ", _text(_pdf(cert)))
-    assert "pH (*)" in flat  # not accredited by default
+    assert "pH (*)" in flat  # outside the scope, on a certificate that claims it for histamine
     assert "Không kết luận (a)" in flat and "mức chưa được xác nhận" in flat
     assert "U = ± 20" in flat  # 395 ± 20 straddles the 400 limit: U affects conformity
     assert "TEST REPORT" in flat and "Statement of conformity" in flat

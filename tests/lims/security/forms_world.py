@@ -246,8 +246,18 @@ def build_world(app: Any, make_user: Callable[..., Any]) -> dict[str, Any]:
         sync_code_counter()
 
         spec = db.session.scalar(sa.select(Specification))
+        from lims.catalog.methods import parameter_methods
+        from lims.testing.deviations import record_deviation
+
+        ph_method = parameter_methods(lab.params["ph"].id)[0]
+        deviation = record_deviation(
+            actor=tech, sample=received, kind="deviation", text="Mẫu để ở 8 °C trong 2 giờ"
+        )
         db.session.commit()
         examples = {
+            "method_id": ph_method.method_id,
+            "pm_id": ph_method.id,
+            "deviation_id": deviation.id,
             "code": registered.code,
             "test_id": registered.tests[0].id,
             "campaign_id": lab.campaign.id,

@@ -10,7 +10,15 @@ from typing import Any
 import pytest
 
 from lims.auth.models import User
-from lims.catalog.models import LimitKind, Parameter, ProductCategory, ResultType, Specification
+from lims.catalog.models import (
+    LimitKind,
+    Method,
+    Parameter,
+    ParameterMethod,
+    ProductCategory,
+    ResultType,
+    Specification,
+)
 from lims.extensions import db
 from lims.intake.models import (
     Business,
@@ -46,24 +54,15 @@ def build_lab(make_user: Callable[..., Any]) -> Any:
     db.session.add(category)
     db.session.flush()
     params = {
-        "ph": Parameter(code="ph", name_vi="pH", name_en="pH", unit="-", decimals=2),
+        "ph": Parameter(code="ph", name_vi="pH", name_en="pH", unit="-"),
         "histamine": Parameter(
-            code="histamine",
-            name_vi="Histamin",
-            name_en="Histamine",
-            unit="mg/kg",
-            decimals=0,
-            lod=Decimal("5"),
-            loq=Decimal("10"),
-            uncertainty_kind="absolute",
-            uncertainty_value=Decimal("20"),
+            code="histamine", name_vi="Histamin", name_en="Histamine", unit="mg/kg"
         ),
         "nitrogen": Parameter(
             code="n-total",
             name_vi="Đạm tổng số",
             name_en="Total nitrogen",
             unit="g/L",
-            decimals=1,
             formula="(v1 - v0) * 0.14 * f / m",
         ),
         "formol": Parameter(
@@ -72,7 +71,6 @@ def build_lab(make_user: Callable[..., Any]) -> Any:
             name_en="Formaldehyde",
             unit="",
             result_type=ResultType.QUALITATIVE,
-            lod=Decimal("0.5"),
         ),
         "net": Parameter(
             code="net",
@@ -87,6 +85,30 @@ def build_lab(make_user: Callable[..., Any]) -> Any:
         ),
     }
     db.session.add_all(params.values())
+    db.session.flush()
+    # One method each, with what it gives (decimals, LOD, LOQ, U): parameter × method.
+    method_facts: dict[str, tuple[str, dict[str, Any]]] = {
+        "ph": ("AOAC 981.12", {"decimals": 2}),
+        "histamine": (
+            "AOAC 977.13",
+            {
+                "decimals": 0,
+                "lod": Decimal("5"),
+                "loq": Decimal("10"),
+                "uncertainty_kind": "absolute",
+                "uncertainty_value": Decimal("20"),
+            },
+        ),
+        "nitrogen": ("TCVN 3705:1990", {"decimals": 1}),
+        "formol": ("TCVN 8894:2012", {"lod": Decimal("0.5")}),
+        "net": ("OIML R 87:2016", {}),
+        "note": ("TCVN 5107:2018 mục 4.2", {}),
+    }
+    for key, (ref, facts) in method_facts.items():
+        method = Method(code=f"m-{key}", standard_ref=ref)
+        db.session.add(method)
+        db.session.flush()
+        db.session.add(ParameterMethod(parameter_id=params[key].id, method_id=method.id, **facts))
     db.session.flush()
 
     def spec(param: str, **kw: Any) -> Specification:
@@ -177,7 +199,11 @@ def sample_builder(lab: Any) -> Callable[..., Sample]:
         db.session.flush()
         for pos, key in enumerate(param_keys or ("ph", "histamine")):
             db.session.add(
-                SampleTest(sample_id=sample.id, parameter_id=param_ids[key], position=pos)
+                SampleTest(
+                    sample_id=sample.id,
+                    parameter_id=param_ids[key] if key in param_ids else lab.params[key].id,
+                    position=pos,
+                )
             )
         db.session.commit()
         db.session.refresh(sample)

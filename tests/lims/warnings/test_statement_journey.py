@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from flask_babel import refresh
 
 from lims.auth.models import User
-from lims.catalog.models import LimitKind, Parameter, Specification
+from lims.catalog.models import LimitKind, Method, Parameter, ParameterMethod, Specification
 from lims.certificates import services as certificates
 from lims.extensions import db
 from lims.i18n import local_time
@@ -55,9 +55,11 @@ def statement_catalogue(lab: Any) -> Parameter:
     ph = specs[lab.params["ph"].id]
     ph.confirmed, ph.confirmed_by_id = False, None
     specs[lab.params["histamine"].id].decision_rule = "guard_band_binary"
-    lead = Parameter(code="pb", name_vi="Chì", name_en="Lead", unit="mg/kg", decimals=1)
-    db.session.add(lead)
+    lead = Parameter(code="pb", name_vi="Chì", name_en="Lead", unit="mg/kg")
+    method = Method(code="aoac-999-11", standard_ref="AOAC 999.11")
+    db.session.add_all([lead, method])
     db.session.flush()
+    db.session.add(ParameterMethod(parameter_id=lead.id, method_id=method.id, decimals=1))
     db.session.add(
         Specification(series="s-pb", version=1, category_id=lab.category.id,
                       parameter_id=lead.id, kind=LimitKind.NUMERIC, upper=Decimal("0.5"),

@@ -1,0 +1,526 @@
+"""Test methods as catalogue entries, and what each gives for a parameter.
+
+A :class:`~lims.catalog.models.Method` is a standard or in-house procedure (code, title,
+reference printed on certificates, validity dates, environmental conditions it requires). A
+:class:`~lims.catalog.models.ParameterMethod` is one parameter measured by one method, with
+what the lab's validation of it gives: reporting decimals, LOD, LOQ, expanded uncertainty
+(absolute, relative or by range), working range, accreditation scope and, for a subcontracted
+test, the provider. A parameter may have several methods; position 0 is its default, and a
+category's test profile may name another.
+
+Functions other features call:
+
+* :func:`usable_method` — the parameter × method a result may record on a date (checks it
+  belongs to the parameter, is active, named and valid), or the default one;
+* :func:`default_parameter_method` — the profile's method for the category, else the default;
+* :func:`method_uncertainty` — the pure :class:`lims.catalog.rules.Uncertainty`;
+* :func:`split_methods` — the alternatives of a regulation's method cell (CSV import).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from lims import audit
+from lims.auth.permissions import require_role
+from lims.extensions import db
+from lims.numbers import format_bound, format_uncertainty, parse_id
+
+from . import rules
+from .models import Method, Parameter, ParameterMethod, ProfileItem, UncertaintyKind
+from .services import (
+    CODE_RE,
+    EDITORS,
+    MAX_DECIMALS,
+    CatalogError,
+    _decimal,
+    _text,
+    apply_changes,
+    category_ancestors,
+    parse_uncertainty_ranges,
+    plain,
+    slugify,
+)
+
+_NOTE_RE = re.compile(r"\s*\[([^\]]*)\]\s*")
+#: method cells that name no method (a remark of the source, not a procedure)
+UNNAMED = frozenset({"method unverified", "phương pháp chưa xác minh"})
+
+
+def split_methods(cell: str) -> tuple[list[str], str]:
+    """The alternative methods of a regulation's method cell, and its remarks.
+
+    ``"TCVN 6701 (ASTM D2622); TCVN 7760 (ASTM D5453)"`` → two methods;
+    ``"TCVN 7055:2014 (XRF) or fire assay"`` → two; ``"… [method unverified]"`` → the remark
+    goes to the note; ``"method unverified"`` alone names no method. Separators inside
+    parentheses do not split.
+    """
+    cell = cell or ""
+    notes = [m.strip() for m in _NOTE_RE.findall(cell)]
+    text = _NOTE_RE.sub(" ", cell).strip()
+    if text.casefold() in UNNAMED:
+        return [], "; ".join([text, *notes])
+    parts, depth, current, i = [], 0, "", 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth = max(depth - 1, 0)
+        if depth == 0 and ch == ";":
+            parts.append(current)
+            current = ""
+        elif depth == 0 and text[i : i + 4] == " or ":
+            parts.append(current)
+            current = ""
+            i += 3
+        else:
+            current += ch
+        i += 1
+    parts.append(current)
+    refs: list[str] = []
+    for part in parts:
+        part = " ".join(part.split())
+        if part and part not in refs:
+            refs.append(part)
+    return refs, "; ".join(notes)
+
+
+# --------------------------------------------------------------------------- methods
+
+METHOD_FIELDS = (
+    "code",
+    "standard_ref",
+    "title_vi",
+    "title_en",
+    "valid_from",
+    "valid_to",
+    "conditions",
+    "note",
+    "active",
+)
+
+
+def get_method(method_id: int) -> Method | None:
+    return db.session.get(Method, method_id)
+
+
+def list_methods(search: str = "", active_only: bool = False) -> list[Method]:
+    query = sa.select(Method).order_by(Method.standard_ref, Method.code)
+    if active_only:
+        query = query.where(Method.active.is_(True))
+    items = list(db.session.scalars(query))
+    key = search.strip().casefold()
+    if key:
+        items = [
+            m
+            for m in items
+            if key in m.standard_ref.casefold()
+            or key in m.title_vi.casefold()
+            or key in m.title_en.casefold()
+            or key in m.code
+        ]
+    return items
+
+
+def find_method(standard_ref: str) -> Method | None:
+    return db.session.scalar(
+        sa.select(Method).where(Method.standard_ref == standard_ref).order_by(Method.id).limit(1)
+    )
+
+
+def _method_snapshot(m: Method) -> dict[str, Any]:
+    return {name: getattr(m, name) for name in METHOD_FIELDS}
+
+
+def _unique_method_code(ref: str, method_id: int | None = None) -> str:
+    base = slugify(ref, 74)
+    code, n = base, 1
+    while True:
+        other = db.session.scalar(sa.select(Method.id).where(Method.code == code))
+        if other is None or other == method_id:
+            return code
+        n += 1
+        code = f"{base}-{n}"
+
+
+def _clean_method(values: dict[str, Any], method_id: int | None) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    out["standard_ref"] = _text(
+        values.get("standard_ref"), "standard_ref", max_length=300, required=True
+    )
+    out["title_vi"] = _text(values.get("title_vi"), "title_vi", max_length=300)
+    out["title_en"] = _text(values.get("title_en"), "title_en", max_length=300)
+    out["conditions"] = _text(values.get("conditions"), "conditions", max_length=300)
+    out["note"] = _text(values.get("note"), "note", max_length=2000)
+    start, end = values.get("valid_from"), values.get("valid_to")
+    for name, value in (("valid_from", start), ("valid_to", end)):
+        if value is not None and not isinstance(value, date):
+            raise CatalogError(_l("Enter a date."), name)
+    if start and end and end <= start:
+        raise CatalogError(_l("The end date must be after the start date."), "valid_to")
+    out["valid_from"], out["valid_to"] = start, end
+    out["active"] = bool(values.get("active", True))
+    code = _text(values.get("code"), "code", max_length=80) or _unique_method_code(
+        out["standard_ref"], method_id
+    )
+    if not CODE_RE.match(code[:60]) or len(code) > 80:
+        raise CatalogError(_l("Use lower-case letters, digits, “-”, “_” or “.”."), "code")
+    clash = db.session.scalar(sa.select(Method.id).where(Method.code == code))
+    if clash is not None and clash != method_id:
+        raise CatalogError(_l("Another method already has this code."), "code")
+    out["code"] = code
+    ref_clash = find_method(out["standard_ref"])
+    if ref_clash is not None and ref_clash.id != method_id:
+        raise CatalogError(_l("Another method already has this reference."), "standard_ref")
+    return out
+
+
+def create_method(*, actor: Any, **values: Any) -> Method:
+    """A new method (``standard_ref`` required: it is what certificates print)."""
+    if actor is not None:
+        require_role(actor, *EDITORS)
+    method = Method(**_clean_method(values, None))
+    db.session.add(method)
+    db.session.flush()
+    audit.record(
+        actor=actor,
+        action="method.create",
+        entity_type="method",
+        entity_id=method.id,
+        after=_method_snapshot(method),
+    )
+    return method
+
+
+def update_method(*, actor: Any, method: Method, **values: Any) -> Method:
+    require_role(actor, *EDITORS)
+    apply_changes(
+        actor=actor,
+        row=method,
+        clean=_clean_method(values, method.id),
+        snapshot=_method_snapshot,
+        action="method.update",
+        entity_type="method",
+        entity_id=method.id,
+    )
+    return method
+
+
+def ensure_method(standard_ref: str, note: str = "") -> Method:
+    """The method with this reference, created (by the catalogue import) when missing."""
+    method = find_method(standard_ref)
+    if method is not None:
+        return method
+    return create_method(actor=None, standard_ref=standard_ref, note=note)
+
+
+# --------------------------------------------------------------------------- parameter × method
+
+FACT_FIELDS = (
+    "decimals",
+    "lod",
+    "loq",
+    "uncertainty_kind",
+    "uncertainty_value",
+    "uncertainty_ranges",
+    "range_low",
+    "range_high",
+    "accredited",
+    "accreditation_ref",
+    "accredited_until",
+    "subcontractor",
+    "active",
+)
+
+
+def get_parameter_method(pm_id: int) -> ParameterMethod | None:
+    return db.session.get(ParameterMethod, pm_id)
+
+
+def parameter_methods(parameter_id: int, *, active_only: bool = False) -> list[ParameterMethod]:
+    query = (
+        sa.select(ParameterMethod)
+        .where(ParameterMethod.parameter_id == parameter_id)
+        .order_by(ParameterMethod.position, ParameterMethod.id)
+    )
+    if active_only:
+        query = query.where(ParameterMethod.active.is_(True))
+    return list(db.session.scalars(query))
+
+
+def _facts_snapshot(pm: ParameterMethod) -> dict[str, Any]:
+    data = {name: getattr(pm, name) for name in FACT_FIELDS}
+    data.update(parameter_id=pm.parameter_id, method_id=pm.method_id, position=pm.position)
+    return data
+
+
+def clean_facts(values: dict[str, Any]) -> dict[str, Any]:
+    """Validate what a method gives for a parameter (typed text or values) → model values."""
+    out: dict[str, Any] = {}
+    decimals = values.get("decimals")
+    if decimals in ("", None):
+        out["decimals"] = None
+    else:
+        try:
+            out["decimals"] = int(decimals)
+        except (TypeError, ValueError):
+            raise CatalogError(_l("Enter a whole number."), "decimals") from None
+        if not 0 <= out["decimals"] <= MAX_DECIMALS:
+            raise CatalogError(
+                _l("Decimals must be between 0 and %(n)d.", n=MAX_DECIMALS), "decimals"
+            )
+    out["lod"] = _decimal(values.get("lod"), "lod", allow_negative=False)
+    out["loq"] = _decimal(values.get("loq"), "loq", allow_negative=False)
+    if out["lod"] is not None and out["loq"] is not None and out["loq"] < out["lod"]:
+        raise CatalogError(_l("The LOQ cannot be below the LOD."), "loq")
+    out["range_low"] = _decimal(values.get("range_low"), "range_low")
+    out["range_high"] = _decimal(values.get("range_high"), "range_high")
+    low, high = out["range_low"], out["range_high"]
+    if low is not None and high is not None and high <= low:
+        raise CatalogError(_l("The upper end must be above the lower end."), "range_high")
+    try:
+        kind = UncertaintyKind(values.get("uncertainty_kind") or "none")
+    except ValueError:
+        raise CatalogError(_l("Unknown kind of uncertainty."), "uncertainty_kind") from None
+    out["uncertainty_kind"] = kind
+    out["uncertainty_value"] = None
+    out["uncertainty_ranges"] = None
+    if kind in (UncertaintyKind.ABSOLUTE, UncertaintyKind.RELATIVE):
+        out["uncertainty_value"] = _decimal(
+            values.get("uncertainty_value"),
+            "uncertainty_value",
+            allow_negative=False,
+            required=True,
+        )
+        if kind == UncertaintyKind.RELATIVE and out["uncertainty_value"] > 100:
+            raise CatalogError(
+                _l("A relative uncertainty above 100 %% says nothing about the result."),
+                "uncertainty_value",
+            )
+    elif kind == UncertaintyKind.RANGE:
+        raw = values.get("uncertainty_ranges")
+        out["uncertainty_ranges"] = (
+            raw if isinstance(raw, list) else parse_uncertainty_ranges(raw or "")
+        )
+    out["accredited"] = bool(values.get("accredited"))
+    out["accreditation_ref"] = _text(
+        values.get("accreditation_ref"), "accreditation_ref", max_length=120
+    )
+    if out["accredited"] and not out["accreditation_ref"]:
+        raise CatalogError(
+            _l("Give the accreditation body's number of the scope (e.g. VILAS 123)."),
+            "accreditation_ref",
+        )
+    until = values.get("accredited_until")
+    if until is not None and not isinstance(until, date):
+        raise CatalogError(_l("Enter a date."), "accredited_until")
+    out["accredited_until"] = until if out["accredited"] else None
+    if not out["accredited"]:
+        out["accreditation_ref"] = ""
+    out["subcontractor"] = _text(values.get("subcontractor"), "subcontractor", max_length=200)
+    out["active"] = bool(values.get("active", True))
+    return out
+
+
+def add_parameter_method(
+    *, actor: Any, parameter: Parameter, method: Method, **values: Any
+) -> ParameterMethod:
+    """Link a method to a parameter with what it gives (added last; the first is the default)."""
+    if actor is not None:
+        require_role(actor, *EDITORS)
+    exists = db.session.scalar(
+        sa.select(ParameterMethod.id).where(
+            ParameterMethod.parameter_id == parameter.id, ParameterMethod.method_id == method.id
+        )
+    )
+    if exists is not None:
+        raise CatalogError(_l("This method is already listed for the parameter."), "method_id")
+    position = db.session.scalar(
+        sa.select(sa.func.count()).where(ParameterMethod.parameter_id == parameter.id)
+    )
+    pm = ParameterMethod(
+        parameter_id=parameter.id, method_id=method.id, position=int(position or 0)
+    )
+    for name, value in clean_facts(values).items():
+        setattr(pm, name, value)
+    db.session.add(pm)
+    db.session.flush()
+    audit.record(
+        actor=actor,
+        action="parameter_method.create",
+        entity_type="parameter",
+        entity_id=parameter.id,
+        after=_facts_snapshot(pm),
+    )
+    return pm
+
+
+def update_parameter_method(*, actor: Any, pm: ParameterMethod, **values: Any) -> ParameterMethod:
+    """Change what a method gives for a parameter. Results already entered keep the decimals,
+    LOD and LOQ they were entered with (stored on each result)."""
+    require_role(actor, *EDITORS)
+    apply_changes(
+        actor=actor,
+        row=pm,
+        clean=clean_facts(values),
+        snapshot=_facts_snapshot,
+        action="parameter_method.update",
+        entity_type="parameter",
+        entity_id=pm.parameter_id,
+    )
+    return pm
+
+
+def make_default(*, actor: Any, pm: ParameterMethod) -> None:
+    """Put ``pm`` first: the method used when neither the profile nor the technician says."""
+    require_role(actor, *EDITORS)
+    rows = parameter_methods(pm.parameter_id)
+    before = [r.method_id for r in rows]
+    ordered = [pm] + [r for r in rows if r.id != pm.id]
+    for position, row in enumerate(ordered):
+        row.position = position
+    db.session.flush()
+    after = [r.method_id for r in ordered]
+    if after != before:
+        audit.record(
+            actor=actor,
+            action="parameter_method.default",
+            entity_type="parameter",
+            entity_id=pm.parameter_id,
+            before={"method_ids": before},
+            after={"method_ids": after},
+        )
+
+
+# --------------------------------------------------------------------------- use
+
+
+def profile_method_id(category_id: int, parameter_id: int) -> int | None:
+    """The method the category's test profile (or its nearest parent's) names, if any."""
+    for cat_id in category_ancestors(category_id):
+        items = db.session.execute(
+            sa.select(ProfileItem.parameter_id, ProfileItem.method_id).where(
+                ProfileItem.category_id == cat_id
+            )
+        ).all()
+        if items:
+            return next((m for p, m in items if p == parameter_id), None)
+    return None
+
+
+def default_parameter_method(
+    parameter_id: int, category_id: int | None = None
+) -> ParameterMethod | None:
+    """The method a test defaults to: the profile's for the category, else the parameter's
+    first active method."""
+    rows = parameter_methods(parameter_id, active_only=True)
+    if category_id is not None:
+        wanted = profile_method_id(category_id, parameter_id)
+        for row in rows:
+            if row.method_id == wanted:
+                return row
+    return rows[0] if rows else None
+
+
+def usable_method(
+    parameter: Parameter,
+    pm_id: int | None,
+    on: date,
+    *,
+    category_id: int | None = None,
+) -> ParameterMethod:
+    """The parameter × method a result may record on ``on`` (``pm_id`` None: the default).
+    Refuses (``CatalogError`` on field ``method``) a method of another parameter, an inactive
+    or unnamed one, or one outside its validity dates."""
+    if pm_id is None:
+        pm = default_parameter_method(parameter.id, category_id)
+        if pm is None:
+            raise CatalogError(
+                _l(
+                    "No test method is recorded for %(param)s in the catalogue; a reviewer "
+                    "must add one before results are entered.",
+                    param=parameter.name_vi,
+                ),
+                "method",
+            )
+    else:
+        pm = get_parameter_method(pm_id) if parse_id(pm_id) else None
+        if pm is None or pm.parameter_id != parameter.id:
+            raise CatalogError(_l("Choose one of the parameter's methods."), "method")
+        if not pm.active:
+            raise CatalogError(_l("This method is no longer used for the parameter."), "method")
+    method = pm.method
+    if not method.standard_ref.strip():
+        raise CatalogError(
+            _l(
+                "The method of %(param)s has no name in the catalogue (%(code)s); a reviewer "
+                "must name it before results are entered.",
+                param=parameter.name_vi,
+                code=method.code,
+            ),
+            "method",
+        )
+    if not method.active or not method.valid_on(on):
+        raise CatalogError(
+            _l(
+                "The method %(ref)s is not valid on %(day)s.",
+                ref=method.standard_ref,
+                day=on.strftime("%d/%m/%Y"),
+            ),
+            "method",
+        )
+    return pm
+
+
+def facts(pm: ParameterMethod) -> tuple[int | None, Decimal | None, Decimal | None]:
+    """(decimals, LOD, LOQ) without the column's padding (0.00500000 → 0.005)."""
+    return (
+        pm.decimals,
+        None if pm.lod is None else Decimal(plain(pm.lod)),
+        None if pm.loq is None else Decimal(plain(pm.loq)),
+    )
+
+
+def method_uncertainty(pm: ParameterMethod | None) -> rules.Uncertainty | None:
+    """The method's expanded uncertainty as a :class:`rules.Uncertainty` (None if none)."""
+    if pm is None:
+        return None
+    kind = pm.uncertainty_kind
+    if kind == UncertaintyKind.ABSOLUTE and pm.uncertainty_value is not None:
+        return rules.Uncertainty.absolute(Decimal(plain(pm.uncertainty_value)))
+    if kind == UncertaintyKind.RELATIVE and pm.uncertainty_value is not None:
+        return rules.Uncertainty.relative(Decimal(plain(pm.uncertainty_value)))
+    if kind == UncertaintyKind.RANGE and pm.uncertainty_ranges:
+        return rules.Uncertainty.by_range(
+            (Decimal(a), Decimal(b), Decimal(c), bool(rel))
+            for a, b, c, rel in pm.uncertainty_ranges
+        )
+    return None
+
+
+def describe_uncertainty(pm: ParameterMethod, lang: str = "vi") -> str:
+    kind = pm.uncertainty_kind
+    if kind == UncertaintyKind.ABSOLUTE and pm.uncertainty_value is not None:
+        return f"± {format_uncertainty(pm.uncertainty_value, lang, pm.decimals)}"
+    if kind == UncertaintyKind.RELATIVE and pm.uncertainty_value is not None:
+        return f"± {format_bound(pm.uncertainty_value, lang)} %"
+    if kind == UncertaintyKind.RANGE and pm.uncertainty_ranges:
+        return "; ".join(
+            f"[{format_bound(Decimal(a), lang)}, {format_bound(Decimal(b), lang)}): "
+            f"± {format_bound(Decimal(c), lang)}{' %' if rel else ''}"
+            for a, b, c, rel in pm.uncertainty_ranges
+        )
+    return ""
+
+
+def method_labels(rows: Sequence[ParameterMethod]) -> list[tuple[int, str]]:
+    """(id, "TCVN 6701:2011 (ASTM D2622)") for choosing a method on a form."""
+    return [(pm.id, pm.method.standard_ref or pm.method.code) for pm in rows]
