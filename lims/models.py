@@ -4,6 +4,13 @@ from lims.audit.models import AuditEvent, AuditHead
 from lims.auth.models import ApiToken, LoginAttempt, SignatoryScope, User, UserRole
 from lims.catalog.models import Parameter, ProductCategory, ProfileItem, Specification
 from lims.certificates.models import CampaignShare, Certificate, CertificateCounter
+from lims.complaints.models import (
+    Complaint,
+    ComplaintAttachment,
+    ComplaintCounter,
+    ComplaintStep,
+    SampleRequest,
+)
 from lims.equipment.models import (
     AnalyserMessage,
     Calibration,
@@ -24,6 +31,11 @@ from lims.testing.models import NonConformity, Notification, Result
 from lims.warnings.models import Bulletin, BulletinCounter, ConsumerWarning, WarningSource
 
 __all__ = [
+    "Complaint",
+    "ComplaintAttachment",
+    "ComplaintCounter",
+    "ComplaintStep",
+    "SampleRequest",
     "Bulletin",
     "BulletinCounter",
     "ConsumerWarning",

@@ -135,6 +135,28 @@ def left_out_note(more: int) -> tuple[str, str]:
     )
 
 
+def complaint_tables(period: Period) -> list[tuple[str, str, list[str], list[list[str]]]]:
+    """The complaints section: complaints received in the period (not filtered by campaign),
+    figures only, no personal data (lims.complaints.stats)."""
+    from lims.complaints.stats import report_tables
+    from lims.complaints.stats import summary as complaint_summary
+
+    return report_tables(complaint_summary(*period.bounds))
+
+
+def complaints_story(period: Period) -> list[Any]:
+    st = styles()
+    story: list[Any] = [Paragraph(markup("Khiếu nại của người tiêu dùng"), st["heading"])]
+    if period.campaign_id:
+        story.append(
+            Paragraph(markup("Số liệu khiếu nại không lọc theo đợt khảo sát."), st["body"])
+        )
+    for title, _name, header, rows in complaint_tables(period):
+        story.append(Paragraph(markup(title), st["body"]))
+        story.append(data_table(header, rows or [["—"] + [""] * (len(header) - 1)]))
+    return story
+
+
 def instrument_rows() -> list[list[str]]:
     today = local_today()
     return [
@@ -203,6 +225,7 @@ def render_pdf(
         vi, en = left_out_note(more)
         story.append(Paragraph(markup(vi), st["body"]))
         story.append(Paragraph(markup(en), st["body"]))
+    story.extend(complaints_story(data.period))
     story.append(Paragraph(markup("Thiết bị và tình trạng hiệu chuẩn"), st["heading"]))
     instruments = instrument_rows() or [["—", "", ""]]
     story.append(data_table(["Thiết bị", "Loại", "Hiệu chuẩn"], instruments))
@@ -232,6 +255,11 @@ def render_xlsx(data: Summary) -> bytes:
                   "Đơn vị", "Mức", "Quy chuẩn"])  # fmt: skip
     for row in nonconforming_rows(data.period):
         sheet.append(row)
+    for _title, name, header, rows in complaint_tables(data.period):
+        sheet = book.create_sheet(name)
+        sheet.append(header)
+        for row in rows:
+            sheet.append(row)
     sheet = book.create_sheet("Thiết bị")
     sheet.append(["Thiết bị", "Loại", "Hiệu chuẩn"])
     for row in instrument_rows():

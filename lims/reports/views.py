@@ -66,7 +66,7 @@ def dashboard() -> str:
     return render_template(
         "reports/dashboard.html", data=data, charts=charts, campaigns=campaigns, notes=notes,
         period_label=annual.period_label(period), rate_cells=annual.rate_cells,
-        group_labels=GROUP_LABELS_VI,
+        group_labels=GROUP_LABELS_VI, complaints=annual.complaint_tables(period),
     )  # fmt: skip
 
 

@@ -1,0 +1,550 @@
+"""Complaint handling: receive (staff or the public form), accept and advise, forward to the
+business or a competent agency, mediate, close — resolved successfully only with a second
+association user's approval (four eyes), unresolved, withdrawn or out of scope — with the
+working-day deadline of each step and one audit event per change.
+
+The audit trail never receives the consumer's personal data: snapshots name which personal
+fields are filled, never their values (see personal.py for reading and pseudonymising them).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+
+from lims import audit
+from lims.auth.permissions import has_role, require_role
+from lims.catalog.models import ProductCategory
+from lims.counters import next_in_sequence
+from lims.extensions import db, utcnow
+from lims.i18n import local_time
+from lims.intake.models import Business
+from lims.intake.text import search_key
+
+from .attachments import Upload, attachment_name, check_attachments, store_attachments
+from .labels import channel_label, status_label
+from .models import (
+    CLOSED_STATUSES,
+    OPEN_STATUSES,
+    Complaint,
+    ComplaintChannel,
+    ComplaintCounter,
+    ComplaintStatus,
+    ComplaintStep,
+    ForwardTarget,
+    SampleRequestStatus,
+    complaint_code,
+)
+from .schedule import due_for
+from .validation import ComplaintError, ComplaintInput, clean_note, clean_text
+
+HANDLERS = ("association",)
+TRACKING_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read over the phone
+TRACKING_KEY_LENGTH = 8
+RECIPIENT_MAX = 300
+PERSONAL_FIELDS = ("consumer_name", "consumer_phone", "consumer_email", "consumer_address")
+HANDLING = (ComplaintStatus.ADVISING, ComplaintStatus.FORWARDED, ComplaintStatus.MEDIATING)
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def _snapshot(c: Complaint) -> dict[str, Any]:
+    """What the audit trail keeps of a complaint: no personal data, only which personal
+    fields are filled."""
+    return {
+        "code": c.code,
+        "status": c.status.value,
+        "channel": c.channel.value,
+        "product": c.product_name,
+        "brand": c.brand,
+        "batch": c.batch,
+        "business_id": c.business_id,
+        "business": c.business_name,
+        "category_id": c.category_id,
+        "handler_id": c.handler_id,
+        "forwarded_to": c.forwarded_to,
+        "recipient": c.forwarded_recipient,
+        "due_on": c.due_on,
+        "personal_fields": [f for f in PERSONAL_FIELDS if getattr(c, f)],
+        "attachments": len(c.attachments),
+    }
+
+
+def _require_status(c: Complaint, allowed: Sequence[ComplaintStatus]) -> None:
+    if c.status not in allowed:
+        raise ComplaintError(
+            _l(
+                "Complaint %(code)s is %(status)s: this step is not possible now.",
+                code=c.code,
+                status=status_label(c.status),
+            )
+        )
+
+
+def add_step(
+    c: Complaint,
+    actor: Any,
+    action: str,
+    *,
+    from_status: str = "",
+    note: str = "",
+    public_note: str = "",
+) -> ComplaintStep:
+    now = utcnow()
+    step = ComplaintStep(
+        complaint_id=c.id,
+        at=now,
+        actor_id=getattr(actor, "id", None),
+        action=action,
+        from_status=from_status,
+        to_status=c.status.value,
+        note=note,
+        public_note=public_note,
+        due_on=c.due_on,
+    )
+    db.session.add(step)
+    c.updated_at = now
+    return step
+
+
+def _move(
+    actor: Any,
+    c: Complaint,
+    to: ComplaintStatus,
+    action: str,
+    *,
+    allowed: Sequence[ComplaintStatus],
+    note: str = "",
+    public_note: str = "",
+    reason: str | None = None,
+    changes: dict[str, Any] | None = None,
+) -> Complaint:
+    """The one way a complaint changes state: check the move, apply ``changes``, set the new
+    due date, add the step, write the audit event."""
+    require_role(actor, *HANDLERS)
+    _require_status(c, allowed)
+    before = _snapshot(c)
+    previous = c.status
+    now = utcnow()
+    for name, value in (changes or {}).items():
+        setattr(c, name, value)
+    c.status = to
+    c.due_on = due_for(to, now, c.forwarded_to)
+    if to in CLOSED_STATUSES:
+        c.closed_at = now
+        c.closed_by_id = actor.id
+        c.proposed_by_id = c.proposed_at = None
+        c.proposal_note = ""
+        if reason:
+            c.close_reason = reason
+    add_step(c, actor, action, from_status=previous.value, note=note, public_note=public_note)
+    db.session.flush()
+    audit.record(
+        actor=actor,
+        action=f"complaint.{action}",
+        entity_type="complaint",
+        entity_id=c.id,
+        before=before,
+        after=_snapshot(c),
+        reason=reason,
+        reason_required=reason is not None,
+    )
+    return c
+
+
+def complaint_search_key(c: Complaint) -> str:
+    """The text the staff list searches: never the consumer's personal data."""
+    return search_key(c.code, c.product_name, c.brand, c.batch, c.business_name)[:1000]
+
+
+# ---------------------------------------------------------------------------- attachments
+
+
+def add_attachments(*, actor: Any, complaint: Complaint, uploads: Sequence[Upload]) -> Complaint:
+    require_role(actor, *HANDLERS)
+    _require_status(complaint, OPEN_STATUSES)
+    if not uploads:
+        raise ComplaintError(_l("Choose at least one file."), "attachments")
+    checked = check_attachments(uploads, already=len(complaint.attachments))
+    before = _snapshot(complaint)
+    store_attachments(complaint, actor, checked)
+    add_step(
+        complaint,
+        actor,
+        "attach",
+        from_status=complaint.status.value,
+        note=", ".join(attachment_name(u.filename, k) for u, k in checked),
+    )
+    db.session.flush()
+    audit.record(
+        actor=actor,
+        action="complaint.attach",
+        entity_type="complaint",
+        entity_id=complaint.id,
+        before=before,
+        after=_snapshot(complaint),
+    )
+    return complaint
+
+
+# ---------------------------------------------------------------------------- receive
+
+
+def _references(data: ComplaintInput) -> tuple[Business | None, ProductCategory | None]:
+    business = category = None
+    if data.business_id is not None:
+        business = db.session.get(Business, data.business_id)
+        if business is None:
+            raise ComplaintError(_l("This business does not exist."), "business_id")
+    if data.category_id is not None:
+        category = db.session.get(ProductCategory, data.category_id)
+        if category is None or not category.active:
+            raise ComplaintError(_l("This product category does not exist."), "category_id")
+    return business, category
+
+
+def new_tracking_key() -> str:
+    return "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(TRACKING_KEY_LENGTH))
+
+
+def receive_complaint(
+    *,
+    actor: Any | None,
+    data: ComplaintInput,
+    attachments: Sequence[Upload] = (),
+) -> Complaint:
+    """Record a complaint: from association staff (a call, a visit, a letter, a forwarded
+    case; ``actor`` is the staff member, who becomes its handler) or from the public form
+    (``actor`` None: a web-form complaint, with the consumer's consent). Takes the next
+    ``KN-{yyyy}-{seq:05d}`` code and a tracking key; the first deadline is the acceptance."""
+    if actor is None:
+        if data.channel != ComplaintChannel.WEB_FORM or not data.consent:
+            raise ComplaintError(_l("A complaint from the public form needs your consent."))
+    else:
+        require_role(actor, *HANDLERS)
+    business, category = _references(data)
+    checked = check_attachments(attachments)
+    now = utcnow()
+    year = local_time(now).year
+    seq = next_in_sequence(ComplaintCounter, {"year": year})
+    c = Complaint(
+        code=complaint_code(year, seq),
+        code_year=year,
+        code_seq=seq,
+        tracking_key=new_tracking_key(),
+        channel=data.channel,
+        status=ComplaintStatus.RECEIVED,
+        received_at=now,
+        incident_date=data.incident_date,
+        consumer_name=data.consumer_name,
+        consumer_phone=data.consumer_phone,
+        consumer_email=data.consumer_email,
+        consumer_address=data.consumer_address,
+        consent_at=now if data.consent else None,
+        business_id=business.id if business else None,
+        business_name=data.business_name or (business.name if business else ""),
+        business_address=data.business_address or (_address(business) if business else ""),
+        business_kind=business.kind.value if business else "",
+        product_name=data.product_name,
+        brand=data.brand,
+        batch=data.batch,
+        category_id=category.id if category else None,
+        description=data.description,
+        consumer_request=data.consumer_request,
+        handler_id=getattr(actor, "id", None),
+        created_by_id=getattr(actor, "id", None),
+        due_on=due_for(ComplaintStatus.RECEIVED, now),
+        updated_at=now,
+    )
+    c.search_key = complaint_search_key(c)
+    db.session.add(c)
+    db.session.flush()
+    store_attachments(c, actor, checked)
+    add_step(c, actor, "receive", note=str(channel_label(c.channel)))
+    db.session.flush()
+    audit.record(
+        actor=actor,
+        action="complaint.receive",
+        entity_type="complaint",
+        entity_id=c.id,
+        after=_snapshot(c),
+    )
+    if actor is None:
+        _tell_association(
+            f"Khiếu nại mới {c.code} qua biểu mẫu trực tuyến: {c.product_name or c.business_name}",
+            f"New complaint {c.code} from the web form: {c.product_name or c.business_name}",
+            c,
+        )
+    return c
+
+
+def _address(b: Business) -> str:
+    return ", ".join(x for x in (b.address, b.ward, b.district) if x)
+
+
+def _tell_association(text_vi: str, text_en: str, c: Complaint) -> None:
+    from lims.testing.services import notify_role
+
+    notify_role("association", text_vi=text_vi, text_en=text_en, link=f"/complaints/{c.id}")
+
+
+# ---------------------------------------------------------------------------- workflow
+
+
+def take_over(*, actor: Any, complaint: Complaint) -> Complaint:
+    """Become the complaint's handler (the one who sees the consumer's personal data)."""
+    require_role(actor, *HANDLERS)
+    if complaint.handler_id == actor.id:
+        raise ComplaintError(_l("You already handle this complaint."))
+    before = _snapshot(complaint)
+    complaint.handler_id = actor.id
+    add_step(complaint, actor, "assign", from_status=complaint.status.value)
+    db.session.flush()
+    audit.record(
+        actor=actor,
+        action="complaint.assign",
+        entity_type="complaint",
+        entity_id=complaint.id,
+        before=before,
+        after=_snapshot(complaint),
+    )
+    return complaint
+
+
+def accept(*, actor: Any, complaint: Complaint, note: str = "", public_note: str = "") -> Complaint:
+    """received → advising: the association takes the case and advises the consumer."""
+    note, public_note = clean_note(note, "note"), clean_note(public_note, "public_note")
+    _move(
+        actor,
+        complaint,
+        ComplaintStatus.ADVISING,
+        "accept",
+        allowed=(ComplaintStatus.RECEIVED,),
+        note=note,
+        public_note=public_note,
+    )
+    complaint.advised_at = complaint.advised_at or utcnow()
+    db.session.flush()
+    return complaint
+
+
+def forward(
+    *,
+    actor: Any,
+    complaint: Complaint,
+    target: str,
+    recipient: str,
+    note: str = "",
+    public_note: str = "",
+) -> Complaint:
+    """→ forwarded: to the business (asked to negotiate within the legal time) or to a
+    competent agency (the Department of Industry and Trade, market surveillance…)."""
+    try:
+        target = ForwardTarget(target)
+    except ValueError:
+        raise ComplaintError(_l("Choose where the complaint is forwarded."), "target") from None
+    recipient = clean_text(recipient)
+    if not recipient and target == ForwardTarget.BUSINESS:
+        recipient = complaint.business_name
+    if not recipient:
+        raise ComplaintError(_l("Name the business or agency it is sent to."), "recipient")
+    if len(recipient) > RECIPIENT_MAX:
+        raise ComplaintError(_l("At most %(n)d characters.", n=RECIPIENT_MAX), "recipient")
+    note, public_note = clean_note(note, "note"), clean_note(public_note, "public_note")
+    changes = {"forwarded_to": target.value, "forwarded_recipient": recipient}
+    return _move(
+        actor,
+        complaint,
+        ComplaintStatus.FORWARDED,
+        "forward",
+        allowed=HANDLING,
+        note=note,
+        public_note=public_note,
+        changes=changes,
+    )
+
+
+def mediate(
+    *, actor: Any, complaint: Complaint, note: str = "", public_note: str = ""
+) -> Complaint:
+    """→ mediating: the association supports the negotiation or mediates itself (for example
+    when the business did not answer within the legal time)."""
+    note, public_note = clean_note(note, "note"), clean_note(public_note, "public_note")
+    return _move(
+        actor,
+        complaint,
+        ComplaintStatus.MEDIATING,
+        "mediate",
+        allowed=(ComplaintStatus.ADVISING, ComplaintStatus.FORWARDED),
+        note=note,
+        public_note=public_note,
+    )
+
+
+def add_note(*, actor: Any, complaint: Complaint, note: str, public_note: str = "") -> Complaint:
+    """A note on an open complaint (staff only, and/or one the consumer's tracking page shows)."""
+    require_role(actor, *HANDLERS)
+    _require_status(complaint, OPEN_STATUSES)
+    note, public_note = clean_note(note, "note"), clean_note(public_note, "public_note")
+    if not note and not public_note:
+        raise ComplaintError(_l("Write a note."), "note")
+    add_step(
+        complaint,
+        actor,
+        "note",
+        from_status=complaint.status.value,
+        note=note,
+        public_note=public_note,
+    )
+    db.session.flush()
+    after = {"code": complaint.code, "public": bool(public_note)}
+    audit.record(
+        actor=actor,
+        action="complaint.note",
+        entity_type="complaint",
+        entity_id=complaint.id,
+        after=after,
+    )
+    return complaint
+
+
+def propose_resolution(*, actor: Any, complaint: Complaint, note: str) -> Complaint:
+    """Ask a second association user to close the complaint as resolved successfully."""
+    require_role(actor, *HANDLERS)
+    _require_status(complaint, HANDLING)
+    if complaint.proposed_by_id is not None:
+        raise ComplaintError(_l("A proposal to close this complaint is already waiting."))
+    note = clean_note(note, "note", required=True)
+    before = _snapshot(complaint)
+    complaint.proposed_by_id, complaint.proposed_at = actor.id, utcnow()
+    complaint.proposal_note = note
+    add_step(complaint, actor, "propose", from_status=complaint.status.value, note=note)
+    db.session.flush()
+    audit.record(
+        actor=actor,
+        action="complaint.propose",
+        entity_type="complaint",
+        entity_id=complaint.id,
+        before=before,
+        after={**_snapshot(complaint), "proposed_by": actor.id},
+    )
+    return complaint
+
+
+def approve_resolution(
+    *, actor: Any, complaint: Complaint, public_note: str = "", seen: str | None = None
+) -> Complaint:
+    """Four eyes: another association user than the proposer closes the complaint as
+    resolved successfully. ``seen`` (the proposal time the approver's page showed) refuses an
+    approval of a proposal that changed since."""
+    require_role(actor, *HANDLERS)
+    _require_status(complaint, HANDLING)
+    if complaint.proposed_by_id is None or complaint.proposed_at is None:
+        raise ComplaintError(_l("Nobody has proposed to close this complaint as resolved."))
+    if seen is not None and seen != complaint.proposed_at.isoformat():
+        raise ComplaintError(_l("The proposal changed since you opened the page: read it again."))
+    if complaint.proposed_by_id == actor.id:
+        raise ComplaintError(
+            _l("You proposed this closing: another association user must approve it.")
+        )
+    public_note = clean_note(public_note, "public_note")
+    _no_open_sample_request(complaint)
+    note = complaint.proposal_note
+    _move(
+        actor,
+        complaint,
+        ComplaintStatus.RESOLVED,
+        "resolve",
+        allowed=HANDLING,
+        note=note,
+        public_note=public_note,
+    )
+    complaint.approved_by_id = actor.id
+    db.session.flush()
+    return complaint
+
+
+def reject_resolution(*, actor: Any, complaint: Complaint, reason: str) -> Complaint:
+    require_role(actor, *HANDLERS)
+    _require_status(complaint, HANDLING)
+    if complaint.proposed_by_id is None:
+        raise ComplaintError(_l("Nobody has proposed to close this complaint as resolved."))
+    reason = clean_note(reason, "reason", required=True)
+    before = _snapshot(complaint)
+    complaint.proposed_by_id = complaint.proposed_at = None
+    complaint.proposal_note = ""
+    add_step(complaint, actor, "reject_proposal", from_status=complaint.status.value, note=reason)
+    db.session.flush()
+    audit.record(
+        actor=actor,
+        action="complaint.reject_proposal",
+        entity_type="complaint",
+        entity_id=complaint.id,
+        before=before,
+        after=_snapshot(complaint),
+        reason=reason,
+        reason_required=True,
+    )
+    return complaint
+
+
+def _no_open_sample_request(c: Complaint) -> None:
+    if any(r.status == SampleRequestStatus.REQUESTED for r in c.sample_requests):
+        raise ComplaintError(
+            _l(
+                "A sample request of this complaint is still waiting for the lab: cancel it "
+                "first, or wait until the sample is registered."
+            )
+        )
+
+
+def _close(
+    actor: Any,
+    c: Complaint,
+    to: ComplaintStatus,
+    action: str,
+    allowed: Sequence[Any],
+    reason: str,
+    public_note: str,
+) -> Complaint:
+    reason = clean_note(reason, "reason", required=True)
+    public_note = clean_note(public_note, "public_note")
+    require_role(actor, *HANDLERS)
+    _require_status(c, allowed)
+    _no_open_sample_request(c)
+    return _move(
+        actor, c, to, action, allowed=allowed, note=reason, public_note=public_note, reason=reason
+    )
+
+
+def close_unresolved(
+    *, actor: Any, complaint: Complaint, reason: str, public_note: str = ""
+) -> Complaint:
+    """Close as resolved unsuccessfully (negotiation and mediation failed; the consumer may go
+    to arbitration or court)."""
+    return _close(
+        actor, complaint, ComplaintStatus.UNRESOLVED, "unresolved", HANDLING, reason, public_note
+    )
+
+
+def withdraw(*, actor: Any, complaint: Complaint, reason: str, public_note: str = "") -> Complaint:
+    """The consumer withdrew the complaint."""
+    return _close(
+        actor, complaint, ComplaintStatus.WITHDRAWN, "withdraw", OPEN_STATUSES, reason, public_note
+    )
+
+
+def decline(*, actor: Any, complaint: Complaint, reason: str, public_note: str = "") -> Complaint:
+    """Out of scope (Law 19/2023 Art. 54(2), Art. 58: not a consumer dispute, already settled by
+    a court or arbitration…): the consumer is told where to go instead."""
+    allowed = (ComplaintStatus.RECEIVED, ComplaintStatus.ADVISING)
+    return _close(
+        actor, complaint, ComplaintStatus.OUT_OF_SCOPE, "out_of_scope", allowed, reason, public_note
+    )
+
+
+def can_handle(user: Any) -> bool:
+    return has_role(user, *HANDLERS)
