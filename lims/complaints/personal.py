@@ -179,15 +179,40 @@ def correct_personal_data(
 # ---------------------------------------------------------------------------- pseudonymising
 
 
+HONORIFICS = ("anh", "chị", "ông", "bà", "em", "cô", "chú", "bác", "bạn")
+
+
+def name_patterns(name: str) -> list[str]:
+    """What stands for the consumer in free text: the full name, every run of two or more of
+    its words (``Bích Ngọc``), and the given name after a form of address (``chị Ngọc``),
+    longest first."""
+    words = name.split()
+    runs = {
+        " ".join(words[i:j]) for i in range(len(words)) for j in range(i + 2, len(words) + 1)
+    }
+    patterns = [re.escape(run) for run in sorted(runs, key=len, reverse=True)]
+    if words:
+        honorific = "|".join(HONORIFICS)
+        patterns.append(rf"\b((?:{honorific}) ){re.escape(words[-1])}\b")
+    return patterns
+
+
+def _keep_address_form(match: re.Match[str]) -> str:
+    """``chị Ngọc`` → ``chị [đã xóa]``; a run of name words → ``[đã xóa]``."""
+    return (match.group(1) if match.re.groups else "") + REMOVED
+
+
 def scrub(text: str, c: Complaint) -> str:
-    """``text`` without the consumer's name, phone, e-mail, address, nor anything shaped like
-    a phone number or an e-mail address."""
+    """``text`` without the consumer's name (or part of it), phone, e-mail, address, nor
+    anything shaped like a phone number or an e-mail address."""
     if not text:
         return text
-    for value in (c.consumer_address, c.consumer_name, c.consumer_email, c.consumer_phone):
+    for value in (c.consumer_address, c.consumer_email, c.consumer_phone):
         value = (value or "").strip()
         if len(value) >= 3:
             text = re.sub(re.escape(value), REMOVED, text, flags=re.IGNORECASE)
+    for pattern in name_patterns(c.consumer_name or ""):
+        text = re.sub(pattern, _keep_address_form, text, flags=re.IGNORECASE)
     text = _EMAILS.sub(REMOVED, text)
     return _PHONES.sub(REMOVED, text)
 

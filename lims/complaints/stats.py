@@ -218,7 +218,7 @@ def report_tables(data: ComplaintSummary) -> list[tuple[str, str, list[str], lis
         ["Thời gian giải quyết, trung vị (ngày)", format_pct(data.median_days)],
         ["Thời gian giải quyết, phân vị 90 % (ngày)", format_pct(data.p90_days)],
     ]  # fmt: skip
-    tables = [("Khiếu nại của người tiêu dùng", SHEETS["overview"], ["Chỉ số", "Giá trị"],
+    tables = [("Tổng hợp khiếu nại", SHEETS["overview"], ["Chỉ số", "Giá trị"],
                overview)]  # fmt: skip
     header = ["Nhóm", "Tiếp nhận", "Được tư vấn", "Giải quyết thành công", "Tỷ lệ thành công (%)"]
     for group, title in GROUP_TITLES.items():

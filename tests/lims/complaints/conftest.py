@@ -19,8 +19,13 @@ CONSUMER = {
     "consumer_email": "ngoc.tran@example.vn",
     "consumer_address": "12 Lê Thánh Tôn, phường Nha Trang",
 }
-PERSONAL_VALUES = ("Bích Ngọc", "0905 123 456", "0905123456", "ngoc.tran@example.vn",
-                   "12 Lê Thánh Tôn")  # fmt: skip
+PERSONAL_VALUES = (
+    "Bích Ngọc",
+    "0905 123 456",
+    "0905123456",
+    "ngoc.tran@example.vn",
+    "12 Lê Thánh Tôn",
+)
 
 
 def complaint_raw(**overrides: Any) -> dict[str, Any]:

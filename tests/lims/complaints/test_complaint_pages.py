@@ -43,8 +43,12 @@ def test_record_a_call_and_handle_it_through_the_pages(app, make_user):
     assert "0905 123 456" not in page and "••• 456" in page
 
     # accept with a public note, then a refused forward (no recipient for an agency): 400
-    assert post_form(client, f"{url}/accept", {"note": "Tư vấn", "public_note": "Đã tiếp nhận"},
-                     page=url).status_code == 302  # fmt: skip
+    assert (
+        post_form(
+            client, f"{url}/accept", {"note": "Tư vấn", "public_note": "Đã tiếp nhận"}, page=url
+        ).status_code
+        == 302
+    )
     refused = post_form(client, f"{url}/forward", {"target": "agency", "recipient": ""}, page=url)
     assert refused.status_code == 400
     assert "Nêu tên doanh nghiệp hoặc cơ quan" in refused.get_data(as_text=True)
@@ -134,7 +138,11 @@ def test_a_stale_page_cannot_act_twice(app, make_user):
     second = client.post(f"{url}/accept", data={"csrf_token": token})  # the old tab
     assert second.status_code == 400
     with app.app_context():
-        assert db.session.scalar(
-            sa.select(sa.func.count()).select_from(AuditEvent)
-            .where(AuditEvent.action == "complaint.accept")
-        ) == 1  # fmt: skip
+        assert (
+            db.session.scalar(
+                sa.select(sa.func.count())
+                .select_from(AuditEvent)
+                .where(AuditEvent.action == "complaint.accept")
+            )
+            == 1
+        )

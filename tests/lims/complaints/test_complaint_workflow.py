@@ -18,7 +18,6 @@ from lims.complaints.models import Complaint, ComplaintStatus, ComplaintStep
 from lims.complaints.validation import ComplaintError, ComplaintInputError, parse_complaint
 from lims.extensions import db
 from lims.i18n import local_time
-
 from tests.lims.complaints.conftest import PERSONAL_VALUES, complaint_raw
 
 
@@ -44,11 +43,20 @@ def test_the_first_deadline_is_seven_working_days_after_receipt(receive):
 
 def test_full_path_to_resolved_successfully_needs_a_second_user(receive, people):
     c = receive()
-    services.accept(actor=people.a, complaint=c, note="Đã tư vấn qua điện thoại",
-                    public_note="Hội đã tiếp nhận và tư vấn.")  # fmt: skip
+    services.accept(
+        actor=people.a,
+        complaint=c,
+        note="Đã tư vấn qua điện thoại",
+        public_note="Hội đã tiếp nhận và tư vấn.",
+    )
     assert c.status == ComplaintStatus.ADVISING and c.advised_at is not None
-    services.forward(actor=people.a, complaint=c, target="business", recipient="",
-                     note="Gửi văn bản đề nghị thương lượng")  # fmt: skip
+    services.forward(
+        actor=people.a,
+        complaint=c,
+        target="business",
+        recipient="",
+        note="Gửi văn bản đề nghị thương lượng",
+    )
     assert c.status == ComplaintStatus.FORWARDED and c.forwarded_recipient == "Tạp hóa Minh Phát"
     start = local_time(c.updated_at).date()
     assert c.due_on == add_working_days(start, 7, holidays_around(start))  # Art. 57(2)
@@ -62,8 +70,12 @@ def test_full_path_to_resolved_successfully_needs_a_second_user(receive, people)
     db.session.rollback()
     assert db.session.get(Complaint, c.id).status == ComplaintStatus.MEDIATING
 
-    services.approve_resolution(actor=people.b, complaint=c, public_note="Đã giải quyết xong.",
-                                seen=c.proposed_at.isoformat())  # fmt: skip
+    services.approve_resolution(
+        actor=people.b,
+        complaint=c,
+        public_note="Đã giải quyết xong.",
+        seen=c.proposed_at.isoformat(),
+    )
     db.session.commit()
     assert c.status == ComplaintStatus.RESOLVED
     assert c.approved_by_id == people.b.id and c.closed_by_id == people.b.id
@@ -91,14 +103,22 @@ def test_an_approval_of_a_changed_proposal_is_refused(receive, people):
     ("status", "call"),
     [
         (ComplaintStatus.RECEIVED, lambda p, c: services.mediate(actor=p.a, complaint=c)),
-        (ComplaintStatus.RECEIVED, lambda p, c: services.forward(
-            actor=p.a, complaint=c, target="agency", recipient="Sở Công Thương")),
-        (ComplaintStatus.RECEIVED, lambda p, c: services.propose_resolution(
-            actor=p.a, complaint=c, note="x")),
-        (ComplaintStatus.RECEIVED, lambda p, c: services.close_unresolved(
-            actor=p.a, complaint=c, reason="x")),
+        (
+            ComplaintStatus.RECEIVED,
+            lambda p, c: services.forward(
+                actor=p.a, complaint=c, target="agency", recipient="Sở Công Thương"
+            ),
+        ),
+        (
+            ComplaintStatus.RECEIVED,
+            lambda p, c: services.propose_resolution(actor=p.a, complaint=c, note="x"),
+        ),
+        (
+            ComplaintStatus.RECEIVED,
+            lambda p, c: services.close_unresolved(actor=p.a, complaint=c, reason="x"),
+        ),
     ],
-)  # fmt: skip
+)
 def test_invalid_moves_are_refused_and_change_nothing(receive, people, status, call):
     c = receive()
     steps = db.session.scalar(sa.select(sa.func.count()).select_from(ComplaintStep))
@@ -117,8 +137,12 @@ def test_closing_needs_a_reason_and_a_closed_case_stays_closed(receive, people):
     with pytest.raises(ComplaintError):
         services.withdraw(actor=people.a, complaint=c, reason="   ")
     db.session.rollback()
-    services.decline(actor=people.a, complaint=c, reason="Tranh chấp giữa hai doanh nghiệp, "
-                     "không phải người tiêu dùng (Điều 58)", public_note="Không thuộc phạm vi.")  # fmt: skip
+    services.decline(
+        actor=people.a,
+        complaint=c,
+        reason="Tranh chấp giữa hai doanh nghiệp, không phải người tiêu dùng (Điều 58)",
+        public_note="Không thuộc phạm vi.",
+    )
     assert c.status == ComplaintStatus.OUT_OF_SCOPE and c.close_reason.startswith("Tranh chấp")
     [event] = _events("complaint.out_of_scope")
     assert event.reason.startswith("Tranh chấp")
@@ -135,8 +159,9 @@ def test_forwarding_to_an_agency_uses_its_own_deadline(app, receive, people):
     app.config["COMPLAINT_AGENCY_DAYS"] = 15
     c = receive()
     services.accept(actor=people.a, complaint=c)
-    services.forward(actor=people.a, complaint=c, target="agency",
-                     recipient="Sở Công Thương tỉnh Khánh Hòa")  # fmt: skip
+    services.forward(
+        actor=people.a, complaint=c, target="agency", recipient="Sở Công Thương tỉnh Khánh Hòa"
+    )
     start = local_time(c.updated_at).date()
     assert c.due_on == add_working_days(start, 15, holidays_around(start))
     with pytest.raises(ComplaintError):
@@ -152,8 +177,9 @@ def test_only_the_association_handles_complaints(receive, people):
 def test_a_complaint_with_a_waiting_sample_request_cannot_be_closed(receive, people):
     c = receive()
     services.accept(actor=people.a, complaint=c)
-    request = sampling.request_testing(actor=people.a, complaint=c, product_name="Nước mắm",
-                                       reason="Kiểm tra histamin")  # fmt: skip
+    request = sampling.request_testing(
+        actor=people.a, complaint=c, product_name="Nước mắm", reason="Kiểm tra histamin"
+    )
     with pytest.raises(ComplaintError, match="vẫn đang chờ phòng thử nghiệm"):
         services.withdraw(actor=people.a, complaint=c, reason="Rút đơn")
     sampling.cancel_request(actor=people.a, request=request, reason="Người tiêu dùng rút đơn")
@@ -163,13 +189,25 @@ def test_a_complaint_with_a_waiting_sample_request_cannot_be_closed(receive, peo
 
 def test_bad_fields_are_all_named_at_once():
     with pytest.raises(ComplaintInputError) as caught:
-        parse_complaint(complaint_raw(consumer_name="", consumer_phone="abc", description="",
-                                      consumer_email="not-an-email", incident_date="31/02/2026",
-                                      channel="pigeon"), public=False)  # fmt: skip
+        parse_complaint(
+            complaint_raw(
+                consumer_name="",
+                consumer_phone="abc",
+                description="",
+                consumer_email="not-an-email",
+                incident_date="31/02/2026",
+                channel="pigeon",
+            ),
+            public=False,
+        )
     assert set(caught.value.errors) == {
-        "channel", "consumer_name", "consumer_phone", "consumer_email", "description",
+        "channel",
+        "consumer_name",
+        "consumer_phone",
+        "consumer_email",
+        "description",
         "incident_date",
-    }  # fmt: skip
+    }
 
 
 def test_the_public_form_needs_consent_and_a_contact():
@@ -179,9 +217,13 @@ def test_the_public_form_needs_consent_and_a_contact():
 
 
 def test_hostile_text_is_kept_as_plain_text_without_controls():
-    data = parse_complaint(complaint_raw(
-        consumer_name="Lê\u202e Văn\x07 An", description="<script>alert(1)</script>\r\nDòng 2",
-    ), public=False)  # fmt: skip
+    data = parse_complaint(
+        complaint_raw(
+            consumer_name="Lê\u202e Văn\x07 An",
+            description="<script>alert(1)</script>\r\nDòng 2",
+        ),
+        public=False,
+    )
     assert data.consumer_name == "Lê Văn An"
     assert data.description == "<script>alert(1)</script>\nDòng 2"
 
