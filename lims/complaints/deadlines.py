@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, timedelta
 from enum import StrEnum
+from functools import lru_cache
 
 FIXED_HOLIDAYS = ((1, 1), (4, 30), (5, 1), (9, 2))  # (month, day)
 MAX_DAYS = 3660  # a bound on any loop over days
@@ -40,14 +41,21 @@ def fixed_holidays(years: Iterable[int]) -> frozenset[date]:
     """The fixed solar holidays of ``years`` with their compensatory days off."""
     days: set[date] = set()
     for year in years:
-        for month, day in FIXED_HOLIDAYS:
-            holiday = date(year, month, day)
-            days.add(holiday)
-            if holiday.weekday() >= 5:  # on a weekend: the next working day is off
-                extra = holiday + timedelta(days=1)
-                while extra.weekday() >= 5 or extra in days:
-                    extra += timedelta(days=1)
-                days.add(extra)
+        days |= _fixed_holidays_of(year)
+    return frozenset(days)
+
+
+@lru_cache(maxsize=64)
+def _fixed_holidays_of(year: int) -> frozenset[date]:
+    days: set[date] = set()
+    for month, day in FIXED_HOLIDAYS:
+        holiday = date(year, month, day)
+        days.add(holiday)
+        if holiday.weekday() >= 5:  # on a weekend: the next working day is off
+            extra = holiday + timedelta(days=1)
+            while extra.weekday() >= 5 or extra in days:
+                extra += timedelta(days=1)
+            days.add(extra)
     return frozenset(days)
 
 
