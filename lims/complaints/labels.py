@@ -32,7 +32,7 @@ FORWARD_LABELS = {
     ForwardTarget.AGENCY: _l("a competent agency"),
 }
 ACTION_LABELS = {
-    "receive": _l("Received"),
+    "receive": _l("Complaint received"),
     "assign": _l("Taken over"),
     "accept": _l("Accepted; advising the consumer"),
     "forward": _l("Forwarded"),
