@@ -22,4 +22,4 @@ def _hotline() -> dict[str, Any]:
     }
 
 
-from . import views, views_lab, views_public  # noqa: E402,F401
+from . import views, views_data, views_lab, views_public, views_testing  # noqa: E402,F401

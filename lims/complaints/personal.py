@@ -187,9 +187,7 @@ def name_patterns(name: str) -> list[str]:
     its words (``Bích Ngọc``), and the given name after a form of address (``chị Ngọc``),
     longest first."""
     words = name.split()
-    runs = {
-        " ".join(words[i:j]) for i in range(len(words)) for j in range(i + 2, len(words) + 1)
-    }
+    runs = {" ".join(words[i:j]) for i in range(len(words)) for j in range(i + 2, len(words) + 1)}
     patterns = [re.escape(run) for run in sorted(runs, key=len, reverse=True)]
     if words:
         honorific = "|".join(HONORIFICS)

@@ -4,18 +4,15 @@ attachments, testing requests and the anonymised export."""
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from werkzeug.wrappers import Response
 
-from lims.auth.permissions import PermissionDenied, access
+from lims.auth.permissions import access
 from lims.catalog.models import ProductCategory
 from lims.errors import show_on_form
 from lims.extensions import db, unit_of_work
@@ -23,11 +20,11 @@ from lims.i18n import current_language
 from lims.intake.models import Business
 from lims.numbers import parse_id
 
-from . import bp, personal, queries, sampling, services
+from . import bp, closing, personal, queries, sampling, services
 from .attachments import Upload
-from .forms import AttachForm, PersonalForm, StaffComplaintForm, StepForm, TestingForm
+from .forms import AttachForm, StaffComplaintForm, StepForm, TestingForm
 from .labels import ACTION_LABELS, CHANNEL_LABELS, FORWARD_LABELS, channel_label, status_label
-from .models import Complaint, ComplaintChannel, ComplaintStatus, SampleRequest
+from .models import Complaint, ComplaintChannel, ComplaintStatus
 from .schedule import deadline_state
 from .validation import ComplaintError, parse_complaint
 
@@ -85,15 +82,8 @@ def business_choices() -> list[tuple[str, str]]:
 @bp.route("/complaints/")
 @access(ROLE)
 def index() -> str:
-    args = request.args
-    filters = queries.Filters(
-        q=args.get("q", "")[:100].strip(),
-        status=args.get("status", "")[:20],
-        channel=args.get("channel", "")[:20],
-        date_from=_day("from"),
-        date_to=_day("to"),
-    )
-    page = parse_id(args.get("page")) or 1
+    filters = filters_from_args()
+    page = parse_id(request.args.get("page")) or 1
     query = queries.list_query(filters)
     total = queries.count(query)
     rows = db.session.scalars(
@@ -111,6 +101,18 @@ def index() -> str:
         status_label=status_label,
         channel_label=channel_label,
         deadline_state=deadline_state,
+    )
+
+
+def filters_from_args() -> queries.Filters:
+    """The list's filters from the query string (bounded; a bad date is ignored)."""
+    args = request.args
+    return queries.Filters(
+        q=args.get("q", "")[:100].strip(),
+        status=args.get("status", "")[:20],
+        channel=args.get("channel", "")[:20],
+        date_from=_day("from"),
+        date_to=_day("to"),
     )
 
 
@@ -169,11 +171,15 @@ def detail_page(
         testing_form.brand.data, testing_form.batch.data = c.brand, c.batch
         testing_form.category_id.data = str(c.category_id or "")
         testing_form.business_id.data = str(c.business_id or "")
+    # the consumer may have written their name or number in the free text: only the handler
+    # sees it as typed; everyone else sees it with what looks like personal data removed
+    may_read = personal.may_read(current_user, c)
     return render_template(
         "complaints/detail.html",
         c=c,
         masked=personal.masked(c),
-        may_read=personal.may_read(current_user, c),
+        may_read=may_read,
+        shown=(lambda text: text) if may_read else (lambda text: personal.scrub(text, c)),
         state=deadline_state(c),
         status_label=status_label,
         channel_label=channel_label,
@@ -231,19 +237,19 @@ def _run_step(complaint_id: int, action: str) -> Any:
             elif action == "note":
                 services.add_note(**kw, note=f["note"], public_note=f["public_note"])
             elif action == "propose":
-                services.propose_resolution(**kw, note=f["note"])
+                closing.propose_resolution(**kw, note=f["note"])
             elif action == "approve":
-                services.approve_resolution(
+                closing.approve_resolution(
                     **kw, public_note=f["public_note"], seen=f["seen"] or None
                 )
             elif action == "reject":
-                services.reject_resolution(**kw, reason=f["reason"])
+                closing.reject_resolution(**kw, reason=f["reason"])
             elif action == "unresolved":
-                services.close_unresolved(**kw, reason=f["reason"], public_note=f["public_note"])
+                closing.close_unresolved(**kw, reason=f["reason"], public_note=f["public_note"])
             elif action == "withdraw":
-                services.withdraw(**kw, reason=f["reason"], public_note=f["public_note"])
+                closing.withdraw(**kw, reason=f["reason"], public_note=f["public_note"])
             elif action == "decline":
-                services.decline(**kw, reason=f["reason"], public_note=f["public_note"])
+                closing.decline(**kw, reason=f["reason"], public_note=f["public_note"])
             else:
                 personal.pseudonymise(actor=current_user, complaint=c, reason=f["reason"])
     except ComplaintError as exc:
@@ -315,214 +321,4 @@ def attach(complaint_id: int) -> Any:
         forms={"attach": form},
         status=400,
         error=_("The files were not added."),
-    )
-
-
-@bp.route("/complaints/<int:complaint_id>/attachments/<int:attachment_id>")
-@access(ROLE)
-def attachment(complaint_id: int, attachment_id: int) -> Response:
-    """An attachment, for the handler only (it may show the consumer); the reading is audited."""
-    c = complaint_or_404(complaint_id)
-    try:
-        with unit_of_work():
-            row, data = personal.read_attachment(
-                actor=current_user, complaint=c, attachment_id=attachment_id
-            )
-            name, kind = row.filename, row.content_type
-    except ComplaintError:
-        abort(404)
-    response = send_file(
-        io.BytesIO(data), mimetype=kind, download_name=name, as_attachment=kind == "application/pdf"
-    )
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Content-Security-Policy"] = "default-src 'none'"
-    return response
-
-
-@bp.route("/complaints/<int:complaint_id>/personal", methods=["GET", "POST"])
-@access(ROLE)
-def personal_data(complaint_id: int) -> Any:
-    """The consumer's details, for the handler only: every opening is audited; POST corrects
-    them (audited by field name)."""
-    c = complaint_or_404(complaint_id)
-    if not personal.may_read(current_user, c):
-        raise PermissionDenied("not the handler")
-    form = PersonalForm()
-    if request.method == "POST":
-        if form.validate_on_submit():
-            try:
-                with unit_of_work():
-                    c = complaint_or_404(complaint_id)
-                    personal.correct_personal_data(
-                        actor=current_user,
-                        complaint=c,
-                        name=form.consumer_name.data,
-                        phone=form.consumer_phone.data,
-                        email=form.consumer_email.data,
-                        address=form.consumer_address.data,
-                    )
-            except ComplaintError as exc:
-                db.session.rollback()
-                show_on_form(form, exc)
-            else:
-                flash(_("The consumer's details were corrected."), "success")
-                return redirect(url_for("complaints.personal_data", complaint_id=complaint_id))
-        # refused: the form shows what was typed; the stored details are not read again
-        return _no_store(
-            render_template("complaints/personal.html", c=c, data=None, form=form), 400
-        )
-    with unit_of_work():
-        c = complaint_or_404(complaint_id)
-        data = personal.read_personal_data(actor=current_user, complaint=c)
-    form.consumer_name.data, form.consumer_phone.data = data.name, data.phone
-    form.consumer_email.data, form.consumer_address.data = data.email, data.address
-    return _no_store(render_template("complaints/personal.html", c=c, data=data, form=form), 200)
-
-
-def _no_store(body: str, status: int) -> Response:
-    response = Response(body, status, mimetype="text/html")
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-# ---------------------------------------------------------------------------- testing
-
-
-@bp.route("/complaints/<int:complaint_id>/testing", methods=["POST"])
-@access(ROLE)
-def request_testing(complaint_id: int) -> Any:
-    c = complaint_or_404(complaint_id)
-    form = TestingForm()
-    form.category_id.choices = category_choices()
-    form.business_id.choices = business_choices()
-    if form.validate_on_submit():
-        try:
-            with unit_of_work():
-                c = complaint_or_404(complaint_id)
-                sampling.request_testing(
-                    actor=current_user,
-                    complaint=c,
-                    product_name=form.product_name.data,
-                    brand=form.brand.data,
-                    batch=form.batch.data,
-                    category_id=_optional_id(form.category_id.data),
-                    business_id=_optional_id(form.business_id.data),
-                    reason=form.reason.data,
-                )
-        except ComplaintError as exc:
-            db.session.rollback()
-            show_on_form(form, exc)
-        else:
-            flash(_("Testing requested: the lab has been told."), "success")
-            return redirect(url_for("complaints.detail", complaint_id=complaint_id))
-    return detail_page(
-        complaint_or_404(complaint_id),
-        forms={"testing": form},
-        status=400,
-        error=_("Testing was not requested."),
-    )
-
-
-def _optional_id(value: Any) -> int | None:
-    if value in (None, ""):
-        return None
-    found = parse_id(str(value))
-    if found is None:
-        raise ComplaintError(_("Choose a valid entry."))
-    return found
-
-
-def _request_or_404(complaint_id: int, request_id: int) -> SampleRequest:
-    row = db.session.get(SampleRequest, request_id)
-    if row is None or row.complaint_id != complaint_id:
-        abort(404)
-    return row
-
-
-@bp.route("/complaints/<int:complaint_id>/requests/<int:request_id>/cancel", methods=["POST"])
-@access(ROLE)
-def cancel_request(complaint_id: int, request_id: int) -> Any:
-    return _request_step(complaint_id, request_id, "cancel")
-
-
-@bp.route("/complaints/<int:complaint_id>/requests/<int:request_id>/inform", methods=["POST"])
-@access(ROLE)
-def inform(complaint_id: int, request_id: int) -> Any:
-    return _request_step(complaint_id, request_id, "inform")
-
-
-def _request_step(complaint_id: int, request_id: int, action: str) -> Any:
-    _request_or_404(complaint_id, request_id)
-    form = StepForm()
-    if form.validate_on_submit():
-        try:
-            with unit_of_work():
-                row = _request_or_404(complaint_id, request_id)
-                if action == "cancel":
-                    sampling.cancel_request(
-                        actor=current_user, request=row, reason=form.reason.data
-                    )
-                else:
-                    sampling.inform_consumer(
-                        actor=current_user,
-                        complaint=row.complaint,
-                        request=row,
-                        extra=form.public_note.data,
-                    )
-        except ComplaintError as exc:
-            db.session.rollback()
-            show_on_form(form, exc)
-            return detail_page(
-                complaint_or_404(complaint_id),
-                forms={"step": form, "action": action},
-                status=400,
-                error=exc.message,
-            )
-        flash(_("Saved."), "success")
-        return redirect(url_for("complaints.detail", complaint_id=complaint_id))
-    return detail_page(
-        complaint_or_404(complaint_id),
-        forms={"step": form, "action": action},
-        status=400,
-        error=_("The form is not valid: check the fields below."),
-    )
-
-
-# ---------------------------------------------------------------------------- export
-
-
-@bp.route("/complaints/export.<any(csv, xlsx):fmt>")
-@access(ROLE)
-def export(fmt: str) -> Response:
-    """The complaints of the list's filters, anonymised (no personal data, no free text)."""
-    args = request.args
-    filters = queries.Filters(
-        q=args.get("q", "")[:100].strip(),
-        status=args.get("status", "")[:20],
-        channel=args.get("channel", "")[:20],
-        date_from=_day("from"),
-        date_to=_day("to"),
-    )
-    rows = list(queries.export_rows(filters))
-    name = f"khieu-nai-{date.today():%Y%m%d}"
-    if fmt == "csv":
-        buffer = io.StringIO()
-        csv.writer(buffer).writerows(rows)
-        data = ("\ufeff" + buffer.getvalue()).encode("utf-8")
-        return send_file(
-            io.BytesIO(data), mimetype="text/csv", as_attachment=True, download_name=f"{name}.csv"
-        )
-    from openpyxl import Workbook
-
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("Khiếu nại")
-    for row in rows:
-        sheet.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return send_file(
-        io.BytesIO(out.getvalue()),
-        as_attachment=True,
-        download_name=f"{name}.xlsx",
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )

@@ -146,3 +146,19 @@ def test_a_stale_page_cannot_act_twice(app, make_user):
             )
             == 1
         )
+
+
+def test_other_association_users_see_the_free_text_without_personal_data(app, make_user):
+    a, b = _users(make_user)
+    client = app.test_client()
+    login(client, a.email, a.password)
+    url = _record(client, description="Tôi là Trần Thị Bích Ngọc, gọi 0905 123 456 nhé.").headers[
+        "Location"
+    ]
+    assert "0905 123 456 nhé" in client.get(url).get_data(as_text=True)  # the handler
+    other = app.test_client()
+    login(other, b.email, b.password)
+    page = other.get(url).get_data(as_text=True)
+    assert "Tôi là [đã xóa], gọi [đã xóa] nhé." in page
+    for value in PERSONAL_VALUES:
+        assert value not in page

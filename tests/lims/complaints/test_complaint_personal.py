@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from lims.audit import verify_chain
 from lims.audit.models import AuditEvent
 from lims.auth.permissions import PermissionDenied
-from lims.complaints import personal, services
+from lims.complaints import closing, personal, services
 from lims.complaints.attachments import Upload
 from lims.complaints.models import Complaint, ComplaintAttachment, ComplaintStep
 from lims.complaints.validation import ComplaintError
@@ -88,7 +88,7 @@ def _closed(receive, people, **overrides):
         note="Đã gọi 0905 123 456 cho chị Bích Ngọc",
         public_note="Hội đã liên hệ với chị Trần Thị Bích Ngọc.",
     )
-    services.withdraw(actor=people.a, complaint=c, reason="Người tiêu dùng rút đơn")
+    closing.withdraw(actor=people.a, complaint=c, reason="Người tiêu dùng rút đơn")
     db.session.commit()
     return c
 

@@ -13,7 +13,7 @@ from decimal import Decimal
 import pytest
 
 from lims.catalog.models import ProductCategory
-from lims.complaints import services, stats
+from lims.complaints import closing, services, stats
 from lims.extensions import db, utcnow
 from lims.i18n import local_time
 from lims.reports import annual
@@ -40,12 +40,12 @@ def year_of_complaints(receive, people):
     for c in made[:8]:
         services.accept(actor=people.a, complaint=c)
     for n, c in enumerate(made[:6]):
-        services.propose_resolution(actor=people.a, complaint=c, note="Đã đổi hàng")
-        services.approve_resolution(actor=people.b, complaint=c)
+        closing.propose_resolution(actor=people.a, complaint=c, note="Đã đổi hàng")
+        closing.approve_resolution(actor=people.b, complaint=c)
         c.closed_at = c.received_at + timedelta(days=n + 1)  # 1 … 6 days
-    services.close_unresolved(actor=people.a, complaint=made[6], reason="Cơ sở từ chối")
+    closing.close_unresolved(actor=people.a, complaint=made[6], reason="Cơ sở từ chối")
     made[6].closed_at = made[6].received_at + timedelta(days=20)
-    services.decline(actor=people.a, complaint=made[8], reason="Không phải người tiêu dùng")
+    closing.decline(actor=people.a, complaint=made[8], reason="Không phải người tiêu dùng")
     made[9].due_on = utcnow().date() - timedelta(days=5)
     db.session.commit()
     return made

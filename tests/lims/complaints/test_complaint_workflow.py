@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from lims.audit import verify_chain
 from lims.audit.models import AuditEvent
 from lims.auth.permissions import PermissionDenied
-from lims.complaints import sampling, services
+from lims.complaints import closing, sampling, services
 from lims.complaints.deadlines import add_working_days, holidays_around
 from lims.complaints.models import Complaint, ComplaintStatus, ComplaintStep
 from lims.complaints.validation import ComplaintError, ComplaintInputError, parse_complaint
@@ -62,15 +62,15 @@ def test_full_path_to_resolved_successfully_needs_a_second_user(receive, people)
     assert c.due_on == add_working_days(start, 7, holidays_around(start))  # Art. 57(2)
     services.mediate(actor=people.a, complaint=c, note="Cơ sở không trả lời trong hạn")
     assert c.status == ComplaintStatus.MEDIATING
-    services.propose_resolution(actor=people.a, complaint=c, note="Cơ sở đã đổi sản phẩm")
+    closing.propose_resolution(actor=people.a, complaint=c, note="Cơ sở đã đổi sản phẩm")
     db.session.commit()
 
     with pytest.raises(ComplaintError, match="người dùng khác của Hội"):
-        services.approve_resolution(actor=people.a, complaint=c)
+        closing.approve_resolution(actor=people.a, complaint=c)
     db.session.rollback()
     assert db.session.get(Complaint, c.id).status == ComplaintStatus.MEDIATING
 
-    services.approve_resolution(
+    closing.approve_resolution(
         actor=people.b,
         complaint=c,
         public_note="Đã giải quyết xong.",
@@ -89,14 +89,14 @@ def test_full_path_to_resolved_successfully_needs_a_second_user(receive, people)
 def test_an_approval_of_a_changed_proposal_is_refused(receive, people):
     c = receive()
     services.accept(actor=people.a, complaint=c)
-    services.propose_resolution(actor=people.a, complaint=c, note="Lần 1")
+    closing.propose_resolution(actor=people.a, complaint=c, note="Lần 1")
     seen = c.proposed_at.isoformat()
-    services.reject_resolution(actor=people.b, complaint=c, reason="Chưa có biên bản")
-    services.propose_resolution(actor=people.a, complaint=c, note="Lần 2, có biên bản")
+    closing.reject_resolution(actor=people.b, complaint=c, reason="Chưa có biên bản")
+    closing.propose_resolution(actor=people.a, complaint=c, note="Lần 2, có biên bản")
     c.proposed_at = datetime(2030, 1, 1, tzinfo=UTC)  # the second proposal, later
     db.session.commit()
     with pytest.raises(ComplaintError, match="đã thay đổi"):
-        services.approve_resolution(actor=people.b, complaint=c, seen=seen)
+        closing.approve_resolution(actor=people.b, complaint=c, seen=seen)
 
 
 @pytest.mark.parametrize(
@@ -111,11 +111,11 @@ def test_an_approval_of_a_changed_proposal_is_refused(receive, people):
         ),
         (
             ComplaintStatus.RECEIVED,
-            lambda p, c: services.propose_resolution(actor=p.a, complaint=c, note="x"),
+            lambda p, c: closing.propose_resolution(actor=p.a, complaint=c, note="x"),
         ),
         (
             ComplaintStatus.RECEIVED,
-            lambda p, c: services.close_unresolved(actor=p.a, complaint=c, reason="x"),
+            lambda p, c: closing.close_unresolved(actor=p.a, complaint=c, reason="x"),
         ),
     ],
 )
@@ -135,9 +135,9 @@ def test_invalid_moves_are_refused_and_change_nothing(receive, people, status, c
 def test_closing_needs_a_reason_and_a_closed_case_stays_closed(receive, people):
     c = receive()
     with pytest.raises(ComplaintError):
-        services.withdraw(actor=people.a, complaint=c, reason="   ")
+        closing.withdraw(actor=people.a, complaint=c, reason="   ")
     db.session.rollback()
-    services.decline(
+    closing.decline(
         actor=people.a,
         complaint=c,
         reason="Tranh chấp giữa hai doanh nghiệp, không phải người tiêu dùng (Điều 58)",
@@ -148,7 +148,7 @@ def test_closing_needs_a_reason_and_a_closed_case_stays_closed(receive, people):
     assert event.reason.startswith("Tranh chấp")
     for call in (
         lambda: services.accept(actor=people.a, complaint=c),
-        lambda: services.withdraw(actor=people.a, complaint=c, reason="x"),
+        lambda: closing.withdraw(actor=people.a, complaint=c, reason="x"),
         lambda: services.add_note(actor=people.a, complaint=c, note="x"),
     ):
         with pytest.raises(ComplaintError):
@@ -181,9 +181,9 @@ def test_a_complaint_with_a_waiting_sample_request_cannot_be_closed(receive, peo
         actor=people.a, complaint=c, product_name="Nước mắm", reason="Kiểm tra histamin"
     )
     with pytest.raises(ComplaintError, match="vẫn đang chờ phòng thử nghiệm"):
-        services.withdraw(actor=people.a, complaint=c, reason="Rút đơn")
+        closing.withdraw(actor=people.a, complaint=c, reason="Rút đơn")
     sampling.cancel_request(actor=people.a, request=request, reason="Người tiêu dùng rút đơn")
-    services.withdraw(actor=people.a, complaint=c, reason="Rút đơn")
+    closing.withdraw(actor=people.a, complaint=c, reason="Rút đơn")
     assert c.status == ComplaintStatus.WITHDRAWN
 
 
@@ -232,7 +232,7 @@ def test_the_audit_trail_never_holds_personal_data(receive, people):
     c = receive(None)
     services.take_over(actor=people.a, complaint=c)
     services.accept(actor=people.a, complaint=c, note="Gọi lại cho chị Ngọc")
-    services.withdraw(actor=people.a, complaint=c, reason="Người tiêu dùng rút yêu cầu")
+    closing.withdraw(actor=people.a, complaint=c, reason="Người tiêu dùng rút yêu cầu")
     db.session.commit()
     dump = " ".join(
         f"{e.before} {e.after} {e.reason}" for e in db.session.scalars(sa.select(AuditEvent))

@@ -287,8 +287,9 @@ def _complaints_world(me: Any, other: Any, sample: Any) -> dict[str, Any]:
     """Complaints in the states their forms act on, handled by the everyone user: received,
     advising with a closing proposed by another association user, and closed; a sample
     request waiting for the lab and one registered (the failing sample)."""
-    from lims.complaints import sampling, services
+    from lims.complaints import closing, sampling, services
     from lims.complaints.attachments import Upload
+    from lims.complaints.models import SampleRequestStatus
     from lims.complaints.validation import parse_complaint
 
     def receive(product: str) -> Any:
@@ -310,12 +311,12 @@ def _complaints_world(me: Any, other: Any, sample: Any) -> dict[str, Any]:
     )
     done = sampling.request_testing(actor=me, complaint=proposed, product_name="Nước mắm",
                                     reason="pH")  # fmt: skip
-    done.status, done.sample_id = done.status.REGISTERED, sample.id
+    done.status, done.sample_id = SampleRequestStatus.REGISTERED, sample.id
     services.take_over(actor=other, complaint=proposed)
-    services.propose_resolution(actor=other, complaint=proposed, note="Đã đổi hàng")
+    closing.propose_resolution(actor=other, complaint=proposed, note="Đã đổi hàng")
     services.take_over(actor=me, complaint=proposed)
     closed = receive("Nước tương")
-    services.withdraw(actor=me, complaint=closed, reason="Rút đơn")
+    closing.withdraw(actor=me, complaint=closed, reason="Rút đơn")
     db.session.flush()
     steps = ("take", "accept", "forward", "mediate", "note", "propose", "approve", "reject",
              "unresolved", "withdraw", "decline", "pseudonymise")  # fmt: skip
