@@ -12,7 +12,9 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from lims import storage
-from lims.intake.photos import safe_filename, sniff_image
+from lims.intake.photos import PhotoUpload, safe_filename, sniff_image
+from lims.intake.services import check_photos
+from lims.intake.validation import IntakeError
 
 from .models import Complaint, ComplaintAttachment
 from .validation import ComplaintError
@@ -52,31 +54,33 @@ def attachment_limit() -> int:
 
 def check_attachments(uploads: Sequence[Upload], *, already: int = 0) -> list[tuple[Upload, str]]:
     """Each upload with its type read from the bytes; ComplaintError(field="attachments") for
-    the first empty, oversized or unrecognised one, or when there are too many."""
+    the first empty, oversized or unrecognised one, or when there are too many. Photos go
+    through intake's photo check (``check_photos``: empty, size, type); PDFs get the same
+    size limit."""
     limit = attachment_limit()
     most = int(current_app.config["COMPLAINT_MAX_ATTACHMENTS"])
     if already + len(uploads) > most:
         raise ComplaintError(_l("At most %(n)d attachments per complaint.", n=most), "attachments")
     checked = []
     for upload in uploads:
-        name = attachment_name(upload.filename, "image/jpeg")
-        if not upload.data:
-            raise ComplaintError(_l("The file %(name)s is empty.", name=name), "attachments")
-        if len(upload.data) > limit:
-            raise ComplaintError(
-                _l(
-                    "The file %(name)s is larger than %(mb)s MB.",
-                    name=name,
-                    mb=f"{limit / 1024 / 1024:g}",
-                ),
-                "attachments",
-            )
         kind = sniff_attachment(upload.data)
-        if kind is None:
+        if kind is None and upload.data:
             raise ComplaintError(
-                _l("The file %(name)s is not a JPEG or PNG photo or a PDF document.", name=name),
+                _l("The file %(name)s is not a JPEG or PNG photo or a PDF document.",
+                   name=attachment_name(upload.filename, "image/jpeg")),
                 "attachments",
-            )
+            )  # fmt: skip
+        if kind == PDF and len(upload.data) > limit:
+            raise ComplaintError(
+                _l("The file %(name)s is larger than %(mb)s MB.",
+                   name=attachment_name(upload.filename, PDF), mb=f"{limit / 1024 / 1024:g}"),
+                "attachments",
+            )  # fmt: skip
+        if kind != PDF:
+            try:
+                [(_photo, kind)] = check_photos([PhotoUpload(upload.filename, upload.data)])
+            except IntakeError as exc:
+                raise ComplaintError(exc.message, "attachments") from None
         checked.append((upload, kind))
     return checked
 

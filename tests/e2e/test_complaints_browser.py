@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from lims.extensions import db
 from tests.e2e.conftest import ARTIFACTS
-from tests.lims.testing.conftest import build_lab
+from tests.lims.complaints.conftest import complaint_lab
 
 pytestmark = pytest.mark.browser
 PASSWORD = "correct-horse-1"
@@ -28,22 +28,9 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 40
 
 
 def _world(app: Any, make_user: Any) -> dict[str, Any]:
-    from lims.auth.models import SignatoryScope, User
-    from lims.catalog.models import ProfileItem
-
     b = make_user("association", email="binh@hoi.vn", name="Trần Văn Bình")
     with app.app_context():
-        lab = build_lab(make_user)  # tech@lab.vn, rev@lab.vn, rev2@lab.vn, assoc@lab.vn
-        for position, key in enumerate(("ph", "histamine")):
-            db.session.add(
-                ProfileItem(
-                    category_id=lab.category.id, parameter_id=lab.params[key].id, position=position
-                )
-            )
-        signer = db.session.get(User, lab.reviewer2.id)
-        signer.signatory = True
-        signer.scope_rows = [SignatoryScope(category_id=lab.category.id)]
-        db.session.commit()
+        lab = complaint_lab(make_user)  # tech@lab.vn, rev@lab.vn, rev2@lab.vn, assoc@lab.vn
         out = {"category": str(lab.category.id), "business": lab.business.name, "b": b.email}
         db.session.remove()
     return out

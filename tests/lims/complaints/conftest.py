@@ -79,3 +79,26 @@ def receive(people) -> Callable[..., Any]:
         return c
 
     return build
+
+
+def complaint_lab(make_user: Callable[..., Any]) -> Any:
+    """The results lab (tests/lims/testing/conftest.py: tech, rev, rev2, assoc@lab.vn; fish
+    sauce with pH and histamine ≤ 400 mg/kg) with the category's test profile (pH, histamine)
+    and rev2 an authorised signatory, committed: a requested sample gets its tests and can be
+    certified."""
+    from lims.auth.models import SignatoryScope
+    from lims.catalog.models import ProfileItem
+    from tests.lims.testing.conftest import build_lab
+
+    lab = build_lab(make_user)
+    for position, key in enumerate(("ph", "histamine")):
+        db.session.add(
+            ProfileItem(
+                category_id=lab.category.id, parameter_id=lab.params[key].id, position=position
+            )
+        )
+    signer = db.session.get(User, lab.reviewer2.id)
+    signer.signatory = True
+    signer.scope_rows = [SignatoryScope(category_id=lab.category.id)]
+    db.session.commit()
+    return lab

@@ -135,7 +135,7 @@ def test_hostile_text_is_shown_as_text(app, client, make_user):
     ("files", "message"),
     [
         ([("anh.jpg", b"MZ\x90\x00\x03 fake photo")], "không phải ảnh JPEG, PNG hoặc tài liệu PDF"),
-        ([("trong.png", b"")], "rỗng"),
+        ([("trong.png", b"")], "trống"),
         ([("lon.png", PNG + b"\x00" * (6 * 1024 * 1024))], "lớn hơn 5 MB"),
         ([(f"anh{i}.png", PNG) for i in range(6)], "tối đa 5 tệp"),
         ([("gia.pdf", b"%PDF-1.4 no end marker")], "không phải ảnh JPEG, PNG hoặc tài liệu PDF"),

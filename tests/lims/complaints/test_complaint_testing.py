@@ -13,9 +13,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from lims.auth.models import SignatoryScope, User
+from lims.auth.models import User
 from lims.auth.permissions import PermissionDenied
-from lims.catalog.models import ProfileItem
 from lims.certificates import services as certificates
 from lims.complaints import queries, sampling, services
 from lims.complaints.models import SampleRequestStatus
@@ -27,8 +26,7 @@ from lims.intake.validation import SampleInput
 from lims.testing import services as testing
 from lims.testing.models import NonConformity, Notification
 from lims.warnings import services as warnings
-from tests.lims.complaints.conftest import complaint_raw
-from tests.lims.testing.conftest import build_lab
+from tests.lims.complaints.conftest import complaint_lab, complaint_raw
 
 LIMS = Path(__file__).resolve().parents[3] / "lims"
 
@@ -38,17 +36,9 @@ def world(app_ctx, make_user):
     # users first: each is committed in its own session (SQLite: one writer at a time)
     a_ref = make_user("association", email="hoa@hoi.vn")
     b_ref = make_user("association", email="binh@hoi.vn")
-    lab = build_lab(make_user)
+    lab = complaint_lab(make_user)
     a, b = db.session.get(User, a_ref.id), db.session.get(User, b_ref.id)
-    for position, key in enumerate(("ph", "histamine")):
-        db.session.add(
-            ProfileItem(
-                category_id=lab.category.id, parameter_id=lab.params[key].id, position=position
-            )
-        )
     signer = db.session.get(User, lab.reviewer2.id)
-    signer.signatory = True
-    signer.scope_rows = [SignatoryScope(category_id=lab.category.id)]
     data = parse_complaint(
         complaint_raw(business_id=str(lab.business.id), category_id=str(lab.category.id)),
         public=False,
