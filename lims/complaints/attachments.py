@@ -66,16 +66,21 @@ def check_attachments(uploads: Sequence[Upload], *, already: int = 0) -> list[tu
         kind = sniff_attachment(upload.data)
         if kind is None and upload.data:
             raise ComplaintError(
-                _l("The file %(name)s is not a JPEG or PNG photo or a PDF document.",
-                   name=attachment_name(upload.filename, "image/jpeg")),
+                _l(
+                    "The file %(name)s is not a JPEG or PNG photo or a PDF document.",
+                    name=attachment_name(upload.filename, "image/jpeg"),
+                ),
                 "attachments",
-            )  # fmt: skip
+            )
         if kind == PDF and len(upload.data) > limit:
             raise ComplaintError(
-                _l("The file %(name)s is larger than %(mb)s MB.",
-                   name=attachment_name(upload.filename, PDF), mb=f"{limit / 1024 / 1024:g}"),
+                _l(
+                    "The file %(name)s is larger than %(mb)s MB.",
+                    name=attachment_name(upload.filename, PDF),
+                    mb=f"{limit / 1024 / 1024:g}",
+                ),
                 "attachments",
-            )  # fmt: skip
+            )
         if kind != PDF:
             try:
                 [(_photo, kind)] = check_photos([PhotoUpload(upload.filename, upload.data)])

@@ -9,12 +9,11 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from lims import audit
 from lims.auth.permissions import require_role
 from lims.extensions import db, utcnow
 
 from .models import OPEN_STATUSES, Complaint, ComplaintStatus, SampleRequestStatus
-from .services import HANDLERS, HANDLING, _move, _require_status, _snapshot, add_step
+from .services import HANDLERS, HANDLING, _move, _require_status, _snapshot, log_step
 from .validation import ComplaintError, clean_note
 
 
@@ -28,16 +27,8 @@ def propose_resolution(*, actor: Any, complaint: Complaint, note: str) -> Compla
     before = _snapshot(complaint)
     complaint.proposed_by_id, complaint.proposed_at = actor.id, utcnow()
     complaint.proposal_note = note
-    add_step(complaint, actor, "propose", from_status=complaint.status.value, note=note)
-    db.session.flush()
-    audit.record(
-        actor=actor,
-        action="complaint.propose",
-        entity_type="complaint",
-        entity_id=complaint.id,
-        before=before,
-        after={**_snapshot(complaint), "proposed_by": actor.id},
-    )
+    after = {**_snapshot(complaint), "proposed_by": actor.id}
+    log_step(complaint, actor, "propose", note=note, before=before, after=after)
     return complaint
 
 
@@ -83,18 +74,7 @@ def reject_resolution(*, actor: Any, complaint: Complaint, reason: str) -> Compl
     before = _snapshot(complaint)
     complaint.proposed_by_id = complaint.proposed_at = None
     complaint.proposal_note = ""
-    add_step(complaint, actor, "reject_proposal", from_status=complaint.status.value, note=reason)
-    db.session.flush()
-    audit.record(
-        actor=actor,
-        action="complaint.reject_proposal",
-        entity_type="complaint",
-        entity_id=complaint.id,
-        before=before,
-        after=_snapshot(complaint),
-        reason=reason,
-        reason_required=True,
-    )
+    log_step(complaint, actor, "reject_proposal", note=reason, before=before, reason=reason)
     return complaint
 
 

@@ -27,7 +27,7 @@ from lims.auth.permissions import PermissionDenied, has_role, require_role
 from lims.extensions import db, utcnow
 
 from .models import CLOSED_STATUSES, Complaint, ComplaintAttachment, ComplaintStep
-from .services import HANDLERS, PERSONAL_FIELDS, add_step
+from .services import HANDLERS, PERSONAL_FIELDS, log_step
 from .validation import TEXT_FIELDS, ComplaintError, ComplaintInputError, clean_text
 
 PSEUDONYM = "Người tiêu dùng {code}"
@@ -158,20 +158,14 @@ def correct_personal_data(
         raise ComplaintError(_l("Nothing was changed."))
     for name_, value in new.items():
         setattr(complaint, name_, value)
-    add_step(
+    after = {"code": complaint.code, "fields": changed}
+    log_step(
         complaint,
         actor,
         "personal_update",
-        from_status=complaint.status.value,
         note=", ".join(changed),
-    )
-    db.session.flush()
-    audit.record(
-        actor=actor,
-        action="complaint.personal_data_update",
-        entity_type="complaint",
-        entity_id=complaint.id,
-        after={"code": complaint.code, "fields": changed},
+        event="personal_data_update",
+        after=after,
     )
     return complaint
 
@@ -246,22 +240,9 @@ def pseudonymise(*, actor: Any | None, complaint: Complaint, reason: str) -> Com
     complaint.consumer_name = PSEUDONYM.format(code=complaint.code)
     complaint.consumer_phone = complaint.consumer_email = complaint.consumer_address = ""
     complaint.pseudonymised_at = now
-    add_step(
-        complaint,
-        actor,
-        "pseudonymise",
-        from_status=complaint.status.value,
-        note=clean_text(reason),
-    )
-    db.session.flush()
-    audit.record(
-        actor=actor,
-        action="complaint.pseudonymise",
-        entity_type="complaint",
-        entity_id=complaint.id,
-        reason=clean_text(reason) or None,
-        after={"code": complaint.code, "attachments_purged": purged},
-    )
+    after = {"code": complaint.code, "attachments_purged": purged}
+    reason = clean_text(reason)
+    log_step(complaint, actor, "pseudonymise", note=reason, after=after, reason=reason or None)
     return complaint
 
 

@@ -19,7 +19,6 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from lims import audit
 from lims.auth.permissions import require_role
 from lims.catalog.models import ProductCategory
 from lims.catalog.rules import Verdict, verdict_label
@@ -29,7 +28,7 @@ from lims.intake.models import Business, Campaign, CampaignStatus, Sample
 from lims.intake.validation import SampleInput
 
 from .models import OPEN_STATUSES, Complaint, SampleRequest, SampleRequestStatus
-from .services import HANDLERS, _require_status, add_step
+from .services import HANDLERS, _require_status, log_step
 from .validation import ComplaintError, clean_note, clean_text
 
 LAB = ("technician",)
@@ -101,19 +100,11 @@ def request_testing(
     )
     db.session.add(request)
     db.session.flush()
-    add_step(
+    log_step(
         complaint,
         actor,
         "request_testing",
-        from_status=complaint.status.value,
         note=f"{product_name} — {reason}",
-    )
-    db.session.flush()
-    audit.record(
-        actor=actor,
-        action="complaint.request_testing",
-        entity_type="complaint",
-        entity_id=complaint.id,
         after=_request_snapshot(request),
     )
     from lims.testing.services import notify_role
@@ -136,17 +127,14 @@ def cancel_request(*, actor: Any, request: SampleRequest, reason: str) -> Sample
     request.status = SampleRequestStatus.CANCELLED
     request.cancelled_at, request.cancel_reason = utcnow(), reason
     complaint = request.complaint
-    add_step(complaint, actor, "cancel_testing", from_status=complaint.status.value, note=reason)
-    db.session.flush()
-    audit.record(
-        actor=actor,
-        action="complaint.cancel_testing",
-        entity_type="complaint",
-        entity_id=complaint.id,
+    log_step(
+        complaint,
+        actor,
+        "cancel_testing",
+        note=reason,
         before=before,
         after=_request_snapshot(request),
         reason=reason,
-        reason_required=True,
     )
     return request
 
@@ -194,19 +182,11 @@ def register_requested_sample(
         actor.id,
     )
     complaint = request.complaint
-    add_step(
+    log_step(
         complaint,
         actor,
         "sample_registered",
-        from_status=complaint.status.value,
         note=f"{sample.code} — {sample.product_name}",
-    )
-    db.session.flush()
-    audit.record(
-        actor=actor,
-        action="complaint.sample_registered",
-        entity_type="complaint",
-        entity_id=complaint.id,
         before=before,
         after=_request_snapshot(request),
     )
@@ -341,26 +321,13 @@ def inform_consumer(
     extra = clean_note(extra, "public_note")
     text = outcome_text(found) + (f"\n{extra}" if extra else "")
     request.informed_at = utcnow()
-    add_step(
-        complaint,
-        actor,
-        "inform",
-        from_status=complaint.status.value,
-        note=f"{found.sample.code if found.sample else ''} / {found.certificate_number}",
-        public_note=text,
-    )
-    db.session.flush()
-    audit.record(
-        actor=actor,
-        action="complaint.inform",
-        entity_type="complaint",
-        entity_id=complaint.id,
-        after={
-            **_request_snapshot(request),
-            "certificate": found.certificate_number,
-            "verdict": found.verdict,
-        },
-    )
+    note = f"{found.sample.code if found.sample else ''} / {found.certificate_number}"
+    after = {
+        **_request_snapshot(request),
+        "certificate": found.certificate_number,
+        "verdict": found.verdict,
+    }
+    log_step(complaint, actor, "inform", note=note, public_note=text, after=after)
     return complaint
 
 

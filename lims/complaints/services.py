@@ -83,22 +83,29 @@ def _require_status(c: Complaint, allowed: Sequence[ComplaintStatus]) -> None:
         )
 
 
-def add_step(
+def log_step(
     c: Complaint,
     actor: Any,
     action: str,
     *,
-    from_status: str = "",
     note: str = "",
     public_note: str = "",
+    from_status: str | None = None,
+    event: str | None = None,
+    before: Any = None,
+    after: Any = None,
+    reason: str | None = None,
 ) -> ComplaintStep:
+    """Record a handling step (who, when, from → to, the notes, the due date) and its audit
+    event ``complaint.<event or action>`` (``after``: the complaint's snapshot by default; a
+    ``reason`` is then required by the audit trail)."""
     now = utcnow()
     step = ComplaintStep(
         complaint_id=c.id,
         at=now,
         actor_id=getattr(actor, "id", None),
         action=action,
-        from_status=from_status,
+        from_status=c.status.value if from_status is None else from_status,
         to_status=c.status.value,
         note=note,
         public_note=public_note,
@@ -106,6 +113,17 @@ def add_step(
     )
     db.session.add(step)
     c.updated_at = now
+    db.session.flush()
+    audit.record(
+        actor=actor,
+        action=f"complaint.{event or action}",
+        entity_type="complaint",
+        entity_id=c.id,
+        before=before,
+        after=_snapshot(c) if after is None else after,
+        reason=reason,
+        reason_required=reason is not None,
+    )
     return step
 
 
@@ -139,17 +157,15 @@ def _move(
         c.proposal_note = ""
         if reason:
             c.close_reason = reason
-    add_step(c, actor, action, from_status=previous.value, note=note, public_note=public_note)
-    db.session.flush()
-    audit.record(
-        actor=actor,
-        action=f"complaint.{action}",
-        entity_type="complaint",
-        entity_id=c.id,
+    log_step(
+        c,
+        actor,
+        action,
+        note=note,
+        public_note=public_note,
+        from_status=previous.value,
         before=before,
-        after=_snapshot(c),
         reason=reason,
-        reason_required=reason is not None,
     )
     return c
 
@@ -170,22 +186,8 @@ def add_attachments(*, actor: Any, complaint: Complaint, uploads: Sequence[Uploa
     checked = check_attachments(uploads, already=len(complaint.attachments))
     before = _snapshot(complaint)
     store_attachments(complaint, actor, checked)
-    add_step(
-        complaint,
-        actor,
-        "attach",
-        from_status=complaint.status.value,
-        note=", ".join(attachment_name(u.filename, k) for u, k in checked),
-    )
-    db.session.flush()
-    audit.record(
-        actor=actor,
-        action="complaint.attach",
-        entity_type="complaint",
-        entity_id=complaint.id,
-        before=before,
-        after=_snapshot(complaint),
-    )
+    names = ", ".join(attachment_name(u.filename, k) for u, k in checked)
+    log_step(complaint, actor, "attach", note=names, before=before)
     return complaint
 
 
@@ -262,15 +264,7 @@ def receive_complaint(
     db.session.add(c)
     db.session.flush()
     store_attachments(c, actor, checked)
-    add_step(c, actor, "receive", note=str(channel_label(c.channel)))
-    db.session.flush()
-    audit.record(
-        actor=actor,
-        action="complaint.receive",
-        entity_type="complaint",
-        entity_id=c.id,
-        after=_snapshot(c),
-    )
+    log_step(c, actor, "receive", note=str(channel_label(c.channel)), from_status="")
     if actor is None:
         _tell_association(
             f"Khiếu nại mới {c.code} qua biểu mẫu trực tuyến: {c.product_name or c.business_name}",
@@ -300,16 +294,7 @@ def take_over(*, actor: Any, complaint: Complaint) -> Complaint:
         raise ComplaintError(_l("You already handle this complaint."))
     before = _snapshot(complaint)
     complaint.handler_id = actor.id
-    add_step(complaint, actor, "assign", from_status=complaint.status.value)
-    db.session.flush()
-    audit.record(
-        actor=actor,
-        action="complaint.assign",
-        entity_type="complaint",
-        entity_id=complaint.id,
-        before=before,
-        after=_snapshot(complaint),
-    )
+    log_step(complaint, actor, "assign", before=before)
     return complaint
 
 
@@ -390,23 +375,8 @@ def add_note(*, actor: Any, complaint: Complaint, note: str, public_note: str = 
     note, public_note = clean_note(note, "note"), clean_note(public_note, "public_note")
     if not note and not public_note:
         raise ComplaintError(_l("Write a note."), "note")
-    add_step(
-        complaint,
-        actor,
-        "note",
-        from_status=complaint.status.value,
-        note=note,
-        public_note=public_note,
-    )
-    db.session.flush()
     after = {"code": complaint.code, "public": bool(public_note)}
-    audit.record(
-        actor=actor,
-        action="complaint.note",
-        entity_type="complaint",
-        entity_id=complaint.id,
-        after=after,
-    )
+    log_step(complaint, actor, "note", note=note, public_note=public_note, after=after)
     return complaint
 
 

@@ -204,12 +204,16 @@ def report_tables(data: ComplaintSummary) -> list[tuple[str, str, list[str], lis
         ["Số khiếu nại tiếp nhận", str(data.received)],
         ["Số khiếu nại được tư vấn, hỗ trợ", str(data.advised)],
         ["Tỷ lệ được tiếp nhận, tư vấn (%)", format_pct(data.advised_pct)],
-        ["Chỉ tiêu kế hoạch: tiếp nhận, tư vấn (%)",
-         f"{data.target_advised} — {met(data.advised_met)}"],
+        [
+            "Chỉ tiêu kế hoạch: tiếp nhận, tư vấn (%)",
+            f"{data.target_advised} — {met(data.advised_met)}",
+        ],
         ["Số vụ việc giải quyết thành công", str(data.resolved)],
         ["Tỷ lệ giải quyết thành công trên số vụ tiếp nhận (%)", format_pct(data.resolved_pct)],
-        ["Chỉ tiêu kế hoạch: giải quyết thành công (trên %)",
-         f"{data.target_resolved} — {met(data.resolved_met)}"],
+        [
+            "Chỉ tiêu kế hoạch: giải quyết thành công (trên %)",
+            f"{data.target_resolved} — {met(data.resolved_met)}",
+        ],
         ["Giải quyết không thành", str(data.unresolved)],
         ["Người tiêu dùng rút yêu cầu", str(data.withdrawn)],
         ["Không thuộc phạm vi giải quyết", str(data.out_of_scope)],
@@ -217,9 +221,8 @@ def report_tables(data: ComplaintSummary) -> list[tuple[str, str, list[str], lis
         ["Trong đó quá hạn", str(data.overdue)],
         ["Thời gian giải quyết, trung vị (ngày)", format_pct(data.median_days)],
         ["Thời gian giải quyết, phân vị 90 % (ngày)", format_pct(data.p90_days)],
-    ]  # fmt: skip
-    tables = [("Tổng hợp khiếu nại", SHEETS["overview"], ["Chỉ số", "Giá trị"],
-               overview)]  # fmt: skip
+    ]
+    tables = [("Tổng hợp khiếu nại", SHEETS["overview"], ["Chỉ số", "Giá trị"], overview)]
     header = ["Nhóm", "Tiếp nhận", "Được tư vấn", "Giải quyết thành công", "Tỷ lệ thành công (%)"]
     for group, title in GROUP_TITLES.items():
         rows = [
