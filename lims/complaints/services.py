@@ -288,8 +288,10 @@ def _tell_association(text_vi: str, text_en: str, c: Complaint) -> None:
 
 
 def take_over(*, actor: Any, complaint: Complaint) -> Complaint:
-    """Become the complaint's handler (the one who sees the consumer's personal data)."""
+    """Become the handler of an open complaint (the one who sees the consumer's personal
+    data); a closed case is handled by nobody new."""
     require_role(actor, *HANDLERS)
+    _require_status(complaint, OPEN_STATUSES)
     if complaint.handler_id == actor.id:
         raise ComplaintError(_l("You already handle this complaint."))
     before = _snapshot(complaint)

@@ -147,6 +147,7 @@ def test_closing_needs_a_reason_and_a_closed_case_stays_closed(receive, people):
     [event] = _events("complaint.out_of_scope")
     assert event.reason.startswith("Tranh chấp")
     for call in (
+        lambda: services.take_over(actor=people.b, complaint=c),  # nobody new reads its data
         lambda: services.accept(actor=people.a, complaint=c),
         lambda: closing.withdraw(actor=people.a, complaint=c, reason="x"),
         lambda: services.add_note(actor=people.a, complaint=c, note="x"),
