@@ -53,6 +53,7 @@ def create_app(config: dict[str, Any] | str | None = None) -> Flask:
     _init_extensions(app)
     _register_blueprints(app)
     _register_domain_handlers()
+    _wire_features(app)
     _register_commands(app)
     _register_error_handlers(app)
     _register_template_helpers(app)
@@ -144,6 +145,8 @@ def _register_blueprints(app: Flask) -> None:
     from .auth import bp as auth_bp
     from .catalog import bp as catalog_bp
     from .certificates import bp as certificates_bp
+    from .complaints import bp as complaints_bp
+    from .complaints import public_bp as complaints_public_bp
     from .equipment import bp as equipment_bp
     from .intake import bp as intake_bp
     from .main import bp as main_bp
@@ -162,6 +165,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(certificates_bp)
     app.register_blueprint(warnings_bp)
     app.register_blueprint(warnings_public_bp)
+    app.register_blueprint(complaints_bp)
+    app.register_blueprint(complaints_public_bp)
     csrf.exempt(api_bp)
     app.register_blueprint(api_bp)
 
@@ -173,11 +178,61 @@ def _register_domain_handlers() -> None:
     register_certificate_handler()
 
 
+def _wire_features(app: Flask) -> None:
+    """Links that run against the floors, registered here explicitly (never as an import side
+    effect): the sample page (intake, floor 5) lists the complaints a sample was registered for
+    (complaints, floor 8); a complaint shows the warnings resting on its sample (warnings, the
+    same floor, so neither imports the other)."""
+    from .complaints.sampling import complaints_of_sample
+
+    app.extensions["lims.sample_links"] = [complaints_of_sample]
+    app.extensions["lims.sample_warnings"] = [_warnings_of_samples]
+
+
+def _warnings_of_samples(sample_ids: list[int]) -> list[dict[str, Any]]:
+    """The warnings resting on these samples: number, title, state, public page when public."""
+    from .warnings.models import ConsumerWarning, WarningSource, warning_number
+    from .warnings.services import PUBLIC_STATUSES, status_label
+
+    rows = db.session.scalars(
+        sa.select(ConsumerWarning)
+        .where(
+            ConsumerWarning.id.in_(
+                sa.select(WarningSource.warning_id).where(WarningSource.sample_id.in_(sample_ids))
+            )
+        )
+        .order_by(ConsumerWarning.id)
+    ).all()
+    return [
+        {
+            "number": warning_number(w.id),
+            "title": w.title,
+            "status": w.status.value,
+            "status_label": status_label(w.status),
+            "public": w.status in PUBLIC_STATUSES,
+            "url": _public_warning_url(w.id) if w.status in PUBLIC_STATUSES else "",
+        }
+        for w in rows
+    ]
+
+
+def _public_warning_url(warning_id: int) -> str:
+    from flask import current_app, url_for
+
+    base = (current_app.config.get("PUBLIC_BASE_URL") or "").rstrip("/")
+    if base:
+        return f"{base}/public/warnings/{warning_id}"
+    if has_request_context():
+        return url_for("public.warning", warning_id=warning_id, _external=True)
+    return f"/public/warnings/{warning_id}"
+
+
 def _register_commands(app: Flask) -> None:
     from .audit.cli import audit_cli
     from .auth.cli import users_cli
     from .catalog.cli import catalog_cli
     from .certificates.cli import certificates_cli, signing_cli
+    from .complaints.cli import complaints_cli
     from .demo import demo_command
     from .equipment.cli import instruments_cli
     from .intake.cli import intake_cli
@@ -189,6 +244,7 @@ def _register_commands(app: Flask) -> None:
     app.cli.add_command(catalog_cli)
     app.cli.add_command(certificates_cli)
     app.cli.add_command(signing_cli)
+    app.cli.add_command(complaints_cli)
     app.cli.add_command(demo_command)
     app.cli.add_command(reports_cli)
     app.cli.add_command(instruments_cli)

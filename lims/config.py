@@ -54,6 +54,22 @@ class Config:
     ASSOCIATION_HOTLINE = ""  # printed on warnings and bulletins, shown on public pages
     ASSOCIATION_ADDRESS = ""  # letterhead and contacts of warnings and bulletins
     ASSOCIATION_EMAIL = ""  # contacts section of bulletins
+    ASSOCIATION_HOTLINE_HOURS = ""  # e.g. "7:30–17:00, thứ Hai – thứ Sáu" (public pages)
+    NATIONAL_CONSUMER_HOTLINE = "1800 6838"  # the national consumer switchboard (MoIT)
+    # Consumer complaints (docs/complaints.md): deadlines in working days, targets in percent
+    COMPLAINT_ACCEPT_DAYS = 7  # received → accepted (advising) or declined
+    COMPLAINT_ADVISING_DAYS = 7  # advising → forwarded, mediating or closed
+    COMPLAINT_BUSINESS_DAYS = 7  # forwarded to the business → it negotiates (Law 19/2023 Art. 57)
+    COMPLAINT_AGENCY_DAYS = 15  # forwarded to a competent agency → follow up
+    COMPLAINT_MEDIATION_DAYS = 30  # mediating → closed
+    COMPLAINT_DUE_SOON_DAYS = 2  # "due soon" on the home page, working days before the due date
+    COMPLAINT_HOLIDAYS = ""  # extra days off (Tết, Hùng Kings), ISO dates separated by commas
+    COMPLAINT_RETENTION_DAYS = 730  # closed complaints are pseudonymised after this many days
+    COMPLAINT_RATE_LIMIT = 5  # public complaint submissions per hour and address (0: no limit)
+    COMPLAINT_TRACK_RATE_LIMIT = 30  # public tracking look-ups per minute and address
+    COMPLAINT_TARGET_ADVISED = 80  # % of complaints received and advised (provincial plan)
+    COMPLAINT_TARGET_RESOLVED = 70  # % of received cases resolved successfully (provincial plan)
+    COMPLAINT_MAX_ATTACHMENTS = 5
     VERIFY_RATE_LIMIT = 30  # public verification requests per minute and address
     API_RATE_LIMIT = 120  # JSON API requests per minute and API token (0: no limit)
     API_RATE_LIMIT_ANONYMOUS = 60  # JSON API requests per minute and address without a token
@@ -175,6 +191,7 @@ def finalize(config: dict[str, Any], instance_path: str) -> None:
                 f"not {value!r}"
             )
     _finalize_signing(config, instance_path, production=env == "production")
+    _check_complaint_settings(config)
     uri = config["SQLALCHEMY_DATABASE_URI"]
     if uri.startswith("postgresql"):
         options = {
@@ -222,6 +239,45 @@ def _audit_key(config: dict[str, Any], env: str, instance_path: str) -> str:
     if env == "production" and key == str(config.get("SECRET_KEY")):
         raise ConfigError("The audit key must differ from LIMS_SECRET_KEY.")
     return key
+
+
+COMPLAINT_NUMBERS = (
+    ("COMPLAINT_ACCEPT_DAYS", 1, 365),
+    ("COMPLAINT_ADVISING_DAYS", 1, 365),
+    ("COMPLAINT_BUSINESS_DAYS", 1, 365),
+    ("COMPLAINT_AGENCY_DAYS", 1, 365),
+    ("COMPLAINT_MEDIATION_DAYS", 1, 365),
+    ("COMPLAINT_DUE_SOON_DAYS", 0, 30),
+    ("COMPLAINT_RETENTION_DAYS", 30, 36500),
+    ("COMPLAINT_RATE_LIMIT", 0, 100000),
+    ("COMPLAINT_TRACK_RATE_LIMIT", 0, 100000),
+    ("COMPLAINT_TARGET_ADVISED", 0, 100),
+    ("COMPLAINT_TARGET_RESOLVED", 0, 100),
+    ("COMPLAINT_MAX_ATTACHMENTS", 0, 20),
+)
+
+
+def _check_complaint_settings(config: dict[str, Any]) -> None:
+    """Whole numbers in range for the complaint deadlines, limits and targets; the extra
+    holidays as ISO dates (refused at start-up, not on the first complaint)."""
+    from datetime import date
+
+    for name, low, high in COMPLAINT_NUMBERS:
+        value = config.get(name, getattr(Config, name))
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ConfigError(
+                f"LIMS_{name} must be a whole number from {low} to {high}, not {value!r}"
+            )
+    holidays = config.get("COMPLAINT_HOLIDAYS") or ""
+    for part in str(holidays).replace(";", ",").split(","):
+        if part.strip():
+            try:
+                date.fromisoformat(part.strip())
+            except ValueError:
+                raise ConfigError(
+                    f"LIMS_COMPLAINT_HOLIDAYS must list ISO dates (2027-02-05,2027-02-08), "
+                    f"not {part.strip()!r}"
+                ) from None
 
 
 def _finalize_signing(config: dict[str, Any], instance_path: str, *, production: bool) -> None:

@@ -68,6 +68,12 @@ def seed_warnings() -> None:
     seed()
 
 
+def seed_complaints() -> None:
+    from .complaints.demo import seed
+
+    seed()
+
+
 SEEDERS = [
     seed_users,
     seed_catalog,
@@ -76,6 +82,7 @@ SEEDERS = [
     seed_testing,
     seed_certificates,
     seed_warnings,
+    seed_complaints,
 ]
 
 

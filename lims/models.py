@@ -12,6 +12,13 @@ from lims.catalog.models import (
     Specification,
 )
 from lims.certificates.models import Certificate, CertificateCounter
+from lims.complaints.models import (
+    Complaint,
+    ComplaintAttachment,
+    ComplaintCounter,
+    ComplaintStep,
+    SampleRequest,
+)
 from lims.equipment.models import (
     AnalyserMessage,
     Calibration,
@@ -39,6 +46,11 @@ from lims.warnings.models import (
 )
 
 __all__ = [
+    "Complaint",
+    "ComplaintAttachment",
+    "ComplaintCounter",
+    "ComplaintStep",
+    "SampleRequest",
     "Bulletin",
     "BulletinCounter",
     "BulletinDraft",

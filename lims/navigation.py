@@ -48,11 +48,13 @@ NAV: list[NavItem] = [
     NavItem("certificates.index", _l("Certificates"), ("reviewer", "admin", "agency")),
     NavItem("reports.dashboard", _l("Dashboard"), ("reviewer", "association", "agency", "admin")),
     NavItem("warnings.index", _l("Warnings"), ("association",)),
+    NavItem("complaints.index", _l("Complaints"), ("association",)),
     NavItem("catalog.index", _l("Catalogue"), ("reviewer", "technician")),
     NavItem("equipment.instruments", _l("Instruments"), ("technician", "reviewer")),
     NavItem("auth.users", _l("Users"), ("admin",)),
     NavItem("auth.audit_events", _l("Audit trail"), ("admin",)),
     NavItem("public.warnings", _l("Consumer warnings")),
+    NavItem("public_complaints.new", _l("Send a complaint")),
 ]
 
 _lock = threading.Lock()

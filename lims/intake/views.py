@@ -489,6 +489,7 @@ def _sample_page(
         status_label=services.status_label,
         kinds=services.BUSINESS_KIND_LABELS,
         timeline=_timeline(sample),
+        sample_links=_sample_links(sample),
         receive_form=receive_form,
         reject_form=reject_form,
         cancel_form=cancel_form,
@@ -500,6 +501,18 @@ def _sample_page(
         tests_editable=sample.status in services.TESTS_EDITABLE
         and all(t.status.value == "pending" for t in sample.tests),
     ), status
+
+
+def _sample_links(sample: Sample) -> list[dict[str, Any]]:
+    """Records of higher features that point at this sample (a consumer complaint), from the
+    providers the app factory registers under ``lims.sample_links``: intake imports none of
+    them. Each link: ``kind``, ``id``, ``code``, ``label``, ``endpoint``, ``args``."""
+    from flask import current_app
+
+    return [
+        link for provider in current_app.extensions.get("lims.sample_links", ())
+        for link in provider(sample)
+    ]  # fmt: skip
 
 
 def _parameter_choices(sample: Sample) -> list[tuple[str, str]]:

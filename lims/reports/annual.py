@@ -17,7 +17,7 @@ from reportlab.platypus import Paragraph, Spacer
 from lims.audit.anchor import current_anchor
 from lims.equipment.services import calibration_state, list_instruments, local_today
 from lims.pdf import DocumentInfo, data_table
-from lims.pdf.admin import AdminSignature, admin_styles, build_admin_document
+from lims.pdf.admin import WIDTH, AdminSignature, admin_styles, build_admin_document
 from lims.pdf.fonts import markup
 from lims.testing.register import (
     FailedTest,
@@ -153,6 +153,36 @@ def anchor_lines(anchor: dict[str, Any]) -> tuple[str, str]:
     )
 
 
+def complaint_tables(period: Period) -> list[tuple[str, str, list[str], list[list[str]]]]:
+    """The complaints section: complaints received in the period (not filtered by campaign),
+    figures only, no personal data (lims.complaints.stats)."""
+    from lims.complaints.stats import report_tables
+    from lims.complaints.stats import summary as complaint_summary
+
+    return report_tables(complaint_summary(*period.bounds))
+
+
+def complaints_story(period: Period, st: Any) -> list[Any]:
+    """The complaints section in the report's own style sheet (the Decree 30 frame)."""
+    story: list[Any] = [Paragraph(markup("Khiếu nại của người tiêu dùng"), st["heading"])]
+    if period.campaign_id:
+        story.append(
+            Paragraph(markup("Số liệu khiếu nại không lọc theo đợt khảo sát."), st["body"])
+        )
+    for title, _name, header, rows in complaint_tables(period):
+        story.append(Paragraph(markup(title), st["body"]))
+        # the first column holds names (channels, product groups): the widest
+        first = 60 * mm if len(header) > 2 else 100 * mm
+        rest = (WIDTH - first) / max(1, len(header) - 1)
+        story.append(
+            data_table(
+                header, rows or [["—"] + [""] * (len(header) - 1)], sheet=st,
+                col_widths=[first] + [rest] * (len(header) - 1),
+            )
+        )  # fmt: skip
+    return story
+
+
 def instrument_rows() -> list[list[str]]:
     today = local_today()
     return [
@@ -224,6 +254,7 @@ def render_pdf(
         vi, en = left_out_note(more)
         story.append(Paragraph(markup(vi), st["body"]))
         story.append(Paragraph(markup(en), st["body"]))
+    story.extend(complaints_story(data.period, st))
     story.append(Paragraph(markup("Thiết bị và tình trạng hiệu chuẩn"), st["heading"]))
     instruments = instrument_rows() or [["—", "", ""]]
     story.append(data_table(["Thiết bị", "Loại", "Hiệu chuẩn"], instruments, sheet=st))
@@ -254,6 +285,11 @@ def render_xlsx(data: Summary) -> bytes:
                   "Đơn vị", "Mức", "Quy chuẩn"])  # fmt: skip
     for row in nonconforming_rows(data.period):
         sheet.append(row)
+    for _title, name, header, rows in complaint_tables(data.period):
+        sheet = book.create_sheet(name)
+        sheet.append(header)
+        for row in rows:
+            sheet.append(row)
     sheet = book.create_sheet("Thiết bị")
     sheet.append(["Thiết bị", "Loại", "Hiệu chuẩn"])
     for row in instrument_rows():

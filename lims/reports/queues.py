@@ -96,6 +96,7 @@ def technician_queues() -> list[Queue]:
         Queue("to_enter", _l("Tests waiting for results"), to_enter, url_for("testing.worksheet")),
         Queue("calibration_due", _l("Instruments due for calibration (30 days)"), len(due),
               url_for("equipment.instruments"), urgent=bool(due)),
+        *complaint_lab_queues(),
     ]  # fmt: skip
 
 
@@ -116,7 +117,7 @@ def reviewer_queues() -> list[Queue]:
     ]  # fmt: skip
 
 
-def association_queues() -> list[Queue]:
+def association_queues(user: Any) -> list[Queue]:
     from lims.warnings.models import (
         BulletinDraft,
         BulletinDraftStatus,
@@ -155,6 +156,36 @@ def association_queues() -> list[Queue]:
               "requested)"), attention, url_for("warnings.index"), urgent=bool(attention)),
         Queue("bulletins_pending", _l("Bulletins waiting for approval"), bulletins,
               url_for("warnings.bulletins"), urgent=bool(bulletins)),
+        *complaint_queues(user),
+    ]  # fmt: skip
+
+
+def complaint_queues(user: Any) -> list[Queue]:
+    """The association's complaint reminders: new ones to accept, overdue (the legal
+    deadlines), due soon, closings waiting for this user's approval (four eyes)."""
+    from lims.complaints.queries import home_counts
+
+    n = home_counts(user.id)
+    index = "complaints.index"
+    return [
+        Queue("complaints_new", _l("New complaints to accept"), n.to_accept,
+              url_for(index, status="received"), urgent=bool(n.to_accept)),
+        Queue("complaints_overdue", _l("Complaints past their deadline"), n.overdue,
+              url_for(index, status="overdue"), urgent=bool(n.overdue)),
+        Queue("complaints_due_soon", _l("Complaints due soon"), n.due_soon,
+              url_for(index, status="due_soon"), urgent=bool(n.due_soon)),
+        Queue("complaints_to_approve", _l("Complaint closings waiting for your approval"),
+              n.to_approve, url_for(index, status="open"), urgent=bool(n.to_approve)),
+    ]  # fmt: skip
+
+
+def complaint_lab_queues() -> list[Queue]:
+    from lims.complaints.queries import requests_waiting
+
+    waiting = requests_waiting()
+    return [
+        Queue("complaint_samples", _l("Sample requests from complaints"), waiting,
+              url_for("complaints.sample_requests"), urgent=bool(waiting)),
     ]  # fmt: skip
 
 
@@ -182,7 +213,6 @@ def admin_queues() -> list[Queue]:
 ROLE_QUEUES = (
     ("technician", technician_queues),
     ("reviewer", reviewer_queues),
-    ("association", association_queues),
     ("admin", admin_queues),
 )
 
@@ -190,6 +220,8 @@ ROLE_QUEUES = (
 def queues_for(user: Any) -> dict[str, list[Queue]]:
     """The queues of every role the user holds, by role."""
     queues = {role: build() for role, build in ROLE_QUEUES if has_role(user, role)}
+    if has_role(user, "association"):
+        queues["association"] = association_queues(user)
     if has_role(user, "agency"):
         queues["agency"] = agency_queues(user)
     return queues

@@ -74,6 +74,7 @@ def dashboard() -> str:
         "reports/dashboard.html", data=data, charts=charts, campaigns=campaigns, notes=notes,
         period_label=annual.period_label(period), rate_cells=annual.rate_cells,
         group_labels=GROUP_LABELS_VI, sign_form=SignReportForm() if signatory else None,
+        complaints=annual.complaint_tables(period),
     )  # fmt: skip
 
 

@@ -59,6 +59,11 @@ def _examples(app: Any, users: dict[str, Any]) -> dict[str, Any]:
             "warning_id": 1,
             "bulletin_id": 1,
             "draft_id": 1,
+            # complaints: a missing complaint, attachment, request answers 404 to those allowed
+            "complaint_id": 1,
+            "attachment_id": 1,
+            "request_id": 1,
+            "fmt": "csv",
         }
 
 

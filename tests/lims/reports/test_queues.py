@@ -22,7 +22,12 @@ def test_home_queues_count_what_waits_for_each_role(app, make_user):
         with app.test_request_context("/"):
             tech = _counts(queues_for(lab.tech))
             reviewer = _counts(queues_for(lab.reviewer))
-        assert tech == {"to_receive": 1, "to_enter": 1, "calibration_due": 0}
+        assert tech == {
+            "to_receive": 1,
+            "to_enter": 1,
+            "calibration_due": 0,
+            "complaint_samples": 0,
+        }
         assert reviewer["to_verify"] == 1 and reviewer["to_report"] == 0
         services.verify_results(actor=lab.reviewer, results=[entered])
         db.session.commit()

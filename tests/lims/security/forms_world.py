@@ -243,6 +243,7 @@ def build_world(app: Any, make_user: Callable[..., Any]) -> dict[str, Any]:
         )
         from lims.catalog.models import Specification
 
+        complaints = _complaints_world(me, b, failing)
         sync_code_counter()
 
         spec = db.session.scalar(sa.select(Specification))
@@ -276,6 +277,7 @@ def build_world(app: Any, make_user: Callable[..., Any]) -> dict[str, Any]:
             "bulletin_id": 1,
             "draft_id": bulletin_draft.id,
             "photo_id": 1,
+            **complaints["examples"],
         }
         by_endpoint = {
             "certificates.verify": {"code": cert.verification_code},
@@ -288,6 +290,7 @@ def build_world(app: Any, make_user: Callable[..., Any]) -> dict[str, Any]:
             "warnings.approve_withdrawal": {"warning_id": w_requested.id},
             "warnings.cancel_withdrawal": {"warning_id": w_requested.id},
             "warnings.reconfirm": {"warning_id": w_published.id},
+            **complaints["by_endpoint"],
         }
         pages = {
             "testing.verify": f"/testing/verify?sample={to_verify.code}",
@@ -300,10 +303,76 @@ def build_world(app: Any, make_user: Callable[..., Any]) -> dict[str, Any]:
             "warnings.approve_bulletin": "/warnings/bulletins",
             "warnings.discard_bulletin": "/warnings/bulletins",
         }
-        public_pages = ["/verify", f"/verify/{cert.verification_code}"]
+        pages.update(complaints["pages"])
+        public_pages = ["/verify", f"/verify/{cert.verification_code}", "/public/complaints/new"]
         db.session.remove()
     return {"examples": examples, "by_endpoint": by_endpoint, "pages": pages,
             "public_pages": public_pages, "user": everyone}  # fmt: skip
+
+
+def _complaints_world(me: Any, other: Any, sample: Any) -> dict[str, Any]:
+    """Complaints in the states their forms act on, handled by the everyone user: received,
+    advising with a closing proposed by another association user, and closed; a sample
+    request waiting for the lab and one registered (the failing sample)."""
+    from lims.complaints import closing, sampling, services
+    from lims.complaints.attachments import Upload
+    from lims.complaints.models import SampleRequestStatus
+    from lims.complaints.validation import parse_complaint
+
+    def receive(product: str) -> Any:
+        data = parse_complaint({
+            "channel": "hotline", "consumer_name": "Trần Thị Bích Ngọc",
+            "consumer_phone": "0905 123 456", "product_name": product,
+            "description": "Nước mắm có mùi lạ.",
+        }, public=False)  # fmt: skip
+        return services.receive_complaint(actor=me, data=data,
+                                          attachments=[Upload("hoa-don.pdf", PDF)])  # fmt: skip
+
+    received = receive("Nước mắm Hòn Khói")
+    proposed = receive("Nước mắm Cửa Bé")
+    services.accept(actor=me, complaint=proposed)
+    waiting = sampling.request_testing(actor=me, complaint=proposed, product_name="Nước mắm",
+                                       reason="Histamin")  # fmt: skip
+    to_register = sampling.request_testing(
+        actor=me, complaint=received, product_name="Nước mắm", reason="Đạm"
+    )
+    done = sampling.request_testing(actor=me, complaint=proposed, product_name="Nước mắm",
+                                    reason="pH")  # fmt: skip
+    done.status, done.sample_id = SampleRequestStatus.REGISTERED, sample.id
+    services.take_over(actor=other, complaint=proposed)
+    closing.propose_resolution(actor=other, complaint=proposed, note="Đã đổi hàng")
+    services.take_over(actor=me, complaint=proposed)
+    closed = receive("Nước tương")
+    closing.withdraw(actor=me, complaint=closed, reason="Rút đơn")
+    db.session.flush()
+    steps = ("take", "accept", "forward", "mediate", "note", "propose", "approve", "reject",
+             "unresolved", "withdraw", "decline", "pseudonymise")  # fmt: skip
+    target = {"approve": proposed, "reject": proposed, "forward": proposed, "mediate": proposed,
+              "unresolved": proposed, "propose": proposed, "pseudonymise": closed}  # fmt: skip
+    by_endpoint = {
+        f"complaints.step_{step}": {"complaint_id": target.get(step, received).id} for step in steps
+    }
+    by_endpoint["complaints.cancel_request"] = {"complaint_id": proposed.id,
+                                                "request_id": waiting.id}  # fmt: skip
+    by_endpoint["complaints.inform"] = {"complaint_id": proposed.id, "request_id": done.id}
+    by_endpoint["complaints.register_sample"] = {"request_id": to_register.id}
+    attachment = {"complaint_id": received.id, "attachment_id": received.attachments[0].id}
+    by_endpoint["complaints.attachment"] = attachment
+    pages = {
+        f"complaints.step_{step}": f"/complaints/{target.get(step, received).id}" for step in steps
+    }
+    pages.update({
+        "complaints.request_testing": f"/complaints/{received.id}",
+        "complaints.attach": f"/complaints/{received.id}",
+        "complaints.cancel_request": f"/complaints/{proposed.id}",
+        "complaints.inform": f"/complaints/{proposed.id}",
+    })  # fmt: skip
+    examples = {"complaint_id": received.id, "attachment_id": received.attachments[0].id,
+                "request_id": waiting.id, "fmt": "csv"}  # fmt: skip
+    return {"examples": examples, "by_endpoint": by_endpoint, "pages": pages}
+
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 def url_for_rule(rule: Any, world: dict[str, Any]) -> str:

@@ -57,7 +57,10 @@ def test_method_defaults_from_the_profile_and_is_chosen_at_entry(lab, make_sampl
         reason="Đo lại theo phương pháp của phòng",
     )  # fmt: skip
     again = services.enter_result(
-        actor=lab.tech, test=fresh.tests[0], text="6,0", expected_version=chosen.version,
+        actor=lab.tech,
+        test=fresh.tests[0],
+        text="6,0",
+        expected_version=chosen.version,
         reason="Đo lại",
     )
     assert again.parameter_method.method.standard_ref == "AOAC 981.12"
