@@ -1,5 +1,7 @@
 """Shared fixtures: every database test runs on SQLite and, when LIMS_TEST_DATABASE_URL is set,
-on PostgreSQL too. The schema is built by the migrations (never create_all)."""
+on PostgreSQL too. The schema is built by the migrations (never create_all), once, into a template
+that each pytest process copies (tests/databases.py); ``make test`` runs the suite in parallel
+processes with pytest-xdist (docs/development.md, "Tests")."""
 
 from __future__ import annotations
 
@@ -10,21 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 
 from lims import create_app
 from lims.extensions import db
+from tests import databases
+from tests.databases import reset_postgresql  # noqa: F401  (used by tests/lims/ops)
 
 PG_URL = os.environ.get("LIMS_TEST_DATABASE_URL")
 BACKENDS = ["sqlite", "postgresql"]
-
-
-def reset_postgresql(url: str) -> None:
-    engine = sa.create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(sa.text("DROP SCHEMA public CASCADE"))
-        conn.execute(sa.text("CREATE SCHEMA public"))
-    engine.dispose()
 
 
 def base_config(url: str, **extra: Any) -> dict[str, Any]:
@@ -33,35 +28,41 @@ def base_config(url: str, **extra: Any) -> dict[str, Any]:
     return config
 
 
+def _make_app(url: str) -> Any:
+    return create_app(base_config(url))
+
+
+_prepared: dict[str, str] = {}
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A migrated, empty database for the session, one per backend."""
-    if request.param == "postgresql":
-        if not PG_URL:
-            pytest.skip("PostgreSQL not configured (set LIMS_TEST_DATABASE_URL)")
-        url = PG_URL
-        reset_postgresql(url)
-    else:
-        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'lims.sqlite3'}"
-    app = create_app(base_config(url))
-    with app.app_context():
-        from flask_migrate import upgrade
-
-        upgrade()
-        db.engine.dispose()
-    return url
+    """A migrated, empty database of this pytest process, one per backend (made once per
+    process even when pytest sets the fixture up again after switching backends)."""
+    backend = request.param
+    if backend == "postgresql" and not PG_URL:
+        pytest.skip("PostgreSQL not configured (set LIMS_TEST_DATABASE_URL)")
+    if backend not in _prepared:
+        if backend == "postgresql":
+            _prepared[backend] = databases.postgresql_database(PG_URL, _make_app)
+        else:
+            cache_provider = getattr(request.config, "cache", None)
+            cache = (
+                Path(cache_provider.mkdir("lims-databases"))
+                if cache_provider is not None  # else shared by the xdist workers of this run
+                else tmp_path_factory.getbasetemp().parent / "lims-databases"
+            )
+            target = tmp_path_factory.mktemp("db") / "lims.sqlite3"
+            _prepared[backend] = databases.sqlite_database(cache, target, _make_app)
+    return _prepared[backend]
 
 
 def _clean(app: Any) -> None:
+    """Empty the app's database after a test (only the tables it wrote to)."""
     with app.app_context():
-        tables = [t.name for t in reversed(db.metadata.sorted_tables)]
-        with db.engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                conn.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-            else:
-                for name in tables:
-                    conn.execute(sa.text(f"DELETE FROM {name}"))
         db.session.remove()
+        tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+        databases.clean_database(db.engine, tables)
         db.engine.dispose()
 
 
