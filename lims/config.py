@@ -68,6 +68,7 @@ class Config:
     DB_MAX_OVERFLOW = 10  # PostgreSQL: extra connections allowed under load, per process
     DB_POOL_TIMEOUT = 30  # PostgreSQL: seconds to wait for a free connection
     DB_POOL_RECYCLE = 1800  # PostgreSQL: seconds before a connection is replaced
+    LOG_FORMAT = "text"  # or "json": one JSON object per line (lims/logs.py)
 
 
 class TestingConfig(Config):
@@ -133,9 +134,15 @@ def finalize(config: dict[str, Any], instance_path: str) -> None:
                 f"LIMS_{name} must be a whole number of requests per minute (0: no limit), "
                 f"not {value!r}"
             )
+    if config.get("LOG_FORMAT") not in ("text", "json"):
+        raise ConfigError(f"LIMS_LOG_FORMAT must be text or json, not {config.get('LOG_FORMAT')!r}")
     uri = config["SQLALCHEMY_DATABASE_URI"]
+    # Database errors name the statement but never its values (personal data, password hashes)
+    # when they are logged or shown.
+    hidden = {"hide_parameters": True}
     if uri.startswith("postgresql"):
         options = {
+            **hidden,
             "pool_pre_ping": True,
             "pool_size": int(config.get("DB_POOL_SIZE", 5)),
             "max_overflow": int(config.get("DB_MAX_OVERFLOW", 10)),
@@ -145,7 +152,7 @@ def finalize(config: dict[str, Any], instance_path: str) -> None:
         options.update(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
         config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     elif uri.startswith("sqlite"):
-        options = {"connect_args": {"timeout": 30}}
+        options = {**hidden, "connect_args": {"timeout": 30}}
         options.update(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
         config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 

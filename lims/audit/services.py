@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from lims.extensions import db, utcnow
+from lims.logs import request_id
 
 from .models import GENESIS_HASH, AuditEvent, AuditHead
 
@@ -52,6 +53,8 @@ def _content(event: AuditEvent) -> str:
         "reason": event.reason,
         "address": event.address,
     }
+    if event.request_id is not None:  # rows written before it existed keep their hash
+        data["request_id"] = event.request_id
     return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -168,6 +171,7 @@ def _append(
         after=_jsonable(after),
         reason=reason,
         address=address,
+        request_id=request_id(),
         prev_hash=head.last_hash,
     )
     event.row_hash = compute_hash(head.last_hash, event)
