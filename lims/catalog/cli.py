@@ -10,6 +10,7 @@ import click
 from flask.cli import AppGroup
 
 from lims.extensions import unit_of_work
+from lims.progress import terminal
 
 from . import csvio
 
@@ -34,7 +35,9 @@ def import_command(file: Path, effective_from: object, verbose: bool) -> None:
     start = effective_from.date() if effective_from is not None else date.today()  # type: ignore[attr-defined]
     try:
         with unit_of_work():
-            report = csvio.import_text(text, filename=file.name, effective_from=start)
+            report = csvio.import_text(
+                text, filename=file.name, effective_from=start, progress=terminal
+            )
     except csvio.ImportFailed as exc:
         for issue in exc.issues:
             click.echo(str(issue), err=True)
