@@ -337,7 +337,10 @@ def list_cases(app: Any, ref: dict[str, Any], rng: random.Random) -> dict[str, C
 
         def without_probe() -> Any:
             saved = listing.word_candidates
-            listing.word_candidates = lambda words: None
+            listing.word_candidates = lambda words: None  # SQLite: no FTS5 probe
+            if db.session.get_bind().dialect.name == "postgresql":
+                # a GIN index is read only by bitmap scans: without them, no trigram index
+                db.session.execute(sa.text("SET LOCAL enable_bitmapscan = off"))
             try:
                 return run()
             finally:
@@ -380,10 +383,10 @@ def list_cases(app: Any, ref: dict[str, Any], rng: random.Random) -> dict[str, C
         "product + business search “xang petrolimex nha trang”": page(q="xang petrolimex cua hang"),
         "deep page (cursor at N/2)": page(after=deep),
         f"rare word search “{RARE_WORD}” (worst case)": page(q=RARE_WORD),
-        # the same two searches without the trigram index's probe (the walk alone, as before
-        # the index), measured in the same run: what the index gains and what its probe costs
-        f"rare word search “{RARE_WORD}”, walk only (no index probe)": walk_only(q=RARE_WORD),
-        "product search “nuoc mam”, walk only (no index probe)": walk_only(q="nuoc mam"),
+        # the same two searches without the trigram index (SQLite: no FTS5 probe; PostgreSQL:
+        # no bitmap scan, the only way to read a GIN index), in the same run: what it gains
+        f"rare word search “{RARE_WORD}”, without the trigram index": walk_only(q=RARE_WORD),
+        "product search “nuoc mam”, without the trigram index": walk_only(q="nuoc mam"),
     }
 
 

@@ -38,7 +38,7 @@ from lims.extensions import UTCDateTime, db
 from lims.numbers import parse_id
 
 from .models import Business, Sample, SampleStatus
-from .search_index import like_escape, unindexed_key, word_candidates
+from .search_index import word_candidates
 from .text import search_key
 from .validation import LOCAL_TZ, parse_date
 
@@ -220,6 +220,10 @@ def effective_sort(filters: SampleFilters) -> str:
     return "code" if filters.q and looks_like_code(filters.q) else filters.sort
 
 
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def category_subtree(category_id: int) -> list[int]:
     """The category and every category below it (the tree is small: read it whole)."""
     children: dict[int | None, list[int]] = {}
@@ -265,14 +269,12 @@ def build_query(filters: SampleFilters, after: str | None = None) -> sa.Select:
             code = q.upper()
             conditions.append(Sample.code >= code)
             conditions.append(Sample.code < code + "\U0010ffff")
-            conditions.append(Sample.code.like(like_escape(code) + "%", escape="\\"))
+            conditions.append(Sample.code.like(_like_escape(code) + "%", escape="\\"))
         else:
             words = search_key(q).split()[:MAX_WORDS]
             for word in words:
                 conditions.append(
-                    unindexed_key(Sample.search_key).like(
-                        "%" + like_escape(word) + "%", escape="\\"
-                    )
+                    Sample.search_key.like("%" + _like_escape(word) + "%", escape="\\")
                 )
             candidates = word_candidates(words)
             if candidates is not None:

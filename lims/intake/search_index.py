@@ -15,11 +15,11 @@ just those rows (``id IN (…)``) instead of walking the sampled_at index until 
 common and the walk fills a page quickly, so the plain query is kept.
 
 PostgreSQL: ``ix_samples_search_trgm`` (migration ``0016_pg_trgm``), a GIN trigram index on
-``samples.search_key`` (``gin_trgm_ops``), answers ``LIKE '%word%'`` on the folded key itself.
-The probe is the same: the ids (at most ``MAX_CANDIDATES`` + 1) of the samples whose key holds
-every word of 3 characters or more. PostgreSQL's planner cannot tell a rare word from a common
-one (it guesses a pattern's selectivity from its length), so the list query itself must not
-choose between the index and the walk: :func:`unindexed_key` keeps the plain query on the walk.
+``samples.search_key`` (``gin_trgm_ops``), serves the list query's own ``LIKE '%word%'``
+conditions on the folded key; no probe is needed. PostgreSQL's planner estimates a pattern's
+selectivity from the column's statistics (the pattern is tried on the histogram), so a rare
+word is read through the trigram index (a bitmap scan, then the few rows sorted) and a common
+word keeps the walk along the sampled_at index, which fills a page at once.
 """
 
 from __future__ import annotations
@@ -30,8 +30,6 @@ import sqlalchemy as sa
 
 from lims.extensions import db
 
-from .models import Sample
-
 FTS_TABLE = "samples_fts"
 # the virtual table and the shadow tables FTS5 makes for it: not in the models, kept out of
 # autogenerate comparisons (migrations/env.py, tests/lims/test_migrations.py)
@@ -40,7 +38,6 @@ FTS_TABLES = frozenset(
 )
 TRGM_INDEX = "ix_samples_search_trgm"  # PostgreSQL only, not in the models either
 MAX_CANDIDATES = 2000  # more than this: the word is common, walk the index instead
-MIN_INDEXED_WORD = 3  # a trigram index cannot narrow a shorter word
 
 
 def include_name(name: str | None, type_: str, parent_names: object) -> bool:
@@ -49,20 +46,6 @@ def include_name(name: str | None, type_: str, parent_names: object) -> bool:
     if type_ == "table":
         return name not in FTS_TABLES
     return not (type_ == "index" and name == TRGM_INDEX)
-
-
-def like_escape(text: str) -> str:
-    """``text`` for a ``LIKE`` pattern with ``escape="\\"``: its wildcards taken literally."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def unindexed_key(column: sa.ColumnElement[str]) -> sa.ColumnElement[str]:
-    """``column`` as the list query should test it: on PostgreSQL an expression the trigram
-    index does not cover (``search_key || ''``), so a common word walks the sampled_at index
-    and stops at a full page instead of collecting every match through the trigram index."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        return column.op("||")(sa.literal(""))
-    return column
 
 
 def _trigram_query(words: Sequence[str]) -> str | None:
@@ -78,12 +61,9 @@ def _trigram_query(words: Sequence[str]) -> str | None:
 
 def word_candidates(words: Sequence[str]) -> list[int] | None:
     """The ids of the samples that may match every word (a superset of the matches), or
-    None when the index cannot narrow the search (only short words, or more than
-    ``MAX_CANDIDATES`` candidates)."""
-    dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        return _trigram_candidates_postgresql(words)
-    if dialect != "sqlite":
+    None when the index cannot narrow the search (PostgreSQL: its planner uses the trigram
+    index itself; only short words; or more than ``MAX_CANDIDATES`` candidates)."""
+    if db.session.get_bind().dialect.name != "sqlite":
         return None
     match = _trigram_query(words)
     if match is None:
@@ -93,18 +73,5 @@ def word_candidates(words: Sequence[str]) -> list[int] | None:
             sa.text(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :m LIMIT :n"),
             {"m": match, "n": MAX_CANDIDATES + 1},
         )
-    )
-    return ids if len(ids) <= MAX_CANDIDATES else None
-
-
-def _trigram_candidates_postgresql(words: Sequence[str]) -> list[int] | None:
-    long_words = [w for w in words if len(w) >= MIN_INDEXED_WORD]
-    if not long_words:
-        return None
-    conditions = [
-        Sample.search_key.like("%" + like_escape(w) + "%", escape="\\") for w in long_words
-    ]
-    ids = list(
-        db.session.scalars(sa.select(Sample.id).where(*conditions).limit(MAX_CANDIDATES + 1))
     )
     return ids if len(ids) <= MAX_CANDIDATES else None

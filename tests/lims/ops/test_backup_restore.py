@@ -134,7 +134,7 @@ def test_backup_and_restore_commands(app, tmp_path, storage_mode):
     assert "Backup written" in out.output
     sqlite = app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite")
     step = r"Copying database pages" if sqlite else r"Dumping tables"
-    assert re.search(step + r": ([\d,]+)/\1 \(100%\) in [\d.]+ s", out.output), out.output
+    assert re.search(step + r": ([\d,]+)/\1 \(100%\), in [\d.]+ s", out.output), out.output
     if storage_mode == "directory":
         assert "Adding stored files: 3/3 (100%)" in out.output
     (archive,) = tmp_path.glob("lims-backup-*.tar.gz")

@@ -91,7 +91,7 @@ def test_copy_command(sqlite_source, tmp_path):
     assert result.exit_code == 0, result.output
     assert "audit chain OK" in result.output and "sample_photos: 2 rows" in result.output
     # progress (lims.progress): rows copied and files checked, with counts and rate
-    assert re.search(r"Copying rows: ([\d,]+)/\1 \(100%\) in [\d.]+ s", result.output)
+    assert re.search(r"Copying rows: ([\d,]+)/\1 \(100%\), in [\d.]+ s", result.output)
     assert "Checking stored files: 3/3 (100%)" in result.output
 
 
