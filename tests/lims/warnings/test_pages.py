@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import io
-from datetime import date
+from datetime import datetime
 from xml.etree import ElementTree as ET
+from zoneinfo import ZoneInfo
 
 import feedparser
 import pypdf
@@ -46,7 +47,7 @@ def test_draft_review_publish_and_public_pages(app, world):
     assert public.get("/public/warnings?q=khong co").text.count("/public/warnings/") == 0
     assert "histamin" in public.get("/public/warnings?district=Nha Trang").text
     assert "Nước mắm Hòn Khói" not in public.get("/public/warnings?district=Cam Ranh").text
-    today = date.today().isoformat()
+    today = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date().isoformat()  # the lab's day
     assert "Nước mắm Hòn Khói" in public.get(f"/public/warnings?from={today}&to={today}").text
     detail = public.get(f"/public/warnings/{warning_id}")
     assert detail.status_code == 200 and "Histamin" in detail.text and "/verify/" in detail.text
@@ -102,7 +103,7 @@ def test_withdraw_publishes_notice_and_feed(app, world):
     assert "Cảnh báo này đã được thu hồi" in page and "Cơ sở đã thu hồi lô hàng" in page
     assert public.get(f"/public/warnings/{warning_id}.pdf").status_code == 200  # kept
 
-    today = date.today().isoformat()
+    today = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date().isoformat()  # the lab's day
     response = post_form(a, "/warnings/bulletins", {"period_start": "2026-01-01",
                                                      "period_end": today})  # fmt: skip
     assert response.status_code == 302

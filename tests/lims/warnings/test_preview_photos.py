@@ -6,7 +6,8 @@ from __future__ import annotations
 import io
 import os
 import re
-from datetime import date
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pypdf
 import sqlalchemy as sa
@@ -85,7 +86,8 @@ def _preview_url(start: str, end: str) -> str:
 
 def test_bulletin_preview_is_marked_and_read_only(app, world):
     warning_id, a, _b = _publish_via_pages(app, world)
-    today = date.today().isoformat()
+    lab_day = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date()  # the lab's day, not UTC's
+    today = lab_day.isoformat()
     audit_before = _count(app, sa.select(sa.func.count()).select_from(AuditEvent))
     page = a.get("/warnings/bulletins").text
     assert 'id="bulletin-preview-form"' in page and 'method="get"' in page
@@ -101,7 +103,7 @@ def test_bulletin_preview_is_marked_and_read_only(app, world):
     whole = "\n".join(pages)
     assert "Nước mắm Hòn Khói có histamin vượt mức" in whole
     assert f"CB-{warning_id:05d}" in whole
-    year = date.today().year
+    year = lab_day.year
     assert f"SỐ 1/{year}" in whole  # the number publication would take now
 
     # nothing taken, stored or audited
