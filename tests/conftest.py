@@ -32,7 +32,12 @@ class ClosingClient(FlaskClient):
     an unclosed file into an error: ``filterwarnings = error``)."""
 
     def open(self, *args: Any, buffered: bool = True, **kwargs: Any) -> Any:
-        return super().open(*args, buffered=buffered, **kwargs)
+        response = super().open(*args, buffered=buffered, **kwargs)
+        # a large multipart body is spooled to a temporary file that nothing else closes
+        body = getattr(response.request, "environ", {}).get("wsgi.input")
+        if body is not None and hasattr(body, "close"):
+            body.close()
+        return response
 
 
 flask.Flask.test_client_class = ClosingClient

@@ -34,7 +34,7 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parents[1]
 MIGRATIONS = ROOT / "migrations"
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
-TEMPLATE_COMMENT = "lims test template "
+TEMPLATE_COMMENT = "lims test template v2 "
 _LOCK_KEY = 0x11A5_7E57  # pg_advisory_lock key shared by every process building the template
 
 
@@ -153,7 +153,9 @@ def postgresql_database(base_url: str, make_app: Callable[[str], Any]) -> str:
                     drop = f"DROP DATABASE IF EXISTS {_quote(template)} WITH (FORCE)"
                     conn.execute(sa.text(drop))
                     conn.execute(sa.text(f"CREATE DATABASE {_quote(template)}"))
-                    migrate(base.set(database=template).render_as_string(False), make_app)
+                    template_url = base.set(database=template).render_as_string(False)
+                    migrate(template_url, make_app)
+                    _without_autovacuum(template_url)
                     conn.execute(
                         sa.text(f"COMMENT ON DATABASE {_quote(template)} IS '{fingerprint}'")
                     )
@@ -164,6 +166,25 @@ def postgresql_database(base_url: str, make_app: Callable[[str], Any]) -> str:
     finally:
         admin.dispose()
     return base.set(database=mine).render_as_string(hide_password=False)
+
+
+def _without_autovacuum(url: str) -> None:
+    """Rows deleted between tests leave dead tuples; without (auto)vacuum their space is not
+    reused, so a table is read back in insertion order as after the ``TRUNCATE`` this
+    replaces, for a test that (wrongly) relies on it. The copies inherit the setting."""
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    with engine.begin() as conn:
+        names = conn.execute(
+            sa.text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
+        ).scalars()
+        for name in names:
+            conn.execute(
+                sa.text(
+                    f"ALTER TABLE {_quote(name)} SET "
+                    "(autovacuum_enabled = false, toast.autovacuum_enabled = false)"
+                )
+            )
+    engine.dispose()
 
 
 def _migrated_in_place(url: str, make_app: Callable[[str], Any]) -> str:
