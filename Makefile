@@ -21,10 +21,15 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 demo: $(VENV)/.installed
 	$(BIN)/lims demo --port $(PORT)
 
+# The suite runs in TEST_WORKERS parallel processes (pytest-xdist; `make test TEST_WORKERS=0`
+# runs it in one), each with its own copy of the migrated template databases
+# (tests/databases.py); docs/development.md, "Tests".
+TEST_WORKERS ?= 2
+
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
 
 $(VENV)/.installed-soak: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test,soak]'

@@ -63,6 +63,7 @@ def fill_results(app: Any, ref: dict[str, Any], rng: random.Random) -> float:
     from lims.certificates.models import Certificate, CertificateCounter
     from lims.extensions import db
     from lims.intake.models import Sample, SampleTest
+    from lims.progress import terminal, tracked
     from lims.testing.models import NonConformity, Result
     from lims.warnings.models import ConsumerWarning
 
@@ -85,7 +86,7 @@ def fill_results(app: Any, ref: dict[str, Any], rng: random.Random) -> float:
         received, tests, results, certs, ncs, warnings = [], [], [], [], [], []
         cert_seq: dict[int, int] = {}
         test_id = 0
-        for sid, sampled_at, status, campaign_id in samples:
+        for sid, sampled_at, status, campaign_id in tracked(terminal, "Preparing results", samples):
             sampled_at = sampled_at.replace(tzinfo=UTC) if sampled_at.tzinfo is None else sampled_at
             got = sampled_at + timedelta(hours=rng.randint(2, 48))
             received.append({"sid": sid, "received_at": got})

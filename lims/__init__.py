@@ -13,6 +13,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from . import config as config_module
+from . import logs
 from .extensions import babel, bootstrap, csrf, db, login_manager, migrate
 from .nfc import NfcRequest
 
@@ -51,6 +52,7 @@ def create_app(config: dict[str, Any] | str | None = None) -> Flask:
     from . import models  # noqa: F401  (every table on the metadata)
 
     _init_extensions(app)
+    logs.init_app(app)
     _register_blueprints(app)
     _register_domain_handlers()
     _wire_features(app)
@@ -289,7 +291,10 @@ def _error_page(status: int, message: str | None = None) -> Any:
             ERROR_CODES.get(status, "error"),
             message or messages.get(status, _("The request failed.")),
         )
-    return render_template("errors/error.html", status=status, message=message), status
+    page = render_template(
+        "errors/error.html", status=status, message=message, request_id=logs.request_id()
+    )
+    return page, status
 
 
 def _register_error_handlers(app: Flask) -> None:
@@ -326,7 +331,8 @@ def _register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _server_error(exc: Exception) -> Any:
         db.session.rollback()
-        log.exception("unhandled error on %s %s", request.method, request.path)
+        rule = request.url_rule
+        log.exception("unhandled error on %s %s", request.method, rule.rule if rule else "-")
         return _error_page(500)
 
     from .auth.permissions import PermissionDenied

@@ -122,6 +122,7 @@ class Config:
     WARNING_RECIPIENTS = "Sở Công Thương tỉnh Khánh Hòa;Các cơ quan báo chí, truyền thông;Lưu: VT"
     REPORT_RECIPIENTS = "Như trên;Sở Khoa học và Công nghệ tỉnh Khánh Hòa;Lưu: VT"
     DOCX_TEMPLATE_DIR = ""  # folder of edited .docx templates (lims reports docx-templates)
+    LOG_FORMAT = "text"  # or "json": one JSON object per line (lims/logs.py)
 
 
 class TestingConfig(Config):
@@ -192,9 +193,15 @@ def finalize(config: dict[str, Any], instance_path: str) -> None:
             )
     _finalize_signing(config, instance_path, production=env == "production")
     _check_complaint_settings(config)
+    if config.get("LOG_FORMAT") not in ("text", "json"):
+        raise ConfigError(f"LIMS_LOG_FORMAT must be text or json, not {config.get('LOG_FORMAT')!r}")
     uri = config["SQLALCHEMY_DATABASE_URI"]
+    # Database errors name the statement but never its values (personal data, password hashes)
+    # when they are logged or shown.
+    hidden = {"hide_parameters": True}
     if uri.startswith("postgresql"):
         options = {
+            **hidden,
             "pool_pre_ping": True,
             "pool_size": int(config.get("DB_POOL_SIZE", 5)),
             "max_overflow": int(config.get("DB_MAX_OVERFLOW", 10)),
@@ -204,7 +211,7 @@ def finalize(config: dict[str, Any], instance_path: str) -> None:
         options.update(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
         config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     elif uri.startswith("sqlite"):
-        options = {"connect_args": {"timeout": 30}}
+        options = {**hidden, "connect_args": {"timeout": 30}}
         options.update(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
         config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 

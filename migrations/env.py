@@ -8,9 +8,8 @@ from flask import current_app
 # access to the values within the .ini file in use.
 config = context.config
 
-# Interpret the config file for Python logging.
-# This line sets up loggers basically.
-# (keeping the app's loggers: an upgrade run in-process must not silence lims.security & co.)
+# Interpret the config file for Python logging. Loggers that exist already (lims', when the
+# migrations run inside `lims demo` or the tests) are left working.
 fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger("alembic.env")
 

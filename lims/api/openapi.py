@@ -67,6 +67,7 @@ SCHEMAS: dict[str, Any] = {
                     "code": _STR,
                     "message": _STR,
                     "fields": {"type": "object", "additionalProperties": _STR},
+                    "request_id": _STR,
                 },
                 ["code", "message"],
             )

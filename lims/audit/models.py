@@ -30,6 +30,8 @@ class AuditEvent(db.Model):
     after: Mapped[Any | None] = mapped_column(sa.JSON)
     reason: Mapped[str | None] = mapped_column(sa.Text)
     address: Mapped[str | None] = mapped_column(sa.String(64))
+    # the request that wrote it (lims/logs.py): the same id is in the server's log lines
+    request_id: Mapped[str | None] = mapped_column(sa.String(64))
     prev_hash: Mapped[str] = mapped_column(sa.String(64))
     row_hash: Mapped[str] = mapped_column(sa.String(64))
     key_id: Mapped[str | None] = mapped_column(sa.String(16))

@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from lims.extensions import db, utcnow
+from lims.logs import request_id
 
 from . import keys
 from .crosscheck import CrossCheckReport, run_cross_checks
@@ -58,6 +59,8 @@ def _content(event: AuditEvent) -> str:
     }
     if event.key_id is not None:  # rows written before the key keep their original content
         data["key_id"] = event.key_id
+    if event.request_id is not None:  # rows written before it existed keep their hash
+        data["request_id"] = event.request_id
     return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -204,6 +207,7 @@ def _append(
         after=_jsonable(after),
         reason=reason,
         address=address,
+        request_id=request_id(),
         prev_hash=head.last_hash,
         key_id=keys.key_id(key),
     )

@@ -12,6 +12,7 @@ import click
 from flask.cli import AppGroup
 
 from lims.extensions import unit_of_work
+from lims.progress import terminal
 
 from . import csvio
 
@@ -50,7 +51,10 @@ def import_command(file: Path, effective_from: object, verbose: bool) -> None:
     """Load or update the catalogue from a CSV file (checked whole, all or nothing)."""
     start = effective_from.date() if effective_from is not None else date.today()  # type: ignore[attr-defined]
     report = _import(
-        lambda text: csvio.import_text(text, filename=file.name, effective_from=start), file
+        lambda text: csvio.import_text(
+            text, filename=file.name, effective_from=start, progress=terminal
+        ),
+        file,
     )
     click.echo(report.summary())
     labels = (

@@ -24,6 +24,7 @@ from flask_babel import lazy_gettext as _l
 from lims import audit
 from lims.extensions import db
 from lims.numbers import NumberParseError, parse_decimal
+from lims.progress import ProgressFactory, silent, tracked
 
 from . import methods, services
 from .models import LimitKind, Parameter, ProductCategory, ResultType, Specification
@@ -471,9 +472,11 @@ def import_text(
     *,
     filename: str = "",
     effective_from: date | None = None,
+    progress: ProgressFactory = silent,
 ) -> ImportReport:
     """Load or update the catalogue from CSV text. Raises :class:`ImportFailed` (and changes
-    nothing the caller's rollback does not undo) when any row is wrong. The caller commits."""
+    nothing the caller's rollback does not undo) when any row is wrong. The caller commits.
+    ``progress`` (:mod:`lims.progress`) counts the rows applied."""
     rows, issues = read_rows(text)
     if issues:
         raise ImportFailed(issues)
@@ -485,7 +488,7 @@ def import_text(
     start = effective_from or date.today()
     reason = f"import {filename}".strip()
     codes = dict(db.session.execute(sa.select(ProductCategory.id, ProductCategory.code)).all())
-    for row in rows:
+    for row in tracked(progress, "Applying catalogue rows", rows):
         parameter = _parameter_for(row, report)
         for cat_id in row.category_ids:
             label = f"{row.row}: {codes[cat_id]} / {row.parameter_text}"

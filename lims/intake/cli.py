@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask.cli import AppGroup
 
 from lims.extensions import db, unit_of_work
+from lims.progress import terminal
 
 from . import importing
 
@@ -54,7 +55,11 @@ def import_command(file: Path, campaign_id: int, email: str | None) -> None:
     try:
         with unit_of_work():
             result = importing.import_sheet(
-                actor=actor, data=data, campaign_id=campaign_id, filename=file.name
+                actor=actor,
+                data=data,
+                campaign_id=campaign_id,
+                filename=file.name,
+                progress=terminal,
             )
     except importing.SheetError as exc:
         click.echo(f"{file.name}: not imported, nothing saved.", err=True)

@@ -28,6 +28,7 @@ from lims import audit
 from lims.auth.permissions import require_role
 from lims.catalog.models import ProductCategory
 from lims.extensions import db
+from lims.progress import ProgressFactory, silent, tracked
 
 from . import services
 from .models import Business, BusinessKind, Campaign, CampaignStatus, ImportBatch
@@ -495,9 +496,15 @@ def _sample_value(value: Any) -> Any:
 
 
 def check_sheet(
-    data: bytes, *, campaign_id: int, filename: str = "", now: datetime | None = None
+    data: bytes,
+    *,
+    campaign_id: int,
+    filename: str = "",
+    now: datetime | None = None,
+    progress: ProgressFactory = silent,
 ) -> CheckedSheet:
-    """Read and check the whole file without saving anything. Raises :class:`SheetError`."""
+    """Read and check the whole file without saving anything. Raises :class:`SheetError`.
+    ``progress`` (:mod:`lims.progress`) counts the rows checked."""
     digest = hashlib.sha256(data or b"").hexdigest()
     previous = db.session.scalar(sa.select(ImportBatch).where(ImportBatch.sha256 == digest))
     if previous is not None:
@@ -523,7 +530,7 @@ def check_sheet(
     categories = CategoryIndex()
     problems: list[Problem] = []
     checked = CheckedSheet(sha256=digest, filename=filename)
-    for row_number, cells in sheet.rows:
+    for row_number, cells in tracked(progress, "Checking rows", sheet.rows):
         values = {key: (cells[pos] if pos < len(cells) else None) for key, pos in positions.items()}
         for pos in range(len(sheet.headers), len(cells)):
             if cells[pos] not in (None, ""):
@@ -695,12 +702,23 @@ def save_sheet(*, actor: Any, checked: CheckedSheet, campaign_id: int) -> Import
 
 
 def import_sheet(
-    *, actor: Any, data: bytes, campaign_id: int, filename: str = "", now: datetime | None = None
+    *,
+    actor: Any,
+    data: bytes,
+    campaign_id: int,
+    filename: str = "",
+    now: datetime | None = None,
+    progress: ProgressFactory = silent,
 ) -> ImportResult:
     """Check the whole file, then register every row (caller commits; SheetError → nothing)."""
     require_role(actor, "technician")
-    checked = check_sheet(data, campaign_id=campaign_id, filename=filename, now=now)
-    return save_sheet(actor=actor, checked=checked, campaign_id=campaign_id)
+    checked = check_sheet(
+        data, campaign_id=campaign_id, filename=filename, now=now, progress=progress
+    )
+    with progress("Registering samples", len(checked.rows)) as step:
+        result = save_sheet(actor=actor, checked=checked, campaign_id=campaign_id)
+        step(len(checked.rows))
+    return result
 
 
 # ---------------------------------------------------------------------------- templates

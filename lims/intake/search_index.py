@@ -1,5 +1,5 @@
-"""The word-search index of the sample list (SQLite): an FTS5 trigram table over
-``samples.search_key``.
+"""The word-search index of the sample list: on SQLite an FTS5 trigram table over
+``samples.search_key``, on PostgreSQL a ``pg_trgm`` GIN index on the same column.
 
 ``samples_fts`` is an external-content FTS5 table (``content='samples'``) created by migration
 ``0008_sample_words`` on SQLite only and kept up to date by triggers on ``samples`` (insert,
@@ -14,7 +14,12 @@ just those rows (``id IN (…)``) instead of walking the sampled_at index until 
 — which is what made a rare word slow at a million samples. When they are many, the word is
 common and the walk fills a page quickly, so the plain query is kept.
 
-PostgreSQL has no such table (the list keeps the walk there).
+PostgreSQL: ``ix_samples_search_trgm`` (migration ``0016_pg_trgm``), a GIN trigram index on
+``samples.search_key`` (``gin_trgm_ops``), serves the list query's own ``LIKE '%word%'``
+conditions on the folded key; no probe is needed. PostgreSQL's planner estimates a pattern's
+selectivity from the column's statistics (the pattern is tried on the histogram), so a rare
+word is read through the trigram index (a bitmap scan, then the few rows sorted) and a common
+word keeps the walk along the sampled_at index, which fills a page at once.
 """
 
 from __future__ import annotations
@@ -31,12 +36,16 @@ FTS_TABLE = "samples_fts"
 FTS_TABLES = frozenset(
     {FTS_TABLE} | {f"{FTS_TABLE}_{s}" for s in ("data", "idx", "docsize", "config", "content")}
 )
+TRGM_INDEX = "ix_samples_search_trgm"  # PostgreSQL only, not in the models either
 MAX_CANDIDATES = 2000  # more than this: the word is common, walk the index instead
 
 
 def include_name(name: str | None, type_: str, parent_names: object) -> bool:
-    """Alembic ``include_name`` hook: leave the FTS tables out of model comparisons."""
-    return not (type_ == "table" and name in FTS_TABLES)
+    """Alembic ``include_name`` hook: leave the FTS tables and the trigram index out of model
+    comparisons."""
+    if type_ == "table":
+        return name not in FTS_TABLES
+    return not (type_ == "index" and name == TRGM_INDEX)
 
 
 def _trigram_query(words: Sequence[str]) -> str | None:
@@ -52,8 +61,8 @@ def _trigram_query(words: Sequence[str]) -> str | None:
 
 def word_candidates(words: Sequence[str]) -> list[int] | None:
     """The ids of the samples that may match every word (a superset of the matches), or
-    None when the index cannot narrow the search (PostgreSQL, only short words, or more
-    than ``MAX_CANDIDATES`` candidates)."""
+    None when the index cannot narrow the search (PostgreSQL: its planner uses the trigram
+    index itself; only short words; or more than ``MAX_CANDIDATES`` candidates)."""
     if db.session.get_bind().dialect.name != "sqlite":
         return None
     match = _trigram_query(words)

@@ -28,7 +28,7 @@ import subprocess
 import tarfile
 import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata as importlib_metadata
@@ -36,6 +36,8 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+
+from lims.progress import ProgressFactory, Step, silent, tracked
 
 from .dbtools import (
     OpsError,
@@ -111,10 +113,47 @@ def libpq_args(url: sa.URL) -> tuple[str, dict[str, str]]:
     return plain.render_as_string(hide_password=False), env
 
 
-def _run(cmd: list[str], env: dict[str, str]) -> None:
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        raise OpsError(f"{Path(cmd[0]).name} failed ({proc.returncode}): {proc.stderr.strip()}")
+def _run(
+    cmd: list[str], env: dict[str, str], *, step: Step | None = None, marker: str = ""
+) -> None:
+    """Run a PostgreSQL client tool; with ``step``, it runs with ``--verbose`` and each line
+    of its output holding ``marker`` (one per table) is counted as progress."""
+    if step is None:
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            raise OpsError(f"{Path(cmd[0]).name} failed ({proc.returncode}): {proc.stderr.strip()}")
+        return
+    with subprocess.Popen(
+        [*cmd, "--verbose"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    ) as proc:
+        assert proc.stderr is not None
+        other: list[str] = []
+        for line in proc.stderr:
+            if marker in line:
+                step(1)
+            else:
+                other.append(line.rstrip())
+        returncode = proc.wait()
+    if returncode != 0:
+        problems = [line for line in other if "error" in line.lower()] or other[-10:]
+        raise OpsError(f"{Path(cmd[0]).name} failed ({returncode}): " + "\n".join(problems))
+
+
+def _sqlite_copy(source: sqlite3.Connection, dest: sqlite3.Connection, step: Step) -> None:
+    """SQLite's online backup API, 1,024 pages at a time, each step counted."""
+    done = 0
+
+    def counted(_status: int, remaining: int, total: int) -> None:
+        nonlocal done
+        step(total - remaining - done)
+        done = total - remaining
+
+    source.backup(dest, pages=1024, progress=counted)
+
+
+def _page_count(path: Path) -> int:
+    with closing(sqlite3.connect(path, timeout=30)) as conn:
+        return int(conn.execute("PRAGMA page_count").fetchone()[0])
 
 
 # ----------------------------------------------------------------------------- backup
@@ -133,9 +172,10 @@ class BackupResult:
         ]
 
 
-def create_backup(app: Any, dest: str | Path) -> BackupResult:
+def create_backup(app: Any, dest: str | Path, progress: ProgressFactory = silent) -> BackupResult:
     """Write one ``.tar.gz`` with the database dump, the file-store files its rows refer to
-    and the manifest."""
+    and the manifest. ``progress`` (:mod:`lims.progress`) counts database pages (SQLite) or
+    tables (PostgreSQL) dumped, and stored files added."""
     from lims.extensions import db
     from lims.storage import configured_dir
 
@@ -146,11 +186,11 @@ def create_backup(app: Any, dest: str | Path) -> BackupResult:
         root = configured_dir()
         if engine.dialect.name == "sqlite":
             member, counts, revision, wanted, anchor = _dump_sqlite(
-                engine, work / SQLITE_MEMBER, db.metadata
+                engine, work / SQLITE_MEMBER, db.metadata, progress
             )
         elif engine.dialect.name == "postgresql":
             member, counts, revision, wanted, anchor = _dump_postgresql(
-                engine, work / PG_MEMBER, db.metadata
+                engine, work / PG_MEMBER, db.metadata, progress
             )
         else:
             raise OpsError(f"Backups support SQLite and PostgreSQL, not {engine.dialect.name}.")
@@ -169,7 +209,7 @@ def create_backup(app: Any, dest: str | Path) -> BackupResult:
         try:
             with tarfile.open(partial, "w:gz") as tar:
                 # the store files go in first, so the manifest can list what was really added
-                store = _add_store_files(tar, root, sorted(wanted))
+                store = _add_store_files(tar, root, sorted(wanted), progress)
                 manifest["file_store"] = store
                 data = json.dumps(manifest, indent=2, ensure_ascii=False).encode("utf-8")
                 _add_bytes(tar, MANIFEST, data)
@@ -189,7 +229,9 @@ def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
     tar.addfile(info, io.BytesIO(data))
 
 
-def _add_store_files(tar: tarfile.TarFile, root: Path | None, wanted: list[str]) -> dict[str, Any]:
+def _add_store_files(
+    tar: tarfile.TarFile, root: Path | None, wanted: list[str], progress: ProgressFactory = silent
+) -> dict[str, Any]:
     """Add each referenced file-store file (hash-checked) as ``store/ab/<sha256>``."""
     from lims.storage import StoredFileCorrupt, StoredFileMissing, read_file
 
@@ -197,7 +239,7 @@ def _add_store_files(tar: tarfile.TarFile, root: Path | None, wanted: list[str])
     missing: list[str] = []
     corrupt: list[str] = []
     size = 0
-    for digest in wanted:
+    for digest in tracked(progress, "Adding stored files", wanted):
         if root is None:
             missing.append(digest)
             continue
@@ -223,13 +265,16 @@ def sqlite_path(engine: sa.Engine) -> Path:
 
 
 def _dump_sqlite(
-    engine: sa.Engine, out: Path, metadata: sa.MetaData
+    engine: sa.Engine, out: Path, metadata: sa.MetaData, progress: ProgressFactory = silent
 ) -> tuple[Path, dict[str, int], str | None, set[str], dict[str, Any] | None]:
-    source = sqlite3.connect(sqlite_path(engine), timeout=30)
+    path = sqlite_path(engine)
+    source = sqlite3.connect(path, timeout=30)
     try:
         copy = sqlite3.connect(out)
         try:
-            source.backup(copy)  # online backup API: a consistent snapshot
+            # online backup API: a consistent snapshot
+            with progress("Copying database pages", _page_count(path)) as step:
+                _sqlite_copy(source, copy, step)
         finally:
             copy.close()
     finally:
@@ -250,7 +295,7 @@ def _dump_sqlite(
 
 
 def _dump_postgresql(
-    engine: sa.Engine, out: Path, metadata: sa.MetaData
+    engine: sa.Engine, out: Path, metadata: sa.MetaData, progress: ProgressFactory = silent
 ) -> tuple[Path, dict[str, int], str | None, set[str], dict[str, Any] | None]:
     pg_dump = _pg_tool("pg_dump")
     uri, env = libpq_args(engine.url)
@@ -262,18 +307,22 @@ def _dump_postgresql(
         revision = alembic_revision(conn)
         wanted = referenced_files(conn)
         anchor = audit_anchor(conn)
-        _run(
-            [
-                pg_dump,
-                "--format=custom",
-                "--no-owner",
-                "--no-privileges",
-                f"--snapshot={snapshot}",
-                f"--file={out}",
-                f"--dbname={uri}",
-            ],
-            env,
-        )
+        tables = len(existing_tables(conn))
+        with progress("Dumping tables", tables) as step:
+            _run(
+                [
+                    pg_dump,
+                    "--format=custom",
+                    "--no-owner",
+                    "--no-privileges",
+                    f"--snapshot={snapshot}",
+                    f"--file={out}",
+                    f"--dbname={uri}",
+                ],
+                env,
+                step=step,
+                marker="dumping contents of table",
+            )
         conn.rollback()
     return out, counts, revision, wanted, anchor
 
@@ -353,9 +402,14 @@ class RestoreResult:
 
 
 def restore_backup(
-    app: Any, path: str | Path, echo: Callable[[str], None] = print
+    app: Any,
+    path: str | Path,
+    echo: Callable[[str], None] = print,
+    progress: ProgressFactory = silent,
 ) -> RestoreResult:
-    """Restore into the (empty) database of ``app``, then verify it."""
+    """Restore into the (empty) database of ``app``, then verify it. ``progress``
+    (:mod:`lims.progress`) counts stored files written, database pages (SQLite) or tables
+    (PostgreSQL) restored, and files checked."""
     from lims.extensions import db
     from lims.storage import StorageFull, configured_dir, write_file
 
@@ -389,27 +443,31 @@ def restore_backup(
             if store and root is not None:
                 echo(f"Putting {len(store)} stored files into {root}")
                 try:
-                    for digest, extracted in store.items():
-                        write_file(root, extracted.read_bytes(), digest)
+                    for digest in tracked(progress, "Writing stored files", list(store)):
+                        write_file(root, store[digest].read_bytes(), digest)
                 except StorageFull as exc:
                     raise OpsError(
                         f"Could not write the stored files into {root}: {exc.reason}"
                     ) from None
             db.session.remove()
             if kind == "sqlite":
-                _restore_sqlite(engine, dump)
+                with progress("Copying database pages", _page_count(dump)) as step:
+                    _restore_sqlite(engine, dump, step)
             else:
-                _restore_postgresql(engine, dump)
+                tables = len(manifest.get("row_counts") or {}) + 1  # and alembic_version
+                with progress("Restoring tables", tables) as step:
+                    _restore_postgresql(engine, dump, step)
             engine.dispose()
     echo("Restored; verifying row counts, stored-file hashes and the audit chain")
     anchor = manifest.get("audit_anchor")
     verification = verify_database(
-        app, manifest.get("row_counts") or {}, anchors=[anchor] if anchor else None
-    )
+        app, manifest.get("row_counts") or {}, anchors=[anchor] if anchor else None,
+        progress=progress,
+    )  # fmt: skip
     return RestoreResult(manifest, verification)
 
 
-def _restore_sqlite(engine: sa.Engine, dump: Path) -> None:
+def _restore_sqlite(engine: sa.Engine, dump: Path, step: Step) -> None:
     engine.dispose()
     target = sqlite_path(engine)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -417,14 +475,14 @@ def _restore_sqlite(engine: sa.Engine, dump: Path) -> None:
     try:
         dest = sqlite3.connect(target, timeout=30)
         try:
-            source.backup(dest)  # page-by-page copy into the live file (WAL-safe)
+            _sqlite_copy(source, dest, step)  # page by page into the live file (WAL-safe)
         finally:
             dest.close()
     finally:
         source.close()
 
 
-def _restore_postgresql(engine: sa.Engine, dump: Path) -> None:
+def _restore_postgresql(engine: sa.Engine, dump: Path, step: Step) -> None:
     pg_restore = _pg_tool("pg_restore")
     uri, env = libpq_args(engine.url)
     engine.dispose()
@@ -441,4 +499,6 @@ def _restore_postgresql(engine: sa.Engine, dump: Path) -> None:
             str(dump),
         ],
         env,
+        step=step,
+        marker="processing data for table",
     )

@@ -10,6 +10,8 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from lims.progress import terminal
+
 from .backup import create_backup, restore_backup
 from .dbtools import OpsError, Verification, copy_database
 from .files import DATABASE, DIRECTORY, check_files, describe, move_files
@@ -29,7 +31,7 @@ def _report(verification: Verification) -> None:
 def backup_command(dest: Path) -> None:
     """Write one backup file (database dump + manifest) to DEST (a file or a folder)."""
     try:
-        result = create_backup(current_app._get_current_object(), dest)
+        result = create_backup(current_app._get_current_object(), dest, progress=terminal)
     except OpsError as exc:
         raise click.ClickException(str(exc)) from None
     counts = result.manifest["row_counts"]
@@ -60,7 +62,9 @@ def backup_command(dest: Path) -> None:
 def restore_command(file: Path) -> None:
     """Restore a backup FILE into this installation's EMPTY database, then verify it."""
     try:
-        result = restore_backup(current_app._get_current_object(), file, echo=click.echo)
+        result = restore_backup(
+            current_app._get_current_object(), file, echo=click.echo, progress=terminal
+        )
     except OpsError as exc:
         raise click.ClickException(str(exc)) from None
     _report(result.verification)
@@ -81,7 +85,11 @@ def copy_command(to_url: str, batch_size: int) -> None:
     row counts, stored-file hashes and the audit chain there."""
     try:
         verification = copy_database(
-            current_app._get_current_object(), to_url, batch=batch_size, echo=click.echo
+            current_app._get_current_object(),
+            to_url,
+            batch=batch_size,
+            echo=click.echo,
+            progress=terminal,
         )
     except OpsError as exc:
         raise click.ClickException(str(exc)) from None
@@ -101,7 +109,7 @@ def storage_check_command() -> None:
     from lims.storage import configured_dir
 
     click.echo(f"Storage: {describe(configured_dir())}")
-    report = check_files(current_app._get_current_object())
+    report = check_files(current_app._get_current_object(), progress=terminal)
     for name, count in sorted(report.by_table.items()):
         click.echo(f"  {name}: {count}")
     click.echo(
@@ -134,7 +142,7 @@ def storage_move_command(to: str, batch_size: int) -> None:
     Safe to run again; audited. Set LIMS_STORAGE_DIR to match before restarting the app."""
     try:
         app = current_app._get_current_object()
-        result = move_files(app, to, batch=batch_size, echo=click.echo)
+        result = move_files(app, to, batch=batch_size, echo=click.echo, progress=terminal)
     except OpsError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"{result.total} stored files moved to the {to}.")

@@ -17,6 +17,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from lims.progress import ProgressFactory, Step, silent
+
 ALEMBIC_TABLE = "alembic_version"
 
 
@@ -145,51 +147,85 @@ def stored_rows(
             yield ident, blob, recorded
 
 
+def count_stored_files(conn: sa.Connection, pairs: list[HashedColumn], where: str = "") -> int:
+    """How many rows hold a stored file (a recorded hash), ``where`` being an extra SQL
+    condition (for a progress total)."""
+    preparer = conn.dialect.identifier_preparer
+    total = 0
+    for pair in pairs:
+        condition = f"{preparer.quote(pair.digest)} IS NOT NULL" + (
+            f" AND {where}" if where else ""
+        )
+        total += conn.execute(
+            sa.text(f"SELECT count(*) FROM {preparer.quote(pair.table)} WHERE {condition}")
+        ).scalar_one()
+    return total
+
+
 def check_stored_files(
-    conn: sa.Connection, batch: int = 200, root: Path | None = None
+    conn: sa.Connection,
+    batch: int = 200,
+    root: Path | None = None,
+    progress: ProgressFactory = silent,
 ) -> FileCheck:
     """Recompute the SHA-256 of every stored file (in its byte column, or in the file store at
     ``root`` when the column is NULL) and compare it with its recorded hash."""
+    report = FileCheck()
+    pairs = hashed_columns(conn)
+    with progress("Checking stored files", count_stored_files(conn, pairs)) as step:
+        for pair in pairs:
+            report.by_table[f"{pair.table}.{pair.data}"] = _check_column(
+                conn, pair, report, batch, root, step
+            )
+    report.checked = sum(report.by_table.values())
+    return report
+
+
+def _check_column(
+    conn: sa.Connection,
+    pair: HashedColumn,
+    report: FileCheck,
+    batch: int,
+    root: Path | None,
+    step: Step,
+) -> int:
     from lims.storage import StoredFileCorrupt, StoredFileMissing, read_file
 
-    report = FileCheck()
-    for pair in hashed_columns(conn):
-        count = 0
-        for ident, blob, recorded in stored_rows(conn, pair, batch=batch):
-            where = f"{pair.table} id={ident}"
-            if blob is None and recorded is None:
-                continue
-            if recorded is None:
-                report.problems.append(f"{where}: {pair.data} present but {pair.digest} missing")
-                continue
-            count += 1
-            if blob is not None:
-                report.in_database += 1
-                actual = hashlib.sha256(bytes(blob)).hexdigest()
-                if actual != recorded:
-                    report.corrupt += 1
-                    report.problems.append(
-                        f"{where}: SHA-256 of {pair.data} is {actual}, recorded {recorded}"
-                    )
-                continue
-            report.in_directory += 1
-            if root is None:
-                report.missing += 1
-                report.problems.append(
-                    f"{where}: {pair.data} is in a file store, but LIMS_STORAGE_DIR is not set"
-                )
-                continue
-            try:
-                read_file(root, recorded, what=where)
-            except StoredFileMissing:
-                report.missing += 1
-                report.problems.append(f"{where}: file {recorded} missing from {root}")
-            except StoredFileCorrupt:
+    count = 0
+    for ident, blob, recorded in stored_rows(conn, pair, batch=batch):
+        where = f"{pair.table} id={ident}"
+        if blob is None and recorded is None:
+            continue
+        if recorded is None:
+            report.problems.append(f"{where}: {pair.data} present but {pair.digest} missing")
+            continue
+        step(1)
+        count += 1
+        if blob is not None:
+            report.in_database += 1
+            actual = hashlib.sha256(bytes(blob)).hexdigest()
+            if actual != recorded:
                 report.corrupt += 1
-                report.problems.append(f"{where}: file {recorded} in {root} fails its SHA-256")
-        report.by_table[f"{pair.table}.{pair.data}"] = count
-        report.checked += count
-    return report
+                report.problems.append(
+                    f"{where}: SHA-256 of {pair.data} is {actual}, recorded {recorded}"
+                )
+            continue
+        report.in_directory += 1
+        if root is None:
+            report.missing += 1
+            report.problems.append(
+                f"{where}: {pair.data} is in a file store, but LIMS_STORAGE_DIR is not set"
+            )
+            continue
+        try:
+            read_file(root, recorded, what=where)
+        except StoredFileMissing:
+            report.missing += 1
+            report.problems.append(f"{where}: file {recorded} missing from {root}")
+        except StoredFileCorrupt:
+            report.corrupt += 1
+            report.problems.append(f"{where}: file {recorded} in {root} fails its SHA-256")
+    return count
 
 
 def referenced_files(conn: sa.Connection) -> set[str]:
@@ -260,6 +296,7 @@ def verify_database(
     app: Any,
     expected_counts: dict[str, int] | None = None,
     anchors: list[dict[str, Any]] | None = None,
+    progress: ProgressFactory = silent,
 ) -> Verification:
     """Row counts, stored-file hashes, the audit chain (with the anchors given) and the
     cross-checks of records against their audit events, in ``app``'s database."""
@@ -271,7 +308,7 @@ def verify_database(
         with db.engine.connect() as conn:
             tables = app_tables(db.metadata, existing_tables(conn))
             counts = row_counts(conn, tables)
-            files = check_stored_files(conn, root=configured_dir())
+            files = check_stored_files(conn, root=configured_dir(), progress=progress)
         report = verify_integrity(anchors or [])
         db.session.remove()
         chain = report.chain
@@ -330,6 +367,7 @@ def copy_rows(
     *,
     batch: int = 1000,
     progress: Callable[[str, int], None] | None = None,
+    step: Step | None = None,
 ) -> dict[str, int]:
     """Copy every row of ``tables`` (parents first), keeping primary keys. A nullable
     foreign key to the same table is filled in a second pass, so row order never matters."""
@@ -351,6 +389,8 @@ def copy_rows(
                         row[col] = None
             target.execute(table.insert(), rows)
             count += len(rows)
+            if step:
+                step(len(rows))
         pk_cols = list(table.primary_key.columns)
         for col, params in deferred.items():
             if params:
@@ -401,9 +441,11 @@ def copy_database(
     *,
     batch: int = 1000,
     echo: Callable[[str], None] = print,
+    progress: ProgressFactory = silent,
 ) -> Verification:
     """Copy every table of ``app``'s database into the empty database at ``to_url`` (migrated
-    to head first), then verify counts, stored-file hashes and the audit chain there."""
+    to head first), then verify counts, stored-file hashes and the audit chain there.
+    ``progress`` (:mod:`lims.progress`) counts the rows copied and the files checked."""
     from flask_migrate import upgrade
 
     from lims.extensions import db
@@ -444,13 +486,15 @@ def copy_database(
                         )
                     tables = app_tables(db.metadata, existing_tables(src))
                     expected = row_counts(src, tables)
-                    with target_engine.begin() as dst:
+                    total = sum(expected.values())
+                    with target_engine.begin() as dst, progress("Copying rows", total) as step:
                         copy_rows(
                             src,
                             dst,
                             tables,
                             batch=batch,
                             progress=lambda name, n: echo(f"  {name}: {n} rows"),
+                            step=step,
                         )
                         reset_sequences(dst, tables)
-        return verify_database(target_app, expected)
+        return verify_database(target_app, expected, progress=progress)

@@ -37,6 +37,7 @@ def gunicorn_options(
     threads: int,
     timeout: int,
     access_log: bool = False,
+    log_format: str = "text",
 ) -> dict[str, Any]:
     options: dict[str, Any] = {
         "bind": list(bind),
@@ -50,10 +51,52 @@ def gunicorn_options(
         "errorlog": "-",
         "post_fork": _post_fork,
         "proc_name": "lims",
+        "logger_class": logger_class(log_format),
     }
     if access_log:
         options["accesslog"] = "-"
     return options
+
+
+def logger_class(log_format: str) -> type:
+    """gunicorn's logger, writing lims' log lines (lims/logs.py): its own messages in
+    ``log_format``, and one access line per request with the request id, the method, the route
+    template (``/samples/<code>``: never the path, query, address or user agent), the status,
+    the bytes sent and the duration."""
+    from gunicorn.glogging import Logger
+
+    from lims.logs import ENVIRON_REQUEST_ID, ENVIRON_ROUTE, formatter
+
+    class LimsLogger(Logger):
+        def setup(self, cfg: Any) -> None:
+            super().setup(cfg)
+            for log in (self.error_log, self.access_log):
+                for handler in log.handlers:
+                    handler.setFormatter(formatter(log_format))
+
+        def access(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> None:
+            if not self.access_log_enabled:
+                return
+            fields = {
+                "event": "access",
+                "request_id": environ.get(ENVIRON_REQUEST_ID) or "-",
+                "method": environ.get("REQUEST_METHOD", "-"),
+                "route": environ.get(ENVIRON_ROUTE) or "-",
+                "status": getattr(resp, "status_code", None),
+                "bytes": getattr(resp, "sent", None),
+                "duration_ms": round(request_time.total_seconds() * 1000, 1),
+            }
+            self.access_log.info(
+                "%s %s %s %sB %sms",
+                fields["method"],
+                fields["route"],
+                fields["status"],
+                fields["bytes"],
+                fields["duration_ms"],
+                extra=fields,
+            )
+
+    return LimsLogger
 
 
 def _post_fork(server: Any, worker: Any) -> None:
@@ -160,6 +203,7 @@ def serve_command(
     proxy: docs/deployment.md."""
     from lims import create_app
     from lims.config import ConfigError
+    from lims.logs import configure_logging
 
     os.environ["LIMS_ENV"] = "production"
     try:
@@ -173,6 +217,7 @@ def serve_command(
         sys.exit(2)
     report_signing(app)
     workers = workers or default_workers()
+    configure_logging(app.config["LOG_FORMAT"])
     click.echo(
         f"lims {app.config['ENV_NAME']}: {workers} workers × {threads} threads on "
         f"{', '.join(bind)}; database {_safe_url(app.config['SQLALCHEMY_DATABASE_URI'])}"
@@ -180,7 +225,12 @@ def serve_command(
     run_gunicorn(
         app,
         gunicorn_options(
-            bind=bind, workers=workers, threads=threads, timeout=timeout, access_log=access_log
+            bind=bind,
+            workers=workers,
+            threads=threads,
+            timeout=timeout,
+            access_log=access_log,
+            log_format=app.config["LOG_FORMAT"],
         ),
     )
 

@@ -208,6 +208,15 @@ def test_client_opens_the_pty_like_a_device(simulator):
 
 
 # -- ASTM ------------------------------------------------------------------------------------
+def settled(check, timeout=5.0):
+    """The simulator counts on its own thread, a moment after the receiver has what it
+    needs: wait (on a busy machine) until ``check()`` holds, then tell whether it did."""
+    deadline = time.monotonic() + timeout
+    while not check() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return check()
+
+
 def astm(sim, **options):
     options.setdefault("timeout", 3)
     return AstmReceiver.open(sim.port, **options)
@@ -220,7 +229,7 @@ def test_astm_receives_result_messages(simulator):
     assert [r.type for r in first] == ["H", "P", "O", "R", "R", "L"]
     assert first[2].field(3) == "KH-26-000001" and second[2].field(3) == "KH-26-000002"
     assert first[4].fields[2:5] == ["^^^781/", "1078", "mg/dl"]
-    assert sim.sent == 2 and sim.naks == 0
+    assert settled(lambda: sim.sent == 2) and sim.naks == 0
 
 
 def test_astm_long_records_and_frame_number_wrap(simulator):
@@ -242,7 +251,7 @@ def test_astm_bad_checksum_once_is_nakked_and_resent(simulator):
         records = receiver.receive()
         assert records[-1].type == "L"
         assert [e.code for e in receiver.errors] == ["checksum"]
-    assert sim.naks == 1 and sim.sent == 1
+    assert settled(lambda: sim.naks == 1 and sim.sent == 1)
 
 
 def test_astm_bad_checksum_always_aborts_after_six_naks(simulator):
@@ -250,7 +259,7 @@ def test_astm_bad_checksum_always_aborts_after_six_naks(simulator):
     with astm(sim) as receiver, pytest.raises(DeviceError) as caught:
         receiver.receive()
     assert caught.value.code == "checksum"
-    assert sim.naks == 6 and sim.aborted == 1
+    assert settled(lambda: sim.naks == 6 and sim.aborted == 1)
 
 
 def test_astm_garbage_is_survived(simulator):
@@ -260,7 +269,7 @@ def test_astm_garbage_is_survived(simulator):
         assert [r.type for r in records] == ["H", "P", "O", "R", "R", "L"]
         assert {e.code for e in receiver.errors} <= {"garbled", "checksum"}
         assert receiver.errors
-    assert sim.naks == 1
+    assert settled(lambda: sim.naks == 1)
 
 
 def test_astm_silence_is_a_timeout(simulator):

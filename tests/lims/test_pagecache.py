@@ -12,11 +12,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from lims.extensions import db
 from tests.conftest import CSRF_RE, login
 from tests.lims.intake.intake_helpers import make_world, raw_sample
+
+# PostgreSQL's data version is its transaction snapshot, which every commit on the server moves:
+# these tests run while no other worker writes.
+pytestmark = pytest.mark.postgresql_alone
 
 LIST = "/intake/samples"
 

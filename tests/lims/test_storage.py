@@ -183,6 +183,7 @@ def test_storage_check_command(app, make_user, storage_mode):
     where = (0, 1) if storage_mode == "directory" else (1, 0)
     assert f"1 stored files: {where[0]} in the database, {where[1]} in the file store" in ok.output
     assert "0 missing, 0 corrupt" in ok.output
+    assert "Checking stored files: 1/1 (100%), in" in ok.output  # progress (lims.progress)
     if storage_mode == "directory":
         (path,) = _store(app).glob("*/*")
         path.write_bytes(b"%PDF damaged")
@@ -212,6 +213,7 @@ def test_storage_move_both_ways_is_idempotent_and_audited(app, make_user):
     moved = runner.invoke(args=["storage", "move", "--to", "directory", "--batch-size", "3"])
     assert moved.exit_code == 0, moved.output
     assert f"{total} stored files moved to the directory" in moved.output
+    assert f"Moving stored files: {total}/{total} (100%), in" in moved.output
     assert len(list(store.glob("*/*"))) == total
     again = runner.invoke(args=["storage", "move", "--to", "directory"])
     assert again.exit_code == 0 and "0 stored files moved" in again.output

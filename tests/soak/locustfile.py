@@ -15,10 +15,11 @@ import os
 import random
 import re
 import threading
+from pathlib import Path
 
 from locust import HttpUser, between, events, task
 
-WORLD = json.loads(open(os.environ["LIMS_SOAK_WORLD"], encoding="utf-8").read())  # noqa: SIM115
+WORLD = json.loads(Path(os.environ["LIMS_SOAK_WORLD"]).read_text(encoding="utf-8"))
 LEDGER: dict[str, list] = {"registered": [], "received": [], "results": [], "verified": []}
 LOCK = threading.Lock()
 TOKENS = {role: itertools.cycle(tokens) for role, tokens in WORLD["tokens"].items()}

@@ -73,10 +73,11 @@ def test_kill_during_sheet_import_leaves_all_or_nothing(soak_db, tmp_path):
     before = scalar(url, "SELECT count(*) FROM samples")
     cmd = [LIMS_BIN, "intake", "import", str(sheet), "--campaign", str(world.campaign_id)]
     cmd += ["--as", "technician@example.org"]
-    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    time.sleep(random.uniform(*KILL_AFTER))
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=30)
+    out = subprocess.DEVNULL  # killed mid-way: what it printed does not matter
+    with subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=out, stderr=out) as proc:
+        time.sleep(random.uniform(*KILL_AFTER))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
     after_kill = scalar(url, "SELECT count(*) FROM samples") - before
     assert after_kill in (0, n), f"half-imported sheet: {after_kill} of {n} rows"
     check_consistency(url, env)

@@ -46,7 +46,8 @@ def test_load_mix_loses_nothing(soak_url, tmp_path):
     ledger_file, csv_prefix = tmp_path / "ledger.json", tmp_path / "stats"
     with Server(env, workers=WORKERS, threads=THREADS) as server:
         output = run_locust(server.url, world_file, ledger_file, csv_prefix)
-        stats = list(csv.DictReader(open(f"{csv_prefix}_stats.csv", encoding="utf-8")))  # noqa: SIM115
+        with open(f"{csv_prefix}_stats.csv", encoding="utf-8") as handle:
+            stats = list(csv.DictReader(handle))
         failures = Path(f"{csv_prefix}_failures.csv").read_text(encoding="utf-8")
         server_log = server.output()
         report = check_consistency(soak_url, env, port=server.port)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -160,6 +161,7 @@ def test_cli_import_bad_file_then_good_file_and_export(app, runner, tmp_path):
         assert _count(Specification) == 0
     result = runner.invoke(args=["catalog", "import", str(SEED)])
     assert result.exit_code == 0, result.output
+    assert re.search(r"Applying catalogue rows: ([\d,]+)/\1 \(100%\), in", result.output)
     out = tmp_path / "out.csv"
     result = runner.invoke(args=["catalog", "export", "-o", str(out)])
     assert result.exit_code == 0

@@ -347,6 +347,8 @@ def test_cli_import(app, runner, tmp_path):
     result = runner.invoke(args=[*args, "--as", "tech@intake.example.org"])
     assert result.exit_code == 0, result.output
     assert "2 samples imported" in result.output
+    assert "Checking rows: 2/2 (100%), in" in result.output  # progress (lims.progress)
+    assert "Registering samples: 2/2 (100%), in" in result.output
     again = runner.invoke(args=[*args, "--as", "tech@intake.example.org"])
     assert again.exit_code == 1
     assert "not imported, nothing saved" in again.output

@@ -10,7 +10,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from lims.extensions import db, unit_of_work
-from tests.conftest import PG_URL, reset_postgresql
+from tests.conftest import PG_URL
+from tests.databases import reset_postgresql, worker_database_name
 from tests.lims.intake.intake_helpers import JPEG_HEAD, PNG_1PX, make_world, raw_sample
 
 PDF_BYTES = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
@@ -76,15 +77,16 @@ def populate(app: Any, samples: int = 4) -> dict[str, Any]:
 
 
 def second_pg_url(suffix: str = "_ops_target") -> str | None:
-    """A second, empty PostgreSQL database beside LIMS_TEST_DATABASE_URL (created if missing;
-    its public schema is dropped and rebuilt), or LIMS_TEST_COPY_DATABASE_URL when set."""
+    """A second, empty PostgreSQL database beside this pytest process's own (created if
+    missing; its public schema is dropped and rebuilt), or LIMS_TEST_COPY_DATABASE_URL when set
+    (then only without pytest-xdist: the workers would share it)."""
     url = os.environ.get("LIMS_TEST_COPY_DATABASE_URL")
     if not url:
         if not PG_URL:
             return None
         base = sa.make_url(PG_URL)
-        name = f"{base.database}{suffix}"
-        admin = sa.create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        name = worker_database_name(PG_URL, suffix)
+        admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             exists = conn.execute(
                 sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}

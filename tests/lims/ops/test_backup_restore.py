@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 import tarfile
 
 import pytest
@@ -131,6 +132,11 @@ def test_backup_and_restore_commands(app, tmp_path, storage_mode):
     out = runner.invoke(args=["backup", str(tmp_path)])
     assert out.exit_code == 0, out.output
     assert "Backup written" in out.output
+    sqlite = app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite")
+    step = r"Copying database pages" if sqlite else r"Dumping tables"
+    assert re.search(step + r": ([\d,]+)/\1 \(100%\), in [\d.]+ s", out.output), out.output
+    if storage_mode == "directory":
+        assert "Adding stored files: 3/3 (100%)" in out.output
     (archive,) = tmp_path.glob("lims-backup-*.tar.gz")
     refused = runner.invoke(args=["restore", str(archive)])
     assert refused.exit_code == 1 and "not empty" in refused.output
@@ -147,6 +153,8 @@ def test_backup_and_restore_commands(app, tmp_path, storage_mode):
         done = target.test_cli_runner().invoke(args=["restore", str(archive)])
         assert done.exit_code == 0, done.output
         assert "audit chain OK" in done.output
+        assert re.search(r"Copying database pages: ([\d,]+)/\1 \(100%\)", done.output)
+        assert "Checking stored files: 3/3 (100%)" in done.output
         with tarfile.open(archive) as tar:
             manifest = json.loads(tar.extractfile(MANIFEST).read())
         assert manifest["database"] == "sqlite"

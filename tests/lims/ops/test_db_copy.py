@@ -3,6 +3,8 @@ sequences moved on, then row counts, stored-file hashes and the audit chain veri
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from lims import create_app
@@ -88,6 +90,9 @@ def test_copy_command(sqlite_source, tmp_path):
     result = sqlite_source.test_cli_runner().invoke(args=["db", "copy", "--to", url])
     assert result.exit_code == 0, result.output
     assert "audit chain OK" in result.output and "sample_photos: 2 rows" in result.output
+    # progress (lims.progress): rows copied and files checked, with counts and rate
+    assert re.search(r"Copying rows: ([\d,]+)/\1 \(100%\), in [\d.]+ s", result.output)
+    assert "Checking stored files: 3/3 (100%)" in result.output
 
 
 def test_copy_with_a_file_store_keeps_using_the_folder(tmp_path):

@@ -3,6 +3,7 @@ trusted proxy headers; versioned static URLs with long cache lives."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
@@ -103,23 +104,27 @@ def _free_port() -> int:
 
 
 def test_serve_runs_gunicorn(tmp_path):
-    env = _env(tmp_path, LIMS_SECRET_KEY=GOOD_SECRET, LIMS_AUDIT_KEY=GOOD_AUDIT_KEY)
+    env = _env(tmp_path, LIMS_SECRET_KEY=GOOD_SECRET, LIMS_AUDIT_KEY=GOOD_AUDIT_KEY,
+               LIMS_LOG_FORMAT="json")  # fmt: skip
     subprocess.run([LIMS, "db", "upgrade"], env=env, check=True, capture_output=True, timeout=60)
     port = _free_port()
     proc = subprocess.Popen(
-        [LIMS, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
+        [LIMS, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--access-log"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
+    secret_query = "next=/account&token=lims_abcdefghijklmnop"
     try:
         body = None
-        for _ in range(100):
+        for _ in range(300):  # up to ~30 s on a busy machine
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=2) as r:
+                url = f"http://127.0.0.1:{port}/login?{secret_query}"
+                with urllib.request.urlopen(url, timeout=2) as r:
                     body = r.read().decode()
                     cookie = r.headers.get("Set-Cookie", "")
+                    request_id = r.headers["X-Request-ID"]
                 break
             except OSError:
                 time.sleep(0.1)
@@ -134,6 +139,19 @@ def test_serve_runs_gunicorn(tmp_path):
         proc.terminate()
         output = proc.communicate(timeout=30)[0]
     assert "workers × 2 threads" in output and "Booting worker" in output
+    # LIMS_LOG_FORMAT=json: every log line is one JSON object; the access line of the login
+    # page carries the request id the client got, the route, not the query, address or token.
+    records = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    booting = [r for r in records if "Booting worker" in r["message"]]
+    assert booting and all(r["logger"] == "gunicorn.error" for r in booting)
+    [access] = [r for r in records if r.get("request_id") == request_id]
+    assert access["logger"] == "gunicorn.access" and access["event"] == "access"
+    assert (access["method"], access["route"], access["status"]) == ("GET", "/login", 200)
+    assert access["duration_ms"] >= 0 and access["bytes"] > 0
+    logged = "\n".join(line for line in output.splitlines() if line.startswith("{"))
+    assert "lims_abcdefghijklmnop" not in logged and "127.0.0.1" not in logged.replace(
+        f"127.0.0.1:{port}", ""
+    )
 
 
 def test_default_workers_and_options():
@@ -173,11 +191,11 @@ def test_static_urls_are_versioned_and_cached_long(client):
     urls = re.findall(r'(?:href|src)="(/(?:bootstrap/)?static/[^"]+)"', page)
     assert any(u.startswith("/bootstrap/static/") for u in urls), urls
     assert urls and all(re.search(r"\?v=[0-9a-f]{12}$", u) for u in urls), urls
-    versioned = client.get(urls[0])
-    assert versioned.status_code == 200
-    assert versioned.cache_control.max_age == 31536000 and versioned.cache_control.immutable
-    plain = client.get(urls[0].split("?")[0])
-    assert plain.cache_control.max_age != 31536000
+    with client.get(urls[0]) as versioned:  # a file response: closed, or its file leaks
+        assert versioned.status_code == 200
+        assert versioned.cache_control.max_age == 31536000 and versioned.cache_control.immutable
+    with client.get(urls[0].split("?")[0]) as plain:
+        assert plain.cache_control.max_age != 31536000
 
 
 def test_production_refuses_to_start_without_an_audit_key(monkeypatch, tmp_path):

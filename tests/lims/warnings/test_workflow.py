@@ -74,7 +74,9 @@ def test_four_eyes_publication_and_pdf_stored(lab, authors, failing_entry):
     assert w.status == WarningStatus.PUBLISHED and w.approver_id == b.id
     assert _pdf(w).startswith(b"%PDF") and hashlib.sha256(_pdf(w)).hexdigest() == w.sha256
     actions = db.session.scalars(
-        sa.select(AuditEvent.action).where(AuditEvent.entity_type == "warning")
+        sa.select(AuditEvent.action)
+        .where(AuditEvent.entity_type == "warning")
+        .order_by(AuditEvent.seq)  # without it, the order is the heap's
     ).all()
     assert actions == ["warning.draft", "warning.submit", "warning.publish"]
     with pytest.raises(services.WarningError):
