@@ -29,10 +29,18 @@ TRGM_INDEX = 'ix_samples_search_trgm'
 def upgrade():
     op.add_column('audit_events', sa.Column('request_id', sa.String(length=64), nullable=True))
     if op.get_bind().dialect.name == 'postgresql':
-        op.execute('CREATE EXTENSION IF NOT EXISTS pg_trgm')
-        op.execute(
-            f'CREATE INDEX {TRGM_INDEX} ON samples USING gin (search_key gin_trgm_ops)'
-        )
+        conn = op.get_bind()
+        conn.execute(sa.text('CREATE EXTENSION IF NOT EXISTS pg_trgm'))
+        # the operator class lives in the schema the extension was installed in (perhaps not
+        # on this database's search_path)
+        schema = conn.execute(
+            sa.text(
+                "SELECT n.nspname FROM pg_extension e "
+                "JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm'"
+            )
+        ).scalar_one()
+        opclass = f'"{schema}".gin_trgm_ops'
+        op.execute(f'CREATE INDEX {TRGM_INDEX} ON samples USING gin (search_key {opclass})')
 
 
 def downgrade():

@@ -108,7 +108,8 @@ def test_read_button_fills_the_weight_and_links_the_reading(browser, app, make_u
         page.context.close()
         with app.app_context():
             result = db.session.scalar(sa.select(Result).where(Result.test_id == test_id))
-            assert result.text_entered == "12,34" and result.instrument_reading_id is not None
-            assert result.value == Decimal("12.34")
+            # the value is the reading's, kept as the instrument sent it (provenance)
+            assert result.value == Decimal("12.34") and result.text_entered == "12.34"
+            assert result.instrument_reading_id is not None
     finally:
         simulator.stop()

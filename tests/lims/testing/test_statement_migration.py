@@ -110,6 +110,8 @@ def _check_scenario(url: str) -> None:
         ) and cleared > 0  # fmt: skip
         report = verify_chain()
         assert report.ok, report
+        db.session.remove()
+        db.engine.dispose()  # no connection left open to the dropped schema
         db.engine.dispose()
 
 
