@@ -56,7 +56,7 @@ def create_app(config: dict[str, Any] | str | None = None) -> Flask:
     _register_error_handlers(app)
     _register_template_helpers(app)
     _register_security_headers(app)
-    _refuse_nul_characters(app)
+    _refuse_unsafe_characters(app)
     _wire_operations(app)
     return app
 
@@ -295,7 +295,7 @@ def _register_template_helpers(app: Flask) -> None:
     from .auth.forms import ConfirmForm, LanguageForm
     from .auth.permissions import ROLE_LABELS, has_role
     from .i18n import format_date, format_datetime
-    from .navigation import nav_items
+    from .navigation import nav_items, url_with_query
 
     app.jinja_env.filters["date"] = format_date
     app.jinja_env.filters["datetime"] = format_datetime
@@ -307,6 +307,7 @@ def _register_template_helpers(app: Flask) -> None:
         return {
             "has_role": has_role,
             "nav_items": nav_items,
+            "url_with_query": url_with_query,
             "role_labels": ROLE_LABELS,
             "current_locale": str(get_locale() or "vi"),
             "language_form": LanguageForm,
@@ -314,20 +315,39 @@ def _register_template_helpers(app: Flask) -> None:
         }
 
 
-def _refuse_nul_characters(app: Flask) -> None:
-    """No database stores a NUL character in text (PostgreSQL refuses it outright): a request
-    carrying one in a query, a form field or a JSON body is refused whole, before any view."""
+def _refuse_unsafe_characters(app: Flask) -> None:
+    """Typed text may not carry control characters, direction overrides or broken Unicode
+    (``lims.safetext``): a request with one in a query, a form field or a JSON body (or a JSON
+    body nested too deeply) is refused whole with 400, before any view. Single-line form fields
+    refuse tab and line breaks as well (``lims.forms.Form``)."""
     from flask_babel import gettext as _
 
+    from .nfc import JsonTooDeep, json_strings
+    from .safetext import describe, forbidden_character
+
     @app.before_request
-    def _no_nul() -> Any:
-        values = [*request.args.values(), *request.form.values()]
-        has_nul = any("\x00" in v for v in values)
-        if not has_nul and request.is_json:
-            raw = request.get_data(cache=True)
-            has_nul = b"\\u0000" in raw or b"\x00" in raw
-        if has_nul:
-            return _error_page(400, _("The request contains an invalid character (NUL)."))
+    def _no_unsafe_characters() -> Any:
+        texts = [*request.args.keys(), *request.args.values()]
+        texts += [*request.form.keys(), *request.form.values()]
+        if request.is_json:
+            try:
+                texts += json_strings(request.get_json(silent=True))
+            except JsonTooDeep:
+                return _error_page(
+                    400, _("The JSON body is nested too deeply (at most 32 levels).")
+                )
+        for text in texts:
+            char = forbidden_character(text)
+            if char is not None:
+                return _error_page(
+                    400,
+                    _(
+                        "The request contains a character that cannot be stored (%(char)s): "
+                        "control characters, text-direction overrides and broken Unicode "
+                        "are refused.",
+                        char=describe(char),
+                    ),
+                )
         return None
 
 
