@@ -44,7 +44,8 @@ def test_backup_restore_round_trip(app, tmp_path, storage_mode):
     assert manifest["row_counts"]["audit_events"] > world["samples"]
     assert manifest["alembic_revision"]
     if storage_mode == "directory":  # the photos and the calibration PDF travel as files
-        files = world["photo_hashes"] + [hashlib.sha256(PDF_BYTES).hexdigest()]
+        files = world["photo_hashes"] + world["rendition_hashes"]
+        files += [hashlib.sha256(PDF_BYTES).hexdigest()]
         assert sorted(manifest["file_store"]["files"]) == sorted(files)
         assert store_names == sorted(f"store/{h[:2]}/{h}" for h in files)
     else:

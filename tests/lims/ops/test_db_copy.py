@@ -105,7 +105,7 @@ def test_copy_with_a_file_store_keeps_using_the_folder(tmp_path):
     world = populate(source, samples=1)
     report = copy_database(source, f"sqlite:///{tmp_path / 'dst.sqlite3'}", echo=lambda _m: None)
     assert report.ok, report.problems()
-    assert report.files.in_directory == len(world["photo_hashes"]) + 1
+    assert report.files.in_directory == world["stored_photo_files"] + 1
     assert report.files.in_database == 0
     target = create_app(
         base_config(f"sqlite:///{tmp_path / 'dst.sqlite3'}", STORAGE_DIR=str(store))
