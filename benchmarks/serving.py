@@ -77,6 +77,7 @@ def server_env(url: str, **settings: Any) -> dict[str, str]:
     ``LIMS_*`` setting inherited from the caller; ``settings`` become ``LIMS_<NAME>``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("LIMS_")}
     env.update(LIMS_ENV="production", LIMS_DATABASE_URL=url, LIMS_SECRET_KEY=secrets.token_hex(32))
+    env.update(LIMS_PUBLIC_BASE_URL="http://127.0.0.1")  # links name the server; no HSTS on http
     env.update({f"LIMS_{name.upper()}": str(value) for name, value in settings.items()})
     return env
 

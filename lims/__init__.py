@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from . import config as config_module
 from .extensions import babel, bootstrap, csrf, db, login_manager, migrate
+from .health import FILE_IDENTITY
 from .nfc import NfcRequest
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -62,17 +63,21 @@ def create_app(config: dict[str, Any] | str | None = None) -> Flask:
 
 
 def _wire_operations(app: Flask) -> None:
-    """Versioned static URLs with long cache lives, and trusted proxy headers."""
+    """Versioned static URLs with long cache lives, trusted proxy headers (only from trusted
+    proxy addresses) and, in production, the public origin (``lims/origin.py``)."""
     from .ops.static import init_static_cache
 
     init_static_cache(app)
-    proxies = app.config["PROXY_FIX"]
-    if proxies:
-        from werkzeug.middleware.proxy_fix import ProxyFix
+    from .origin import PublicOrigin, TrustedProxies
 
-        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
-            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies
+    cfg = app.config
+    if cfg["ENV_NAME"] == "production":
+        app.wsgi_app = PublicOrigin(  # type: ignore[method-assign]
+            app.wsgi_app, base_url=cfg["PUBLIC_BASE_URL"], allowed=cfg["ALLOWED_HOSTS"]
         )
+    app.wsgi_app = TrustedProxies(  # type: ignore[method-assign]
+        app.wsgi_app, hops=cfg["PROXY_FIX"], trusted=cfg["TRUSTED_PROXIES"]
+    )
 
 
 def _init_extensions(app: Flask) -> None:
@@ -86,7 +91,7 @@ def _init_extensions(app: Flask) -> None:
     )
     if is_sqlite:
         with app.app_context():
-            _configure_sqlite(db.engine)
+            app.extensions[FILE_IDENTITY] = _configure_sqlite(db.engine)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: "Asia/Ho_Chi_Minh")
     bootstrap.init_app(app)
@@ -100,13 +105,20 @@ def _init_extensions(app: Flask) -> None:
     login_manager.user_loader(load_session_user)
 
 
-def _configure_sqlite(engine: sa.Engine) -> None:
+def _configure_sqlite(engine: sa.Engine) -> dict[str, Any]:
     """Foreign keys on, WAL, and BEGIN IMMEDIATE for units of work that may write: SQLite then
     serialises writers at the start of a transaction, so code and number allocation and the
-    audit chain never race; reading pages begin deferred and run side by side."""
+    audit chain never race; reading pages begin deferred and run side by side. Returns where
+    the identity of the database file first opened is kept (``/healthz`` compares it)."""
+    from .health import file_identity, sqlite_path
+
+    opened: dict[str, Any] = {}
 
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        path = sqlite_path(engine)
+        if path and "id" not in opened:
+            opened["id"] = file_identity(path)
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
@@ -124,6 +136,8 @@ def _configure_sqlite(engine: sa.Engine) -> None:
             connection.exec_driver_sql("BEGIN")
         else:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return opened
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -364,6 +378,9 @@ def _register_security_headers(app: Flask) -> None:
         )
         # What a signed-in user or an API token sees is for them only: no shared cache (proxy)
         # may keep it, and the browser asks again before reusing it.
+        hsts = app.config["HSTS_SECONDS"]
+        if hsts and app.config["ENV_NAME"] == "production" and request.scheme == "https":
+            response.headers.setdefault("Strict-Transport-Security", f"max-age={hsts}")
         personal = bool(session.get("_user_id")) or "Authorization" in request.headers
         if personal and "Cache-Control" not in response.headers:
             response.headers["Cache-Control"] = "private, no-cache"

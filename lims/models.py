@@ -1,7 +1,14 @@
 """Imports every feature's models so migrations and metadata see every table."""
 
 from lims.audit.models import AuditEvent, AuditHead
-from lims.auth.models import ApiToken, LoginAttempt, SignatoryScope, User, UserRole
+from lims.auth.models import (
+    ApiToken,
+    LoginAttempt,
+    SignatoryScope,
+    User,
+    UserRole,
+    UserSession,
+)
 from lims.catalog.models import Parameter, ProductCategory, ProfileItem, Specification
 from lims.certificates.models import CampaignShare, Certificate, CertificateCounter
 from lims.equipment.models import (
@@ -57,4 +64,5 @@ __all__ = [
     "Specification",
     "User",
     "UserRole",
+    "UserSession",
 ]

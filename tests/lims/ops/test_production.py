@@ -38,6 +38,7 @@ def test_production_sets_secure_cookies():
             "ENV_NAME": "production",
             "SQLALCHEMY_DATABASE_URI": "sqlite://",
             "SECRET_KEY": GOOD_SECRET,
+            "PUBLIC_BASE_URL": "https://lims.example.vn",
         }
     )
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]
@@ -70,6 +71,7 @@ def test_rate_limits_must_be_whole_numbers(monkeypatch, name, value):
 def _env(tmp_path, **extra):
     env = {k: v for k, v in os.environ.items() if not k.startswith("LIMS_")}
     env["LIMS_DATABASE_URL"] = f"sqlite:///{tmp_path / 'serve.sqlite3'}"
+    env["LIMS_PUBLIC_BASE_URL"] = "https://lims.example.vn"
     env.update(extra)
     return env
 
@@ -144,12 +146,20 @@ def test_default_workers_and_options():
 
 
 @pytest.mark.parametrize(
-    ("proxies", "addr", "scheme"), [(0, "10.0.0.9", "http"), (1, "203.0.113.7", "https")]
+    ("proxies", "trusted", "addr", "scheme"),
+    [
+        (0, None, "10.0.0.9", "http"),  # no proxy configured: the headers are ignored
+        (1, "10.0.0.0/8", "203.0.113.7", "https"),  # from the proxy: believed
+        (1, None, "10.0.0.9", "http"),  # a direct client forging them: ignored (issue 16)
+    ],
 )
-def test_proxy_headers_trusted_only_when_configured(monkeypatch, proxies, addr, scheme):
+def test_proxy_headers_trusted_only_from_a_trusted_proxy(monkeypatch, proxies, trusted, addr,
+                                                         scheme):  # fmt: skip
     from flask import request
 
     monkeypatch.setenv("LIMS_PROXY_FIX", str(proxies))
+    if trusted:
+        monkeypatch.setenv("LIMS_TRUSTED_PROXIES", trusted)
     app = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
     seen = {}
 

@@ -1,0 +1,116 @@
+"""Signed-in sessions known to the server (``user_sessions``).
+
+The browser's session cookie is signed, so it cannot be forged, but a signed cookie alone stays
+valid wherever it is copied. Each sign-in therefore starts a server-side session: a random id
+goes into the cookie and its SHA-256 into ``user_sessions``. Every signed-in request checks the
+row (one indexed read); signing out, a password change or a deactivation ends it, so a copied
+cookie stops working at once. A session also ends after ``LIMS_SESSION_IDLE_MINUTES`` without a
+request and ``LIMS_SESSION_MAX_HOURS`` after sign-in (the signed cookie itself expires then
+too). ``last_seen_at`` is written at most once a minute per session.
+
+Services only: the request glue is in ``lims.auth.views``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from lims.extensions import db, utcnow
+
+from .models import User, UserSession
+
+TOUCH_EVERY = timedelta(minutes=1)
+KEEP_ENDED = timedelta(days=30)  # ended sessions are swept this long after their last request
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def start_session(*, user: User, address: str | None) -> str:
+    """A new session for ``user``; returns the clear id for the cookie (never stored)."""
+    now = utcnow()
+    token = secrets.token_urlsafe(32)
+    db.session.execute(sa.delete(UserSession).where(UserSession.last_seen_at < now - KEEP_ENDED))
+    db.session.add(
+        UserSession(
+            user_id=user.id,
+            token_hash=digest(token),
+            created_at=now,
+            last_seen_at=now,
+            address=(address or "")[:64] or None,
+        )
+    )
+    db.session.flush()
+    return token
+
+
+@dataclass(frozen=True)
+class SessionState:
+    """What a request's session id is worth: ``ok``; when not, ``end_reason`` says whether the
+    row must be ended now (``idle``, ``expired``) or is already gone or ended (None)."""
+
+    ok: bool
+    touch: bool = False
+    end_reason: str | None = None
+
+
+def check_session(
+    token: str,
+    user_id: int,
+    *,
+    idle: timedelta,
+    maximum: timedelta,
+    now: datetime | None = None,
+) -> SessionState:
+    """Read the session ``token`` of ``user_id`` (no write: the caller ends or touches it in
+    its own short unit of work)."""
+    now = now or utcnow()
+    row = db.session.execute(
+        sa.select(
+            UserSession.user_id,
+            UserSession.created_at,
+            UserSession.last_seen_at,
+            UserSession.ended_at,
+        ).where(UserSession.token_hash == digest(token))
+    ).first()
+    if row is None or row.user_id != user_id or row.ended_at is not None:
+        return SessionState(False)
+    if now - row.created_at > maximum:
+        return SessionState(False, end_reason="expired")
+    if now - row.last_seen_at > idle:
+        return SessionState(False, end_reason="idle")
+    return SessionState(True, touch=now - row.last_seen_at > TOUCH_EVERY)
+
+
+def touch_session(token: str) -> None:
+    """Record a request on the session (its first statement writes: see the module doc)."""
+    db.session.execute(
+        sa.update(UserSession)
+        .where(UserSession.token_hash == digest(token), UserSession.ended_at.is_(None))
+        .values(last_seen_at=utcnow())
+    )
+
+
+def end_session(token: str, *, reason: str) -> None:
+    db.session.execute(
+        sa.update(UserSession)
+        .where(UserSession.token_hash == digest(token), UserSession.ended_at.is_(None))
+        .values(ended_at=utcnow(), end_reason=reason[:20])
+    )
+
+
+def end_user_sessions(user_id: int, *, reason: str, keep: str | None = None) -> None:
+    """End every open session of a user (password changed, account deactivated), except the
+    one with id ``keep``."""
+    query = sa.update(UserSession).where(
+        UserSession.user_id == user_id, UserSession.ended_at.is_(None)
+    )
+    if keep:
+        query = query.where(UserSession.token_hash != digest(keep))
+    db.session.execute(query.values(ended_at=utcnow(), end_reason=reason[:20]))
