@@ -322,6 +322,8 @@ def _read_xlsx(data: bytes) -> Sheet:
         for values in rows:
             records.append(list(values))
             _check_bounds(records, 0)
+    except SheetError:
+        raise
     except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError, EOFError) as exc:
         raise _file_error(
             _l("The XLSX file cannot be read (%(error)s).", error=exc.__class__.__name__)
