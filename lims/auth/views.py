@@ -41,15 +41,15 @@ from .permissions import AUTHENTICATED, PUBLIC, access
 
 SESSION_KEY = "_sid"  # the server-side session id in the signed cookie (lims.auth.sessions)
 STATIC_ENDPOINTS = frozenset({"static", "bootstrap.static"})
-_UNSAFE_IN_NEXT = re.compile(r"[\x00-\x20\x7f-\x9f\\\u2028\u2029]")
+_UNSAFE_IN_NEXT = re.compile(r"[\x00-\x1f\x7f-\x9f\\\u2028\u2029]")
 
 
 def safe_next(target: str | None) -> str:
     """Where to go after signing in (or switching language): a path on this site, or the home
     page. Browsers drop tabs and line breaks from a URL and read ``\\`` as ``/``, so
     ``/\t/evil.example`` would become ``//evil.example`` (another site): any control
-    character, space or backslash refuses the target; so does anything with a scheme or a host
-    once parsed, or that starts with ``//``."""
+    character or backslash refuses the target; so does anything with a scheme or a host once
+    parsed, or that does not start with a single ``/``. Spaces and Vietnamese are encoded."""
     if not target or len(target) > 2000 or _UNSAFE_IN_NEXT.search(target):
         return url_for("main.index")
     parts = urlsplit(target)

@@ -1,6 +1,6 @@
-"""The JSON API's rate limit: per user (all their API tokens together), per address without one, counted in the database
-(a second app on the same database — another process — sees the same count), 429 in the API's
-error format with Retry-After, as the OpenAPI document declares."""
+"""The JSON API's rate limit: per user (all their API tokens together), per address without
+one, counted in the database (a second app on the same database — another process — sees the
+same count), 429 in the API's error format with Retry-After, as the OpenAPI document declares."""
 
 from __future__ import annotations
 
