@@ -104,6 +104,9 @@ def _free_port() -> int:
 
 def test_serve_runs_gunicorn(tmp_path):
     env = _env(tmp_path, LIMS_SECRET_KEY=GOOD_SECRET)
+    runtime = tmp_path / "run"  # where gunicorn ≥ 25.1 would put its shared control socket
+    runtime.mkdir()
+    env["XDG_RUNTIME_DIR"] = str(runtime)
     subprocess.run([LIMS, "db", "upgrade"], env=env, check=True, capture_output=True, timeout=60)
     port = _free_port()
     proc = subprocess.Popen(
@@ -130,6 +133,8 @@ def test_serve_runs_gunicorn(tmp_path):
         assert css, "no versioned static URL on the login page"
         with urllib.request.urlopen(f"http://127.0.0.1:{port}{css.group(1)}", timeout=5) as r:
             assert "max-age=31536000" in r.headers["Cache-Control"]
+        # no control socket shared by every gunicorn of this account (issue 16)
+        assert not list(runtime.iterdir()), list(runtime.iterdir())
     finally:
         proc.terminate()
         output = proc.communicate(timeout=30)[0]
