@@ -61,6 +61,7 @@ class Config:
     API_RATE_LIMIT_ANONYMOUS = 60  # JSON API requests per minute and address without a token
     SAMPLE_CODE_PATTERN = "KH-{yy}-{seq:06d}"
     PHOTO_MAX_BYTES = 5 * 1024 * 1024
+    PHOTO_MAX_PIXELS = 50_000_000  # checked before a photo is decoded (lims/intake/photos.py)
     # Stored files (photos, PDFs): empty = in the database; a directory = content-addressed files
     # there (<dir>/ab/<sha256>), the byte columns NULL. Relative paths are inside instance/.
     STORAGE_DIR = ""
