@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from lims import audit
 from lims.auth.permissions import require_role
 from lims.catalog.models import ProductCategory
+from lims.exports import csv_bytes
 from lims.extensions import db
 from lims.safetext import describe, forbidden_character
 from lims.xlsxguard import UnsafeSpreadsheet, check_xlsx
@@ -758,12 +759,10 @@ def template_rows() -> Iterator[list[Any]]:
 
 
 def template_csv() -> bytes:
-    """The survey-sheet template as CSV UTF-8 with BOM (Excel opens it with the accents)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    for row in template_rows():
-        writer.writerow(row)
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    """The survey-sheet template as CSV UTF-8 with BOM (Excel opens it with the accents),
+    written by the one spreadsheet writer (``lims.exports``)."""
+    header, *rows = template_rows()
+    return csv_bytes(header, [[str(v) for v in row] for row in rows])
 
 
 TEXT_COLUMNS = {
