@@ -58,7 +58,8 @@ def check(app: Any) -> dict[str, str]:
         return {"status": "error", "database": "unreachable"}
     engine = db.engine
     path = sqlite_path(engine)
-    result["write"] = _sqlite_write(engine) if path else _postgresql_write()
+    is_sqlite = engine.dialect.name == "sqlite"
+    result["write"] = _sqlite_write(engine) if is_sqlite else _postgresql_write()
     if path:
         recorded = app.extensions.get(FILE_IDENTITY, {}).get("id")
         now = file_identity(path)

@@ -113,8 +113,8 @@ class LoginAttempt(db.Model):
 class UserSession(db.Model):
     """A signed-in browser session, known to the server: the cookie carries a random id whose
     SHA-256 is ``token_hash``. Signing out ends it here, so a copy of the cookie stops working;
-    it also ends after ``LIMS_SESSION_IDLE_MINUTES`` without a request and
-    ``LIMS_SESSION_MAX_HOURS`` after sign-in."""
+    it also ends ``LIMS_SESSION_MAX_HOURS`` after sign-in and after
+    ``LIMS_SESSION_IDLE_MINUTES`` without a request (``lims/auth/sessions.py``)."""
 
     __tablename__ = "user_sessions"
 
@@ -122,7 +122,6 @@ class UserSession(db.Model):
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     end_reason: Mapped[str | None] = mapped_column(sa.String(20))
     address: Mapped[str | None] = mapped_column(sa.String(64))

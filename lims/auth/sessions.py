@@ -3,10 +3,13 @@
 The browser's session cookie is signed, so it cannot be forged, but a signed cookie alone stays
 valid wherever it is copied. Each sign-in therefore starts a server-side session: a random id
 goes into the cookie and its SHA-256 into ``user_sessions``. Every signed-in request checks the
-row (one indexed read); signing out, a password change or a deactivation ends it, so a copied
-cookie stops working at once. A session also ends after ``LIMS_SESSION_IDLE_MINUTES`` without a
-request and ``LIMS_SESSION_MAX_HOURS`` after sign-in (the signed cookie itself expires then
-too). ``last_seen_at`` is written at most once a minute per session.
+row (one indexed read, never a write: a reading page must not take SQLite's write lock or
+invalidate the page cache); signing out, a password change or a deactivation ends it, so a
+copied cookie stops working at once. A session ends ``LIMS_SESSION_MAX_HOURS`` after sign-in
+(checked against the row; the signed cookie itself expires then too) and after
+``LIMS_SESSION_IDLE_MINUTES`` without a request (the time of the last request travels in the
+signed cookie, renewed at most once a minute; an idle session is ended in the row when it
+comes back).
 
 Services only: the request glue is in ``lims.auth.views``.
 """
@@ -24,8 +27,8 @@ from lims.extensions import db, utcnow
 
 from .models import User, UserSession
 
-TOUCH_EVERY = timedelta(minutes=1)
-KEEP_ENDED = timedelta(days=30)  # ended sessions are swept this long after their last request
+SEEN_EVERY = timedelta(minutes=1)  # how often the time of the last request is renewed in the cookie
+KEEP_ENDED = timedelta(days=30)  # session rows are swept this long after their sign-in
 
 
 def digest(token: str) -> str:
@@ -36,13 +39,12 @@ def start_session(*, user: User, address: str | None) -> str:
     """A new session for ``user``; returns the clear id for the cookie (never stored)."""
     now = utcnow()
     token = secrets.token_urlsafe(32)
-    db.session.execute(sa.delete(UserSession).where(UserSession.last_seen_at < now - KEEP_ENDED))
+    db.session.execute(sa.delete(UserSession).where(UserSession.created_at < now - KEEP_ENDED))
     db.session.add(
         UserSession(
             user_id=user.id,
             token_hash=digest(token),
             created_at=now,
-            last_seen_at=now,
             address=(address or "")[:64] or None,
         )
     )
@@ -56,7 +58,6 @@ class SessionState:
     row must be ended now (``idle``, ``expired``) or is already gone or ended (None)."""
 
     ok: bool
-    touch: bool = False
     end_reason: str | None = None
 
 
@@ -64,37 +65,26 @@ def check_session(
     token: str,
     user_id: int,
     *,
+    last_seen: datetime | None,
     idle: timedelta,
     maximum: timedelta,
     now: datetime | None = None,
 ) -> SessionState:
-    """Read the session ``token`` of ``user_id`` (no write: the caller ends or touches it in
-    its own short unit of work)."""
+    """Read the session ``token`` of ``user_id``; ``last_seen`` is the time of its previous
+    request (from the signed cookie). No write: the caller ends it in its own unit of work."""
     now = now or utcnow()
     row = db.session.execute(
-        sa.select(
-            UserSession.user_id,
-            UserSession.created_at,
-            UserSession.last_seen_at,
-            UserSession.ended_at,
-        ).where(UserSession.token_hash == digest(token))
+        sa.select(UserSession.user_id, UserSession.created_at, UserSession.ended_at).where(
+            UserSession.token_hash == digest(token)
+        )
     ).first()
     if row is None or row.user_id != user_id or row.ended_at is not None:
         return SessionState(False)
     if now - row.created_at > maximum:
         return SessionState(False, end_reason="expired")
-    if now - row.last_seen_at > idle:
+    if last_seen is None or now - last_seen > idle:
         return SessionState(False, end_reason="idle")
-    return SessionState(True, touch=now - row.last_seen_at > TOUCH_EVERY)
-
-
-def touch_session(token: str) -> None:
-    """Record a request on the session (its first statement writes: see the module doc)."""
-    db.session.execute(
-        sa.update(UserSession)
-        .where(UserSession.token_hash == digest(token), UserSession.ended_at.is_(None))
-        .values(last_seen_at=utcnow())
-    )
+    return SessionState(True)
 
 
 def end_session(token: str, *, reason: str) -> None:

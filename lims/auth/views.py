@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -23,7 +23,7 @@ from werkzeug.wrappers import Response
 
 from lims.audit.services import distinct_actions, list_events, verify_chain
 from lims.errors import show_on_form
-from lims.extensions import db, unit_of_work
+from lims.extensions import db, unit_of_work, utcnow
 from lims.numbers import parse_id
 
 from . import bp, services, sessions, throttle
@@ -40,6 +40,7 @@ from .models import ApiToken, User
 from .permissions import AUTHENTICATED, PUBLIC, access
 
 SESSION_KEY = "_sid"  # the server-side session id in the signed cookie (lims.auth.sessions)
+SEEN_KEY = "_seen"  # when the session's previous request came (Unix seconds), for the idle limit
 STATIC_ENDPOINTS = frozenset({"static", "bootstrap.static"})
 _UNSAFE_IN_NEXT = re.compile(r"[\x00-\x1f\x7f-\x9f\\\u2028\u2029]")
 
@@ -62,27 +63,30 @@ def safe_next(target: str | None) -> str:
 def _check_server_session() -> None:
     """A signed-in request must carry a session the server still knows (lims.auth.sessions):
     after sign-out, a password change, a deactivation, or the idle or absolute lifetime, the
-    cookie (or a copy of it) no longer signs anyone in."""
+    cookie (or a copy of it) no longer signs anyone in. Reads only, unless the session has just
+    run out (it is then ended in its own short unit of work)."""
     if "_user_id" not in session or request.endpoint in STATIC_ENDPOINTS:
         return
     if request.blueprint == "api":  # the API takes Bearer tokens only, never the session
         return
     token = session.get(SESSION_KEY)
     user_id = _session_user_id(session.get("_user_id"))
+    now = utcnow()
     state = None
     if isinstance(token, str) and user_id is not None:
         cfg = current_app.config
         state = sessions.check_session(
             token,
             user_id,
+            last_seen=_seen(session.get(SEEN_KEY)),
             idle=timedelta(minutes=cfg["SESSION_IDLE_MINUTES"]),
             maximum=timedelta(hours=cfg["SESSION_MAX_HOURS"]),
+            now=now,
         )
     db.session.commit()  # end the reading transaction: a write below starts its own
     if state is not None and state.ok:
-        if state.touch:
-            with unit_of_work():
-                sessions.touch_session(token)
+        if now.timestamp() - session.get(SEEN_KEY, 0) >= sessions.SEEN_EVERY.total_seconds():
+            session[SEEN_KEY] = int(now.timestamp())  # renewed in the signed cookie
         return
     if state is not None and state.end_reason:
         with unit_of_work():
@@ -90,6 +94,15 @@ def _check_server_session() -> None:
     _fresh_session()
     if state is not None and state.end_reason:
         flash(_("Your session has ended. Please sign in again."), "info")
+
+
+def _seen(value: Any) -> datetime | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        return datetime.fromtimestamp(value, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 def _fresh_session() -> None:
@@ -153,6 +166,7 @@ def login() -> Any:
             _fresh_session()  # nothing (the CSRF secret included) survives sign-in
             login_user(user)
             session[SESSION_KEY] = token
+            session[SEEN_KEY] = int(utcnow().timestamp())
             flash(_("Welcome, %(name)s.", name=user.name), "success")
             response = redirect(target)
             _set_device_cookie(response, email)
