@@ -91,7 +91,7 @@ def _check_server_session() -> None:
     if state is not None and state.end_reason:
         with unit_of_work():
             sessions.end_session(token, reason=state.end_reason)
-    _fresh_session()
+    _fresh_session(keep_language=True)
     if state is not None and state.end_reason:
         flash(_("Your session has ended. Please sign in again."), "info")
 
@@ -105,10 +105,14 @@ def _seen(value: Any) -> datetime | None:
         return None
 
 
-def _fresh_session() -> None:
-    """Empty the session, the CSRF token Flask-WTF keeps for this request included."""
+def _fresh_session(*, keep_language: bool = False) -> None:
+    """Empty the session, the CSRF token Flask-WTF keeps for this request included (the
+    language chosen in this browser may stay: it is no secret)."""
+    language = session.get("lang") if keep_language else None
     session.clear()
     g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
+    if language:
+        session["lang"] = language
 
 
 def _session_user_id(value: Any) -> int | None:
@@ -186,7 +190,7 @@ def logout() -> Response:
         with unit_of_work():
             sessions.end_session(token, reason="logout")
     logout_user()
-    _fresh_session()
+    _fresh_session(keep_language=True)
     flash(_("You have signed out."), "info")
     return redirect(url_for("auth.login"))
 
