@@ -53,6 +53,15 @@ def start_session(*, user: User, address: str | None) -> str:
 
 
 @dataclass(frozen=True)
+class SessionRow:
+    """What the server knows of a session: whose it is, when it began, whether it ended."""
+
+    user_id: int
+    created_at: datetime
+    ended_at: datetime | None
+
+
+@dataclass(frozen=True)
 class SessionState:
     """What a request's session id is worth: ``ok``; when not, ``end_reason`` says whether the
     row must be ended now (``idle``, ``expired``) or is already gone or ended (None)."""
@@ -61,8 +70,18 @@ class SessionState:
     end_reason: str | None = None
 
 
-def check_session(
-    token: str,
+def session_row(token: str) -> SessionRow | None:
+    """The row of session ``token`` (one indexed read), or None."""
+    row = db.session.execute(
+        sa.select(UserSession.user_id, UserSession.created_at, UserSession.ended_at).where(
+            UserSession.token_hash == digest(token)
+        )
+    ).first()
+    return None if row is None else SessionRow(row.user_id, row.created_at, row.ended_at)
+
+
+def judge_session(
+    row: SessionRow | None,
     user_id: int,
     *,
     last_seen: datetime | None,
@@ -70,14 +89,9 @@ def check_session(
     maximum: timedelta,
     now: datetime | None = None,
 ) -> SessionState:
-    """Read the session ``token`` of ``user_id``; ``last_seen`` is the time of its previous
-    request (from the signed cookie). No write: the caller ends it in its own unit of work."""
+    """Is the session of ``row`` still good for ``user_id``? ``last_seen`` is the time of its
+    previous request (from the signed cookie). Pure."""
     now = now or utcnow()
-    row = db.session.execute(
-        sa.select(UserSession.user_id, UserSession.created_at, UserSession.ended_at).where(
-            UserSession.token_hash == digest(token)
-        )
-    ).first()
     if row is None or row.user_id != user_id or row.ended_at is not None:
         return SessionState(False)
     if now - row.created_at > maximum:

@@ -25,6 +25,7 @@ from lims.audit.services import distinct_actions, list_events, verify_chain
 from lims.errors import show_on_form
 from lims.extensions import db, unit_of_work, utcnow
 from lims.numbers import parse_id
+from lims.pagecache import data_version
 
 from . import bp, services, sessions, throttle
 from .forms import (
@@ -75,15 +76,14 @@ def _check_server_session() -> None:
     state = None
     if isinstance(token, str) and user_id is not None:
         cfg = current_app.config
-        state = sessions.check_session(
-            token,
+        state = sessions.judge_session(
+            _session_row(token),
             user_id,
             last_seen=_seen(session.get(SEEN_KEY)),
             idle=timedelta(minutes=cfg["SESSION_IDLE_MINUTES"]),
             maximum=timedelta(hours=cfg["SESSION_MAX_HOURS"]),
             now=now,
         )
-    db.session.commit()  # end the reading transaction: a write below starts its own
     if state is not None and state.ok:
         if now.timestamp() - session.get(SEEN_KEY, 0) >= sessions.SEEN_EVERY.total_seconds():
             session[SEEN_KEY] = int(now.timestamp())  # renewed in the signed cookie
@@ -94,6 +94,24 @@ def _check_server_session() -> None:
     _fresh_session(keep_language=True)
     if state is not None and state.end_reason:
         flash(_("Your session has ended. Please sign in again."), "info")
+
+
+def _session_row(token: str) -> sessions.SessionRow | None:
+    """The session's row. For a page kept by the page cache (lims.pagecache) the row read at
+    the same data version is reused: nothing was committed since, so the session cannot have
+    ended, and a cached page stays free of queries."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    version = data_version() if getattr(view, "page_cached", False) else None
+    known = current_app.extensions.setdefault("lims.session_rows", {"version": None, "rows": {}})
+    if version is not None and known["version"] == version and token in known["rows"]:
+        return known["rows"][token]
+    row = sessions.session_row(token)
+    db.session.commit()  # end the reading transaction: a write below starts its own
+    if version is not None and row is not None and row.ended_at is None:
+        if known["version"] != version or len(known["rows"]) > 1000:
+            known["version"], known["rows"] = version, {}
+        known["rows"][token] = row
+    return row
 
 
 def _seen(value: Any) -> datetime | None:
