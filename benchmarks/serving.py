@@ -84,6 +84,7 @@ def server_env(url: str, **settings: Any) -> dict[str, str]:
     # No signing keys here: the load and kill tests measure the app; signing is measured by
     # benchmarks/bench_signing.py and its failures are tested in tests/lims/certificates.
     env["LIMS_SIGNING_REQUIRED"] = "0"
+    env.update(LIMS_PUBLIC_BASE_URL="http://127.0.0.1")  # links name the server; no HSTS on http
     env.update({f"LIMS_{name.upper()}": str(value) for name, value in settings.items()})
     return env
 

@@ -15,6 +15,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from . import config as config_module
 from . import logs
 from .extensions import babel, bootstrap, csrf, db, login_manager, migrate
+from .health import FILE_IDENTITY
 from .nfc import NfcRequest
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -60,7 +61,7 @@ def create_app(config: dict[str, Any] | str | None = None) -> Flask:
     _register_error_handlers(app)
     _register_template_helpers(app)
     _register_security_headers(app)
-    _refuse_nul_characters(app)
+    _refuse_unsafe_characters(app)
     _wire_operations(app)
     _register_integrity_checks()
     return app
@@ -78,17 +79,21 @@ def _register_integrity_checks() -> None:
 
 
 def _wire_operations(app: Flask) -> None:
-    """Versioned static URLs with long cache lives, and trusted proxy headers."""
+    """Versioned static URLs with long cache lives, trusted proxy headers (only from trusted
+    proxy addresses) and, in production, the public origin (``lims/origin.py``)."""
     from .ops.static import init_static_cache
 
     init_static_cache(app)
-    proxies = app.config["PROXY_FIX"]
-    if proxies:
-        from werkzeug.middleware.proxy_fix import ProxyFix
+    from .origin import PublicOrigin, TrustedProxies
 
-        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
-            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies
+    cfg = app.config
+    if cfg["ENV_NAME"] == "production":
+        app.wsgi_app = PublicOrigin(  # type: ignore[method-assign]
+            app.wsgi_app, base_url=cfg["PUBLIC_BASE_URL"], allowed=cfg["ALLOWED_HOSTS"]
         )
+    app.wsgi_app = TrustedProxies(  # type: ignore[method-assign]
+        app.wsgi_app, hops=cfg["PROXY_FIX"], trusted=cfg["TRUSTED_PROXIES"]
+    )
 
 
 def _init_extensions(app: Flask) -> None:
@@ -102,7 +107,7 @@ def _init_extensions(app: Flask) -> None:
     )
     if is_sqlite:
         with app.app_context():
-            _configure_sqlite(db.engine)
+            app.extensions[FILE_IDENTITY] = _configure_sqlite(db.engine)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: "Asia/Ho_Chi_Minh")
     bootstrap.init_app(app)
@@ -116,13 +121,20 @@ def _init_extensions(app: Flask) -> None:
     login_manager.user_loader(load_session_user)
 
 
-def _configure_sqlite(engine: sa.Engine) -> None:
+def _configure_sqlite(engine: sa.Engine) -> dict[str, Any]:
     """Foreign keys on, WAL, and BEGIN IMMEDIATE for units of work that may write: SQLite then
     serialises writers at the start of a transaction, so code and number allocation and the
-    audit chain never race; reading pages begin deferred and run side by side."""
+    audit chain never race; reading pages begin deferred and run side by side. Returns where
+    the identity of the database file first opened is kept (``/healthz`` compares it)."""
+    from .health import file_identity, sqlite_path
+
+    opened: dict[str, Any] = {}
 
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        path = sqlite_path(engine)
+        if path and "id" not in opened:
+            opened["id"] = file_identity(path)
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
@@ -140,6 +152,8 @@ def _configure_sqlite(engine: sa.Engine) -> None:
             connection.exec_driver_sql("BEGIN")
         else:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return opened
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -378,7 +392,7 @@ def _register_template_helpers(app: Flask) -> None:
     from .auth.forms import ConfirmForm, LanguageForm
     from .auth.permissions import ROLE_LABELS, has_role
     from .i18n import format_date, format_datetime
-    from .navigation import nav_items
+    from .navigation import nav_items, url_with_query
 
     app.jinja_env.filters["date"] = format_date
     app.jinja_env.filters["datetime"] = format_datetime
@@ -390,6 +404,7 @@ def _register_template_helpers(app: Flask) -> None:
         return {
             "has_role": has_role,
             "nav_items": nav_items,
+            "url_with_query": url_with_query,
             "role_labels": ROLE_LABELS,
             "current_locale": str(get_locale() or "vi"),
             "language_form": LanguageForm,
@@ -397,20 +412,39 @@ def _register_template_helpers(app: Flask) -> None:
         }
 
 
-def _refuse_nul_characters(app: Flask) -> None:
-    """No database stores a NUL character in text (PostgreSQL refuses it outright): a request
-    carrying one in a query, a form field or a JSON body is refused whole, before any view."""
+def _refuse_unsafe_characters(app: Flask) -> None:
+    """Typed text may not carry control characters, direction overrides or broken Unicode
+    (``lims.safetext``): a request with one in a query, a form field or a JSON body (or a JSON
+    body nested too deeply) is refused whole with 400, before any view. Single-line form fields
+    refuse tab and line breaks as well (``lims.forms.Form``)."""
     from flask_babel import gettext as _
 
+    from .nfc import JsonTooDeep, json_strings
+    from .safetext import describe, forbidden_character
+
     @app.before_request
-    def _no_nul() -> Any:
-        values = [*request.args.values(), *request.form.values()]
-        has_nul = any("\x00" in v for v in values)
-        if not has_nul and request.is_json:
-            raw = request.get_data(cache=True)
-            has_nul = b"\\u0000" in raw or b"\x00" in raw
-        if has_nul:
-            return _error_page(400, _("The request contains an invalid character (NUL)."))
+    def _no_unsafe_characters() -> Any:
+        texts = [*request.args.keys(), *request.args.values()]
+        texts += [*request.form.keys(), *request.form.values()]
+        if request.is_json:
+            try:
+                texts += json_strings(request.get_json(silent=True))
+            except JsonTooDeep:
+                return _error_page(
+                    400, _("The JSON body is nested too deeply (at most 32 levels).")
+                )
+        for text in texts:
+            char = forbidden_character(text)
+            if char is not None:
+                return _error_page(
+                    400,
+                    _(
+                        "The request contains a character that cannot be stored (%(char)s): "
+                        "control characters, text-direction overrides and broken Unicode "
+                        "are refused.",
+                        char=describe(char),
+                    ),
+                )
         return None
 
 
@@ -427,6 +461,9 @@ def _register_security_headers(app: Flask) -> None:
         )
         # What a signed-in user or an API token sees is for them only: no shared cache (proxy)
         # may keep it, and the browser asks again before reusing it.
+        hsts = app.config["HSTS_SECONDS"]
+        if hsts and app.config["ENV_NAME"] == "production" and request.scheme == "https":
+            response.headers.setdefault("Strict-Transport-Security", f"max-age={hsts}")
         personal = bool(session.get("_user_id")) or "Authorization" in request.headers
         if personal and "Cache-Control" not in response.headers:
             response.headers["Cache-Control"] = "private, no-cache"

@@ -7,10 +7,13 @@ secure cookies).
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 DEFAULT_SECRET_KEY = "dev-only-change-me"
 AUDIT_KEY_MIN_LENGTH = 32
@@ -38,8 +41,14 @@ class Config:
     LANGUAGES = ("vi", "en")
     BOOTSTRAP_SERVE_LOCAL = True
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024
-    LOGIN_MAX_FAILURES = 5
+    LOGIN_MAX_FAILURES = 5  # per account and address (and per trusted browser), in the window
     LOGIN_FAILURE_WINDOW_MINUTES = 15
+    LOGIN_ACCOUNT_CAP = 30  # failures on one account from new browsers, any address
+    LOGIN_ADDRESS_CAP = 50  # failures from one address, any account
+    LOGIN_GLOBAL_CAP = 300  # failures on the whole system
+    SESSION_IDLE_MINUTES = 120  # a signed-in session ends after this long without a request
+    SESSION_MAX_HOURS = 12  # … and this long after sign-in, whatever happens
+    API_TOKENS_PER_USER = 10  # active (not revoked, not expired) API tokens a user may hold
     API_TOKEN_DEFAULT_DAYS = 365
     LAB_NAME = "Trung tâm Kỹ thuật Tiêu chuẩn Đo lường Chất lượng Khánh Hòa"
     LAB_NAME_EN = "Khanh Hoa Technical Centre for Standards, Metrology and Quality"
@@ -71,10 +80,11 @@ class Config:
     COMPLAINT_TARGET_RESOLVED = 70  # % of received cases resolved successfully (provincial plan)
     COMPLAINT_MAX_ATTACHMENTS = 5
     VERIFY_RATE_LIMIT = 30  # public verification requests per minute and address
-    API_RATE_LIMIT = 120  # JSON API requests per minute and API token (0: no limit)
+    API_RATE_LIMIT = 120  # JSON API requests per minute and user, all their tokens (0: no limit)
     API_RATE_LIMIT_ANONYMOUS = 60  # JSON API requests per minute and address without a token
     SAMPLE_CODE_PATTERN = "KH-{yy}-{seq:06d}"
     PHOTO_MAX_BYTES = 5 * 1024 * 1024
+    PHOTO_MAX_PIXELS = 50_000_000  # checked before a photo is decoded (lims/intake/photos.py)
     # Stored files (photos, PDFs): empty = in the database; a directory = content-addressed files
     # there (<dir>/ab/<sha256>), the byte columns NULL. Relative paths are inside instance/.
     STORAGE_DIR = ""
@@ -86,6 +96,14 @@ class Config:
     SMTP_STARTTLS = False
     SMTP_FROM = "lims@localhost"
     PROXY_FIX = 0  # reverse proxies in front whose X-Forwarded-* headers are trusted
+    # addresses a proxy may connect from (its X-Forwarded-* headers are used only from these;
+    # a unix socket always counts): comma-separated addresses or networks
+    TRUSTED_PROXIES = "127.0.0.0/8,::1"
+    # host names the app answers to besides the one of PUBLIC_BASE_URL (production): health
+    # checks on the server itself; comma-separated
+    ALLOWED_HOSTS = "localhost,127.0.0.1,::1"
+    HSTS_SECONDS = 365 * 24 * 3600  # Strict-Transport-Security in production over https (0: off)
+    HEALTH_MIN_FREE_MB = 100  # /healthz reports the disk full below this much free space
     STATIC_MAX_AGE = 365 * 24 * 3600  # seconds, for versioned static URLs (?v=<hash>)
     DB_POOL_SIZE = 5  # PostgreSQL: connections kept open per process
     DB_MAX_OVERFLOW = 10  # PostgreSQL: extra connections allowed under load, per process
@@ -184,13 +202,21 @@ def finalize(config: dict[str, Any], instance_path: str) -> None:
         raise ConfigError(
             f"LIMS_PROXY_FIX must be the number of reverse proxies in front (0-5), not {proxies!r}"
         )
-    for name in ("VERIFY_RATE_LIMIT", "API_RATE_LIMIT", "API_RATE_LIMIT_ANONYMOUS"):
+    if env == "production":
+        config["PUBLIC_BASE_URL"] = _public_base_url(config.get("PUBLIC_BASE_URL"))
+    config["TRUSTED_PROXIES"] = _networks(config.get("TRUSTED_PROXIES"), "TRUSTED_PROXIES")
+    config["ALLOWED_HOSTS"] = _host_names(config.get("ALLOWED_HOSTS"))
+    minutes, hours = config.get("SESSION_IDLE_MINUTES"), config.get("SESSION_MAX_HOURS")
+    for name, value in (("SESSION_IDLE_MINUTES", minutes), ("SESSION_MAX_HOURS", hours)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ConfigError(f"LIMS_{name} must be a whole number of at least 1, not {value!r}")
+    config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=hours)
+    for name in ("VERIFY_RATE_LIMIT", "API_RATE_LIMIT", "API_RATE_LIMIT_ANONYMOUS",
+                 "API_TOKENS_PER_USER", "LOGIN_ACCOUNT_CAP", "LOGIN_ADDRESS_CAP",
+                 "LOGIN_GLOBAL_CAP", "HSTS_SECONDS", "HEALTH_MIN_FREE_MB"):  # fmt: skip
         value = config.get(name)
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise ConfigError(
-                f"LIMS_{name} must be a whole number of requests per minute (0: no limit), "
-                f"not {value!r}"
-            )
+            raise ConfigError(f"LIMS_{name} must be a whole number (0: no limit), not {value!r}")
     _finalize_signing(config, instance_path, production=env == "production")
     _check_complaint_settings(config)
     if config.get("LOG_FORMAT") not in ("text", "json"):
@@ -246,6 +272,44 @@ def _audit_key(config: dict[str, Any], env: str, instance_path: str) -> str:
     if env == "production" and key == str(config.get("SECRET_KEY")):
         raise ConfigError("The audit key must differ from LIMS_SECRET_KEY.")
     return key
+
+
+def _public_base_url(value: Any) -> str:
+    """Production builds every absolute link (feeds, QR codes, e-mails) from this address, never
+    from the Host header a client sends."""
+    url = str(value or "").strip().rstrip("/")
+    parts = urlsplit(url)
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.query
+        or (parts.fragment or parts.username or parts.password)
+    ):
+        raise ConfigError(
+            "Production needs LIMS_PUBLIC_BASE_URL, the address people open the site at "
+            "(for example https://lims.example.vn): links are built from it, never from the "
+            f"Host header of a request. Got {url!r}."
+        )
+    return url
+
+
+def _networks(value: Any, name: str) -> tuple[str, ...]:
+    items = value if isinstance(value, list | tuple) else str(value or "").split(",")
+    networks = []
+    for item in (str(i).strip() for i in items):
+        if not item:
+            continue
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise ConfigError(f"LIMS_{name}: {item!r} is not an address or network") from None
+        networks.append(item)
+    return tuple(networks)
+
+
+def _host_names(value: Any) -> tuple[str, ...]:
+    items = value if isinstance(value, list | tuple) else str(value or "").split(",")
+    return tuple(h.strip().lower().strip("[]") for h in items if h.strip())
 
 
 COMPLAINT_NUMBERS = (

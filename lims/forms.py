@@ -4,6 +4,10 @@
 WTForms ships no Vietnamese catalogue, so without this a Vietnamese page would show those
 messages in English. The messages are listed in :func:`_messages` (for extraction only) and
 translated in ``lims/translations/vi/LC_MESSAGES/messages.po`` like every other string.
+
+Every single-line text field (``StringField`` and its kinds, not ``TextAreaField``) refuses tab
+and line breaks; the other refused characters (``lims.safetext``) never reach a form, the app's
+request hook refuses them first.
 """
 
 from __future__ import annotations
@@ -11,7 +15,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import get_translations, gettext, ngettext
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms import StringField, TextAreaField
+
+from .safetext import forbidden_character
+
+ONE_LINE = _l("This field must be on one line: tab and line breaks are not allowed.")
 
 
 class _Messages:
@@ -35,6 +45,19 @@ class Form(FlaskForm):
     class Meta(FlaskForm.Meta):
         def get_translations(self, form: Any) -> _Messages:
             return MESSAGES
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        ok = super().validate(extra_validators)
+        for field in self:
+            if (
+                isinstance(field, StringField)
+                and not isinstance(field, TextAreaField)
+                and isinstance(field.data, str)
+                and forbidden_character(field.data, multiline=False)
+            ):
+                field.errors = [*field.errors, ONE_LINE]
+                ok = False
+        return ok
 
 
 def _messages() -> None:  # pragma: no cover - never called; lists WTForms' messages for pybabel

@@ -1,7 +1,14 @@
 """Imports every feature's models so migrations and metadata see every table."""
 
 from lims.audit.models import AuditEvent, AuditHead
-from lims.auth.models import ApiToken, LoginAttempt, SignatoryScope, User, UserRole
+from lims.auth.models import (
+    ApiToken,
+    LoginAttempt,
+    SignatoryScope,
+    User,
+    UserRole,
+    UserSession,
+)
 from lims.catalog.models import (
     AdminUnit,
     Method,
@@ -89,4 +96,5 @@ __all__ = [
     "Specification",
     "User",
     "UserRole",
+    "UserSession",
 ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from flask import current_app, request, url_for
 from flask_babel import get_locale
@@ -87,3 +88,24 @@ def nav_items() -> list[NavLink]:
                 menus.clear()
             menus[key] = menu
     return menu
+
+
+def url_with_query(endpoint: str, **values: object) -> str:
+    """``url_for(endpoint, **values)`` keeping the current page's query string (its filters).
+
+    A query key that ``url_for`` would take for itself (``_external``, ``_scheme``, ``_anchor``
+    …), that names a URL parameter of the endpoint, or that ``values`` sets is left out, so a
+    crafted query string (``?format=x``, ``?table=``, ``?_external=1``) never breaks the link.
+    """
+    reserved = set(values)
+    for rule in current_app.url_map.iter_rules(endpoint):
+        reserved |= rule.arguments
+    kept = [
+        (key, value)
+        for key, value in request.args.items(multi=True)
+        if not key.startswith("_") and key not in reserved
+    ]
+    url = url_for(endpoint, **values)  # type: ignore[arg-type]
+    if kept:
+        url += ("&" if "?" in url else "?") + urlencode(kept)
+    return url

@@ -15,9 +15,37 @@ from typing import Any
 
 from flask import Request
 from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import BadRequest
 from werkzeug.utils import cached_property
 
-__all__ = ["NfcRequest", "nfc"]
+__all__ = ["JsonTooDeep", "MAX_JSON_DEPTH", "NfcRequest", "json_strings", "nfc"]
+
+#: Arrays and objects nested deeper than this in a JSON body are refused (no API body of lims
+#: nests more than three levels; Python's parser would fail with a RecursionError near 1000).
+MAX_JSON_DEPTH = 32
+
+
+class JsonTooDeep(BadRequest):
+    """A JSON body nested deeper than :data:`MAX_JSON_DEPTH` (refused even with ``silent``)."""
+
+
+def json_strings(value: Any) -> list[str]:
+    """Every string in a parsed JSON value (object keys too), without recursion; raises
+    :class:`JsonTooDeep` past :data:`MAX_JSON_DEPTH` levels."""
+    found: list[str] = []
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            found.append(item)
+        elif isinstance(item, dict | list):
+            if depth >= MAX_JSON_DEPTH:
+                raise JsonTooDeep()
+            if isinstance(item, dict):
+                found.extend(k for k in item if isinstance(k, str))
+                item = list(item.values())
+            stack.extend((v, depth + 1) for v in item)
+    return found
 
 
 def nfc(value: Any) -> Any:
@@ -52,4 +80,11 @@ class NfcRequest(Request):
             self.__dict__["form"] = _nfc_multidict(form, self.parameter_storage_class)
 
     def get_json(self, force: bool = False, silent: bool = False, cache: bool = True) -> Any:  # type: ignore[override]
-        return nfc(super().get_json(force=force, silent=silent, cache=cache))
+        """The JSON body in NFC; :class:`JsonTooDeep` (a 400) for one nested too deeply, even
+        when ``silent`` (the app's request hook refuses it before any view)."""
+        try:
+            value = super().get_json(force=force, silent=silent, cache=cache)
+        except RecursionError:
+            raise JsonTooDeep() from None
+        json_strings(value)  # the depth check
+        return nfc(value)

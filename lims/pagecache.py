@@ -245,4 +245,5 @@ def cached_page(view: F) -> F:
             cache.put(version, key, (parts, response.status_code, response.mimetype))
         return response
 
+    wrapper.page_cached = True  # type: ignore[attr-defined]  # (lims.auth.views reads it)
     return wrapper  # type: ignore[return-value]

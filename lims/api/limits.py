@@ -1,7 +1,8 @@
-"""The JSON API's rate limit: every ``/api/v1`` request counts against its API token (or, with
-no known token, against the caller's address), in the database so every app process shares the
-count (``lims.ratelimit``). Over the limit the answer is ``429`` in the API's error format with
-``Retry-After``. Limits per minute: ``LIMS_API_RATE_LIMIT`` (per token) and
+"""The JSON API's rate limit: every ``/api/v1`` request counts against the user its API token
+belongs to (all of a user's tokens share one count, so making more tokens buys no more
+requests), or, with no known token, against the caller's address, in the database so every app
+process shares the count (``lims.ratelimit``). Over the limit the answer is ``429`` in the API's
+error format with ``Retry-After``. Limits per minute: ``LIMS_API_RATE_LIMIT`` (per user) and
 ``LIMS_API_RATE_LIMIT_ANONYMOUS`` (per address); 0 switches a limit off."""
 
 from __future__ import annotations
@@ -10,8 +11,8 @@ from flask import current_app, request
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from lims.auth.services import TOKEN_MAX_LENGTH, token_digest, user_for_token
-from lims.extensions import unit_of_work
+from lims.auth.services import TOKEN_MAX_LENGTH, token_digest, token_owner_id, user_for_token
+from lims.extensions import db, unit_of_work
 from lims.ratelimit import hit_rate_limit, seconds_left
 
 from . import bp
@@ -22,8 +23,8 @@ WINDOW_SECONDS = 60
 
 @bp.before_request
 def enforce_rate_limit() -> Response | None:
-    """Count this request: against its API token when it carries one (a token that is unknown
-    counts against the address as well), otherwise against the address.
+    """Count this request: against the user of its API token when it carries one (a token that
+    is unknown counts against itself and the address as well), otherwise against the address.
 
     One short write transaction whose first statement is the counter bump (nothing has touched
     the database before this hook), so on SQLite it takes the write lock before reading
@@ -37,14 +38,15 @@ def enforce_rate_limit() -> Response | None:
     bearer = scheme.lower() == "bearer" and bool(clear) and len(clear) <= TOKEN_MAX_LENGTH
     address_key = f"api:addr:{request.remote_addr}"
     limit, over = 0, False
+    digest = token_digest(clear) if bearer else ""
+    owner = token_owner_id(digest) if bearer and per_token else None
+    db.session.commit()  # end that read: the counting transaction below starts with its write
     with unit_of_work():
         if bearer:
-            digest = token_digest(clear)
             if per_token:
                 limit = per_token
-                over = hit_rate_limit(
-                    f"api:token:{digest}", limit=per_token, window_seconds=WINDOW_SECONDS
-                )
+                key = f"api:user:{owner}" if owner is not None else f"api:token:{digest}"
+                over = hit_rate_limit(key, limit=per_token, window_seconds=WINDOW_SECONDS)
             if user_for_token(clear) is None and per_address:
                 limit = per_address
                 over = (

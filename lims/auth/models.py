@@ -93,7 +93,9 @@ class ApiToken(db.Model):
 
 
 class LoginAttempt(db.Model):
-    """Failed and successful logins, kept in the database so every app process sees them."""
+    """Failed and successful logins, kept in the database so every app process sees them.
+    ``device`` names the trusted browser the attempt came from (a signed cookie given at an
+    earlier sign-in to this account), or is NULL for a browser not known to the account."""
 
     __tablename__ = "login_attempts"
 
@@ -102,8 +104,27 @@ class LoginAttempt(db.Model):
     address: Mapped[str | None] = mapped_column(sa.String(64))
     success: Mapped[bool] = mapped_column(sa.Boolean)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    device: Mapped[str | None] = mapped_column(sa.String(32))
 
     __table_args__ = (
         sa.Index("ix_login_attempts_email_at", "email", "at"),
         sa.Index("ix_login_attempts_address_at", "address", "at"),
+        sa.Index("ix_login_attempts_at", "at"),
     )
+
+
+class UserSession(db.Model):
+    """A signed-in browser session, known to the server: the cookie carries a random id whose
+    SHA-256 is ``token_hash``. Signing out ends it here, so a copy of the cookie stops working;
+    it also ends ``LIMS_SESSION_MAX_HOURS`` after sign-in and after
+    ``LIMS_SESSION_IDLE_MINUTES`` without a request (``lims/auth/sessions.py``)."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    end_reason: Mapped[str | None] = mapped_column(sa.String(20))
+    address: Mapped[str | None] = mapped_column(sa.String(64))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -19,8 +18,10 @@ from lims.errors import DomainError
 from lims.extensions import db, utcnow
 from lims.nfc import nfc
 
+from . import throttle
 from .models import ApiToken, LoginAttempt, SignatoryScope, User, UserRole
 from .permissions import ROLES, require_role
+from .sessions import end_user_sessions
 
 PASSWORD_MIN = 8
 PASSWORD_MAX = 128
@@ -33,15 +34,23 @@ class AuthError(DomainError):
 
 
 class LoginThrottled(AuthError):
-    def __init__(self, minutes: int) -> None:
-        super().__init__(
-            _l(
+    def __init__(self, minutes: int, *, new_browsers: bool = False) -> None:
+        if new_browsers:
+            message = _l(
+                "Too many failed sign-in attempts from browsers not used before: sign-in from "
+                "a new browser is paused for %(minutes)d minute(s). A browser where you have "
+                "signed in before can still sign in.",
+                minutes=minutes,
+            )
+        else:
+            message = _l(
                 "Too many failed sign-in attempts. "
                 "Please wait %(minutes)d minute(s) and try again.",
                 minutes=minutes,
             )
-        )
+        super().__init__(message)
         self.minutes = minutes
+        self.new_browsers = new_browsers
 
 
 def _hash(password: str) -> str:
@@ -171,6 +180,13 @@ def update_user(
         raise AuthError(_l("Unknown language."), "locale")
     if user.id == actor.id and (not active or "admin" not in chosen):
         raise AuthError(_l("You cannot deactivate yourself or remove your own admin role."))
+    if user.id == actor.id and _grants_self(user, chosen, signatory, signatory_scope):
+        raise AuthError(
+            _l(
+                "You cannot change your own roles, signatory status or signing scope: "
+                "another administrator must do it, so that a second person sees it."
+            )
+        )
     before = _snapshot(user)
     user.name = name
     user.locale = locale
@@ -180,6 +196,7 @@ def update_user(
         ]
     if user.active and not active:
         user.session_version += 1
+        end_user_sessions(user.id, reason="deactivated")
     user.active = active
     if signatory is not None:
         _set_signatory(user, signatory, signatory_scope or [])
@@ -193,6 +210,7 @@ def update_user(
         _check_password(new_password)
         user.password_hash = _hash(new_password)
         user.session_version += 1
+        end_user_sessions(user.id, reason="password")
     db.session.flush()
     after = _snapshot(user)
     if new_password:
@@ -207,6 +225,23 @@ def update_user(
             after=after,
         )
     return user
+
+
+def _grants_self(
+    user: User,
+    roles: set[str],
+    signatory: bool | None,
+    scope: list[int] | None,
+) -> bool:
+    """Would this edit of one's own account change one's roles or signing rights?"""
+    if roles != set(user.roles):
+        return True
+    if signatory is None:
+        return False
+    if bool(signatory) != bool(user.signatory):
+        return True
+    wanted = set(scope or []) if signatory else set()
+    return wanted != {r.category_id for r in user.scope_rows}
 
 
 _CATEGORIES = sa.table("product_categories", sa.column("id"), sa.column("name_vi"))
@@ -237,7 +272,11 @@ def _set_signatory(user: User, signatory: bool, scope: list[int]) -> None:
     ]
 
 
-def change_own_password(*, actor: User, current: str, new: str) -> None:
+def change_own_password(
+    *, actor: User, current: str, new: str, keep_session: str | None = None
+) -> None:
+    """Change one's password; every other signed-in session of the account ends (the one with
+    id ``keep_session``, the caller's, stays)."""
     if not password_matches(actor, current):
         raise AuthError(_l("The current password is wrong."), "current_password")
     _check_password(new)
@@ -245,6 +284,7 @@ def change_own_password(*, actor: User, current: str, new: str) -> None:
         raise AuthError(_l("The new password must differ from the current one."), "new_password")
     actor.password_hash = _hash(new)
     actor.session_version += 1
+    end_user_sessions(actor.id, reason="password", keep=keep_session)
     db.session.flush()
     audit.record(actor=actor, action="user.password_change", entity_type="user", entity_id=actor.id)
 
@@ -266,70 +306,54 @@ def set_own_locale(*, actor: User, locale: str) -> None:
         )
 
 
-@dataclass(frozen=True)
-class ThrottleState:
-    failures: int
-    retry_after_minutes: int
-
-
-def _throttle_state(
-    email: str, address: str | None, max_failures: int, window: timedelta
-) -> ThrottleState:
-    since = utcnow() - window
-    worst = ThrottleState(0, 0)
-    for column, value in ((LoginAttempt.email, email), (LoginAttempt.address, address)):
-        if value is None:
-            continue
-        last_success = db.session.scalar(
-            sa.select(sa.func.max(LoginAttempt.at)).where(
-                column == value, LoginAttempt.success.is_(True)
-            )
-        )
-        start = max(since, last_success) if last_success else since
-        failures = db.session.execute(
-            sa.select(sa.func.count(), sa.func.min(LoginAttempt.at)).where(
-                column == value, LoginAttempt.success.is_(False), LoginAttempt.at > start
-            )
-        ).one()
-        count, oldest = failures
-        if count >= max_failures and oldest is not None:
-            remaining = (oldest + window) - utcnow()
-            minutes = max(1, int(remaining.total_seconds() // 60) + 1)
-            if count > worst.failures:
-                worst = ThrottleState(count, minutes)
-    return worst
-
-
 def authenticate(
     *,
     email: str,
     password: str,
     address: str | None,
-    max_failures: int = 5,
-    window_minutes: int = 15,
+    limits: throttle.Limits | None = None,
+    device: str | None = None,
 ) -> User:
-    """Check a login. Raises :class:`LoginThrottled` after too many failures (for the account
-    or the address), :class:`AuthError` for a wrong e-mail/password or a deactivated account."""
+    """Check a login. Raises :class:`LoginThrottled` while the guessing rules of
+    :mod:`lims.auth.throttle` hold this attempt back (``device``: the trusted-browser id the
+    request's device cookie gives for this e-mail), :class:`AuthError` for a wrong
+    e-mail/password or a deactivated account. An unknown e-mail costs the same password hash
+    as a known one, so the answer's timing does not tell whether an account exists."""
     email = normalize_email(email)[:254]
-    state = _throttle_state(email, address, max_failures, timedelta(minutes=window_minutes))
-    if state.failures >= max_failures:
-        raise LoginThrottled(state.retry_after_minutes)
+    limits = limits or throttle.Limits()
+    verdict = throttle.judge(email, address, device, limits)
+    if verdict.wait_minutes:
+        raise LoginThrottled(verdict.wait_minutes, new_browsers=verdict.new_browsers)
     user = get_user_by_email(email)
-    ok = password_matches(user, password)
+    ok = password_matches(user, password) if user is not None else _spend_a_hash(password)
+    attempt = LoginAttempt(email=email, address=address, success=False, device=verdict.device)
+    db.session.add(attempt)
     if ok and not user.active:
-        db.session.add(LoginAttempt(email=email, address=address, success=False))
         db.session.flush()
         raise AuthError(_l("This account has been deactivated. Contact the administrator."))
-    db.session.add(LoginAttempt(email=email, address=address, success=ok))
     if not ok:
         db.session.flush()
         raise AuthError(_l("Wrong e-mail address or password."))
+    attempt.success = True
     user.last_login_at = utcnow()
     db.session.flush()
     audit.record(
         actor=user, action="user.login", entity_type="user", entity_id=user.id, address=address
     )
     return user
+
+
+_DUMMY_HASHES: dict[str, str] = {}
+
+
+def _spend_a_hash(password: str | None) -> bool:
+    """Check ``password`` against a hash of the configured method that matches nothing, so an
+    unknown account takes as long as a known one. Always False."""
+    method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+    if method not in _DUMMY_HASHES:
+        _DUMMY_HASHES[method] = generate_password_hash(secrets.token_hex(16), method=method)
+    check_password_hash(_DUMMY_HASHES[method], nfc(password or ""))
+    return False
 
 
 def load_session_user(user_id: str) -> User | None:
@@ -365,6 +389,17 @@ def create_token(
         raise AuthError(_l("Give the token a name of at most 100 characters."), "name")
     if expires_days is not None and not (1 <= expires_days <= 3650):
         raise AuthError(_l("Expiry must be between 1 and 3650 days."), "expires_days")
+    cap = int(current_app.config.get("API_TOKENS_PER_USER", 10))
+    if cap and active_token_count(owner) >= cap:
+        raise AuthError(
+            _l(
+                "%(name)s already has %(n)d active API tokens, the most allowed: revoke one "
+                "that is no longer used first.",
+                name=owner.name,
+                n=cap,
+            ),
+            "name",
+        )
     clear = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
         user_id=owner.id,
@@ -390,6 +425,20 @@ def create_token(
     return token, clear
 
 
+def active_token_count(owner: User) -> int:
+    """Tokens of ``owner`` that still work (not revoked, not expired)."""
+    now = utcnow()
+    return int(
+        db.session.scalar(
+            sa.select(sa.func.count()).where(
+                ApiToken.user_id == owner.id,
+                ApiToken.revoked_at.is_(None),
+                sa.or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > now),
+            )
+        )
+    )
+
+
 def revoke_token(*, actor: User, token: ApiToken) -> None:
     if token.user_id != actor.id:
         require_role(actor, "admin")
@@ -404,6 +453,11 @@ def revoke_token(*, actor: User, token: ApiToken) -> None:
         entity_id=token.id,
         after={"prefix": token.prefix},
     )
+
+
+def token_owner_id(digest: str) -> int | None:
+    """The user id an API token (by its SHA-256) belongs to, whatever its state (reads only)."""
+    return db.session.scalar(sa.select(ApiToken.user_id).where(ApiToken.token_hash == digest))
 
 
 def user_for_token(clear: str) -> User | None:

@@ -1,18 +1,33 @@
 from __future__ import annotations
 
+import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
-from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
+from werkzeug.urls import iri_to_uri
 from werkzeug.wrappers import Response
 
 from lims.audit.services import distinct_actions, list_events, verify_chain
 from lims.errors import show_on_form
-from lims.extensions import db, unit_of_work
+from lims.extensions import db, unit_of_work, utcnow
 from lims.numbers import parse_id
+from lims.pagecache import data_version
 
-from . import bp, services
+from . import bp, services, sessions, throttle
 from .forms import (
     ConfirmForm,
     LanguageForm,
@@ -25,11 +40,119 @@ from .forms import (
 from .models import ApiToken, User
 from .permissions import AUTHENTICATED, PUBLIC, access
 
+SESSION_KEY = "_sid"  # the server-side session id in the signed cookie (lims.auth.sessions)
+SEEN_KEY = "_seen"  # when the session's previous request came (Unix seconds), for the idle limit
+STATIC_ENDPOINTS = frozenset({"static", "bootstrap.static"})
+_UNSAFE_IN_NEXT = re.compile(r"[\x00-\x1f\x7f-\x9f\\\u2028\u2029]")
 
-def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("main.index")
+
+def safe_next(target: str | None) -> str:
+    """Where to go after signing in (or switching language): a path on this site, or the home
+    page. Browsers drop tabs and line breaks from a URL and read ``\\`` as ``/``, so
+    ``/\t/evil.example`` would become ``//evil.example`` (another site): any control
+    character or backslash refuses the target; so does anything with a scheme or a host once
+    parsed, or that does not start with a single ``/``. Spaces and Vietnamese are encoded."""
+    if not target or len(target) > 2000 or _UNSAFE_IN_NEXT.search(target):
+        return url_for("main.index")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return url_for("main.index")
+    return iri_to_uri(target)
+
+
+@bp.before_app_request
+def _check_server_session() -> None:
+    """A signed-in request must carry a session the server still knows (lims.auth.sessions):
+    after sign-out, a password change, a deactivation, or the idle or absolute lifetime, the
+    cookie (or a copy of it) no longer signs anyone in. Reads only, unless the session has just
+    run out (it is then ended in its own short unit of work)."""
+    if "_user_id" not in session or request.endpoint in STATIC_ENDPOINTS:
+        return
+    if request.blueprint == "api":  # the API takes Bearer tokens only, never the session
+        return
+    token = session.get(SESSION_KEY)
+    user_id = _session_user_id(session.get("_user_id"))
+    now = utcnow()
+    state = None
+    if isinstance(token, str) and user_id is not None:
+        cfg = current_app.config
+        state = sessions.judge_session(
+            _session_row(token),
+            user_id,
+            last_seen=_seen(session.get(SEEN_KEY)),
+            idle=timedelta(minutes=cfg["SESSION_IDLE_MINUTES"]),
+            maximum=timedelta(hours=cfg["SESSION_MAX_HOURS"]),
+            now=now,
+        )
+    if state is not None and state.ok:
+        if now.timestamp() - session.get(SEEN_KEY, 0) >= sessions.SEEN_EVERY.total_seconds():
+            session[SEEN_KEY] = int(now.timestamp())  # renewed in the signed cookie
+        return
+    if state is not None and state.end_reason:
+        with unit_of_work():
+            sessions.end_session(token, reason=state.end_reason)
+    _fresh_session(keep_language=True)
+    if state is not None and state.end_reason:
+        flash(_("Your session has ended. Please sign in again."), "info")
+
+
+def _session_row(token: str) -> sessions.SessionRow | None:
+    """The session's row. For a page kept by the page cache (lims.pagecache) the row read at
+    the same data version is reused: nothing was committed since, so the session cannot have
+    ended, and a cached page stays free of queries."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    version = data_version() if getattr(view, "page_cached", False) else None
+    known = current_app.extensions.setdefault("lims.session_rows", {"version": None, "rows": {}})
+    if version is not None and known["version"] == version and token in known["rows"]:
+        return known["rows"][token]
+    row = sessions.session_row(token)
+    db.session.commit()  # end the reading transaction: a write below starts its own
+    if version is not None and row is not None and row.ended_at is None:
+        if known["version"] != version or len(known["rows"]) > 1000:
+            known["version"], known["rows"] = version, {}
+        known["rows"][token] = row
+    return row
+
+
+def _seen(value: Any) -> datetime | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        return datetime.fromtimestamp(value, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def _fresh_session(*, keep_language: bool = False) -> None:
+    """Empty the session, the CSRF token Flask-WTF keeps for this request included (the
+    language chosen in this browser may stay: it is no secret)."""
+    language = session.get("lang") if keep_language else None
+    session.clear()
+    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
+    if language:
+        session["lang"] = language
+
+
+def _session_user_id(value: Any) -> int | None:
+    raw = str(value or "").split(".", 1)[0]
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else None
+
+
+def _device_cookie() -> str | None:
+    return request.cookies.get(throttle.DEVICE_COOKIE)
+
+
+def _set_device_cookie(response: Response, email: str) -> None:
+    cfg = current_app.config
+    response.set_cookie(
+        throttle.DEVICE_COOKIE,
+        throttle.remember_device(_device_cookie(), cfg["SECRET_KEY"], email),
+        max_age=throttle.DEVICE_DAYS * 86400,
+        path=url_for("auth.login"),
+        secure=cfg["SESSION_COOKIE_SECURE"],
+        httponly=True,
+        samesite="Lax",
+    )
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -41,14 +164,16 @@ def login() -> Any:
     status = 200
     if form.validate_on_submit():
         cfg = current_app.config
+        email = services.normalize_email(form.email.data)
         try:
             user = services.authenticate(
-                email=form.email.data,
+                email=email,
                 password=form.password.data,
                 address=request.remote_addr,
-                max_failures=cfg["LOGIN_MAX_FAILURES"],
-                window_minutes=cfg["LOGIN_FAILURE_WINDOW_MINUTES"],
+                limits=throttle.Limits.from_config(cfg),
+                device=throttle.device_for(_device_cookie(), cfg["SECRET_KEY"], email),
             )
+            token = sessions.start_session(user=user, address=request.remote_addr)
         except services.LoginThrottled as exc:
             db.session.rollback()
             form.form_errors.append(exc.message)
@@ -59,10 +184,15 @@ def login() -> Any:
             status = 401
         else:
             db.session.commit()
+            target = safe_next(request.args.get("next"))
+            _fresh_session()  # nothing (the CSRF secret included) survives sign-in
             login_user(user)
-            session.pop("lang", None)
+            session[SESSION_KEY] = token
+            session[SEEN_KEY] = int(utcnow().timestamp())
             flash(_("Welcome, %(name)s.", name=user.name), "success")
-            return redirect(_safe_next(request.args.get("next")))
+            response = redirect(target)
+            _set_device_cookie(response, email)
+            return response
     elif request.method == "POST":
         status = 400
     return render_template("auth/login.html", form=form), status
@@ -73,7 +203,12 @@ def login() -> Any:
 def logout() -> Response:
     if not ConfirmForm().validate_on_submit():
         abort(400)
+    token = session.get(SESSION_KEY)
+    if isinstance(token, str):
+        with unit_of_work():
+            sessions.end_session(token, reason="logout")
     logout_user()
+    _fresh_session(keep_language=True)
     flash(_("You have signed out."), "info")
     return redirect(url_for("auth.login"))
 
@@ -88,7 +223,7 @@ def set_language() -> Response:
     if current_user.is_authenticated:
         with unit_of_work():
             services.set_own_locale(actor=current_user, locale=form.locale.data)
-    return redirect(_safe_next(request.form.get("next")))
+    return redirect(safe_next(request.form.get("next")))
 
 
 @bp.route("/account", methods=["GET", "POST"])
@@ -104,6 +239,7 @@ def account() -> Any:
                     actor=current_user,
                     current=form.current_password.data,
                     new=form.new_password.data,
+                    keep_session=session.get(SESSION_KEY),
                 )
         except services.AuthError as exc:
             show_on_form(form, exc)

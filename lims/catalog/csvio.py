@@ -22,9 +22,11 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from lims import audit
+from lims.exports import csv_chunks, csv_text_back
 from lims.extensions import db
 from lims.numbers import NumberParseError, parse_decimal
 from lims.progress import ProgressFactory, silent, tracked
+from lims.safetext import describe, forbidden_character
 
 from . import methods, services
 from .models import LimitKind, Parameter, ProductCategory, ResultType, Specification
@@ -208,18 +210,23 @@ def csv_records(
             )
         )
         return
-    count = 0
     try:
-        for cells in reader:
+        for records, cells in enumerate(reader, start=1):
             line = reader.line_num
-            if not any(c.strip() for c in cells):
-                continue
-            if count >= max_rows:
+            if records > max_rows:  # blank rows count too: a file of empty lines is no cheaper
                 issues.append(
                     Issue(line, "", str(_l("Too many rows (at most %(n)d).", n=max_rows)))
                 )
                 return
-            count += 1
+            if not any(c.strip() for c in cells):
+                continue
+            cells = [csv_text_back(c) for c in cells]
+            bad = next((ch for c in cells if (ch := forbidden_character(c, multiline=False))), None)
+            if bad is not None:
+                issues.append(Issue(line, "", str(_l(
+                    "Contains a character that is not allowed (%(char)s).", char=describe(bad)
+                ))))  # fmt: skip
+                continue
             if len(cells) != len(columns):
                 issues.append(
                     Issue(
@@ -640,8 +647,7 @@ def export_rows(specs: Iterable[Specification] | None = None) -> list[list[str]]
 
 
 def export_text(specs: Iterable[Specification] | None = None) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(COLUMNS)
-    writer.writerows(export_rows(specs))
-    return out.getvalue()
+    """The catalogue as the CSV it was seeded from (same bytes for the same data): no BOM, LF
+    line ends; cells made safe by the one spreadsheet writer (``lims.exports``)."""
+    rows = export_rows(specs)
+    return "".join(csv_chunks(COLUMNS, rows, bom=False, line_end="\n"))

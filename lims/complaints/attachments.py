@@ -83,7 +83,8 @@ def check_attachments(uploads: Sequence[Upload], *, already: int = 0) -> list[tu
             )
         if kind != PDF:
             try:
-                [(_photo, kind)] = check_photos([PhotoUpload(upload.filename, upload.data)])
+                [photo] = check_photos([PhotoUpload(upload.filename, upload.data)])
+                kind = photo.kind  # decoded like a label photo (pixel cap, real image)
             except IntakeError as exc:
                 raise ComplaintError(exc.message, "attachments") from None
         checked.append((upload, kind))

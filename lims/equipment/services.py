@@ -10,6 +10,7 @@ it: a row without a value is refused wherever a reading is taken for a result.
 from __future__ import annotations
 
 import hashlib
+import posixpath
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -189,11 +190,22 @@ def usable_instruments_by_kind(today: date | None = None) -> dict[str, list[Inst
     return found
 
 
+#: Where serial devices live: a device path must be one of these once normalised (no ``..``,
+#: ``.`` or ``//`` that would lead out of /dev to a disk, /dev/fd or the app's own files).
+DEVICE_PREFIXES = ("/dev/tty", "/dev/serial/", "/dev/pts/", "/dev/rfcomm", "/dev/cu.", "/dev/usb/")
+
+
+def _device_path_ok(url: str) -> bool:
+    if not url.startswith("/"):
+        return True
+    return posixpath.normpath(url) == url and url.startswith(DEVICE_PREFIXES)
+
+
 def validate_port_url(url: str | None) -> str:
     url = (url or "").strip()
     if not url:
         raise EquipmentError(_l("Enter the port address."), "port_url")
-    if len(url) > 300 or not any(p.match(url) for p in _PORT_PATTERNS):
+    if len(url) > 300 or not any(p.match(url) for p in _PORT_PATTERNS) or not _device_path_ok(url):
         raise EquipmentError(
             _l(
                 "The port address is not valid. Use a device path (/dev/ttyUSB0, COM3), "

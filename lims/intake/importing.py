@@ -27,8 +27,11 @@ from sqlalchemy.exc import IntegrityError
 from lims import audit
 from lims.auth.permissions import require_role
 from lims.catalog.models import ProductCategory
+from lims.exports import csv_bytes
 from lims.extensions import db
 from lims.progress import ProgressFactory, silent, tracked
+from lims.safetext import describe, forbidden_character
+from lims.xlsxguard import UnsafeSpreadsheet, check_xlsx
 
 from . import services
 from .models import Business, BusinessKind, Campaign, CampaignStatus, ImportBatch
@@ -38,6 +41,8 @@ from .validation import SampleInput, SampleInputError, parse_sample_fields
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 20_000
+MAX_COLUMNS = 100  # the template has 27; unknown headers are refused anyway
+HEADER_SLACK = 20  # title or blank rows allowed above the header
 XLSX_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the old .xls format
 
@@ -262,31 +267,69 @@ def _read_csv(data: bytes) -> Sheet:
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    records: list[list[Any]] = []
     try:
-        records = list(reader)
+        for cells in reader:
+            records.append(cells[:MAX_COLUMNS])
+            _check_bounds(records, len(cells))
     except csv.Error as exc:
         raise _file_error(_l("The CSV file cannot be read: %(error)s", error=str(exc))) from None
     return _to_sheet(records)
 
 
+def _check_bounds(records: list[list[Any]], width: int) -> None:
+    """Refuse a sheet with more rows than the limit allows (blank rows count: a file of empty
+    lines costs as much to read) or a row wider than :data:`MAX_COLUMNS`."""
+    if len(records) > MAX_ROWS + 1 + HEADER_SLACK:
+        raise _too_many_rows()
+    if width > MAX_COLUMNS:
+        raise _file_error(
+            _l(
+                "Row %(row)d has more than %(n)d columns: delete the empty columns.",
+                row=len(records),
+                n=MAX_COLUMNS,
+            )
+        )
+
+
+def _too_many_rows() -> SheetError:
+    return _file_error(
+        _l("The sheet has more than %(n)d rows: split it into several files.", n=MAX_ROWS)
+    )
+
+
 def _read_xlsx(data: bytes) -> Sheet:
+    """Read the first worksheet, after :func:`lims.xlsxguard.check_xlsx` has bounded the file
+    (declared sizes, zip-bomb ratio, shared strings, declared dimensions), never past
+    :data:`MAX_ROWS` rows (blank ones included) or :data:`MAX_COLUMNS` columns."""
     import zipfile
 
     from openpyxl import load_workbook
 
+    limit = MAX_ROWS + 1 + HEADER_SLACK
+    try:
+        check_xlsx(data, max_rows=limit, max_columns=MAX_COLUMNS)
+    except UnsafeSpreadsheet as exc:
+        raise _file_error(exc.message) from None
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as exc:
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError, EOFError) as exc:
         raise _file_error(
             _l("The XLSX file cannot be read (%(error)s).", error=exc.__class__.__name__)
         ) from None
     try:
         sheet = workbook.worksheets[0]
         records: list[list[Any]] = []
-        for values in sheet.iter_rows(values_only=True):
+        rows = sheet.iter_rows(max_row=limit + 1, max_col=MAX_COLUMNS, values_only=True)
+        for values in rows:
             records.append(list(values))
-            if len(records) > MAX_ROWS + 1 and not _blank(values):
-                break
+            _check_bounds(records, 0)
+    except SheetError:
+        raise
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError, EOFError) as exc:
+        raise _file_error(
+            _l("The XLSX file cannot be read (%(error)s).", error=exc.__class__.__name__)
+        ) from None
     finally:
         workbook.close()
     return _to_sheet(records)
@@ -304,9 +347,7 @@ def _to_sheet(records: list[list[Any]]) -> Sheet:
         headers.pop()
     rows = [(n, [_nfc(c) for c in cells]) for n, cells in numbered[1:] if not _blank(cells)]
     if len(rows) > MAX_ROWS:
-        raise _file_error(
-            _l("The sheet has more than %(n)d rows: split it into several files.", n=MAX_ROWS)
-        )
+        raise _too_many_rows()
     return Sheet(headers=headers, rows=rows)
 
 
@@ -444,6 +485,12 @@ def _parse_business(values: Mapping[str, Any]) -> tuple[BusinessRow | None, dict
     for name, limit in BUSINESS_LIMITS.items():
         if len(texts[name]) > limit:
             errors[f"business.{name}"] = _l("At most %(n)d characters.", n=limit)
+    for name, text in texts.items():
+        char = forbidden_character(text)
+        if char is not None:
+            errors[f"business.{name}"] = _l(
+                "Contains a character that is not allowed (%(char)s).", char=describe(char)
+            )
     kind = KIND_WORDS.get(search_key(texts["kind"])) if texts["kind"] else None
     if kind is None:
         errors["business.kind"] = _l(
@@ -730,12 +777,10 @@ def template_rows() -> Iterator[list[Any]]:
 
 
 def template_csv() -> bytes:
-    """The survey-sheet template as CSV UTF-8 with BOM (Excel opens it with the accents)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    for row in template_rows():
-        writer.writerow(row)
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    """The survey-sheet template as CSV UTF-8 with BOM (Excel opens it with the accents),
+    written by the one spreadsheet writer (``lims.exports``)."""
+    header, *rows = template_rows()
+    return csv_bytes(header, [[str(v) for v in row] for row in rows])
 
 
 TEXT_COLUMNS = {

@@ -220,7 +220,10 @@ class Sample(db.Model):
 
 
 class SamplePhoto(db.Model):
-    """A label photo (JPEG/PNG, type checked from the bytes), kept with its SHA-256."""
+    """A label photo (JPEG/PNG, type checked from the bytes), kept exactly as uploaded with its
+    SHA-256 (evidence), and its rendition for documents: decoded at upload, upright, bounded,
+    without metadata (``lims.intake.photos.make_rendition``). Photos stored before renditions
+    existed have none; documents make one when they need it."""
 
     __tablename__ = "sample_photos"
 
@@ -232,6 +235,11 @@ class SamplePhoto(db.Model):
     sha256: Mapped[str] = mapped_column(sa.String(64))
     data: Mapped[bytes | None] = mapped_column(sa.LargeBinary)  # NULL: in the file store
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # the upright size of the original, and the rendition documents print (JPEG, no metadata)
+    width: Mapped[int | None] = mapped_column(sa.Integer)
+    height: Mapped[int | None] = mapped_column(sa.Integer)
+    rendition_data: Mapped[bytes | None] = mapped_column(sa.LargeBinary)  # NULL: file store
+    rendition_sha256: Mapped[str | None] = mapped_column(sa.String(64))
 
     sample: Mapped[Sample] = relationship(back_populates="photos")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -38,7 +39,16 @@ from .models import (
     SampleTest,
     TestStatus,
 )
-from .photos import DEFAULT_MAX_BYTES, PhotoUpload, safe_filename, sniff_image
+from .photos import (
+    DEFAULT_MAX_BYTES,
+    DEFAULT_MAX_PIXELS,
+    PhotoRefused,
+    PhotoUpload,
+    Rendition,
+    make_rendition,
+    safe_filename,
+    sniff_image,
+)
 from .text import search_key
 from .validation import LOCAL_TZ, IntakeError, SampleInput, SampleInputError
 
@@ -591,9 +601,30 @@ def photo_max_bytes() -> int:
     return DEFAULT_MAX_BYTES
 
 
-def check_photos(photos: Sequence[PhotoUpload]) -> list[tuple[PhotoUpload, str]]:
-    """Each photo with its sniffed type; IntakeError(field="photos") for the first bad one."""
+MAX_PHOTOS = 20  # per sample
+
+
+def photo_max_pixels() -> int:
+    if has_app_context():
+        return int(current_app.config.get("PHOTO_MAX_PIXELS") or DEFAULT_MAX_PIXELS)
+    return DEFAULT_MAX_PIXELS
+
+
+@dataclass(frozen=True)
+class CheckedPhoto:
+    """An uploaded photo that decoded: its bytes as sent, their type, and its rendition."""
+
+    upload: PhotoUpload
+    kind: str
+    rendition: Rendition
+
+
+def check_photos(photos: Sequence[PhotoUpload]) -> list[CheckedPhoto]:
+    """Each photo decoded (type sniffed from the bytes, pixel cap, EXIF orientation, rendition
+    without metadata); IntakeError(field="photos") for the first bad one."""
     limit = photo_max_bytes()
+    if len(photos) > MAX_PHOTOS:
+        raise IntakeError(_l("At most 20 photos per sample."), "photos")
     checked = []
     for photo in photos:
         name = safe_filename(photo.filename, "image/jpeg")
@@ -613,10 +644,51 @@ def check_photos(photos: Sequence[PhotoUpload]) -> list[tuple[PhotoUpload, str]]
             raise IntakeError(
                 _l("The file %(name)s is not a JPEG or PNG photo.", name=name), "photos"
             )
-        checked.append((photo, kind))
-    if len(checked) > 20:
-        raise IntakeError(_l("At most 20 photos per sample."), "photos")
+        try:
+            rendition = make_rendition(photo.data, max_pixels=photo_max_pixels())
+        except PhotoRefused as exc:
+            raise IntakeError(
+                _l("The photo %(name)s is refused: %(why)s", name=name, why=exc.message), "photos"
+            ) from None
+        checked.append(CheckedPhoto(photo, kind, rendition))
     return checked
+
+
+def store_photo(sample: Sample, checked: CheckedPhoto) -> SamplePhoto:
+    """Keep a checked photo: the original bytes under their hash (evidence) and the rendition
+    documents print."""
+    photo = checked.upload
+    stored, digest = storage.keep(photo.data)
+    rendition, rendition_digest = storage.keep(checked.rendition.data)
+    row = SamplePhoto(
+        sample_id=sample.id,
+        filename=safe_filename(photo.filename, checked.kind),
+        content_type=checked.kind,
+        size=len(photo.data),
+        sha256=digest,
+        data=stored,
+        width=checked.rendition.width,
+        height=checked.rendition.height,
+        rendition_data=rendition,
+        rendition_sha256=rendition_digest,
+    )
+    db.session.add(row)
+    return row
+
+
+def photo_rendition(photo: SamplePhoto) -> bytes | None:
+    """The JPEG a document prints for ``photo``: its stored rendition (hash-checked), or, for a
+    photo stored before renditions existed, one made now from the original under the same
+    pixel cap; None when the original cannot be decoded within it."""
+    if photo.rendition_sha256 is not None:
+        return storage.load(
+            photo.rendition_data, photo.rendition_sha256, what=f"photo {photo.id} (rendition)"
+        )
+    original = storage.load(photo.data, photo.sha256, what=f"photo {photo.id}")
+    try:
+        return make_rendition(original, max_pixels=photo_max_pixels()).data
+    except PhotoRefused:
+        return None
 
 
 def _profile_parameter_ids(category_id: int) -> list[int]:
@@ -749,23 +821,13 @@ def register_sample(
     )
     db.session.add(sample)
     db.session.flush()
-    for photo, kind in checked_photos:
-        stored, digest = storage.keep(photo.data)
-        db.session.add(
-            SamplePhoto(
-                sample_id=sample.id,
-                filename=safe_filename(photo.filename, kind),
-                content_type=kind,
-                size=len(photo.data),
-                sha256=digest,
-                data=stored,
-            )
-        )
+    for checked in checked_photos:
+        store_photo(sample, checked)
     for position, pid in enumerate(test_ids, start=1):
         db.session.add(SampleTest(sample_id=sample.id, parameter_id=pid, position=position))
     db.session.flush()
     after = _sample_snapshot(sample)
-    after["photos"] = [hashlib.sha256(p.data).hexdigest() for p, _ in checked_photos]
+    after["photos"] = [hashlib.sha256(p.upload.data).hexdigest() for p in checked_photos]
     after["parameter_ids"] = test_ids
     audit.record(
         actor=actor,

@@ -20,6 +20,7 @@ from flask_babel import lazy_gettext as _l
 
 from lims.errors import DomainError
 from lims.numbers import NumberParseError, parse_decimal, parse_id
+from lims.safetext import describe, forbidden_character
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 #: Clock drift tolerated when checking that sampled_at is not in the future.
@@ -40,6 +41,9 @@ TEXT_FIELDS: dict[str, int] = {
     "sampled_by": 300,
     "remarks": 5000,
 }
+
+#: Text fields that may hold several lines (tab and line breaks allowed).
+MULTILINE_FIELDS = frozenset({"remarks"})
 
 #: The field names a caller may pass (and the keys of SampleInputError.errors).
 FIELDS: tuple[str, ...] = (
@@ -228,8 +232,13 @@ def parse_sample_fields(raw: Mapping[str, Any], *, now: datetime | None = None) 
 
     for name, max_len in TEXT_FIELDS.items():
         text = _text(raw.get(name))
+        char = forbidden_character(text, multiline=name in MULTILINE_FIELDS)
         if len(text) > max_len:
             errors[name] = _l("At most %(n)d characters.", n=max_len)
+        elif char is not None:
+            errors[name] = _l(
+                "Contains a character that is not allowed (%(char)s).", char=describe(char)
+            )
         out[name] = text
     if not out["product_name"] and "product_name" not in errors:
         errors["product_name"] = _l("Enter the product name.")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -27,6 +25,7 @@ from flask_login import current_user
 from flask_wtf.file import FileField, FileRequired
 from wtforms import SelectField
 
+from lims import exports
 from lims.auth.permissions import access
 from lims.extensions import db, unit_of_work
 from lims.forms import Form
@@ -167,6 +166,8 @@ EXPORT_COLUMNS: tuple[tuple[str, Any], ...] = (
     ("sampled_by", _l("Sampled by")),
     ("received_at", _l("Received at")),
 )
+#: Column widths of the XLSX (characters), in the order of EXPORT_COLUMNS.
+EXPORT_WIDTHS = (14, 14, 28, 28, 36, 18, 30, 14, 14, 12, 12, 10, 12, 14, 30, 18, 40, 16, 22, 16)
 
 
 def _local(moment: datetime | None) -> datetime | None:
@@ -201,16 +202,6 @@ def _export_values(s: Sample, lang: str) -> list[Any]:
     ]
 
 
-def _csv_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.strftime("%d/%m/%Y %H:%M")
-    if hasattr(value, "strftime"):
-        return value.strftime("%d/%m/%Y")
-    return str(value)
-
-
 def _export_name(ext: str) -> str:
     return f"mau-{datetime.now(UTC).astimezone(LOCAL_TZ):%Y%m%d-%H%M}.{ext}"
 
@@ -220,6 +211,13 @@ def _export_filters() -> listing.SampleFilters:
     return filters
 
 
+def _export_rows(filters: listing.SampleFilters, lang: str) -> Iterator[list[Any]]:
+    for n, sample in enumerate(listing.iter_samples(filters), start=1):
+        yield _export_values(sample, lang)
+        if n >= EXPORT_MAX_ROWS:
+            break
+
+
 @bp.route("/samples.csv")
 @access(*STAFF)
 def samples_csv() -> Response:
@@ -227,21 +225,8 @@ def samples_csv() -> Response:
     filters = _export_filters()
     lang = current_language()
     headers = [str(label) for _key, label in EXPORT_COLUMNS]
-
-    def generate() -> Iterator[str]:
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow(headers)
-        yield "\ufeff" + out.getvalue()
-        for n, sample in enumerate(listing.iter_samples(filters), start=1):
-            out.seek(0)
-            out.truncate()
-            writer.writerow([_csv_text(v) for v in _export_values(sample, lang)])
-            yield out.getvalue()
-            if n >= EXPORT_MAX_ROWS:
-                break
-
-    response = Response(stream_with_context(generate()), mimetype="text/csv")
+    chunks = exports.csv_chunks(headers, _export_rows(filters, lang), lang)
+    response = Response(stream_with_context(chunks), mimetype=exports.CSV_MIMETYPE)
     response.headers["Content-Disposition"] = f'attachment; filename="{_export_name("csv")}"'
     return response
 
@@ -249,42 +234,21 @@ def samples_csv() -> Response:
 @bp.route("/samples.xlsx")
 @access(*STAFF)
 def samples_xlsx() -> Response:
-    """The filtered list as XLSX, written row by row (openpyxl write-only) to a temporary file."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-
+    """The filtered list as XLSX, written row by row (write-only) to a temporary file."""
     filters = _export_filters()
     lang = current_language()
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(_("Samples")[:31])
-    bold = Font(bold=True)
-    header = []
-    for _key, label in EXPORT_COLUMNS:
-        cell = WriteOnlyCell(ws, value=str(label))
-        cell.font = bold
-        header.append(cell)
-    ws.append(header)
-    date_cols = {i for i, (k, _l2) in enumerate(EXPORT_COLUMNS) if k.endswith("_date")}
-    time_cols = {i for i, (k, _l2) in enumerate(EXPORT_COLUMNS) if k.endswith("_at")}
-    for n, sample in enumerate(listing.iter_samples(filters), start=1):
-        row = []
-        for i, value in enumerate(_export_values(sample, lang)):
-            cell = WriteOnlyCell(ws, value=value)
-            if i in date_cols and value is not None:
-                cell.number_format = "DD/MM/YYYY"
-            elif i in time_cols and value is not None:
-                cell.number_format = "DD/MM/YYYY HH:MM"
-            row.append(cell)
-        ws.append(row)
-        if n >= EXPORT_MAX_ROWS:
-            break
+    sheet = exports.Sheet(
+        title=_("Samples"),
+        header=[str(label) for _key, label in EXPORT_COLUMNS],
+        rows=_export_rows(filters, lang),
+        widths=EXPORT_WIDTHS,
+    )
     spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115
-    wb.save(spool)
+    exports.write_xlsx([sheet], spool)
     spool.seek(0)
     return send_file(
         spool,
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        mimetype=exports.XLSX_MIMETYPE,
         as_attachment=True,
         download_name=_export_name("xlsx"),
     )

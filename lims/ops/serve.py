@@ -38,7 +38,12 @@ def gunicorn_options(
     timeout: int,
     access_log: bool = False,
     log_format: str = "text",
+    control_socket: str | None = None,
 ) -> dict[str, Any]:
+    """gunicorn's settings. Its control socket (gunicorn ≥ 25.1, ``gunicornc``) defaults to one
+    path per user account, so two servers of the same account would share it and one could
+    stop or resize the other: it is off unless ``control_socket`` names a path for this
+    server."""
     options: dict[str, Any] = {
         "bind": list(bind),
         "workers": workers,
@@ -55,6 +60,11 @@ def gunicorn_options(
     }
     if access_log:
         options["accesslog"] = "-"
+    if control_socket:
+        options["control_socket"] = control_socket
+        options["control_socket_mode"] = 0o600
+    else:
+        options["control_socket_disable"] = True
     return options
 
 
@@ -119,6 +129,8 @@ def run_gunicorn(app: Any, options: dict[str, Any]) -> None:
 
         def load_config(self) -> None:
             for key, value in options.items():
+                if key.startswith("control_socket") and key not in self.cfg.settings:
+                    continue  # a gunicorn older than 25.1 has no control socket at all
                 self.cfg.set(key, value)
 
         def load(self) -> Any:
@@ -195,8 +207,20 @@ def check_audit_key(app: Any) -> str | None:
     help="Seconds before a silent worker is restarted.",
 )
 @click.option("--access-log", is_flag=True, help="Log every request to standard output.")
+@click.option(
+    "--control-socket",
+    default=None,
+    metavar="PATH",
+    help="Open gunicorn's control socket (gunicornc) at PATH, for this server only "
+    "[default: no control socket].",
+)
 def serve_command(
-    bind: tuple[str, ...], workers: int | None, threads: int, timeout: int, access_log: bool
+    bind: tuple[str, ...],
+    workers: int | None,
+    threads: int,
+    timeout: int,
+    access_log: bool,
+    control_socket: str | None,
 ) -> None:
     """Run the production server (gunicorn) with the production settings (LIMS_ENV=production:
     LIMS_SECRET_KEY and the audit key required, secure cookies). Put it behind a reverse
@@ -216,6 +240,8 @@ def serve_command(
         click.echo(f"Error: {problem}", err=True)
         sys.exit(2)
     report_signing(app)
+    for warning in binding_warnings(bind, app.config["PROXY_FIX"]):
+        click.echo(f"Warning: {warning}", err=True)
     workers = workers or default_workers()
     configure_logging(app.config["LOG_FORMAT"])
     click.echo(
@@ -231,6 +257,7 @@ def serve_command(
             timeout=timeout,
             access_log=access_log,
             log_format=app.config["LOG_FORMAT"],
+            control_socket=control_socket,
         ),
     )
 
@@ -246,6 +273,34 @@ def report_signing(app: Any) -> None:
         for problem in signatures.check_configuration(open_tokens=False):
             click.echo(f"Signing: {problem}", err=True)
     forget_keys()  # each worker opens its own keys
+
+
+def binding_warnings(bind: tuple[str, ...] | list[str], proxies: int) -> list[str]:
+    """What the listening addresses and ``LIMS_PROXY_FIX`` say about each other: a proxy is
+    expected (``LIMS_PROXY_FIX`` > 0) but clients can reach gunicorn directly, or none is
+    expected while gunicorn listens only where a proxy would connect."""
+    public = [b for b in bind if not _local_bind(b)]
+    if proxies and public:
+        return [
+            f"LIMS_PROXY_FIX={proxies} but gunicorn listens on {', '.join(public)}: clients that "
+            "reach it there are not behind the proxy (their X-Forwarded-For is ignored unless "
+            "they connect from LIMS_TRUSTED_PROXIES). Bind to 127.0.0.1 or a unix socket "
+            "behind the proxy (docs/deployment.md)."
+        ]
+    if not proxies and not public and any(b.startswith("unix:") for b in bind):
+        return [
+            "gunicorn listens on a unix socket, so a reverse proxy is in front, but "
+            "LIMS_PROXY_FIX=0: every client will share the proxy's address for sign-in "
+            "throttling and rate limits. Set LIMS_PROXY_FIX=1 (docs/deployment.md)."
+        ]
+    return []
+
+
+def _local_bind(bind: str) -> bool:
+    if bind.startswith(("unix:", "fd://")):
+        return True
+    host = bind.rsplit(":", 1)[0].strip("[]") if ":" in bind else bind
+    return host in ("127.0.0.1", "localhost", "::1") or host.startswith("127.")
 
 
 def _safe_url(url: str) -> str:

@@ -3,8 +3,8 @@ XLSX (one sheet per table), both from the same figures as the dashboard."""
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator, Sequence
+from decimal import Decimal
 from typing import Any
 
 from flask import current_app
@@ -16,6 +16,8 @@ from reportlab.platypus import Paragraph, Spacer
 
 from lims.audit.anchor import current_anchor
 from lims.equipment.services import calibration_state, list_instruments, local_today
+from lims.exports import Sheet, xlsx_bytes
+from lims.numbers import round_decimal
 from lims.pdf import DocumentInfo, data_table
 from lims.pdf.admin import WIDTH, AdminSignature, admin_styles, build_admin_document
 from lims.pdf.fonts import markup
@@ -47,6 +49,11 @@ STATE_VI = {
 # XLSX keeps every row. A year of the programme has tens to a few hundred, so it rarely applies.
 PDF_NONCONFORMING_CAP = 500
 RATE_HEADER = ["Nhóm", "Số mẫu thử", "Không đạt", "Tỷ lệ (%)", "Khoảng tin cậy 95 % (%)"]
+#: The rate tables in spreadsheets: numbers in their own cells (the interval in two columns).
+RATE_EXPORT_HEADER = ["Nhóm", "Số mẫu thử", "Không đạt", "Tỷ lệ (%)",
+                      "KTC 95 % – cận dưới (%)", "KTC 95 % – cận trên (%)"]  # fmt: skip
+NONCONFORMING_HEADER = ["Mã mẫu", "Sản phẩm", "Nhãn hiệu", "Cơ sở", "Huyện", "Chỉ tiêu",
+                        "Kết quả", "Đơn vị", "Mức", "Quy chuẩn"]  # fmt: skip
 
 
 def period_label(period: Period) -> str:
@@ -56,6 +63,17 @@ def period_label(period: Period) -> str:
 def rate_cells(row: Row) -> list[str]:
     r = row.rate
     return [row.key, str(r.n), str(r.k), r.percent(r.rate), _interval(r)]
+
+
+def _percent(value: Decimal | None) -> Decimal | None:
+    """A proportion as a number of percent, rounded as the pages show it (14.6)."""
+    return None if value is None else round_decimal(value * 100, 1)
+
+
+def rate_values(row: Row) -> list[Any]:
+    """One rate row for a spreadsheet: numbers as numbers (``None`` when unknown)."""
+    r = row.rate
+    return [row.key, r.n, r.k, _percent(r.rate), _percent(r.low), _percent(r.high)]
 
 
 def tables(data: Summary) -> Iterator[tuple[str, list[str], list[list[str]]]]:
@@ -99,7 +117,7 @@ def _register_filters(period: Period) -> RegisterFilters:
     )  # fmt: skip
 
 
-def nonconforming_rows(period: Period) -> list[list[str]]:
+def nonconforming_rows(period: Period) -> list[list[Any]]:
     """Every non-compliant good of the period, one row per failed parameter (the XLSX)."""
     rows = list(export_rows(_register_filters(period), "vi"))
     wanted = (1, 2, 3, 5, 6, 8, 9, 10, 11, 12)  # code, product, brand, business, district, param…
@@ -245,8 +263,7 @@ def render_pdf(
     story.append(Paragraph(markup("Danh sách hàng hóa không đạt"), st["heading"]))
     nc, more = nonconforming_listed(data.period, nonconforming_cap)
     story.append(data_table(
-        ["Mã mẫu", "Sản phẩm", "Nhãn hiệu", "Cơ sở", "Huyện", "Chỉ tiêu", "Kết quả", "Đơn vị",
-         "Mức", "Quy chuẩn"],
+        NONCONFORMING_HEADER,
         nc or [["—"] + [""] * 9],
         col_widths=[w * mm for w in (21, 23, 15, 23, 14, 23, 12, 10, 10, 14)], sheet=st,
     ))  # fmt: skip
@@ -271,36 +288,44 @@ def render_pdf(
     return build_admin_document(story, info=info, invariant=invariant)
 
 
-def render_xlsx(data: Summary) -> bytes:
-    from openpyxl import Workbook
-
-    book = Workbook(write_only=True)
-    for caption, header, rows in tables(data):
-        sheet = book.create_sheet(caption[:31])
-        sheet.append(header)
-        for row in rows:
-            sheet.append(row)
-    sheet = book.create_sheet("Hàng không đạt")
-    sheet.append(["Mã mẫu", "Sản phẩm", "Nhãn hiệu", "Cơ sở", "Huyện", "Chỉ tiêu", "Kết quả",
-                  "Đơn vị", "Mức", "Quy chuẩn"])  # fmt: skip
-    for row in nonconforming_rows(data.period):
-        sheet.append(row)
+def export_sheets(data: Summary) -> list[Sheet]:
+    """Every table of the report as a spreadsheet sheet, numbers and dates typed."""
+    t, ta = data.total, data.turnaround
+    summary_rows: list[list[Any]] = [
+        ["Kỳ báo cáo", period_label(data.period)],
+        ["Từ ngày", data.period.start],
+        ["Đến ngày", data.period.end],
+        ["Số mẫu đã thử nghiệm", t.n],
+        ["Số mẫu không đạt", t.k],
+        ["Tỷ lệ không đạt (%)", _percent(t.rate)],
+        ["KTC 95 % – cận dưới (%)", _percent(t.low)],
+        ["KTC 95 % – cận trên (%)", _percent(t.high)],
+        ["Số phiếu kết quả (thời gian trả kết quả)", ta.count],
+        ["Trung vị thời gian trả kết quả (ngày)", ta.median_days],
+        ["Phân vị 90 % thời gian trả kết quả (ngày)", ta.p90_days],
+        ["Số cảnh báo đã công bố", data.warnings_published],
+    ]
+    sheets = [Sheet("Tổng hợp", ["Chỉ số", "Giá trị"], summary_rows)]
+    for group in GROUPS:
+        rows = [rate_values(r) for r in data.by[group]]
+        sheets.append(Sheet(GROUP_TITLES[group], RATE_EXPORT_HEADER, rows))
+    sheets.append(Sheet("Hàng không đạt", NONCONFORMING_HEADER, nonconforming_rows(data.period)))
     for _title, name, header, rows in complaint_tables(data.period):
-        sheet = book.create_sheet(name)
-        sheet.append(header)
-        for row in rows:
-            sheet.append(row)
-    sheet = book.create_sheet("Thiết bị")
-    sheet.append(["Thiết bị", "Loại", "Hiệu chuẩn"])
-    for row in instrument_rows():
-        sheet.append(row)
+        sheets.append(Sheet(name, header, rows))
+    sheets.append(Sheet("Thiết bị", ["Thiết bị", "Loại", "Hiệu chuẩn"], instrument_rows()))
     anchor = current_anchor()
-    sheet = book.create_sheet("Neo nhật ký")
-    sheet.append(["Mục cuối (seq)", "Giá trị băm (hash)", "Khóa (key id)"])
-    sheet.append([str(anchor["seq"]), anchor["hash"], anchor.get("key_id") or ""])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    sheets.append(
+        Sheet(
+            "Neo nhật ký",
+            ["Mục cuối (seq)", "Giá trị băm (hash)", "Khóa (key id)"],
+            [[anchor["seq"], anchor["hash"], anchor.get("key_id") or ""]],
+        )
+    )
+    return sheets
+
+
+def render_xlsx(data: Summary) -> bytes:
+    return xlsx_bytes(export_sheets(data))
 
 
 def annual_report(

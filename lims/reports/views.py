@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import replace
 from datetime import date
@@ -11,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 
+from lims import exports
 from lims.audit.services import verify_and_record
 from lims.auth.permissions import access, has_role
 from lims.extensions import unit_of_work
@@ -85,28 +85,16 @@ def export() -> Any:
     group, fmt = request.args.get("table", "category"), request.args.get("format", "csv")
     if group not in services.GROUPS or fmt not in ("csv", "xlsx"):
         abort(404)
-    rows = [annual.rate_cells(r) for r in services.rates_by(group, period)]
+    rows = [annual.rate_values(r) for r in services.rates_by(group, period)]
     name = f"bao-cao-{group}-{period.start:%Y%m%d}-{period.end:%Y%m%d}"
     if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(annual.RATE_HEADER)
-        writer.writerows(rows)
-        data = ("\ufeff" + buffer.getvalue()).encode("utf-8")
-        return send_file(io.BytesIO(data), mimetype="text/csv", as_attachment=True,
+        data = exports.csv_bytes(annual.RATE_EXPORT_HEADER, rows)
+        return send_file(io.BytesIO(data), mimetype=exports.CSV_MIMETYPE, as_attachment=True,
                          download_name=f"{name}.csv")  # fmt: skip
-    from openpyxl import Workbook
-
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(GROUP_LABELS_VI[group])
-    sheet.append(annual.RATE_HEADER)
-    for row in rows:
-        sheet.append(row)
-    out = io.BytesIO()
-    book.save(out)
+    sheet = exports.Sheet(GROUP_LABELS_VI[group], annual.RATE_EXPORT_HEADER, rows)
     return send_file(
-        io.BytesIO(out.getvalue()), as_attachment=True, download_name=f"{name}.xlsx",
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        io.BytesIO(exports.xlsx_bytes([sheet])), as_attachment=True,
+        download_name=f"{name}.xlsx", mimetype=exports.XLSX_MIMETYPE,
     )  # fmt: skip
 
 

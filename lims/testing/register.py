@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -18,8 +16,9 @@ from lims.catalog.statement import (
     guard_band_note,
     is_stated_nonconformity,
 )
+from lims.exports import Sheet, csv_bytes, number_or_text, xlsx_bytes
 from lims.extensions import db
-from lims.i18n import LOCAL_TZ, format_date
+from lims.i18n import LOCAL_TZ
 from lims.intake.models import Business, Campaign, Sample, SampleTest, TestStatus
 from lims.intake.scope import EVERYTHING, Scope
 from lims.intake.text import search_key
@@ -236,11 +235,13 @@ EXPORT_HEADERS = {
 
 
 def export_rows(filters: RegisterFilters, lang: str = "vi") -> Iterator[list[Any]]:
+    """The header, then one row per failed parameter, as typed values for the spreadsheet
+    writer (``lims.exports``): the entry date as a date, a plain result as a number."""
     yield EXPORT_HEADERS["en" if lang == "en" else "vi"]
     for row in register_rows(filters, lang=lang, limit=None):
         for failed in row.failed or [FailedTest("", "", "", "", "", "", "")]:
             yield [
-                format_date(row.entry.created_at),
+                row.entry.created_at.astimezone(LOCAL_TZ).date(),
                 row.sample.code,
                 row.sample.product_name,
                 row.sample.brand,
@@ -249,7 +250,7 @@ def export_rows(filters: RegisterFilters, lang: str = "vi") -> Iterator[list[Any
                 row.business.district if row.business else "",
                 row.campaign.name,
                 failed.parameter,
-                failed.result,
+                number_or_text(failed.result),
                 failed.unit,
                 failed.limit,
                 failed.regulation,
@@ -261,20 +262,11 @@ def export_rows(filters: RegisterFilters, lang: str = "vi") -> Iterator[list[Any
 
 
 def export_csv(filters: RegisterFilters, lang: str = "vi") -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    for row in export_rows(filters, lang):
-        writer.writerow(row)
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    header, *rows = export_rows(filters, lang)
+    return csv_bytes(header, rows, lang)
 
 
 def export_xlsx(filters: RegisterFilters, lang: str = "vi") -> bytes:
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("Sổ không đạt" if lang != "en" else "Non-compliance")
-    for row in export_rows(filters, lang):
-        sheet.append(row)
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+    header, *rows = export_rows(filters, lang)
+    title = "Sổ theo dõi không đạt" if lang != "en" else "Non-compliance register"
+    return xlsx_bytes([Sheet(title, header, rows)])

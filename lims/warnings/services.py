@@ -25,6 +25,7 @@ from lims.errors import DomainError
 from lims.extensions import db, utcnow
 from lims.i18n import LOCAL_TZ, format_date
 from lims.intake.models import Sample, SamplePhoto
+from lims.intake.services import photo_rendition
 from lims.intake.text import search_key
 from lims.numbers import parse_id
 from lims.pdf import Letterhead
@@ -482,7 +483,8 @@ def warning_doc(w: ConsumerWarning, *, with_photos: bool = True) -> pdf.WarningD
             sa.select(SamplePhoto).where(SamplePhoto.id.in_(list(w.photo_ids)))
         ).all()
         rows = sorted(rows, key=lambda p: list(w.photo_ids).index(p.id))
-        photos = [storage.load(p.data, p.sha256, what=f"photo {p.id}") for p in rows]
+        renditions = (photo_rendition(p) for p in rows)  # upright, no metadata, bounded
+        photos = [r for r in renditions if r is not None]
     refs = []
     for source in w.sources:
         cert = db.session.get(Certificate, source.certificate_id)

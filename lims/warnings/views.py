@@ -30,6 +30,7 @@ from lims.errors import show_on_form
 from lims.extensions import db, unit_of_work
 from lims.i18n import current_language
 from lims.numbers import parse_id
+from lims.safetext import printable
 from lims.storage import inline_image, load
 
 from . import bp, public_bp, services
@@ -625,12 +626,12 @@ def _entry(feed: ET.Element, *, url: str, title: str, updated: datetime | None,
            summary: str, published: datetime | None = None) -> None:  # fmt: skip
     entry = ET.SubElement(feed, "entry")
     ET.SubElement(entry, "id").text = url
-    ET.SubElement(entry, "title").text = title
+    ET.SubElement(entry, "title").text = printable(title)  # stored text stays valid XML
     ET.SubElement(entry, "updated").text = _iso(updated)
     if published is not None:
         ET.SubElement(entry, "published").text = _iso(published)
     ET.SubElement(entry, "link", rel="alternate", href=url)
-    ET.SubElement(entry, "summary").text = summary
+    ET.SubElement(entry, "summary").text = printable(summary or "")
 
 
 @public_bp.route("/feed.atom")

@@ -21,10 +21,11 @@ import sqlalchemy as sa
 from lims.extensions import db
 from tests.e2e.conftest import ARTIFACTS
 from tests.lims.complaints.conftest import complaint_lab
+from tests.lims.intake.intake_helpers import PNG_1PX
 
 pytestmark = pytest.mark.browser
 PASSWORD = "correct-horse-1"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 40
+PNG = PNG_1PX  # a real image: photos are decoded at upload
 
 
 def _world(app: Any, make_user: Any) -> dict[str, Any]:

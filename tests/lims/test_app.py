@@ -26,6 +26,7 @@ def test_production_refuses_default_or_missing_secret_key(tmp_path, monkeypatch)
             "SQLALCHEMY_DATABASE_URI": url,
             "SECRET_KEY": "x" * 40,
             "AUDIT_KEY": "k" * 40,
+            "PUBLIC_BASE_URL": "https://lims.example.vn",
         }
     )
     assert app.config["SESSION_COOKIE_SECURE"] is True
@@ -40,6 +41,7 @@ def test_settings_come_from_lims_environment_variables(tmp_path, monkeypatch):
     monkeypatch.setenv("LIMS_ENV", "production")
     monkeypatch.setenv("LIMS_SECRET_KEY", "a-long-random-production-secret")
     monkeypatch.setenv("LIMS_AUDIT_KEY", "another-long-random-key-for-the-audit-chain")
+    monkeypatch.setenv("LIMS_PUBLIC_BASE_URL", "https://lims.example.vn")
     app = create_app()
     assert app.config["SQLALCHEMY_DATABASE_URI"] == url
     assert app.config["LOGIN_MAX_FAILURES"] == 7
@@ -56,7 +58,9 @@ def test_default_database_is_sqlite_in_instance_folder(monkeypatch):
 def test_healthz_reports_database(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "database": "ok"}
+    body = response.get_json()
+    assert body["status"] == "ok" and body["database"] == "ok" and body["write"] == "ok"
+    assert body["disk"] == "ok" and body.get("database_file", "ok") == "ok"
 
 
 def test_healthz_is_503_when_database_unreachable(tmp_path):

@@ -207,14 +207,15 @@ def test_storage_move_both_ways_is_idempotent_and_audited(app, make_user):
     store = _store(app)
     app.config["STORAGE_DIR"] = ""  # start in database mode: everything in the columns
     world = populate(app, samples=2)
-    total = len(world["photo_hashes"]) + 1  # photos and the calibration PDF
+    total = world["stored_photo_files"] + 1  # photos, their renditions, the calibration PDF
+    files = len(world["photo_hashes"]) + len(world["rendition_hashes"]) + 1  # alike ones shared
     app.config["STORAGE_DIR"] = str(store)
     runner = app.test_cli_runner()
     moved = runner.invoke(args=["storage", "move", "--to", "directory", "--batch-size", "3"])
     assert moved.exit_code == 0, moved.output
     assert f"{total} stored files moved to the directory" in moved.output
     assert f"Moving stored files: {total}/{total} (100%), in" in moved.output
-    assert len(list(store.glob("*/*"))) == total
+    assert len(list(store.glob("*/*"))) == files
     again = runner.invoke(args=["storage", "move", "--to", "directory"])
     assert again.exit_code == 0 and "0 stored files moved" in again.output
     check = runner.invoke(args=["storage", "check"])
@@ -225,7 +226,7 @@ def test_storage_move_both_ways_is_idempotent_and_audited(app, make_user):
         )
     back = runner.invoke(args=["storage", "move", "--to", "database"])
     assert back.exit_code == 0 and f"{total} stored files moved to the database" in back.output
-    assert len(list(store.glob("*/*"))) == total  # files are never deleted by the app
+    assert len(list(store.glob("*/*"))) == files  # files are never deleted by the app
     app.config["STORAGE_DIR"] = ""
     check = runner.invoke(args=["storage", "check"])
     assert check.exit_code == 0 and f"{total} in the database, 0 in the file store" in check.output

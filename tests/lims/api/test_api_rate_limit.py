@@ -1,6 +1,6 @@
-"""The JSON API's rate limit: per API token, per address without one, counted in the database
-(a second app on the same database — another process — sees the same count), 429 in the API's
-error format with Retry-After, as the OpenAPI document declares."""
+"""The JSON API's rate limit: per user (all their API tokens together), per address without
+one, counted in the database (a second app on the same database — another process — sees the
+same count), 429 in the API's error format with Retry-After, as the OpenAPI document declares."""
 
 from __future__ import annotations
 
@@ -55,12 +55,32 @@ def test_token_over_the_limit_gets_429_with_retry_after(app, client):
     # a POST is refused before the view: nothing is registered
     posted = client.post("/api/v1/samples", json={"product_name": "x"}, headers=tech)
     assert posted.status_code == 429
-    # the limit is per token: another token is served
+    # the limit is per user: another user's token is served
     assert client.get("/api/v1/me", headers=other).status_code == 200
     counts = rows(app)
-    token_keys = sorted(k for k in counts if k.startswith("api:token:"))
-    assert len(token_keys) == 2
-    assert sorted(counts[k] for k in token_keys) == [1, 5]
+    user_keys = sorted(k for k in counts if k.startswith("api:user:"))
+    assert len(user_keys) == 2 and not any(k.startswith("api:token:") for k in counts)
+    assert sorted(counts[k] for k in user_keys) == [1, 5]
+
+
+def test_more_tokens_do_not_buy_more_requests(app, client):
+    """Issue 16: every token used to have its own count, so ten tokens gave ten times the
+    limit. A user's tokens share one count."""
+    from lims.auth.models import User
+    from lims.auth.services import create_token
+
+    app.config["API_RATE_LIMIT"] = 3
+    first = token_for(app, "agency")
+    with app.app_context():
+        user = db.session.scalars(sa.select(User)).one()
+        extra = []
+        for n in range(3):
+            _, clear = create_token(actor=user, owner=user, name=f"more {n}", expires_days=1)
+            extra.append({"Authorization": f"Bearer {clear}"})
+        db.session.commit()
+    fresh_window()
+    served = [client.get("/api/v1/me", headers=h).status_code for h in [first, *extra]]
+    assert served == [200, 200, 200, 429]
 
 
 def test_calls_without_a_known_token_are_limited_per_address(app, client):

@@ -141,36 +141,26 @@ def test_deactivated_user_cannot_sign_in_but_keeps_name_in_history(app_ctx):
     assert update.before["active"] is True and update.after["active"] is False
 
 
-def test_five_failures_slow_down_the_account_then_it_recovers(app_ctx):
+def test_five_failures_slow_down_that_address_on_that_account_then_it_recovers(app_ctx):
     _admin()
     for _ in range(5):
         with pytest.raises(services.AuthError):
             services.authenticate(email="admin@example.org", password="bad", address="10.0.0.9")
     with pytest.raises(services.LoginThrottled) as info:
         services.authenticate(
-            email="admin@example.org", password="admin-pass-1", address="10.0.0.8"
+            email="admin@example.org", password="admin-pass-1", address="10.0.0.9"
         )
     assert 1 <= info.value.minutes <= 15
+    # another address (the owner at their desk) is not held back by the guesser's failures
+    assert services.authenticate(
+        email="admin@example.org", password="admin-pass-1", address="10.0.0.8"
+    )
     # Throttled tries are not counted, so waiting always ends it: age the failures past the window.
     db.session.execute(sa.update(LoginAttempt).values(at=utcnow() - timedelta(minutes=16)))
     user = services.authenticate(
-        email="admin@example.org", password="admin-pass-1", address="10.0.0.8"
+        email="admin@example.org", password="admin-pass-1", address="10.0.0.9"
     )
     assert user.email == "admin@example.org"
-
-
-def test_failures_from_one_address_slow_down_that_address(app_ctx):
-    _admin()
-    for i in range(5):
-        with pytest.raises(services.AuthError):
-            services.authenticate(email=f"guess{i}@example.org", password="bad", address="10.9.9.9")
-    with pytest.raises(services.LoginThrottled):
-        services.authenticate(
-            email="admin@example.org", password="admin-pass-1", address="10.9.9.9"
-        )
-    assert services.authenticate(
-        email="admin@example.org", password="admin-pass-1", address="10.1.1.1"
-    )
 
 
 def test_password_change_invalidates_old_sessions(app_ctx):

@@ -14,8 +14,9 @@ from lims.complaints.models import Complaint, ComplaintAttachment, ComplaintStat
 from lims.extensions import db
 from tests.conftest import csrf_token, login, post_form
 from tests.lims.complaints.conftest import CONSUMER, PERSONAL_VALUES, complaint_raw
+from tests.lims.intake.intake_helpers import PNG_1PX
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 40
+PNG = PNG_1PX  # a real image: photos are decoded at upload
 
 
 def _users(make_user):

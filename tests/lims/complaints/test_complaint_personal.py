@@ -19,8 +19,9 @@ from lims.complaints.models import Complaint, ComplaintAttachment, ComplaintStep
 from lims.complaints.validation import ComplaintError
 from lims.extensions import db, utcnow
 from tests.lims.complaints.conftest import CONSUMER, PERSONAL_VALUES
+from tests.lims.intake.intake_helpers import PNG_1PX
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 40
+PNG = PNG_1PX  # a real image: photos are decoded at upload
 
 
 def test_masking():

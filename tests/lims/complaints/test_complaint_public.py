@@ -17,9 +17,10 @@ from lims.extensions import db
 from lims.testing.models import Notification
 from tests.conftest import csrf_token, post_form
 from tests.lims.complaints.conftest import CONSUMER, complaint_raw
+from tests.lims.intake.intake_helpers import PNG_1PX
 
 FORM = "/public/complaints/new"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 40
+PNG = PNG_1PX  # a real image: photos are decoded at upload
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 

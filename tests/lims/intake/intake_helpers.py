@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 from lims.extensions import db
@@ -94,8 +95,15 @@ def raw_sample(world: dict[str, Any], **overrides: Any) -> dict[str, Any]:
     return values
 
 
-PNG_1PX = bytes.fromhex(
-    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
-    "0000000d4944415478da63f8cfc0f01f0005000201a5d0b3e40000000049454e44ae426082"
-)
-JPEG_HEAD = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 40
+def _image(mode: str, size: tuple[int, int], color: tuple[int, ...], fmt: str) -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new(mode, size, color).save(out, format=fmt)
+    return out.getvalue()
+
+
+#: Real, decodable photos (uploads are decoded by Pillow): a 1-pixel PNG and an 8 × 8 JPEG.
+#: Bytes appended after the end of the image (to make a larger file) do not stop decoding.
+PNG_1PX = _image("RGBA", (1, 1), (255, 0, 0, 128), "PNG")
+JPEG_HEAD = _image("RGB", (8, 8), (200, 30, 30), "JPEG")

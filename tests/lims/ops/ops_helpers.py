@@ -69,9 +69,15 @@ def populate(app: Any, samples: int = 4) -> dict[str, Any]:
                 pdf=PDF_BYTES,
                 pdf_filename="hieu-chuan.pdf",
             )
+        from lims.intake.models import SamplePhoto
+
+        # each photo also keeps the rendition documents print (a stored file of its own)
+        renditions = db.session.scalars(sa.select(SamplePhoto.rendition_sha256)).all()
         db.session.remove()
         db.engine.dispose()
     world["photo_hashes"] = sorted(photo_hashes)
+    world["rendition_hashes"] = sorted(set(renditions))
+    world["stored_photo_files"] = len(photo_hashes) + len(renditions)
     world["samples"] = samples
     return world
 

@@ -92,7 +92,7 @@ def test_copy_command(sqlite_source, tmp_path):
     assert "audit chain OK" in result.output and "sample_photos: 2 rows" in result.output
     # progress (lims.progress): rows copied and files checked, with counts and rate
     assert re.search(r"Copying rows: ([\d,]+)/\1 \(100%\), in [\d.]+ s", result.output)
-    assert "Checking stored files: 3/3 (100%)" in result.output
+    assert re.search(r"Checking stored files: (\d+)/\1 \(100%\)", result.output)
 
 
 def test_copy_with_a_file_store_keeps_using_the_folder(tmp_path):
@@ -110,7 +110,7 @@ def test_copy_with_a_file_store_keeps_using_the_folder(tmp_path):
     world = populate(source, samples=1)
     report = copy_database(source, f"sqlite:///{tmp_path / 'dst.sqlite3'}", echo=lambda _m: None)
     assert report.ok, report.problems()
-    assert report.files.in_directory == len(world["photo_hashes"]) + 1
+    assert report.files.in_directory == world["stored_photo_files"] + 1
     assert report.files.in_database == 0
     target = create_app(
         base_config(f"sqlite:///{tmp_path / 'dst.sqlite3'}", STORAGE_DIR=str(store))

@@ -41,6 +41,7 @@ def test_production_sets_secure_cookies():
             "SQLALCHEMY_DATABASE_URI": "sqlite://",
             "SECRET_KEY": GOOD_SECRET,
             "AUDIT_KEY": GOOD_AUDIT_KEY,
+            "PUBLIC_BASE_URL": "https://lims.example.vn",
         }
     )
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]
@@ -73,6 +74,7 @@ def test_rate_limits_must_be_whole_numbers(monkeypatch, name, value):
 def _env(tmp_path, **extra):
     env = {k: v for k, v in os.environ.items() if not k.startswith("LIMS_")}
     env["LIMS_DATABASE_URL"] = f"sqlite:///{tmp_path / 'serve.sqlite3'}"
+    env["LIMS_PUBLIC_BASE_URL"] = "https://lims.example.vn"
     env.update(extra)
     return env
 
@@ -106,6 +108,9 @@ def _free_port() -> int:
 def test_serve_runs_gunicorn(tmp_path):
     env = _env(tmp_path, LIMS_SECRET_KEY=GOOD_SECRET, LIMS_AUDIT_KEY=GOOD_AUDIT_KEY,
                LIMS_LOG_FORMAT="json")  # fmt: skip
+    runtime = tmp_path / "run"  # where gunicorn ≥ 25.1 would put its shared control socket
+    runtime.mkdir()
+    env["XDG_RUNTIME_DIR"] = str(runtime)
     subprocess.run([LIMS, "db", "upgrade"], env=env, check=True, capture_output=True, timeout=60)
     port = _free_port()
     proc = subprocess.Popen(
@@ -135,6 +140,8 @@ def test_serve_runs_gunicorn(tmp_path):
         assert css, "no versioned static URL on the login page"
         with urllib.request.urlopen(f"http://127.0.0.1:{port}{css.group(1)}", timeout=5) as r:
             assert "max-age=31536000" in r.headers["Cache-Control"]
+        # no control socket shared by every gunicorn of this account (issue 16)
+        assert not list(runtime.iterdir()), list(runtime.iterdir())
     finally:
         proc.terminate()
         output = proc.communicate(timeout=30)[0]
@@ -164,12 +171,20 @@ def test_default_workers_and_options():
 
 
 @pytest.mark.parametrize(
-    ("proxies", "addr", "scheme"), [(0, "10.0.0.9", "http"), (1, "203.0.113.7", "https")]
+    ("proxies", "trusted", "addr", "scheme"),
+    [
+        (0, None, "10.0.0.9", "http"),  # no proxy configured: the headers are ignored
+        (1, "10.0.0.0/8", "203.0.113.7", "https"),  # from the proxy: believed
+        (1, None, "10.0.0.9", "http"),  # a direct client forging them: ignored (issue 16)
+    ],
 )
-def test_proxy_headers_trusted_only_when_configured(monkeypatch, proxies, addr, scheme):
+def test_proxy_headers_trusted_only_from_a_trusted_proxy(monkeypatch, proxies, trusted, addr,
+                                                         scheme):  # fmt: skip
     from flask import request
 
     monkeypatch.setenv("LIMS_PROXY_FIX", str(proxies))
+    if trusted:
+        monkeypatch.setenv("LIMS_TRUSTED_PROXIES", trusted)
     app = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
     seen = {}
 
@@ -203,7 +218,7 @@ def test_production_refuses_to_start_without_an_audit_key(monkeypatch, tmp_path)
     monkeypatch.delenv("LIMS_AUDIT_KEY", raising=False)
     monkeypatch.delenv("LIMS_AUDIT_KEY_FILE", raising=False)
     config = {"ENV_NAME": "production", "SQLALCHEMY_DATABASE_URI": "sqlite://",
-              "SECRET_KEY": GOOD_SECRET}  # fmt: skip
+              "SECRET_KEY": GOOD_SECRET, "PUBLIC_BASE_URL": "https://lims.example.vn"}  # fmt: skip
     with pytest.raises(ConfigError, match="LIMS_AUDIT_KEY_FILE"):
         create_app(config)
     with pytest.raises(ConfigError, match="at least 32"):

@@ -145,9 +145,10 @@ def test_annual_report_pdf_and_xlsx(world, app):
     assert "Nước mắm" in text and "33,3" in text and "Cam Ranh" in text
     book = load_workbook(io.BytesIO(xlsx))
     summary = {row[0]: row[1] for row in book["Tổng hợp"].iter_rows(values_only=True)}
-    assert summary["Số mẫu đã thử nghiệm"] == "5" and summary["Số mẫu không đạt"] == "3"
+    # numbers are numbers (issue 23): the programme report adds up in a spreadsheet
+    assert summary["Số mẫu đã thử nghiệm"] == 5 and summary["Số mẫu không đạt"] == 3
     rows = list(book["Theo nhóm sản phẩm"].iter_rows(values_only=True))
-    assert rows[0][0] == "Nhóm" and ("Xăng", "2", "2", "100,0", "34,2 – 100,0") in rows
+    assert rows[0][0] == "Nhóm" and ("Xăng", 2, 2, 100, 34.2, 100) in rows
 
 
 def test_cli_writes_the_report(world, runner, tmp_path):
