@@ -4,6 +4,7 @@ login) and in the Atom feed."""
 
 from __future__ import annotations
 
+import re
 from xml.etree import ElementTree as ET
 
 import pytest
@@ -62,7 +63,9 @@ def test_draft_approve_and_see_it_public(app, make_user, browser, page, live_ser
         public.goto(live_server + "/public/warnings")
         public.get_by_label("Sản phẩm, nhãn hiệu hoặc cơ sở bán").fill("hòn khói")
         public.get_by_role("button", name="Tìm kiếm").click()
+        public.wait_for_url("**/public/warnings?q=*")
         public.get_by_role("link", name=TITLE).click()
+        public.wait_for_url(re.compile(r"/public/warnings/\d+$"))
         assert "Histamin" in public.content() and "ngộ độc" in public.content()
         assert public.locator("script:not([src])").count() == 0
         feed = public.request.get(live_server + "/public/feed.atom")

@@ -285,12 +285,12 @@ def test_disk_full_recognises_database_errors():
 
 @pytest.fixture
 def small_disk(tmp_path):
-    """A 2 MiB tmpfs (needs the right to mount; skipped elsewhere), with a filler file that
+    """An 8 MiB tmpfs (needs the right to mount; skipped elsewhere), with a filler file that
     takes all its space; delete ``.filler`` to free it."""
     mount = tmp_path / "small-disk"
     mount.mkdir()
     done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=2m,mode=0700", "tmpfs", str(mount)],
+        ["mount", "-t", "tmpfs", "-o", "size=8m,mode=0700", "tmpfs", str(mount)],
         capture_output=True,
         check=False,
     )
@@ -375,7 +375,8 @@ def test_disk_full_when_registering_a_sample_with_photos(app, client, small_disk
     assert not any(".tmp-" in name for name in _leftovers(small_disk))
     (small_disk / ".filler").unlink()
     done = register(client, world, files=photos())
-    assert done.status_code == 302 and done.headers["Location"].endswith("KH-26-000001")
+    assert done.status_code == 302, done.get_data(as_text=True)[:2000]
+    assert done.headers["Location"].endswith("KH-26-000001")
 
 
 def test_disk_full_in_database_mode_on_sqlite(tmp_path, small_disk):
@@ -406,7 +407,8 @@ def test_disk_full_in_database_mode_on_sqlite(tmp_path, small_disk):
     with db_app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Sample)) == 0
     done = register(client, world, files=[(io_bytes(photo), "sau.jpg")])
-    assert done.status_code == 302 and done.headers["Location"].endswith("KH-26-000001")
+    assert done.status_code == 302, done.get_data(as_text=True)[:2000]
+    assert done.headers["Location"].endswith("KH-26-000001")
     with db_app.app_context():
         row = db.session.scalars(sa.select(SamplePhoto)).one()
         assert bytes(row.data) == photo and verify_chain().ok

@@ -275,6 +275,7 @@ def test_start_refuses_unreadable_tables_and_demo_roots_in_production(pki, tmp_p
     with pytest.raises(ConfigError, match="LIMS DEMO"):
         create_app({"ENV_NAME": "production", "SQLALCHEMY_DATABASE_URI": "sqlite://",
                     "SECRET_KEY": "x" * 40, "AUDIT_KEY": "a" * 40,
+                    "PUBLIC_BASE_URL": "https://lims.example.vn",
                     "SIGNING_TRUST_ROOTS": str(pki.root_file)})  # fmt: skip
     with pytest.raises(ConfigError, match="LIMS_TSA_TIMEOUT"):
         create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": "sqlite://",

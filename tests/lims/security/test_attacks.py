@@ -167,6 +167,7 @@ def _production(database_url, tmp_path, **extra):
     settings = {
         "ENV_NAME": "production",
         "SECRET_KEY": GOOD_SECRET,
+        "AUDIT_KEY": "k" * 40,
         "PUBLIC_BASE_URL": "https://lims.example.vn",
         "STORAGE_DIR": str(tmp_path / "s"),
     }
