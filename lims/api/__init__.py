@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from . import certificates, limits, openapi, samples, views  # noqa: E402,F401
+from . import caching, certificates, docs_page, limits, openapi, samples, views  # noqa: E402,F401

@@ -73,7 +73,7 @@ def test_real_responses_follow_the_document(app, lab, signer, verified_sample, c
     _check(doc, "/samples/{code}", "get", client.get(f"/api/v1/samples/{code}", headers=h))
     _check(doc, "/samples/{code}", "get", client.get("/api/v1/samples/NOPE", headers=h))
     _check(doc, "/certificates", "get", client.get("/api/v1/certificates", headers=h))
-    _check(doc, "/certificates", "get", client.get("/api/v1/certificates?page=0", headers=h))
+    _check(doc, "/certificates", "get", client.get("/api/v1/certificates?limit=0", headers=h))
     for number in (cert.number, amended.number, "KQ-1999-00001"):
         _check(doc, "/certificates/{number}", "get",
                client.get(f"/api/v1/certificates/{number}", headers=h))  # fmt: skip
