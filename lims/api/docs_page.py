@@ -1,4 +1,4 @@
-"""``/api/v1/docs``: the OpenAPI document as a web page, rendered on the server from
+"""``/api/docs``: the OpenAPI document as a web page, rendered on the server from
 :func:`lims.api.openapi.document` (no script, nothing fetched from outside the lab: it works
 on a network with no Internet, under the site's Content-Security-Policy)."""
 
@@ -8,9 +8,9 @@ from typing import Any
 
 from flask import render_template, url_for
 
-from lims.auth.permissions import PUBLIC, api_access
+from lims.auth.permissions import PUBLIC, access
 
-from . import bp
+from . import pages_bp
 from .openapi import document
 
 METHODS = ("get", "post", "put", "patch", "delete")
@@ -76,8 +76,8 @@ def operations(doc: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-@bp.route("/docs")
-@api_access(PUBLIC)
+@pages_bp.route("/api/docs")
+@access(PUBLIC)
 def docs() -> Any:
     doc = document(url_for("api.index", _external=True).rstrip("/"))
     return render_template(

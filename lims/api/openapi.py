@@ -324,6 +324,8 @@ _ERRORS = {
     **_LIMITED,
 }
 _SECURED = {"security": [{"bearer": []}]}
+_BAD = _json("Error", "A value is not valid: error.fields names each bad one")
+_MISSING = _json("Error", "Not found (or not in the token's user's scope)")
 
 
 def _q(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
@@ -371,16 +373,6 @@ PATHS: dict[str, Any] = {
             },
         }
     },
-    "/docs": {
-        "get": {
-            "summary": "This document as a web page (served by the lab, no outside resources)",
-            "security": [],
-            "responses": {
-                "200": {"description": "HTML page", "content": {"text/html": {}}},
-                **_LIMITED,
-            },
-        }
-    },
     "/samples": {
         "get": {
             "summary": "Samples, newest first (cursor pages)",
@@ -399,7 +391,7 @@ PATHS: dict[str, Any] = {
             "responses": {
                 "200": _ok("SampleList", link=True),
                 **_NOT_MODIFIED,
-                "400": _json("Error"),
+                "400": _BAD,
                 **_ERRORS,
             },
         },
@@ -415,7 +407,7 @@ PATHS: dict[str, Any] = {
                     **_json("SampleDetail", "Registered"),
                     "headers": {"Location": _header("The new sample's URL", _STR)},
                 },
-                "400": _json("Error"),
+                "400": _BAD,
                 **_ERRORS,
             },
         },
@@ -432,7 +424,7 @@ PATHS: dict[str, Any] = {
             "responses": {
                 "200": _ok("SampleDetail"),
                 **_NOT_MODIFIED,
-                "404": _json("Error"),
+                "404": _MISSING,
                 **_ERRORS,
             },
         }
@@ -459,7 +451,7 @@ PATHS: dict[str, Any] = {
             "responses": {
                 "200": _ok("CertificateList", link=True),
                 **_NOT_MODIFIED,
-                "400": _json("Error"),
+                "400": _BAD,
                 **_ERRORS,
             },
         }
@@ -472,7 +464,7 @@ PATHS: dict[str, Any] = {
             "responses": {
                 "200": _ok("CertificateDetail"),
                 **_NOT_MODIFIED,
-                "404": _json("Error"),
+                "404": _MISSING,
                 **_ERRORS,
             },
         }
@@ -489,7 +481,7 @@ PATHS: dict[str, Any] = {
                     "headers": {**ETAG, **RATE_HEADERS},
                 },
                 **_NOT_MODIFIED,
-                "404": _json("Error"),
+                "404": _MISSING,
                 **_ERRORS,
             },
         }
@@ -504,7 +496,8 @@ def document(server_url: str = "/api/v1") -> dict[str, Any]:
             "title": "lims API",
             "version": "v1",
             "description": "Certificates and samples of the Khánh Hòa product-quality lab. "
-            "Authenticate with a personal API token: `Authorization: Bearer <token>`.",
+            "Authenticate with a personal API token: `Authorization: Bearer <token>`. "
+            "This document as a web page: /api/docs.",
         },
         "servers": [{"url": server_url}],
         "components": {
