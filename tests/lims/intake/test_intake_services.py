@@ -462,7 +462,7 @@ def test_tax_codes_are_checked_and_kept_in_one_form(world, tech):
     assert list(made.values()) == ["0100233488", "0100233488-001", "079090001234"]
     with pytest.raises(IntakeError) as exc:
         services.create_business(actor=tech, name="Sai", kind="shop", tax_code="0100233480")
-    assert "check digit" in str(exc.value.message)
+    assert "Chữ số kiểm tra" in str(exc.value.message)  # the check digit, in Vietnamese
     # the same business typed another way is a duplicate
     found = services.find_duplicate_businesses(name="Khác", tax_code="0100233488-001")
     assert [b.tax_code for b in found] == ["0100233488-001"]
