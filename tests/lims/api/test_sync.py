@@ -172,3 +172,9 @@ def test_browsable_page_lists_every_operation_offline(app, client):
             assert not target.startswith(("http:", "https:", "//")) or target.startswith(
                 "http://localhost"
             ), target
+
+
+def test_account_page_links_the_api_documentation(client, login_as):
+    login_as("agency")
+    html = client.get("/account").get_data(as_text=True)
+    assert 'id="api-docs-link"' in html and 'href="/api/docs"' in html
