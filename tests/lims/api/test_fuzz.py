@@ -12,6 +12,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.checks import not_a_server_error
+from schemathesis.core.failures import FailureGroup
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_headers_conformance,
@@ -38,15 +39,15 @@ def api_token(app):
     return token_for(app, "technician", "reviewer", "agency", email="fuzz@api.example.org")
 
 
-def test_api_conforms_to_its_document(app, api_token):
-    # schemathesis' own pytest decorator (schemathesis.pytest.from_fixture) does not run on
-    # pytest 9, so each operation's strategy is drawn by a Hypothesis test of its own here.
+def _check_operations(app, api_token, only=None) -> list[str]:
     app.config["API_RATE_LIMIT"] = 100_000  # counted (RateLimit headers), never reached
     app.config["API_RATE_LIMIT_ANONYMOUS"] = 100_000
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     seen = []
     for found in schema.get_all_operations():
         operation = found.ok()
+        if only is not None and operation.label not in only:
+            continue
         seen.append(operation.label)
 
         @given(case=operation.as_strategy())
@@ -64,4 +65,29 @@ def test_api_conforms_to_its_document(app, api_token):
                 print(case.operation.label, response.status_code)
 
         conforms()
+    return seen
+
+
+def test_api_conforms_to_its_document(app, api_token):
+    # schemathesis' own pytest decorator (schemathesis.pytest.from_fixture) does not run on
+    # pytest 9, so each operation's strategy is drawn by a Hypothesis test of its own here.
+    seen = _check_operations(app, api_token)
     assert "POST /samples" in seen and "GET /certificates" in seen and len(seen) >= 8
+
+
+def test_the_fuzzing_catches_an_answer_the_document_does_not_allow(app, api_token):
+    """The run above can fail: an endpoint answering 500, or a body off its schema, is found."""
+    from flask import jsonify
+
+    original = app.view_functions["api.me"]
+
+    def broken() -> object:
+        return jsonify(id="not a number"), 200  # no email, no roles, id not an integer
+
+    app.view_functions["api.me"] = broken
+    try:
+        with pytest.raises(FailureGroup) as failed:
+            _check_operations(app, api_token, only={"GET /me"})
+        assert "Response violates schema" in str(failed.value)
+    finally:
+        app.view_functions["api.me"] = original
