@@ -454,7 +454,7 @@ def _net_quantity_samples(
 def _demo_tax_code(rng: Any) -> str:
     """A made-up Khánh Hòa MST (province code 42) whose check digit is right (one draw from
     ``rng``, as before: the rest of the demo data stays the same)."""
-    seq = rng.randrange(10**6, 10**7)
+    seq = rng.randrange(10**7, 10**8) // 10  # the draw the demo always made: same data after
     while (code := enterprise_code(f"42{seq:07d}")) is None:
-        seq += 1
+        seq = seq + 1 if seq < 10**7 - 1 else 10**6
     return code
