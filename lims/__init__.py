@@ -158,6 +158,7 @@ def _configure_sqlite(engine: sa.Engine) -> dict[str, Any]:
 
 def _register_blueprints(app: Flask) -> None:
     from .api import bp as api_bp
+    from .api import pages_bp as api_pages_bp
     from .auth import bp as auth_bp
     from .catalog import bp as catalog_bp
     from .certificates import bp as certificates_bp
@@ -185,6 +186,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(complaints_public_bp)
     csrf.exempt(api_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(api_pages_bp)
 
 
 def _register_domain_handlers() -> None:

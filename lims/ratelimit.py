@@ -48,10 +48,17 @@ def hit_rate_limit(key: str, *, limit: int, window_seconds: int = 60) -> bool:
 
     The counter lives in the database (every app process sees it); the caller commits it in
     its own unit of work. Old windows are swept now and then."""
+    return count_hit(key, window_seconds=window_seconds) > limit
+
+
+def count_hit(key: str, *, window_seconds: int = 60) -> int:
+    """Count one request for ``key`` in the current window and return the window's count so
+    far (this one included): :func:`hit_rate_limit`, for a caller that also tells the client
+    how many requests it has left (the API's ``RateLimit-Remaining``)."""
     window = window_start(window_seconds)
     count = next_in_sequence(RateLimitHit, {"key": key[:KEY_MAX], "window_start": window})
     if count == 1:
         db.session.execute(
             sa.delete(RateLimitHit).where(RateLimitHit.window_start < window - SWEEP_AFTER_SECONDS)
         )
-    return count > limit
+    return count

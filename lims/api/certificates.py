@@ -1,5 +1,6 @@
-"""``/api/v1/certificates``: list (paginated, ``since``/``verdict``/``campaign``), one
-certificate as JSON (results and verdicts, SHA-256, verification URL) and its stored PDF.
+"""``/api/v1/certificates``: list (keyset pages; ``since``, ``updated_since``, ``verdict``,
+``campaign``), one certificate as JSON (results and verdicts, SHA-256, verification URL) and
+its stored PDF.
 
 Numbers of amendments contain a slash (``KQ-2026-00012/A1``): the routes use the ``path``
 converter, and ``….pdf`` selects the stored bytes.
@@ -16,11 +17,12 @@ from flask_babel import gettext as _
 from lims.audit import note_refusal
 from lims.auth.permissions import api_access
 from lims.catalog.rules import VERDICT_ORDER
-from lims.certificates import services
+from lims.certificates import listing, services
 from lims.certificates.blocks import method_of
 from lims.certificates.models import Certificate
 from lims.certificates.views import send_stored
 from lims.i18n import LOCAL_TZ
+from lims.intake.listing import CursorError
 from lims.intake.scope import EVERYTHING, Scope, scope_for
 from lims.numbers import parse_id
 from lims.testing import services as testing
@@ -28,10 +30,10 @@ from lims.testing.register import display_value
 
 from . import bp
 from .errors import error_response
+from .paging import paged
 from .samples import statement_json
 
 READERS = ("reviewer", "admin", "agency")
-MAX_PER_PAGE = 200
 
 
 def certificate_summary(c: Certificate) -> dict[str, Any]:
@@ -41,6 +43,7 @@ def certificate_summary(c: Certificate) -> dict[str, Any]:
         "status": c.status.value,
         "verdict": c.verdict,
         "issued_at": c.issued_at.isoformat(),
+        "updated_at": c.updated_at.isoformat(),
         "language": c.language.value,
         "sample": {"code": s.code, "product_name": s.product_name, "brand": s.brand},
         "business": (
@@ -98,42 +101,55 @@ def _since(text: str) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+def _limit(raw: str) -> int | None:
+    if not raw:
+        return listing.DEFAULT_LIMIT
+    if raw.isascii() and raw.isdigit() and 1 <= int(raw) <= listing.MAX_LIMIT:
+        return int(raw)
+    return None
+
+
 @bp.route("/certificates")
 @api_access(*READERS)
 def certificates() -> Any:
+    """Keyset pages (``limit``, ``after``); with ``updated_since``, every certificate issued,
+    superseded or withdrawn since then, oldest change first (:mod:`lims.certificates.listing`)."""
     args = request.args
     fields: dict[str, str] = {}
-    since = None
-    if args.get("since"):
-        since = _since(args["since"])
-        if since is None:
-            fields["since"] = _("An ISO 8601 date or date-time.")
+    times: dict[str, datetime | None] = {"since": None, "updated_since": None}
+    for name in times:
+        if args.get(name):
+            times[name] = _since(args[name])
+            if times[name] is None:
+                fields[name] = _("An ISO 8601 date or date-time.")
     verdict = args.get("verdict", "")
     if verdict and verdict not in {v.value for v in VERDICT_ORDER}:
         fields["verdict"] = _("Unknown verdict code.")
     campaign = parse_id(args.get("campaign")) if args.get("campaign") else None
     if args.get("campaign") and campaign is None:
         fields["campaign"] = _("A campaign id.")
-    page = parse_id(args.get("page", "1"))
-    per_page = args.get("per_page", 50, type=int)
-    if page is None or page < 1:
-        fields["page"] = _("A page number from 1.")
-    if per_page is None or not 1 <= per_page <= MAX_PER_PAGE:
-        fields["per_page"] = _("Between 1 and 200.")
+    limit = _limit(args.get("limit", ""))
+    if limit is None:
+        fields["limit"] = _("A number from 1 to %(n)d.", n=listing.MAX_LIMIT)
+    for old in ("page", "per_page"):
+        if old in args:
+            fields[old] = _("Pages are cursors: use limit, then the next link (after=).")
     if fields:
         return error_response(400, "validation_error", _("Some fields are not valid."), fields)
-    filters = services.Filters(verdict=verdict, campaign_id=campaign, since=since)
-    rows, total = services.search(g.api_user, filters, page=page, per_page=per_page)
-    pages = max(1, (total + per_page - 1) // per_page)
-    nxt = None
-    if page < pages:
-        nxt = url_for("api.certificates", **{**args.to_dict(), "page": page + 1}, _external=True)
-    return jsonify(
-        items=[certificate_summary(c) for c in rows],
-        page=page,
-        per_page=per_page,
-        total=total,
-        next=nxt,
+    assert limit is not None
+    filters = services.Filters(verdict=verdict, campaign_id=campaign, since=times["since"],
+                               updated_since=times["updated_since"])  # fmt: skip
+    try:
+        page = listing.fetch_page(g.api_user, filters, after=args.get("after") or None,
+                                  limit=limit)  # fmt: skip
+    except CursorError as exc:
+        return error_response(400, "bad_cursor", str(exc.message), {"after": str(exc.message)})
+    kept = {k: v for k, v in args.to_dict().items() if k != "after"}
+    return paged(
+        [certificate_summary(c) for c in page.certificates],
+        page.next_cursor,
+        "api.certificates",
+        kept,
     )
 
 

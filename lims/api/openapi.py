@@ -8,6 +8,8 @@ from typing import Any
 from flask import jsonify, url_for
 
 from lims.auth.permissions import PUBLIC, api_access
+from lims.intake.models import SampleStatus
+from lims.intake.validation import TEXT_FIELDS
 
 from . import bp
 
@@ -15,6 +17,12 @@ _STR = {"type": "string"}
 _NSTR = {"type": ["string", "null"]}
 _DT = {"type": "string", "format": "date-time"}
 _NDT = {"type": ["string", "null"], "format": "date-time"}
+_ID = {"type": "integer", "minimum": 1}
+_DATE_TEXT = "A date: yyyy-mm-dd or dd/mm/yyyy"
+_DECIMAL = {
+    "type": ["number", "string", "null"],
+    "description": "A number (JSON number, or text with a decimal comma or point)",
+}
 VERDICTS = ["pass", "conditional_pass", "conditional_fail", "fail", "not_judged", "not_applicable"]
 
 
@@ -141,6 +149,11 @@ SCHEMAS: dict[str, Any] = {
             "status": {"enum": ["valid", "superseded", "withdrawn"]},
             "verdict": {"enum": VERDICTS},
             "issued_at": _DT,
+            "updated_at": {
+                **_DT,
+                "description": "When anything here last changed: issued, superseded by an "
+                "amendment, withdrawn (what `updated_since` filters on)",
+            },
             "language": {"enum": ["vi", "vi-en"]},
             "sample": _obj({"code": _STR, "product_name": _STR, "brand": _STR}),
             "business": {"oneOf": [{"type": "null"}, _obj({"name": _STR, "district": _STR})]},
@@ -205,17 +218,88 @@ SCHEMAS: dict[str, Any] = {
     "CertificateList": _obj(
         {
             "items": {"type": "array", "items": _ref("CertificateSummary")},
-            "page": {"type": "integer", "minimum": 1},
-            "per_page": {"type": "integer", "minimum": 1},
-            "total": {"type": "integer", "minimum": 0},
             "next": _NSTR,
+            "next_url": _NSTR,
         }
+    ),
+    "SampleInput": _obj(
+        {
+            "campaign_id": _ID,
+            "category_id": _ID,
+            "business_id": {"oneOf": [{"type": "null"}, _ID]},
+            **{
+                name: {"type": "string", "maxLength": n}
+                for name, n in TEXT_FIELDS.items()
+                if name != "product_name"
+            },
+            "product_name": {"type": "string", "minLength": 1, "maxLength": 300},
+            "production_date": {"type": ["string", "null"], "description": _DATE_TEXT},
+            "expiry_date": {"type": ["string", "null"], "description": _DATE_TEXT},
+            "sampled_at": {
+                "type": "string",
+                "description": "When the sample was taken: ISO 8601 or dd/mm/yyyy HH:MM (without "
+                "a zone: Asia/Ho_Chi_Minh time); not in the future",
+            },
+            "quantity": _DECIMAL,
+            "price": _DECIMAL,
+            "latitude": _DECIMAL,
+            "longitude": _DECIMAL,
+            "parameter_ids": {
+                "type": "array",
+                "items": {"type": "integer", "minimum": 1},
+                "maxItems": 100,
+                "description": "Parameters to test (default: the category's profile)",
+            },
+        },
+        ["campaign_id", "category_id", "product_name", "sampled_at"],
+        description="The fields of the registration form; unknown keys are ignored. A bad "
+        "field answers 400 with every bad field named in `error.fields`.",
     ),
 }
 
 
 def _json(schema: str, description: str = "OK") -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": _ref(schema)}}}
+
+
+def _header(description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"description": description, "schema": schema or {"type": "integer", "minimum": 0}}
+
+
+RATE_HEADERS = {
+    "RateLimit-Limit": _header("Requests allowed in the current one-minute window"),
+    "RateLimit-Remaining": _header("Requests left in the current window"),
+    "RateLimit-Reset": _header("Seconds until the current window ends"),
+    "RateLimit-Policy": _header("`<limit>;w=<seconds>`", _STR),
+}
+ETAG = {
+    "ETag": _header(
+        "Strong tag of this answer's bytes: send it back in If-None-Match to get 304 when "
+        "nothing changed",
+        _STR,
+    )
+}
+LINK = {"Link": _header('`<next_url>; rel="next"` when there is a next page', _STR)}
+
+
+def _ok(schema: str, *, link: bool = False) -> dict[str, Any]:
+    """A 200 JSON answer to a GET: ETag and RateLimit headers (and Link for lists)."""
+    return {**_json(schema), "headers": {**ETAG, **(LINK if link else {}), **RATE_HEADERS}}
+
+
+_NOT_MODIFIED = {
+    "304": {
+        "description": "Not modified: If-None-Match named the current ETag (no body)",
+        "headers": {**ETAG, **RATE_HEADERS},
+    }
+}
+_IF_NONE_MATCH = {
+    "name": "If-None-Match",
+    "in": "header",
+    "required": False,
+    "schema": _STR,
+    "description": "The ETag of the copy you hold",
+}
 
 
 _LIMITED = {
@@ -229,7 +313,8 @@ _LIMITED = {
             "Retry-After": {
                 "description": "Seconds until the current one-minute window ends",
                 "schema": {"type": "integer", "minimum": 1},
-            }
+            },
+            **RATE_HEADERS,
         },
     }
 }
@@ -239,6 +324,8 @@ _ERRORS = {
     **_LIMITED,
 }
 _SECURED = {"security": [{"bearer": []}]}
+_BAD = _json("Error", "A value is not valid: error.fields names each bad one")
+_MISSING = _json("Error", "Not found (or not in the token's user's scope)")
 
 
 def _q(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
@@ -259,94 +346,142 @@ PATHS: dict[str, Any] = {
         "get": {
             "summary": "API index",
             "security": [],
-            "responses": {"200": _json("Index"), **_LIMITED},
+            "parameters": [_IF_NONE_MATCH],
+            "responses": {"200": _ok("Index"), **_NOT_MODIFIED, **_LIMITED},
         }
     },
     "/me": {
         "get": {
             "summary": "The token's user",
             **_SECURED,
-            "responses": {"200": _json("Me"), **_ERRORS},
-        }  # fmt: skip
+            "parameters": [_IF_NONE_MATCH],
+            "responses": {"200": _ok("Me"), **_NOT_MODIFIED, **_ERRORS},
+        }
     },
     "/openapi.json": {
         "get": {
             "summary": "This document",
             "security": [],
             "responses": {
-                "200": {"description": "OpenAPI 3.1 document", "content": {"application/json": {}}},
+                "200": {
+                    "description": "OpenAPI 3.1 document",
+                    "content": {"application/json": {}},
+                    "headers": {**ETAG, **RATE_HEADERS},
+                },
+                **_NOT_MODIFIED,
                 **_LIMITED,
-            },  # fmt: skip
+            },
         }
     },
     "/samples": {
         "get": {
             "summary": "Samples, newest first (cursor pages)",
             "description": "Agency users: only samples of campaigns shared with them, results "
-            "shown once verified (null before).",
+            "shown once verified (null before). Follow `next_url` (or the Link header) until "
+            "it is null.",
             **_SECURED,
             "parameters": [
-                _q("status", _STR, "Sample status"),
-                _q("campaign", {"type": "integer"}, "Campaign id"),
+                _q("status", {"enum": [s.value for s in SampleStatus]}, "Sample status"),
+                _q("campaign", _ID, "Campaign id"),
                 _q("q", _STR, "Search text"),
-                _q("limit", {"type": "integer", "minimum": 1}, "Page size"),
+                _q("limit", {"type": "integer", "minimum": 1, "maximum": 200}, "Page size"),
                 _q("after", _STR, "Cursor from the previous page's `next`"),
+                _IF_NONE_MATCH,
             ],
-            "responses": {"200": _json("SampleList"), "400": _json("Error"), **_ERRORS},
+            "responses": {
+                "200": _ok("SampleList", link=True),
+                **_NOT_MODIFIED,
+                "400": _BAD,
+                **_ERRORS,
+            },
         },
         "post": {
             "summary": "Register a sample (technicians)",
             **_SECURED,
             "requestBody": {
                 "required": True,
-                "content": {"application/json": {"schema": {"type": "object"}}},
+                "content": {"application/json": {"schema": _ref("SampleInput")}},
             },
             "responses": {
-                "201": _json("SampleDetail", "Registered"),
-                "400": _json("Error"),
+                "201": {
+                    **_json("SampleDetail", "Registered"),
+                    "headers": {"Location": _header("The new sample's URL", _STR)},
+                },
+                "400": _BAD,
                 **_ERRORS,
             },
-        },  # fmt: skip
+        },
     },
     "/samples/{code}": {
         "get": {
             "summary": "One sample",
             "description": "A sample outside the user's scope answers 404.",
             **_SECURED,
-            "parameters": [{"name": "code", "in": "path", "required": True, "schema": _STR}],
-            "responses": {"200": _json("SampleDetail"), "404": _json("Error"), **_ERRORS},
+            "parameters": [
+                {"name": "code", "in": "path", "required": True, "schema": _STR},
+                _IF_NONE_MATCH,
+            ],
+            "responses": {
+                "200": _ok("SampleDetail"),
+                **_NOT_MODIFIED,
+                "404": _MISSING,
+                **_ERRORS,
+            },
         }
     },
     "/certificates": {
         "get": {
-            "summary": "Certificates the token's user may see, newest first",
+            "summary": "Certificates the token's user may see (cursor pages)",
+            "description": "Newest issued first; with `updated_since`, every certificate "
+            "issued, superseded by an amendment or withdrawn at or after that time, oldest "
+            "change first — poll with the `updated_at` of the last item you stored (a few "
+            "minutes earlier: an answer may come twice, never be missed). Follow `next_url` "
+            "(or the Link header) until it is null. Agency users see only the campaigns "
+            "shared with them; after a new share, read the list once without `updated_since`.",
             **_SECURED,
             "parameters": [
                 _q("since", _STR, "Issued at or after (ISO 8601 date or date-time)"),
+                _q("updated_since", _STR, "Changed at or after (ISO 8601 date or date-time)"),
                 _q("verdict", {"enum": VERDICTS}, "Sample verdict"),
-                _q("campaign", {"type": "integer"}, "Campaign id"),
-                _q("page", {"type": "integer", "minimum": 1}, "Page (from 1)"),
-                _q("per_page", {"type": "integer", "minimum": 1, "maximum": 200}, "Page size"),
+                _q("campaign", _ID, "Campaign id"),
+                _q("limit", {"type": "integer", "minimum": 1, "maximum": 200}, "Page size"),
+                _q("after", _STR, "Cursor from the previous page's `next`"),
+                _IF_NONE_MATCH,
             ],
-            "responses": {"200": _json("CertificateList"), "400": _json("Error"), **_ERRORS},
+            "responses": {
+                "200": _ok("CertificateList", link=True),
+                **_NOT_MODIFIED,
+                "400": _BAD,
+                **_ERRORS,
+            },
         }
     },
     "/certificates/{number}": {
         "get": {
             "summary": "One certificate with its results and verdicts",
             **_SECURED,
-            "parameters": [_NUMBER],
-            "responses": {"200": _json("CertificateDetail"), "404": _json("Error"), **_ERRORS},
+            "parameters": [_NUMBER, _IF_NONE_MATCH],
+            "responses": {
+                "200": _ok("CertificateDetail"),
+                **_NOT_MODIFIED,
+                "404": _MISSING,
+                **_ERRORS,
+            },
         }
     },
     "/certificates/{number}.pdf": {
         "get": {
             "summary": "The stored PDF, byte-identical to the one issued",
             **_SECURED,
-            "parameters": [_NUMBER],
+            "parameters": [_NUMBER, _IF_NONE_MATCH],
             "responses": {
-                "200": {"description": "PDF", "content": {"application/pdf": {}}},
-                "404": _json("Error"),
+                "200": {
+                    "description": "PDF (ETag: its SHA-256)",
+                    "content": {"application/pdf": {}},
+                    "headers": {**ETAG, **RATE_HEADERS},
+                },
+                **_NOT_MODIFIED,
+                "404": _MISSING,
                 **_ERRORS,
             },
         }
@@ -361,7 +496,8 @@ def document(server_url: str = "/api/v1") -> dict[str, Any]:
             "title": "lims API",
             "version": "v1",
             "description": "Certificates and samples of the Khánh Hòa product-quality lab. "
-            "Authenticate with a personal API token: `Authorization: Bearer <token>`.",
+            "Authenticate with a personal API token: `Authorization: Bearer <token>`. "
+            "This document as a web page: /api/docs.",
         },
         "servers": [{"url": server_url}],
         "components": {

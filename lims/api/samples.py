@@ -32,6 +32,7 @@ from lims.testing.services import results_for_sample, sample_statement, stored_s
 
 from . import bp
 from .errors import error_response
+from .paging import paged
 
 READERS = ("technician", "reviewer", "agency")
 MAX_PARAMETERS = 100
@@ -262,16 +263,11 @@ def samples_list() -> Any:
         )
     except listing.CursorError as exc:
         return error_response(400, "bad_cursor", str(exc.message), {"after": str(exc.message)})
-    next_url = None
-    if page.next_cursor:
-        args = {**filters.as_args(), "after": page.next_cursor}
-        if raw_limit:
-            args["limit"] = str(limit)
-        next_url = url_for("api.samples_list", **args, _external=True)
-    return jsonify(
-        items=[sample_summary(s) for s in page.samples],
-        next=page.next_cursor,
-        next_url=next_url,
+    args = filters.as_args()
+    if raw_limit:
+        args["limit"] = str(limit)
+    return paged(
+        [sample_summary(s) for s in page.samples], page.next_cursor, "api.samples_list", args
     )
 
 

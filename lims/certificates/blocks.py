@@ -116,7 +116,10 @@ def net_quantity_block(
         t2_ok=bool(data.get("t2_ok")),
         conclusion_vi=_net_conclusion(statement, "vi"),
         conclusion_en=_net_conclusion(statement, "en"),
-    )
+        weighings=tuple(Decimal(str(w)) for w in data.get("weighings") or ()),
+        marks=(Decimal(str(data["nominal"])), Decimal(str(data["t1_limit"])),
+               Decimal(str(data["t2_limit"]))) if "t2_limit" in data else None,
+    )  # fmt: skip
 
 
 def _net_conclusion(statement: Statement, lang: str) -> str:

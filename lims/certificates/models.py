@@ -80,6 +80,9 @@ class Certificate(db.Model):
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     withdrawn_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     withdraw_reason: Mapped[str] = mapped_column(sa.Text, default="")
+    # the last time anything an API reader sees changed: issue, supersession by an amendment,
+    # withdrawal (``updated_since`` of /api/v1/certificates: a polling agency learns of them)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     sample: Mapped[Sample] = relationship()
     campaign: Mapped[Campaign] = relationship()
@@ -92,6 +95,7 @@ class Certificate(db.Model):
     __table_args__ = (
         sa.UniqueConstraint("year", "seq", "amendment_no", name="uq_certificates_year_seq_amend"),
         sa.Index("ix_certificates_issued_at_id", "issued_at", "id"),
+        sa.Index("ix_certificates_updated_at_id", "updated_at", "id"),
         sa.Index("ix_certificates_campaign_issued_at", "campaign_id", "issued_at"),
         # turnaround on the dashboard reads this alone (lims/reports/services.py)
         sa.Index(

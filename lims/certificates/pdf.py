@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from reportlab.lib import colors
@@ -19,6 +20,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer, Table, TableStyle
 
+from lims import charts
 from lims.pdf import (
     FONT_ITALIC,
     DocumentInfo,
@@ -94,6 +96,10 @@ class NetQuantityBlock:
     t2_ok: bool
     conclusion_vi: str = ""  # the stored statement of the line, never the criteria read again
     conclusion_en: str = ""
+    # for the dot plot: the prepackages' net quantities and Qn, Qn − T, Qn − 2T as numbers
+    # (recorded when the result was entered; the picture shows positions, judges nothing)
+    weighings: tuple[Decimal, ...] = ()
+    marks: tuple[Decimal, Decimal, Decimal] | None = None
 
 
 @dataclass(frozen=True)
@@ -355,13 +361,36 @@ def _net_quantity_block(content: CertificateContent, b: NetQuantityBlock, sheet:
         f"Net quantity of prepackaged goods — {b.parameter_en}",
     )
     label_w = 62 * mm
-    return KeepTogether(
-        [
-            Spacer(1, 2 * mm),
-            paragraph(title, sheet["body-bold"]),
-            key_value_table(rows, col_widths=[label_w, FRAME_WIDTH - label_w], sheet=sheet),
-        ]
+    parts: list[Flowable] = [
+        Spacer(1, 2 * mm),
+        paragraph(title, sheet["body-bold"]),
+        key_value_table(rows, col_widths=[label_w, FRAME_WIDTH - label_w], sheet=sheet),
+    ]
+    if b.weighings and b.marks is not None:
+        parts += _net_quantity_plot(content, b, sheet)
+    return KeepTogether(parts)
+
+
+def _net_quantity_plot(content: CertificateContent, b: NetQuantityBlock, sheet: dict) -> list:
+    """Each prepackage's net quantity as a dot against Qn, Qn − T and Qn − 2T."""
+    qn, t1, t2 = b.marks  # type: ignore[misc]
+    figure = charts.dot_plot(
+        b.weighings,
+        [(f"Qn = {b.nominal}", qn, charts.GREEN), (f"Qn − T = {b.t1_limit}", t1, charts.ORANGE),
+         (f"Qn − 2T = {b.t2_limit}", t2, charts.RED)],
+        _t(content, "Lượng thực của từng đơn vị", "Net quantity of each prepackage"),
+    )  # fmt: skip
+    caption = _t(
+        content,
+        f"Lượng thực của {len(b.weighings)} đơn vị mẫu ({b.unit}) so với Qn, Qn − T, Qn − 2T",
+        f"Net quantity of the {len(b.weighings)} prepackages ({b.unit}) against Qn, Qn − T, "
+        "Qn − 2T",
     )
+    return [
+        Spacer(1, 1 * mm),
+        charts.to_drawing(figure, sheet["small"].fontName, width=min(FRAME_WIDTH, 120 * mm)),
+        paragraph(caption, sheet["small"]),
+    ]
 
 
 def story(content: CertificateContent, signature: SignatureBlock | None = None) -> list[Flowable]:

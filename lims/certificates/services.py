@@ -624,6 +624,7 @@ def _render_and_store(
         cert.signature_timestamp = signed.timestamp
         cert.signer_certificate_sha256 = key.fingerprint
         cert.signer_certificate_subject = key.subject[:300]
+    cert.updated_at = utcnow()  # after the rendering: as close to the commit as can be
     db.session.add(cert)
     db.session.flush()
     return cert
@@ -802,6 +803,7 @@ def amend_certificate(
     before = _snapshot(cert)
     cert.status = CertificateStatus.SUPERSEDED
     cert.superseded_by_id = new.id
+    cert.updated_at = utcnow()
     db.session.flush()
     audit.record(
         actor=actor,
@@ -846,7 +848,7 @@ def withdraw_certificate(
     _reauthenticate(actor, password)
     before = _snapshot(cert)
     cert.status = CertificateStatus.WITHDRAWN
-    cert.withdrawn_at = utcnow()
+    cert.withdrawn_at = cert.updated_at = utcnow()
     cert.withdrawn_by_id = actor.id
     cert.withdraw_reason = reason
     db.session.flush()
@@ -966,7 +968,8 @@ class Filters:
     campaign_id: int | None = None
     date_from: date | None = None
     date_to: date | None = None
-    since: datetime | None = None
+    since: datetime | None = None  # issued at or after
+    updated_since: datetime | None = None  # issued, superseded or withdrawn at or after
 
 
 def _visible(user: Any) -> sa.Select:
@@ -984,6 +987,20 @@ def search(
     """Certificates ``user`` may see, newest first, and the total count."""
     if not has_role(user, *READERS):
         return [], 0
+    query = filtered(user, filters)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    page = max(1, page)
+    rows = db.session.scalars(
+        query.order_by(Certificate.issued_at.desc(), Certificate.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
+    return list(rows), int(total)
+
+
+def filtered(user: Any, filters: Filters) -> sa.Select:
+    """SELECT of the certificates in ``user``'s scope matching ``filters`` (no order): the
+    list page and the API's keyset pages (:mod:`lims.certificates.listing`) share it."""
     query = _visible(user)
     if filters.q:
         q = _like(filters.q.strip().lower())
@@ -1017,14 +1034,9 @@ def search(
         query = query.where(Certificate.issued_at >= _day_start(filters.date_from))
     if filters.date_to is not None:
         query = query.where(Certificate.issued_at < _day_start(filters.date_to, 1))
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
-    page = max(1, page)
-    rows = db.session.scalars(
-        query.order_by(Certificate.issued_at.desc(), Certificate.id.desc())
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    )
-    return list(rows), int(total)
+    if filters.updated_since is not None:
+        query = query.where(Certificate.updated_at >= filters.updated_since)
+    return query
 
 
 def _day_start(day: date, plus_days: int = 0) -> datetime:

@@ -18,6 +18,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from markupsafe import Markup
 
 from lims.auth.permissions import access
 from lims.errors import show_on_form
@@ -36,6 +37,7 @@ from .forms import (
     StatusForm,
 )
 from .models import AnalyserMessage, Calibration, Instrument, InstrumentStatus
+from .timeline import timeline_svg
 
 FIELDS = (
     "name", "kind", "model", "serial_number", "location", "protocol", "port_url",
@@ -67,10 +69,16 @@ def _form_data(form: InstrumentForm) -> dict[str, Any]:
 @bp.route("/instruments")
 @access("technician", "reviewer")
 def instruments() -> str:
+    found = services.list_instruments()
     return render_template(
         "equipment/instruments.html",
-        instruments=services.list_instruments(),
+        instruments=found,
         due_soon=services.instruments_due_soon(),
+        timeline=Markup(
+            timeline_svg(found, services.local_today(), chart_id="calibration-timeline")
+        )
+        if found
+        else None,
     )
 
 
@@ -137,6 +145,9 @@ def _detail(
     return render_template(
         "equipment/instrument.html",
         instrument=instrument,
+        timeline=Markup(
+            timeline_svg([instrument], services.local_today(), chart_id="calibration-timeline")
+        ),  # fmt: skip
         verdict=services.usability(instrument, services.local_today()),
         readings=services.readings_for_instrument(instrument, limit=10),
         status_form=status_form,

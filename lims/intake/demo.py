@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -20,6 +21,7 @@ from lims.extensions import clock_at, db, utcnow
 
 from . import services
 from .models import Campaign
+from .taxcode import enterprise_code
 from .validation import LOCAL_TZ, SampleInput
 
 SAMPLE_COUNT = 300
@@ -313,7 +315,7 @@ def seed() -> None:
                 ward=ward,
                 district=district,
                 market=market,
-                tax_code=f"42{rng.randrange(10**7, 10**8)}" if kind != "market_stall" else None,
+                tax_code=_demo_tax_code(rng) if kind != "market_stall" else None,
                 phone=f"0258 3{rng.randrange(100000, 999999)}" if i % 3 else "",
                 allow_duplicate=True,
             )
@@ -447,3 +449,12 @@ def _net_quantity_samples(
             rng, tech, reviewer, SAMPLE_COUNT + i, campaign, spec, category,
             PRODUCTS[code][index], businesses, now, quantity=Decimal(50), parameter_ids=ids,
         )  # fmt: skip
+
+
+def _demo_tax_code(rng: Any) -> str:
+    """A made-up Khánh Hòa MST (province code 42) whose check digit is right (one draw from
+    ``rng``, as before: the rest of the demo data stays the same)."""
+    seq = rng.randrange(10**7, 10**8) // 10  # the draw the demo always made: same data after
+    while (code := enterprise_code(f"42{seq:07d}")) is None:
+        seq = seq + 1 if seq < 10**7 - 1 else 10**6
+    return code

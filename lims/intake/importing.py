@@ -36,6 +36,7 @@ from lims.xlsxguard import UnsafeSpreadsheet, check_xlsx
 from . import services
 from .models import Business, BusinessKind, Campaign, CampaignStatus, ImportBatch
 from .services import IntakeError
+from .taxcode import TaxCodeError, normalize_tax_code
 from .text import search_key
 from .validation import SampleInput, SampleInputError, parse_sample_fields
 
@@ -138,7 +139,7 @@ COLUMNS: tuple[Column, ...] = (
         ("district", "huyen thi xa thanh pho", "quan huyen", "huyen thi xa"),
     ),
     Column("business.market", "Chợ", False, "Chợ Đầm", ("market",)),
-    Column("business.tax_code", "Mã số thuế", False, "4200123456", ("tax_code", "mst")),
+    Column("business.tax_code", "Mã số thuế", False, "4200123454", ("tax_code", "mst")),
     Column("business.phone", "Điện thoại", False, "0258 3822 111", ("phone", "so dien thoai")),
 )
 IGNORED_HEADERS = frozenset({"stt", "tt", "so tt", "so thu tu"})
@@ -497,12 +498,11 @@ def _parse_business(values: Mapping[str, Any]) -> tuple[BusinessRow | None, dict
             "Write the kind of business: Sạp chợ, Cửa hàng, Siêu thị, Cửa hàng xăng dầu, "
             "Bán hàng trực tuyến or Cơ sở sản xuất."
         )
-    tax = "".join(texts["tax_code"].split())
-    if tax and (
-        not all(ch.isdigit() or ch == "-" for ch in tax)
-        or len(tax.replace("-", "")) not in (10, 13)
-    ):
-        errors["business.tax_code"] = _l("A tax code has digits only (10 or 13, e.g. 4200123456).")
+    tax = None
+    try:
+        tax = normalize_tax_code(texts["tax_code"])
+    except TaxCodeError as exc:
+        errors["business.tax_code"] = exc.message
     if errors:
         return None, errors
     assert kind is not None

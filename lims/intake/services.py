@@ -49,6 +49,7 @@ from .photos import (
     safe_filename,
     sniff_image,
 )
+from .taxcode import TaxCodeError, normalize_tax_code
 from .text import search_key
 from .validation import LOCAL_TZ, IntakeError, SampleInput, SampleInputError
 
@@ -335,11 +336,10 @@ def _business_fields(
         kind = BusinessKind(kind)
     except ValueError:
         raise IntakeError(_l("Choose the kind of business."), "kind") from None
-    tax = "".join((tax_code or "").split())
-    if tax and not all(ch.isdigit() or ch == "-" for ch in tax):
-        raise IntakeError(_l("A tax code has digits only (10 or 13, e.g. 4200123456)."), "tax_code")
-    if tax and len(tax.replace("-", "")) not in (10, 13):
-        raise IntakeError(_l("A tax code has digits only (10 or 13, e.g. 4200123456)."), "tax_code")
+    try:
+        tax = normalize_tax_code(tax_code)
+    except TaxCodeError as exc:
+        raise IntakeError(exc.message, "tax_code") from None
     ward, district = clean(ward, 120, "ward"), clean(district, 120, "district")
     return {
         "name": name,
@@ -348,7 +348,7 @@ def _business_fields(
         "ward": ward,
         "district": district,
         "market": clean(market, 200, "market"),
-        "tax_code": tax or None,
+        "tax_code": tax,
         "phone": clean(phone, 40, "phone"),
         # the administrative unit the address names, in the dated reference table
         "unit_id": _unit_id(ward, district),

@@ -1,4 +1,4 @@
-"""QR codes and Code128 barcodes as ReportLab drawings.
+"""QR codes (matrix from segno) and Code128 barcodes as ReportLab drawings.
 
 A ``Drawing`` is a flowable (put it in a story) and can be drawn on a canvas at a position with
 :func:`draw_on`. Human-readable text under barcodes is left to the caller, who sets it in
@@ -7,19 +7,18 @@ Be Vietnam Pro: ReportLab's built-in barcode text would use Helvetica.
 
 from __future__ import annotations
 
-import re
-
+import segno
 from reportlab.graphics import renderPDF
 from reportlab.graphics.barcode import createBarcodeDrawing
-from reportlab.graphics.barcode.qr import QrCodeWidget
 from reportlab.graphics.shapes import Drawing, Group, Path, Rect
+from reportlab.graphics.widgetbase import Widget
+from reportlab.lib import colors
 from reportlab.pdfgen.canvas import Canvas
 
 from lims.pdf.fonts import FONT_REGULAR, register_fonts
 
 QR_LEVELS = ("L", "M", "Q", "H")
 _BAR_WIDTH = 1.0  # module width before scaling; the drawing is stretched to the asked width
-_LONG_RUNS = re.compile(r"0{5,}|1{5,}")
 
 
 def _with_own_font(drawing: Drawing) -> Drawing:
@@ -30,64 +29,37 @@ def _with_own_font(drawing: Drawing) -> Drawing:
     return drawing
 
 
-_QR_RULE3 = "10111010000"  # the finder-like pattern of penalty rule 3, as ReportLab scans it
+class _QrModules(Widget):
+    """A QR code whose module matrix comes from segno (ISO/IEC 18004: mode, version and mask
+    chosen by the standard's rules), drawn as one filled path.
 
-
-def _rule1(lines: list[str]) -> int:
-    """Runs of five or more same-coloured modules: 3 + (length - 5) each."""
-    return sum(len(run) - 2 for line in lines for run in _LONG_RUNS.findall(line))
-
-
-def _lost_points(modules: list[list[bool]]) -> int:
-    """ReportLab's ``QRUtil.getLostPoint`` (the mask penalty), computed on strings and integers.
-
-    Same rules and the same quirks, so the same score and the same chosen mask: rule 1 on
-    rows and columns, rule 2 on 2 × 2 blocks, rule 3 only for ``1011101 0000`` read left to
-    right in rows (ReportLab's column pass compares a tuple with a list and never matches),
-    non-overlapping and not at the last position; rule 4 on the dark share.
-    ``tests/lims/pdf`` compares the chosen masks with ReportLab's on many values.
+    The matrix is made once per widget. ReportLab's own QR widget encodes the value again on
+    every ``draw()`` and emits one ``Rect`` node per run of dark modules; here the dark runs of
+    each row, merged with the same run of the rows below, become sub-paths of a single
+    ``Path``, and in a PDF (:class:`_QrDrawing`) integer rectangles under one transformation.
+    Only ReportLab's public drawing API is used (``Widget``, ``Group``, ``Path``, canvas
+    operators): the encoder is segno's.
     """
-    rows = ["".join("1" if m else "0" for m in row) for row in modules]
-    cols = ["".join(col) for col in zip(*rows, strict=True)]
-    n = len(rows)
-    score = _rule1(rows) + _rule1(cols)
-    ints = [int(r, 2) for r in rows]
-    mask = (1 << (n - 1)) - 1
-    for a, b in zip(ints, ints[1:], strict=False):
-        same = ~(a ^ b) & ~(a ^ (a >> 1)) & ~(b ^ (b >> 1)) & mask
-        score += 3 * same.bit_count()
-    score += 40 * sum(row[:-1].count(_QR_RULE3) for row in rows)
-    dark = sum(r.count("1") for r in rows)
-    score += 10 * (abs(100 * dark // (n * n) - 50) // 5)
-    return score
 
-
-class _QrModules(QrCodeWidget):
-    """ReportLab's QR widget with its module matrix made once and drawn as one filled path.
-
-    The stock widget encodes the value on every ``draw()`` (and ``getBounds()`` draws too) and
-    emits one ``Rect`` node per run of dark modules, which the renderer then handles one by one.
-    Here the matrix is made once per widget (ReportLab's encoder; the mask penalty is counted
-    by :func:`_lost_points`, which gives ReportLab's scores faster) and the dark runs of each
-    row become sub-paths of a single ``Path``: same modules, same quiet zone, same bounds.
-    """
+    def __init__(self, value: str, *, barLevel: str = "M", barBorder: int = 4) -> None:  # noqa: N803
+        self.value = value
+        self.barLevel = barLevel
+        self.barBorder = barBorder
+        self.x = self.y = 0.0
+        self.barFillColor = colors.black
+        self._module_matrix: list[list[bool]] | None = None
+        count = len(self._matrix())
+        # one point per module, quiet zone included (the drawing scales it to its size)
+        self.barWidth = self.barHeight = float(count + 2 * barBorder)
 
     def _matrix(self) -> list[list[bool]]:
-        matrix = self.__dict__.get("_module_matrix")
-        if matrix is None:
-            qr = self.qr
-            if qr.version is None:
-                qr.version = qr.calculate_version()
-            best, best_score = 0, 0
-            for pattern in range(8):  # QRCode.getBestMaskPattern, with the faster penalty
-                qr.makeImpl(True, pattern)
-                score = _lost_points(qr.modules)
-                if pattern == 0 or score < best_score:
-                    best, best_score = pattern, score
-            qr.makeImpl(False, best)
-            matrix = [[bool(m) for m in row] for row in qr.modules]
-            self.__dict__["_module_matrix"] = matrix
-        return matrix
+        if self._module_matrix is None:
+            code = segno.make_qr(self.value, error=self.barLevel.lower(), boost_error=False)
+            self._module_matrix = [[bool(m) for m in row] for row in code.matrix]
+        return self._module_matrix
+
+    def getBounds(self) -> tuple[float, float, float, float]:  # noqa: N802 - ReportLab's name
+        return (self.x, self.y, self.x + self.barWidth, self.y + self.barHeight)
 
     def _geometry(self) -> tuple[float, float, float]:
         """Module size and the top-left corner of module (0, 0) in widget coordinates."""
@@ -190,7 +162,7 @@ def qr_drawing(value: str, size: float, *, level: str = "M", border: int = 4) ->
 def qr_value(drawing: Drawing) -> str:
     """The text encoded in a drawing made by :func:`qr_drawing`."""
     for item in drawing.contents:
-        if isinstance(item, QrCodeWidget):
+        if isinstance(item, _QrModules):
             return str(item.value)
     raise ValueError("the drawing holds no QR code")
 

@@ -3,17 +3,15 @@ XLSX (one sheet per table), both from the same figures as the dashboard."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 from flask import current_app
-from reportlab.graphics.charts.barcharts import HorizontalBarChart
-from reportlab.graphics.shapes import Drawing
-from reportlab.lib import colors
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, Spacer
+from reportlab.platypus import KeepTogether, Paragraph, Spacer
 
+from lims import charts
 from lims.audit.anchor import current_anchor
 from lims.equipment.services import calibration_state, list_instruments, local_today
 from lims.exports import Sheet, xlsx_bytes
@@ -29,6 +27,7 @@ from lims.testing.register import (
     register_rows,
 )
 
+from . import svg
 from .frame import report_header, report_signature, report_title
 from .services import GROUPS, Period, Row, Summary, summary
 
@@ -208,24 +207,24 @@ def instrument_rows() -> list[list[str]]:
     ]
 
 
-def _chart(rows: Sequence[Row], font: str) -> Drawing:
-    rows = [r for r in rows if r.rate.rate is not None][:20]
-    height = 30 + 14 * max(1, len(rows))
-    drawing = Drawing(160 * mm, height)
-    chart = HorizontalBarChart()
-    chart.x, chart.y = 65 * mm, 10
-    chart.width, chart.height = 90 * mm, height - 20
-    chart.data = [[float(r.rate.rate * 100) for r in rows] or [0]]
-    chart.categoryAxis.categoryNames = [r.key[:40] for r in rows] or ["—"]
-    chart.categoryAxis.labels.fontName = font
-    chart.categoryAxis.labels.fontSize = 7
-    chart.valueAxis.labels.fontName = font
-    chart.valueAxis.labels.fontSize = 7
-    chart.valueAxis.valueMin = 0
-    chart.valueAxis.valueMax = 100
-    chart.bars[0].fillColor = colors.HexColor("#dc3545")
-    drawing.add(chart)
-    return drawing
+#: the groups drawn under their table in the PDF (bars with the web's whiskers; months as
+#: the web's trend line with its band)
+PDF_CHARTS = ("category", "district", "month")
+
+
+def _chart(data: Summary, group: str, st: Any) -> list[Any]:
+    """The dashboard's chart of ``group`` for the PDF (the same figure, lims.charts), under
+    its caption."""
+    rows = data.by[group]
+    if group == "month":
+        title = "Tỷ lệ không đạt theo tháng, với khoảng tin cậy 95 %"
+        figure = charts.trend(svg.month_points(data.period, rows), title)
+    else:
+        title = f"Tỷ lệ không đạt — {GROUP_TITLES[group].lower()}"
+        figure = charts.rate_bars(svg.rate_points(rows[:30]), title)
+    drawing = charts.to_drawing(figure, st["cell"].fontName, width=WIDTH)
+    caption = Paragraph(markup(f"Hình: {title}"), st["body"])
+    return [Spacer(1, 3 * mm), KeepTogether([caption, drawing])]
 
 
 def render_pdf(
@@ -257,9 +256,9 @@ def render_pdf(
     for number, (caption, header, rows) in enumerate(tables(data), start=1):
         story.append(Paragraph(markup(f"{number + 1}. {caption}"), st["heading"]))
         story.append(data_table(header, rows or [["—"] + [""] * (len(header) - 1)], sheet=st))
-        if caption == GROUP_TITLES["category"]:
-            story.append(Spacer(1, 3 * mm))
-            story.append(_chart(data.by["category"], st["cell"].fontName))
+        group = next((g for g in PDF_CHARTS if GROUP_TITLES[g] == caption), None)
+        if group is not None and rows:
+            story.extend(_chart(data, group, st))
     story.append(Paragraph(markup("Danh sách hàng hóa không đạt"), st["heading"]))
     nc, more = nonconforming_listed(data.period, nonconforming_cap)
     story.append(data_table(

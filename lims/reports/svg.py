@@ -1,62 +1,51 @@
-"""Server-side SVG charts: readable with no JavaScript; the numbers sit in a table beside each."""
+"""Server-side SVG charts of the programme figures (drawn by :mod:`lims.charts`, the same
+figures the annual PDF draws): readable with no JavaScript; the numbers sit in a table beside
+each. Rates are the ones counted from the stored statements (:mod:`lims.reports.services`)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import Decimal
-from html import escape
+from datetime import date
 
-from .services import Row
+from lims import charts
 
-BAR_H = 22
-LABEL_W = 230
-PLOT_W = 360
+from .services import Period, Row
+from .stats import Rate
+
+
+def note(rate: Rate) -> str:
+    """``14,6% (7/48)``: the rate and its counts, as printed beside a bar or a point."""
+    return f"{rate.percent(rate.rate)}% ({rate.k}/{rate.n})"
+
+
+def rate_points(rows: Sequence[Row]) -> list[charts.RatePoint]:
+    return charts.as_points(rows, note)
+
+
+def month_points(period: Period, rows: Sequence[Row]) -> list[charts.RatePoint]:
+    """One point per calendar month of the period, in order (``MM/YYYY``); a month without a
+    tested sample has no rate (the line breaks there)."""
+    by_month = {r.key: r for r in rows}
+    points = []
+    year, month = period.start.year, period.start.month
+    while date(year, month, 1) <= period.end:
+        key = f"{year:04d}-{month:02d}"
+        row = by_month.get(key)
+        label = f"{month:02d}/{year % 100:02d}"
+        if row is None or row.rate.rate is None:
+            points.append(charts.RatePoint(label, None, None, None, ""))
+        else:
+            r = row.rate
+            points.append(charts.RatePoint(label, r.rate, r.low, r.high, note(r)))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return points
 
 
 def rate_chart(rows: Sequence[Row], title: str, *, chart_id: str) -> str:
     """Horizontal bars: non-compliance rate per group, with its 95 % interval as a whisker."""
-    height = 30 + BAR_H * max(1, len(rows)) + 20
-    width = LABEL_W + PLOT_W + 70
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" id="{escape(chart_id)}" role="img" '
-        f'width="100%" viewBox="0 0 {width} {height}" aria-labelledby="{escape(chart_id)}-t">',
-        f'<title id="{escape(chart_id)}-t">{escape(title)}</title>',
-    ]
-    top = 24
-    for tick in (0, 25, 50, 75, 100):
-        x = LABEL_W + PLOT_W * tick / 100
-        parts.append(f'<line x1="{x:.1f}" y1="{top - 6}" x2="{x:.1f}" y2="{height - 18}" '
-                     'stroke="#dee2e6" stroke-width="1"/>')  # fmt: skip
-        parts.append(f'<text x="{x:.1f}" y="{top - 10}" font-size="10" text-anchor="middle" '
-                     f'fill="#6c757d">{tick}%</text>')  # fmt: skip
-    if not rows:
-        parts.append(f'<text x="{LABEL_W}" y="{top + 14}" font-size="12" fill="#6c757d">—</text>')
-    for i, row in enumerate(rows):
-        y = top + i * BAR_H
-        label = row.key if len(row.key) <= 30 else row.key[:29] + "…"
-        parts.append(f'<text x="{LABEL_W - 8}" y="{y + 15}" font-size="12" text-anchor="end">'
-                     f"{escape(label)}</text>")  # fmt: skip
-        rate = row.rate
-        if rate.rate is None:
-            continue
-        w = float(rate.rate * PLOT_W)
-        parts.append(f'<rect x="{LABEL_W}" y="{y + 4}" width="{w:.1f}" height="{BAR_H - 8}" '
-                     f'fill="{_colour(rate.rate)}"><title>{escape(row.key)}: {rate.k}/{rate.n}'
-                     "</title></rect>")  # fmt: skip
-        lo = LABEL_W + float((rate.low or 0) * PLOT_W)
-        hi = LABEL_W + float((rate.high or 0) * PLOT_W)
-        mid = y + BAR_H / 2
-        parts.append(f'<line x1="{lo:.1f}" y1="{mid:.1f}" x2="{hi:.1f}" y2="{mid:.1f}" '
-                     'stroke="#212529" stroke-width="1.5"/>')  # fmt: skip
-        parts.append(f'<text x="{LABEL_W + PLOT_W + 8}" y="{y + 15}" font-size="11">'
-                     f"{rate.percent(rate.rate)}% ({rate.k}/{rate.n})</text>")  # fmt: skip
-    parts.append("</svg>")
-    return "".join(parts)
+    return charts.to_svg(charts.rate_bars(rate_points(rows), title), chart_id)
 
 
-def _colour(rate: Decimal) -> str:
-    if rate >= Decimal("0.2"):
-        return "#dc3545"
-    if rate > 0:
-        return "#fd7e14"
-    return "#198754"
+def trend_chart(period: Period, rows: Sequence[Row], title: str, *, chart_id: str) -> str:
+    """The monthly non-compliance rate as a line, its 95 % interval as a band."""
+    return charts.to_svg(charts.trend(month_points(period, rows), title), chart_id)

@@ -68,6 +68,10 @@ def dashboard() -> str:
         for group, label in GROUP_LABELS_VI.items()
         if group != "month"
     }
+    charts["month"] = Markup(
+        svg.trend_chart(period, data.by["month"], _("Non-compliance rate by month, with its "
+                        "95 % interval"), chart_id="chart-month")
+    )  # fmt: skip
     campaigns = period.scope.campaigns()
     signatory = has_role(current_user, "reviewer") and getattr(current_user, "signatory", False)
     return render_template(

@@ -170,7 +170,7 @@ class Agency(LimsUser):
     @task
     def certificates(self) -> None:
         headers = {"Authorization": f"Bearer {self.token}"}
-        text = self.call("GET", "/api/v1/certificates?per_page=20", name="API certificates",
+        text = self.call("GET", "/api/v1/certificates?limit=20", name="API certificates",
                          headers=headers)  # fmt: skip
         items = json.loads(text)["items"] if text else []
         if items:

@@ -136,3 +136,25 @@ def test_old_windows_are_swept(app, client):
     fresh_window()
     assert client.get("/api/v1/").status_code == 200
     assert "api:addr:10.0.0.1" not in rows(app)
+
+
+def test_answers_tell_the_client_its_rate_limit(app, client):
+    """RateLimit-Limit/-Remaining/-Reset/-Policy on every counted answer, the 429 included;
+    none when the limits are off."""
+    app.config["API_RATE_LIMIT"] = 3
+    app.config["API_RATE_LIMIT_ANONYMOUS"] = 2
+    tech = token_for(app, "technician")
+    fresh_window()
+    remaining = []
+    for _ in range(4):
+        response = client.get("/api/v1/me", headers=tech)
+        assert response.headers["RateLimit-Limit"] == "3"
+        assert response.headers["RateLimit-Policy"] == "3;w=60"
+        assert 1 <= int(response.headers["RateLimit-Reset"]) <= 60
+        remaining.append((response.status_code, response.headers["RateLimit-Remaining"]))
+    assert remaining == [(200, "2"), (200, "1"), (200, "0"), (429, "0")]
+    anonymous = client.get("/api/v1/")
+    assert anonymous.headers["RateLimit-Limit"] == "2"
+    assert anonymous.headers["RateLimit-Remaining"] == "1"
+    app.config["API_RATE_LIMIT"] = app.config["API_RATE_LIMIT_ANONYMOUS"] = 0
+    assert "RateLimit-Limit" not in client.get("/api/v1/me", headers=tech).headers

@@ -135,6 +135,9 @@ def test_list_with_cursor_and_filters(app, client, setup):
         url = data["next_url"]
         if url:
             assert data["next"]
+            assert response.headers["Link"] == f'<{url}>; rel="next"'  # one page style
+        else:
+            assert "Link" not in response.headers
     assert seen == list(reversed(codes))
     q = client.get("/api/v1/samples?q=mam DD", headers=reviewer).get_json()
     assert [i["code"] for i in q["items"]] == [codes[3]]

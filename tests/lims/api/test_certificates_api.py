@@ -39,7 +39,7 @@ def test_token_lifecycle_and_sharing(app, lab, signer, verified_sample, make_use
     assert client.get("/api/v1/certificates").status_code == 401  # absent
     assert client.get("/api/v1/certificates", headers=_h("lims_wrong")).status_code == 401
     body = client.get("/api/v1/certificates", headers=_h(clear)).get_json()
-    assert body["items"] == [] and body["total"] == 0
+    assert body["items"] == [] and body["next"] is None
     denied = client.get(f"/api/v1/certificates/{number}", headers=_h(clear))
     assert denied.status_code == 403 and denied.get_json()["error"]["code"] == "forbidden"
     assert client.get(f"/api/v1/certificates/{number}.pdf", headers=_h(clear)).status_code == 403
@@ -88,15 +88,22 @@ def test_amendment_numbers_route_and_filters(app, lab, signer, verified_sample, 
     assert pdf.status_code == 200 and pdf.data == load(a1.pdf, a1.sha256, what="test")
     old = client.get(f"/api/v1/certificates/{certs[0].number}", headers=_h(clear)).get_json()
     assert old["status"] == "superseded" and old["superseded_by"] == a1.number
-    page1 = client.get("/api/v1/certificates?per_page=2", headers=_h(clear)).get_json()
-    assert page1["total"] == 4 and len(page1["items"]) == 2 and page1["next"]
-    page2 = client.get(page1["next"], headers=_h(clear)).get_json()
-    assert len(page2["items"]) == 2 and page2["next"] is None
-    assert client.get(f"/api/v1/certificates?campaign={lab.campaign.id}",
-                      headers=_h(clear)).get_json()["total"] == 4  # fmt: skip
+    first = client.get("/api/v1/certificates?limit=3", headers=_h(clear))
+    page1 = first.get_json()
+    assert len(page1["items"]) == 3 and page1["next"]
+    assert first.headers["Link"] == f'<{page1["next_url"]}>; rel="next"'
+    page2 = client.get(page1["next_url"], headers=_h(clear))
+    assert len(page2.get_json()["items"]) == 1 and page2.get_json()["next"] is None
+    assert "Link" not in page2.headers
+    numbers = [c["number"] for c in page1["items"] + page2.get_json()["items"]]
+    assert numbers == [a1.number, certs[2].number, certs[1].number, certs[0].number]
+    assert len(client.get(f"/api/v1/certificates?campaign={lab.campaign.id}",
+                          headers=_h(clear)).get_json()["items"]) == 4  # fmt: skip
     assert client.get("/api/v1/certificates?since=2999-01-01",
-                      headers=_h(clear)).get_json()["total"] == 0  # fmt: skip
-    for bad in ("since=yesterday", "verdict=maybe", "per_page=0", "campaign=x"):
+                      headers=_h(clear)).get_json()["items"] == []  # fmt: skip
+    for bad in ("since=yesterday", "verdict=maybe", "limit=0", "limit=201", "campaign=x",
+                "page=2", "per_page=10", "after=garbage",
+                f"updated_since=2000-01-01&after={page1['next']}"):  # fmt: skip
         response = client.get(f"/api/v1/certificates?{bad}", headers=_h(clear))
         assert response.status_code == 400, bad
     missing = client.get("/api/v1/certificates/KQ-1999-00001/A9", headers=_h(clear))

@@ -41,7 +41,7 @@ def make_world(roles: tuple[str, ...] = ("technician",), email: str = "tech@inta
         address="Ki-ốt 12, Chợ Đầm",
         district="Nha Trang",
         market="Chợ Đầm",
-        tax_code="4200123456",
+        tax_code="4200123454",
     )
     db.session.commit()
     return {

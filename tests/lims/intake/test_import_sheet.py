@@ -40,7 +40,7 @@ def row(**values):
         "Loại hình": "Sạp chợ",
         "Địa chỉ": "Ki-ốt 3, Chợ Xóm Mới",
         "Huyện": "Nha Trang",
-        "Mã số thuế": "4201111111",
+        "Mã số thuế": "4201111116",
     }
     base.update(values)
     return base
@@ -144,9 +144,9 @@ def test_nfd_semicolon_csv_without_bom(world):
 
 
 def test_existing_business_found_by_tax_code_and_by_name_address(world):
-    existing = db.session.get(Business, world["business_id"])  # tax 4200123456
+    existing = db.session.get(Business, world["business_id"])  # tax 4200123454
     rows = [
-        row(**{"Mã số thuế": "4200123456", "Tên cơ sở": "Tên khác", "Địa chỉ": "x"}),
+        row(**{"Mã số thuế": "4200123454", "Tên cơ sở": "Tên khác", "Địa chỉ": "x"}),
         row(
             **{
                 "Mã số thuế": "",
@@ -169,7 +169,7 @@ def test_good_xlsx_with_typed_cells(world):
                 "Ngày sản xuất": datetime(2026, 10, 1),
                 "Giá mua (đồng)": 85000.0,
                 "Số lượng": 2,
-                "Mã số thuế": 4201111111,
+                "Mã số thuế": 4201111116,
                 "Nhóm sản phẩm": "fish-sauce",
             }
         )
@@ -178,7 +178,7 @@ def test_good_xlsx_with_typed_cells(world):
     sample = db.session.get(Sample, result.sample_ids[0])
     assert sample.price == 85000
     assert sample.sampled_at == datetime(2026, 11, 5, 2, 30, tzinfo=UTC)  # 09:30 in Việt Nam
-    assert sample.business.tax_code == "4201111111"
+    assert sample.business.tax_code == "4201111116"
 
 
 def test_profile_tests_are_assigned(world):

@@ -386,7 +386,7 @@ def test_campaign_create_update_close(world, tech):
 
 def test_business_duplicates_by_tax_code_or_name_and_address(world, tech):
     with pytest.raises(services.DuplicateBusiness) as exc:
-        services.create_business(actor=tech, name="Khác hẳn", kind="shop", tax_code="4200123456")
+        services.create_business(actor=tech, name="Khác hẳn", kind="shop", tax_code="4200123454")
     assert [b.id for b in exc.value.matches] == [world["business_id"]]
     with pytest.raises(services.DuplicateBusiness):
         services.create_business(
@@ -423,6 +423,8 @@ def test_business_duplicates_by_tax_code_or_name_and_address(world, tech):
         ({"kind": "bank"}, "kind"),
         ({"tax_code": "12ab"}, "tax_code"),
         ({"tax_code": "123"}, "tax_code"),
+        ({"tax_code": "4200123456"}, "tax_code"),  # a typo: the MST check digit is wrong
+        ({"tax_code": "07909000123"}, "tax_code"),  # 11 digits: neither MST nor personal ID
         ({"phone": "1" * 41}, "phone"),
     ],
 )
@@ -439,7 +441,7 @@ def test_business_search_is_accent_and_case_insensitive(world, tech):
         name="Cửa hàng xăng dầu Vĩnh Hải",
         kind="fuel_station",
         district="Nha Trang",
-        tax_code="4200999888",
+        tax_code="4200999883",
     )
     names = lambda q: [b.name for b in services.search_businesses(q)]  # noqa: E731
     assert names("ba nam") == ["Cửa hàng Tạp hóa Bà Năm"]
@@ -447,3 +449,20 @@ def test_business_search_is_accent_and_case_insensitive(world, tech):
     assert names("420099") == ["Cửa hàng xăng dầu Vĩnh Hải"]
     assert len(names("cua hang")) == 2
     assert names("%") == [] and names("   ") == []
+
+
+def test_tax_codes_are_checked_and_kept_in_one_form(world, tech):
+    """Enterprise MST with its check digit, a branch written any way, and a household
+    business's 12-digit personal identification number (since 1 July 2025)."""
+    made = {
+        typed: services.create_business(actor=tech, name=f"Cơ sở {n}", kind="shop",
+                                        tax_code=typed, allow_duplicate=True).tax_code
+        for n, typed in enumerate(["0100233488", "01.00.233.488 - 001", "079090001234"])
+    }  # fmt: skip
+    assert list(made.values()) == ["0100233488", "0100233488-001", "079090001234"]
+    with pytest.raises(IntakeError) as exc:
+        services.create_business(actor=tech, name="Sai", kind="shop", tax_code="0100233480")
+    assert "Chữ số kiểm tra" in str(exc.value.message)  # the check digit, in Vietnamese
+    # the same business typed another way is a duplicate
+    found = services.find_duplicate_businesses(name="Khác", tax_code="0100233488-001")
+    assert [b.tax_code for b in found] == ["0100233488-001"]

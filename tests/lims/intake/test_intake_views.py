@@ -125,7 +125,7 @@ def test_business_search_json_and_duplicate_warning(app, client):
     found = client.get("/intake/businesses/search?q=TAP HOA").get_json()
     assert [b["name"] for b in found] == ["Cửa hàng Tạp hóa Bà Năm"]
     assert client.get("/intake/businesses/search?q=x").get_json() == []
-    data = {"name": "Khác", "kind": "shop", "tax_code": "4200123456", "district": ""}
+    data = {"name": "Khác", "kind": "shop", "tax_code": "4200123454", "district": ""}
     response = post_form(client, "/intake/businesses/new", data)
     assert response.status_code == 400 and "duplicate-warning" in response.get_data(as_text=True)
     response = post_form(client, "/intake/businesses/new", {**data, "confirm_duplicate": "y"})

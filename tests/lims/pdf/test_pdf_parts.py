@@ -12,7 +12,6 @@ if str(ROOT) not in sys.path:  # the package may not be installed in the virtual
 
 import pypdf  # noqa: E402
 import pytest  # noqa: E402
-from reportlab.graphics.barcode.qr import QrCodeWidget  # noqa: E402
 from reportlab.lib.units import mm  # noqa: E402
 from reportlab.pdfbase import pdfmetrics  # noqa: E402
 from reportlab.platypus import PageBreak, Paragraph, Table  # noqa: E402
@@ -36,6 +35,7 @@ from lims.pdf import (  # noqa: E402
     register_fonts,
     styles,
 )
+from lims.pdf.codes import _QrModules  # noqa: E402
 
 PRODUCT = "Nước mắm cá cơm Khánh Hòa – chai 500 ml"
 TITLE = "Phiếu kết quả thử nghiệm"
@@ -320,7 +320,7 @@ def test_qr_drawing_holds_value_and_size():
     assert x0 == pytest.approx(0) and y0 == pytest.approx(0)
     assert x1 == pytest.approx(30 * mm) and y1 == pytest.approx(30 * mm)
     assert qr_value(drawing) == url
-    widgets = [c for c in drawing.contents if isinstance(c, QrCodeWidget)]
+    widgets = [c for c in drawing.contents if isinstance(c, _QrModules)]
     assert widgets[0].value == url and widgets[0].barLevel == "M"
 
 

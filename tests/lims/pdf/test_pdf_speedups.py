@@ -2,8 +2,8 @@
 
 - ``lims.pdf.paragraph`` builds the fragment of plain text instead of running the markup
   parser: same fragments, same PDF bytes;
-- the QR code's mask penalty is counted by ``lims.pdf.codes._lost_points``: same mask, same
-  modules as ReportLab's encoder; in a document the modules are drawn as integer rectangles:
+- the QR code's matrix comes from segno (read back by zxing-cpp; the same modules as
+  ReportLab's encoder for codes); in a document the modules are drawn as integer rectangles:
   same pixels as ReportLab's shape renderer.
 """
 
@@ -19,7 +19,9 @@ if str(ROOT) not in sys.path:  # the package may not be installed in the virtual
 
 import pypdf  # noqa: E402
 import pytest  # noqa: E402
-from PIL import Image, ImageChops  # noqa: E402
+import segno  # noqa: E402
+import zxingcpp  # noqa: E402
+from PIL import Image, ImageChops, ImageDraw  # noqa: E402
 from reportlab.graphics.barcode import qrencoder  # noqa: E402
 from reportlab.lib.units import mm  # noqa: E402
 from reportlab.pdfgen.canvas import Canvas  # noqa: E402
@@ -35,7 +37,7 @@ from lims.pdf import (  # noqa: E402
     qr_drawing,
     styles,
 )
-from lims.pdf.codes import _lost_points, _QrModules  # noqa: E402
+from lims.pdf.codes import _QrModules  # noqa: E402
 
 TEXTS = [
     "Nước mắm cá cơm Khánh Hòa – chai 500 ml",
@@ -106,21 +108,40 @@ def _values() -> list[str]:
     return values
 
 
+def _image(widget: _QrModules, scale: int = 6) -> Image.Image:
+    """The widget's rectangles painted black on white, quiet zone included."""
+    n, border = len(widget._matrix()), widget.barBorder
+    img = Image.new("L", ((n + 2 * border) * scale,) * 2, 255)
+    draw = ImageDraw.Draw(img)
+    for c, r, w, h in widget.module_rects():
+        x, y = (c + border) * scale, (r + border) * scale
+        draw.rectangle([x, y, x + w * scale - 1, y + h * scale - 1], fill=0)
+    return img
+
+
 @pytest.mark.parametrize("level", ["L", "M", "Q", "H"])
-def test_qr_modules_match_reportlab(level):
+def test_qr_matrix_from_segno_reads_back(level):
+    """segno makes the matrix; an independent reader (zxing-cpp) reads every value back from
+    the rectangles we draw, at every error-correction level, with the level asked for."""
     for value in _values():
-        stock = qrencoder.QRCode(None, getattr(qrencoder.QRErrorCorrectLevel, level))
+        widget = _QrModules(value, barLevel=level, barBorder=4)
+        found = zxingcpp.read_barcodes(_image(widget), formats=zxingcpp.BarcodeFormat.QRCode)
+        assert [r.text for r in found] == [value], value
+        assert segno.make_qr(value, error=level.lower(), boost_error=False).error == level
+
+
+@pytest.mark.parametrize("level", ["L", "M", "Q", "H"])
+def test_qr_matrix_matches_reportlab_encoder_in_the_same_mode(level):
+    """For codes (alphanumeric mode: certificate numbers, sample codes) ReportLab's encoder,
+    told segno's version and mask, makes the very same modules: two encoders, one symbol."""
+    for value in [v for v in _values() if v == v.upper() and " " not in v]:
+        code = segno.make_qr(value, error=level.lower(), boost_error=False)
+        assert code.mode == "alphanumeric", value
+        stock = qrencoder.QRCode(code.version, getattr(qrencoder.QRErrorCorrectLevel, level))
         stock.addData(value)
-        stock.make()
-        ours = _QrModules(value, barLevel=level)
-        assert ours._matrix() == [[bool(m) for m in row] for row in stock.modules], value
-        # and the penalty of every mask, not only the chosen one
-        probe = qrencoder.QRCode(None, getattr(qrencoder.QRErrorCorrectLevel, level))
-        probe.addData(value)
-        probe.version = probe.calculate_version()
-        for pattern in range(8):
-            probe.makeImpl(True, pattern)
-            assert _lost_points(probe.modules) == qrencoder.QRUtil.getLostPoint(probe)
+        stock.makeImpl(False, code.mask)
+        ours = _QrModules(value, barLevel=level)._matrix()
+        assert ours == [[bool(m) for m in row] for row in stock.modules], value
 
 
 def test_qr_rectangles_cover_exactly_the_dark_modules():
