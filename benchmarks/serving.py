@@ -239,4 +239,8 @@ def sign_in(port: int, email: str, password: str | None = None) -> str:
     status, headers, _ = request(port, "POST", "/login", form, cookie)
     if status != 302:
         raise RuntimeError(f"sign-in of {email} failed ({status})")
+    cookie = session_cookie(headers) or cookie
+    # Sign-in starts a fresh session (no CSRF secret yet): the first page sets one, as it would
+    # in a browser, so that forms read from later pages with this cookie pass the CSRF check.
+    _status, headers, _ = request(port, "GET", "/", cookie=cookie)
     return session_cookie(headers) or cookie

@@ -107,8 +107,10 @@ def _register_and_receive(port: int, world, token: str, count: int) -> list[str]
         _s, _h, page = request(port, "GET", f"/intake/samples/{code}", cookie=cookie)
         form = {"csrf_token": csrf(page), "rcv-condition": "Nguyên vẹn",
                 "rcv-storage_location": "Tủ 1", "rcv-received_at": ""}  # fmt: skip
-        status, _h, _t = request(port, "POST", f"/intake/samples/{code}/receive", form, cookie)
-        assert status == 302
+        status, _h, text = request(port, "POST", f"/intake/samples/{code}/receive", form, cookie)
+        assert status == 302, re.findall(
+            r'class="[^"]*(?:invalid-feedback|alert)[^"]*"[^>]*>([^<]*)', text
+        )
         codes.append(code)
     return codes
 
