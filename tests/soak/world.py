@@ -36,7 +36,10 @@ def demo_world(url: str, tokens_per_role: int = 0) -> World:
     from lims.extensions import db
     from lims.intake.models import Business, Campaign
 
-    app = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": url})
+    # one token per simulated user: more than the per-user cap a real account gets
+    app = create_app(
+        {"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": url, "API_TOKENS_PER_USER": 0}
+    )
     with app.app_context():
         campaign = db.session.scalar(
             sa.select(Campaign.id).where(Campaign.status == "open").order_by(Campaign.id.desc())
