@@ -27,7 +27,7 @@ from wtforms import SelectField
 
 from lims import exports
 from lims.auth.permissions import access
-from lims.extensions import db, unit_of_work
+from lims.extensions import db, retrying
 from lims.forms import Form
 from lims.i18n import current_language
 from lims.numbers import parse_id
@@ -302,13 +302,16 @@ def import_sheet() -> Any:
     data = upload.read(importing.MAX_FILE_BYTES + 1)
     filename = (upload.filename or "sheet").replace("\\", "/").rsplit("/", 1)[-1]
     try:
-        with unit_of_work():
-            result = importing.import_sheet(
+        # the sheet's bytes are kept here: a unit of work that meets a deadlock or a
+        # serialization failure is rolled back and run again with them (never lost)
+        result = retrying(
+            lambda: importing.import_sheet(
                 actor=current_user,
                 data=data,
                 campaign_id=form.campaign_id.data,
                 filename=filename,
             )
+        )
     except importing.SheetError as exc:
         return _import_page(form, error=exc, status=400)
     except IntakeError as exc:
