@@ -14,7 +14,16 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from . import config as config_module
 from . import logs
-from .extensions import babel, bootstrap, csrf, db, login_manager, migrate, transient_conflict
+from .extensions import (
+    READING,
+    babel,
+    bootstrap,
+    csrf,
+    db,
+    login_manager,
+    migrate,
+    transient_conflict,
+)
 from .health import FILE_IDENTITY
 from .nfc import NfcRequest
 
@@ -151,7 +160,9 @@ def _configure_sqlite(engine: sa.Engine) -> dict[str, Any]:
         # Reading pages (GET/HEAD) begin deferred, so readers never queue behind one another;
         # everything else takes the write lock up front, so a unit of work never fails half
         # way on a lock upgrade.
-        if has_request_context() and request.method in ("GET", "HEAD", "OPTIONS"):
+        if READING.get() or (
+            has_request_context() and request.method in ("GET", "HEAD", "OPTIONS")
+        ):
             connection.exec_driver_sql("BEGIN")
         else:
             connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -101,6 +101,26 @@ def unit_of_work() -> Iterator[Any]:
         raise
 
 
+#: set by :func:`reading`: the SQLite connection begins deferred (no write lock) even in a POST
+READING: ContextVar[bool] = ContextVar("lims_reading", default=False)
+
+
+@contextmanager
+def reading() -> Iterator[Any]:
+    """A transaction that only reads, ended (rolled back) when the block ends. On SQLite it
+    begins deferred even in a request that will write later (a POST begins ``BEGIN
+    IMMEDIATE``, taking the write lock at its first query), so long checks before a write —
+    parsing and checking an uploaded sheet — hold no lock; the write is a unit of work of its
+    own after it."""
+    db.session.rollback()  # end whatever began before, so the block begins its own
+    token = READING.set(True)
+    try:
+        yield db.session
+    finally:
+        db.session.rollback()
+        READING.reset(token)
+
+
 # PostgreSQL's answers that a fresh attempt of the same transaction may pass
 # (serialization_failure, deadlock_detected); SQLite's busy lock past its timeout.
 CONFLICT_SQLSTATES = frozenset({"40001", "40P01"})
