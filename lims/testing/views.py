@@ -497,11 +497,13 @@ def _testing_helpers() -> dict[str, Any]:
             if all(pm.id != result.parameter_method_id for pm in rows) and result.parameter_method:
                 rows = [result.parameter_method, *rows]
             return rows, result.parameter_method_id
-        key = ("default", test.parameter_id, test.sample.category_id)
+        key = ("profiles", test.parameter_id)
         if key not in memo:
-            default = methods.default_parameter_method(test.parameter_id, test.sample.category_id)
-            memo[key] = default.id if default is not None else None
-        return rows, memo[key]
+            memo[key] = methods.profile_methods_of(test.parameter_id)
+        # as methods.default_parameter_method: the profile's method, else the first active one
+        wanted = memo[key](test.sample.category_id)
+        default = next((pm for pm in rows if pm.method_id == wanted), rows[0] if rows else None)
+        return rows, default.id if default is not None else None
 
     from lims.catalog.services import plain
     from lims.catalog.units import unit_label
