@@ -21,7 +21,7 @@ from lims.auth.services import (
     touch_token,
     user_for_token,
 )
-from lims.extensions import db, retrying
+from lims.extensions import reading, retrying
 from lims.ratelimit import Hit, count_request
 
 from . import bp
@@ -46,10 +46,10 @@ def enforce_rate_limit() -> Response | None:
     bearer = scheme.lower() == "bearer" and bool(clear) and len(clear) <= TOKEN_MAX_LENGTH
     address_key = f"api:addr:{request.remote_addr}"
     digest = token_digest(clear) if bearer else ""
-    owner = token_owner_id(digest) if bearer and per_token else None
-    known = bearer and user_for_token(clear) is not None
-    stale = known and token_use_is_stale(clear)
-    db.session.commit()  # end the reads: what follows starts with its write
+    with reading():  # on SQLite deferred even in a POST: reading the token takes no lock
+        owner = token_owner_id(digest) if bearer and per_token else None
+        known = bearer and user_for_token(clear) is not None
+        stale = known and token_use_is_stale(clear)
 
     def count() -> Hit | None:
         hit = None
