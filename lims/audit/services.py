@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.sql import util as sql_util
 
 from lims.extensions import db, utcnow
 from lims.logs import request_id
@@ -216,8 +217,24 @@ def _before_audit_query(state: Any) -> None:
     session = state.session
     if not session.info.get(_PENDING) or session.in_nested_transaction():
         return
-    if any(m.class_ in (AuditEvent, AuditHead) for m in state.all_mappers):
+    if any(m.class_ in (AuditEvent, AuditHead) for m in state.all_mappers) or (
+        _AUDIT_TABLES & _tables_of(state.statement)
+    ):
         write_pending(session)
+
+
+_AUDIT_TABLES = frozenset({"audit_events", "audit_head"})
+
+
+def _tables_of(statement: Any) -> set[str]:
+    """The names of every table a statement reads or writes (FROM, subqueries, columns)."""
+    try:
+        found = sql_util.find_tables(
+            statement, check_columns=True, include_aliases=True, include_crud=True
+        )
+    except Exception:  # noqa: BLE001 - an unusual construct: treat it as touching the chain
+        return set(_AUDIT_TABLES)
+    return {getattr(t, "name", "") for t in found}
 
 
 def _after_soft_rollback(session: Any, previous: Any) -> None:
