@@ -138,7 +138,14 @@ def test_list_page_costs_the_same_queries_on_more_data(world: World, page: str) 
     small = queries_of(world.app, client, url, headers=headers)
     world.grow(3)
     large = queries_of(world.app, client, url, headers=headers)
+    # the first API request of a minute also creates its rate-limit row and sweeps old ones
+    # (PostgreSQL): a fixed cost per minute, not per row
+    small, large = _without_rate_limit(small), _without_rate_limit(large)
     assert len(large) == len(small), _repeated(large) + _difference(small, large)
+
+
+def _without_rate_limit(statements: list[str]) -> list[str]:
+    return [s for s in statements if "rate_limit_hits" not in s]
 
 
 def _difference(small: list[str], large: list[str]) -> str:
