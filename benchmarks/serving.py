@@ -239,4 +239,9 @@ def sign_in(port: int, email: str, password: str | None = None) -> str:
     status, headers, _ = request(port, "POST", "/login", form, cookie)
     if status != 302:
         raise RuntimeError(f"sign-in of {email} failed ({status})")
+    cookie = session_cookie(headers) or cookie
+    # Signing in empties the session, its CSRF secret included (lims.auth.views): open one
+    # page, as a browser does after the redirect, and keep the cookie it sets (a new CSRF
+    # secret, the welcome message shown), or the first form posted is refused as expired.
+    _status, headers, _ = request(port, "GET", "/", cookie=cookie)
     return session_cookie(headers) or cookie
