@@ -19,6 +19,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
+
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "performance.md"
 
@@ -93,12 +95,34 @@ def fmt(s: dict[str, float], digits: int = 1) -> str:
     )
 
 
+def load_average() -> float | None:
+    """The 1-minute load average (``/proc/loadavg``), or None where there is none."""
+    try:
+        return float(Path("/proc/loadavg").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def machine_state(load: float | None = None) -> str:
+    """Whether the machine was quiet, from the load average against the CPUs (a load of at
+    most a quarter of the CPUs, the benchmark's own share included, counts as quiet)."""
+    load = load_average() if load is None else load
+    cpus = len(os.sched_getaffinity(0))
+    if load is None:
+        return "machine load unknown"
+    state = "quiet" if load <= max(0.5, cpus / 4) + 1 else "**loaded**"
+    return f"{state} machine (1-minute load average {load:.1f} on {cpus} CPUs when it started)"
+
+
 def measured_line(command: str, source: str) -> str:
-    """The sentence that opens every section: when, with what command, on what machine."""
+    """The sentence that opens every section: when, with what command, on what machine, and
+    whether the machine was quiet (figures from a loaded machine are not to be compared with
+    targets)."""
     return (
-        f"Measured {date.today().isoformat()} with `{command}` (`{source}`) on: {machine()}. "
-        "The machine may be shared with other work while measuring, so the spread matters as "
-        "much as the median."
+        f"Measured {date.today().isoformat()} with `{command}` (`{source}`) on: {machine()}; "
+        f"{machine_state()}. On a loaded machine the absolute figures are inflated: compare "
+        "ratios within the same run, and re-measure on a quiet machine before reading them "
+        "against a target."
     )
 
 
@@ -115,3 +139,19 @@ def write_section(name: str, heading: str, body: str, doc: Path = DOC) -> None:
     else:
         text = text.rstrip("\n") + f"\n\n{heading}\n\n{block}\n"
     doc.write_text(text, encoding="utf-8")
+
+
+def advance_sequences(conn: Any, tables: list[Any]) -> None:
+    """After rows were inserted with explicit ids (a bulk fill), move each table's PostgreSQL
+    id sequence past the largest id, so the application's next insert (a registration, a
+    result) does not collide with a filled row. SQLite needs nothing (its rowid follows the
+    largest id)."""
+    if conn.dialect.name != "postgresql":
+        return
+    for table in tables:
+        conn.execute(
+            sa.text(
+                f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                f"GREATEST((SELECT max(id) FROM {table.name}), 1))"
+            )
+        )

@@ -240,7 +240,8 @@ def sign_in(port: int, email: str, password: str | None = None) -> str:
     if status != 302:
         raise RuntimeError(f"sign-in of {email} failed ({status})")
     cookie = session_cookie(headers) or cookie
-    # Sign-in starts a fresh session (no CSRF secret yet): the first page sets one, as it would
-    # in a browser, so that forms read from later pages with this cookie pass the CSRF check.
+    # Signing in empties the session, its CSRF secret included (lims.auth.views): open one
+    # page, as a browser does after the redirect, and keep the cookie it sets (a new CSRF
+    # secret, the welcome message shown), or the first form posted is refused as expired.
     _status, headers, _ = request(port, "GET", "/", cookie=cookie)
     return session_cookie(headers) or cookie

@@ -14,7 +14,16 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from . import config as config_module
 from . import logs
-from .extensions import babel, bootstrap, csrf, db, login_manager, migrate
+from .extensions import (
+    READING,
+    babel,
+    bootstrap,
+    csrf,
+    db,
+    login_manager,
+    migrate,
+    transient_conflict,
+)
 from .health import FILE_IDENTITY
 from .nfc import NfcRequest
 
@@ -101,6 +110,9 @@ def _init_extensions(app: Flask) -> None:
     from .i18n import select_locale
 
     db.init_app(app)
+    from .audit.services import install_session_hooks
+
+    install_session_hooks(db.session)  # audit events join the chain at the commit
     is_sqlite = app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite")
     migrate.init_app(
         app, db, directory=MIGRATIONS_DIR, render_as_batch=is_sqlite, compare_type=True
@@ -148,7 +160,9 @@ def _configure_sqlite(engine: sa.Engine) -> dict[str, Any]:
         # Reading pages (GET/HEAD) begin deferred, so readers never queue behind one another;
         # everything else takes the write lock up front, so a unit of work never fails half
         # way on a lock upgrade.
-        if has_request_context() and request.method in ("GET", "HEAD", "OPTIONS"):
+        if READING.get() or (
+            has_request_context() and request.method in ("GET", "HEAD", "OPTIONS")
+        ):
             connection.exec_driver_sql("BEGIN")
         else:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
@@ -339,6 +353,20 @@ def _register_error_handlers(app: Flask) -> None:
         db.session.rollback()
         if disk_full(exc):
             return _storage_full(exc)
+        if transient_conflict(exc):
+            # a deadlock or serialization failure that outlived the retries: the database is
+            # there, it rolled this request back (nothing was saved) and another try may pass
+            log.warning("write conflict not resolved by retrying: %s", exc.__class__.__name__)
+            response = _error_page(
+                503,
+                _(
+                    "The lab system was busy with other changes at the same moment and saved "
+                    "nothing of this request. Please send it again."
+                ),
+            )
+            response = app.make_response(response)
+            response.headers["Retry-After"] = "1"
+            return response
         log.error("database error: %s", exc.__class__.__name__)
         return _error_page(
             503, _("The database is not reachable at the moment. Please try again in a minute.")

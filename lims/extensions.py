@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+import random
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from flask_babel import Babel
@@ -24,6 +27,10 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+T = TypeVar("T")
+_log = logging.getLogger(__name__)
 
 
 class Base(DeclarativeBase):
@@ -92,6 +99,64 @@ def unit_of_work() -> Iterator[Any]:
     except BaseException:
         db.session.rollback()
         raise
+
+
+#: set by :func:`reading`: the SQLite connection begins deferred (no write lock) even in a POST
+READING: ContextVar[bool] = ContextVar("lims_reading", default=False)
+
+
+@contextmanager
+def reading() -> Iterator[Any]:
+    """A transaction that only reads, ended (rolled back) when the block ends. On SQLite it
+    begins deferred even in a request that will write later (a POST begins ``BEGIN
+    IMMEDIATE``, taking the write lock at its first query), so long checks before a write —
+    parsing and checking an uploaded sheet — hold no lock; the write is a unit of work of its
+    own after it."""
+    db.session.rollback()  # end whatever began before, so the block begins its own
+    token = READING.set(True)
+    try:
+        yield db.session
+    finally:
+        db.session.rollback()
+        READING.reset(token)
+
+
+# PostgreSQL's answers that a fresh attempt of the same transaction may pass
+# (serialization_failure, deadlock_detected); SQLite's busy lock past its timeout.
+CONFLICT_SQLSTATES = frozenset({"40001", "40P01"})
+RETRY_ATTEMPTS = 5
+
+
+def transient_conflict(exc: BaseException) -> bool:
+    """True when ``exc`` is a write conflict between transactions (a deadlock, a serialization
+    failure, SQLite's "database is locked"): nothing was saved and running the same unit of
+    work again may succeed. Not a database that is down, full or read-only."""
+    orig = getattr(exc, "orig", None) or exc
+    if getattr(orig, "sqlstate", None) in CONFLICT_SQLSTATES:
+        return True
+    if type(orig).__module__ == "sqlite3":
+        text = str(orig).lower()
+        return "database is locked" in text or "database table is locked" in text
+    return False
+
+
+def retrying(work: Callable[[], T], *, attempts: int = RETRY_ATTEMPTS) -> T:
+    """Run ``work()`` in a unit of work (:func:`unit_of_work`) and return what it returns;
+    when the unit meets a transient conflict (:func:`transient_conflict`: the database rolled
+    it back, nothing was saved) run it again, after a short random pause, up to ``attempts``
+    times. ``work`` must do everything of the unit inside (read its input again, not keep
+    objects of a failed attempt) and have no effect outside the database before the commit
+    (e-mail is queued until the commit, ``lims.mail``). The last conflict is raised."""
+    for attempt in range(1, attempts + 1):
+        try:
+            with unit_of_work():
+                return work()
+        except sa.exc.DBAPIError as exc:
+            if attempt >= attempts or not transient_conflict(exc):
+                raise
+            _log.warning("write conflict (attempt %d of %d), running it again", attempt, attempts)
+            time.sleep(random.uniform(0.02, 0.1) * attempt)  # noqa: S311 - jitter, not secrets
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def str_enum(enum_cls: type, length: int = 30) -> sa.Enum:

@@ -134,8 +134,11 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 
 def _clean(app: Any) -> None:
     """Empty the app's database after a test (only the tables it wrote to)."""
+    from lims.ratelimit import clear_counts
+
     with app.app_context():
         db.session.remove()
+        clear_counts()  # SQLite keeps them in a side file (lims/ratelimit.py)
         tables = [t.name for t in reversed(db.metadata.sorted_tables)]
         databases.clean_database(db.engine, tables)
         db.engine.dispose()

@@ -20,7 +20,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
 from lims.auth.permissions import api_access
-from lims.extensions import db, unit_of_work
+from lims.extensions import db, retrying
 from lims.intake import listing
 from lims.intake.models import Sample, SampleTest
 from lims.intake.scope import EVERYTHING, Scope, scope_for
@@ -224,9 +224,9 @@ def samples_create() -> Any:
     if wrong_type:
         return _validation_error(wrong_type)
     try:
-        with unit_of_work():
-            sample = register_sample(actor=g.api_user, data=data, parameter_ids=parameter_ids)
-            code = sample.code
+        code = retrying(
+            lambda: register_sample(actor=g.api_user, data=data, parameter_ids=parameter_ids).code
+        )
     except SampleInputError as exc:
         return _validation_error(exc.errors)
     except IntakeError as exc:

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.sql import util as sql_util
 
 from lims.extensions import db, utcnow
 from lims.logs import request_id
@@ -98,15 +99,19 @@ def record(
 ) -> AuditEvent:
     """Append one event to the chain. The caller's unit of work commits it with the change.
 
-    ``actor`` is a user (anything with ``id`` and ``name``) or None for the system.
+    ``actor`` is a user (anything with ``id`` and ``name``) or None for the system. The event
+    is made now (its time, actor, request and content are fixed here) but joins the chain when
+    the unit of work commits: the chain's head is locked last, for the commit only, so a write
+    transaction never holds it while it takes other locks (the application's lock order,
+    ``docs/development.md``). Its ``seq`` and hashes are set then; a query of the audit tables
+    in the same transaction writes the waiting events first, so it sees them.
     """
     reason = _checked_reason(action, reason, reason_required)
     if address is None:
         address = _request_address()
-    head = _locked_head()
-    event = _append(head, actor, action, entity_type, entity_id, before, after, reason, address)
-    db.session.add(event)
-    db.session.flush()
+    _check_key()
+    event = _new_event(actor, action, entity_type, entity_id, before, after, reason, address)
+    _defer([event])
     return event
 
 
@@ -116,8 +121,8 @@ def record_many(
     events: Sequence[Mapping[str, Any]],
     address: str | None = None,
 ) -> list[AuditEvent]:
-    """Append several events by the same actor, in order, with one lock of the chain's head
-    and one flush: each event is exactly what :func:`record` would have written.
+    """Append several events by the same actor, in order: each event is exactly what
+    :func:`record` would have written (and, like it, joins the chain at the commit).
 
     Each mapping takes ``record``'s keywords ``action``, ``entity_type`` and optionally
     ``entity_id``, ``before``, ``after``, ``reason``, ``reason_required``. Nothing is written
@@ -131,10 +136,9 @@ def record_many(
         return []
     if address is None:
         address = _request_address()
-    head = _locked_head()
+    _check_key()
     out = [
-        _append(
-            head,
+        _new_event(
             actor,
             e["action"],
             e["entity_type"],
@@ -146,9 +150,125 @@ def record_many(
         )
         for e, reason in zip(events, reasons, strict=True)
     ]
-    db.session.add_all(out)
-    db.session.flush()
+    _defer(out)
     return out
+
+
+# ------------------------------------------------------------- events waiting for the commit
+#
+# The session keeps the unit of work's events in ``session.info[_PENDING]`` as (transaction,
+# event) pairs; hooks installed by :func:`install_session_hooks` chain them at the commit,
+# drop them with a rolled-back savepoint or transaction, and write them before a query of the
+# audit tables (read-your-writes, as autoflush gives for other rows).
+
+_PENDING = "lims.audit.pending"
+_KEY_CHECKED = "lims.audit.key_checked"
+
+
+def _defer(events: Sequence[AuditEvent]) -> None:
+    session = db.session()
+    txn = session.get_nested_transaction() or session.get_transaction()
+    session.info.setdefault(_PENDING, []).extend((txn, e) for e in events)
+
+
+def pending_events() -> list[AuditEvent]:
+    """The events of the current unit of work not yet in the chain (written at the commit)."""
+    return [e for _txn, e in db.session().info.get(_PENDING, [])]
+
+
+def write_pending(session: Any = None) -> list[AuditEvent]:
+    """Chain the unit of work's waiting events now: lock the head (the last lock a unit of
+    work takes), number, hash and flush them. The commit does this by itself."""
+    session = session if session is not None else db.session()
+    waiting = session.info.pop(_PENDING, None)
+    if not waiting:
+        return []
+    events = [e for _txn, e in waiting]
+    head = _locked_head(session)
+    key = keys.current_key()
+    for event in events:
+        _chain(head, event, key)
+    session.add_all(events)
+    session.flush()
+    return events
+
+
+def _check_key() -> None:
+    """Refuse now, not at the commit, when the configured key is not the chain's (one look-up
+    of the head, unlocked, per transaction)."""
+    session = db.session()
+    if session.info.get(_KEY_CHECKED):
+        return
+    head_key = session.execute(
+        sa.select(AuditHead.key_id).where(AuditHead.id == 1)
+    ).scalar_one_or_none()
+    configured = keys.key_id(keys.current_key())
+    if head_key is not None and head_key != configured:
+        raise AuditKeyMismatch(configured, head_key)
+    session.info[_KEY_CHECKED] = True
+
+
+def _before_commit(session: Any) -> None:
+    if not session.in_nested_transaction():
+        write_pending(session)
+
+
+def _before_audit_query(state: Any) -> None:
+    session = state.session
+    if not session.info.get(_PENDING) or session.in_nested_transaction():
+        return
+    if any(m.class_ in (AuditEvent, AuditHead) for m in state.all_mappers) or (
+        _AUDIT_TABLES & _tables_of(state.statement)
+    ):
+        write_pending(session)
+
+
+_AUDIT_TABLES = frozenset({"audit_events", "audit_head"})
+
+
+def _tables_of(statement: Any) -> set[str]:
+    """The names of every table a statement reads or writes (FROM, subqueries, columns)."""
+    try:
+        found = sql_util.find_tables(
+            statement, check_columns=True, include_aliases=True, include_crud=True
+        )
+    except Exception:  # noqa: BLE001 - an unusual construct: treat it as touching the chain
+        return set(_AUDIT_TABLES)
+    return {getattr(t, "name", "") for t in found}
+
+
+def _after_soft_rollback(session: Any, previous: Any) -> None:
+    waiting = session.info.get(_PENDING)
+    if not waiting:
+        return
+
+    def inside(txn: Any) -> bool:
+        while txn is not None:
+            if txn is previous:
+                return True
+            txn = txn.parent
+        return False
+
+    session.info[_PENDING] = [(t, e) for t, e in waiting if not inside(t)]
+
+
+def _after_transaction_end(session: Any, transaction: Any) -> None:
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)
+        session.info.pop(_KEY_CHECKED, None)
+
+
+def install_session_hooks(target: Any) -> None:
+    """Install the hooks above on ``target`` (the app's session factory), once."""
+    hooks = (
+        ("before_commit", _before_commit),
+        ("do_orm_execute", _before_audit_query),
+        ("after_soft_rollback", _after_soft_rollback),
+        ("after_transaction_end", _after_transaction_end),
+    )
+    for name, fn in hooks:
+        if not sa.event.contains(target, name, fn):
+            sa.event.listen(target, name, fn)
 
 
 def key_problem() -> str | None:
@@ -167,22 +287,24 @@ def _checked_reason(action: str, reason: str | None, required: bool) -> str | No
     return reason
 
 
-def _locked_head() -> AuditHead:
-    head = db.session.execute(
-        sa.select(AuditHead).where(AuditHead.id == 1).with_for_update()
+def _locked_head(session: Any) -> AuditHead:
+    head = session.execute(
+        sa.select(AuditHead)
+        .where(AuditHead.id == 1)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     ).scalar_one_or_none()
     if head is None:
         head = AuditHead(id=1, seq=0, last_hash=GENESIS_HASH)
-        db.session.add(head)
-        db.session.flush()
+        session.add(head)
+        session.flush()
     configured = keys.key_id(keys.current_key())
     if head.key_id is not None and head.key_id != configured:
         raise AuditKeyMismatch(configured, head.key_id)
     return head
 
 
-def _append(
-    head: AuditHead,
+def _new_event(
     actor: Any | None,
     action: str,
     entity_type: str,
@@ -192,11 +314,8 @@ def _append(
     reason: str | None,
     address: str | None,
 ) -> AuditEvent:
-    """The next event of the chain (not yet added to the session); moves the head on and
-    seals it again."""
-    key = keys.current_key()
-    event = AuditEvent(
-        seq=head.seq + 1,
+    """An event with its content fixed now (not yet in the chain nor in the session)."""
+    return AuditEvent(
         at=utcnow(),
         actor_id=getattr(actor, "id", None),
         actor_name=getattr(actor, "name", None),
@@ -208,9 +327,15 @@ def _append(
         reason=reason,
         address=address,
         request_id=request_id(),
-        prev_hash=head.last_hash,
-        key_id=keys.key_id(key),
     )
+
+
+def _chain(head: AuditHead, event: AuditEvent, key: bytes) -> None:
+    """Make ``event`` the chain's next row: number, link and hash it; move the head on and
+    seal it again."""
+    event.seq = head.seq + 1
+    event.prev_hash = head.last_hash
+    event.key_id = keys.key_id(key)
     event.row_hash = compute_hash(head.last_hash, event, key)
     head.seq = event.seq
     head.last_hash = event.row_hash
@@ -218,7 +343,6 @@ def _append(
         head.keyed_from_seq = event.seq
     head.key_id = event.key_id
     head.mac = keys.head_seal(key, head.seq, head.last_hash, head.keyed_from_seq)
-    return event
 
 
 def _request_address() -> str | None:

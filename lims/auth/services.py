@@ -472,9 +472,34 @@ def user_for_token(clear: str) -> User | None:
         return None
     if not token.user.active:
         return None
-    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
-        token.last_used_at = now
     return token.user
+
+
+TOKEN_USE_EVERY = timedelta(minutes=5)
+
+
+def token_use_is_stale(clear: str) -> bool:
+    """True when the token's recorded last use is older than :data:`TOKEN_USE_EVERY` (or
+    missing): only then is it written (:func:`touch_token`), so an API read writes nothing on
+    all but one request in five minutes. Reads only."""
+    used = db.session.scalar(
+        sa.select(ApiToken.last_used_at).where(ApiToken.token_hash == token_digest(clear))
+    )
+    return used is None or utcnow() - used > TOKEN_USE_EVERY
+
+
+def touch_token(clear: str) -> None:
+    """Record the token's use now (one UPDATE, the first statement of the caller's short unit
+    of work, so SQLite takes its write lock without a read before it)."""
+    now = utcnow()
+    db.session.execute(
+        sa.update(ApiToken)
+        .where(
+            ApiToken.token_hash == token_digest(clear),
+            sa.or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at < now - TOKEN_USE_EVERY),
+        )
+        .values(last_used_at=now)
+    )
 
 
 def list_users() -> list[User]:

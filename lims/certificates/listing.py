@@ -25,15 +25,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
 
 from lims.auth.permissions import has_role
 from lims.extensions import UTCDateTime, db
 from lims.intake.listing import CursorError
-from lims.intake.models import Sample
 
 from .models import Certificate
-from .services import READERS, Filters, filtered
+from .services import LIST_LOADS, READERS, Filters, filtered
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -103,16 +101,7 @@ def fetch_page(
         if sort == "changes"
         else [column.desc(), Certificate.id.desc()]
     )
-    query = (
-        query.order_by(*order)
-        .limit(limit + 1)
-        .options(
-            selectinload(Certificate.sample).selectinload(Sample.business),
-            selectinload(Certificate.campaign),
-            selectinload(Certificate.amends),
-            selectinload(Certificate.superseded_by),
-        )
-    )
+    query = query.order_by(*order).limit(limit + 1).options(*LIST_LOADS)
     rows = list(db.session.scalars(query))
     more = len(rows) > limit
     rows = rows[:limit]

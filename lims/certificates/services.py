@@ -19,6 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app, has_request_context, url_for
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import selectinload
 
 from lims import audit, signatures, storage
 from lims.auth.models import LoginAttempt, User
@@ -982,20 +983,39 @@ def _like(text: str) -> str:
 
 
 def search(
-    user: Any, filters: Filters, *, page: int = 1, per_page: int = 50
+    user: Any,
+    filters: Filters,
+    *,
+    page: int = 1,
+    per_page: int = 50,
+    count_cap: int | None = None,
 ) -> tuple[list[Certificate], int]:
-    """Certificates ``user`` may see, newest first, and the total count."""
+    """Certificates ``user`` may see, newest first, and the total count (counted up to
+    ``count_cap`` + 1 when given: a larger total is told as "more than the cap", without
+    counting the whole table). The rows come with their sample, business, campaign and
+    amendment links loaded (a fixed number of queries for a page)."""
     if not has_role(user, *READERS):
         return [], 0
     query = filtered(user, filters)
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    counted = query if count_cap is None else query.limit(count_cap + 1)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(counted.subquery())) or 0
     page = max(1, page)
     rows = db.session.scalars(
         query.order_by(Certificate.issued_at.desc(), Certificate.id.desc())
+        .options(*LIST_LOADS)
         .limit(per_page)
         .offset((page - 1) * per_page)
     )
     return list(rows), int(total)
+
+
+# what a list of certificates shows of each (a fixed number of queries for a page)
+LIST_LOADS = (
+    selectinload(Certificate.sample).selectinload(Sample.business),
+    selectinload(Certificate.campaign),
+    selectinload(Certificate.amends),
+    selectinload(Certificate.superseded_by),
+)
 
 
 def filtered(user: Any, filters: Filters) -> sa.Select:

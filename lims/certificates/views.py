@@ -23,6 +23,7 @@ from lims.i18n import current_language
 from lims.intake.models import Campaign, CampaignShare, Sample
 from lims.intake.scope import scope_for
 from lims.numbers import parse_id
+from lims.paging import COUNT_CAP, page_window, pages_for
 from lims.ratelimit import hit_rate_limit
 
 from . import bp, integrity, services
@@ -81,14 +82,20 @@ def index() -> str:
         date_to=_day("to"),
     )
     page = parse_id(args.get("page")) or 1
-    rows, total = services.search(current_user, filters, page=page, per_page=PER_PAGE)
+    rows, total = services.search(
+        current_user, filters, page=page, per_page=PER_PAGE, count_cap=COUNT_CAP
+    )
     campaigns = scope_for(current_user).campaigns(Campaign.name)
+    pages = pages_for(min(total, COUNT_CAP), PER_PAGE)
     return render_template(
         "certificates/index.html",
         rows=rows,
         total=total,
+        more=total > COUNT_CAP,
+        cap=COUNT_CAP,
         page=page,
-        pages=max(1, (total + PER_PAGE - 1) // PER_PAGE),
+        pages=pages,
+        window=page_window(page, pages),
         filters=filters,
         campaigns=campaigns,
         verdicts=[v.value for v in VERDICT_ORDER],

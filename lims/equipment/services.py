@@ -704,12 +704,16 @@ def _store(
 
 
 def _open(instrument: Instrument, timeout: float) -> lib.Balance:
-    return lib.Balance.open(
-        instrument.port_url,
-        instrument.protocol,
-        settings=serial_settings_for(instrument, timeout),
-        timeout=timeout,
-    )
+    return _port_of(instrument, timeout)()
+
+
+def _port_of(instrument: Instrument, timeout: float) -> Callable[[], lib.Balance]:
+    """What opening ``instrument``'s port needs, read from the database now: the returned
+    function opens it without touching the database (so the reading transaction can end
+    before the device is read)."""
+    url, protocol = instrument.port_url, instrument.protocol
+    settings = serial_settings_for(instrument, timeout)
+    return lambda: lib.Balance.open(url, protocol, settings=settings, timeout=timeout)
 
 
 def _read_one(balance: lib.Balance, command: str) -> lib.Reading:
@@ -723,16 +727,23 @@ def capture_reading(
     command: str = "stable",
     timeout: float | None = None,
     today: date | None = None,
+    release: Callable[[], Any] | None = None,
 ) -> InstrumentReading:
     """Read ``instrument`` now and store the reading with its raw bytes (technician).
 
     Refuses an unusable instrument (:class:`InstrumentUnusable`). A device error, silence or a
     lost line stores a row without a value and raises :class:`CaptureError` (``.reading``).
+    ``release`` is called after the checks and before the device is read (the caller ends its
+    reading transaction there: no database lock is held while the device answers, up to the
+    timeout); the reading is stored after it.
     """
     _check_capture(actor, instrument, command, today)
     timeout = timeout or DEFAULT_READ_TIMEOUT
+    open_port = _port_of(instrument, timeout)
+    if release is not None:
+        release()
     try:
-        with _open(instrument, timeout) as balance:
+        with open_port() as balance:
             reading = _read_one(balance, command)
     except lib.InstrumentError as exc:
         error = _capture_error(exc, instrument, timeout)

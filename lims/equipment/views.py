@@ -280,6 +280,7 @@ def read(instrument_id: int) -> Any:
             instrument=instrument,
             command=command,
             timeout=current_app.config.get("EQUIPMENT_READ_TIMEOUT"),
+            release=db.session.commit,  # no lock held while the device answers
         )
         body = {
             "reading_id": reading.id,

@@ -8,7 +8,7 @@ import click
 import sqlalchemy as sa
 from flask.cli import AppGroup
 
-from lims.extensions import db, unit_of_work
+from lims.extensions import db, retrying, unit_of_work
 from lims.progress import terminal
 
 from . import importing
@@ -53,14 +53,15 @@ def import_command(file: Path, campaign_id: int, email: str | None) -> None:
         )
     data = file.read_bytes()
     try:
-        with unit_of_work():
-            result = importing.import_sheet(
+        result = retrying(
+            lambda: importing.import_sheet(
                 actor=actor,
                 data=data,
                 campaign_id=campaign_id,
                 filename=file.name,
                 progress=terminal,
             )
+        )
     except importing.SheetError as exc:
         click.echo(f"{file.name}: not imported, nothing saved.", err=True)
         for problem in exc.problems:
@@ -87,7 +88,6 @@ def template_command(dest: Path) -> None:
 @click.option("--as", "email", required=True, help="E-mail of the reviewer or admin doing it.")
 def link_units_command(email: str) -> None:
     """Link businesses to the administrative units their ward/district text names."""
-    from lims.extensions import unit_of_work
 
     from . import services
 

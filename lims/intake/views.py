@@ -22,7 +22,7 @@ from lims.audit.services import list_events
 from lims.auth.permissions import access
 from lims.catalog.models import Parameter, ProductCategory
 from lims.errors import show_on_form
-from lims.extensions import db, unit_of_work
+from lims.extensions import db, retrying, unit_of_work
 from lims.i18n import current_language, format_datetime
 from lims.numbers import parse_id
 from lims.storage import inline_image
@@ -398,12 +398,11 @@ def register() -> Any:
         _show_error(form, exc)
         data = None
     if form_ok and business_ok and data is not None:
+        photos = _uploaded_photos()  # read once: a retried unit of work registers the same
         try:
-            with unit_of_work():
-                sample = services.register_sample(
-                    actor=current_user, data=data, photos=_uploaded_photos()
-                )
-                code = sample.code
+            code = retrying(
+                lambda: services.register_sample(actor=current_user, data=data, photos=photos).code
+            )
         except IntakeError as exc:
             _show_error(form, exc)
         else:

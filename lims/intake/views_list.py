@@ -27,7 +27,7 @@ from wtforms import SelectField
 
 from lims import exports
 from lims.auth.permissions import access
-from lims.extensions import db, unit_of_work
+from lims.extensions import db, reading, retrying
 from lims.forms import Form
 from lims.i18n import current_language
 from lims.numbers import parse_id
@@ -302,13 +302,19 @@ def import_sheet() -> Any:
     data = upload.read(importing.MAX_FILE_BYTES + 1)
     filename = (upload.filename or "sheet").replace("\\", "/").rsplit("/", 1)[-1]
     try:
-        with unit_of_work():
-            result = importing.import_sheet(
-                actor=current_user,
-                data=data,
-                campaign_id=form.campaign_id.data,
-                filename=filename,
+        # checking the whole sheet only reads: it holds no lock (on SQLite the write lock
+        # of a POST would otherwise be held from the first query, for every row checked)
+        with reading():
+            checked = importing.check_sheet(
+                data, campaign_id=form.campaign_id.data, filename=filename
             )
+        # the checked sheet is kept here: a unit of work that meets a deadlock or a
+        # serialization failure is rolled back and run again with it (never lost)
+        result = retrying(
+            lambda: importing.save_sheet(
+                actor=current_user, checked=checked, campaign_id=form.campaign_id.data
+            )
+        )
     except importing.SheetError as exc:
         return _import_page(form, error=exc, status=400)
     except IntakeError as exc:

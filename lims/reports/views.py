@@ -70,7 +70,7 @@ def dashboard() -> str:
     }
     charts["month"] = Markup(
         svg.trend_chart(period, data.by["month"], _("Non-compliance rate by month, with its "
-                        "95 % interval"), chart_id="chart-month")
+                        "%(level)s interval", level="95 %"), chart_id="chart-month")
     )  # fmt: skip
     campaigns = period.scope.campaigns()
     signatory = has_role(current_user, "reviewer") and getattr(current_user, "signatory", False)

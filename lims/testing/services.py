@@ -817,7 +817,10 @@ def _check_seen(results: Sequence[Result], seen: Mapping[int, int] | None) -> No
     ids = [r.id for r in results]
     current = dict(
         db.session.execute(
-            sa.select(Result.id, Result.version).where(Result.id.in_(ids)).with_for_update()
+            sa.select(Result.id, Result.version)
+            .where(Result.id.in_(ids))
+            .order_by(Result.id)  # the lock order of rows of one table: by id
+            .with_for_update()
         ).all()
     )
     for result in results:

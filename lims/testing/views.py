@@ -5,10 +5,11 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, g, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy.orm import contains_eager, selectinload
 from werkzeug.wrappers import Response
 
 from lims.auth.permissions import AUTHENTICATED, access
@@ -204,6 +205,7 @@ def worksheet() -> Any:
             db.session.scalars(
                 sa.select(SampleTest)
                 .join(Sample, SampleTest.sample_id == Sample.id)
+                .options(contains_eager(SampleTest.sample))
                 .where(
                     SampleTest.parameter_id == parameter.id,
                     SampleTest.status.in_([TestStatus.PENDING, TestStatus.ENTERED]),
@@ -218,7 +220,9 @@ def worksheet() -> Any:
         results = {
             r.test_id: r
             for r in db.session.scalars(
-                sa.select(Result).where(Result.test_id.in_([t.id for t in tests]))
+                sa.select(Result)
+                .where(Result.test_id.in_([t.id for t in tests]))
+                .options(selectinload(Result.parameter_method))
             )
         }
     errors: dict[int, str] = {}
@@ -272,16 +276,41 @@ def verify() -> Any:
     )
     if request.args.get("sample"):
         query = query.where(Sample.code == request.args["sample"])
-    rows = db.session.execute(query).all()
+    rows = db.session.execute(query.options(selectinload(Result.parameter_method))).all()
+    results = [r for r, _t, _s, _p in rows]
+    keep = _statement_inputs(results)  # noqa: F841 - held while the page renders
     return render_template(
         "testing/verify.html",
         rows=rows,
+        names=_user_names(r.entered_by_id for r in results),
         sources=provenance.sources_for([r for r, _t, _s, _p in rows]),
         corrections=provenance.corrections_for({s.code for _r, _t, s, _p in rows}),
         lang=current_language(),
         display_value=register.display_value,
         statement_preview=services.compute_statement,
     )
+
+
+def _statement_inputs(results: list[Result]) -> list[Any]:
+    """Load, in one query, the specifications the page's statement previews read (one by one
+    through the session's identity map, which holds objects only while something refers to
+    them: keep the returned list until the page is rendered)."""
+    from lims.catalog.models import Specification
+
+    ids = {r.specification_id for r in results if r.specification_id}
+    if not ids:
+        return []
+    return list(db.session.scalars(sa.select(Specification).where(Specification.id.in_(ids))))
+
+
+def _user_names(ids: Any) -> dict[int, str]:
+    """User id → name, one query for a page."""
+    from lims.auth.models import User
+
+    wanted = {i for i in ids if i}
+    if not wanted:
+        return {}
+    return dict(db.session.execute(sa.select(User.id, User.name).where(User.id.in_(wanted))).all())
 
 
 @bp.route("/samples/<code>/deviations", methods=["POST"])
@@ -457,12 +486,23 @@ def _testing_helpers() -> dict[str, Any]:
         default of the sample's category)."""
         from lims.catalog import methods
 
-        rows = methods.parameter_methods(test.parameter_id, active_only=True)
+        # one look-up per parameter and per (parameter, category) for the whole page: the
+        # worksheet asks for every row, twice
+        memo = g.setdefault("lims_test_methods", {})
+        key = ("rows", test.parameter_id)
+        if key not in memo:
+            memo[key] = methods.parameter_methods(test.parameter_id, active_only=True)
+        rows = memo[key]
         if result is not None and result.parameter_method_id is not None:
             if all(pm.id != result.parameter_method_id for pm in rows) and result.parameter_method:
                 rows = [result.parameter_method, *rows]
             return rows, result.parameter_method_id
-        default = methods.default_parameter_method(test.parameter_id, test.sample.category_id)
+        key = ("profiles", test.parameter_id)
+        if key not in memo:
+            memo[key] = methods.profile_methods_of(test.parameter_id)
+        # as methods.default_parameter_method: the profile's method, else the first active one
+        wanted = memo[key](test.sample.category_id)
+        default = next((pm for pm in rows if pm.method_id == wanted), rows[0] if rows else None)
         return rows, default.id if default is not None else None
 
     from lims.catalog.services import plain

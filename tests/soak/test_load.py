@@ -11,9 +11,10 @@ import json
 import os
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
-from benchmarks.common import machine, write_section
+from benchmarks.common import machine, machine_state, write_section
 from benchmarks.serving import ROOT, Server, prepare_database, server_env
 from tests.soak.world import check_consistency, demo_world, rows, scalar
 
@@ -96,7 +97,9 @@ def test_load_mix_loses_nothing(soak_url, tmp_path):
 
 def render() -> str:
     lines = [
-        f"Measured with `make soak` (`tests/soak/test_load.py`, locust) on: {machine()}. "
+        f"Measured {date.today().isoformat()} with `make soak` (`tests/soak/test_load.py`, "
+        f"locust) on: {machine()}; {machine_state()}, the soak's own server and locust "
+        "included. "
         f"`lims serve` (gunicorn, production settings, {WORKERS} workers × {THREADS} threads) "
         f"on the demo data; {USERS} simulated users for {SECONDS} s (technicians register "
         "samples through the API, receive them and save results on the results page; one "

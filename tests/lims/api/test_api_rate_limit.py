@@ -1,6 +1,7 @@
 """The JSON API's rate limit: per user (all their API tokens together), per address without
-one, counted in the database (a second app on the same database — another process — sees the
-same count), 429 in the API's error format with Retry-After, as the OpenAPI document declares."""
+one, shared by every process (a second app on the same database — another process — sees the
+same count: a counter row on PostgreSQL, a side file on SQLite), 429 in the API's error format
+with Retry-After, as the OpenAPI document declares."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import sqlalchemy as sa
 
 from lims import create_app
 from lims.extensions import db
-from lims.ratelimit import RateLimitHit, seconds_left, window_start
+from lims.ratelimit import count_request, current_counts, seconds_left, window_start
 from tests.conftest import base_config
 from tests.lims.api.test_api_samples import token_for
 from tests.lims.api.test_openapi import _check
@@ -25,9 +26,9 @@ def fresh_window() -> None:
 
 def rows(app) -> dict[str, int]:
     with app.app_context():
-        found = db.session.execute(sa.select(RateLimitHit.key, RateLimitHit.last_seq)).all()
+        found = current_counts()
         db.session.remove()
-    return {key: count for key, count in found}
+    return found
 
 
 def test_window_arithmetic():
@@ -131,11 +132,15 @@ def test_zero_switches_the_limit_off(app, client):
 
 def test_old_windows_are_swept(app, client):
     with app.app_context():
-        db.session.add(RateLimitHit(key="api:addr:10.0.0.1", window_start=60, last_seq=7))
+        count_request("api:addr:10.0.0.1", limit=5, now=60.0)
         db.session.commit()
+        assert current_counts(now=60.0) == {"api:addr:10.0.0.1": 1}
+        db.session.remove()
     fresh_window()
     assert client.get("/api/v1/").status_code == 200
-    assert "api:addr:10.0.0.1" not in rows(app)
+    with app.app_context():
+        assert current_counts(now=60.0) == {}
+        db.session.remove()
 
 
 def test_answers_tell_the_client_its_rate_limit(app, client):
@@ -158,3 +163,22 @@ def test_answers_tell_the_client_its_rate_limit(app, client):
     assert anonymous.headers["RateLimit-Remaining"] == "1"
     app.config["API_RATE_LIMIT"] = app.config["API_RATE_LIMIT_ANONYMOUS"] = 0
     assert "RateLimit-Limit" not in client.get("/api/v1/me", headers=tech).headers
+
+
+def test_reading_through_the_api_writes_nothing_to_the_lab_database(app, client):
+    """Issue 24: every API request used to write (its rate-limit count and the token's last
+    use), so on SQLite each one queued for the write lock. On SQLite a second read within five
+    minutes writes nothing at all; on PostgreSQL only its own counter row."""
+    from tests.lims.querycount import statements
+
+    tech = token_for(app, "technician")
+    fresh_window()
+    assert client.get("/api/v1/me", headers=tech).status_code == 200  # records the token's use
+    with statements(app) as seen:
+        assert client.get("/api/v1/me", headers=tech).status_code == 200
+    writes = [s for s in seen if not s.lstrip().upper().startswith("SELECT")]
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        assert writes == []
+    else:
+        assert len(writes) == 1 and "rate_limit_hits" in writes[0]
+    assert rows(app)[next(k for k in rows(app) if k.startswith("api:user:"))] == 2

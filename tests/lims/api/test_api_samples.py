@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 
 from lims.extensions import db
+from lims.intake.models import Sample
 from tests.lims.intake.intake_helpers import make_world, raw_sample
 
 
@@ -193,3 +195,59 @@ def test_detail_and_404(app, client, setup):
     missing = client.get("/api/v1/samples/KH-99-999999", headers=agency)
     assert missing.status_code == 404
     assert missing.get_json()["error"]["code"] == "not_found"
+
+
+def test_a_busy_database_is_waited_for_then_told_as_busy_never_as_down(
+    app, setup, database_url, tmp_path
+):
+    """Issue 24: a registration that meets another writer's lock is run again (here SQLite's
+    write lock, held by another process, with a lock timeout of 0.2 s); when the lock is
+    released meanwhile the sample is registered; when it never is, the answer is 503 "busy,
+    nothing saved, send it again" with Retry-After — not "database not reachable"."""
+    import sqlite3
+    import threading
+    import time
+
+    from lims import create_app
+    from lims.health import sqlite_path
+    from tests.conftest import base_config
+
+    world, tech = setup
+    if not database_url.startswith("sqlite"):
+        pytest.skip("the lock is SQLite's database-wide write lock")
+    impatient = create_app(
+        base_config(
+            database_url,
+            STORAGE_DIR=str(tmp_path / "s2"),
+            SQLALCHEMY_ENGINE_OPTIONS={"connect_args": {"timeout": 0.2}},
+        )
+    )
+    with impatient.app_context():
+        path = sqlite_path(db.engine)
+    client = impatient.test_client()
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    try:
+        other.execute("BEGIN IMMEDIATE")  # another process writing, for longer than 5 tries
+        refused = client.post("/api/v1/samples", json=body(world), headers=tech)
+        assert refused.status_code == 503, refused.get_json()
+        error = refused.get_json()["error"]
+        # "busy, nothing saved, send it again" (Vietnamese first), not "not reachable"
+        assert error["message"].startswith("Hệ thống đang bận"), error["message"]
+        assert refused.headers["Retry-After"] == "1"
+        other.execute("ROLLBACK")
+
+        other.execute("BEGIN IMMEDIATE")  # released while the registration is retried
+        threading.Timer(0.5, lambda: other.execute("ROLLBACK")).start()
+        started = time.monotonic()
+        created = client.post("/api/v1/samples", json=body(world), headers=tech)
+        assert created.status_code == 201, created.get_json()
+        assert time.monotonic() - started >= 0.4
+    finally:
+        time.sleep(0.6)
+        other.close()
+        with impatient.app_context():
+            db.session.remove()
+            db.engine.dispose()
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Sample)) == 1
+        db.session.remove()

@@ -266,3 +266,40 @@ def test_nav_entry(client, accounts):
     _login(client, accounts["technician"])
     html = client.get("/").get_data(as_text=True)
     assert "/equipment/instruments" in html and "Thiết bị" in html
+
+
+def test_a_device_read_holds_no_database_lock_while_the_device_answers(
+    app, client, add_instrument, accounts, simulator
+):
+    """Issue 24: the read endpoint used to keep its transaction (on SQLite the write lock,
+    taken at the first query of a POST) open while waiting for the device, up to the timeout,
+    so every other writer waited as long. Now the checks' transaction ends before the device
+    is read: another user's write made while the device is silent is done before the read
+    answers."""
+    import threading
+    import time
+
+    silent = add_instrument(port_url=simulator("mt-sics", fault="silence").port)
+    app.config["EQUIPMENT_READ_TIMEOUT"] = 3
+    _login(client, accounts["technician"])
+    done: dict[str, float] = {}
+
+    def read() -> None:
+        done["status"] = _read(client, silent).status_code
+        done["read"] = time.monotonic()
+
+    thread = threading.Thread(target=read)
+    thread.start()
+    time.sleep(1.0)  # the read is waiting for the silent device
+
+    with app.app_context():
+        from lims.auth.models import User
+
+        user = db.session.get(User, accounts["reviewer"].id)
+        user.name = "Người khác sửa"
+        db.session.commit()
+        done["write"] = time.monotonic()
+        db.session.remove()
+    thread.join(timeout=30)
+    assert done["status"] == 504
+    assert done["write"] < done["read"], "the write waited for the device read"

@@ -1,0 +1,170 @@
+"""Every staff and API list page runs the same number of SQL statements whatever the data size
+(issue 24): each page is opened on a small lab, then on a larger one, and the counts must be
+equal. Rows come from different businesses, entered by different technicians, so a lazy load
+per row cannot hide behind the session's identity map."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from lims.auth.models import SignatoryScope, User
+from lims.extensions import db
+from lims.intake.models import Business, BusinessKind
+from tests.conftest import login
+from tests.lims.querycount import queries_of
+from tests.lims.testing.conftest import build_lab, sample_builder
+
+PASSWORD = "correct-horse-1"
+
+
+class World:
+    """The results lab of tests/lims/testing, grown a few samples of every kind at a time."""
+
+    def __init__(self, app: Any, make_user: Callable[..., Any]) -> None:
+        self.app = app
+        with app.app_context():
+            lab = build_lab(make_user)
+            signer = db.session.get(User, lab.reviewer2.id)
+            signer.signatory = True
+            signer.job_title = "Trưởng phòng Thử nghiệm"
+            signer.scope_rows = [SignatoryScope(category_id=lab.category.id)]
+            db.session.commit()
+            self.ids = {
+                "reviewer": lab.reviewer.id,
+                "signer": signer.id,
+                "ph": lab.params["ph"].id,
+            }
+            self._build = sample_builder(lab)
+            self._lab = lab
+        self.rounds = 0
+
+    def grow(self, n: int) -> None:
+        """``n`` samples of each kind: pending, entered (to verify) and reported (verified,
+        failing, with an issued certificate), each from its own business and entered by its
+        own technician."""
+        from lims.auth.services import create_user
+        from lims.certificates import services as certificates
+        from lims.testing import services as testing
+
+        with self.app.app_context():
+            reviewer = db.session.get(User, self.ids["reviewer"])
+            signer = db.session.get(User, self.ids["signer"])
+            for i in range(n):
+                self.rounds += 1
+                k = self.rounds
+                tech = create_user(
+                    actor=None,
+                    email=f"tech{k}@qc.vn",
+                    name=f"Kỹ thuật viên {k}",
+                    roles=["technician"],
+                    password=PASSWORD,
+                )
+                samples = []
+                for kind in ("pending", "entered", "reported"):
+                    business = Business(
+                        name=f"Cơ sở {kind} {k}",
+                        kind=BusinessKind.MARKET_STALL,
+                        address=f"Ki-ốt {k}",
+                        district="Nha Trang",
+                        search_key=f"co so {kind} {k}",
+                    )
+                    db.session.add(business)
+                    db.session.flush()
+                    sample = self._build("ph", "histamine")
+                    sample.business_id = business.id
+                    db.session.commit()
+                    samples.append(sample)
+                _pending, entered, reported = samples
+                for sample in (entered, reported):
+                    results = [
+                        testing.enter_result(
+                            actor=tech, test=t, text="7,5" if t.position == 0 else "<10"
+                        )
+                        for t in sample.tests
+                    ]
+                    db.session.commit()
+                    if sample is reported:
+                        testing.verify_results(actor=reviewer, results=results)
+                        db.session.commit()
+                        certificates.issue_certificate(
+                            actor=signer, sample=sample, password=PASSWORD
+                        )
+                        db.session.commit()
+                del i
+            db.session.remove()
+
+    def token(self) -> str:
+        from lims.auth.services import create_token
+
+        with self.app.app_context():
+            user = db.session.get(User, self.ids["reviewer"])
+            _token, clear = create_token(actor=user, owner=user, name="q", expires_days=30)
+            db.session.commit()
+            return clear
+
+
+@pytest.fixture
+def world(app: Any, make_user: Callable[..., Any]) -> World:
+    app.config["PAGE_CACHE"] = False  # count the page's own work, not a cache hit
+    return World(app, make_user)
+
+
+PAGES = {
+    "verify queue": ("rev@lab.vn", "/testing/verify"),
+    "worksheet": ("tech@lab.vn", "/testing/worksheet?parameter={ph}"),
+    "certificate list": ("rev@lab.vn", "/certificates/"),
+    "sample list": ("rev@lab.vn", "/intake/samples"),
+    "non-compliance register": ("rev@lab.vn", "/testing/register"),
+    "API certificate list": (None, "/api/v1/certificates"),
+    "API sample list": (None, "/api/v1/samples"),
+}
+
+
+@pytest.mark.parametrize("page", list(PAGES))
+def test_list_page_costs_the_same_queries_on_more_data(world: World, page: str) -> None:
+    email, url = PAGES[page]
+    url = url.format(ph=world.ids["ph"])
+    client = world.app.test_client()
+    headers = {}
+    if email is None:
+        headers = {"Authorization": f"Bearer {world.token()}"}
+    else:
+        assert login(client, email, PASSWORD).status_code == 302
+    client.get(url, headers=headers)  # the first request of a session loads what it caches
+    world.grow(1)  # each counted request follows a write, as a real one does
+    small = queries_of(world.app, client, url, headers=headers)
+    world.grow(3)
+    large = queries_of(world.app, client, url, headers=headers)
+    # the first API request of a minute also creates its rate-limit row and sweeps old ones
+    # (PostgreSQL): a fixed cost per minute, not per row
+    small, large = _without_rate_limit(small), _without_rate_limit(large)
+    assert len(large) == len(small), _repeated(large) + _difference(small, large)
+
+
+def _without_rate_limit(statements: list[str]) -> list[str]:
+    return [s for s in statements if "rate_limit_hits" not in s]
+
+
+def _difference(small: list[str], large: list[str]) -> str:
+    def short(s: str) -> str:
+        return " ".join(s.split())[:120]
+
+    a, b = [short(s) for s in small], [short(s) for s in large]
+    return (
+        "\nonly small: "
+        + repr([s for s in a if s not in b])
+        + "\nonly large: "
+        + repr([s for s in b if s not in a])
+    )
+
+
+def _repeated(statements: list[str]) -> str:
+    """The statements run more than once, with how often (what grows with the rows)."""
+    seen: dict[str, int] = {}
+    for s in statements:
+        key = " ".join(s.split())[:160]
+        seen[key] = seen.get(key, 0) + 1
+    return "\n".join(f"{n} × {s}" for s, n in seen.items() if n > 1)
