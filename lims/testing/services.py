@@ -475,15 +475,18 @@ def enter_result(
     expected_version: int | None = None,
     reason: str | None = None,
     parameter_method_id: int | None = None,
+    source: Mapping[str, Any] | None = None,
 ) -> Result:
     """Enter or correct (before verification) the result of one test.
 
     With ``reading_id`` the value is the instrument reading's (:mod:`lims.testing.provenance`);
     changing a value already entered needs a ``reason``. ``parameter_method_id``: the method
     used (one of the parameter's; None keeps the result's method, or the default of the
-    category's profile)."""
+    category's profile). ``source``: where a program's value came from (a result file's id and
+    row), kept in the result's interim data; the text then has a decimal point."""
     require_role(actor, "technician", "reviewer")
     return _enter(
+        source=source,
         actor=actor,
         test=test,
         text=text,
