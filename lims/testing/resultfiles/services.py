@@ -21,7 +21,8 @@ from sqlalchemy.orm import selectinload
 
 from lims import audit, storage
 from lims.auth.permissions import require_role
-from lims.catalog.models import Parameter, ResultType
+from lims.catalog.lookups import remembered
+from lims.catalog.models import Parameter, ParameterMethod, ResultType
 from lims.extensions import db, utcnow
 from lims.i18n import format_datetime, local_time
 from lims.intake.models import Sample, SampleTest, TestStatus
@@ -290,6 +291,7 @@ class PreviewRow:
     parameter: Parameter | None = None
     test: SampleTest | None = None
     shown: str = ""  # the value as it will be recorded
+    method: ParameterMethod | None = None  # the parameter × method it will record
 
 
 @dataclass
@@ -334,9 +336,10 @@ def _instrument_problems(mapping: ResultFileMapping) -> list[str]:
     ]
 
 
-def preview(row: ResultFile) -> Preview:
+def preview(row: ResultFile, *, evaluate: bool = True) -> Preview:
     """Every row of the kept file, matched against samples, tests and the catalogue, and each
-    matched value evaluated as the entry service will evaluate it. Changes nothing."""
+    matched value evaluated as the entry service will evaluate it (``evaluate=False``: left to
+    the entry itself, as the import does). Changes nothing."""
     mapping = row.mapping
     rows = read_file(file_bytes(row), mapping, row.filename)
     codes = {r.sample_code for r in rows if r.sample_code}
@@ -350,7 +353,8 @@ def preview(row: ResultFile) -> Preview:
     }
     parameters = _parameters_by_code([r.parameter_code for r in rows if r.parameter_code])
     methods: dict[tuple[int, int], Any] = {}
-    out = [_classify(r, samples, parameters, methods) for r in rows]
+    with remembered():
+        out = [_classify(r, samples, parameters, methods, evaluate) for r in rows]
     return Preview(out, _instrument_problems(mapping))
 
 
@@ -373,6 +377,7 @@ def _classify(
     samples: Mapping[str, Sample],
     parameters: Mapping[str, Parameter],
     methods: dict[tuple[int, int], Any],
+    evaluate: bool = True,
 ) -> PreviewRow:
     if r.sample_code is None:
         why = (
@@ -424,6 +429,8 @@ def _classify(
         key = (sample.category_id, parameter.id)
         if key not in methods:
             methods[key] = results.method_for_entry(test, None)
+        if not evaluate:
+            return PreviewRow(r, MATCHED, "", parameter, test, r.value or "", methods[key])
         evaluated = results.evaluate_entry(
             sample, parameter, r.value or "", method=methods[key], point_is_decimal=True
         )
@@ -436,7 +443,7 @@ def _classify(
     )
     if evaluated.qualifier == "ND":
         shown = str(_l("not detected"))
-    return PreviewRow(r, MATCHED, "", parameter, test, shown)
+    return PreviewRow(r, MATCHED, "", parameter, test, shown, methods[key])
 
 
 # ---------------------------------------------------------------------------- import
@@ -453,7 +460,7 @@ def import_file(*, actor: Any, result_file: ResultFile) -> int:
     db.session.refresh(row)
     if row.status == ResultFileStatus.IMPORTED:
         raise _already_imported(row)
-    checked = preview(row)
+    checked = preview(row, evaluate=False)  # each value is evaluated as it is entered
     if checked.problems:
         raise ResultFileRefused(checked.problems[0])
     suspicious = checked.of(SUSPICIOUS)
@@ -471,14 +478,27 @@ def import_file(*, actor: Any, result_file: ResultFile) -> int:
     matched = checked.of(MATCHED)
     if not matched:
         raise ResultFileRefused(_l("No row of this file matches a test waiting for a result."))
-    for item in matched:
-        assert item.test is not None
-        results.enter_result(
-            actor=actor,
-            test=item.test,
-            text=item.row.value or "",
-            source={"result_file_id": row.id, "result_file_row": item.row.row},
-        )
+    # one flush per entry (the service's own), not one more before each of its queries: the
+    # queries of an entry read only what earlier entries flushed, and the catalogue
+    with remembered(), audit.holding_chain(), db.session.no_autoflush:
+        for item in matched:
+            assert item.test is not None
+            try:
+                results.enter_result(
+                    actor=actor,
+                    test=item.test,
+                    text=item.row.value or "",
+                    parameter_method_id=item.method.id if item.method else None,
+                    source={"result_file_id": row.id, "result_file_row": item.row.row},
+                )
+            except ResultError as exc:  # the caller's unit of work rolls every row back
+                raise ResultFileRefused(
+                    _l(
+                        "Nothing was imported: row %(row)d, %(why)s",
+                        row=item.row.row,
+                        why=exc.message,
+                    )
+                ) from None
     row.status = ResultFileStatus.IMPORTED
     row.imported_by_id = actor.id
     row.imported_at = utcnow()

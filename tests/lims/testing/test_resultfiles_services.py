@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from lims import storage
+from lims.audit import verify_chain
 from lims.audit.models import AuditEvent
 from lims.auth.models import User
 from lims.auth.permissions import PermissionDenied
@@ -178,6 +179,7 @@ def test_an_import_enters_every_row_with_the_file_as_provenance(lab, mapping, ma
     assert sources[entered[0].id].from_instrument
     actions = db.session.scalars(sa.select(AuditEvent.action).order_by(AuditEvent.seq)).all()
     assert actions.count("result.enter") == 3 and actions[-1] == "resultfile.import"
+    assert actions.count("sample.status") == 3  # in testing, to verify (x2): one lock held
     # the same file again: refused, at upload and at import
     with pytest.raises(services.ResultFileRefused, match="already imported"):
         services.upload(actor=lab.tech, data=data, filename="again.csv", mapping=mapping)
@@ -191,6 +193,7 @@ def test_an_import_enters_every_row_with_the_file_as_provenance(lab, mapping, ma
     assert results.verify_results(actor=lab.reviewer2, results=entered) == 3
     db.session.commit()
     assert {r.statement for r in entered} == {"pass"}
+    assert verify_chain().ok  # the events written under one lock of the chain head
 
 
 def test_a_result_entered_meanwhile_refuses_the_whole_file(lab, mapping, make_sample):
