@@ -28,8 +28,12 @@ from benchmarks.bench_samples import make_app, migrate  # noqa: E402
 from benchmarks.common import fmt, measured_line, summary, write_section  # noqa: E402
 
 SOURCE = "benchmarks/bench_resultfiles.py"
-METALS = (("pb", "Chì (Pb)", "Pb 217,0"), ("cd", "Cadimi (Cd)", "Cd 228,8"),
-          ("as", "Asen (As)", "As 193,7"), ("hg", "Thủy ngân (Hg)", "Hg 253,7"))  # fmt: skip
+METALS = (
+    ("pb", "Chì (Pb)", "Pb 217,0"),
+    ("cd", "Cadimi (Cd)", "Cd 228,8"),
+    ("as", "Asen (As)", "As 193,7"),
+    ("hg", "Thủy ngân (Hg)", "Hg 253,7"),
+)
 TARGET_S = 2.0
 
 
@@ -66,11 +70,16 @@ def seed(per_run: int, runs: int) -> dict[str, Any]:
         for _ in range(per_run):
             n += 1
             sample = Sample(
-                code=f"KH-26-{n:06d}", code_year=2026, code_seq=n, campaign_id=campaign.id,
-                category_id=category.id, status=SampleStatus.RECEIVED,
-                product_name="Nước mắm cá cơm", sampled_at=datetime(2026, 11, 2, tzinfo=UTC),
+                code=f"KH-26-{n:06d}",
+                code_year=2026,
+                code_seq=n,
+                campaign_id=campaign.id,
+                category_id=category.id,
+                status=SampleStatus.RECEIVED,
+                product_name="Nước mắm cá cơm",
+                sampled_at=datetime(2026, 11, 2, tzinfo=UTC),
                 search_key=f"kh-26-{n:06d}",
-            )  # fmt: skip
+            )
             db.session.add(sample)
             db.session.flush()
             db.session.add_all(
@@ -129,8 +138,9 @@ def bench(url: str, rows: int, runs: int) -> dict[str, Any]:
             mapping = db.session.get(ResultFileMapping, ref["mapping_id"])
             t = time.perf_counter()
             with unit_of_work():
-                row = services.upload(actor=actor, data=data, filename=f"aas-{run}.csv",
-                                      mapping=mapping)  # fmt: skip
+                row = services.upload(
+                    actor=actor, data=data, filename=f"aas-{run}.csv", mapping=mapping
+                )
             times["upload"].append(time.perf_counter() - t)
             t = time.perf_counter()
             preview = services.preview(row)
@@ -145,8 +155,11 @@ def bench(url: str, rows: int, runs: int) -> dict[str, Any]:
             times["import"].append(elapsed)
             times["cpu"].append(time.process_time() - cpu)
             loads.append(os.getloadavg()[0])
-            print(f"    run {run + 1}: {rows:,} values imported in {elapsed:.2f} s "
-                  f"(CPU {times['cpu'][-1]:.2f} s, load {loads[-1]:.1f})", flush=True)  # fmt: skip
+            print(
+                f"    run {run + 1}: {rows:,} values imported in {elapsed:.2f} s "
+                f"(CPU {times['cpu'][-1]:.2f} s, load {loads[-1]:.1f})",
+                flush=True,
+            )
             db.session.remove()
     with app.app_context():
         db.engine.dispose()
