@@ -4,7 +4,9 @@ retraction with retest, sample status, the non-compliance register and notificat
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
@@ -460,6 +462,30 @@ def _check_entry_allowed(test: SampleTest) -> None:
         raise ResultError(_l("This test was retracted; enter the result on its retest."))
 
 
+_bulk: ContextVar[bool] = ContextVar("results_bulk_entry", default=False)
+
+
+@contextmanager
+def bulk_entry() -> Iterator[None]:
+    """Enter many results in one unit of work (a result file) with one flush at the end
+    instead of one per entry: every entry is checked and audited as alone, and the rows are
+    written together (a constraint refused at that flush refuses them all). Inside the block
+    each entry's own queries must not need the earlier entries' rows (a file names each
+    test once), so the session does not flush before them either."""
+    token = _bulk.set(True)
+    try:
+        with db.session.no_autoflush:
+            yield
+        db.session.flush()
+    finally:
+        _bulk.reset(token)
+
+
+def _flush_entry() -> None:
+    if not _bulk.get():
+        db.session.flush()
+
+
 def _user_label(user_id: int | None) -> str:
     user = db.session.get(User, user_id) if user_id else None
     return user.name if user else "?"
@@ -596,7 +622,7 @@ def _enter(
     if existing is None:
         db.session.add(result)
     test.status = TestStatus.ENTERED
-    db.session.flush()
+    _flush_entry()
     audit.record(
         actor=actor,
         action="result.enter",
@@ -630,7 +656,7 @@ def _refresh_sample_status(actor: Any, sample: Sample) -> None:
     if new != sample.status:
         old = sample.status
         sample.status = new
-        db.session.flush()
+        _flush_entry()
         audit.record(
             actor=actor,
             action="sample.status",

@@ -478,9 +478,8 @@ def import_file(*, actor: Any, result_file: ResultFile) -> int:
     matched = checked.of(MATCHED)
     if not matched:
         raise ResultFileRefused(_l("No row of this file matches a test waiting for a result."))
-    # one flush per entry (the service's own), not one more before each of its queries: the
-    # queries of an entry read only what earlier entries flushed, and the catalogue
-    with remembered(), audit.holding_chain(), db.session.no_autoflush:
+    # the catalogue read once, the audit chain locked once, the rows written in one flush
+    with remembered(), audit.holding_chain(), results.bulk_entry():
         for item in matched:
             assert item.test is not None
             try:

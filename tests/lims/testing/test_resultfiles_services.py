@@ -67,11 +67,11 @@ def test_a_mapping_is_checked_against_the_catalogue_and_audited(lab, mapping):
         "unit": "mg/kg",
     }
     bad = [
-        ({"parameters": "Pb | pb-khong-co"}, "No parameter with the code"),
-        ({"parameters": "Histamin | histamine | µg/kg"}, "is not the catalogue's"),
-        ({"sample_pattern": "KH-(\\d"}, "not a valid regular expression"),
-        ({"value_column": ""}, "column holding the value"),
-        ({"name": MAPPING["name"], "layout": "grid", "parameters": ""}, "Another mapping"),
+        ({"parameters": "Pb | pb-khong-co"}, "Danh mục không có chỉ tiêu mã"),
+        ({"parameters": "Histamin | histamine | µg/kg"}, "khác đơn vị trong danh mục"),
+        ({"sample_pattern": "KH-(\\d"}, "biểu thức chính quy"),
+        ({"value_column": ""}, "cột chứa giá trị"),
+        ({"name": MAPPING["name"], "layout": "grid", "parameters": ""}, "Đã có cấu hình khác"),
     ]
     for change, message in bad:
         values = {**MAPPING, "name": "Khác", **change}
@@ -115,12 +115,12 @@ def test_the_preview_sorts_rows_and_nothing_is_saved(lab, mapping, make_sample):
     matched = {r.row.row: r.shown for r in preview.of("matched")}
     assert matched == {4: "5.85", 5: "120.4"}
     reasons = {r.row.row: r.reason for r in preview.of("suspicious")}
-    assert "already has a result" in reasons[6]
-    assert "Unknown sample code" in reasons[7]
+    assert "đã có kết quả (đã nhập)" in reasons[6]
+    assert "Mã mẫu không tồn tại" in reasons[7]
     # Màu sắc: the catalogue's name of a parameter the sample has no test of
-    assert "has no test of Màu sắc" in reasons[8]
+    assert "không có phép thử Màu sắc" in reasons[8]
     assert not preview.ready
-    with pytest.raises(services.ResultFileRefused, match="Nothing was imported: 3 rows"):
+    with pytest.raises(services.ResultFileRefused, match="Không có gì được nhập: 3 dòng đáng ngờ"):
         services.import_file(actor=lab.tech, result_file=row)
     db.session.rollback()
     assert _test(one, "ph").status == TestStatus.PENDING
@@ -139,10 +139,10 @@ def test_unit_mismatch_and_implausible_values_are_suspicious(lab, mapping, make_
     )
     preview = services.preview(_upload(lab, mapping, data))
     reasons = {r.row.row: r.reason for r in preview.of("suspicious")}
-    assert "Unit mismatch: the file gives µg/kg" in reasons[3]
+    assert "Đơn vị không khớp: tệp ghi µg/kg" in reasons[3]
     assert "90000" in reasons[4] and "5000" in reasons[4]  # outside the plausible range
-    assert "decimal point, but this mapping reads a decimal comma" in reasons[5]
-    assert "several rows (6, 7)" in reasons[6] and "several rows (6, 7)" in reasons[7]
+    assert "có dấu chấm thập phân, nhưng cấu hình này đọc dấu phẩy" in reasons[5]
+    assert "nhiều dòng (6, 7)" in reasons[6] and "nhiều dòng (6, 7)" in reasons[7]
     assert preview.counts["matched"] == 0
 
 
@@ -181,9 +181,9 @@ def test_an_import_enters_every_row_with_the_file_as_provenance(lab, mapping, ma
     assert actions.count("result.enter") == 3 and actions[-1] == "resultfile.import"
     assert actions.count("sample.status") == 3  # in testing, to verify (x2): one lock held
     # the same file again: refused, at upload and at import
-    with pytest.raises(services.ResultFileRefused, match="already imported"):
+    with pytest.raises(services.ResultFileRefused, match="Tệp này đã được nhập"):
         services.upload(actor=lab.tech, data=data, filename="again.csv", mapping=mapping)
-    with pytest.raises(services.ResultFileRefused, match="already imported"):
+    with pytest.raises(services.ResultFileRefused, match="Tệp này đã được nhập"):
         services.import_file(actor=lab.tech, result_file=row)
     db.session.rollback()
     # verification: never by the importer, by a second person
@@ -204,7 +204,7 @@ def test_a_result_entered_meanwhile_refuses_the_whole_file(lab, mapping, make_sa
     assert services.preview(row).ready
     results.enter_result(actor=lab.tech2, test=_test(one, "histamine"), text="121")
     db.session.commit()
-    with pytest.raises(services.ResultFileRefused, match="Nothing was imported: 1 rows"):
+    with pytest.raises(services.ResultFileRefused, match="Không có gì được nhập: 1 dòng đáng ngờ"):
         services.import_file(actor=lab.tech, result_file=row)
     db.session.rollback()
     assert _test(one, "ph").status == TestStatus.PENDING  # the other row was not entered
@@ -212,7 +212,7 @@ def test_a_result_entered_meanwhile_refuses_the_whole_file(lab, mapping, make_sa
 
 
 def test_an_unreadable_file_is_refused_and_not_kept(lab, mapping):
-    with pytest.raises(services.ResultFileRefused, match="No column “Mã mẫu”"):
+    with pytest.raises(services.ResultFileRefused, match="Không có cột “Mã mẫu”"):
         services.upload(actor=lab.tech, data=b"Sample,Pb\nX,1\n", filename="x.csv", mapping=mapping)
     db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ResultFile)) == 0

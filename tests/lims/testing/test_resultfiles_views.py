@@ -57,7 +57,7 @@ def test_upload_preview_then_import_all(app, web_lab):
     bad = post_form(
         client, "/testing/result-file-mappings/new", {**MAPPING_FORM, "sample_pattern": "KH-("}
     )
-    assert bad.status_code == 400 and "regular expression" in bad.get_data(as_text=True)
+    assert bad.status_code == 400 and "biểu thức chính quy" in bad.get_data(as_text=True)
     saved = post_form(client, "/testing/result-file-mappings/new", MAPPING_FORM)
     assert saved.status_code == 302
     listing = client.get("/testing/result-file-mappings").get_data(as_text=True)
