@@ -51,3 +51,21 @@ def test_record_many_needs_every_required_reason_before_writing(app_ctx):
         )
     assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)) == 0
     assert audit.record_many(actor=None, events=[]) == []
+
+
+def test_holding_the_chain_writes_what_record_writes_with_one_lock(app_ctx):
+    """audit.holding_chain (bulk work such as a result-file import): the records inside
+    append to the head locked once, unflushed until the block ends, chained as record()."""
+    audit.record(actor=None, action="test.before", entity_type="thing", entity_id=1)
+    with audit.holding_chain():
+        for i in range(2, 5):
+            audit.record(actor=Actor(), action="test.held", entity_type="thing", entity_id=i)
+        with audit.holding_chain():  # nested: the same held head
+            audit.record(actor=None, action="test.nested", entity_type="thing", entity_id=5)
+        assert db.session.new  # not flushed one by one
+    audit.record(actor=None, action="test.after", entity_type="thing", entity_id=6)
+    db.session.commit()
+    rows = db.session.scalars(sa.select(AuditEvent).order_by(AuditEvent.seq)).all()
+    assert [r.entity_id for r in rows] == ["1", "2", "3", "4", "5", "6"]
+    assert all(b.prev_hash == a.row_hash for a, b in zip(rows, rows[1:], strict=False))
+    assert audit.verify_chain().ok

@@ -216,3 +216,20 @@ def test_an_unreadable_file_is_refused_and_not_kept(lab, mapping):
         services.upload(actor=lab.tech, data=b"Sample,Pb\nX,1\n", filename="x.csv", mapping=mapping)
     db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ResultFile)) == 0
+
+
+def test_an_entry_refused_during_the_import_rolls_back_every_row(lab, mapping, make_sample):
+    """The import evaluates each value as it enters it (in one flush for the file): a value
+    the entry service refuses — here an instrument's overflow mark — refuses the whole file."""
+    one, two = make_sample("ph", "histamine"), make_sample("histamine")
+    row = _upload(
+        lab,
+        mapping,
+        _csv(f"{one.code};pH đo;5,85;", f"{two.code};Histamin (HPLC);OVER;mg/kg"),
+    )
+    assert "OVER" in services.preview(row).of("suspicious")[0].row.raw_value
+    with pytest.raises(services.ResultFileRefused, match="dòng 4"):
+        services.import_file(actor=lab.tech, result_file=row)
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Result)) == 0
+    assert _test(one, "ph").status == TestStatus.PENDING
