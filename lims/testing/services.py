@@ -88,6 +88,9 @@ def active_tests(sample: Sample) -> list[SampleTest]:
 
 
 def result_for(test: SampleTest) -> Result | None:
+    known = _known_results.get()
+    if known is not None and test.id in known:
+        return known[test.id]
     return db.session.scalar(sa.select(Result).where(Result.test_id == test.id))
 
 
@@ -463,22 +466,33 @@ def _check_entry_allowed(test: SampleTest) -> None:
 
 
 _bulk: ContextVar[bool] = ContextVar("results_bulk_entry", default=False)
+_known_results: ContextVar[dict[int, Result | None] | None] = ContextVar(
+    "results_known", default=None
+)
 
 
 @contextmanager
-def bulk_entry() -> Iterator[None]:
+def bulk_entry(tests: Sequence[SampleTest] = ()) -> Iterator[None]:
     """Enter many results in one unit of work (a result file) with one flush at the end
     instead of one per entry: every entry is checked and audited as alone, and the rows are
-    written together (a constraint refused at that flush refuses them all). Inside the block
-    each entry's own queries must not need the earlier entries' rows (a file names each
-    test once), so the session does not flush before them either."""
-    token = _bulk.set(True)
+    written together (a constraint refused at that flush refuses them all). The results of
+    ``tests`` (those about to be entered) are read in one query first. Inside the block each
+    entry's own queries must not need the earlier entries' rows (a file names each test
+    once), so the session does not flush before them either."""
+    known: dict[int, Result | None] = {t.id: None for t in tests}
+    ids = list(known)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        for result in db.session.scalars(sa.select(Result).where(Result.test_id.in_(chunk))):
+            known[result.test_id] = result
+    token, known_token = _bulk.set(True), _known_results.set(known)
     try:
         with db.session.no_autoflush:
             yield
         db.session.flush()
     finally:
         _bulk.reset(token)
+        _known_results.reset(known_token)
 
 
 def _flush_entry() -> None:
@@ -621,6 +635,9 @@ def _enter(
     result.entered_at = utcnow()
     if existing is None:
         db.session.add(result)
+        known = _known_results.get()
+        if known is not None:
+            known[test.id] = result
     test.status = TestStatus.ENTERED
     _flush_entry()
     audit.record(

@@ -479,7 +479,8 @@ def import_file(*, actor: Any, result_file: ResultFile) -> int:
     if not matched:
         raise ResultFileRefused(_l("No row of this file matches a test waiting for a result."))
     # the catalogue read once, the audit chain locked once, the rows written in one flush
-    with remembered(), audit.holding_chain(), results.bulk_entry():
+    tests = [item.test for item in matched if item.test is not None]
+    with remembered(), audit.holding_chain(), results.bulk_entry(tests):
         for item in matched:
             assert item.test is not None
             try:
