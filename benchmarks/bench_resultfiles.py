@@ -176,20 +176,36 @@ def report(results: dict[str, dict[str, Any]], rows: int, runs: int, command: st
         "SHA-256; *preview*: sort every row and evaluate each value as the entry service will; "
         "*import*: preview again under the file's lock and enter every value through the "
         "result-entry service (audit event per result), commit included; *import CPU*: "
-        "the process's CPU time for the import (what the wall time would be on an idle "
-        "machine, near enough; the load is the 1-minute load average while it ran, on "
-        f"{len(os.sched_getaffinity(0))} CPUs). Seconds, median · p95 (min–max). "
-        "Target: import ≤ 2 s.",
+        "the benchmark process's CPU time for the import — what its wall time would be on an "
+        "idle machine, near enough, for SQLite; for PostgreSQL the server's own work is not in "
+        "it. *Load*: the 1-minute load average while it ran, on "
+        f"{len(os.sched_getaffinity(0))} CPUs: with a load far above the CPU count the wall "
+        "time measures the queue for the CPUs more than the import. Seconds, median · p95 "
+        "(min–max). Target: import ≤ 2 s.",
         "",
-        "| backend | upload | preview | import (wall) | import CPU | load | target (CPU) |",
-        "|---|---|---|---|---|---|---|",
+        "| backend | upload | preview | import (wall) | import CPU | load |",
+        "|---|---|---|---|---|---|",
     ]
     for backend, r in results.items():
-        ok = "met" if r["cpu"]["p50"] <= TARGET_S else "**missed**"
         lines.append(
             f"| {backend} | {fmt(r['upload'], 2)} | {fmt(r['preview'], 2)} | "
-            f"{fmt(r['import'], 2)} | {fmt(r['cpu'], 2)} | {r['load']['p50']:.1f} | {ok} |"
+            f"{fmt(r['import'], 2)} | {fmt(r['cpu'], 2)} | {r['load']['p50']:.1f} |"
         )
+    cpus = len(os.sched_getaffinity(0))
+    for backend, r in results.items():
+        wall, cpu, load = r["import"]["p50"], r["cpu"]["p50"], r["load"]["p50"]
+        if wall <= TARGET_S:
+            verdict = f"met: {wall:.2f} s"
+        elif load > cpus and cpu <= TARGET_S:
+            verdict = (
+                f"not shown by this run: {wall:.2f} s on the clock with a load of {load:.1f}, "
+                f"{cpu:.2f} s of CPU"
+                + ("" if backend == "SQLite" else " on the client (the server's work not in it)")
+            )
+        else:
+            verdict = f"**missed**: {wall:.2f} s on the clock, {cpu:.2f} s of CPU"
+        lines.append("")
+        lines.append(f"- {backend}, a 1,000-row import against the 2 s target: {verdict}.")
     return "\n".join(lines)
 
 
