@@ -233,3 +233,34 @@ def test_an_entry_refused_during_the_import_rolls_back_every_row(lab, mapping, m
     db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Result)) == 0
     assert _test(one, "ph").status == TestStatus.PENDING
+
+
+def test_an_instrument_without_a_valid_calibration_blocks_the_file(lab, make_sample):
+    from lims.equipment.models import Instrument, InstrumentKind
+
+    hplc = Instrument(
+        name="HPLC Shimadzu LC-20AD",
+        kind=InstrumentKind.ANALYSER,
+        protocol="astm",
+        port_url="loop://",
+        baudrate=9600,
+        bytesize=8,
+        parity="N",
+        stopbits="1",
+    )
+    db.session.add(hplc)
+    db.session.flush()
+    mapping = services.save_mapping(
+        actor=lab.reviewer, values={**MAPPING, "instrument_id": hplc.id}
+    )
+    db.session.commit()
+    one = make_sample("ph", "histamine")
+    row = _upload(lab, mapping, _csv(f"{one.code};pH đo;5,85;"))
+    preview = services.preview(row)
+    assert preview.counts["matched"] == 1 and not preview.ready
+    assert "HPLC Shimadzu LC-20AD" in preview.problems[0]
+    assert "hiệu chuẩn" in preview.problems[0]  # no calibration on record
+    with pytest.raises(services.ResultFileRefused, match="HPLC Shimadzu LC-20AD"):
+        services.import_file(actor=lab.tech, result_file=row)
+    db.session.rollback()
+    assert _test(one, "ph").status == TestStatus.PENDING
