@@ -16,6 +16,7 @@ from lims.auth.permissions import access
 from lims.equipment.models import Instrument
 from lims.errors import show_on_form
 from lims.extensions import db, unit_of_work
+from lims.numbers import MAX_ID
 
 from .. import bp
 from . import services
@@ -28,7 +29,7 @@ PREVIEW_ROWS = 1000  # rows shown per section of the preview
 
 
 def _file_or_404(file_id: int) -> ResultFile:
-    row = db.session.get(ResultFile, file_id)
+    row = db.session.get(ResultFile, file_id) if file_id <= MAX_ID else None
     if row is None:
         abort(404)
     return row
@@ -65,7 +66,7 @@ def _mapping_form(mapping: ResultFileMapping | None) -> MappingForm:
 def result_file_mapping_form(mapping_id: int | None = None) -> Any:
     mapping = None
     if mapping_id is not None:
-        mapping = db.session.get(ResultFileMapping, mapping_id)
+        mapping = db.session.get(ResultFileMapping, mapping_id) if mapping_id <= MAX_ID else None
         if mapping is None:
             abort(404)
     form = _mapping_form(mapping)

@@ -112,6 +112,16 @@ def test_a_garbage_file_gets_a_message_and_no_500(app, web_lab):
     assert response.status_code == 400 and "zip" in response.get_data(as_text=True)
 
 
+def test_ids_past_the_column_answer_404(app, web_lab):
+    client = _client(app, "tech@lab.vn")
+    for url in (
+        "/testing/result-files/9223372036854775808",
+        "/testing/result-files/2147483648",
+        "/testing/result-file-mappings/99999999999/edit",
+    ):
+        assert client.get(url).status_code == 404
+
+
 def test_others_cannot_open_the_pages(app, web_lab, make_user):
     make_user("association", email="hoi@lab.vn")
     client = _client(app, "hoi@lab.vn")
