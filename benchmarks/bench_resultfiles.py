@@ -206,6 +206,18 @@ def report(results: dict[str, dict[str, Any]], rows: int, runs: int, command: st
             verdict = f"**missed**: {wall:.2f} s on the clock, {cpu:.2f} s of CPU"
         lines.append("")
         lines.append(f"- {backend}, a 1,000-row import against the 2 s target: {verdict}.")
+    lines += [
+        "",
+        "What it costs and what was cut (measured on 2026-12-03, SQLite, same machine and "
+        "load): entering each row alone through the service took 17–20 s on the clock "
+        "(load about 8) — per row the category's parents, the specification in force "
+        "(twice) and the default method were queried again, the audit chain head was locked "
+        "and each event flushed, the session flushed before every query. The import now "
+        "remembers catalogue lookups for its duration (`lims/catalog/lookups.py`), locks the "
+        "chain head once (`audit.holding_chain`), reads the tests' results in one query and "
+        "writes every row in one flush (`testing.services.bulk_entry`): 0.8–1.0 s of CPU; "
+        "each row is still checked and audited by the entry service as when typed.",
+    ]
     return "\n".join(lines)
 
 
