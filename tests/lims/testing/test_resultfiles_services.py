@@ -264,3 +264,50 @@ def test_an_instrument_without_a_valid_calibration_blocks_the_file(lab, make_sam
         services.import_file(actor=lab.tech, result_file=row)
     db.session.rollback()
     assert _test(one, "ph").status == TestStatus.PENDING
+
+
+def test_a_grid_xlsx_is_imported_through_the_same_checks(lab, make_sample):
+    """An ICP/UV-Vis style sheet: one row per sample, one column per parameter, numbers
+    stored as numbers, units in the headers; the catalogue's own names need no mapping line."""
+    import io
+
+    from openpyxl import Workbook
+
+    mapping = services.save_mapping(
+        actor=lab.reviewer,
+        values={
+            **MAPPING,
+            "name": "UV-Vis",
+            "layout": "grid",
+            "sample_column": "Sample ID",
+            "parameter_column": "",
+            "value_column": "",
+            "unit_column": "",
+            "decimal_separator": ".",
+            "parameters": "pH (25 °C) | ph",
+        },
+    )
+    db.session.commit()
+    one, two = make_sample("ph", "histamine"), make_sample("ph", "histamine")
+    workbook = Workbook()
+    sheet = workbook.active
+    for cells in (
+        ["UV-2600 — Báo cáo 02/12/2026"],
+        ["Sample ID", "pH (25 °C)", "Histamin (mg/kg)", "Ghi chú"],
+        ["Blank", 7.0, 0, ""],
+        [one.code, 5.85, 120, "lặp lại 2 lần"],
+        [two.code, 6.1, None, ""],
+    ):
+        sheet.append(cells)
+    out = io.BytesIO()
+    workbook.save(out)
+    row = services.upload(actor=lab.tech, data=out.getvalue(), filename="uv.xlsx", mapping=mapping)
+    db.session.commit()
+    preview = services.preview(row)
+    assert preview.counts == {"matched": 3, "unmatched": 2, "suspicious": 0}
+    assert services.import_file(actor=lab.tech, result_file=row) == 3
+    db.session.commit()
+    assert _test(one, "histamine").status == TestStatus.ENTERED
+    assert _test(two, "histamine").status == TestStatus.PENDING  # empty cell: not measured
+    values = db.session.scalars(sa.select(Result.text_entered).order_by(Result.id)).all()
+    assert values == ["5.85", "120", "6.1"]
