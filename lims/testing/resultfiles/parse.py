@@ -32,6 +32,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from lims.intake.text import search_key
+from lims.safetext import printable
 from lims.sheets import UnreadableSheet, read_records
 
 __all__ = [
@@ -223,7 +224,8 @@ def _text(value: Any) -> str:
         return format(value.normalize(), "f")
     if isinstance(value, datetime | date):
         return value.isoformat()
-    text = unicodedata.normalize("NFC", str(value))
+    # NFC, and no control or bidirectional-override character reaches a page or a result
+    text = printable(unicodedata.normalize("NFC", str(value)))
     return _SPACES.sub(" ", text).strip()[: MAX_CELL * 5]
 
 

@@ -281,3 +281,12 @@ def test_too_many_rows_and_a_hostile_xlsx_are_refused_before_reading_them():
             target.writestr(info.filename, part)
     with pytest.raises(ResultFileError, match="1048576 rows"):
         parse_result_file(out.getvalue(), MappingSpec("grid", "Sample"), filename="bomb.xlsx")
+
+
+def test_control_and_bidi_characters_never_reach_a_row():
+    text = "Mã mẫu;Chỉ tiêu;Nồng độ;Đơn vị\nKH-26-000001\u202e;Pb\x07;0,1\u2066;mg/kg\n"
+    (row,) = parse_result_file(text.encode(), AAS, extra=(ParameterEntry("Pb", "pb"),)).rows
+    assert row.sample_code == "KH-26-000001"
+    for cell in (row.sample_text, row.name, row.raw_value, row.value or ""):
+        assert not any(ch in cell for ch in "\u202e\x07\u2066")
+    assert row.value == "0.1\ufffd"  # the entry service then refuses it as not a number
