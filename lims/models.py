@@ -44,6 +44,7 @@ from lims.intake.models import (
 )
 from lims.ratelimit import RateLimitHit
 from lims.testing.models import Deviation, NonConformity, Notification, Result
+from lims.testing.resultfiles.models import ResultFile, ResultFileMapping
 from lims.warnings.models import (
     Bulletin,
     BulletinCounter,
@@ -75,6 +76,8 @@ __all__ = [
     "ParameterMethod",
     "Notification",
     "Result",
+    "ResultFile",
+    "ResultFileMapping",
     "AnalyserMessage",
     "Calibration",
     "Instrument",

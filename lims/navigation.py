@@ -52,6 +52,7 @@ NAV: list[NavItem] = [
     NavItem("complaints.index", _l("Complaints"), ("association",)),
     NavItem("catalog.index", _l("Catalogue"), ("reviewer", "technician")),
     NavItem("equipment.instruments", _l("Instruments"), ("technician", "reviewer")),
+    NavItem("testing.result_files", _l("Result files"), ("technician",)),
     NavItem("auth.users", _l("Users"), ("admin",)),
     NavItem("auth.audit_events", _l("Audit trail"), ("admin",)),
     NavItem("public.warnings", _l("Consumer warnings")),

@@ -5,7 +5,13 @@ off the chain (``security_log``)."""
 
 from .crosscheck import register_cross_check
 from .security_log import note_refusal
-from .services import ReasonRequired, event_intact, record, record_many, verify_chain
+from .services import (
+    ReasonRequired,
+    event_intact,
+    record,
+    record_many,
+    verify_chain,
+)
 
 __all__ = [
     "ReasonRequired",

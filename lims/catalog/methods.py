@@ -34,6 +34,7 @@ from lims.extensions import db
 from lims.numbers import format_bound, format_uncertainty, parse_id
 
 from . import rules
+from .lookups import recall
 from .models import (
     Method,
     Parameter,
@@ -253,6 +254,15 @@ def get_parameter_method(pm_id: int) -> ParameterMethod | None:
 
 
 def parameter_methods(parameter_id: int, *, active_only: bool = False) -> list[ParameterMethod]:
+    return list(
+        recall(
+            ("parameter_methods", parameter_id, active_only),
+            lambda: _parameter_methods(parameter_id, active_only),
+        )
+    )
+
+
+def _parameter_methods(parameter_id: int, active_only: bool) -> list[ParameterMethod]:
     query = (
         sa.select(ParameterMethod)
         .where(ParameterMethod.parameter_id == parameter_id)
@@ -412,6 +422,13 @@ def make_default(*, actor: Any, pm: ParameterMethod) -> None:
 
 def profile_method_id(category_id: int, parameter_id: int) -> int | None:
     """The method the category's test profile (or its nearest parent's) names, if any."""
+    return recall(
+        ("profile_method", category_id, parameter_id),
+        lambda: _profile_method_id(category_id, parameter_id),
+    )
+
+
+def _profile_method_id(category_id: int, parameter_id: int) -> int | None:
     for cat_id in category_ancestors(category_id):
         items = db.session.execute(
             sa.select(ProfileItem.parameter_id, ProfileItem.method_id).where(

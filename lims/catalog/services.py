@@ -33,6 +33,7 @@ from lims.numbers import NumberParseError, parse_decimal, parse_id
 
 from . import rules
 from .citations import official_citation
+from .lookups import recall
 from .models import (
     LimitKind,
     Parameter,
@@ -166,6 +167,10 @@ def category_tree(active_only: bool = False) -> list[tuple[ProductCategory, int]
 
 def category_ancestors(category_id: int) -> list[int]:
     """The category's id and its parents' ids, nearest first (cycles cut)."""
+    return list(recall(("ancestors", category_id), lambda: _ancestors(category_id)))
+
+
+def _ancestors(category_id: int) -> list[int]:
     chain: list[int] = []
     current: int | None = category_id
     while current is not None and current not in chain:
@@ -889,6 +894,13 @@ def specification_for(category_id: int, parameter_id: int, on: date) -> Specific
     parent with one) and the parameter. ``effective_from`` is inclusive, ``effective_to`` is
     the first day it no longer applies. If two versions are in force, the later start and then
     the higher version wins (a corrected version replacing the old one from the same day)."""
+    return recall(
+        ("specification", category_id, parameter_id, on),
+        lambda: _specification_for(category_id, parameter_id, on),
+    )
+
+
+def _specification_for(category_id: int, parameter_id: int, on: date) -> Specification | None:
     for cat_id in category_ancestors(category_id):
         spec = db.session.scalar(
             sa.select(Specification)

@@ -10,7 +10,6 @@ problem, and nothing is saved. A file whose bytes were imported before (SHA-256 
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import hashlib
 import io
@@ -31,7 +30,7 @@ from lims.exports import csv_bytes
 from lims.extensions import db
 from lims.progress import ProgressFactory, silent, tracked
 from lims.safetext import describe, forbidden_character
-from lims.xlsxguard import UnsafeSpreadsheet, check_xlsx
+from lims.sheets import UnreadableSheet, read_records
 
 from . import services
 from .models import Business, BusinessKind, Campaign, CampaignStatus, ImportBatch
@@ -44,8 +43,6 @@ MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 20_000
 MAX_COLUMNS = 100  # the template has 27; unknown headers are refused anyway
 HEADER_SLACK = 20  # title or blank rows allowed above the header
-XLSX_MAGIC = b"PK\x03\x04"
-OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the old .xls format
 
 
 @dataclass(frozen=True)
@@ -236,104 +233,27 @@ def _blank(cells: Iterable[Any]) -> bool:
 
 
 def read_sheet(data: bytes, filename: str = "") -> Sheet:
-    """Read a CSV (UTF-8 with or without BOM, comma or semicolon) or XLSX file.
+    """Read a CSV (UTF-8 with or without BOM, comma or semicolon) or XLSX file
+    (:func:`lims.sheets.read_records`, bounded by :func:`lims.xlsxguard.check_xlsx`).
     Raises :class:`SheetError` for an empty, over-size or unreadable file."""
-    if not data or not data.strip():
-        raise _file_error(_l("The file is empty."))
-    if len(data) > MAX_FILE_BYTES:
-        raise _file_error(
-            _l(
-                "The file is larger than %(mb)d MB: split it into several sheets.",
-                mb=MAX_FILE_BYTES // (1024 * 1024),
-            )
-        )
-    if data.startswith(OLE_MAGIC) or filename.lower().endswith(".xls"):
-        raise _file_error(
-            _l("Old Excel files (.xls) cannot be read: save the sheet as .xlsx or CSV UTF-8.")
-        )
-    if data.startswith(XLSX_MAGIC):
-        return _read_xlsx(data)
-    return _read_csv(data)
-
-
-def _read_csv(data: bytes) -> Sheet:
-    if b"\x00" in data[:4096]:
-        raise _file_error(_l("This is not a CSV or XLSX file."))
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise _file_error(
-            _l("The CSV file is not in UTF-8: in Excel choose “Save as” → “CSV UTF-8”.")
-        ) from None
-    first_line = text.split("\n", 1)[0]
-    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    records: list[list[Any]] = []
-    try:
-        for cells in reader:
-            records.append(cells[:MAX_COLUMNS])
-            _check_bounds(records, len(cells))
-    except csv.Error as exc:
-        raise _file_error(_l("The CSV file cannot be read: %(error)s", error=str(exc))) from None
+        records = read_records(
+            data,
+            filename=filename,
+            max_bytes=MAX_FILE_BYTES,
+            max_records=MAX_ROWS + 1 + HEADER_SLACK,
+            max_columns=MAX_COLUMNS,
+            rows_allowed=MAX_ROWS,
+        )
+    except UnreadableSheet as exc:
+        raise _file_error(exc.message) from None
     return _to_sheet(records)
-
-
-def _check_bounds(records: list[list[Any]], width: int) -> None:
-    """Refuse a sheet with more rows than the limit allows (blank rows count: a file of empty
-    lines costs as much to read) or a row wider than :data:`MAX_COLUMNS`."""
-    if len(records) > MAX_ROWS + 1 + HEADER_SLACK:
-        raise _too_many_rows()
-    if width > MAX_COLUMNS:
-        raise _file_error(
-            _l(
-                "Row %(row)d has more than %(n)d columns: delete the empty columns.",
-                row=len(records),
-                n=MAX_COLUMNS,
-            )
-        )
 
 
 def _too_many_rows() -> SheetError:
     return _file_error(
         _l("The sheet has more than %(n)d rows: split it into several files.", n=MAX_ROWS)
     )
-
-
-def _read_xlsx(data: bytes) -> Sheet:
-    """Read the first worksheet, after :func:`lims.xlsxguard.check_xlsx` has bounded the file
-    (declared sizes, zip-bomb ratio, shared strings, declared dimensions), never past
-    :data:`MAX_ROWS` rows (blank ones included) or :data:`MAX_COLUMNS` columns."""
-    import zipfile
-
-    from openpyxl import load_workbook
-
-    limit = MAX_ROWS + 1 + HEADER_SLACK
-    try:
-        check_xlsx(data, max_rows=limit, max_columns=MAX_COLUMNS)
-    except UnsafeSpreadsheet as exc:
-        raise _file_error(exc.message) from None
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError, EOFError) as exc:
-        raise _file_error(
-            _l("The XLSX file cannot be read (%(error)s).", error=exc.__class__.__name__)
-        ) from None
-    try:
-        sheet = workbook.worksheets[0]
-        records: list[list[Any]] = []
-        rows = sheet.iter_rows(max_row=limit + 1, max_col=MAX_COLUMNS, values_only=True)
-        for values in rows:
-            records.append(list(values))
-            _check_bounds(records, 0)
-    except SheetError:
-        raise
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError, EOFError) as exc:
-        raise _file_error(
-            _l("The XLSX file cannot be read (%(error)s).", error=exc.__class__.__name__)
-        ) from None
-    finally:
-        workbook.close()
-    return _to_sheet(records)
 
 
 def _to_sheet(records: list[list[Any]]) -> Sheet:

@@ -5,3 +5,4 @@ from flask import Blueprint
 bp = Blueprint("testing", __name__, url_prefix="/testing")
 
 from . import views  # noqa: E402,F401
+from .resultfiles import views as resultfile_views  # noqa: E402,F401

@@ -122,6 +122,9 @@ def _text_for(
 
 
 def seed() -> None:
+    from .resultfiles.demo import seed as seed_result_file_mappings
+
+    seed_result_file_mappings()
     if db.session.scalar(sa.select(sa.func.count()).select_from(Result)):
         return
     technician = db.session.scalar(sa.select(User).where(User.email == "technician@example.org"))

@@ -6,8 +6,11 @@
 - Changing a value already entered needs a reason (ISO/IEC 17025 §7.5.2: changes to records
   are identified, with the person and the reason); the reason is kept in the ``result.enter``
   audit event, where the pages read it back.
-- Pages show, per result, who entered it and whether it came from an instrument
-  (:func:`sources_for`) and its corrections (:func:`corrections_for`).
+- A value imported from a result file (instrument software's export, :mod:`.resultfiles`)
+  names the kept file and its row in the result's interim data (``result_file_id``,
+  ``result_file_row``), as an analyser's value names its message.
+- Pages show, per result, who entered it and whether it came from an instrument, an analyser
+  message or a result file (:func:`sources_for`) and its corrections (:func:`corrections_for`).
 """
 
 from __future__ import annotations
@@ -140,10 +143,17 @@ class Source:
     instrument: str | None = None  # the instrument's name when a reading backs the value
     reading_id: int | None = None
     analyser_message_id: int | None = None
+    result_file_id: int | None = None  # the kept export the value was imported from
+    result_file_name: str | None = None
+    result_file_row: int | None = None
 
     @property
     def from_instrument(self) -> bool:
-        return self.instrument is not None or self.analyser_message_id is not None
+        return (
+            self.instrument is not None
+            or self.analyser_message_id is not None
+            or self.result_file_id is not None
+        )
 
 
 def sources_for(results: list[Result]) -> dict[int, Source]:
@@ -167,18 +177,46 @@ def sources_for(results: list[Result]) -> dict[int, Source]:
                 .where(InstrumentReading.id.in_(reading_ids))
             ).all()
         )
+    files = _result_files(results)
     out = {}
     for r in results:
         interim = r.interim if isinstance(r.interim, dict) else {}
         message = interim.get("analyser_message_id")
+        file_id = _int_or_none(interim.get("result_file_id"))
         out[r.id] = Source(
             entered_by=users.get(r.entered_by_id, "?"),
             entered_at=r.entered_at,
             instrument=instruments.get(r.instrument_reading_id or 0),
             reading_id=r.instrument_reading_id,
             analyser_message_id=message if isinstance(message, int) else None,
+            result_file_id=file_id if file_id in files else None,
+            result_file_name=files.get(file_id or 0),
+            result_file_row=_int_or_none(interim.get("result_file_row")),
         )
     return out
+
+
+def _int_or_none(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _result_files(results: list[Result]) -> dict[int, str]:
+    """The names of the result files these results were imported from, by id (one query)."""
+    from .resultfiles.models import ResultFile
+
+    ids = set()
+    for r in results:
+        interim = r.interim if isinstance(r.interim, dict) else {}
+        file_id = _int_or_none(interim.get("result_file_id"))
+        if file_id is not None:
+            ids.add(file_id)
+    if not ids:
+        return {}
+    return dict(
+        db.session.execute(
+            sa.select(ResultFile.id, ResultFile.filename).where(ResultFile.id.in_(ids))
+        ).all()
+    )
 
 
 @dataclass(frozen=True)

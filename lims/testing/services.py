@@ -4,7 +4,9 @@ retraction with retest, sample status, the non-compliance register and notificat
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
@@ -86,6 +88,9 @@ def active_tests(sample: Sample) -> list[SampleTest]:
 
 
 def result_for(test: SampleTest) -> Result | None:
+    known = _known_results.get()
+    if known is not None and test.id in known:
+        return known[test.id]
     return db.session.scalar(sa.select(Result).where(Result.test_id == test.id))
 
 
@@ -460,6 +465,41 @@ def _check_entry_allowed(test: SampleTest) -> None:
         raise ResultError(_l("This test was retracted; enter the result on its retest."))
 
 
+_bulk: ContextVar[bool] = ContextVar("results_bulk_entry", default=False)
+_known_results: ContextVar[dict[int, Result | None] | None] = ContextVar(
+    "results_known", default=None
+)
+
+
+@contextmanager
+def bulk_entry(tests: Sequence[SampleTest] = ()) -> Iterator[None]:
+    """Enter many results in one unit of work (a result file) with one flush at the end
+    instead of one per entry: every entry is checked and audited as alone, and the rows are
+    written together (a constraint refused at that flush refuses them all). The results of
+    ``tests`` (those about to be entered) are read in one query first. Inside the block each
+    entry's own queries must not need the earlier entries' rows (a file names each test
+    once), so the session does not flush before them either."""
+    known: dict[int, Result | None] = {t.id: None for t in tests}
+    ids = list(known)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        for result in db.session.scalars(sa.select(Result).where(Result.test_id.in_(chunk))):
+            known[result.test_id] = result
+    token, known_token = _bulk.set(True), _known_results.set(known)
+    try:
+        with db.session.no_autoflush:
+            yield
+        db.session.flush()
+    finally:
+        _bulk.reset(token)
+        _known_results.reset(known_token)
+
+
+def _flush_entry() -> None:
+    if not _bulk.get():
+        db.session.flush()
+
+
 def _user_label(user_id: int | None) -> str:
     user = db.session.get(User, user_id) if user_id else None
     return user.name if user else "?"
@@ -475,15 +515,18 @@ def enter_result(
     expected_version: int | None = None,
     reason: str | None = None,
     parameter_method_id: int | None = None,
+    source: Mapping[str, Any] | None = None,
 ) -> Result:
     """Enter or correct (before verification) the result of one test.
 
     With ``reading_id`` the value is the instrument reading's (:mod:`lims.testing.provenance`);
     changing a value already entered needs a ``reason``. ``parameter_method_id``: the method
     used (one of the parameter's; None keeps the result's method, or the default of the
-    category's profile)."""
+    category's profile). ``source``: where a program's value came from (a result file's id and
+    row), kept in the result's interim data; the text then has a decimal point."""
     require_role(actor, "technician", "reviewer")
     return _enter(
+        source=source,
         actor=actor,
         test=test,
         text=text,
@@ -592,8 +635,11 @@ def _enter(
     result.entered_at = utcnow()
     if existing is None:
         db.session.add(result)
+        known = _known_results.get()
+        if known is not None:
+            known[test.id] = result
     test.status = TestStatus.ENTERED
-    db.session.flush()
+    _flush_entry()
     audit.record(
         actor=actor,
         action="result.enter",
@@ -627,7 +673,7 @@ def _refresh_sample_status(actor: Any, sample: Sample) -> None:
     if new != sample.status:
         old = sample.status
         sample.status = new
-        db.session.flush()
+        _flush_entry()
         audit.record(
             actor=actor,
             action="sample.status",

@@ -51,6 +51,9 @@ def _examples(app: Any, users: dict[str, Any]) -> dict[str, Any]:
             "spec_id": spec_id,
             # testing: a missing result answers 404 to those allowed, 403 to the others
             "result_id": 1,
+            # result files: a missing file or mapping answers 404 to those allowed
+            "file_id": 1,
+            "mapping_id": 1,
             # certificates: a missing certificate (with an amendment's slash) and share answer
             # 404 to those allowed, 403 to the others
             "number": "KQ-2026-00001/A1",

@@ -1,0 +1,520 @@
+"""Result files: mappings saved and reused, files kept under their SHA-256, a preview that sorts
+every row into matched, unmatched and suspicious, and an import of every matched row or none.
+
+Nothing is entered at upload or preview. The import re-reads the kept file with its mapping in
+the caller's unit of work, refuses the whole file while any row is suspicious, and enters each
+value through :func:`lims.testing.services.enter_result` (its checks: sample and test state,
+method, decimals, LOD/LOQ, working range, plausible range, audit event) with the file's id and
+row as the result's source (:mod:`lims.testing.provenance`). The results arrive ``entered``,
+waiting for a second person's verification.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import selectinload
+
+from lims import audit, storage
+from lims.auth.permissions import require_role
+from lims.catalog.lookups import remembered
+from lims.catalog.models import Parameter, ParameterMethod, ResultType
+from lims.extensions import db, utcnow
+from lims.i18n import format_datetime, local_time
+from lims.intake.models import Sample, SampleTest, TestStatus
+from lims.testing import services as results
+from lims.testing.services import ResultError
+
+from .models import ResultFile, ResultFileMapping, ResultFileStatus
+from .parse import (
+    DECIMAL_SEPARATORS,
+    DELIMITERS,
+    LAYOUTS,
+    FileRow,
+    ParameterEntry,
+    ResultFileError,
+    compile_pattern,
+    parse_parameter_lines,
+    parse_result_file,
+    units_match,
+)
+
+MAPPING_ROLES = ("technician", "reviewer", "admin")
+IMPORT_ROLES = ("technician", "reviewer")
+ENCODINGS = ("utf-8", "cp1252", "cp1258")
+MATCHED, UNMATCHED, SUSPICIOUS = "matched", "unmatched", "suspicious"
+
+
+class ResultFileRefused(ResultError):
+    """A refused mapping, upload or import; nothing was changed."""
+
+
+# ---------------------------------------------------------------------------- mappings
+
+
+def mapping_values(mapping: ResultFileMapping) -> dict[str, Any]:
+    """A mapping as plain values (for its audit events)."""
+    return {
+        "name": mapping.name,
+        "instrument_id": mapping.instrument_id,
+        "layout": mapping.layout,
+        "sample_column": mapping.sample_column,
+        "parameter_column": mapping.parameter_column,
+        "value_column": mapping.value_column,
+        "unit_column": mapping.unit_column,
+        "sample_pattern": mapping.sample_pattern,
+        "decimal_separator": mapping.decimal_separator,
+        "delimiter": mapping.delimiter,
+        "encoding": mapping.encoding,
+        "header_row": mapping.header_row,
+        "parameters": mapping.parameters,
+        "active": mapping.active,
+    }
+
+
+def _parameters_by_code(codes: Sequence[str]) -> dict[str, Parameter]:
+    if not codes:
+        return {}
+    rows = db.session.scalars(sa.select(Parameter).where(Parameter.code.in_(set(codes))))
+    return {p.code: p for p in rows}
+
+
+def _checked_entries(text: str) -> list[dict[str, str]]:
+    try:
+        entries = parse_parameter_lines(text)
+    except ResultFileError as exc:
+        raise ResultFileRefused(exc.message, "parameters") from None
+    known = _parameters_by_code([e.code for e in entries])
+    for entry in entries:
+        parameter = known.get(entry.code)
+        if parameter is None:
+            raise ResultFileRefused(
+                _l("No parameter with the code “%(code)s” in the catalogue.", code=entry.code),
+                "parameters",
+            )
+        if entry.unit and not units_match(entry.unit, parameter.unit):
+            raise ResultFileRefused(
+                _l(
+                    "%(name)s: the unit %(unit)s is not the catalogue's (%(expected)s) for "
+                    "%(param)s; results are not converted.",
+                    name=entry.name,
+                    unit=entry.unit,
+                    expected=parameter.unit or "—",
+                    param=parameter.name_vi,
+                ),
+                "parameters",
+            )
+    return [{"name": e.name, "code": e.code, "unit": e.unit} for e in entries]
+
+
+def save_mapping(
+    *, actor: Any, values: Mapping[str, Any], mapping: ResultFileMapping | None = None
+) -> ResultFileMapping:
+    """Create ``mapping`` (None) or change it from ``values`` (the form's fields;
+    ``parameters`` is the text of :func:`parse.parse_parameter_lines`). Audited."""
+    require_role(actor, *MAPPING_ROLES)
+    name = str(values.get("name") or "").strip()
+    if not name:
+        raise ResultFileRefused(_l("Give the mapping a name."), "name")
+    other = db.session.scalar(sa.select(ResultFileMapping).where(ResultFileMapping.name == name))
+    if other is not None and other is not mapping:
+        raise ResultFileRefused(_l("Another mapping has this name."), "name")
+    layout = str(values.get("layout") or "long")
+    if layout not in LAYOUTS:
+        raise ResultFileRefused(_l("Unknown layout."), "layout")
+    columns = {
+        key: str(values.get(key) or "").strip()
+        for key in ("sample_column", "parameter_column", "value_column", "unit_column")
+    }
+    if not columns["sample_column"]:
+        raise ResultFileRefused(_l("Name the column holding the sample code."), "sample_column")
+    if layout == "long":
+        for key, message in (
+            ("parameter_column", _l("Name the column holding the parameter.")),
+            ("value_column", _l("Name the column holding the value.")),
+        ):
+            if not columns[key]:
+                raise ResultFileRefused(message, key)
+    pattern = str(values.get("sample_pattern") or "").strip()
+    try:
+        compile_pattern(pattern)
+    except ResultFileError as exc:
+        raise ResultFileRefused(exc.message, "sample_pattern") from None
+    decimal = str(values.get("decimal_separator") or ".")
+    delimiter = str(values.get("delimiter") or "")
+    delimiter = "\t" if delimiter == "tab" else delimiter
+    encoding = str(values.get("encoding") or "utf-8")
+    if (
+        decimal not in DECIMAL_SEPARATORS
+        or delimiter not in DELIMITERS
+        or encoding not in ENCODINGS
+    ):
+        raise ResultFileRefused(_l("Choose one of the listed values."))
+    header_row = values.get("header_row") or 0
+    if not isinstance(header_row, int) or not 0 <= header_row <= 50:
+        raise ResultFileRefused(_l("The header row is a number from 0 to 50."), "header_row")
+    entries = _checked_entries(str(values.get("parameters") or ""))
+    if layout == "grid" and not entries:
+        raise ResultFileRefused(
+            _l("List the parameter columns of the grid (one per line)."), "parameters"
+        )
+    before = mapping_values(mapping) if mapping is not None else None
+    if mapping is None:
+        mapping = ResultFileMapping()
+        db.session.add(mapping)
+    mapping.name = name
+    mapping.instrument_id = values.get("instrument_id") or None
+    mapping.layout = layout
+    for key, value in columns.items():
+        setattr(mapping, key, value)
+    mapping.sample_pattern = pattern
+    mapping.decimal_separator = decimal
+    mapping.delimiter = delimiter
+    mapping.encoding = encoding
+    mapping.header_row = header_row
+    mapping.parameters = entries
+    mapping.active = bool(values.get("active", True))
+    db.session.flush()
+    audit.record(
+        actor=actor,
+        action="resultfile.mapping",
+        entity_type="result_file_mapping",
+        entity_id=mapping.id,
+        before=before,
+        after=mapping_values(mapping),
+    )
+    return mapping
+
+
+def active_mappings() -> list[ResultFileMapping]:
+    return list(
+        db.session.scalars(
+            sa.select(ResultFileMapping)
+            .where(ResultFileMapping.active.is_(True))
+            .order_by(ResultFileMapping.name)
+        )
+    )
+
+
+# ---------------------------------------------------------------------------- files
+
+
+def _catalogue_names() -> list[ParameterEntry]:
+    """Every active parameter by its code and names: tried after the mapping's own names."""
+    rows = db.session.execute(
+        sa.select(Parameter.code, Parameter.name_vi, Parameter.name_en).where(
+            Parameter.active.is_(True)
+        )
+    ).all()
+    out = []
+    for code, name_vi, name_en in rows:
+        out.extend(ParameterEntry(n, code) for n in (code, name_vi, name_en) if n)
+    return out
+
+
+def read_file(data: bytes, mapping: ResultFileMapping, filename: str = "") -> list[FileRow]:
+    """The rows of ``data`` read with ``mapping`` (:class:`ResultFileRefused` when unreadable)."""
+    try:
+        parsed = parse_result_file(
+            data, mapping.spec(), filename=filename, extra=_catalogue_names()
+        )
+    except ResultFileError as exc:
+        raise ResultFileRefused(exc.message, "file") from None
+    return parsed.rows
+
+
+def upload(*, actor: Any, data: bytes, filename: str, mapping: ResultFileMapping) -> ResultFile:
+    """Keep an uploaded export (once per SHA-256) with the mapping to read it with. A file the
+    mapping cannot read is refused and not kept; a file already imported is refused."""
+    require_role(actor, *IMPORT_ROLES)
+    if not mapping.active:
+        raise ResultFileRefused(_l("This mapping is no longer in use."), "mapping")
+    filename = (filename or "").strip()[:300] or "result-file"
+    read_file(data, mapping, filename)
+    sha = storage.sha256_hex(data)
+    existing = db.session.scalar(sa.select(ResultFile).where(ResultFile.sha256 == sha))
+    if existing is not None:
+        if existing.status == ResultFileStatus.IMPORTED:
+            raise _already_imported(existing)
+        existing.mapping_id = mapping.id
+        db.session.flush()
+        return existing
+    column, sha = storage.keep(data)
+    row = ResultFile(
+        sha256=sha,
+        data=column,
+        filename=filename,
+        size=len(data),
+        mapping_id=mapping.id,
+        uploaded_by_id=actor.id,
+    )
+    db.session.add(row)
+    db.session.flush()
+    audit.record(
+        actor=actor,
+        action="resultfile.upload",
+        entity_type="result_file",
+        entity_id=row.id,
+        after={"filename": row.filename, "sha256": sha, "size": row.size, "mapping": mapping.name},
+    )
+    return row
+
+
+def _already_imported(row: ResultFile) -> ResultFileRefused:
+    return ResultFileRefused(
+        _l(
+            "This file was already imported (%(name)s, %(when)s).",
+            name=row.filename,
+            when=format_datetime(row.imported_at) if row.imported_at else "",
+        ),
+        "file",
+    )
+
+
+def file_bytes(row: ResultFile) -> bytes:
+    """The kept bytes, checked against their SHA-256."""
+    return storage.load(row.data, row.sha256, what=f"result file {row.id}")
+
+
+# ---------------------------------------------------------------------------- preview
+
+
+@dataclass(frozen=True)
+class PreviewRow:
+    row: FileRow
+    status: str  # matched, unmatched, suspicious
+    reason: str = ""
+    parameter: Parameter | None = None
+    test: SampleTest | None = None
+    shown: str = ""  # the value as it will be recorded
+    method: ParameterMethod | None = None  # the parameter × method it will record
+
+
+@dataclass
+class Preview:
+    rows: list[PreviewRow]
+    problems: list[str] = field(default_factory=list)  # the whole file (instrument unusable)
+
+    def of(self, status: str) -> list[PreviewRow]:
+        return [r for r in self.rows if r.status == status]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        out = {MATCHED: 0, UNMATCHED: 0, SUSPICIOUS: 0}
+        for r in self.rows:
+            out[r.status] += 1
+        return out
+
+    @property
+    def ready(self) -> bool:
+        counts = self.counts
+        return not self.problems and counts[SUSPICIOUS] == 0 and counts[MATCHED] > 0
+
+
+def _instrument_problems(mapping: ResultFileMapping) -> list[str]:
+    instrument = mapping.instrument
+    if instrument is None:
+        return []
+    from lims.equipment.services import usability
+    from lims.i18n import current_language
+
+    usable = usability(instrument, local_time(utcnow()).date())
+    if usable.usable:
+        return []
+    return [
+        str(
+            _l(
+                "%(name)s cannot be used for results: %(reason)s.",
+                name=instrument.name,
+                reason=usable.reason(current_language()),
+            )
+        )
+    ]
+
+
+def preview(row: ResultFile, *, evaluate: bool = True) -> Preview:
+    """Every row of the kept file, matched against samples, tests and the catalogue, and each
+    matched value evaluated as the entry service will evaluate it (``evaluate=False``: left to
+    the entry itself, as the import does). Changes nothing."""
+    mapping = row.mapping
+    rows = read_file(file_bytes(row), mapping, row.filename)
+    codes = {r.sample_code for r in rows if r.sample_code}
+    samples = {
+        s.code: s
+        for s in db.session.scalars(
+            sa.select(Sample)
+            .where(Sample.code.in_(codes))
+            .options(selectinload(Sample.tests).selectinload(SampleTest.parameter))
+        )
+    }
+    parameters = _parameters_by_code([r.parameter_code for r in rows if r.parameter_code])
+    methods: dict[tuple[int, int], Any] = {}
+    with remembered():
+        out = [_classify(r, samples, parameters, methods, evaluate) for r in rows]
+    return Preview(out, _instrument_problems(mapping))
+
+
+def _tests_by_parameter(sample: Sample) -> dict[int, SampleTest]:
+    out: dict[int, SampleTest] = {}
+    for test in sample.tests:
+        if test.status != TestStatus.RETRACTED:
+            out[test.parameter_id] = test
+    return out
+
+
+_STATE_WORDS = {
+    TestStatus.ENTERED: _l("already has a result (entered)"),
+    TestStatus.VERIFIED: _l("already has a verified result"),
+}
+
+
+def _classify(
+    r: FileRow,
+    samples: Mapping[str, Sample],
+    parameters: Mapping[str, Parameter],
+    methods: dict[tuple[int, int], Any],
+    evaluate: bool = True,
+) -> PreviewRow:
+    if r.sample_code is None:
+        why = (
+            _l("No sample code.")
+            if not r.sample_text
+            else _l("Not a sample code (a standard, blank or check?).")
+        )
+        return PreviewRow(r, UNMATCHED, str(why))
+    if r.parameter_code is None:
+        return PreviewRow(r, UNMATCHED, str(_l("Not a parameter of the mapping or the catalogue.")))
+    parameter = parameters.get(r.parameter_code)
+    if parameter is None:
+        why = _l("No parameter with the code “%(code)s” in the catalogue.", code=r.parameter_code)
+        return PreviewRow(r, SUSPICIOUS, str(why))
+    if r.problem:
+        return PreviewRow(r, SUSPICIOUS, r.problem, parameter)
+    sample = samples.get(r.sample_code)
+    if sample is None:
+        return PreviewRow(r, SUSPICIOUS, str(_l("Unknown sample code.")), parameter)
+    test = _tests_by_parameter(sample).get(parameter.id)
+    if test is None:
+        why = _l(
+            "Sample %(code)s has no test of %(param)s.", code=sample.code, param=parameter.name_vi
+        )
+        return PreviewRow(r, SUSPICIOUS, str(why), parameter)
+    if test.status != TestStatus.PENDING:
+        why = _l(
+            "%(code)s · %(param)s %(state)s.",
+            code=sample.code,
+            param=parameter.name_vi,
+            state=_STATE_WORDS.get(test.status, test.status.value),
+        )
+        return PreviewRow(r, SUSPICIOUS, str(why), parameter, test)
+    if parameter.formula or parameter.result_type == ResultType.NET_QUANTITY:
+        why = _l(
+            "%(param)s is calculated from its inputs: enter them on the worksheet.",
+            param=parameter.name_vi,
+        )
+        return PreviewRow(r, SUSPICIOUS, str(why), parameter, test)
+    if not units_match(r.unit, parameter.unit):
+        why = _l(
+            "Unit mismatch: the file gives %(unit)s, the catalogue records %(expected)s.",
+            unit=r.unit,
+            expected=parameter.unit or "—",
+        )
+        return PreviewRow(r, SUSPICIOUS, str(why), parameter, test)
+    try:
+        results._check_entry_allowed(test)
+        key = (sample.category_id, parameter.id)
+        if key not in methods:
+            methods[key] = results.method_for_entry(test, None)
+        if not evaluate:
+            return PreviewRow(r, MATCHED, "", parameter, test, r.value or "", methods[key])
+        evaluated = results.evaluate_entry(
+            sample, parameter, r.value or "", method=methods[key], point_is_decimal=True
+        )
+        if evaluated.value is not None and abs(evaluated.value) >= results.MAX_STORED_VALUE:
+            raise ResultError(_l("The result is too large to store."), "value")
+    except ResultError as exc:
+        return PreviewRow(r, SUSPICIOUS, str(exc.message), parameter, test)
+    shown = (evaluated.qualifier + " " if evaluated.qualifier in ("<", ">") else "") + (
+        format(evaluated.value, "f") if evaluated.value is not None else evaluated.text
+    )
+    if evaluated.qualifier == "ND":
+        shown = str(_l("not detected"))
+    return PreviewRow(r, MATCHED, "", parameter, test, shown, methods[key])
+
+
+# ---------------------------------------------------------------------------- import
+
+
+def import_file(*, actor: Any, result_file: ResultFile) -> int:
+    """Enter every matched row of the kept file, or nothing: refused while any row is
+    suspicious, the instrument cannot be used, or the file was imported already. Each result
+    names the file and its row (its source); one ``resultfile.import`` event for the file."""
+    require_role(actor, *IMPORT_ROLES)
+    row = db.session.execute(
+        sa.select(ResultFile).where(ResultFile.id == result_file.id).with_for_update()
+    ).scalar_one()
+    db.session.refresh(row)
+    if row.status == ResultFileStatus.IMPORTED:
+        raise _already_imported(row)
+    checked = preview(row, evaluate=False)  # each value is evaluated as it is entered
+    if checked.problems:
+        raise ResultFileRefused(checked.problems[0])
+    suspicious = checked.of(SUSPICIOUS)
+    if suspicious:
+        first = suspicious[0]
+        raise ResultFileRefused(
+            _l(
+                "Nothing was imported: %(n)d rows are suspicious (first: row %(row)d, "
+                "%(why)s). Correct the file or the mapping and upload it again.",
+                n=len(suspicious),
+                row=first.row.row,
+                why=first.reason,
+            )
+        )
+    matched = checked.of(MATCHED)
+    if not matched:
+        raise ResultFileRefused(_l("No row of this file matches a test waiting for a result."))
+    # the catalogue read once, the audit chain locked once, the rows written in one flush
+    tests = [item.test for item in matched if item.test is not None]
+    with remembered(), results.bulk_entry(tests):
+        for item in matched:
+            assert item.test is not None
+            try:
+                results.enter_result(
+                    actor=actor,
+                    test=item.test,
+                    text=item.row.value or "",
+                    parameter_method_id=item.method.id if item.method else None,
+                    source={"result_file_id": row.id, "result_file_row": item.row.row},
+                )
+            except ResultError as exc:  # the caller's unit of work rolls every row back
+                raise ResultFileRefused(
+                    _l(
+                        "Nothing was imported: row %(row)d, %(why)s",
+                        row=item.row.row,
+                        why=exc.message,
+                    )
+                ) from None
+    row.status = ResultFileStatus.IMPORTED
+    row.imported_by_id = actor.id
+    row.imported_at = utcnow()
+    row.result_count = len(matched)
+    db.session.flush()
+    audit.record(
+        actor=actor,
+        action="resultfile.import",
+        entity_type="result_file",
+        entity_id=row.id,
+        after={
+            "filename": row.filename,
+            "sha256": row.sha256,
+            "mapping": row.mapping.name,
+            "results": len(matched),
+            "unmatched": len(checked.of(UNMATCHED)),
+        },
+    )
+    return len(matched)
