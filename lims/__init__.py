@@ -252,6 +252,7 @@ def _register_commands(app: Flask) -> None:
     from .demo import demo_command
     from .equipment.cli import instruments_cli
     from .intake.cli import intake_cli
+    from .qc.cli import qc_cli
     from .reports.cli import reports_cli
     from .testing.cli import judge_command
 
@@ -265,6 +266,7 @@ def _register_commands(app: Flask) -> None:
     app.cli.add_command(reports_cli)
     app.cli.add_command(instruments_cli)
     app.cli.add_command(intake_cli)
+    app.cli.add_command(qc_cli)
     app.cli.add_command(judge_command)
     from .ops.cli import register as register_ops
 
