@@ -189,9 +189,11 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_domain_handlers() -> None:
     """Lower features call higher ones only through handlers registered here (DESIGN §3)."""
+    from .qc.hooks import register as register_qc_checks
     from .warnings.services import register_certificate_handler
 
     register_certificate_handler()
+    register_qc_checks()  # QC holds and analyst authorisation refuse entry/verification
 
 
 def _wire_features(app: Flask) -> None:

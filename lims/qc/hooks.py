@@ -1,0 +1,49 @@
+"""What QC tells the results (testing, a floor below): registered by the app factory."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from lims.catalog.models import Method, ParameterMethod
+from lims.extensions import db
+from lims.intake.models import SampleTest
+
+from . import authorisations, services
+
+
+def check_results(
+    *, actor: Any, tests: Sequence[SampleTest], action: str, method: Any = None
+) -> None:
+    """Refuse entry or verification outside the actor's authorisation, and verification or
+    reporting of a result its batch holds."""
+    from lims.testing.services import ResultError, result_for
+
+    day = services.today()
+    if action in ("enter", "verify") and actor is not None:
+        for test in tests:
+            pm = method
+            if pm is None:
+                result = result_for(test)
+                pm = db.session.get(ParameterMethod, result.parameter_method_id) if (
+                    result is not None and result.parameter_method_id
+                ) else None  # fmt: skip
+            if pm is None:
+                continue
+            if not authorisations.authorised(actor.id, pm.method_id, action, day):
+                m = db.session.get(Method, pm.method_id)
+                assert m is not None
+                raise ResultError(authorisations.refusal(m, action), "method")
+    if action in ("verify", "report"):
+        held = services.holds(t.id for t in tests)
+        for test in tests:
+            if test.id in held:
+                raise ResultError(services.hold_message(test, held[test.id]))
+
+
+def register() -> None:
+    """Called by the app factory."""
+    from lims.testing.services import RESULT_CHECKS
+
+    if check_results not in RESULT_CHECKS:
+        RESULT_CHECKS.append(check_results)
