@@ -83,3 +83,12 @@ def qc(lab) -> Any:  # noqa: F811
             "D": Decimal,
         },
     )()
+
+
+@pytest.fixture
+def english(app_ctx) -> Any:
+    """Messages in English (the default language is Vietnamese), so tests read them."""
+    from flask_babel import force_locale
+
+    with force_locale("en"):
+        yield

@@ -17,6 +17,8 @@ from lims.qc.services import ItemSpec
 from lims.testing import services as testing
 from lims.testing.models import Notification
 
+pytestmark = pytest.mark.usefixtures("english")
+
 
 def histamine_test(make_sample):
     sample = make_sample("histamine")
