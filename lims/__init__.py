@@ -166,6 +166,7 @@ def _register_blueprints(app: Flask) -> None:
     from .equipment import bp as equipment_bp
     from .intake import bp as intake_bp
     from .main import bp as main_bp
+    from .qc import bp as qc_bp
     from .reports import bp as reports_bp
     from .testing import bp as testing_bp
     from .warnings import bp as warnings_bp
@@ -176,6 +177,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(catalog_bp)
     app.register_blueprint(intake_bp)
     app.register_blueprint(testing_bp)
+    app.register_blueprint(qc_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(equipment_bp)
     app.register_blueprint(certificates_bp)

@@ -11,6 +11,11 @@ from decimal import Decimal
 HUNDRED = Decimal(100)
 
 
+def plain(value: Decimal) -> str:
+    """``110``, ``0.25``: a Decimal without exponent or trailing zeros."""
+    return format(value.normalize(), "f")
+
+
 @dataclass(frozen=True)
 class Check:
     """A non-chart QC item judged: ``passed`` and what was computed (``figure`` in %, or the
@@ -40,7 +45,7 @@ def check_duplicate(a: Decimal, b: Decimal, limit: Decimal | None) -> Check:
     figure = rpd(a, b)
     if limit is None:
         return Check(True, figure, "")
-    return Check(figure is not None and figure <= limit, figure, f"≤ {limit} %")
+    return Check(figure is not None and figure <= limit, figure, f"≤ {plain(limit)} %")
 
 
 def check_spike(
@@ -48,14 +53,14 @@ def check_spike(
 ) -> Check:
     figure = recovery(spiked, unspiked, added)
     ok = (low is None or figure >= low) and (high is None or figure <= high)
-    limit = f"{low if low is not None else '…'}–{high if high is not None else '…'} %"
+    limit = f"{plain(low) if low is not None else '…'}–{plain(high) if high is not None else '…'} %"
     return Check(ok, figure, limit if (low is not None or high is not None) else "")
 
 
 def check_blank(value: Decimal, limit: Decimal | None) -> Check:
     """A blank passes at or below its limit (no limit: it passes at or below zero)."""
     bound = limit if limit is not None else Decimal(0)
-    return Check(value <= bound, value, f"≤ {bound}")
+    return Check(value <= bound, value, f"≤ {plain(bound)}")
 
 
 def mean_sd(values: Sequence[Decimal]) -> tuple[Decimal, Decimal]:

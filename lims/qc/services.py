@@ -21,6 +21,7 @@ from lims.i18n import local_time
 from lims.intake.models import SampleTest, TestStatus
 
 from . import evaluation, westgard
+from .evaluation import plain
 from .materials import QcError, acceptance_for, number, usable_lot
 from .models import (
     CHARTED_KINDS,
@@ -388,7 +389,7 @@ def _judge_chart(batch: QcBatch, items: list[QcItem], acceptance: QcAcceptance) 
             ItemOutcome.FAIL if point.rejected else
             ItemOutcome.WARNING if point.warning else ItemOutcome.PASS
         ).value  # fmt: skip
-        item.detail = f"z = {round(point.z, 2)} (target {target.normalize()}, SD {sd.normalize()})"
+        item.detail = f"z = {round(point.z, 2)} (target {plain(target)}, SD {plain(sd)})"
 
 
 def _judge_other(item: QcItem, acceptance: QcAcceptance) -> None:
@@ -401,7 +402,7 @@ def _judge_other(item: QcItem, acceptance: QcAcceptance) -> None:
         if limit is None:
             limit = acceptance.parameter_method.loq
         check = evaluation.check_blank(item.value, limit)
-        item.detail = f"blank {item.value.normalize()} {check.limit}"
+        item.detail = f"blank {plain(item.value)} {check.limit}"
     elif kind == MaterialKind.DUPLICATE:
         assert item.value2 is not None
         check = evaluation.check_duplicate(item.value, item.value2, acceptance.rpd_limit)

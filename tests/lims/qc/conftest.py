@@ -13,14 +13,25 @@ import sqlalchemy as sa
 from lims.catalog.models import ParameterMethod
 from lims.extensions import db
 from lims.qc import materials
-from tests.lims.testing.conftest import lab, make_sample  # noqa: F401  (fixtures)
+from tests.lims.testing.conftest import (  # noqa: F401  (fixtures)
+    build_lab,
+    lab,
+    make_sample,
+    sample_builder,
+)
 
 
 @pytest.fixture
 def qc(lab) -> Any:  # noqa: F811
-    rev = lab.reviewer
+    return build_qc(lab)
+
+
+def build_qc(world: Any) -> Any:
+    rev = world.reviewer
     pm = db.session.scalar(
-        sa.select(ParameterMethod).where(ParameterMethod.parameter_id == lab.params["histamine"].id)
+        sa.select(ParameterMethod).where(
+            ParameterMethod.parameter_id == world.params["histamine"].id
+        )
     )
     crm = materials.create_material(
         actor=rev, code="CRM-HIS", name="Fish sauce CRM (histamine)", kind="crm"
@@ -69,7 +80,7 @@ def qc(lab) -> Any:  # noqa: F811
         "QC",
         (),
         {
-            "lab": lab,
+            "lab": world,
             "pm": pm,
             "crm": crm,
             "crm_lot": crm_lot,
@@ -92,3 +103,30 @@ def english(app_ctx) -> Any:
 
     with force_locale("en"):
         yield
+
+
+@pytest.fixture
+def web_qc(app, make_user) -> Any:
+    """For page tests: the QC world built in an app context that is closed again; ``sample()``
+    returns (code, histamine test id)."""
+    with app.app_context():
+        world = build_qc(build_lab(make_user))
+        lab = world.lab
+        ids = {
+            "pm": world.pm.id,
+            "crm": world.crm.id,
+            "crm_lot": world.crm_lot.id,
+            "blank": world.blank.id,
+            "histamine": lab.params["histamine"].id,
+        }
+        builder = sample_builder(lab)
+        db.session.commit()
+
+    def sample() -> tuple[str, int]:
+        with app.app_context():
+            built = builder("histamine")
+            out = built.code, built.tests[0].id
+            db.session.commit()
+            return out
+
+    return type("WebQC", (), {"ids": ids, "sample": staticmethod(sample)})()
