@@ -259,36 +259,36 @@ def decide(batch_id: int) -> Response:
 # -- materials, lots, acceptance -------------------------------------------------------------
 
 
-@bp.route("/materials", methods=["GET", "POST"])
+@bp.route("/materials")
 @access(*ENTRY_ROLES)
 def material_list() -> Any:
-    status = 200
-    if request.method == "POST":
-        if not has_role(current_user, *materials.MANAGERS):
-            abort(403)
-        form = request.form
-        try:
-            with unit_of_work():
-                material = materials.create_material(
-                    actor=current_user,
-                    code=form.get("code", ""),
-                    name=form.get("name", ""),
-                    kind=form.get("kind", ""),
-                    producer=form.get("producer", ""),
-                    notes=form.get("notes", ""),
-                )
-        except DomainError as exc:
-            _refused(exc)
-            status = 400
-        else:
-            _done(_("Material %(code)s recorded.", code=material.code))
-            return redirect(url_for("qc.material", material_id=material.id))
     return render_template(
         "qc/materials.html",
         materials=materials.list_materials(),
         kinds=[(k.value, materials.kind_label(k)) for k in MaterialKind],
         may_manage=has_role(current_user, *materials.MANAGERS),
-    ), status
+    )
+
+
+@bp.route("/materials/new", methods=["POST"])
+@access(*materials.MANAGERS)
+def new_material() -> Response:
+    form = request.form
+    try:
+        with unit_of_work():
+            material = materials.create_material(
+                actor=current_user,
+                code=form.get("code", ""),
+                name=form.get("name", ""),
+                kind=form.get("kind", ""),
+                producer=form.get("producer", ""),
+                notes=form.get("notes", ""),
+            )
+    except DomainError as exc:
+        _refused(exc)
+        return redirect(url_for("qc.material_list"))
+    _done(_("Material %(code)s recorded.", code=material.code))
+    return redirect(url_for("qc.material", material_id=material.id))
 
 
 def _material_or_404(material_id: int) -> QcMaterial:
@@ -298,57 +298,72 @@ def _material_or_404(material_id: int) -> QcMaterial:
     return material
 
 
-@bp.route("/materials/<int:material_id>", methods=["GET", "POST"])
+@bp.route("/materials/<int:material_id>/lots", methods=["POST"])
+@access(*materials.MANAGERS)
+def add_lot(material_id: int) -> Response:
+    material = _material_or_404(material_id)
+    form = request.form
+    try:
+        with unit_of_work():
+            materials.add_lot(
+                actor=current_user,
+                material=material,
+                lot_number=form.get("lot_number", ""),
+                supplier=form.get("supplier", ""),
+                certificate=form.get("certificate", ""),
+                expires_on=_date(form.get("expires_on"), "expires_on", required=True),
+                received_on=_date(form.get("received_on"), "received_on"),
+            )
+    except DomainError as exc:
+        _refused(exc)
+    else:
+        _done(_("Lot recorded."))
+    return redirect(url_for("qc.material", material_id=material.id))
+
+
+ACCEPTANCE_FIELDS = (
+    "certified_value",
+    "certified_uncertainty",
+    "target",
+    "sd",
+    "rpd_limit",
+    "recovery_low",
+    "recovery_high",
+    "blank_limit",
+)
+
+
+@bp.route("/materials/<int:material_id>/acceptance", methods=["POST"])
+@access(*materials.MANAGERS)
+def set_acceptance(material_id: int) -> Response:
+    material = _material_or_404(material_id)
+    form = request.form
+    try:
+        pm = db.session.get(ParameterMethod, parse_id(form.get("method")) or 0)
+        if pm is None:
+            raise materials.QcError(_l("Choose a parameter and method."), "method")
+        runs = (form.get("establish_runs") or "").strip()
+        if runs and not runs.isdigit():
+            raise materials.QcError(_l("Establish the target from 2 to 100 runs."))
+        with unit_of_work():
+            materials.set_acceptance(
+                actor=current_user,
+                material=material,
+                parameter_method=pm,
+                establish_runs=int(runs[:4]) if runs else None,
+                **{key: form.get(key, "")[:60] for key in ACCEPTANCE_FIELDS},
+            )
+    except DomainError as exc:
+        _refused(exc)
+    else:
+        _done(_("Acceptance criteria saved."))
+    return redirect(url_for("qc.material", material_id=material.id))
+
+
+@bp.route("/materials/<int:material_id>")
 @access(*ENTRY_ROLES)
 def material(material_id: int) -> Any:
     material = _material_or_404(material_id)
-    status = 200
-    if request.method == "POST":
-        if not has_role(current_user, *materials.MANAGERS):
-            abort(403)
-        form = request.form
-        try:
-            with unit_of_work():
-                if form.get("action") == "lot":
-                    materials.add_lot(
-                        actor=current_user,
-                        material=material,
-                        lot_number=form.get("lot_number", ""),
-                        supplier=form.get("supplier", ""),
-                        certificate=form.get("certificate", ""),
-                        expires_on=_date(form.get("expires_on"), "expires_on", required=True),
-                        received_on=_date(form.get("received_on"), "received_on"),
-                    )
-                else:
-                    pm = db.session.get(ParameterMethod, parse_id(form.get("method")) or 0)
-                    if pm is None:
-                        raise materials.QcError(_l("Choose a parameter and method."), "method")
-                    runs = (form.get("establish_runs") or "").strip()
-                    materials.set_acceptance(
-                        actor=current_user,
-                        material=material,
-                        parameter_method=pm,
-                        establish_runs=int(runs) if runs.isdigit() else None,
-                        **{
-                            key: form.get(key, "")[:60]
-                            for key in (
-                                "certified_value",
-                                "certified_uncertainty",
-                                "target",
-                                "sd",
-                                "rpd_limit",
-                                "recovery_low",
-                                "recovery_high",
-                                "blank_limit",
-                            )
-                        },
-                    )
-        except DomainError as exc:
-            _refused(exc)
-            status = 400
-        else:
-            _done(_("Saved."))
-            return redirect(url_for("qc.material", material_id=material.id))
     pms = db.session.scalars(
         sa.select(ParameterMethod)
         .join(Parameter, ParameterMethod.parameter_id == Parameter.id)
@@ -364,7 +379,7 @@ def material(material_id: int) -> Any:
         today=services.today(),
         may_manage=has_role(current_user, *materials.MANAGERS),
         lang=current_language(),
-    ), status
+    )
 
 
 # -- charts --------------------------------------------------------------------------------
@@ -398,36 +413,35 @@ def chart(acceptance_id: int) -> Any:
 # -- analyst authorisations ----------------------------------------------------------------
 
 
-@bp.route("/authorisations", methods=["GET", "POST"])
+@bp.route("/authorisations/new", methods=["POST"])
+@access(*materials.MANAGERS)
+def grant_authorisation() -> Response:
+    form = request.form
+    user = db.session.get(User, parse_id(form.get("user")) or 0)
+    method = db.session.get(Method, parse_id(form.get("method")) or 0)
+    try:
+        if user is None or method is None:
+            raise materials.QcError(_l("Choose the analyst and the method."))
+        with unit_of_work():
+            authorisations.grant(
+                actor=current_user,
+                user=user,
+                method=method,
+                may_enter=bool(form.get("may_enter")),
+                may_verify=bool(form.get("may_verify")),
+                valid_from=_date(form.get("valid_from"), "valid_from", required=True),
+                valid_until=_date(form.get("valid_until"), "valid_until"),
+            )
+    except DomainError as exc:
+        _refused(exc)
+    else:
+        _done(_("Authorisation recorded."))
+    return redirect(url_for("qc.authorisation_list"))
+
+
+@bp.route("/authorisations")
 @access(*ENTRY_ROLES, "admin")
 def authorisation_list() -> Any:
-    status = 200
-    may_manage = has_role(current_user, *materials.MANAGERS)
-    if request.method == "POST":
-        if not may_manage:
-            abort(403)
-        form = request.form
-        user = db.session.get(User, parse_id(form.get("user")) or 0)
-        method = db.session.get(Method, parse_id(form.get("method")) or 0)
-        try:
-            if user is None or method is None:
-                raise materials.QcError(_l("Choose the analyst and the method."))
-            with unit_of_work():
-                authorisations.grant(
-                    actor=current_user,
-                    user=user,
-                    method=method,
-                    may_enter=bool(form.get("may_enter")),
-                    may_verify=bool(form.get("may_verify")),
-                    valid_from=_date(form.get("valid_from"), "valid_from", required=True),
-                    valid_until=_date(form.get("valid_until"), "valid_until"),
-                )
-        except DomainError as exc:
-            _refused(exc)
-            status = 400
-        else:
-            _done(_("Authorisation recorded."))
-            return redirect(url_for("qc.authorisation_list"))
     users = db.session.scalars(
         sa.select(User)
         .where(
@@ -445,9 +459,9 @@ def authorisation_list() -> Any:
         users_by_id={u.id: u for u in users},
         methods=db.session.scalars(sa.select(Method).order_by(Method.code)).all(),
         methods_by_id={m.id: m for m in db.session.scalars(sa.select(Method))},
-        may_manage=may_manage,
+        may_manage=has_role(current_user, *materials.MANAGERS),
         today=services.today(),
-    ), status
+    )
 
 
 @bp.route("/authorisations/<int:authorisation_id>/withdraw", methods=["POST"])

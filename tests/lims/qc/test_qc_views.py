@@ -119,39 +119,55 @@ def test_bad_input_is_refused_with_a_message(app, client, web_qc):
     assert r.status_code == 400
     # a technician may read the materials but not add one
     assert client.get("/qc/materials").status_code == 200
-    r = post_form(client, "/qc/materials", {"code": "X", "name": "X", "kind": "crm"})
+    r = post_form(
+        client, "/qc/materials/new", {"code": "X", "name": "X", "kind": "crm"}, page="/qc/materials"
+    )
     assert r.status_code == 403
     assert client.get("/qc/batches/999").status_code == 404
 
 
 def test_materials_and_authorisations_pages(app, client, web_qc):
     login(client, "rev@lab.vn", PASSWORD)
-    r = post_form(client, "/qc/materials", {"code": "RM-2", "name": "In-house RM", "kind": "rm"})
+    r = post_form(
+        client,
+        "/qc/materials/new",
+        {"code": "RM-2", "name": "In-house RM", "kind": "rm"},
+        page="/qc/materials",
+    )
     assert r.status_code == 302
     material_url = r.headers["Location"]
     r = post_form(
         client,
-        material_url,
-        {
-            "action": "lot",
-            "lot_number": "A1",
-            "expires_on": "2020-01-01",
-            "received_on": "2019-01-01",
-        },
+        f"{material_url}/lots",
+        {"lot_number": "A1", "expires_on": "2020-01-01", "received_on": "2019-01-01"},
+        page=material_url,
     )
     assert r.status_code == 302
     html = client.get(material_url).get_data(as_text=True)
     assert "A1" in html and "table-secondary" in html  # expired lots shown as such
-    r = post_form(
-        client, material_url, {"action": "acceptance", "method": str(web_qc.ids["pm"]), "sd": "0"}
-    )
-    assert r.status_code == 400
+    with app.app_context():
+        from lims.qc.models import QcAcceptance
+
+        before = db.session.scalar(sa.select(sa.func.count(QcAcceptance.id)))
     r = post_form(
         client,
-        material_url,
-        {"action": "acceptance", "method": str(web_qc.ids["pm"]), "establish_runs": "20"},
+        f"{material_url}/acceptance",
+        {"method": str(web_qc.ids["pm"]), "sd": "0"},
+        page=material_url,
+        follow_redirects=True,
+    )
+    assert "alert-danger" in r.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(QcAcceptance.id))) == before
+    r = post_form(
+        client,
+        f"{material_url}/acceptance",
+        {"method": str(web_qc.ids["pm"]), "establish_runs": "20"},
+        page=material_url,
     )
     assert r.status_code == 302
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(QcAcceptance.id))) == before + 1
     html = client.get("/qc/authorisations").get_data(as_text=True)
     assert "No authorisations recorded" in html or "Chưa" in html or "<table" in html
     with app.app_context():
@@ -163,8 +179,9 @@ def test_materials_and_authorisations_pages(app, client, web_qc):
         tech_id, method_id = tech.id, method.id
     r = post_form(
         client,
-        "/qc/authorisations",
-        {
+        "/qc/authorisations/new",
+        page="/qc/authorisations",
+        data={
             "user": str(tech_id),
             "method": str(method_id),
             "may_enter": "1",
