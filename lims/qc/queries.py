@@ -83,3 +83,77 @@ def chart_for(acceptance: QcAcceptance, limit: int = 60) -> dict[str, Any]:
 def batch_status_of_tests(test_ids: Iterable[int]) -> dict[int, QcBatch]:
     """For the results pages: each test's current batch."""
     return batches_of_tests(test_ids)
+
+
+def chart_report(acceptance: QcAcceptance, lang: str) -> Any:
+    """The plain data of a chart's PDF report (:mod:`lims.qc.pdf`)."""
+    from lims.i18n import format_date
+
+    from .evaluation import plain
+    from .pdf import QcReport, ReportDecision, ReportPoint
+    from .services import failure_summary
+
+    data = chart_for(acceptance)
+    pm, material = acceptance.parameter_method, acceptance.material
+    en = lang == "en"
+    limits = data["limits"]
+    rows = data["rows"]
+    certified = ""
+    if acceptance.certified_value is not None:
+        certified = plain(acceptance.certified_value)
+        if acceptance.certified_uncertainty is not None:
+            certified += f" ± {plain(acceptance.certified_uncertainty)}"
+    if acceptance.target is not None and acceptance.sd is not None:
+        source = "given" if en else "khai báo"
+    else:
+        n = acceptance.establish_runs or 0
+        source = f"first {n} runs" if en else f"{n} lần chạy đầu"
+    lots = sorted({item.lot.lot_number for item, _b in rows if item.lot is not None})
+    facts = [
+        ("Material" if en else "Vật liệu", f"{material.code} — {material.name}"),
+        ("Lots" if en else "Lô", ", ".join(lots) or "—"),
+        ("Parameter" if en else "Chỉ tiêu", f"{pm.parameter.name(lang)} ({pm.parameter.unit})"),
+        ("Method" if en else "Phương pháp", f"{pm.method.code} — {pm.method.standard_ref}"),
+        ("Certified value" if en else "Giá trị chứng nhận", certified or "—"),
+        (
+            "Target, SD" if en else "Giá trị đích, SD",
+            f"{plain(limits[0])}, {plain(round(limits[1], 6))} ({source})" if limits else "—",
+        ),
+        (
+            "Period" if en else "Thời gian",
+            f"{format_date(rows[0][1].run_on)} – {format_date(rows[-1][1].run_on)}"
+            if rows
+            else "—",
+        ),
+    ]
+    decided = {}
+    for _item, batch in rows:
+        if batch.status in (BatchStatus.RELEASED, BatchStatus.RERUN):
+            decided[batch.id] = batch
+    status = {
+        BatchStatus.RELEASED: "released" if en else "giải phóng",
+        BatchStatus.RERUN: "re-run" if en else "phân tích lại",
+    }
+    return QcReport(
+        title=f"{material.code} · {pm.parameter.name(lang)} · {pm.method.code}",
+        facts=facts,
+        target=limits[0] if limits else None,
+        sd=limits[1] if limits else None,
+        points=[
+            ReportPoint(format_date(b.run_on), b.code, item.value, item.z, tuple(item.rules or ()))
+            for item, b in rows
+            if item.value is not None
+        ],
+        decisions=[
+            ReportDecision(
+                b.code,
+                format_date(b.run_on),
+                status[b.status],
+                failure_summary(b),
+                b.corrective_action,
+                b.justification,
+            )
+            for b in decided.values()
+        ],  # fmt: skip
+        lang="en" if en else "vi",
+    )

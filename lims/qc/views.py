@@ -3,12 +3,22 @@ materials and lots, acceptance criteria, control charts, analyst authorisations.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -407,6 +417,32 @@ def chart(acceptance_id: int) -> Any:
         limits=data["limits"],
         rows=data["rows"],
         lang=lang,
+    )
+
+
+@bp.route("/charts/<int:acceptance_id>/report.pdf")
+@access(*ENTRY_ROLES)
+def chart_report(acceptance_id: int) -> Response:
+    """The QC report of a chart as PDF (internal: the lab's name, no accreditation claim)."""
+    from lims.pdf import Letterhead
+
+    from . import pdf
+
+    acceptance = db.session.get(QcAcceptance, acceptance_id)
+    if acceptance is None:
+        abort(404)
+    report = queries.chart_report(acceptance, current_language())
+    cfg = current_app.config
+    letterhead = Letterhead(
+        lab_name=cfg.get("LAB_NAME", ""),
+        address=cfg.get("LAB_ADDRESS", ""),
+        contact=cfg.get("LAB_CONTACT") or "",
+    )
+    data = pdf.build_report(report, letterhead=letterhead)
+    return send_file(
+        io.BytesIO(data),
+        mimetype="application/pdf",
+        download_name=f"qc-{acceptance.material.code}-{acceptance.id}.pdf",
     )
 
 
