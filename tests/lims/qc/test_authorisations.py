@@ -103,3 +103,20 @@ def test_grant_refusals(lab):
             actor=lab.tech, user=lab.tech, method=method, may_enter=True, may_verify=False,
             valid_from=today,
         )  # fmt: skip
+
+
+def test_an_analysers_results_are_not_refused(lab, make_sample):
+    """The analyser's system account enters what the instrument sent; verification still needs
+    the reviewer's authorisation."""
+    method = histamine_method(lab)
+    authorisations.grant(
+        actor=lab.reviewer, user=lab.tech, method=method, may_enter=True, may_verify=False,
+        valid_from=date.today(),
+    )  # fmt: skip
+    db.session.commit()
+    test = make_sample("histamine").tests[0]
+    result = testing._enter(actor=testing.analyser_account(), test=test, text="42")
+    db.session.commit()
+    assert result.entered_by_id == testing.analyser_account().id
+    with pytest.raises(testing.ResultError, match="not authorised to verify"):
+        testing.verify_results(actor=lab.reviewer, results=[result])
