@@ -376,7 +376,7 @@ def _judge_chart(batch: QcBatch, items: list[QcItem], acceptance: QcAcceptance) 
     if limits is None:
         for item in items:
             item.z, item.rules, item.outcome = None, [], ItemOutcome.ESTABLISHING.value
-            item.detail = "establishing target and SD"
+            item.detail = ""
         return
     target, sd = limits
     earlier = _earlier_values(items[0], batch)[-HISTORY:]
@@ -389,7 +389,7 @@ def _judge_chart(batch: QcBatch, items: list[QcItem], acceptance: QcAcceptance) 
             ItemOutcome.FAIL if point.rejected else
             ItemOutcome.WARNING if point.warning else ItemOutcome.PASS
         ).value  # fmt: skip
-        item.detail = f"z = {round(point.z, 2)} (target {plain(target)}, SD {plain(sd)})"
+        item.detail = f"z = {round(point.z, 2)}"
 
 
 def _judge_other(item: QcItem, acceptance: QcAcceptance) -> None:
@@ -402,18 +402,21 @@ def _judge_other(item: QcItem, acceptance: QcAcceptance) -> None:
         if limit is None:
             limit = acceptance.parameter_method.loq
         check = evaluation.check_blank(item.value, limit)
-        item.detail = f"blank {plain(item.value)} {check.limit}"
+        sign = "≤" if check.passed else ">"
+        item.detail = f"{plain(item.value)} {sign} {check.limit.removeprefix('≤ ')}"
     elif kind == MaterialKind.DUPLICATE:
         assert item.value2 is not None
         check = evaluation.check_duplicate(item.value, item.value2, acceptance.rpd_limit)
         figure = "—" if check.figure is None else f"{round(check.figure, 1)} %"
-        item.detail = f"RPD {figure} {check.limit}"
+        sign = "≤" if check.passed else ">"
+        limit = check.limit.removeprefix("≤ ")
+        item.detail = f"RPD {figure} {sign} {limit}" if limit else f"RPD {figure}"
     else:
         assert item.value2 is not None and item.added is not None
         check = evaluation.check_spike(
             item.value, item.value2, item.added, acceptance.recovery_low, acceptance.recovery_high
         )
-        item.detail = f"recovery {round(check.figure or 0, 1)} % ({check.limit})"
+        item.detail = f"R {round(check.figure or 0, 1)} % ({check.limit})"
     item.outcome = (ItemOutcome.PASS if check.passed else ItemOutcome.FAIL).value
 
 
@@ -440,7 +443,7 @@ def evaluate_batch(batch: QcBatch) -> BatchStatus:
         for item in items:
             acceptance = acceptance_for(item.material_id, batch.parameter_method_id)
             if acceptance is None:  # removed since: the batch cannot be judged
-                item.outcome, item.detail = ItemOutcome.FAIL.value, "no acceptance criteria"
+                item.outcome, item.detail = ItemOutcome.FAIL.value, "—"
                 continue
             if item.material.kind in CHARTED_KINDS:
                 charted.setdefault(item.material_id, []).append(item)

@@ -218,7 +218,7 @@ def test_duplicate_and_spike_limits(qc, make_sample):
     assert batch.status == BatchStatus.REJECTED
     dup, spike = batch.items[2], batch.items[3]
     assert dup.outcome == "fail" and "RPD 18.2 %" in dup.detail
-    assert spike.outcome == "pass" and "recovery 96.0 %" in spike.detail
+    assert spike.outcome == "pass" and "R 96.0 % (80–110 %)" in spike.detail
     assert "DUP: RPD 18.2 %" in qc_services.failure_summary(batch)
     values(
         batch,
