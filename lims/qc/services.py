@@ -17,7 +17,7 @@ from lims import audit
 from lims.auth.permissions import require_role
 from lims.catalog.models import ParameterMethod
 from lims.extensions import db, utcnow
-from lims.i18n import local_time
+from lims.i18n import current_language, local_time
 from lims.intake.models import SampleTest, TestStatus
 
 from . import evaluation, westgard
@@ -113,7 +113,8 @@ def _check_instrument(instrument: Any, run_on: date) -> None:
     usable = usability(instrument, run_on)
     if not usable.usable:
         raise QcError(
-            _l("The instrument cannot be used: %(why)s.", why=usable.message_en), "instrument"
+            _l("The instrument cannot be used: %(why)s.", why=usable.reason(current_language())),
+            "instrument",
         )
 
 

@@ -200,6 +200,28 @@ def test_batch_refusals(qc, make_sample):
         new_batch(qc, [test])
 
 
+def test_an_uncalibrated_instrument_is_refused(qc, make_sample):
+    from lims.equipment.models import Instrument
+
+    instrument = Instrument(
+        name="HPLC-01", kind="balance", protocol="mtsics", port_url="loop://", baudrate=9600,
+        bytesize=8, parity="N", stopbits="1",
+    )  # fmt: skip
+    db.session.add(instrument)
+    db.session.commit()
+    with pytest.raises(
+        QcError,
+        match="instrument cannot be used: (No calibration on record|Chưa có hồ sơ hiệu chuẩn)",
+    ):
+        qc_services.create_batch(
+            actor=qc.lab.tech,
+            parameter_method_id=qc.pm.id,
+            test_ids=[histamine_test(make_sample).id],
+            items=[ItemSpec(qc.blank.id)],
+            instrument_id=instrument.id,
+        )
+
+
 def test_duplicate_and_spike_limits(qc, make_sample):
     test = histamine_test(make_sample)
     batch = new_batch(
