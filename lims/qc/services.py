@@ -43,6 +43,7 @@ ENTRY_ROLES = ("technician", "reviewer")
 #: earlier points of a control chart the multi-point rules look back on (10-x needs nine)
 HISTORY = 9
 LOT_KINDS = (MaterialKind.CRM, MaterialKind.RM, MaterialKind.SPIKE)
+Z_MAX = Decimal("99999999")  # qc_items.z is Numeric(12, 4)
 
 
 def today() -> date:
@@ -384,7 +385,7 @@ def _judge_chart(batch: QcBatch, items: list[QcItem], acceptance: QcAcceptance) 
     values = [item.value for item in items if item.value is not None]
     ev = westgard.evaluate([*earlier, *values], target, sd, history=len(earlier))
     for item, point in zip(items, ev.run, strict=True):
-        item.z = round(point.z, 4)
+        item.z = max(min(round(point.z, 4), Z_MAX), -Z_MAX)  # the column's range
         item.rules = list(point.rules)
         item.outcome = (
             ItemOutcome.FAIL if point.rejected else

@@ -253,6 +253,21 @@ def test_duplicate_and_spike_limits(qc, make_sample):
     assert batch.status == BatchStatus.REJECTED
 
 
+def test_a_huge_value_is_stored_and_fails(qc, make_sample):
+    """A z-score beyond the column's range is stored at its bound (never a database error)."""
+    from lims.qc import materials
+
+    materials.set_acceptance(
+        actor=qc.lab.reviewer, material=qc.crm, parameter_method=qc.pm, target="1", sd="0.00000001"
+    )
+    db.session.commit()
+    batch = new_batch(qc, [histamine_test(make_sample)])
+    values(batch, "999999999", "0")
+    assert batch.status == BatchStatus.REJECTED
+    db.session.expire_all()
+    assert db.session.get(QcBatch, batch.id).items[0].z == Decimal("99999999")
+
+
 def test_incomplete_items_keep_the_batch_open(qc, make_sample):
     test = histamine_test(make_sample)
     batch = new_batch(qc, [test], ItemSpec(qc.dup.id, test_id=test.id))
