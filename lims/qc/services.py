@@ -306,6 +306,51 @@ def enter_values(
     return batch
 
 
+def enterable(test: SampleTest) -> bool:
+    """May the batch page take this test's result as typed (a plain number or qualifier; not a
+    formula, net quantity or reading, which the sample page and the worksheet take)?"""
+    from lims.catalog.models import ResultType
+    from lims.testing.services import ENTRY_STATES
+
+    parameter = test.parameter
+    return (
+        test.status in (TestStatus.PENDING, TestStatus.ENTERED)
+        and test.sample.status in ENTRY_STATES
+        and not parameter.formula
+        and parameter.result_type not in (ResultType.NET_QUANTITY,)
+    )
+
+
+def enter_sample_results(
+    *,
+    actor: Any,
+    batch: QcBatch,
+    entries: Mapping[int, tuple[str, int | None]],
+    reason: str | None = None,
+) -> int:
+    """Enter the batch's sample results next to its QC (``{test_id: (text, version seen)}``),
+    each with the batch's method, through the results' own entry service."""
+    from lims.testing.services import ResultError, enter_result
+
+    tests = {link.test_id: link.test for link in batch.links}
+    for test_id, (text, version) in entries.items():
+        test = tests.get(test_id)
+        if test is None or not enterable(test):
+            raise QcError(_l("The test is not one of this batch's."))
+        try:
+            enter_result(
+                actor=actor,
+                test=test,
+                text=text,
+                expected_version=version or 0,
+                reason=reason,
+                parameter_method_id=batch.parameter_method_id,
+            )
+        except ResultError as exc:
+            raise QcError(f"{test.sample.code}: {exc.message}", exc.field) from None
+    return len(entries)
+
+
 def _notify_rejected(batch: QcBatch) -> None:
     from lims.testing.services import notify_role
 

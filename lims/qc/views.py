@@ -199,24 +199,41 @@ def batch(batch_id: int) -> Any:
     batch = _batch_or_404(batch_id)
     status = 200
     if request.method == "POST":
+        form = request.form
+        entries = {}
+        for link in batch.links:
+            name = f"result-{link.test_id}"
+            text = form.get(name, "").strip()[:200]
+            if name in form and text and text != form.get(f"orig-{name}", "").strip():
+                version = form.get(f"version-{link.test_id}", "")
+                entries[link.test_id] = (text, int(version) if version.isdigit() else None)
         values = {
             item.id: {
-                key: request.form.get(f"{key}-{item.id}", "")[:100]
+                key: form.get(f"{key}-{item.id}", "")[:100]
                 for key in ("value", "value2", "added")
-                if f"{key}-{item.id}" in request.form
+                if f"{key}-{item.id}" in form
             }
             for item in batch.items
         }
+        values = {k: v for k, v in values.items() if v}
         try:
             with unit_of_work():
-                services.enter_values(actor=current_user, batch=batch, values=values)
+                if entries:
+                    services.enter_sample_results(
+                        actor=current_user,
+                        batch=batch,
+                        entries=entries,
+                        reason=form.get("reason", "")[:2000],
+                    )
+                if values:
+                    services.enter_values(actor=current_user, batch=batch, values=values)
         except DomainError as exc:
             _refused(exc)
             status = 400
             db.session.expire_all()
             batch = _batch_or_404(batch_id)
         else:
-            _done(_("QC values saved: %(status)s.", status=status_label(batch.status)))
+            _done(_("Saved: %(status)s.", status=status_label(batch.status)))
             return redirect(url_for("qc.batch", batch_id=batch.id))
     from lims.testing.services import results_for_sample
 
@@ -230,6 +247,7 @@ def batch(batch_id: int) -> Any:
         lots=services.batch_lots(batch),
         summary=services.failure_summary(batch),
         may_decide=has_role(current_user, "reviewer"),
+        enterable=services.enterable,
         editable=batch.status in (BatchStatus.OPEN, BatchStatus.ACCEPTED, BatchStatus.REJECTED)
         and not any(link.test.status == "verified" for link in batch.links),
         lang=current_language(),

@@ -207,3 +207,29 @@ def test_materials_and_authorisations_pages(app, client, web_qc):
     assert r.status_code == 302
     with app.app_context():
         assert db.session.get(MethodAuthorisation, row_id).withdrawn_at is not None
+
+
+def test_results_and_qc_entered_together_on_the_batch_page(app, client, web_qc):
+    code, test_id = web_qc.sample()
+    ids = web_qc.ids
+    login(client, "tech@lab.vn", PASSWORD)
+    page = f"/qc/batches/new?parameter={ids['histamine']}&method={ids['pm']}"
+    r = post_form(client, page, {"test_ids": [str(test_id)], f"use-{ids['blank']}": "1"})
+    assert r.status_code == 302
+    batch_id = _batch_id(app)
+    with app.app_context():
+        item_id = db.session.get(QcBatch, batch_id).items[0].id
+    url = f"/qc/batches/{batch_id}"
+    # a bad result: nothing is saved, the sample is named
+    r = post_form(client, url, {f"result-{test_id}": "abc", f"value-{item_id}": "1"})
+    assert r.status_code == 400 and code in r.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(sa.select(Result).where(Result.test_id == test_id)) is None
+        assert db.session.get(QcBatch, batch_id).items[0].value is None
+    r = post_form(client, url, {f"result-{test_id}": "55", f"value-{item_id}": "1"})
+    assert r.status_code == 302
+    with app.app_context():
+        result = db.session.scalar(sa.select(Result).where(Result.test_id == test_id))
+        assert result.text_entered == "55"
+        assert result.parameter_method_id == ids["pm"]
+        assert db.session.get(QcBatch, batch_id).status == "accepted"
