@@ -5,4 +5,4 @@ from flask import Blueprint
 
 bp = Blueprint("qc", __name__, url_prefix="/qc")
 
-from . import views  # noqa: E402,F401
+from . import views, views_catalog  # noqa: E402,F401

@@ -12,8 +12,9 @@ from lims.extensions import db
 from lims.intake.models import Sample, SampleTest, TestStatus
 
 from .chart import ChartPoint
+from .judging import chart_limits
 from .models import BatchStatus, QcAcceptance, QcBatch, QcBatchTest, QcItem
-from .services import batches_of_tests, chart_limits
+from .services import batches_of_tests
 
 
 def tests_without_batch(parameter: Parameter, limit: int = 200) -> list[SampleTest]:
@@ -90,8 +91,8 @@ def chart_report(acceptance: QcAcceptance, lang: str) -> Any:
     from lims.i18n import format_date
 
     from .evaluation import plain
+    from .judging import failure_summary
     from .pdf import QcReport, ReportDecision, ReportPoint
-    from .services import failure_summary
 
     data = chart_for(acceptance)
     pm, material = acceptance.parameter_method, acceptance.material

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from lims.audit.models import AuditEvent
 from lims.extensions import db
+from lims.qc import decisions, judging
 from lims.qc import services as qc_services
 from lims.qc.materials import QcError
 from lims.qc.models import BatchStatus, QcBatch
@@ -112,22 +113,22 @@ def test_failing_crm_holds_until_released_with_justification(qc, make_sample):
         db.session.rollback()
     # the release needs a corrective action and a justification, and only a reviewer gives it
     with pytest.raises(QcError, match="corrective action"):
-        qc_services.release_batch(
+        decisions.release_batch(
             actor=qc.lab.reviewer, batch=batch, corrective_action=" ", justification="x"
         )
     with pytest.raises(QcError, match="justification"):
-        qc_services.release_batch(
+        decisions.release_batch(
             actor=qc.lab.reviewer, batch=batch, corrective_action="Recalibrated", justification=""
         )
     from lims.auth.permissions import PermissionDenied
 
     with pytest.raises(PermissionDenied):
-        qc_services.release_batch(
+        decisions.release_batch(
             actor=qc.lab.tech, batch=batch, corrective_action="a", justification="b"
         )
     db.session.rollback()
     assert db.session.get(QcBatch, batch.id).status == BatchStatus.REJECTED
-    qc_services.release_batch(
+    decisions.release_batch(
         actor=qc.lab.reviewer,
         batch=batch,
         corrective_action="CRM vial re-opened; column checked",
@@ -149,7 +150,7 @@ def test_rerun_replaces_the_batch_and_holds_until_its_qc_passes(qc, make_sample)
     result = enter(qc, test)
     values(batch, "84", "1")  # z = -3.2
     assert batch.status == BatchStatus.REJECTED
-    new = qc_services.rerun_batch(
+    new = decisions.rerun_batch(
         actor=qc.lab.reviewer, batch=batch, corrective_action="New calibration curve"
     )
     db.session.commit()
@@ -241,7 +242,7 @@ def test_duplicate_and_spike_limits(qc, make_sample):
     dup, spike = batch.items[2], batch.items[3]
     assert dup.outcome == "fail" and "RPD 18.2 %" in dup.detail
     assert spike.outcome == "pass" and "R 96.0 % (80–110 %)" in spike.detail
-    assert "DUP: RPD 18.2 %" in qc_services.failure_summary(batch)
+    assert "DUP: RPD 18.2 %" in judging.failure_summary(batch)
     values(
         batch,
         "100",
@@ -314,7 +315,7 @@ def test_target_established_from_the_first_runs(qc, make_sample):
         )
         values(batch, value)
         assert batch.items[0].outcome == "establishing" and batch.status == BatchStatus.ACCEPTED
-    assert qc_services.chart_limits(materials.acceptance_for(rm.id, qc.pm.id)) == (
+    assert judging.chart_limits(materials.acceptance_for(rm.id, qc.pm.id)) == (
         Decimal(50),
         Decimal(2),
     )
