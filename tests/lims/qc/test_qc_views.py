@@ -233,3 +233,36 @@ def test_results_and_qc_entered_together_on_the_batch_page(app, client, web_qc):
         assert result.text_entered == "55"
         assert result.parameter_method_id == ids["pm"]
         assert db.session.get(QcBatch, batch_id).status == "accepted"
+
+
+def test_rerun_from_the_batch_page(app, client, web_qc):
+    code, test_id = web_qc.sample()
+    ids = web_qc.ids
+    login(client, "rev@lab.vn", PASSWORD)
+    page = f"/qc/batches/new?parameter={ids['histamine']}&method={ids['pm']}"
+    post_form(
+        client,
+        page,
+        {
+            "test_ids": [str(test_id)],
+            f"use-{ids['crm']}": "1",
+            f"lot-{ids['crm']}": str(ids["crm_lot"]),
+        },
+    )
+    batch_id = _batch_id(app)
+    with app.app_context():
+        item_id = db.session.get(QcBatch, batch_id).items[0].id
+    post_form(client, f"/qc/batches/{batch_id}", {f"value-{item_id}": "80"})  # z = -4
+    r = post_form(
+        client,
+        f"/qc/batches/{batch_id}/decide",
+        {"decision": "rerun", "corrective_action": "Mobile phase remade"},
+        page=f"/qc/batches/{batch_id}",
+    )
+    assert r.status_code == 302
+    new_id = _batch_id(app)
+    assert new_id != batch_id and r.headers["Location"].endswith(f"/qc/batches/{new_id}")
+    html = client.get(f"/qc/batches/{batch_id}").get_data(as_text=True)
+    assert "Mobile phase remade" in html and "qc-status-rerun" in html
+    html = client.get(f"/qc/batches/{new_id}").get_data(as_text=True)
+    assert "qc-status-open" in html and code in html
