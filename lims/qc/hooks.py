@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import sqlalchemy as sa
+
 from lims.catalog.models import Method, ParameterMethod
 from lims.extensions import db
 from lims.intake.models import SampleTest
@@ -17,23 +19,27 @@ def check_results(
 ) -> None:
     """Refuse entry or verification outside the actor's authorisation, and verification or
     reporting of a result its batch holds."""
-    from lims.testing.services import ANALYSER_EMAIL, ResultError, result_for
+    from lims.testing.services import ANALYSER_EMAIL, ResultError
 
     day = services.today()
     # an analyser's results are entered by the instrument (its system account), not an analyst
     analyser = actor is not None and getattr(actor, "email", None) == ANALYSER_EMAIL
     if action in ("enter", "verify") and actor is not None and not analyser:
-        for test in tests:
-            pm = method
-            if pm is None:
-                result = result_for(test)
-                pm = db.session.get(ParameterMethod, result.parameter_method_id) if (
-                    result is not None and result.parameter_method_id
-                ) else None  # fmt: skip
-            if pm is None:
-                continue
-            if not authorisations.authorised(actor.id, pm.method_id, action, day):
-                m = db.session.get(Method, pm.method_id)
+        if method is not None:
+            method_ids = {method.method_id}
+        else:  # the methods the results were entered with, in one query
+            from lims.testing.models import Result
+
+            method_ids = set(
+                db.session.scalars(
+                    sa.select(ParameterMethod.method_id)
+                    .join(Result, Result.parameter_method_id == ParameterMethod.id)
+                    .where(Result.test_id.in_([t.id for t in tests]))
+                )
+            )
+        for method_id in sorted(method_ids):
+            if not authorisations.authorised(actor.id, method_id, action, day):
+                m = db.session.get(Method, method_id)
                 assert m is not None
                 raise ResultError(authorisations.refusal(m, action), "method")
     if action in ("verify", "report"):
