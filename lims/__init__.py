@@ -181,6 +181,7 @@ def _register_blueprints(app: Flask) -> None:
     from .equipment import bp as equipment_bp
     from .intake import bp as intake_bp
     from .main import bp as main_bp
+    from .qc import bp as qc_bp
     from .reports import bp as reports_bp
     from .testing import bp as testing_bp
     from .warnings import bp as warnings_bp
@@ -191,6 +192,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(catalog_bp)
     app.register_blueprint(intake_bp)
     app.register_blueprint(testing_bp)
+    app.register_blueprint(qc_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(equipment_bp)
     app.register_blueprint(certificates_bp)
@@ -205,9 +207,11 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_domain_handlers() -> None:
     """Lower features call higher ones only through handlers registered here (DESIGN §3)."""
+    from .qc.hooks import register as register_qc_checks
     from .warnings.services import register_certificate_handler
 
     register_certificate_handler()
+    register_qc_checks()  # QC holds and analyst authorisation refuse entry/verification
 
 
 def _wire_features(app: Flask) -> None:
@@ -268,6 +272,7 @@ def _register_commands(app: Flask) -> None:
     from .demo import demo_command
     from .equipment.cli import instruments_cli
     from .intake.cli import intake_cli
+    from .qc.cli import qc_cli
     from .reports.cli import reports_cli
     from .testing.cli import judge_command
 
@@ -281,6 +286,7 @@ def _register_commands(app: Flask) -> None:
     app.cli.add_command(reports_cli)
     app.cli.add_command(instruments_cli)
     app.cli.add_command(intake_cli)
+    app.cli.add_command(qc_cli)
     app.cli.add_command(judge_command)
     from .ops.cli import register as register_ops
 

@@ -74,6 +74,12 @@ def seed_complaints() -> None:
     seed()
 
 
+def seed_qc() -> None:
+    from .qc.demo import seed
+
+    seed()
+
+
 SEEDERS = [
     seed_users,
     seed_catalog,
@@ -83,6 +89,7 @@ SEEDERS = [
     seed_certificates,
     seed_warnings,
     seed_complaints,
+    seed_qc,
 ]
 
 

@@ -42,6 +42,16 @@ from lims.intake.models import (
     SamplePhoto,
     SampleTest,
 )
+from lims.qc.models import (
+    MethodAuthorisation,
+    QcAcceptance,
+    QcBatch,
+    QcBatchLot,
+    QcBatchTest,
+    QcItem,
+    QcLot,
+    QcMaterial,
+)
 from lims.ratelimit import RateLimitHit
 from lims.testing.models import Deviation, NonConformity, Notification, Result
 from lims.testing.resultfiles.models import ResultFile, ResultFileMapping
@@ -54,6 +64,14 @@ from lims.warnings.models import (
 )
 
 __all__ = [
+    "MethodAuthorisation",
+    "QcAcceptance",
+    "QcBatch",
+    "QcBatchLot",
+    "QcBatchTest",
+    "QcItem",
+    "QcLot",
+    "QcMaterial",
     "Complaint",
     "ComplaintAttachment",
     "ComplaintCounter",

@@ -41,6 +41,7 @@ NAV: list[NavItem] = [
     NavItem("intake.campaigns", _l("Campaigns"), ("technician", "reviewer")),
     NavItem("testing.worksheet", _l("Worksheet"), ("technician",)),
     NavItem("testing.verify", _l("Verify"), ("reviewer",)),
+    NavItem("qc.index", _l("QC"), ("technician", "reviewer")),
     NavItem(
         "testing.nonconformity_register",
         _l("Non-compliance register"),

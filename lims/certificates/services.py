@@ -705,6 +705,7 @@ def issue_certificate(
         )  # fmt: skip
     if testing.sample_verdict(sample) is None:
         raise CertificateError(_l("Every test of the sample must be verified first."))
+    _check_reportable(actor, sample)
     _check_conditions(sample)
     _require_signatory(actor, sample)
     _reauthenticate(actor, password)
@@ -725,6 +726,16 @@ def issue_certificate(
     )
     _set_reported(actor, sample)
     return cert
+
+
+def _check_reportable(actor: Any, sample: Sample) -> None:
+    """A result a higher feature holds (a failed QC batch) is not reported."""
+    try:
+        testing.check_results_allowed(
+            actor=actor, tests=testing.active_tests(sample), action="report"
+        )
+    except testing.ResultError as exc:
+        raise CertificateError(exc.message) from None
 
 
 def _check_conditions(sample: Sample) -> None:
@@ -782,6 +793,7 @@ def amend_certificate(
         )  # fmt: skip
     lang = _language(language or cert.language.value)
     sample = cert.sample
+    _check_reportable(actor, sample)
     _check_conditions(sample)
     _require_signatory(actor, sample)
     _reauthenticate(actor, password)

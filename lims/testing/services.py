@@ -4,7 +4,7 @@ retraction with retest, sample status, the non-compliance register and notificat
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
@@ -55,6 +55,20 @@ MAX_STORED_VALUE = Decimal(10) ** 14
 
 class ResultError(DomainError):
     """A refused result operation; ``message`` is shown to the user next to ``field``."""
+
+
+#: Checks a higher feature registers from the app factory (QC holds, analyst authorisation):
+#: ``check(actor=, tests=, action=, method=)`` raises :class:`ResultError` to refuse; ``action``
+#: is "enter", "verify" or "report", ``method`` the ParameterMethod an entry uses (else None).
+RESULT_CHECKS: list[Callable[..., None]] = []
+
+
+def check_results_allowed(
+    *, actor: Any, tests: Sequence[SampleTest], action: str, method: Any = None
+) -> None:
+    """Run the registered checks (:data:`RESULT_CHECKS`); raises :class:`ResultError`."""
+    for check in RESULT_CHECKS:
+        check(actor=actor, tests=tests, action=action, method=method)
 
 
 class StaleResult(ResultError):
@@ -593,6 +607,7 @@ def _enter(
         )
         text = provenance.text_from_reading(reading, text)
     method = method_for_entry(test, parameter_method_id, existing)
+    check_results_allowed(actor=actor, tests=[test], action="enter", method=method)
     # an instrument's or a program's text has a decimal point (never a thousands separator)
     machine = source is not None or reading is not None
     evaluated = evaluate_entry(
@@ -795,6 +810,7 @@ def verify_results(
     if not results:
         raise ResultError(_l("Choose at least one result to verify."))
     _check_seen(results, seen)
+    check_results_allowed(actor=actor, tests=[r.test for r in results], action="verify")
     touched: dict[int, Sample] = {}
     for result in results:
         test = result.test

@@ -67,6 +67,11 @@ def _examples(app: Any, users: dict[str, Any]) -> dict[str, Any]:
             "attachment_id": 1,
             "request_id": 1,
             "fmt": "csv",
+            # qc: a missing batch, material, chart, authorisation answers 404 to those allowed
+            "batch_id": 1,
+            "material_id": 1,
+            "acceptance_id": 1,
+            "authorisation_id": 1,
         }
 
 
