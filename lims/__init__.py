@@ -203,6 +203,33 @@ def _wire_features(app: Flask) -> None:
 
     app.extensions["lims.sample_links"] = [complaints_of_sample]
     app.extensions["lims.sample_warnings"] = [_warnings_of_samples]
+    # the sample's history (lims/intake/lifecycle.py::history) holds its certificates' and
+    # warnings' events
+    app.extensions["lims.sample_history"] = [_certificate_history, _warning_history]
+
+
+CERTIFICATE_HISTORY = frozenset({"certificate.issue", "certificate.amend", "certificate.withdraw"})
+WARNING_HISTORY = frozenset({"warning.publish", "warning.withdraw"})
+
+
+def _certificate_history(sample: Any) -> list[tuple[str, str, frozenset[str]]]:
+    """The audit keys of a sample's certificates (issued, amended, withdrawn)."""
+    from .certificates.models import Certificate
+
+    numbers = db.session.scalars(
+        sa.select(Certificate.number).where(Certificate.sample_id == sample.id)
+    ).all()
+    return [("certificate", number, CERTIFICATE_HISTORY) for number in numbers]
+
+
+def _warning_history(sample: Any) -> list[tuple[str, str, frozenset[str]]]:
+    """The audit keys of the warnings resting on a sample (published, withdrawn)."""
+    from .warnings.models import WarningSource
+
+    ids = db.session.scalars(
+        sa.select(WarningSource.warning_id).where(WarningSource.sample_id == sample.id).distinct()
+    ).all()
+    return [("warning", str(i), WARNING_HISTORY) for i in ids]
 
 
 def _warnings_of_samples(sample_ids: list[int]) -> list[dict[str, Any]]:

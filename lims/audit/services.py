@@ -110,6 +110,51 @@ def record(
     return event
 
 
+def entity_key(entity: Any) -> tuple[str, str, tuple[str, Any] | None]:
+    """``(entity_type, entity_id, label)`` of a model row for the audit trail: the type its
+    class declares in ``__audit_entity__`` (else its table name), always its ``id``, and the
+    label people know it by (``__audit_label__`` names the attribute: a sample's code) as a
+    ``(name, value)`` pair, or None."""
+    cls = type(entity)
+    entity_type = getattr(cls, "__audit_entity__", None) or getattr(cls, "__tablename__", "")
+    if not entity_type or getattr(entity, "id", None) is None:
+        raise ValueError(f"{cls.__name__} is not an audited record (no type or no id yet)")
+    label_attr = getattr(cls, "__audit_label__", None)
+    label = (label_attr, getattr(entity, label_attr)) if label_attr else None
+    return str(entity_type), str(entity.id), label
+
+
+def record_change(
+    *,
+    actor: Any | None,
+    entity: Any,
+    action: str,
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+    reason: str | None = None,
+    reason_required: bool = False,
+    address: str | None = None,
+) -> AuditEvent:
+    """Append one event about a record, keyed the one way for every caller: the record's type
+    and id (:func:`entity_key`), its label (a sample's code) copied into ``after`` so a reader
+    of the trail finds it by the name people use. Flush first, so the record has its id."""
+    entity_type, entity_id, label = entity_key(entity)
+    payload = dict(after or {})
+    if label is not None:
+        payload.setdefault(label[0], label[1])
+    return record(
+        actor=actor,
+        action=action,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        before=dict(before) if before is not None else None,
+        after=payload,
+        reason=reason,
+        reason_required=reason_required,
+        address=address,
+    )
+
+
 def record_many(
     *,
     actor: Any | None,

@@ -27,6 +27,7 @@ from lims.nfc import nfc
 from lims.numbers import parse_id
 
 from .codes import format_code
+from .lifecycle import INITIAL, STATUS_LABELS, move, status_label
 from .models import (
     Business,
     BusinessKind,
@@ -53,6 +54,7 @@ from .text import search_key
 from .validation import LOCAL_TZ, IntakeError, SampleInput, SampleInputError
 
 __all__ = [
+    "STATUS_LABELS",
     "DuplicateBusiness",
     "IntakeError",
     "PhotoUpload",
@@ -74,6 +76,7 @@ __all__ = [
     "remove_test",
     "sample_search_key",
     "search_businesses",
+    "status_label",
     "update_business",
     "update_campaign",
 ]
@@ -764,7 +767,7 @@ def _new_sample(
         campaign_id=data.campaign_id,
         business_id=data.business_id,
         category_id=data.category_id,
-        status=SampleStatus.REGISTERED,
+        status=INITIAL,
         product_name=data.product_name,
         brand=data.brand,
         manufacturer=data.manufacturer,
@@ -975,20 +978,16 @@ def receive_sample(
         raise IntakeError(_l("The receipt time cannot be in the future."), "received_at")
     if received_at < sample.sampled_at:
         raise IntakeError(_l("The sample cannot be received before it was taken."), "received_at")
-    sample.status = SampleStatus.RECEIVED
     sample.condition_on_receipt = condition
     sample.storage_location = storage_location
     sample.received_at = received_at
     sample.received_by_id = actor.id
-    db.session.flush()
-    audit.record(
+    move(
         actor=actor,
+        sample=sample,
+        to=SampleStatus.RECEIVED,
         action="sample.receive",
-        entity_type="sample",
-        entity_id=sample.id,
-        before={"status": SampleStatus.REGISTERED.value},
-        after={
-            "status": sample.status.value,
+        details={
             "condition_on_receipt": condition,
             "storage_location": storage_location,
             "received_at": received_at,
@@ -1011,20 +1010,8 @@ def _end_with_reason(
     reason = (reason or "").strip()
     if not reason:
         raise IntakeError(_l("Give a reason."), "reason")
-    before = sample.status.value
-    sample.status = status
     setattr(sample, reason_attr, reason)
-    db.session.flush()
-    audit.record(
-        actor=actor,
-        action=action,
-        entity_type="sample",
-        entity_id=sample.id,
-        before={"status": before},
-        after={"status": sample.status.value},
-        reason=reason,
-        reason_required=True,
-    )
+    move(actor=actor, sample=sample, to=status, action=action, reason=reason, reason_required=True)
     return sample
 
 
@@ -1101,17 +1088,6 @@ def remove_test(*, actor: Any, sample: Sample, test_id: int) -> None:
 
 # ---------------------------------------------------------------------------- labels for display
 
-STATUS_LABELS = {
-    SampleStatus.REGISTERED: _l("registered"),
-    SampleStatus.RECEIVED: _l("received"),
-    SampleStatus.IN_TESTING: _l("in testing"),
-    SampleStatus.TO_VERIFY: _l("to verify"),
-    SampleStatus.VERIFIED: _l("verified"),
-    SampleStatus.REPORTED: _l("reported"),
-    SampleStatus.REJECTED: _l("rejected"),
-    SampleStatus.CANCELLED: _l("cancelled"),
-}
-
 BUSINESS_KIND_LABELS = {
     BusinessKind.MARKET_STALL: _l("Market stall"),
     BusinessKind.SHOP: _l("Shop"),
@@ -1120,10 +1096,3 @@ BUSINESS_KIND_LABELS = {
     BusinessKind.ONLINE: _l("Online seller"),
     BusinessKind.PRODUCER: _l("Producer"),
 }
-
-
-def status_label(status: SampleStatus | str) -> Any:
-    try:
-        return STATUS_LABELS[SampleStatus(status)]
-    except ValueError:
-        return str(status)
