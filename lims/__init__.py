@@ -206,6 +206,23 @@ def _wire_features(app: Flask) -> None:
     # the sample's history (lims/intake/lifecycle.py::history) holds its certificates' and
     # warnings' events
     app.extensions["lims.sample_history"] = [_certificate_history, _warning_history]
+    # the audit page's filter by sample code finds that whole history
+    app.extensions["lims.audit_subjects"] = [_sample_subject]
+
+
+def _sample_subject(text: str) -> list[tuple[str, str, None]] | None:
+    """The event keys of the sample whose code is ``text`` (any case): its own events, its
+    certificates' and the warnings resting on it, every action of them."""
+    from .intake.lifecycle import history_keys
+    from .intake.models import Sample
+
+    code = text.strip()
+    sample = db.session.scalar(
+        sa.select(Sample).where(Sample.code.in_({code, code.upper()})).limit(1)
+    )
+    if sample is None:
+        return None
+    return [(entity_type, entity_id, None) for entity_type, entity_id, _ in history_keys(sample)]
 
 
 CERTIFICATE_HISTORY = frozenset({"certificate.issue", "certificate.amend", "certificate.withdraw"})

@@ -197,6 +197,53 @@ VALUE_LABELS: Mapping[str, Any] = {
     "no_statement": _l("no statement"),
 }
 
+#: The chain check's problems (:mod:`lims.audit.services`) as people read them.
+PROBLEM_LABELS: Mapping[str, Any] = {
+    "missing row (gap in sequence)": _l("a row is missing"),
+    "link to previous row broken": _l("the link to the previous row is broken"),
+    "row content changed": _l("the row's content was changed"),
+    "rows missing at the end of the chain": _l("rows are missing at the end of the chain"),
+    "row signed with another key": _l("a row is signed with another key"),
+    "unkeyed row after the key took effect": _l("a row after the key took effect is not keyed"),
+    "the chain's head is missing": _l("the chain's head is missing"),
+    "the chain's head is not sealed with the audit key": _l(
+        "the chain's head is not sealed with the audit key"
+    ),
+    "the chain's head seal does not match": _l("the chain's head seal does not match"),
+    "the key mark does not match the rows": _l("the key mark does not match the rows"),
+    "records differ from the audit trail": _l(
+        "certificates or certified results differ from the audit trail"
+    ),
+    "the chain disagrees with an anchor kept outside the database": _l(
+        "the chain disagrees with an anchor kept outside the database"
+    ),
+}
+
+#: Kinds of record as people read them.
+ENTITY_LABELS: Mapping[str, Any] = {
+    "sample": _l("Sample"),
+    "certificate": _l("Certificate"),
+    "warning": _l("Warning"),
+    "bulletin": _l("Bulletin"),
+    "bulletin_draft": _l("Bulletin draft"),
+    "campaign": _l("Campaign"),
+    "business": _l("Business"),
+    "complaint": _l("Complaint"),
+    "user": _l("User"),
+    "api_token": _l("API token"),
+    "instrument": _l("Instrument"),
+    "analyser_message": _l("Analyser message"),
+    "parameter": _l("Parameter"),
+    "method": _l("Method"),
+    "specification": _l("Specification"),
+    "product_category": _l("Category"),
+    "catalog": _l("Catalogue"),
+    "import_batch": _l("Import"),
+    "report": _l("Report"),
+    "storage": _l("Stored files"),
+    "audit_chain": _l("Audit chain"),
+}
+
 _HASH = re.compile(r"^[0-9a-f]{40,}$")
 _ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -218,6 +265,19 @@ def action_label(action: str) -> str:
     """The action in the reader's language (its code when it has no label)."""
     label = ACTION_LABELS.get(action)
     return str(label) if label is not None else action
+
+
+def entity_label(entity_type: str) -> str:
+    label = ENTITY_LABELS.get(entity_type)
+    return str(label) if label is not None else entity_type.replace("_", " ")
+
+
+def problem_label(problem: str | None) -> str:
+    """A problem of the chain check in the reader's language."""
+    if not problem:
+        return ""
+    label = PROBLEM_LABELS.get(problem)
+    return str(label) if label is not None else problem
 
 
 def field_label(name: str) -> str:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
 
 from lims.extensions import db, utcnow
 from lims.logs import request_id
@@ -497,17 +498,45 @@ def chain_length() -> int:
     return int(db.session.scalar(sa.select(AuditHead.seq).where(AuditHead.id == 1)) or 0)
 
 
+#: Key of ``app.extensions``: callables ``text -> [(entity_type, entity_id, actions)] | None``
+#: that the app factory registers, naming the events a record people know by a code (a sample:
+#: its own events and those of its certificates and warnings) is found under.
+SUBJECTS = "lims.audit_subjects"
+
+EventKey = tuple[str, str, Collection[str] | None]
+
+
+def subject_keys(text: str) -> list[EventKey] | None:
+    """The event keys of the record named ``text`` (a sample code) from the registered
+    resolvers, or None when none knows it."""
+    for resolve in current_app.extensions.get(SUBJECTS, ()):
+        keys = resolve(text)
+        if keys is not None:
+            return list(keys)
+    return None
+
+
 def list_events(
     *,
     action: str | None = None,
     entity_type: str | None = None,
     entity_id: str | None = None,
     actor_id: int | None = None,
+    keys: Sequence[EventKey] | None = None,
     before_seq: int | None = None,
     limit: int = 50,
 ) -> list[AuditEvent]:
-    """Newest first, keyset-paginated by ``seq``."""
+    """Newest first, keyset-paginated by ``seq``. ``keys``: only events under one of these
+    ``(entity_type, entity_id, actions or None)`` (an empty list finds nothing)."""
     query = sa.select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(limit)
+    if keys is not None:
+        clauses = []
+        for key_type, key_id, actions in keys:
+            clause = sa.and_(AuditEvent.entity_type == key_type, AuditEvent.entity_id == key_id)
+            if actions is not None:
+                clause = sa.and_(clause, AuditEvent.action.in_(sorted(actions)))
+            clauses.append(clause)
+        query = query.where(sa.or_(*clauses) if clauses else sa.false())
     if action:
         query = query.where(AuditEvent.action == action)
     if entity_type:

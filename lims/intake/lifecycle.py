@@ -19,12 +19,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from lims import audit
 from lims.audit.models import AuditEvent
+from lims.audit.services import EventKey, list_events
 from lims.extensions import db
 
 from .models import Sample, SampleStatus
@@ -134,16 +134,14 @@ def move(
 #: sample's history).
 HISTORY_PROVIDERS = "lims.sample_history"
 
-HistoryKey = tuple[str, str, frozenset[str] | None]
 
-
-def history_keys(sample: Sample) -> list[HistoryKey]:
+def history_keys(sample: Sample) -> list[EventKey]:
     """The audit keys of the sample's history: its own events, keyed ``("sample", id)``
     (intake's, and every move since this module) and ``("sample", code)`` (results,
     deviations, the register, and testing's and certificates' moves written before it: the
     chain keeps them as written); then the keys the factory's providers add (its certificates,
     the warnings resting on it)."""
-    keys: list[HistoryKey] = [("sample", str(sample.id), None), ("sample", sample.code, None)]
+    keys: list[EventKey] = [("sample", str(sample.id), None), ("sample", sample.code, None)]
     for provider in current_app.extensions.get(HISTORY_PROVIDERS, ()):
         keys.extend(provider(sample))
     return keys
@@ -152,13 +150,4 @@ def history_keys(sample: Sample) -> list[HistoryKey]:
 def history(sample: Sample, *, limit: int = 1000) -> list[AuditEvent]:
     """Every audit event of the sample's history, oldest first (at most ``limit``, the newest
     kept)."""
-    clauses = []
-    for entity_type, entity_id, actions in history_keys(sample):
-        clause = sa.and_(AuditEvent.entity_type == entity_type, AuditEvent.entity_id == entity_id)
-        if actions is not None:
-            clause = sa.and_(clause, AuditEvent.action.in_(sorted(actions)))
-        clauses.append(clause)
-    rows = db.session.scalars(
-        sa.select(AuditEvent).where(sa.or_(*clauses)).order_by(AuditEvent.seq.desc()).limit(limit)
-    ).all()
-    return list(reversed(rows))
+    return list(reversed(list_events(keys=history_keys(sample), limit=limit)))

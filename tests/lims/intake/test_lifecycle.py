@@ -205,6 +205,6 @@ def test_the_timeline_holds_every_kind_of_event(app, lab, signer, make_user):  #
         "Đã thu hồi kết quả",
         "Phiếu kết quả đã được sửa đổi",
         "Đã công bố cảnh báo",
-        "Trạng thái: đã báo cáo",
+        "Trạng thái: đã trả kết quả",
     ):
         assert text in page, text
