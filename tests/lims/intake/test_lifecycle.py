@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask import g
 
 from lims import audit
 from lims.audit.models import AuditEvent
@@ -117,7 +118,9 @@ def _full_history(lab, signer, make_user):  # noqa: F811
     b_ref = make_user("association", email="b@hoi.vn")
     tech, reviewer = lab.tech, lab.reviewer
     sample = _register(lab, tech)
-    intake.receive_sample(actor=tech, sample=sample, condition="Nguyên niêm", storage_location="Tủ 2")
+    intake.receive_sample(
+        actor=tech, sample=sample, condition="Nguyên niêm", storage_location="Tủ 2"
+    )
     deviations.record_deviation(actor=tech, sample=sample, kind="condition", text="Phòng 27 °C")
     ph, hist = sorted(sample.tests, key=lambda t: t.position)
     testing.enter_result(actor=tech, test=ph, text="5,60")
@@ -172,6 +175,7 @@ EVERY_KIND = {
 
 
 def test_the_timeline_holds_every_kind_of_event(app, lab, signer, make_user):  # noqa: F811
+    admin = make_user("admin", email="admin@lab.vn")
     sample = _full_history(lab, signer, make_user)
     # an event written before the lifecycle existed: a move keyed by the sample's code
     audit.record(
@@ -208,3 +212,16 @@ def test_the_timeline_holds_every_kind_of_event(app, lab, signer, make_user):  #
         "Trạng thái: đã trả kết quả",
     ):
         assert text in page, text
+
+    # the audit page's filter by sample code finds the same history, and every event of the
+    # sample's certificates and warnings (drafting included)
+    for name in list(vars(g)):  # the test's app context (the lab fixture) outlives requests:
+        g.pop(name)  # forget the first client's user and CSRF token
+    admin_client = app.test_client()
+    login(admin_client, admin.email, admin.password)
+    response = admin_client.get("/admin/audit", query_string={"sample": code})
+    assert response.status_code == 200, response.status_code
+    trail = response.text
+    found = set(re.findall(r'<tr data-action="([a-z_.]+)"', trail))
+    assert found >= EVERY_KIND | {"warning.draft", "warning.submit"}
+    assert "sample.test_add" not in found and "audit.verified" not in found
