@@ -6,6 +6,7 @@ anchored outside the database (``anchor``), records cross-checked against their 
 from .crosscheck import register_cross_check
 from .security_log import note_refusal
 from .services import (
+    Actor,
     ReasonRequired,
     entity_key,
     event_intact,
@@ -16,6 +17,7 @@ from .services import (
 )
 
 __all__ = [
+    "Actor",
     "ReasonRequired",
     "entity_key",
     "event_intact",

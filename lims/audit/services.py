@@ -9,7 +9,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from flask import current_app
@@ -21,6 +21,17 @@ from . import keys
 from .crosscheck import CrossCheckReport, run_cross_checks
 from .keys import AuditKeyMismatch
 from .models import GENESIS_HASH, AuditEvent, AuditHead
+
+
+class Actor(Protocol):
+    """Who acts: a user (``lims.auth.models.User``) or anything with its ``id`` and ``name``
+    (None, where an actor is optional, is the system)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def name(self) -> str: ...
 
 
 class ReasonRequired(ValueError):
@@ -87,7 +98,7 @@ def event_intact(event: AuditEvent) -> bool:
 
 def record(
     *,
-    actor: Any | None,
+    actor: Actor | None,
     action: str,
     entity_type: str,
     entity_id: Any = None,
@@ -127,7 +138,7 @@ def entity_key(entity: Any) -> tuple[str, str, tuple[str, Any] | None]:
 
 def record_change(
     *,
-    actor: Any | None,
+    actor: Actor | None,
     entity: Any,
     action: str,
     before: Mapping[str, Any] | None = None,
@@ -158,7 +169,7 @@ def record_change(
 
 def record_many(
     *,
-    actor: Any | None,
+    actor: Actor | None,
     events: Sequence[Mapping[str, Any]],
     address: str | None = None,
 ) -> list[AuditEvent]:
@@ -229,7 +240,7 @@ def _locked_head() -> AuditHead:
 
 def _append(
     head: AuditHead,
-    actor: Any | None,
+    actor: Actor | None,
     action: str,
     entity_type: str,
     entity_id: Any,
@@ -432,7 +443,7 @@ def verify_integrity(anchors: Sequence[Mapping[str, Any]] = ()) -> IntegrityRepo
 
 
 def verify_and_record(
-    *, actor: Any | None = None, anchors: Sequence[Mapping[str, Any]] = ()
+    *, actor: Actor | None = None, anchors: Sequence[Mapping[str, Any]] = ()
 ) -> IntegrityReport:
     """Verify (:func:`verify_integrity`) and append the outcome as an ``audit.verified``
     event (entries checked, head sequence and hash, result, first broken entry, problems

@@ -24,7 +24,7 @@ from flask_babel import lazy_gettext as _l
 
 from lims import audit
 from lims.audit.models import AuditEvent
-from lims.audit.services import EventKey, list_events
+from lims.audit.services import Actor, EventKey, list_events
 from lims.extensions import db
 
 from .models import Sample, SampleStatus
@@ -88,7 +88,7 @@ def allowed(current: SampleStatus | str, to: SampleStatus | str) -> bool:
 
 def move(
     *,
-    actor: Any,
+    actor: Actor,
     sample: Sample,
     to: SampleStatus,
     action: str = STATUS_ACTION,
