@@ -904,7 +904,7 @@ def register_samples(
                 year=year,
                 seq=seq,
                 import_batch_id=import_batch_id,
-            )  # fmt: skip
+            )
         )
     db.session.add_all(samples)
     db.session.flush()
@@ -1020,9 +1020,13 @@ def reject_sample(*, actor: Any, sample: Sample, reason: str) -> Sample:
     require_role(actor, *INTAKE_ROLES)
     _refuse_status(sample, (SampleStatus.REGISTERED,), _l("reject it"))
     return _end_with_reason(
-        actor=actor, sample=sample, status=SampleStatus.REJECTED, reason=reason,
-        reason_attr="rejection_reason", action="sample.reject",
-    )  # fmt: skip
+        actor=actor,
+        sample=sample,
+        status=SampleStatus.REJECTED,
+        reason=reason,
+        reason_attr="rejection_reason",
+        action="sample.reject",
+    )
 
 
 def cancel_sample(*, actor: Any, sample: Sample, reason: str) -> Sample:
@@ -1032,9 +1036,13 @@ def cancel_sample(*, actor: Any, sample: Sample, reason: str) -> Sample:
     if any(t.status != TestStatus.PENDING for t in sample.tests):
         raise IntakeError(_l("Testing has started on this sample: it cannot be cancelled."))
     return _end_with_reason(
-        actor=actor, sample=sample, status=SampleStatus.CANCELLED, reason=reason,
-        reason_attr="cancel_reason", action="sample.cancel",
-    )  # fmt: skip
+        actor=actor,
+        sample=sample,
+        status=SampleStatus.CANCELLED,
+        reason=reason,
+        reason_attr="cancel_reason",
+        action="sample.cancel",
+    )
 
 
 def _check_tests_editable(sample: Sample) -> None:

@@ -73,9 +73,12 @@ def _world(app, make_user):
             codes.append(sample.code)
         # an event of the first sample keyed by its code, as testing wrote them
         audit.record(
-            actor=tech, action="result.enter", entity_type="sample", entity_id=codes[0],
+            actor=tech,
+            action="result.enter",
+            entity_type="sample",
+            entity_id=codes[0],
             after={"parameter": "histamine", "text": "520"},
-        )  # fmt: skip
+        )
         db.session.commit()
         db.session.remove()
     return codes

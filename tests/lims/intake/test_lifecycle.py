@@ -145,9 +145,12 @@ def _full_history(lab, signer, make_user):  # noqa: F811
     a, b = db.session.get(User, a_ref.id), db.session.get(User, b_ref.id)
     entry = db.session.scalar(sa.select(NonConformity).where(NonConformity.sample_id == sample.id))
     w = warnings.draft_warning(
-        actor=a, entry_ids=[entry.id], title="Nước mắm có histamin vượt mức",
-        hazard="<p>Ngộ độc</p>", recommendation="<p>Ngừng dùng</p>",
-    )  # fmt: skip
+        actor=a,
+        entry_ids=[entry.id],
+        title="Nước mắm có histamin vượt mức",
+        hazard="<p>Ngộ độc</p>",
+        recommendation="<p>Ngừng dùng</p>",
+    )
     warnings.submit_warning(actor=a, warning=w)
     warnings.publish_warning(actor=b, warning=w)
     db.session.commit()
@@ -179,9 +182,13 @@ def test_the_timeline_holds_every_kind_of_event(app, lab, signer, make_user):  #
     sample = _full_history(lab, signer, make_user)
     # an event written before the lifecycle existed: a move keyed by the sample's code
     audit.record(
-        actor=lab.reviewer, action="sample.status", entity_type="sample",
-        entity_id=sample.code, before={"status": "to_verify"}, after={"status": "verified"},
-    )  # fmt: skip
+        actor=lab.reviewer,
+        action="sample.status",
+        entity_type="sample",
+        entity_id=sample.code,
+        before={"status": "to_verify"},
+        after={"status": "verified"},
+    )
     db.session.commit()
     events = lifecycle.history(sample)
     assert {e.action for e in events} == EVERY_KIND
