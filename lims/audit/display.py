@@ -8,6 +8,7 @@ A new action or field: add its label here (English msgid, then the Vietnamese en
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -186,6 +187,10 @@ FIELD_LABELS: Mapping[str, Any] = {
     "certificates": _l("Certificates"),
     "specification_id": _l("Specification"),
     "parameter_method_id": _l("Method"),
+    "failed": _l("Failed lines"),
+    "hazard": _l("Hazard"),
+    "recommendation": _l("What consumers should do"),
+    "sha256": _l("SHA-256"),
     "ok": _l("Intact"),
     "entries": _l("Events checked"),
     "problem": _l("Problem"),
@@ -265,6 +270,7 @@ ENTITY_LABELS: Mapping[str, Any] = {
 }
 
 _HASH = re.compile(r"^[0-9a-f]{40,}$")
+_TAG = re.compile(r"<[^<>]+>")
 _ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 EMPTY = "—"
@@ -323,6 +329,8 @@ def show_value(value: Any) -> str:
         return str(VALUE_LABELS[text])
     if _HASH.match(text):
         return text[:12] + "…"
+    if _TAG.search(text):  # sanitised HTML (a warning's hazard): its text
+        return " ".join(html.unescape(_TAG.sub(" ", text)).split())
     if _ISO_DATE.match(text) or _ISO_TIME.match(text):
         try:
             parsed = datetime.fromisoformat(text) if "T" in text else date.fromisoformat(text)

@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 
 from lims.audit.display import action_label, show_value
 from lims.audit.models import AuditEvent
+from lims.i18n import current_language
 
 from .lifecycle import history, status_label
 from .models import Sample
@@ -32,14 +33,21 @@ class Entry:
 
 
 def timeline(sample: Sample) -> list[Entry]:
-    """The sample's history, oldest first."""
-    parameters = {t.id: t.parameter.code for t in sample.tests if t.parameter is not None}
-    return [_entry(e, parameters) for e in history(sample)]
+    """The sample's history, oldest first; parameters by their name in the reader's language."""
+    english = current_language() == "en"
+    names: dict[str, str] = {}
+    by_test: dict[int, str] = {}
+    for test in sample.tests:
+        if test.parameter is not None:
+            name = (test.parameter.name_en if english else "") or test.parameter.name_vi
+            names[test.parameter.code] = by_test[test.id] = name
+    return [_entry(e, names, by_test) for e in history(sample)]
 
 
-def _entry(event: AuditEvent, parameters: dict[int, str]) -> Entry:
-    after = event.after if isinstance(event.after, dict) else {}
-    before = event.before if isinstance(event.before, dict) else {}
+def _entry(event: AuditEvent, names: dict[str, str], by_test: dict[int, str]) -> Entry:
+    after = _named(event.after, names)
+    before = _named(event.before, names)
+    parameters = by_test
     label = action_label(event.action)
     details: list[str] = []
     action = event.action
@@ -95,6 +103,14 @@ def _entry(event: AuditEvent, parameters: dict[int, str]) -> Entry:
         reason=event.reason,
         details=[d for d in details if d],
     )
+
+
+def _named(payload: Any, names: dict[str, str]) -> dict[str, Any]:
+    """The payload (a dict, else empty) with its parameter code replaced by the name."""
+    out = dict(payload) if isinstance(payload, dict) else {}
+    if out.get("parameter") in names:
+        out["parameter"] = names[out["parameter"]]
+    return out
 
 
 def _result(parameter: Any, text: Any) -> str:

@@ -138,3 +138,9 @@ def test_checking_the_chain_is_for_admins_only(app, make_user):
     client = app.test_client()
     login(client, user.email, user.password)
     assert post_form(client, "/admin/audit/verify", {}, page="/").status_code == 403
+
+
+def test_html_of_a_warning_is_shown_as_its_text(app_ctx):
+    value = "<p>Histamin <strong>cao</strong> &amp; nguy hiểm.</p><ul><li>Ngừng dùng</li></ul>"
+    assert display.show_value(value) == "Histamin cao & nguy hiểm. Ngừng dùng"
+    assert display.field_label("hazard") == "Nguy cơ"

@@ -212,7 +212,8 @@ def test_the_timeline_holds_every_kind_of_event(app, lab, signer, make_user):  #
     assert set(actions) == EVERY_KIND, page[page.find('id="timeline"') :][:3000]
     for text in (
         "Kết quả đã sửa",  # a result changed
-        "5,60 → 5,85",
+        "pH: 5,60 → 5,85",  # the parameter by its name
+        "Histamin: 540",
         "Đã thu hồi kết quả",
         "Phiếu kết quả đã được sửa đổi",
         "Đã công bố cảnh báo",
