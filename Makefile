@@ -29,6 +29,7 @@ TEST_WORKERS ?= 2
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
 
 $(VENV)/.installed-soak: pyproject.toml | $(BIN)/python
@@ -46,6 +47,7 @@ soak: $(VENV)/.installed-soak
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: $(VENV)/.installed-test
 	$(BIN)/ruff check --fix .

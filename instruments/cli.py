@@ -9,7 +9,8 @@ import json
 import signal
 import sys
 import threading
-from typing import Any, BinaryIO
+from collections.abc import Callable
+from typing import Any, BinaryIO, TypeVar
 
 import click
 
@@ -33,7 +34,10 @@ def _emit(data: dict[str, Any]) -> None:
     click.echo(json.dumps(data, ensure_ascii=False))
 
 
-def _protocol_option() -> Any:
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _protocol_option() -> Callable[[F], F]:
     return click.option(
         "--protocol",
         "-p",

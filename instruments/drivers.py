@@ -14,13 +14,11 @@ from collections import deque
 from collections.abc import Iterator
 from typing import Any, Self
 
-import serial
-
 from instruments.errors import CodecError, DeviceError, ErrorCode, TransportTimeout
 from instruments.items import Ack, Error, Info, Item, Reading, Record
 from instruments.protocols import Codec, get_codec
 from instruments.protocols.astm import AstmCodec
-from instruments.transport import Link, SerialSettings, open_port
+from instruments.transport import Link, SerialPort, SerialSettings, open_port
 
 
 class Driver:
@@ -28,9 +26,7 @@ class Driver:
 
     protocol: str = ""
 
-    def __init__(
-        self, port: serial.SerialBase | Link, codec: Codec, *, timeout: float = 2.0
-    ) -> None:
+    def __init__(self, port: SerialPort | Link, codec: Codec, *, timeout: float = 2.0) -> None:
         self.link = port if isinstance(port, Link) else Link(port)
         self.codec = codec
         self.timeout = timeout
@@ -212,7 +208,7 @@ class AstmReceiver(Driver):
 
     def __init__(
         self,
-        port: serial.SerialBase | Link,
+        port: SerialPort | Link,
         codec: Codec | None = None,
         *,
         timeout: float = 30.0,

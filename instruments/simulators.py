@@ -300,7 +300,7 @@ class BalanceSimulator(PtySimulator):
                 buffer.clear()
 
     def _split(self, buffer: bytearray) -> list[bytes]:
-        commands = []
+        commands: list[bytes] = []
         while True:
             ends = [i for i in (buffer.find(b"\r"), buffer.find(b"\n")) if i >= 0]
             if not ends:
@@ -419,7 +419,7 @@ class SartoriusSbiSimulator(BalanceSimulator):
         self.model = model
 
     def _split(self, buffer: bytearray) -> list[bytes]:
-        commands = []
+        commands: list[bytes] = []
         while buffer:
             start = buffer.find(b"\x1b")
             if start < 0:

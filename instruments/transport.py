@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import serial
 
@@ -88,9 +88,25 @@ class SerialSettings:
         return text
 
 
-def open_port(
-    url: str, settings: SerialSettings | None = None, **overrides: Any
-) -> serial.SerialBase:
+class SerialPort(Protocol):
+    """What a :class:`Link` uses of an open pyserial port (``serial.Serial`` and the classes of
+    the URL handlers, ``socket://``, ``rfc2217://``, ``loop://``, alike)."""
+
+    @property
+    def in_waiting(self) -> int: ...
+
+    def read(self, size: int = 1) -> bytes: ...
+
+    def write(self, b: bytes, /) -> int | None: ...
+
+    def flush(self) -> None: ...
+
+    def reset_input_buffer(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def open_port(url: str, settings: SerialSettings | None = None, **overrides: Any) -> SerialPort:
     """Open the port named by ``url`` with ``settings`` (keyword ``overrides`` win).
 
     Raises :class:`PortError` if it cannot be opened.
@@ -124,7 +140,7 @@ class Link:
 
     POLL_INTERVAL = 0.02
 
-    def __init__(self, port: serial.SerialBase, *, name: str = "") -> None:
+    def __init__(self, port: SerialPort, *, name: str = "") -> None:
         self.port = port
         self.name = name or str(getattr(port, "port", "") or "")
 

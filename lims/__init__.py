@@ -223,6 +223,50 @@ def _wire_features(app: Flask) -> None:
 
     app.extensions["lims.sample_links"] = [complaints_of_sample]
     app.extensions["lims.sample_warnings"] = [_warnings_of_samples]
+    # the sample's history (lims/intake/lifecycle.py::history) holds its certificates' and
+    # warnings' events
+    app.extensions["lims.sample_history"] = [_certificate_history, _warning_history]
+    # the audit page's filter by sample code finds that whole history
+    app.extensions["lims.audit_subjects"] = [_sample_subject]
+
+
+def _sample_subject(text: str) -> list[tuple[str, str, None]] | None:
+    """The event keys of the sample whose code is ``text`` (any case): its own events, its
+    certificates' and the warnings resting on it, every action of them."""
+    from .intake.lifecycle import history_keys
+    from .intake.models import Sample
+
+    code = text.strip()
+    sample = db.session.scalar(
+        sa.select(Sample).where(Sample.code.in_({code, code.upper()})).limit(1)
+    )
+    if sample is None:
+        return None
+    return [(entity_type, entity_id, None) for entity_type, entity_id, _ in history_keys(sample)]
+
+
+CERTIFICATE_HISTORY = frozenset({"certificate.issue", "certificate.amend", "certificate.withdraw"})
+WARNING_HISTORY = frozenset({"warning.publish", "warning.withdraw"})
+
+
+def _certificate_history(sample: Any) -> list[tuple[str, str, frozenset[str]]]:
+    """The audit keys of a sample's certificates (issued, amended, withdrawn)."""
+    from .certificates.models import Certificate
+
+    numbers = db.session.scalars(
+        sa.select(Certificate.number).where(Certificate.sample_id == sample.id)
+    ).all()
+    return [("certificate", number, CERTIFICATE_HISTORY) for number in numbers]
+
+
+def _warning_history(sample: Any) -> list[tuple[str, str, frozenset[str]]]:
+    """The audit keys of the warnings resting on a sample (published, withdrawn)."""
+    from .warnings.models import WarningSource
+
+    ids = db.session.scalars(
+        sa.select(WarningSource.warning_id).where(WarningSource.sample_id == sample.id).distinct()
+    ).all()
+    return [("warning", str(i), WARNING_HISTORY) for i in ids]
 
 
 def _warnings_of_samples(sample_ids: list[int]) -> list[dict[str, Any]]:

@@ -470,7 +470,7 @@ def format_decimal(
         sign, text = "-", text[1:]
     int_part, _, frac = text.partition(".")
     if group_thousands and len(int_part) > 4:
-        groups = []
+        groups: list[str] = []
         while len(int_part) > 3:
             groups.insert(0, int_part[-3:])
             int_part = int_part[:-3]

@@ -28,8 +28,13 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 log = logging.getLogger(__name__)
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
-_FORWARDED = ("HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_HOST",
-              "HTTP_X_FORWARDED_PORT", "HTTP_X_FORWARDED_PREFIX")  # fmt: skip
+_FORWARDED = (
+    "HTTP_X_FORWARDED_FOR",
+    "HTTP_X_FORWARDED_PROTO",
+    "HTTP_X_FORWARDED_HOST",
+    "HTTP_X_FORWARDED_PORT",
+    "HTTP_X_FORWARDED_PREFIX",
+)
 
 
 def _peer_in(peer: str | None, networks: list[Any]) -> bool:
@@ -115,8 +120,10 @@ class PublicOrigin:
             body = (
                 "400 Bad Request: unknown host. / Yêu cầu không hợp lệ: tên miền không đúng.\n"
             ).encode()
-            start_response("400 Bad Request", [("Content-Type", "text/plain; charset=utf-8"),
-                                               ("Content-Length", str(len(body)))])  # fmt: skip
+            start_response(
+                "400 Bad Request",
+                [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))],
+            )
             return [body]
         environ["HTTP_HOST"] = self.netloc
         environ["SERVER_NAME"] = self.host

@@ -48,8 +48,16 @@ def _base() -> Any:
     return doc
 
 
-def _para(container: Any, text: str, *, bold: bool = False, italic: bool = False,
-          size: float | None = None, align: str = "left", indent: bool = False) -> Any:  # fmt: skip
+def _para(
+    container: Any,
+    text: str,
+    *,
+    bold: bool = False,
+    italic: bool = False,
+    size: float | None = None,
+    align: str = "left",
+    indent: bool = False,
+) -> Any:
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Mm, Pt
 
@@ -153,9 +161,15 @@ def _report_body(doc: Any) -> None:
         doc,
         ["Mã mẫu", "Sản phẩm", "Cơ sở", "Chỉ tiêu", "Kết quả", "Mức, quy chuẩn"],
         "for row in nonconforming",
-        ["{{ row[0] }}", "{{ row[1] }}", "{{ row[2] }}", "{{ row[3] }}", "{{ row[4] }}",
-         "{{ row[5] }}"],
-    )  # fmt: skip
+        [
+            "{{ row[0] }}",
+            "{{ row[1] }}",
+            "{{ row[2] }}",
+            "{{ row[3] }}",
+            "{{ row[4] }}",
+            "{{ row[5] }}",
+        ],
+    )
     _para(doc, "{%p if nonconforming_note %}")
     _para(doc, "{{ nonconforming_note }}", italic=True)
     _para(doc, "{%p endif %}")
@@ -176,11 +190,19 @@ def _warning_body(doc: Any) -> None:
         doc,
         ["Chỉ tiêu", "Kết quả", "Đơn vị", "Mức giới hạn", "Văn bản", "Đánh giá"],
         "for row in failed",
-        ["{{ row[0] }}", "{{ row[1] }}", "{{ row[2] }}", "{{ row[3] }}", "{{ row[4] }}",
-         "{{ row[5] }}"],
-    )  # fmt: skip
-    for heading, name in (("Nguy cơ đối với người tiêu dùng", "hazard"),
-                          ("Khuyến cáo", "recommendation")):  # fmt: skip
+        [
+            "{{ row[0] }}",
+            "{{ row[1] }}",
+            "{{ row[2] }}",
+            "{{ row[3] }}",
+            "{{ row[4] }}",
+            "{{ row[5] }}",
+        ],
+    )
+    for heading, name in (
+        ("Nguy cơ đối với người tiêu dùng", "hazard"),
+        ("Khuyến cáo", "recommendation"),
+    ):
         _para(doc, heading, bold=True)
         _para(doc, f"{{%p for line in {name} %}}")
         _para(doc, "{{ line }}", indent=True, align="justify")

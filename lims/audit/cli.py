@@ -90,8 +90,12 @@ def anchor_command(out: Path | None) -> None:
             token = stamp(anchor_text(anchor).encode("utf-8"), tsa)
         except TimestampError as exc:
             raise click.ClickException(f"Time stamp failed: {exc}") from None
-        anchor["tsa"] = {"url": tsa, "time": token.gen_time.isoformat(), "serial": token.serial,
-                         "token_b64": base64.b64encode(token.token).decode("ascii")}  # fmt: skip
+        anchor["tsa"] = {
+            "url": tsa,
+            "time": token.gen_time.isoformat(),
+            "serial": token.serial,
+            "token_b64": base64.b64encode(token.token).decode("ascii"),
+        }
     click.echo(json.dumps(anchor, ensure_ascii=False, sort_keys=True))
     click.echo(f"Audit anchor: {describe(anchor)}", err=True)
     if out is not None:

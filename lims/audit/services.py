@@ -5,13 +5,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.sql import util as sql_util
 
 from lims.extensions import db, utcnow
@@ -21,6 +22,17 @@ from . import keys
 from .crosscheck import CrossCheckReport, run_cross_checks
 from .keys import AuditKeyMismatch
 from .models import GENESIS_HASH, AuditEvent, AuditHead
+
+
+class Actor(Protocol):
+    """Who acts: a user (``lims.auth.models.User``) or anything with its ``id`` and ``name``
+    (None, where an actor is optional, is the system)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def name(self) -> str: ...
 
 
 class ReasonRequired(ValueError):
@@ -87,7 +99,7 @@ def event_intact(event: AuditEvent) -> bool:
 
 def record(
     *,
-    actor: Any | None,
+    actor: Actor | None,
     action: str,
     entity_type: str,
     entity_id: Any = None,
@@ -115,9 +127,54 @@ def record(
     return event
 
 
+def entity_key(entity: Any) -> tuple[str, str, tuple[str, Any] | None]:
+    """``(entity_type, entity_id, label)`` of a model row for the audit trail: the type its
+    class declares in ``__audit_entity__`` (else its table name), always its ``id``, and the
+    label people know it by (``__audit_label__`` names the attribute: a sample's code) as a
+    ``(name, value)`` pair, or None."""
+    cls = type(entity)
+    entity_type = getattr(cls, "__audit_entity__", None) or getattr(cls, "__tablename__", "")
+    if not entity_type or getattr(entity, "id", None) is None:
+        raise ValueError(f"{cls.__name__} is not an audited record (no type or no id yet)")
+    label_attr = getattr(cls, "__audit_label__", None)
+    label = (label_attr, getattr(entity, label_attr)) if label_attr else None
+    return str(entity_type), str(entity.id), label
+
+
+def record_change(
+    *,
+    actor: Actor | None,
+    entity: Any,
+    action: str,
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+    reason: str | None = None,
+    reason_required: bool = False,
+    address: str | None = None,
+) -> AuditEvent:
+    """Append one event about a record, keyed the one way for every caller: the record's type
+    and id (:func:`entity_key`), its label (a sample's code) copied into ``after`` so a reader
+    of the trail finds it by the name people use. Flush first, so the record has its id."""
+    entity_type, entity_id, label = entity_key(entity)
+    payload = dict(after or {})
+    if label is not None:
+        payload.setdefault(label[0], label[1])
+    return record(
+        actor=actor,
+        action=action,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        before=dict(before) if before is not None else None,
+        after=payload,
+        reason=reason,
+        reason_required=reason_required,
+        address=address,
+    )
+
+
 def record_many(
     *,
-    actor: Any | None,
+    actor: Actor | None,
     events: Sequence[Mapping[str, Any]],
     address: str | None = None,
 ) -> list[AuditEvent]:
@@ -305,7 +362,7 @@ def _locked_head(session: Any) -> AuditHead:
 
 
 def _new_event(
-    actor: Any | None,
+    actor: Actor | None,
     action: str,
     entity_type: str,
     entity_id: Any,
@@ -510,7 +567,7 @@ def verify_integrity(anchors: Sequence[Mapping[str, Any]] = ()) -> IntegrityRepo
 
 
 def verify_and_record(
-    *, actor: Any | None = None, anchors: Sequence[Mapping[str, Any]] = ()
+    *, actor: Actor | None = None, anchors: Sequence[Mapping[str, Any]] = ()
 ) -> IntegrityReport:
     """Verify (:func:`verify_integrity`) and append the outcome as an ``audit.verified``
     event (entries checked, head sequence and hash, result, first broken entry, problems
@@ -576,17 +633,45 @@ def chain_length() -> int:
     return int(db.session.scalar(sa.select(AuditHead.seq).where(AuditHead.id == 1)) or 0)
 
 
+#: Key of ``app.extensions``: callables ``text -> [(entity_type, entity_id, actions)] | None``
+#: that the app factory registers, naming the events a record people know by a code (a sample:
+#: its own events and those of its certificates and warnings) is found under.
+SUBJECTS = "lims.audit_subjects"
+
+EventKey = tuple[str, str, Collection[str] | None]
+
+
+def subject_keys(text: str) -> list[EventKey] | None:
+    """The event keys of the record named ``text`` (a sample code) from the registered
+    resolvers, or None when none knows it."""
+    for resolve in current_app.extensions.get(SUBJECTS, ()):
+        keys = resolve(text)
+        if keys is not None:
+            return list(keys)
+    return None
+
+
 def list_events(
     *,
     action: str | None = None,
     entity_type: str | None = None,
     entity_id: str | None = None,
     actor_id: int | None = None,
+    keys: Sequence[EventKey] | None = None,
     before_seq: int | None = None,
     limit: int = 50,
 ) -> list[AuditEvent]:
-    """Newest first, keyset-paginated by ``seq``."""
+    """Newest first, keyset-paginated by ``seq``. ``keys``: only events under one of these
+    ``(entity_type, entity_id, actions or None)`` (an empty list finds nothing)."""
     query = sa.select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(limit)
+    if keys is not None:
+        clauses = []
+        for key_type, key_id, actions in keys:
+            clause = sa.and_(AuditEvent.entity_type == key_type, AuditEvent.entity_id == key_id)
+            if actions is not None:
+                clause = sa.and_(clause, AuditEvent.action.in_(sorted(actions)))
+            clauses.append(clause)
+        query = query.where(sa.or_(*clauses) if clauses else sa.false())
     if action:
         query = query.where(AuditEvent.action == action)
     if entity_type:

@@ -156,8 +156,10 @@ def judge(email: str, address: str | None, device: str | None, limits: Limits) -
     if count >= limits.max_failures:
         return Verdict(_wait(oldest, limits.window, now))
     untrusted = LoginAttempt.device.is_(None)
-    caps = [((LoginAttempt.email == email, untrusted), limits.account_cap),
-            ((untrusted,), limits.global_cap)]  # fmt: skip
+    caps = [
+        ((LoginAttempt.email == email, untrusted), limits.account_cap),
+        ((untrusted,), limits.global_cap),
+    ]
     if address is not None:
         caps.append(((LoginAttempt.address == address, untrusted), limits.address_cap))
     for conditions, cap in caps:

@@ -21,7 +21,14 @@ from flask_login import current_user, login_user, logout_user
 from werkzeug.urls import iri_to_uri
 from werkzeug.wrappers import Response
 
-from lims.audit.services import distinct_actions, list_events, verify_chain
+from lims.audit import display
+from lims.audit.services import (
+    distinct_actions,
+    last_verification,
+    list_events,
+    subject_keys,
+    verify_and_record,
+)
 from lims.errors import show_on_form
 from lims.extensions import db, unit_of_work, utcnow
 from lims.numbers import parse_id
@@ -381,21 +388,69 @@ def edit_user(user_id: int) -> Any:
 @bp.route("/admin/audit")
 @access("admin")
 def audit_events() -> str:
+    """The audit trail as people read it: actions in the reader's language, each change as
+    ``field: old → new``; filters by action, record, and sample code (the sample's whole
+    history: its own events, its certificates' and warnings')."""
     args = request.args
     before = parse_id(args.get("before"))
-    events = list_events(
-        action=args.get("action") or None,
-        entity_type=args.get("entity_type") or None,
-        entity_id=args.get("entity_id") or None,
-        before_seq=before,
-        limit=50,
+    sample_code = (args.get("sample") or "").strip()[:80]
+    keys = subject_keys(sample_code) if sample_code else None
+    unknown_sample = bool(sample_code) and keys is None
+    events = (
+        []
+        if unknown_sample
+        else list_events(
+            action=args.get("action") or None,
+            entity_type=args.get("entity_type") or None,
+            entity_id=args.get("entity_id") or None,
+            keys=keys,
+            before_seq=before,
+            limit=50,
+        )
     )
     next_before = events[-1].seq if len(events) == 50 else None
-    chain = verify_chain() if args.get("verify") else None
+    rows = [
+        {
+            "event": e,
+            "label": display.action_label(e.action),
+            "entity": display.entity_label(e.entity_type),
+            "changes": display.changes(e.before, e.after),
+        }
+        for e in events
+    ]
+    actions = sorted(
+        ((a, display.action_label(a)) for a in distinct_actions()), key=lambda a: a[1].lower()
+    )
+    last = last_verification()
     return render_template(
         "auth/audit.html",
-        events=events,
-        actions=distinct_actions(),
+        rows=rows,
+        actions=actions,
         next_before=next_before,
-        chain=chain,
+        unknown_sample=unknown_sample,
+        last=last,
+        last_problem=display.problem_label(last.problem) if last else "",
     )
+
+
+@bp.route("/admin/audit/verify", methods=["POST"])
+@access("admin")
+def audit_verify() -> Response:
+    """Check the chain from the audit page: walk it, cross-check the records and record the
+    outcome as an ``audit.verified`` event, as ``lims audit verify`` does."""
+    with unit_of_work():
+        report = verify_and_record(actor=current_user)
+    if report.ok:
+        flash(_("Audit chain verified: %(count)d entries intact.", count=report.checked), "success")
+    elif report.broken_seq is not None:
+        problem = display.problem_label(report.problem)
+        message = _(
+            "Audit chain BROKEN at entry %(seq)s: %(problem)s.",
+            seq=report.broken_seq,
+            problem=problem,
+        )
+        flash(message, "danger")
+    else:
+        problem = display.problem_label(report.problem)
+        flash(_("Audit check FAILED: %(problem)s.", problem=problem), "danger")
+    return redirect(url_for("auth.audit_events"))

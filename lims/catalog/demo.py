@@ -151,7 +151,11 @@ FACTS: dict[tuple[str, str, str], dict[str, Any]] = {
     ("Amino-acid nitrogen as % of total N", "%", "TCVN 3707:1990"): dict(decimals=1),
     ("Salt as NaCl", "g/L", "TCVN 3701:2009"): dict(decimals=0, accredited=True),
     ("Histamine", "mg/kg", "AOAC 977.13"): dict(
-        decimals=0, lod="5", loq="10", uncertainty_kind=_REL, uncertainty_value="10",
+        decimals=0,
+        lod="5",
+        loq="10",
+        uncertainty_kind=_REL,
+        uncertainty_value="10",
         accredited=True,
     ),
     ("pH", "-", "AOAC 981.12"): dict(
@@ -172,8 +176,11 @@ FACTS: dict[tuple[str, str, str], dict[str, Any]] = {
     ("Nitrite (NO2-)", "mg/L", "TCVN 6178:1996 (ISO 6777:1984)"): dict(
         decimals=3, lod="0.003", loq="0.01", accredited=True
     ),
-    ("E. coli or thermotolerant coliforms in 1 x 250 mL", "CFU/250 mL",
-     "TCVN 6187-1:2009 (ISO 9308-1)"): dict(decimals=0, accredited=True),
+    (
+        "E. coli or thermotolerant coliforms in 1 x 250 mL",
+        "CFU/250 mL",
+        "TCVN 6187-1:2009 (ISO 9308-1)",
+    ): dict(decimals=0, accredited=True),
     ("Free residual chlorine", "mg/L", "TCVN 6225-3:2011 (ISO 7393-3:1990)"): dict(decimals=2),
     ("Turbidity", "NTU", "TCVN 6184:2008 (ISO 7027:1999)"): dict(decimals=1),
     ("Coliforms", "CFU/100 mL", "TCVN 6187-1:2019 (ISO 9308-1:2014)"): dict(decimals=0),
@@ -200,11 +207,19 @@ FACTS: dict[tuple[str, str, str], dict[str, Any]] = {
     ("Total sulfur", "mg/kg", "TCVN 10143:2013 (ASTM D6228)"): dict(decimals=0, loq="5"),
     ("Copper strip corrosion (class)", "class", "TCVN 8359:2010 (ASTM D1838)"): dict(),
     ("Lead (Pb)", "mg/kg", "AOAC 999.11"): dict(
-        decimals=2, lod="0.01", loq="0.03", uncertainty_kind=_REL, uncertainty_value="15",
+        decimals=2,
+        lod="0.01",
+        loq="0.03",
+        uncertainty_kind=_REL,
+        uncertainty_value="15",
         accredited=True,
     ),
     ("Cadmium (Cd)", "mg/kg", "AOAC 999.11"): dict(
-        decimals=3, lod="0.003", loq="0.01", uncertainty_kind=_REL, uncertainty_value="15",
+        decimals=3,
+        lod="0.003",
+        loq="0.01",
+        uncertainty_kind=_REL,
+        uncertainty_value="15",
         accredited=True,
     ),
     ("Mercury (Hg)", "mg/kg", "AOAC 974.14"): dict(
@@ -220,8 +235,7 @@ FACTS: dict[tuple[str, str, str], dict[str, Any]] = {
         decimals=1, loq="0.5"
     ),
     ("Borax / borate (hàn the)", "mg/kg", "TCVN 8895:2012 (meat products)"): dict(lod="10"),
-    ("Formaldehyde (formol)", "mg/kg",
-     "PTN-HD-07:2024"): dict(lod="5"),
+    ("Formaldehyde (formol)", "mg/kg", "PTN-HD-07:2024"): dict(lod="5"),
     ("Iodine", "mg/kg", "PTN-HD-12:2024"): dict(
         decimals=1, uncertainty_kind=_ABS, uncertainty_value="1.5"
     ),
@@ -230,7 +244,7 @@ FACTS: dict[tuple[str, str, str], dict[str, Any]] = {
     ("Peak acceleration in shock-absorption test", "g", "TCVN 5756:2017"): dict(decimals=0),
     ("Net quantity", "mL", NET_QUANTITY_METHOD): dict(decimals=1, accredited=True),
     ("Net quantity", "g", NET_QUANTITY_METHOD): dict(decimals=1, accredited=True),
-}  # fmt: skip
+}
 
 
 def _facts(values: dict[str, Any]) -> dict[str, Any]:
@@ -301,10 +315,14 @@ def _net_quantity_basis() -> None:
             ):
                 continue
             services.create_specification(
-                actor=None, category_id=category.id, parameter_id=parameter.id,
-                kind=LimitKind.NONE.value, regulation=NET_QUANTITY_BASIS,
-                parameter_text="Lượng của hàng đóng gói sẵn", decision_rule="simple",
-            )  # fmt: skip
+                actor=None,
+                category_id=category.id,
+                parameter_id=parameter.id,
+                kind=LimitKind.NONE.value,
+                regulation=NET_QUANTITY_BASIS,
+                parameter_text="Lượng của hàng đóng gói sẵn",
+                decision_rule="simple",
+            )
 
 
 def confirm_demo_limits() -> int:

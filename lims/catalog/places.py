@@ -234,8 +234,17 @@ def _key(text: str) -> str:
 
 
 _KIND_WORDS = (
-    "thành phố", "thị xã", "huyện", "phường", "xã", "thị trấn", "đặc khu", "tỉnh", "tp.", "tp",
-)  # fmt: skip
+    "thành phố",
+    "thị xã",
+    "huyện",
+    "phường",
+    "xã",
+    "thị trấn",
+    "đặc khu",
+    "tỉnh",
+    "tp.",
+    "tp",
+)
 
 
 def _bare(text: str) -> str:

@@ -721,9 +721,7 @@ def judge_attribute_plan(
 
 #: Copper strip corrosion classes (ASTM D130 / TCVN 2694; for LPG ASTM D1838 / TCVN 8359), best
 #: first. A class is a grade on a scale, not a number: "1b" is not 1.2.
-CORROSION_CLASSES: tuple[str, ...] = (
-    "1a", "1b", "2a", "2b", "2c", "2d", "2e", "3a", "3b", "4a", "4b", "4c",
-)  # fmt: skip
+CORROSION_CLASSES: tuple[str, ...] = tuple("1a 1b 2a 2b 2c 2d 2e 3a 3b 4a 4b 4c".split())
 
 
 def parse_class(text: str) -> str:

@@ -47,8 +47,10 @@ def echo_signatures(check: DocumentCheck) -> None:
         if sig.timestamp_time is not None:
             state = "valid" if sig.timestamp_ok else "not trusted"
             click.echo(f"  Time stamp: {_when(sig.timestamp_time)} ({state})")
-        click.echo(f"  Level: {sig.level or '—'} · chains to a trusted root: "
-                   f"{'yes' if sig.trusted else 'no'}")  # fmt: skip
+        click.echo(
+            f"  Level: {sig.level or '—'} · chains to a trusted root: "
+            f"{'yes' if sig.trusted else 'no'}"
+        )
         click.echo(f"  Signer's certificate SHA-256: {sig.fingerprint or '—'}")
         if sig.demo:
             click.echo("  DEMO key (LIMS DEMO): for demonstration only, no legal value.")
@@ -99,8 +101,10 @@ def verify_command(path: Path | None) -> None:
         status += f" (by {cert.superseded_by.number})"
     if cert.withdraw_reason:
         status += f" (reason: {cert.withdraw_reason})"
-    click.echo(f"VERIFIED: {cert.number} · sample {cert.sample.code} · issued "
-               f"{cert.issued_at.date().isoformat()} · signed by {cert.signer_name}")  # fmt: skip
+    click.echo(
+        f"VERIFIED: {cert.number} · sample {cert.sample.code} · issued "
+        f"{cert.issued_at.date().isoformat()} · signed by {cert.signer_name}"
+    )
     click.echo(f"Status: {status}")
 
 
@@ -117,8 +121,10 @@ def _verify_all() -> None:
             problems.append(f"certificate {cert.number}: {exc}")
     for problem in problems:
         click.echo(f"PROBLEM: {problem}", err=True)
-    click.echo(f"{checked} certificates checked against their issue events and stored bytes; "
-               f"{len(problems)} problem(s).")  # fmt: skip
+    click.echo(
+        f"{checked} certificates checked against their issue events and stored bytes; "
+        f"{len(problems)} problem(s)."
+    )
     if problems:
         raise SystemExit(1)
 

@@ -190,8 +190,9 @@ def _results_table(content: CertificateContent, sheet: dict) -> Table:
         ("Mức giới hạn, văn bản", "Limit, regulation"),
         ("Đánh giá", "Verdict"),
     ]
-    head_en = ParagraphStyle("cell-head-en", parent=sheet["cell-head"], fontName=FONT_ITALIC,
-                             fontSize=7.5, leading=9.5)  # fmt: skip
+    head_en = ParagraphStyle(
+        "cell-head-en", parent=sheet["cell-head"], fontName=FONT_ITALIC, fontSize=7.5, leading=9.5
+    )
     header: list[Any] = [
         [paragraph(vi, sheet["cell-head"]), paragraph(en, head_en)] if bi else vi
         for vi, en in heads
@@ -338,15 +339,21 @@ def _net_quantity_block(content: CertificateContent, b: NetQuantityBlock, sheet:
         (
             _t(content, "Số đơn vị thiếu quá T", "Prepackages short by more than T"),
             f"{b.t1_count} "
-            + _t(content, f"(dưới {b.t1_limit} {u}; tối đa c = {b.c})",
-                 f"(below {b.t1_limit} {u}; at most c = {b.c})")
+            + _t(
+                content,
+                f"(dưới {b.t1_limit} {u}; tối đa c = {b.c})",
+                f"(below {b.t1_limit} {u}; at most c = {b.c})",
+            )
             + f": {_ok(content, b.t1_ok)}",
         ),
         (
             _t(content, "Số đơn vị thiếu quá 2T", "Prepackages short by more than 2T"),
             f"{b.t2_count} "
-            + _t(content, f"(dưới {b.t2_limit} {u}; không được có)",
-                 f"(below {b.t2_limit} {u}; none allowed)")
+            + _t(
+                content,
+                f"(dưới {b.t2_limit} {u}; không được có)",
+                f"(below {b.t2_limit} {u}; none allowed)",
+            )
             + f": {_ok(content, b.t2_ok)}",
         ),
         (_t(content, "Kết luận", "Conclusion"), _t(content, b.conclusion_vi, b.conclusion_en)),
@@ -354,7 +361,7 @@ def _net_quantity_block(content: CertificateContent, b: NetQuantityBlock, sheet:
             _t(content, "Căn cứ", "Basis"),
             "Thông tư 21/2014/TT-BKHCN (OIML R 87)",
         ),
-    ]  # fmt: skip
+    ]
     title = _t(
         content,
         f"Định lượng hàng đóng gói sẵn — {b.parameter_vi}",

@@ -40,6 +40,7 @@ from lims.counters import next_in_sequence
 from lims.errors import DomainError
 from lims.extensions import db, utcnow
 from lims.i18n import format_date, format_datetime, local_time
+from lims.intake import lifecycle
 from lims.intake.codes import format_code
 from lims.intake.models import Business, Campaign, CampaignShare, Sample, SampleStatus
 from lims.intake.scope import scope_for
@@ -665,18 +666,7 @@ def _signing_key(actor: Any) -> Any:
 
 
 def _set_reported(actor: Any, sample: Sample) -> None:
-    if sample.status != SampleStatus.REPORTED:
-        old = sample.status
-        sample.status = SampleStatus.REPORTED
-        db.session.flush()
-        audit.record(
-            actor=actor,
-            action="sample.status",
-            entity_type="sample",
-            entity_id=sample.code,
-            before={"status": old},
-            after={"status": SampleStatus.REPORTED},
-        )
+    lifecycle.move(actor=actor, sample=sample, to=SampleStatus.REPORTED)
 
 
 def issue_certificate(

@@ -82,6 +82,7 @@ CAMPAIGNS = [
 
 # (name, kind, address, ward, district, market) — as first recorded (before 1 July 2025, so
 # with the old ward and district; certificates print the units in force on the sampling day)
+# Left as written (fmt: skip at the end): a data table reads better one record a row.
 BUSINESSES = [
     ("Sạp khô Cô Lành", "market_stall", "Ki-ốt 14, tầng trệt", "Vạn Thạnh", "Nha Trang", "Chợ Đầm"),
     ("Sạp nước mắm Bà Tư Hiền", "market_stall", "Ki-ốt 32", "Vạn Thạnh", "Nha Trang", "Chợ Đầm"),
@@ -142,6 +143,7 @@ BUSINESSES = [
 # exact category each product is judged in (its own regulation and level): genuine fish sauce
 # against TCVN 5107 for nước mắm nguyên chất, natural mineral water against QCVN 6-1:2010/BYT,
 # each fuel grade against its own level of QCVN 01:2022/BKHCN, dried shrimp as a crustacean.
+# Left as written (fmt: skip at the end): a data table, as BUSINESSES.
 PRODUCTS: dict[str, list[tuple[str, str, str, str, str, int]]] = {
     "fish-sauce-genuine": [
         ("Nước mắm nhĩ cá cơm 40 độ đạm", "Biển Ngọc", "Cơ sở chế biến nước mắm Biển Ngọc",
@@ -446,9 +448,19 @@ def _net_quantity_samples(
             continue
         ids = [p.id for p in catalog.profile_parameters(category.id)] + [parameter.id]
         _take(
-            rng, tech, reviewer, SAMPLE_COUNT + i, campaign, spec, category,
-            PRODUCTS[code][index], businesses, now, quantity=Decimal(50), parameter_ids=ids,
-        )  # fmt: skip
+            rng,
+            tech,
+            reviewer,
+            SAMPLE_COUNT + i,
+            campaign,
+            spec,
+            category,
+            PRODUCTS[code][index],
+            businesses,
+            now,
+            quantity=Decimal(50),
+            parameter_ids=ids,
+        )
 
 
 def _demo_tax_code(rng: Any) -> str:

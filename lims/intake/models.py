@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -147,6 +147,9 @@ class ImportBatch(db.Model):
 
 class Sample(db.Model):
     __tablename__ = "samples"
+    # audit events about a sample: keyed ("sample", id), its code in the payload
+    __audit_entity__: ClassVar[str] = "sample"
+    __audit_label__: ClassVar[str] = "code"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(sa.String(40), unique=True)

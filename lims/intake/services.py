@@ -27,6 +27,7 @@ from lims.nfc import nfc
 from lims.numbers import parse_id
 
 from .codes import format_code
+from .lifecycle import INITIAL, STATUS_LABELS, move, status_label
 from .models import (
     Business,
     BusinessKind,
@@ -54,6 +55,7 @@ from .text import search_key
 from .validation import LOCAL_TZ, IntakeError, SampleInput, SampleInputError
 
 __all__ = [
+    "STATUS_LABELS",
     "DuplicateBusiness",
     "IntakeError",
     "PhotoUpload",
@@ -75,6 +77,7 @@ __all__ = [
     "remove_test",
     "sample_search_key",
     "search_businesses",
+    "status_label",
     "update_business",
     "update_campaign",
 ]
@@ -764,7 +767,7 @@ def _new_sample(
         campaign_id=data.campaign_id,
         business_id=data.business_id,
         category_id=data.category_id,
-        status=SampleStatus.REGISTERED,
+        status=INITIAL,
         product_name=data.product_name,
         brand=data.brand,
         manufacturer=data.manufacturer,
@@ -901,7 +904,7 @@ def register_samples(
                 year=year,
                 seq=seq,
                 import_batch_id=import_batch_id,
-            )  # fmt: skip
+            )
         )
     db.session.add_all(samples)
     db.session.flush()
@@ -975,20 +978,16 @@ def receive_sample(
         raise IntakeError(_l("The receipt time cannot be in the future."), "received_at")
     if received_at < sample.sampled_at:
         raise IntakeError(_l("The sample cannot be received before it was taken."), "received_at")
-    sample.status = SampleStatus.RECEIVED
     sample.condition_on_receipt = condition
     sample.storage_location = storage_location
     sample.received_at = received_at
     sample.received_by_id = actor.id
-    db.session.flush()
-    audit.record(
+    move(
         actor=actor,
+        sample=sample,
+        to=SampleStatus.RECEIVED,
         action="sample.receive",
-        entity_type="sample",
-        entity_id=sample.id,
-        before={"status": SampleStatus.REGISTERED.value},
-        after={
-            "status": sample.status.value,
+        details={
             "condition_on_receipt": condition,
             "storage_location": storage_location,
             "received_at": received_at,
@@ -1011,20 +1010,8 @@ def _end_with_reason(
     reason = (reason or "").strip()
     if not reason:
         raise IntakeError(_l("Give a reason."), "reason")
-    before = sample.status.value
-    sample.status = status
     setattr(sample, reason_attr, reason)
-    db.session.flush()
-    audit.record(
-        actor=actor,
-        action=action,
-        entity_type="sample",
-        entity_id=sample.id,
-        before={"status": before},
-        after={"status": sample.status.value},
-        reason=reason,
-        reason_required=True,
-    )
+    move(actor=actor, sample=sample, to=status, action=action, reason=reason, reason_required=True)
     return sample
 
 
@@ -1033,9 +1020,13 @@ def reject_sample(*, actor: Any, sample: Sample, reason: str) -> Sample:
     require_role(actor, *INTAKE_ROLES)
     _refuse_status(sample, (SampleStatus.REGISTERED,), _l("reject it"))
     return _end_with_reason(
-        actor=actor, sample=sample, status=SampleStatus.REJECTED, reason=reason,
-        reason_attr="rejection_reason", action="sample.reject",
-    )  # fmt: skip
+        actor=actor,
+        sample=sample,
+        status=SampleStatus.REJECTED,
+        reason=reason,
+        reason_attr="rejection_reason",
+        action="sample.reject",
+    )
 
 
 def cancel_sample(*, actor: Any, sample: Sample, reason: str) -> Sample:
@@ -1045,9 +1036,13 @@ def cancel_sample(*, actor: Any, sample: Sample, reason: str) -> Sample:
     if any(t.status != TestStatus.PENDING for t in sample.tests):
         raise IntakeError(_l("Testing has started on this sample: it cannot be cancelled."))
     return _end_with_reason(
-        actor=actor, sample=sample, status=SampleStatus.CANCELLED, reason=reason,
-        reason_attr="cancel_reason", action="sample.cancel",
-    )  # fmt: skip
+        actor=actor,
+        sample=sample,
+        status=SampleStatus.CANCELLED,
+        reason=reason,
+        reason_attr="cancel_reason",
+        action="sample.cancel",
+    )
 
 
 def _check_tests_editable(sample: Sample) -> None:
@@ -1101,17 +1096,6 @@ def remove_test(*, actor: Any, sample: Sample, test_id: int) -> None:
 
 # ---------------------------------------------------------------------------- labels for display
 
-STATUS_LABELS = {
-    SampleStatus.REGISTERED: _l("registered"),
-    SampleStatus.RECEIVED: _l("received"),
-    SampleStatus.IN_TESTING: _l("in testing"),
-    SampleStatus.TO_VERIFY: _l("to verify"),
-    SampleStatus.VERIFIED: _l("verified"),
-    SampleStatus.REPORTED: _l("reported"),
-    SampleStatus.REJECTED: _l("rejected"),
-    SampleStatus.CANCELLED: _l("cancelled"),
-}
-
 BUSINESS_KIND_LABELS = {
     BusinessKind.MARKET_STALL: _l("Market stall"),
     BusinessKind.SHOP: _l("Shop"),
@@ -1120,10 +1104,3 @@ BUSINESS_KIND_LABELS = {
     BusinessKind.ONLINE: _l("Online seller"),
     BusinessKind.PRODUCER: _l("Producer"),
 }
-
-
-def status_label(status: SampleStatus | str) -> Any:
-    try:
-        return STATUS_LABELS[SampleStatus(status)]
-    except ValueError:
-        return str(status)

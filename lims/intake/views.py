@@ -40,6 +40,7 @@ from .forms import (
 from .labels import LAYOUTS, LabelItem, build_labels
 from .models import Business, Campaign, CampaignStatus, Sample, SamplePhoto, SampleStatus
 from .services import IntakeError
+from .timeline import timeline
 from .validation import SampleInputError, parse_date, parse_datetime, parse_sample_fields
 
 STAFF = ("technician", "reviewer")
@@ -427,44 +428,6 @@ def _sample_or_404(code: str) -> Sample:
     return sample
 
 
-def _timeline(sample: Sample) -> list[dict[str, Any]]:
-    labels = {
-        "sample.register": _("Sample registered"),
-        "sample.receive": _("Received into the lab"),
-        "sample.reject": _("Rejected at receipt"),
-        "sample.cancel": _("Cancelled"),
-        "sample.test_add": _("Test added"),
-        "sample.test_remove": _("Test removed"),
-    }
-    events = list_events(entity_type="sample", entity_id=str(sample.id), limit=500)
-    out = []
-    for e in reversed(events):
-        details = []
-        after, before = e.after or {}, e.before or {}
-        if e.action == "sample.receive":
-            details.append(_("Condition: %(c)s", c=after.get("condition_on_receipt", "")))
-            details.append(_("Storage: %(s)s", s=after.get("storage_location", "")))
-        elif e.action == "sample.test_add":
-            details.append(str(after.get("parameter", "")))
-        elif e.action == "sample.test_remove":
-            details.append(str(before.get("parameter", "")))
-        elif e.action == "sample.register":
-            details.append(_("Code %(code)s", code=after.get("code", "")))
-        elif "status" in after:
-            details.append(str(services.status_label(after["status"])))
-        out.append(
-            {
-                "at": e.at,
-                "label": labels.get(e.action, e.action),
-                "action": e.action,
-                "actor": e.actor_name or _("system"),
-                "reason": e.reason,
-                "details": [d for d in details if d],
-            }
-        )
-    return out
-
-
 def _sample_page(
     sample: Sample,
     *,
@@ -487,7 +450,7 @@ def _sample_page(
         category_path=sample.category.path(lang) if sample.category else "",
         status_label=services.status_label,
         kinds=services.BUSINESS_KIND_LABELS,
-        timeline=_timeline(sample),
+        timeline=timeline(sample),
         sample_links=_sample_links(sample),
         receive_form=receive_form,
         reject_form=reject_form,

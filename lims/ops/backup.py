@@ -461,9 +461,11 @@ def restore_backup(
     echo("Restored; verifying row counts, stored-file hashes and the audit chain")
     anchor = manifest.get("audit_anchor")
     verification = verify_database(
-        app, manifest.get("row_counts") or {}, anchors=[anchor] if anchor else None,
+        app,
+        manifest.get("row_counts") or {},
+        anchors=[anchor] if anchor else None,
         progress=progress,
-    )  # fmt: skip
+    )
     return RestoreResult(manifest, verification)
 
 

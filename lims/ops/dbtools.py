@@ -251,8 +251,13 @@ def audit_anchor(conn: sa.Connection) -> dict[str, Any] | None:
     ).first()
     if row is None:
         return None
-    return {"kind": KIND, "seq": int(row.seq), "hash": row.last_hash, "key_id": row.key_id,
-            "at": datetime.now(UTC).isoformat(timespec="seconds")}  # fmt: skip
+    return {
+        "kind": KIND,
+        "seq": int(row.seq),
+        "hash": row.last_hash,
+        "key_id": row.key_id,
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
 
 
 # ----------------------------------------------------------------------------- verification
@@ -272,9 +277,8 @@ class Verification:
     @property
     def ok(self) -> bool:
         return (
-            self.files.ok and self.audit_ok and not self.count_problems
-            and not self.record_problems
-        )  # fmt: skip
+            self.files.ok and self.audit_ok and not self.count_problems and not self.record_problems
+        )
 
     def problems(self) -> list[str]:
         items = list(self.count_problems) + list(self.files.problems)

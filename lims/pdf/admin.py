@@ -117,42 +117,68 @@ def admin_styles() -> StyleSheet1:
     register_serif_fonts()
     sheet = StyleSheet1()
     base = ParagraphStyle(
-        "body", fontName=SERIF_REGULAR, fontSize=13, leading=17, alignment=TA_JUSTIFY,
-        firstLineIndent=10 * mm, spaceAfter=6, textColor=colors.black,
-    )  # fmt: skip
+        "body",
+        fontName=SERIF_REGULAR,
+        fontSize=13,
+        leading=17,
+        alignment=TA_JUSTIFY,
+        firstLineIndent=10 * mm,
+        spaceAfter=6,
+        textColor=colors.black,
+    )
     plain = ParagraphStyle("plain", parent=base, firstLineIndent=0, alignment=TA_LEFT)
     centre = ParagraphStyle("centre", parent=plain, alignment=TA_CENTER, spaceAfter=0)
     add = sheet.add
     add(base)
     add(plain)
     add(ParagraphStyle("body-bold", parent=plain, fontName=SERIF_BOLD))
-    add(ParagraphStyle("heading", parent=plain, fontName=SERIF_BOLD, spaceBefore=6,
-                       keepWithNext=1))  # fmt: skip
-    add(ParagraphStyle("heading2", parent=plain, fontName=SERIF_BOLD_ITALIC, spaceBefore=4,
-                       keepWithNext=1))  # fmt: skip
+    add(ParagraphStyle("heading", parent=plain, fontName=SERIF_BOLD, spaceBefore=6, keepWithNext=1))
+    add(
+        ParagraphStyle(
+            "heading2", parent=plain, fontName=SERIF_BOLD_ITALIC, spaceBefore=4, keepWithNext=1
+        )
+    )
     add(ParagraphStyle("note", parent=plain, fontName=SERIF_ITALIC, fontSize=11, leading=14))
     add(ParagraphStyle("small", parent=plain, fontSize=11, leading=14, spaceAfter=2))
     add(ParagraphStyle("header", parent=centre, fontSize=12.5, leading=15))
-    add(ParagraphStyle("header-bold", parent=centre, fontName=SERIF_BOLD, fontSize=12.5,
-                       leading=15))  # fmt: skip
+    add(
+        ParagraphStyle("header-bold", parent=centre, fontName=SERIF_BOLD, fontSize=12.5, leading=15)
+    )
     add(ParagraphStyle("nation", parent=centre, fontName=SERIF_BOLD, fontSize=12.5, leading=15))
     add(ParagraphStyle("motto", parent=centre, fontName=SERIF_BOLD, fontSize=13.5, leading=16))
     add(ParagraphStyle("number", parent=centre, fontSize=13, leading=16))
     add(ParagraphStyle("letter-summary", parent=centre, fontSize=12, leading=14))
     add(ParagraphStyle("date", parent=centre, fontName=SERIF_ITALIC, fontSize=13.5, leading=16))
-    add(ParagraphStyle("doc-title", parent=centre, fontName=SERIF_BOLD, fontSize=14, leading=18,
-                       spaceBefore=10))  # fmt: skip
-    add(ParagraphStyle("doc-summary", parent=centre, fontName=SERIF_BOLD, fontSize=13.5,
-                       leading=17))  # fmt: skip
-    add(ParagraphStyle("addressee", parent=centre, fontSize=14, leading=18, spaceBefore=8,
-                       spaceAfter=8))  # fmt: skip
-    add(ParagraphStyle("recipients-head", parent=plain, fontName=SERIF_BOLD_ITALIC, fontSize=12,
-                       leading=14, spaceAfter=0))  # fmt: skip
+    add(
+        ParagraphStyle(
+            "doc-title", parent=centre, fontName=SERIF_BOLD, fontSize=14, leading=18, spaceBefore=10
+        )
+    )
+    add(
+        ParagraphStyle("doc-summary", parent=centre, fontName=SERIF_BOLD, fontSize=13.5, leading=17)
+    )
+    add(
+        ParagraphStyle(
+            "addressee", parent=centre, fontSize=14, leading=18, spaceBefore=8, spaceAfter=8
+        )
+    )
+    add(
+        ParagraphStyle(
+            "recipients-head",
+            parent=plain,
+            fontName=SERIF_BOLD_ITALIC,
+            fontSize=12,
+            leading=14,
+            spaceAfter=0,
+        )
+    )
     add(ParagraphStyle("recipients", parent=plain, fontSize=11, leading=13, spaceAfter=0))
-    add(ParagraphStyle("sign-function", parent=centre, fontName=SERIF_BOLD, fontSize=13.5,
-                       leading=17))  # fmt: skip
-    add(ParagraphStyle("sign-name", parent=centre, fontName=SERIF_BOLD, fontSize=13.5,
-                       leading=17))  # fmt: skip
+    add(
+        ParagraphStyle(
+            "sign-function", parent=centre, fontName=SERIF_BOLD, fontSize=13.5, leading=17
+        )
+    )
+    add(ParagraphStyle("sign-name", parent=centre, fontName=SERIF_BOLD, fontSize=13.5, leading=17))
     cell = ParagraphStyle("cell", parent=plain, fontSize=10.5, leading=13, spaceAfter=0)
     add(cell)
     add(ParagraphStyle("cell-bold", parent=cell, fontName=SERIF_BOLD))
@@ -255,8 +281,9 @@ def signature(sig: AdminSignature, sheet: StyleSheet1) -> Flowable:
     if sig.recipients:
         left.append(paragraph("Nơi nhận:", sheet["recipients-head"]))
         left += [paragraph(line, sheet["recipients"]) for line in recipient_lines(sig.recipients)]
-    right: list[Flowable] = [paragraph(line.upper(), sheet["sign-function"])
-                             for line in sig.function if line]  # fmt: skip
+    right: list[Flowable] = [
+        paragraph(line.upper(), sheet["sign-function"]) for line in sig.function if line
+    ]
     if sig.block is not None:
         right += [Spacer(1, 2 * mm), sig.block, Spacer(1, 2 * mm)]
     else:
@@ -287,10 +314,14 @@ def build_admin_document(
     buf = BytesIO()
     on_page = _with_watermark(info.watermark) if info.watermark else _page_number
     doc = document_template(
-        buf, info=info, pagesize=A4,
-        margins=(MARGIN_TOP, MARGIN_BOTTOM, MARGIN_LEFT, MARGIN_RIGHT), invariant=invariant,
-        font=SERIF_REGULAR, on_page=on_page,
-    )  # fmt: skip
+        buf,
+        info=info,
+        pagesize=A4,
+        margins=(MARGIN_TOP, MARGIN_BOTTOM, MARGIN_LEFT, MARGIN_RIGHT),
+        invariant=invariant,
+        font=SERIF_REGULAR,
+        on_page=on_page,
+    )
     doc.build(list(story))
     return buf.getvalue()
 

@@ -99,9 +99,16 @@ class _QrModules(Widget):
         group = Group()
         # the bounds (quiet zone included), unfilled, as in the stock widget
         group.add(
-            Rect(self.x, self.y, self.barWidth, self.barHeight, fillColor=None,
-                 strokeColor=None, strokeWidth=0)
-        )  # fmt: skip
+            Rect(
+                self.x,
+                self.y,
+                self.barWidth,
+                self.barHeight,
+                fillColor=None,
+                strokeColor=None,
+                strokeWidth=0,
+            )
+        )
         path = Path(fillColor=self.barFillColor, strokeColor=None, strokeWidth=0)
         path.autoclose = "pdf"
         for c, r, w, h in self.module_rects():

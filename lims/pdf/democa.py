@@ -46,10 +46,16 @@ def _name(common_name: str, organisation: str) -> x509.Name:
 
 def _usage(*, sign: bool = False, ca: bool = False) -> x509.KeyUsage:
     return x509.KeyUsage(
-        digital_signature=sign, content_commitment=sign, key_encipherment=False,
-        data_encipherment=False, key_agreement=False, key_cert_sign=ca, crl_sign=ca,
-        encipher_only=False, decipher_only=False,
-    )  # fmt: skip
+        digital_signature=sign,
+        content_commitment=sign,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=ca,
+        crl_sign=ca,
+        encipher_only=False,
+        decipher_only=False,
+    )
 
 
 def make_authority(

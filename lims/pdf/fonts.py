@@ -143,8 +143,12 @@ class _Paragraph(Paragraph):
         result = super().wrap(availWidth, availHeight)
         if getattr(self, "blPara", None) is not None and result[1] != 0x7FFFFFFF:
             self.__dict__["_last_wrap"] = (
-                availWidth, self.frags, self._wrapWidths, self.blPara, self.height
-            )  # fmt: skip
+                availWidth,
+                self.frags,
+                self._wrapWidths,
+                self.blPara,
+                self.height,
+            )
         return result
 
 

@@ -270,9 +270,14 @@ def build_document(
     top = max(page.header_height() + 5 * mm, 15 * mm)
     buf = BytesIO()
     doc = document_template(
-        buf, info=info, pagesize=pagesize, margins=(top, margin_bottom, margin_left, margin_right),
-        invariant=invariant, font=FONT_REGULAR, on_page=page.draw_header,
-    )  # fmt: skip
+        buf,
+        info=info,
+        pagesize=pagesize,
+        margins=(top, margin_bottom, margin_left, margin_right),
+        invariant=invariant,
+        font=FONT_REGULAR,
+        on_page=page.draw_header,
+    )
     doc.build(list(story), canvasmaker=_numbered_canvas(page.draw_footer))
     return buf.getvalue()
 

@@ -80,8 +80,10 @@ class SignatureBlock(Flowable):
 
     def _layout(self) -> list[tuple[str, str]]:
         inner = self.width - 2 * _PAD
-        rows = [(self.bold_font, piece) for piece in simpleSplit(
-            nfc(self.content.heading), self.bold_font, self.size, inner)]  # fmt: skip
+        rows = [
+            (self.bold_font, piece)
+            for piece in simpleSplit(nfc(self.content.heading), self.bold_font, self.size, inner)
+        ]
         for label, value in self.content.lines:
             text = nfc(f"{label}: {value}")
             rows += [(self.font, piece) for piece in simpleSplit(text, self.font, self.size, inner)]

@@ -192,6 +192,6 @@ def _check_pdf(data: bytes, trust_roots: Sequence[asn1_x509.Certificate]) -> Doc
                     demo=False,
                     level="",
                     problem=f"{exc.__class__.__name__}: {exc}",
-                )  # fmt: skip
+                )
             )
     return DocumentCheck(readable=True, signatures=out)

@@ -46,9 +46,16 @@ CODES = (
     "failed",  # anything else while signing
 )
 _KEYS = {
-    "pkcs12", "passphrase_file", "passphrase_env", "pkcs11_module", "token_label",
-    "key_label", "cert_label", "pin_file", "pin_env",
-}  # fmt: skip
+    "pkcs12",
+    "passphrase_file",
+    "passphrase_env",
+    "pkcs11_module",
+    "token_label",
+    "key_label",
+    "cert_label",
+    "pin_file",
+    "pin_env",
+}
 
 
 T = TypeVar("T")
@@ -326,9 +333,9 @@ def load_key(source: KeySource, environ: Mapping[str, str] | None = None) -> Sig
         found = _cache.get(cache_key)
         if found is not None:
             return found
-    key = _load_pkcs11(source, environ) if source.kind == "pkcs11" else _load_pkcs12(
-        source, environ
-    )  # fmt: skip
+    key = (
+        _load_pkcs11(source, environ) if source.kind == "pkcs11" else _load_pkcs12(source, environ)
+    )
     with _cache_lock:
         for old in [k for k in _cache if k[0] == source]:
             del _cache[old]

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask import url_for
 from flask_babel import lazy_gettext as _l
 
+from lims.audit.display import PROBLEM_LABELS
 from lims.audit.services import Verification, chain_length, last_verification
 from lims.auth.models import User
 from lims.auth.permissions import has_role
@@ -32,26 +33,7 @@ class Queue:
 
 
 VERIFY_EVERY = timedelta(days=7)
-PROBLEMS = {
-    "missing row (gap in sequence)": _l("a row is missing"),
-    "link to previous row broken": _l("the link to the previous row is broken"),
-    "row content changed": _l("the row's content was changed"),
-    "rows missing at the end of the chain": _l("rows are missing at the end of the chain"),
-    "row signed with another key": _l("a row is signed with another key"),
-    "unkeyed row after the key took effect": _l("a row after the key took effect is not keyed"),
-    "the chain's head is missing": _l("the chain's head is missing"),
-    "the chain's head is not sealed with the audit key": _l(
-        "the chain's head is not sealed with the audit key"
-    ),
-    "the chain's head seal does not match": _l("the chain's head seal does not match"),
-    "the key mark does not match the rows": _l("the key mark does not match the rows"),
-    "records differ from the audit trail": _l(
-        "certificates or certified results differ from the audit trail"
-    ),
-    "the chain disagrees with an anchor kept outside the database": _l(
-        "the chain disagrees with an anchor kept outside the database"
-    ),
-}
+PROBLEMS = PROBLEM_LABELS  # the chain check's problems as people read them
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from lims.catalog.statement import (
 from lims.errors import DomainError
 from lims.extensions import db, utcnow
 from lims.i18n import current_language, format_datetime, local_time
+from lims.intake import lifecycle
 from lims.intake.models import Sample, SampleStatus, SampleTest, TestStatus
 from lims.mail import Mail, queue_mail
 from lims.numbers import (
@@ -686,17 +687,7 @@ def _refresh_sample_status(actor: Any, sample: Sample) -> None:
             else SampleStatus.IN_TESTING
         )
     if new != sample.status:
-        old = sample.status
-        sample.status = new
-        _flush_entry()
-        audit.record(
-            actor=actor,
-            action="sample.status",
-            entity_type="sample",
-            entity_id=sample.code,
-            before={"status": old},
-            after={"status": new},
-        )
+        lifecycle.move(actor=actor, sample=sample, to=new)
         if new == SampleStatus.VERIFIED:
             _register_if_nonconforming(actor, sample)
 

@@ -173,10 +173,21 @@ def make_token(folder: Path, pki: Pki, *, email: str, name: str) -> Token:
     os.environ["SOFTHSM2_CONF"] = str(conf)
     label, pin = "lims-test", "123456"
     subprocess.run(
-        ["softhsm2-util", "--init-token", "--free", "--label", label, "--so-pin", "654321",
-         "--pin", pin],
-        check=True, capture_output=True, env={**os.environ},
-    )  # fmt: skip
+        [
+            "softhsm2-util",
+            "--init-token",
+            "--free",
+            "--label",
+            label,
+            "--so-pin",
+            "654321",
+            "--pin",
+            pin,
+        ],
+        check=True,
+        capture_output=True,
+        env={**os.environ},
+    )
     cert, key = democa.issue_certificate(pki.authority, common_name=name, email=email)
     key_file = folder / "token-key.pem"
     key_file.write_bytes(
@@ -187,10 +198,23 @@ def make_token(folder: Path, pki: Pki, *, email: str, name: str) -> Token:
         )
     )
     subprocess.run(
-        ["softhsm2-util", "--import", str(key_file), "--token", label, "--label", "signer",
-         "--id", "01", "--pin", pin],
-        check=True, capture_output=True, env={**os.environ},
-    )  # fmt: skip
+        [
+            "softhsm2-util",
+            "--import",
+            str(key_file),
+            "--token",
+            label,
+            "--label",
+            "signer",
+            "--id",
+            "01",
+            "--pin",
+            pin,
+        ],
+        check=True,
+        capture_output=True,
+        env={**os.environ},
+    )
     key_file.unlink()
     lib = pkcs11.lib(module)
     token = lib.get_token(token_label=label)

@@ -13,10 +13,24 @@ from lims.intake import demo as intake_demo
 
 # Real producers, brands and retailers that must never appear as sellers or makers in the demo.
 REAL_NAMES = (
-    "Petrolimex", "PVOIL", "Saigon Petro", "Co.opmart", "GO!", "Bách hóa Xanh", "Vinamilk",
-    "Hải Châu", "Tân Tân", "Đà Lạt Vang", "Protec", "Suối Tiên", "Đảnh Thạnh", "Hòn Khói",
-    "Kim Thành", "Ngọc Thẩm", "Cửu Long",
-)  # fmt: skip
+    "Petrolimex",
+    "PVOIL",
+    "Saigon Petro",
+    "Co.opmart",
+    "GO!",
+    "Bách hóa Xanh",
+    "Vinamilk",
+    "Hải Châu",
+    "Tân Tân",
+    "Đà Lạt Vang",
+    "Protec",
+    "Suối Tiên",
+    "Đảnh Thạnh",
+    "Hòn Khói",
+    "Kim Thành",
+    "Ngọc Thẩm",
+    "Cửu Long",
+)
 
 
 def _texts() -> list[str]:

@@ -57,10 +57,14 @@ def _calibration(app, reviewer, pdf: bytes = PDF) -> int:
         )
         today = equipment.local_today()
         calibration = equipment.add_calibration(
-            actor=actor, instrument=instrument, calibrated_on=today,
-            due_on=today + timedelta(days=365), certificate_number="HC-02",
-            performed_by="QUATEST 3", pdf=pdf,
-        )  # fmt: skip
+            actor=actor,
+            instrument=instrument,
+            calibrated_on=today,
+            due_on=today + timedelta(days=365),
+            certificate_number="HC-02",
+            performed_by="QUATEST 3",
+            pdf=pdf,
+        )
         db.session.commit()
         return calibration.id
 
@@ -435,9 +439,12 @@ def test_disk_full_when_publishing_a_warning(
     b_id = make_user("association", email="binh@assoc.vn").id
     a, b = db.session.get(User, a_id), db.session.get(User, b_id)
     w = warnings.draft_warning(
-        actor=a, entry_ids=[entry.id], title="Nước mắm có histamin vượt mức",
-        hazard="<p>Ngộ độc</p>", recommendation="<p>Ngừng dùng</p>",
-    )  # fmt: skip
+        actor=a,
+        entry_ids=[entry.id],
+        title="Nước mắm có histamin vượt mức",
+        hazard="<p>Ngộ độc</p>",
+        recommendation="<p>Ngừng dùng</p>",
+    )
     warnings.submit_warning(actor=a, warning=w)
     db.session.commit()
     warning_id = w.id

@@ -15,9 +15,10 @@ from tests.conftest import login, post_form
 def _verified_events(app) -> list[dict]:
     with app.app_context():
         rows = db.session.scalars(
-            sa.select(AuditEvent).where(AuditEvent.action == "audit.verified")
+            sa.select(AuditEvent)
+            .where(AuditEvent.action == "audit.verified")
             .order_by(AuditEvent.seq)
-        ).all()  # fmt: skip
+        ).all()
         out = [{"after": e.after, "actor": e.actor_name, "seq": e.seq} for e in rows]
         db.session.remove()
     return out

@@ -27,7 +27,7 @@ def test_record_many_chains_after_record_and_verifies(app_ctx):
                 "after": {"value": f"Giá trị {i}"},
             }
             for i in range(2, 6)
-        ],  # fmt: skip
+        ],
     )
     audit.record(actor=None, action="test.last", entity_type="thing", entity_id=6)
     db.session.commit()

@@ -28,8 +28,13 @@ from tests.lims.integrity_world import build_world
 
 def _write(n: int) -> None:
     for i in range(n):
-        audit.record(actor=None, action="test.change", entity_type="thing", entity_id=i,
-                     after={"giá trị": f"Mẫu {i} — nước mắm"})  # fmt: skip
+        audit.record(
+            actor=None,
+            action="test.change",
+            entity_type="thing",
+            entity_id=i,
+            after={"giá trị": f"Mẫu {i} — nước mắm"},
+        )
     db.session.commit()
 
 
@@ -109,9 +114,16 @@ def test_rows_written_before_the_key_stay_verifiable(tmp_path):
         upgrade(revision="0011_report_indexes")
         prev = "0" * 64
         for seq in (1, 2, 3):  # rows as the code before the key wrote them
-            event = AuditEvent(seq=seq, at=audit.services.utcnow(), actor_name="Cũ",
-                               action="legacy.change", entity_type="thing", entity_id=str(seq),
-                               after={"n": seq}, prev_hash=prev)  # fmt: skip
+            event = AuditEvent(
+                seq=seq,
+                at=audit.services.utcnow(),
+                actor_name="Cũ",
+                action="legacy.change",
+                entity_type="thing",
+                entity_id=str(seq),
+                after={"n": seq},
+                prev_hash=prev,
+            )
             event.row_hash = hashlib.sha256(
                 (prev + audit.services._content(event)).encode()
             ).hexdigest()
@@ -121,10 +133,18 @@ def test_rows_written_before_the_key_stay_verifiable(tmp_path):
                     "entity_id, after, prev_hash, row_hash) VALUES (:seq, :at, :actor, :action, "
                     ":etype, :eid, :after, :prev, :hash)"
                 ),
-                {"seq": seq, "at": event.at, "actor": "Cũ", "action": "legacy.change",
-                 "etype": "thing", "eid": str(seq), "after": json.dumps({"n": seq}),
-                 "prev": prev, "hash": event.row_hash},
-            )  # fmt: skip
+                {
+                    "seq": seq,
+                    "at": event.at,
+                    "actor": "Cũ",
+                    "action": "legacy.change",
+                    "etype": "thing",
+                    "eid": str(seq),
+                    "after": json.dumps({"n": seq}),
+                    "prev": prev,
+                    "hash": event.row_hash,
+                },
+            )
             prev = event.row_hash
         db.session.execute(
             sa.text("INSERT INTO audit_head (id, seq, last_hash) VALUES (1, 3, :h)"), {"h": prev}
@@ -174,9 +194,12 @@ def test_certified_result_changed_in_the_database_is_found(app, world):
             sa.select(Result).where(Result.text_entered == "650").order_by(Result.id).limit(1)
         )
         db.session.execute(
-            sa.text("UPDATE results SET text_entered = '350', value = 350, verdict = 'pass' "
-                    "WHERE id = :id"), {"id": result.id},
-        )  # fmt: skip
+            sa.text(
+                "UPDATE results SET text_entered = '350', value = 350, verdict = 'pass' "
+                "WHERE id = :id"
+            ),
+            {"id": result.id},
+        )
         db.session.commit()
     outcome = _cli(app, "audit", "verify")
     assert outcome.exit_code == 1, outcome.output
@@ -222,8 +245,12 @@ def test_swapped_certificate_pdf_and_hash_are_found_everywhere(app, world, tmp_p
     page = client.get(f"/verify/{code}")
     assert page.status_code == 200 and 'id="verify-unconfirmed"' in page.text
     for url in (f"/verify/{code}", "/verify"):
-        upload = post_form(client, url, {"file": (io.BytesIO(forged), "kq.pdf")},
-                           content_type="multipart/form-data")  # fmt: skip
+        upload = post_form(
+            client,
+            url,
+            {"file": (io.BytesIO(forged), "kq.pdf")},
+            content_type="multipart/form-data",
+        )
         assert upload.status_code == 409, url
         assert "alert-success" not in upload.text and "không khớp" in upload.text
 
@@ -311,8 +338,9 @@ def test_the_annual_report_prints_the_anchor(app, make_user, client, login_as):
         head = db.session.get(AuditHead, 1)
         seq, digest = head.seq, head.last_hash
     pdf = client.get("/reports/annual?format=pdf&year=2026")
-    text = subprocess.run(["pdftotext", "-", "-"], input=pdf.data, capture_output=True,
-                          check=True).stdout.decode()  # fmt: skip
+    text = subprocess.run(
+        ["pdftotext", "-", "-"], input=pdf.data, capture_output=True, check=True
+    ).stdout.decode()
     squeezed = "".join(text.split())
     assert "Neonhậtkýkiểmtra" in squeezed and digest in squeezed and f"có{seq}mục" in squeezed
 
@@ -325,8 +353,12 @@ def test_anonymous_uploads_and_agency_refusals_do_not_grow_the_chain(app, world,
         before = audit.services.chain_length()
     anonymous = app.test_client()
     for _ in range(3):
-        response = post_form(anonymous, "/verify", {"file": (io.BytesIO(b"%PDF-1.4 x"), "x.pdf")},
-                             content_type="multipart/form-data")  # fmt: skip
+        response = post_form(
+            anonymous,
+            "/verify",
+            {"file": (io.BytesIO(b"%PDF-1.4 x"), "x.pdf")},
+            content_type="multipart/form-data",
+        )
         assert response.status_code == 422
     agency = app.test_client()
     assert login(agency, world.agency_email, world.agency_password).status_code == 302

@@ -57,11 +57,27 @@ def tsa(tmp_path_factory):
     config.write_text(TSA_CONFIG.format(dir=folder))
     (folder / "serial").write_text("01\n")
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-         "-keyout", str(folder / "tsa.key"), "-out", str(folder / "tsa.pem"),
-         "-config", str(config), "-extensions", "v3_tsa"],
-        check=True, capture_output=True,
-    )  # fmt: skip
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-keyout",
+            str(folder / "tsa.key"),
+            "-out",
+            str(folder / "tsa.pem"),
+            "-config",
+            str(config),
+            "-extensions",
+            "v3_tsa",
+        ],
+        check=True,
+        capture_output=True,
+    )
     lock = threading.Lock()
 
     class Handler(BaseHTTPRequestHandler):
@@ -70,10 +86,20 @@ def tsa(tmp_path_factory):
             with lock:
                 (folder / "q.tsq").write_bytes(query)
                 subprocess.run(
-                    ["openssl", "ts", "-reply", "-config", str(config), "-queryfile",
-                     str(folder / "q.tsq"), "-out", str(folder / "r.tsr")],
-                    check=True, capture_output=True,
-                )  # fmt: skip
+                    [
+                        "openssl",
+                        "ts",
+                        "-reply",
+                        "-config",
+                        str(config),
+                        "-queryfile",
+                        str(folder / "q.tsq"),
+                        "-out",
+                        str(folder / "r.tsr"),
+                    ],
+                    check=True,
+                    capture_output=True,
+                )
                 reply = (folder / "r.tsr").read_bytes()
             self.send_response(200)
             self.send_header("Content-Type", "application/timestamp-reply")
@@ -102,10 +128,21 @@ def test_a_token_stamps_exactly_our_data(tsa):
     assert token.serial >= 1 and token.gen_time.year >= 2024 and len(token.token) > 500
     query = request_for(data, 42)
     reply = subprocess.run(
-        ["openssl", "ts", "-reply", "-config", str(_cert.parent / "tsa.cnf"), "-queryfile",
-         "/dev/stdin", "-out", "/dev/stdout"],
-        input=query, capture_output=True, check=True,
-    ).stdout  # fmt: skip
+        [
+            "openssl",
+            "ts",
+            "-reply",
+            "-config",
+            str(_cert.parent / "tsa.cnf"),
+            "-queryfile",
+            "/dev/stdin",
+            "-out",
+            "/dev/stdout",
+        ],
+        input=query,
+        capture_output=True,
+        check=True,
+    ).stdout
     assert parse_reply(reply, data, 42).token
     with pytest.raises(TimestampError, match="other data"):
         parse_reply(reply, b"other anchor", 42)
@@ -128,17 +165,39 @@ def test_lims_audit_anchor_is_time_stamped_and_openssl_verifies_it(app, tsa, tmp
     assert anchor["tsa"]["url"] == url and anchor["seq"] == 1
     data, token = out / "audit-anchor-1.json", out / "audit-anchor-1.tsr"
     checked = subprocess.run(
-        ["openssl", "ts", "-verify", "-data", str(data), "-in", str(token), "-token_in",
-         "-CAfile", str(cert)],
-        capture_output=True, text=True,
-    )  # fmt: skip
+        [
+            "openssl",
+            "ts",
+            "-verify",
+            "-data",
+            str(data),
+            "-in",
+            str(token),
+            "-token_in",
+            "-CAfile",
+            str(cert),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert checked.returncode == 0 and "Verification: OK" in checked.stdout, checked.stderr
     data.write_text(data.read_text().replace('"seq":1', '"seq":2'))
     forged = subprocess.run(
-        ["openssl", "ts", "-verify", "-data", str(data), "-in", str(token), "-token_in",
-         "-CAfile", str(cert)],
-        capture_output=True, text=True,
-    )  # fmt: skip
+        [
+            "openssl",
+            "ts",
+            "-verify",
+            "-data",
+            str(data),
+            "-in",
+            str(token),
+            "-token_in",
+            "-CAfile",
+            str(cert),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert forged.returncode != 0
 
 

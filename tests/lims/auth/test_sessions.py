@@ -109,10 +109,16 @@ def test_a_password_change_ends_the_other_sessions_but_not_this_one(app, make_us
     desk, phone = app.test_client(), app.test_client()
     assert login(desk, user.email, user.password).status_code == 302
     assert login(phone, user.email, user.password).status_code == 302
-    changed = post_form(desk, "/account", {"pw-current_password": user.password,
-                                           "pw-new_password": "a-new-password-9",
-                                           "pw-confirm": "a-new-password-9",
-                                           "pw-submit": "1"})  # fmt: skip
+    changed = post_form(
+        desk,
+        "/account",
+        {
+            "pw-current_password": user.password,
+            "pw-new_password": "a-new-password-9",
+            "pw-confirm": "a-new-password-9",
+            "pw-submit": "1",
+        },
+    )
     assert changed.status_code == 302
     assert desk.get("/account").status_code == 200
     assert phone.get("/account").status_code == 302
@@ -124,8 +130,11 @@ def test_deactivation_ends_every_session(app, client, make_user, login_as):
     victim = app.test_client()
     assert login(victim, user.email, user.password).status_code == 302
     login_as("admin")
-    edit = post_form(client, f"/admin/users/{user.id}", {
-        "name": user.name, "roles": ["technician"], "locale": "vi"})  # fmt: skip
+    edit = post_form(
+        client,
+        f"/admin/users/{user.id}",
+        {"name": user.name, "roles": ["technician"], "locale": "vi"},
+    )
     assert edit.status_code == 302
     assert victim.get("/account").status_code == 302
     assert (user.id, True, "deactivated") in _sessions(app)
@@ -153,8 +162,13 @@ def test_sign_in_never_redirects_off_site(client, make_user, target):
     user = make_user("technician")
     page = f"/login?next={target}" if "%" in target else "/login"
     query = None if "%" in target else {"next": target}
-    response = post_form(client, page, {"email": user.email, "password": user.password},
-                         page="/login", query_string=query)  # fmt: skip
+    response = post_form(
+        client,
+        page,
+        {"email": user.email, "password": user.password},
+        page="/login",
+        query_string=query,
+    )
     assert response.status_code == 302, response.status_code
     location = response.headers["Location"]
     assert location == "/", location
@@ -162,8 +176,12 @@ def test_sign_in_never_redirects_off_site(client, make_user, target):
 
 def test_sign_in_keeps_a_same_site_next(client, make_user):
     user = make_user("technician")
-    response = post_form(client, "/login", {"email": user.email, "password": user.password},
-                         query_string={"next": "/intake/samples?q=nước mắm&page=2"})  # fmt: skip
+    response = post_form(
+        client,
+        "/login",
+        {"email": user.email, "password": user.password},
+        query_string={"next": "/intake/samples?q=nước mắm&page=2"},
+    )
     assert response.status_code == 302
     location = response.headers["Location"]
     assert location.startswith("/intake/samples?q=n%C6%B0%E1%BB%9Bc%20m"), location

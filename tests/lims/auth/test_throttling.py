@@ -22,8 +22,13 @@ WRONG = "not-the-password"
 def _attempt(client, email, password, addr="127.0.0.1", **headers):
     from tests.conftest import post_form
 
-    return post_form(client, "/login", {"email": email, "password": password},
-                     environ_base={"REMOTE_ADDR": addr}, headers=headers)  # fmt: skip
+    return post_form(
+        client,
+        "/login",
+        {"email": email, "password": password},
+        environ_base={"REMOTE_ADDR": addr},
+        headers=headers,
+    )
 
 
 def test_a_guesser_elsewhere_does_not_keep_the_owner_out(app, make_user):
@@ -98,14 +103,18 @@ def test_a_global_cap_stops_guessing_from_many_addresses(app, make_user):
 def test_forged_forwarded_for_does_not_dodge_the_limit(database_url, make_user, app, tmp_path):
     """LIMS_PROXY_FIX=1 but gunicorn reached directly (not from LIMS_TRUSTED_PROXIES): a new
     X-Forwarded-For on each try used to make each try a new address."""
-    proxied = create_app(base_config(database_url, PROXY_FIX=1, LOGIN_ADDRESS_CAP=5,
-                                     STORAGE_DIR=str(tmp_path / "s")))  # fmt: skip
+    proxied = create_app(
+        base_config(database_url, PROXY_FIX=1, LOGIN_ADDRESS_CAP=5, STORAGE_DIR=str(tmp_path / "s"))
+    )
     victims = [make_user("technician", email=f"nv{n}@lab.vn").email for n in range(6)]
     codes = []
     for n, email in enumerate(victims):
         client = proxied.test_client()
-        codes.append(_attempt(client, email, WRONG, "203.0.113.50",
-                              **{"X-Forwarded-For": f"198.51.100.{n}"}).status_code)  # fmt: skip
+        codes.append(
+            _attempt(
+                client, email, WRONG, "203.0.113.50", **{"X-Forwarded-For": f"198.51.100.{n}"}
+            ).status_code
+        )
     assert codes == [401] * 5 + [429]
     with proxied.app_context():
         db.session.remove()
@@ -149,8 +158,13 @@ def test_an_unknown_account_costs_a_password_hash(app_ctx, make_user):
     """Timing must not tell whether an account exists: an unknown e-mail used to answer at
     once, a known one after scrypt."""
     app_ctx.config["PASSWORD_HASH_METHOD"] = "scrypt"
-    services.create_user(actor=None, email="co-that@lab.vn", name="Có thật",
-                         roles=["technician"], password="scrypt-password-1")  # fmt: skip
+    services.create_user(
+        actor=None,
+        email="co-that@lab.vn",
+        name="Có thật",
+        roles=["technician"],
+        password="scrypt-password-1",
+    )
     db.session.commit()
 
     def fastest(email: str) -> float:

@@ -123,16 +123,17 @@ def test_unconfirmed_limit_rule(reviewer, base):
     spec = _spec(reviewer, base)
     assert not spec.confirmed and not services.can_state_conformity(spec)
     with pytest.raises(services.CatalogError) as err:
-        services.confirm_specification(actor=reviewer, spec=spec, source="cong_bao",
-                                       reference="  ")  # fmt: skip
+        services.confirm_specification(actor=reviewer, spec=spec, source="cong_bao", reference="  ")
     assert err.value.field == "reference"
     with pytest.raises(services.CatalogError) as err:
-        services.confirm_specification(actor=reviewer, spec=spec, source="internet",
-                                       reference="Công báo số 12")  # fmt: skip
+        services.confirm_specification(
+            actor=reviewer, spec=spec, source="internet", reference="Công báo số 12"
+        )
     assert err.value.field == "source"
     assert not spec.confirmed
-    services.confirm_specification(actor=reviewer, spec=spec, source="cong_bao",
-                                   reference="Công báo số 1234, ngày 28/12/2018")  # fmt: skip
+    services.confirm_specification(
+        actor=reviewer, spec=spec, source="cong_bao", reference="Công báo số 1234, ngày 28/12/2018"
+    )
     assert services.can_state_conformity(spec)
     assert spec.confirmed_by_id == reviewer.id and spec.confirmed_at is not None
     assert spec.confirmed_source == "cong_bao"
@@ -163,8 +164,9 @@ def test_a_regulation_without_an_official_document_cannot_be_confirmed(reviewer,
     spec = _spec(reviewer, base)
     spec.regulation = "Banned additive (research note)"
     with pytest.raises(services.CatalogError) as err:
-        services.confirm_specification(actor=reviewer, spec=spec, source="ministry",
-                                       reference="Văn bản của Bộ")  # fmt: skip
+        services.confirm_specification(
+            actor=reviewer, spec=spec, source="ministry", reference="Văn bản của Bộ"
+        )
     assert "Banned additive" in str(err.value.message) and not spec.confirmed
 
 

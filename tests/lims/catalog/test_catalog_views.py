@@ -51,18 +51,22 @@ def test_reviewer_confirms_with_source_and_reference(app, client, login_as):
     page = f"/catalog/specifications/{spec_id}"
     html = client.get(page).get_data(as_text=True)
     assert 'id="official-citation"' in html
-    for data in ({"source": "", "reference": "Công báo số 5"},
-                 {"source": "cong_bao", "reference": ""},
-                 {"source": "web", "reference": "Công báo số 5"}):  # fmt: skip
+    for data in (
+        {"source": "", "reference": "Công báo số 5"},
+        {"source": "cong_bao", "reference": ""},
+        {"source": "web", "reference": "Công báo số 5"},
+    ):
         response = post_form(client, f"{page}/confirm", data, page=page)
         assert response.status_code == 400
         assert "is-invalid" in response.get_data(as_text=True)
     with app.app_context():
         assert not db.session.get(Specification, spec_id).confirmed
     response = post_form(
-        client, f"{page}/confirm",
-        {"source": "ministry", "reference": "TCVN 5107:2018 bản gốc của Bộ KH&CN"}, page=page,
-    )  # fmt: skip
+        client,
+        f"{page}/confirm",
+        {"source": "ministry", "reference": "TCVN 5107:2018 bản gốc của Bộ KH&CN"},
+        page=page,
+    )
     assert response.status_code == 302
     with app.app_context():
         spec = db.session.get(Specification, spec_id)

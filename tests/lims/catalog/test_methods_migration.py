@@ -26,56 +26,163 @@ def _insert(conn: sa.Connection, table: str, **values: object) -> int:
 def _old_world(conn: sa.Connection) -> dict[str, int]:
     """Parameters and a result as they were at revision 0011 (values on the parameter)."""
     now = "2026-01-05 03:00:00+00:00"
-    common = dict(name_en="", plausible_min=None, plausible_max=None, instrument_kind=None,
-                  formula=None, active=True, created_at=now, result_type="numeric",
-                  uncertainty_value=None, uncertainty_ranges=None)  # fmt: skip
+    common = dict(
+        name_en="",
+        plausible_min=None,
+        plausible_max=None,
+        instrument_kind=None,
+        formula=None,
+        active=True,
+        created_at=now,
+        result_type="numeric",
+        uncertainty_value=None,
+        uncertainty_ranges=None,
+    )
     sulfur = _insert(
-        conn, "parameters", code="sulfur", name_vi="Lưu huỳnh", unit="mg/kg",
-        method_ref="TCVN 6701 (ASTM D2622); TCVN 7760 (ASTM D5453)", decimals=1,
-        lod=float("1"), loq=float("3"), uncertainty_kind="absolute", accredited=True,
-        subcontracted=False, subcontractor="", **(common | {"uncertainty_value": float("2.5")}),
-    )  # fmt: skip
+        conn,
+        "parameters",
+        code="sulfur",
+        name_vi="Lưu huỳnh",
+        unit="mg/kg",
+        method_ref="TCVN 6701 (ASTM D2622); TCVN 7760 (ASTM D5453)",
+        decimals=1,
+        lod=float("1"),
+        loq=float("3"),
+        uncertainty_kind="absolute",
+        accredited=True,
+        subcontracted=False,
+        subcontractor="",
+        **(common | {"uncertainty_value": float("2.5")}),
+    )
     lead = _insert(
-        conn, "parameters", code="lead", name_vi="Chì", unit="mg/kg", method_ref="",
-        decimals=3, lod=float("0.005"), loq=None, uncertainty_kind="none", accredited=False,
-        subcontracted=True, subcontractor="Viện Pasteur Nha Trang", **common,
-    )  # fmt: skip
-    note = _insert(
-        conn, "parameters", code="textile", name_vi="Formaldehyt", unit="mg/kg",
-        method_ref="TCVN 7421-1 (ISO 14184-1) [method unverified]", decimals=None, lod=None,
-        loq=None, uncertainty_kind="none", accredited=False, subcontracted=False,
-        subcontractor="", **common,
-    )  # fmt: skip
-    corrosion = _insert(
-        conn, "parameters", code="cu", name_vi="Ăn mòn tấm đồng", unit="class",
-        method_ref="TCVN 8359:2010 (ASTM D1838)", decimals=None, lod=None, loq=None,
-        uncertainty_kind="none", accredited=False, subcontracted=False, subcontractor="",
+        conn,
+        "parameters",
+        code="lead",
+        name_vi="Chì",
+        unit="mg/kg",
+        method_ref="",
+        decimals=3,
+        lod=float("0.005"),
+        loq=None,
+        uncertainty_kind="none",
+        accredited=False,
+        subcontracted=True,
+        subcontractor="Viện Pasteur Nha Trang",
         **common,
-    )  # fmt: skip
-    user = _insert(conn, "users", email="t@lab.vn", name="T", password_hash="!", active=True,
-                   locale="vi", session_version=1, created_at=now)  # fmt: skip
-    cat = _insert(conn, "product_categories", code="x", name_vi="X", name_en="", active=True,
-                  created_at=now)  # fmt: skip
-    campaign = _insert(conn, "campaigns", name="C", plan_ref="", districts="[]", lead_agency="",
-                       team="", notes="", status="open", created_at=now)  # fmt: skip
+    )
+    note = _insert(
+        conn,
+        "parameters",
+        code="textile",
+        name_vi="Formaldehyt",
+        unit="mg/kg",
+        method_ref="TCVN 7421-1 (ISO 14184-1) [method unverified]",
+        decimals=None,
+        lod=None,
+        loq=None,
+        uncertainty_kind="none",
+        accredited=False,
+        subcontracted=False,
+        subcontractor="",
+        **common,
+    )
+    corrosion = _insert(
+        conn,
+        "parameters",
+        code="cu",
+        name_vi="Ăn mòn tấm đồng",
+        unit="class",
+        method_ref="TCVN 8359:2010 (ASTM D1838)",
+        decimals=None,
+        lod=None,
+        loq=None,
+        uncertainty_kind="none",
+        accredited=False,
+        subcontracted=False,
+        subcontractor="",
+        **common,
+    )
+    user = _insert(
+        conn,
+        "users",
+        email="t@lab.vn",
+        name="T",
+        password_hash="!",
+        active=True,
+        locale="vi",
+        session_version=1,
+        created_at=now,
+    )
+    cat = _insert(
+        conn, "product_categories", code="x", name_vi="X", name_en="", active=True, created_at=now
+    )
+    campaign = _insert(
+        conn,
+        "campaigns",
+        name="C",
+        plan_ref="",
+        districts="[]",
+        lead_agency="",
+        team="",
+        notes="",
+        status="open",
+        created_at=now,
+    )
     sample = _insert(
-        conn, "samples", code="KH-26-000001", code_year=2026, code_seq=1,
-        campaign_id=campaign, category_id=cat, status="in_testing", product_name="Xăng",
-        brand="", manufacturer="", origin="", batch="", declared_standard="",
-        quantity_unit="", packaging="", seal_number="", receipt_number="", sampled_at=now,
-        sampled_by="", remarks="", condition_on_receipt="", storage_location="",
-        rejection_reason="", cancel_reason="", created_at=now, search_key="",
-    )  # fmt: skip
+        conn,
+        "samples",
+        code="KH-26-000001",
+        code_year=2026,
+        code_seq=1,
+        campaign_id=campaign,
+        category_id=cat,
+        status="in_testing",
+        product_name="Xăng",
+        brand="",
+        manufacturer="",
+        origin="",
+        batch="",
+        declared_standard="",
+        quantity_unit="",
+        packaging="",
+        seal_number="",
+        receipt_number="",
+        sampled_at=now,
+        sampled_by="",
+        remarks="",
+        condition_on_receipt="",
+        storage_location="",
+        rejection_reason="",
+        cancel_reason="",
+        created_at=now,
+        search_key="",
+    )
     tests = {}
     for key, pid in (("sulfur", sulfur), ("lead", lead)):
-        tests[key] = _insert(conn, "sample_tests", sample_id=sample, parameter_id=pid,
-                             position=0, status="entered", created_at=now)  # fmt: skip
+        tests[key] = _insert(
+            conn,
+            "sample_tests",
+            sample_id=sample,
+            parameter_id=pid,
+            position=0,
+            status="entered",
+            created_at=now,
+        )
     for key in ("sulfur", "lead"):
         _insert(
-            conn, "results", test_id=tests[key], text_entered="12,3", value=float("12.3"),
-            verdict="pass", verdict_reason_vi="", verdict_reason_en="", entered_by_id=user,
-            entered_at=now, retract_reason="", version=1,
-        )  # fmt: skip
+            conn,
+            "results",
+            test_id=tests[key],
+            text_entered="12,3",
+            value=float("12.3"),
+            verdict="pass",
+            verdict_reason_vi="",
+            verdict_reason_en="",
+            entered_by_id=user,
+            entered_at=now,
+            retract_reason="",
+            version=1,
+        )
     return {"sulfur": sulfur, "lead": lead, "textile": note, "cu": corrosion}
 
 
@@ -127,8 +234,15 @@ def test_parameter_values_move_to_methods_and_back(db_url):
             sulfur = by_param[ids["sulfur"]]
             # two alternatives: the default carries the old values, the other starts blank
             assert [r[0] for r in sulfur] == ["TCVN 6701 (ASTM D2622)", "TCVN 7760 (ASTM D5453)"]
-            assert sulfur[0][3:] == (1, Decimal("1"), Decimal("3"), "absolute",
-                                     Decimal("2.5"), True, "")  # fmt: skip
+            assert sulfur[0][3:] == (
+                1,
+                Decimal("1"),
+                Decimal("3"),
+                "absolute",
+                Decimal("2.5"),
+                True,
+                "",
+            )
             assert sulfur[1][3:] == (None, None, None, "none", None, False, "")
             # no method cell but values and results: an unnamed method keeps them
             (lead,) = by_param[ids["lead"]]
@@ -170,8 +284,16 @@ def test_parameter_values_move_to_methods_and_back(db_url):
             ).all()
         back = [_n(r) for r in back]
         assert back[0][:-1] == (
-            "sulfur", 1, Decimal("1"), Decimal("3"), "absolute", Decimal("2.5"), True, False, "",
-        )  # fmt: skip
+            "sulfur",
+            1,
+            Decimal("1"),
+            Decimal("3"),
+            "absolute",
+            Decimal("2.5"),
+            True,
+            False,
+            "",
+        )
         assert back[1][:3] == ("lead", 3, Decimal("0.005").normalize())
         assert back[1][7:9] == (True, "Viện Pasteur Nha Trang")
         assert back[3][-1] == "numeric"

@@ -83,27 +83,41 @@ def test_businesses_link_and_campaign_areas_are_checked(app_ctx, make_user):
     # users first: each is committed in its own session (SQLite: one writer at a time)
     tech_ref, admin_ref = make_user("technician"), make_user("admin")
     tech = db.session.get(User, tech_ref.id)
-    before = services.create_business(actor=tech, name="Sạp A", kind="market_stall",
-                                       ward="Vạn Thạnh", district="Nha Trang")  # fmt: skip
+    before = services.create_business(
+        actor=tech, name="Sạp A", kind="market_stall", ward="Vạn Thạnh", district="Nha Trang"
+    )
     assert before.unit_id is None  # no reference table yet: the text is kept as written
     places.import_units_seed()
-    business = services.create_business(actor=tech, name="Sạp B", kind="market_stall",
-                                         ward="Vạn Thạnh", district="Nha Trang")  # fmt: skip
+    business = services.create_business(
+        actor=tech, name="Sạp B", kind="market_stall", ward="Vạn Thạnh", district="Nha Trang"
+    )
     assert business.unit.code == "KH-P-VANTHANH"
     admin = db.session.get(User, admin_ref.id)
     assert services.link_business_units(actor=admin) == 1
     assert before.unit_id == business.unit_id
     with pytest.raises(IntakeError) as err:
-        services.create_campaign(actor=tech, name="Đợt 2026", period_start=date(2026, 3, 1),
-                                 period_end=date(2026, 6, 30), districts=["Cam Lâm"])  # fmt: skip
+        services.create_campaign(
+            actor=tech,
+            name="Đợt 2026",
+            period_start=date(2026, 3, 1),
+            period_end=date(2026, 6, 30),
+            districts=["Cam Lâm"],
+        )
     assert err.value.field == "districts"
-    ok = services.create_campaign(actor=tech, name="Đợt 2026", period_start=date(2026, 3, 1),
-                                  period_end=date(2026, 6, 30),
-                                  districts=["Bắc Nha Trang", "phường Nha Trang"])  # fmt: skip
+    ok = services.create_campaign(
+        actor=tech,
+        name="Đợt 2026",
+        period_start=date(2026, 3, 1),
+        period_end=date(2026, 6, 30),
+        districts=["Bắc Nha Trang", "phường Nha Trang"],
+    )
     old = services.create_campaign(
-        actor=tech, name="Đợt 2025", period_start=date(2025, 1, 6),
-        period_end=date(2025, 6, 20), districts=["Cam Ranh"],
-    )  # fmt: skip
+        actor=tech,
+        name="Đợt 2025",
+        period_start=date(2025, 1, 6),
+        period_end=date(2025, 6, 20),
+        districts=["Cam Ranh"],
+    )
     assert ok.districts and old.districts == ["Cam Ranh"]
 
 
@@ -113,8 +127,13 @@ def test_reports_group_by_the_unit_in_force_on_the_sampling_date(app_ctx):
     places.import_units_seed()
     cat = ProductCategory(code="nuoc-mam", name_vi="Nước mắm")
     campaign = Campaign(name="Đợt", districts=[])
-    stall = Business(name="Sạp A", kind=BusinessKind.MARKET_STALL, ward="Vạn Thạnh",
-                     district="Nha Trang", unit_id=_unit("KH-P-VANTHANH").id)  # fmt: skip
+    stall = Business(
+        name="Sạp A",
+        kind=BusinessKind.MARKET_STALL,
+        ward="Vạn Thạnh",
+        district="Nha Trang",
+        unit_id=_unit("KH-P-VANTHANH").id,
+    )
     loose = Business(name="Sạp C", kind=BusinessKind.MARKET_STALL, district="Cam Lâm")
     db.session.add_all([cat, campaign, stall, loose])
     db.session.flush()
@@ -123,12 +142,24 @@ def test_reports_group_by_the_unit_in_force_on_the_sampling_date(app_ctx):
         "after": datetime(2025, 7, 1, 1, tzinfo=UTC),  # 08:00 local, the first day
     }
     for i, (business, moment, failed) in enumerate(
-        [(stall, "before", True), (stall, "before", False), (stall, "after", True),
-         (loose, "after", False)]
-    ):  # fmt: skip
-        s = Sample(code=f"KH-25-{i:06d}", code_year=2025, code_seq=i, campaign_id=campaign.id,
-                   business_id=business.id, category_id=cat.id, status=SampleStatus.VERIFIED,
-                   product_name="Nước mắm", sampled_at=when[moment])  # fmt: skip
+        [
+            (stall, "before", True),
+            (stall, "before", False),
+            (stall, "after", True),
+            (loose, "after", False),
+        ]
+    ):
+        s = Sample(
+            code=f"KH-25-{i:06d}",
+            code_year=2025,
+            code_seq=i,
+            campaign_id=campaign.id,
+            business_id=business.id,
+            category_id=cat.id,
+            status=SampleStatus.VERIFIED,
+            product_name="Nước mắm",
+            sampled_at=when[moment],
+        )
         db.session.add(s)
         db.session.flush()
         if failed:

@@ -487,12 +487,16 @@ def test_rounding_rule_is_stated():
 
 def test_reasons_use_the_method_decimals_without_padding():
     judgement = rules.judge_numeric(
-        ParsedNumber("<LOQ", D("0.00500000"), "<"), rules.NumericLimit(upper=D("0.3")),
+        ParsedNumber("<LOQ", D("0.00500000"), "<"),
+        rules.NumericLimit(upper=D("0.3")),
         decimals=3,
-    )  # fmt: skip
+    )
     assert "< 0,005 so với mức ≤ 0,3" in judgement.reason_vi
     guarded = rules.judge_numeric(
-        D("0.25"), rules.NumericLimit(upper=D("0.3")), rule="guard_band_binary",
-        uncertainty=D("0.0200000000"), decimals=2,
-    )  # fmt: skip
+        D("0.25"),
+        rules.NumericLimit(upper=D("0.3")),
+        rule="guard_band_binary",
+        uncertainty=D("0.0200000000"),
+        decimals=2,
+    )
     assert "w = 0,020" in guarded.reason_vi and "0,0200000000" not in guarded.reason_vi

@@ -122,9 +122,12 @@ def test_qualitative_limits_plans_and_net_quantity_carry_no_decision_rule():
     )
     assert net.code == "fail" and net.decision_rule is None and net.explanation_en == "mean < Qn"
     no_basis = state_conformity(
-        None, None, confirmed=True, result_type="net_quantity",
+        None,
+        None,
+        confirmed=True,
+        result_type="net_quantity",
         judgement=Judgement(Verdict.FAIL),
-    )  # fmt: skip
+    )
     assert no_basis.code == "no_statement" and no_basis.reason == "no_limit"
 
 
@@ -207,17 +210,21 @@ def test_conclusion_says_what_happened_and_counts_lines_without_a_statement():
 @pytest.mark.parametrize(
     ("text", "short"),
     [
-        ("EU Reg 2073/2005 (Codex CXS 302-2011 same value unverified)",
-         "Quy định (EC) số 2073/2005"),
-        ("Banned additive (not in Thông tư 24/2019/TT-BYT permitted list)",
-         "Thông tư 24/2019/TT-BYT"),
+        (
+            "EU Reg 2073/2005 (Codex CXS 302-2011 same value unverified)",
+            "Quy định (EC) số 2073/2005",
+        ),
+        (
+            "Banned additive (not in Thông tư 24/2019/TT-BYT permitted list)",
+            "Thông tư 24/2019/TT-BYT",
+        ),
         ("QCVN 6-3:2010/BYT (as listed with OIV)", "QCVN 6-3:2010/BYT"),
         ("QCVN 2:2021/BKHCN (TCVN 5756:2017)", "QCVN 2:2021/BKHCN"),
         ("Thông tư 22/2013/TT-BKHCN; TCVN 7054:2014", "Thông tư 22/2013/TT-BKHCN; TCVN 7054:2014"),
         ("QCVN 01:2022/BKHCN Mức 4", "QCVN 01:2022/BKHCN Mức 4"),
         ("research note only", ""),
     ],
-)  # fmt: skip
+)
 def test_documents_print_only_the_official_citation(text, short):
     assert short_citation(text) == short
     for word in ("unverified", "same value", "Banned", "OIV", "Codex"):
@@ -235,13 +242,17 @@ def test_official_citation_adds_the_vietnamese_title():
 def test_a_class_is_stated_on_its_class_number_without_an_ilac_rule():
     limit = NumericLimit(upper=Decimal(1))
     worse = state_conformity(
-        ParsedNumber(text="2A", value=None, qualifier=None), limit, confirmed=True,
+        ParsedNumber(text="2A", value=None, qualifier=None),
+        limit,
+        confirmed=True,
         result_type="class",
-    )  # fmt: skip
+    )
     assert worse.code == StatementCode.FAIL and worse.decision_rule is None
     assert worse.limit_vi == "Không quá loại 1"
     better = state_conformity(
-        ParsedNumber(text="1b", value=None, qualifier=None), limit, confirmed=True,
+        ParsedNumber(text="1b", value=None, qualifier=None),
+        limit,
+        confirmed=True,
         result_type="class",
-    )  # fmt: skip
+    )
     assert better.code == StatementCode.PASS

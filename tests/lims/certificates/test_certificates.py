@@ -199,8 +199,9 @@ def test_refusals_change_nothing(app, lab, signer, verified_sample, make_sample,
         )
         == 1
     )
-    response = post_form(client, f"/certificates/issue/{unverified.code}",
-                         {"language": "vi", "password": PASSWORD})  # fmt: skip
+    response = post_form(
+        client, f"/certificates/issue/{unverified.code}", {"language": "vi", "password": PASSWORD}
+    )
     assert response.status_code == 400
 
 
@@ -258,9 +259,12 @@ def test_amendment_chain(app, lab, signer, verified_sample, client):
     assert "SUPERSEDED" in page or "THAY THẾ" in page.upper()
     assert client.get(f"/certificates/{a2.number}/pdf").data == bytes(_pdf(a2))
     # through the page, an amendment without reason is refused with 400 and audited
-    response = post_form(client, f"/certificates/{a2.number}/amend",
-                         {"reason": "", "language": "vi", "password": PASSWORD},
-                         page=f"/certificates/{a2.number}")  # fmt: skip
+    response = post_form(
+        client,
+        f"/certificates/{a2.number}/amend",
+        {"reason": "", "language": "vi", "password": PASSWORD},
+        page=f"/certificates/{a2.number}",
+    )
     assert response.status_code == 400
     assert _events("certificate.amend_refused")
 
@@ -287,30 +291,52 @@ def test_verify_page_valid_superseded_tampered(app, lab, signer, verified_sample
     page = client.get(f"/verify/{code.lower()}")
     body = page.get_data(as_text=True)
     assert page.status_code == 200
-    for item in (number, sample.code, "Nước mắm cá cơm", cert.sha256, signer.name,
-                 "cert-status-valid"):  # fmt: skip
+    for item in (
+        number,
+        sample.code,
+        "Nước mắm cá cơm",
+        cert.sha256,
+        signer.name,
+        "cert-status-valid",
+    ):
         assert item in body
-    ok = post_form(client, f"/verify/{code}", {"file": (io.BytesIO(data), "kq.pdf")},
-                   content_type="multipart/form-data")  # fmt: skip
+    ok = post_form(
+        client,
+        f"/verify/{code}",
+        {"file": (io.BytesIO(data), "kq.pdf")},
+        content_type="multipart/form-data",
+    )
     assert ok.status_code == 200 and 'id="verify-outcome"' in ok.get_data(as_text=True)
     assert "alert-success" in ok.get_data(as_text=True)
     tampered = data[:200] + bytes([data[200] ^ 1]) + data[201:]  # one bit flipped
-    bad = post_form(client, f"/verify/{code}", {"file": (io.BytesIO(tampered), "kq.pdf")},
-                    content_type="multipart/form-data")  # fmt: skip
+    bad = post_form(
+        client,
+        f"/verify/{code}",
+        {"file": (io.BytesIO(tampered), "kq.pdf")},
+        content_type="multipart/form-data",
+    )
     assert bad.status_code == 422 and "alert-danger" in bad.get_data(as_text=True)
     # an anonymous upload is logged off the chain (anyone could make the chain grow)
     assert not _events("certificate.verify_mismatch")
     assert "certificate.verify_mismatch" in caplog.text
-    unrelated = post_form(client, "/verify", {"file": (io.BytesIO(b"%PDF-1.4 other"), "x.pdf")},
-                          content_type="multipart/form-data")  # fmt: skip
+    unrelated = post_form(
+        client,
+        "/verify",
+        {"file": (io.BytesIO(b"%PDF-1.4 other"), "x.pdf")},
+        content_type="multipart/form-data",
+    )
     assert unrelated.status_code == 422
-    found = post_form(client, "/verify", {"file": (io.BytesIO(data), "x.pdf")},
-                      content_type="multipart/form-data")  # fmt: skip
+    found = post_form(
+        client, "/verify", {"file": (io.BytesIO(data), "x.pdf")}, content_type="multipart/form-data"
+    )
     assert found.status_code == 200 and number in found.get_data(as_text=True)
     assert client.get("/verify/ZZZZ-ZZZZ-ZZZZ-ZZZZ").status_code == 404
-    services.amend_certificate(actor=db.session.get(User, signer.id),
-                               certificate=services.get_by_number(number), reason="Sửa",
-                               password=PASSWORD)  # fmt: skip
+    services.amend_certificate(
+        actor=db.session.get(User, signer.id),
+        certificate=services.get_by_number(number),
+        reason="Sửa",
+        password=PASSWORD,
+    )
     db.session.commit()
     body = client.get(f"/verify/{code}").get_data(as_text=True)
     assert "cert-status-superseded" in body and f"{number}/A1" in body

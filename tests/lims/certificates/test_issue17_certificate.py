@@ -50,23 +50,39 @@ def _add_lead(lab) -> Parameter:
     db.session.add_all(
         [
             ParameterMethod(
-                parameter_id=lead.id, method_id=method.id, position=0, decimals=3,
-                lod=Decimal("0.00200000"), loq=Decimal("0.00500000"), accredited=True,
+                parameter_id=lead.id,
+                method_id=method.id,
+                position=0,
+                decimals=3,
+                lod=Decimal("0.00200000"),
+                loq=Decimal("0.00500000"),
+                accredited=True,
                 accreditation_ref="VILAS 999",
             ),
             ParameterMethod(
-                parameter_id=lead.id, method_id=other.id, position=1, decimals=2,
-                lod=Decimal("0.01"), loq=Decimal("0.03"),
+                parameter_id=lead.id,
+                method_id=other.id,
+                position=1,
+                decimals=2,
+                lod=Decimal("0.01"),
+                loq=Decimal("0.03"),
             ),
         ]
-    )  # fmt: skip
+    )
     db.session.add(
         Specification(
-            series="s-pb", version=1, category_id=lab.category.id, parameter_id=lead.id,
-            kind=LimitKind.NUMERIC, upper=Decimal("0.3"), upper_text="0.3",
-            regulation="QCVN 8-2:2011/BYT", confirmed=True, confirmed_by_id=lab.reviewer.id,
+            series="s-pb",
+            version=1,
+            category_id=lab.category.id,
+            parameter_id=lead.id,
+            kind=LimitKind.NUMERIC,
+            upper=Decimal("0.3"),
+            upper_text="0.3",
+            regulation="QCVN 8-2:2011/BYT",
+            confirmed=True,
+            confirmed_by_id=lab.reviewer.id,
         )
-    )  # fmt: skip
+    )
     lab.params["lead"] = lead
     db.session.commit()
     return lead
@@ -93,12 +109,16 @@ def _scenario(lab, make_sample):
     # the legal basis of net quantity, confirmed: the line is stated (issue 15: only then)
     db.session.add(
         Specification(
-            series="s-net", version=1, category_id=lab.category.id,
-            parameter_id=lab.params["net"].id, kind=LimitKind.NONE,
-            regulation="Thông tư 21/2014/TT-BKHCN", confirmed=True,
+            series="s-net",
+            version=1,
+            category_id=lab.category.id,
+            parameter_id=lab.params["net"].id,
+            kind=LimitKind.NONE,
+            regulation="Thông tư 21/2014/TT-BKHCN",
+            confirmed=True,
             confirmed_by_id=lab.reviewer.id,
         )
-    )  # fmt: skip
+    )
     db.session.commit()
     sample = make_sample("ph", "histamine", "lead", "formol", "net")
     sample.quantity, sample.quantity_unit = Decimal(50), "chai 500 ml"
@@ -130,26 +150,41 @@ def test_scenario_certificate(lab, signer, make_sample):
     text = _pdftotext(_issue(signer, sample))
     expected = [
         # item 1: the method each result records, never "—" for a measured result
-        "AOAC 981.12", "AOAC 977.13", "AOAC 999.11", "TCVN 8894:2012", "OIML R 87:2016",
+        "AOAC 981.12",
+        "AOAC 977.13",
+        "AOAC 999.11",
+        "TCVN 8894:2012",
+        "OIML R 87:2016",
         # item 2: claim (lines in scope), out-of-scope and subcontracted marks with legends
-        "VILAS 999", "pH (*)", "Formaldehyt (*) (**)",
+        "VILAS 999",
+        "pH (*)",
+        "Formaldehyt (*) (**)",
         "Chỉ tiêu ngoài phạm vi được công nhận VILAS 999",
         "(**) Chỉ tiêu do nhà thầu phụ thực hiện: Phòng thử nghiệm Biển Xanh",
         # item 3: recorded as none
         "Sai khác, bổ sung, loại trừ so với phương pháp Không có",
         # item 4: the whole net-quantity statement
-        "Định lượng hàng đóng gói sẵn", "Lượng danh định (Qn) 500 mL", "n = 50; k = 0,379; c = 3",
-        "x̄ = 501,89 mL; s = 1,08 mL", "T = 15 mL", "x̄ ≥ Qn − k·s",
+        "Định lượng hàng đóng gói sẵn",
+        "Lượng danh định (Qn) 500 mL",
+        "n = 50; k = 0,379; c = 3",
+        "x̄ = 501,89 mL; s = 1,08 mL",
+        "T = 15 mL",
+        "x̄ ≥ Qn − k·s",
         "Đạt — yêu cầu về lượng của hàng đóng gói sẵn",
         "Thông tư 21/2014/TT-BKHCN (OIML R 87)",
         # item 5: precision without padding; U; guard band rule; < LOQ; KPH; the rounding rule
-        "< 0,005", "KPH (LOD = 0,5)", "U = ± 20", "Không nhị phân có dải bảo vệ",
-        "Đạt có điều kiện", "làm tròn đến số chữ số thập phân báo cáo của phương pháp",
+        "< 0,005",
+        "KPH (LOD = 0,5)",
+        "U = ± 20",
+        "Không nhị phân có dải bảo vệ",
+        "Đạt có điều kiện",
+        "làm tròn đến số chữ số thập phân báo cáo của phương pháp",
         # the unconfirmed limit gives no statement
-        "mức chưa được xác nhận", "Không kết luận (a)",
+        "mức chưa được xác nhận",
+        "Không kết luận (a)",
         # item 10: the approver's function; no claim of an electronic signature
         "NGƯỜI PHÊ DUYỆT Trưởng phòng Thử nghiệm",
-    ]  # fmt: skip
+    ]
     missing = [item for item in expected if item not in text]
     assert not missing, (missing, text)
     for absent in ("0,00500000", "20,0000", "Đã ký điện tử", "TCVN 8126:2009", "(ký"):
@@ -248,9 +283,12 @@ def test_approver_without_recorded_function_prints_the_signatory_function(
 
 def test_class_result_and_vietnamese_units(lab, signer, make_sample):
     cu = Parameter(
-        code="cu", name_vi="Ăn mòn tấm đồng", name_en="Copper strip corrosion", unit="class",
+        code="cu",
+        name_vi="Ăn mòn tấm đồng",
+        name_en="Copper strip corrosion",
+        unit="class",
         result_type="class",
-    )  # fmt: skip
+    )
     visc = Parameter(code="visc", name_vi="Độ nhớt động học ở 40 °C", unit="mm2/s")
     db.session.add_all([cu, visc])
     db.session.flush()
@@ -261,15 +299,32 @@ def test_class_result_and_vietnamese_units(lab, signer, make_sample):
         db.session.add(ParameterMethod(parameter_id=p.id, method_id=m.id, decimals=decimals))
     db.session.add_all(
         [
-            Specification(series="s-cu", version=1, category_id=lab.category.id,
-                          parameter_id=cu.id, kind=LimitKind.NUMERIC, upper=Decimal(1),
-                          upper_text="1", regulation="QCVN 8:2019/BKHCN", confirmed=True),
-            Specification(series="s-v", version=1, category_id=lab.category.id,
-                          parameter_id=visc.id, kind=LimitKind.NUMERIC, lower=Decimal("2"),
-                          lower_text="2.0", upper=Decimal("4.5"), upper_text="4.5",
-                          regulation="QCVN 01:2022/BKHCN", confirmed=True),
+            Specification(
+                series="s-cu",
+                version=1,
+                category_id=lab.category.id,
+                parameter_id=cu.id,
+                kind=LimitKind.NUMERIC,
+                upper=Decimal(1),
+                upper_text="1",
+                regulation="QCVN 8:2019/BKHCN",
+                confirmed=True,
+            ),
+            Specification(
+                series="s-v",
+                version=1,
+                category_id=lab.category.id,
+                parameter_id=visc.id,
+                kind=LimitKind.NUMERIC,
+                lower=Decimal("2"),
+                lower_text="2.0",
+                upper=Decimal("4.5"),
+                upper_text="4.5",
+                regulation="QCVN 01:2022/BKHCN",
+                confirmed=True,
+            ),
         ]
-    )  # fmt: skip
+    )
     lab.params.update(cu=cu, visc=visc)
     db.session.commit()
     sample = make_sample("cu", "visc")

@@ -50,11 +50,20 @@ def test_a_corrupt_stored_original_is_never_called_valid(
     assert "Không thể xác minh phiếu kết quả này lúc này" in body
     assert "liên hệ phòng thử nghiệm" in body and "Không thể xác minh" in body
     assert "cert-status-valid" not in body and 'id="verify-lines"' not in body
-    upload = post_form(client, f"/verify/{code}", {"file": (io.BytesIO(data), "kq.pdf")},
-                       content_type="multipart/form-data", page="/verify")  # fmt: skip
+    upload = post_form(
+        client,
+        f"/verify/{code}",
+        {"file": (io.BytesIO(data), "kq.pdf")},
+        content_type="multipart/form-data",
+        page="/verify",
+    )
     assert upload.status_code in (400, 503) and "cert-status-valid" not in upload.text
-    found = post_form(client, "/verify", {"file": (io.BytesIO(data), "kq.pdf")},
-                      content_type="multipart/form-data")  # fmt: skip
+    found = post_form(
+        client,
+        "/verify",
+        {"file": (io.BytesIO(data), "kq.pdf")},
+        content_type="multipart/form-data",
+    )
     assert found.status_code == 503 and "Không thể xác minh" in found.text
     copy = tmp_path / "kq.pdf"
     copy.write_bytes(data)

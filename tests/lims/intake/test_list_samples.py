@@ -111,9 +111,16 @@ def test_filters(world):
 
 def test_parse_filters_reports_garbage():
     filters, problems = listing.parse_filters(
-        {"status": "lost", "campaign": "abc", "from": "32/13/2026", "to": "2026-01-01",
-         "sort": "random", "category": "1; drop", "q": "  nước   mắm "}
-    )  # fmt: skip
+        {
+            "status": "lost",
+            "campaign": "abc",
+            "from": "32/13/2026",
+            "to": "2026-01-01",
+            "sort": "random",
+            "category": "1; drop",
+            "q": "  nước   mắm ",
+        }
+    )
     assert filters.status is None and filters.campaign_id is None and filters.date_from is None
     assert filters.date_to is not None and filters.sort == "newest" and filters.q == "nước mắm"
     assert {p.field for p in problems} == {"status", "campaign", "from", "sort", "category"}

@@ -85,8 +85,13 @@ def test_register_samples_is_for_technicians(world):
     from lims.auth.permissions import PermissionDenied
     from lims.auth.services import create_user
 
-    reviewer = create_user(actor=None, email="rv@many.example.org", name="Người duyệt",
-                           roles=["reviewer"], password="pw-123456")  # fmt: skip
+    reviewer = create_user(
+        actor=None,
+        email="rv@many.example.org",
+        name="Người duyệt",
+        roles=["reviewer"],
+        password="pw-123456",
+    )
     db.session.flush()
     with pytest.raises(PermissionDenied):
         services.register_samples(actor=reviewer, items=[(data(world), None)])

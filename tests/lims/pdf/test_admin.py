@@ -24,22 +24,35 @@ VIETNAMESE = (
 def _pdf_text(data: bytes, tmp_path, *args: str) -> str:
     path = tmp_path / "doc.pdf"
     path.write_bytes(data)
-    return subprocess.run(["pdftotext", *args, str(path), "-"], capture_output=True,
-                          text=True, check=True).stdout  # fmt: skip
+    return subprocess.run(
+        ["pdftotext", *args, str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
 
 
 def _document(pages: int = 1) -> bytes:
     sheet = admin_styles()
     story = admin.header(
-        AdminHeader(issuing_body="Trung tâm Kỹ thuật Tiêu chuẩn Đo lường Chất lượng Khánh Hòa",
-                    parent_body="Sở Khoa học và Công nghệ tỉnh Khánh Hòa",
-                    number="07/BC-TTKT", place="Khánh Hòa", day=date(2026, 2, 5)), sheet,
-    )  # fmt: skip
+        AdminHeader(
+            issuing_body="Trung tâm Kỹ thuật Tiêu chuẩn Đo lường Chất lượng Khánh Hòa",
+            parent_body="Sở Khoa học và Công nghệ tỉnh Khánh Hòa",
+            number="07/BC-TTKT",
+            place="Khánh Hòa",
+            day=date(2026, 2, 5),
+        ),
+        sheet,
+    )
     story += admin.title("Báo cáo", "Kết quả khảo sát chất lượng năm 2026", sheet)
     story += [paragraph(VIETNAMESE, sheet["body"]) for _ in range(12 * pages)]
-    story.append(admin.signature(AdminSignature(
-        ["KT. Giám đốc", "Phó Giám đốc"], "Lê Văn Tám",
-        ["Sở Công Thương tỉnh Khánh Hòa", "Lưu: VT"]), sheet))  # fmt: skip
+    story.append(
+        admin.signature(
+            AdminSignature(
+                ["KT. Giám đốc", "Phó Giám đốc"],
+                "Lê Văn Tám",
+                ["Sở Công Thương tỉnh Khánh Hòa", "Lưu: VT"],
+            ),
+            sheet,
+        )
+    )
     return build_admin_document(story, info=DocumentInfo(title="Báo cáo"), invariant=True)
 
 
@@ -56,8 +69,10 @@ def test_date_and_number_conventions():
     blank = admin.document_number(pattern, number="", kind="BC", symbol="TTKT", year=2026)
     assert blank.endswith("/BC-TTKT") and blank.startswith("\u00a0")
     assert admin.recipient_lines(["Như trên", "Sở Công Thương;", "Lưu: VT"]) == [
-        "- Như trên;", "- Sở Công Thương;", "- Lưu: VT.",
-    ]  # fmt: skip
+        "- Như trên;",
+        "- Sở Công Thương;",
+        "- Lưu: VT.",
+    ]
     with pytest.raises(ValueError):
         admin.document_number("{nope}", number="1", kind="BC", symbol="X", year=2026)
 
@@ -66,11 +81,19 @@ def test_text_comes_back_exactly_and_only_the_serif_is_embedded(tmp_path):
     data = _document()
     text = _pdf_text(data, tmp_path)
     for expected in (
-        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc",
-        "Khánh Hòa, ngày 05 tháng 02 năm 2026", "Số: 07/BC-TTKT", "BÁO CÁO",
-        "Kết quả khảo sát chất lượng năm 2026", "Nơi nhận:", "- Sở Công Thương tỉnh Khánh Hòa;",
-        "- Lưu: VT.", "KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC", "Lê Văn Tám",
-    ):  # fmt: skip
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        "Độc lập - Tự do - Hạnh phúc",
+        "Khánh Hòa, ngày 05 tháng 02 năm 2026",
+        "Số: 07/BC-TTKT",
+        "BÁO CÁO",
+        "Kết quả khảo sát chất lượng năm 2026",
+        "Nơi nhận:",
+        "- Sở Công Thương tỉnh Khánh Hòa;",
+        "- Lưu: VT.",
+        "KT. GIÁM ĐỐC",
+        "PHÓ GIÁM ĐỐC",
+        "Lê Văn Tám",
+    ):
         assert expected in text, expected
     flat = " ".join(text.split())
     assert VIETNAMESE in flat  # every diacritic survives extraction
@@ -96,10 +119,12 @@ def test_margins_and_page_numbers(tmp_path):
     assert min(lefts) >= 30 * mm - 1  # left margin 30 mm
     assert max(rights) <= 595.28 - 15 * mm + 1  # right margin 15 mm
     # page 2 on: its number, centred in the top margin; page 1: none
-    second = re.findall(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)"[^>]*>2</word>',
-                        pages[1])  # fmt: skip
-    assert any(float(y) < 20 * mm and abs((float(a) + float(b)) / 2 - 297.6) < 5
-               for a, y, b in second)  # fmt: skip
+    second = re.findall(
+        r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)"[^>]*>2</word>', pages[1]
+    )
+    assert any(
+        float(y) < 20 * mm and abs((float(a) + float(b)) / 2 - 297.6) < 5 for a, y, b in second
+    )
     first_top = re.findall(r'yMin="([\d.]+)"', pages[0])
     assert min(float(y) for y in first_top) >= 20 * mm - 1
 

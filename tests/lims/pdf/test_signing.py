@@ -36,8 +36,10 @@ def _document(pages: int = 2) -> tuple[bytes, SignatureBlock]:
         ),
         70 * mm,
     )
-    story = [paragraph(f"Đoạn văn số {i}: chỉ tiêu đạt yêu cầu. " * 12, sheet["body"])
-             for i in range(14 * pages)] + [block]  # fmt: skip
+    story = [
+        paragraph(f"Đoạn văn số {i}: chỉ tiêu đạt yêu cầu. " * 12, sheet["body"])
+        for i in range(14 * pages)
+    ] + [block]
     return build_document(story, info=DocumentInfo(title="Thử ký số"), invariant=True), block
 
 
@@ -50,8 +52,18 @@ def key(pki):
 @pytest.fixture(scope="module")
 def signed(key):
     data, block = _document()
-    return data, block, sign_pdf(data, key=key, signed_at=NOW, placement=block.placement,
-                                 reason="Phê duyệt", location="Nha Trang")  # fmt: skip
+    return (
+        data,
+        block,
+        sign_pdf(
+            data,
+            key=key,
+            signed_at=NOW,
+            placement=block.placement,
+            reason="Phê duyệt",
+            location="Nha Trang",
+        ),
+    )
 
 
 def _pdfsig(data: bytes, tmp_path) -> str:
@@ -68,8 +80,12 @@ def test_signed_document_is_valid_for_pyhanko_and_pdfsig(pki, signed, tmp_path):
     check = sigcheck.check_pdf(result.data, sigcheck.load_trust_roots([pki.root_file]))
     (sig,) = check.signatures
     assert (sig.intact, sig.valid, sig.whole_file, sig.modified, sig.trusted) == (
-        True, True, True, False, True,
-    )  # fmt: skip
+        True,
+        True,
+        True,
+        False,
+        True,
+    )
     assert sig.outcome == "valid" and sig.ok
     assert sig.signer == NAME and sig.claimed_time == NOW and sig.level == "PAdES B-B"
     assert sig.demo  # democa's organisation: LIMS DEMO
@@ -100,7 +116,7 @@ def test_visible_block_is_where_the_field_is(signed):
         "Đơn vị: Trung tâm Kỹ thuật Khánh Hòa",
         "Thời gian ký: 03/12/2026 14:30",
     ):
-        assert expected in text  # fmt: skip
+        assert expected in text
 
 
 def test_pdftotext_gives_back_the_block(signed, tmp_path):
@@ -165,8 +181,9 @@ def test_time_stamped_signature_is_b_t(pki, key, tsa, tmp_path):
 def test_long_term_validation_material_is_embedded(pki, key, tsa, tmp_path):
     data, block = _document(1)
     roots = sigcheck.load_trust_roots([pki.root_file])
-    result = sign_pdf(data, key=key, signed_at=NOW, placement=block.placement, tsa_url=tsa.url,
-                      ltv_roots=roots)  # fmt: skip
+    result = sign_pdf(
+        data, key=key, signed_at=NOW, placement=block.placement, tsa_url=tsa.url, ltv_roots=roots
+    )
     assert result.ltv and result.level == "PAdES B-LT"
     from pypdf import PdfReader
 
@@ -179,8 +196,13 @@ def test_long_term_validation_material_is_embedded(pki, key, tsa, tmp_path):
     # a key that does not chain to the roots is refused before anything is signed
     other = make_pki(tmp_path / "other")
     with pytest.raises(SigningError) as caught:
-        sign_pdf(data, key=key, signed_at=NOW, placement=block.placement,
-                 ltv_roots=sigcheck.load_trust_roots([other.root_file]))  # fmt: skip
+        sign_pdf(
+            data,
+            key=key,
+            signed_at=NOW,
+            placement=block.placement,
+            ltv_roots=sigcheck.load_trust_roots([other.root_file]),
+        )
     assert caught.value.code == "untrusted"
 
 
@@ -208,8 +230,14 @@ def test_unreachable_time_stamp_server_refuses_quickly(key):
     data, block = _document(1)
     started = time.monotonic()
     with pytest.raises(SigningError) as caught:
-        sign_pdf(data, key=key, signed_at=NOW, placement=block.placement,
-                 tsa_url=closed_port_url(), tsa_timeout=2)  # fmt: skip
+        sign_pdf(
+            data,
+            key=key,
+            signed_at=NOW,
+            placement=block.placement,
+            tsa_url=closed_port_url(),
+            tsa_timeout=2,
+        )
     assert caught.value.code == "tsa"
     assert time.monotonic() - started < 10
 
@@ -248,14 +276,25 @@ def test_key_problems_have_their_own_codes(pki, monkeypatch):
 
 def test_expired_not_yet_valid_and_someone_elses_key(pki):
     now = datetime.now(UTC)
-    expired = pki.signer(EMAIL, NAME, not_before=now - timedelta(days=400),
-                         not_after=now - timedelta(days=1), file_name="old.p12")  # fmt: skip
+    expired = pki.signer(
+        EMAIL,
+        NAME,
+        not_before=now - timedelta(days=400),
+        not_after=now - timedelta(days=1),
+        file_name="old.p12",
+    )
     future = pki.signer(EMAIL, NAME, not_before=now + timedelta(days=3), file_name="new.p12")
     other = pki.signer("b@lab.vn", "Lê Văn Bình", file_name="b.p12")
-    table = read_key_table(pki.table({
-        "old@lab.vn": pki.pkcs12_entry(expired), "new@lab.vn": pki.pkcs12_entry(future),
-        "b@lab.vn": pki.pkcs12_entry(other),
-    }, name="dates.toml"))  # fmt: skip
+    table = read_key_table(
+        pki.table(
+            {
+                "old@lab.vn": pki.pkcs12_entry(expired),
+                "new@lab.vn": pki.pkcs12_entry(future),
+                "b@lab.vn": pki.pkcs12_entry(other),
+            },
+            name="dates.toml",
+        )
+    )
 
     def code(entry):
         with pytest.raises(SigningError) as caught:
@@ -316,10 +355,17 @@ def token(pki, tmp_path_factory):
 def test_key_on_a_pkcs11_token_signs(pki, token, tmp_path):
     pin = tmp_path / "pin"
     pin.write_text(token.pin)
-    table = read_key_table(pki.table({EMAIL: (
-        f'pkcs11_module = "{token.module}"\ntoken_label = "{token.label}"\n'
-        f'key_label = "{token.key_label}"\npin_file = "{pin}"'
-    )}, name="token.toml"))  # fmt: skip
+    table = read_key_table(
+        pki.table(
+            {
+                EMAIL: (
+                    f'pkcs11_module = "{token.module}"\ntoken_label = "{token.label}"\n'
+                    f'key_label = "{token.key_label}"\npin_file = "{pin}"'
+                )
+            },
+            name="token.toml",
+        )
+    )
     key = load_key(table[EMAIL])
     check_key(key, name=NAME, email=EMAIL)
     data, block = _document(1)
@@ -331,10 +377,15 @@ def test_key_on_a_pkcs11_token_signs(pki, token, tmp_path):
 
 def test_wrong_pin_or_absent_token_is_a_token_error(pki, token, tmp_path):
     base = f'pkcs11_module = "{token.module}"\nkey_label = "{token.key_label}"\n'
-    table = read_key_table(pki.table({
-        "pin@lab.vn": base + f'token_label = "{token.label}"\npin_env = "PIN"',
-        "absent@lab.vn": base + 'token_label = "not-plugged-in"\npin_env = "PIN"',
-    }, name="token-bad.toml"))  # fmt: skip
+    table = read_key_table(
+        pki.table(
+            {
+                "pin@lab.vn": base + f'token_label = "{token.label}"\npin_env = "PIN"',
+                "absent@lab.vn": base + 'token_label = "not-plugged-in"\npin_env = "PIN"',
+            },
+            name="token-bad.toml",
+        )
+    )
     for email in ("pin@lab.vn", "absent@lab.vn"):
         with pytest.raises(SigningError) as caught:
             load_key(table[email], {"PIN": "000000"})

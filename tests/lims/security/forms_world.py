@@ -207,25 +207,37 @@ def build_world(app: Any, make_user: Callable[..., Any]) -> dict[str, Any]:
             actor=reviewer, campaign=lab.campaign, user=db.session.get(User, agency.id)
         )
         uncalibrated = equipment.create_instrument(
-            actor=reviewer, name="Cân chưa hiệu chuẩn", kind="balance", protocol="mt-sics",
+            actor=reviewer,
+            name="Cân chưa hiệu chuẩn",
+            kind="balance",
+            protocol="mt-sics",
             port_url="loop://",
-        )  # fmt: skip
+        )
         calibrated = equipment.create_instrument(
-            actor=reviewer, name="Máy đo pH", kind="ph_meter", protocol="ohaus",
+            actor=reviewer,
+            name="Máy đo pH",
+            kind="ph_meter",
+            protocol="ohaus",
             port_url="loop://",
-        )  # fmt: skip
+        )
         today = equipment.local_today()
         equipment.add_calibration(
-            actor=reviewer, instrument=calibrated, calibrated_on=today,
-            due_on=today + timedelta(days=365), certificate_number="HC-9",
+            actor=reviewer,
+            instrument=calibrated,
+            calibrated_on=today,
+            due_on=today + timedelta(days=365),
+            certificate_number="HC-9",
             performed_by="QUATEST 3",
-        )  # fmt: skip
+        )
 
         def draft(title: str) -> Any:
             return warnings.draft_warning(
-                actor=a, entry_ids=[entry.id], title=title,
-                hazard="<p>Histamin cao.</p>", recommendation="<p>Ngừng dùng.</p>",
-            )  # fmt: skip
+                actor=a,
+                entry_ids=[entry.id],
+                title=title,
+                hazard="<p>Histamin cao.</p>",
+                recommendation="<p>Ngừng dùng.</p>",
+            )
 
         w_draft = draft("Bản nháp")
         w_review = warnings.submit_warning(actor=a, warning=draft("Chờ duyệt"))
@@ -306,8 +318,13 @@ def build_world(app: Any, make_user: Callable[..., Any]) -> dict[str, Any]:
         pages.update(complaints["pages"])
         public_pages = ["/verify", f"/verify/{cert.verification_code}", "/public/complaints/new"]
         db.session.remove()
-    return {"examples": examples, "by_endpoint": by_endpoint, "pages": pages,
-            "public_pages": public_pages, "user": everyone}  # fmt: skip
+    return {
+        "examples": examples,
+        "by_endpoint": by_endpoint,
+        "pages": pages,
+        "public_pages": public_pages,
+        "user": everyone,
+    }
 
 
 def _complaints_world(me: Any, other: Any, sample: Any) -> dict[str, Any]:
@@ -320,24 +337,32 @@ def _complaints_world(me: Any, other: Any, sample: Any) -> dict[str, Any]:
     from lims.complaints.validation import parse_complaint
 
     def receive(product: str) -> Any:
-        data = parse_complaint({
-            "channel": "hotline", "consumer_name": "Trần Thị Bích Ngọc",
-            "consumer_phone": "0905 123 456", "product_name": product,
-            "description": "Nước mắm có mùi lạ.",
-        }, public=False)  # fmt: skip
-        return services.receive_complaint(actor=me, data=data,
-                                          attachments=[Upload("hoa-don.pdf", PDF)])  # fmt: skip
+        data = parse_complaint(
+            {
+                "channel": "hotline",
+                "consumer_name": "Trần Thị Bích Ngọc",
+                "consumer_phone": "0905 123 456",
+                "product_name": product,
+                "description": "Nước mắm có mùi lạ.",
+            },
+            public=False,
+        )
+        return services.receive_complaint(
+            actor=me, data=data, attachments=[Upload("hoa-don.pdf", PDF)]
+        )
 
     received = receive("Nước mắm Hòn Khói")
     proposed = receive("Nước mắm Cửa Bé")
     services.accept(actor=me, complaint=proposed)
-    waiting = sampling.request_testing(actor=me, complaint=proposed, product_name="Nước mắm",
-                                       reason="Histamin")  # fmt: skip
+    waiting = sampling.request_testing(
+        actor=me, complaint=proposed, product_name="Nước mắm", reason="Histamin"
+    )
     to_register = sampling.request_testing(
         actor=me, complaint=received, product_name="Nước mắm", reason="Đạm"
     )
-    done = sampling.request_testing(actor=me, complaint=proposed, product_name="Nước mắm",
-                                    reason="pH")  # fmt: skip
+    done = sampling.request_testing(
+        actor=me, complaint=proposed, product_name="Nước mắm", reason="pH"
+    )
     done.status, done.sample_id = SampleRequestStatus.REGISTERED, sample.id
     services.take_over(actor=other, complaint=proposed)
     closing.propose_resolution(actor=other, complaint=proposed, note="Đã đổi hàng")
@@ -345,15 +370,36 @@ def _complaints_world(me: Any, other: Any, sample: Any) -> dict[str, Any]:
     closed = receive("Nước tương")
     closing.withdraw(actor=me, complaint=closed, reason="Rút đơn")
     db.session.flush()
-    steps = ("take", "accept", "forward", "mediate", "note", "propose", "approve", "reject",
-             "unresolved", "withdraw", "decline", "pseudonymise")  # fmt: skip
-    target = {"approve": proposed, "reject": proposed, "forward": proposed, "mediate": proposed,
-              "unresolved": proposed, "propose": proposed, "pseudonymise": closed}  # fmt: skip
+    steps = (
+        "take",
+        "accept",
+        "forward",
+        "mediate",
+        "note",
+        "propose",
+        "approve",
+        "reject",
+        "unresolved",
+        "withdraw",
+        "decline",
+        "pseudonymise",
+    )
+    target = {
+        "approve": proposed,
+        "reject": proposed,
+        "forward": proposed,
+        "mediate": proposed,
+        "unresolved": proposed,
+        "propose": proposed,
+        "pseudonymise": closed,
+    }
     by_endpoint = {
         f"complaints.step_{step}": {"complaint_id": target.get(step, received).id} for step in steps
     }
-    by_endpoint["complaints.cancel_request"] = {"complaint_id": proposed.id,
-                                                "request_id": waiting.id}  # fmt: skip
+    by_endpoint["complaints.cancel_request"] = {
+        "complaint_id": proposed.id,
+        "request_id": waiting.id,
+    }
     by_endpoint["complaints.inform"] = {"complaint_id": proposed.id, "request_id": done.id}
     by_endpoint["complaints.register_sample"] = {"request_id": to_register.id}
     attachment = {"complaint_id": received.id, "attachment_id": received.attachments[0].id}
@@ -361,14 +407,20 @@ def _complaints_world(me: Any, other: Any, sample: Any) -> dict[str, Any]:
     pages = {
         f"complaints.step_{step}": f"/complaints/{target.get(step, received).id}" for step in steps
     }
-    pages.update({
-        "complaints.request_testing": f"/complaints/{received.id}",
-        "complaints.attach": f"/complaints/{received.id}",
-        "complaints.cancel_request": f"/complaints/{proposed.id}",
-        "complaints.inform": f"/complaints/{proposed.id}",
-    })  # fmt: skip
-    examples = {"complaint_id": received.id, "attachment_id": received.attachments[0].id,
-                "request_id": waiting.id, "fmt": "csv"}  # fmt: skip
+    pages.update(
+        {
+            "complaints.request_testing": f"/complaints/{received.id}",
+            "complaints.attach": f"/complaints/{received.id}",
+            "complaints.cancel_request": f"/complaints/{proposed.id}",
+            "complaints.inform": f"/complaints/{proposed.id}",
+        }
+    )
+    examples = {
+        "complaint_id": received.id,
+        "attachment_id": received.attachments[0].id,
+        "request_id": waiting.id,
+        "fmt": "csv",
+    }
     return {"examples": examples, "by_endpoint": by_endpoint, "pages": pages}
 
 

@@ -41,21 +41,36 @@ TRIGGER = re.compile(r"^[ \u00a0]*[=+\-@\uff1d\uff0b\uff0d\uff20]\s*\S|^[\t\r]")
 def hostile(app, make_user):
     world = build_world(app, make_user)
     with app.app_context():
-        sample = sa.table("samples", sa.column("id"), sa.column("product_name"),
-                          sa.column("brand"), sa.column("business_id"), sa.column("campaign_id"),
-                          sa.column("category_id"))  # fmt: skip
+        sample = sa.table(
+            "samples",
+            sa.column("id"),
+            sa.column("product_name"),
+            sa.column("brand"),
+            sa.column("business_id"),
+            sa.column("campaign_id"),
+            sa.column("category_id"),
+        )
         row = db.session.execute(sa.select(sample).where(sample.c.id == world["sample_id"])).one()
-        db.session.execute(sa.update(sample).where(sample.c.id == row.id).values(
-            product_name=FORMULAS["product"], brand=STORED_CONTROL))  # fmt: skip
-        db.session.execute(sa.text("UPDATE businesses SET name = :n, district = :d WHERE id = :i"),
-                           {"n": FORMULAS["business"], "d": FORMULAS["district"],
-                            "i": row.business_id})  # fmt: skip
-        db.session.execute(sa.text("UPDATE campaigns SET name = :n WHERE id = :i"),
-                           {"n": FORMULAS["campaign"], "i": row.campaign_id})  # fmt: skip
-        db.session.execute(sa.text("UPDATE product_categories SET name_vi = :n WHERE id = :i"),
-                           {"n": FORMULAS["category"], "i": row.category_id})  # fmt: skip
-        db.session.execute(sa.text("UPDATE specifications SET regulation = :n"),
-                           {"n": FORMULAS["regulation"]})  # fmt: skip
+        db.session.execute(
+            sa.update(sample)
+            .where(sample.c.id == row.id)
+            .values(product_name=FORMULAS["product"], brand=STORED_CONTROL)
+        )
+        db.session.execute(
+            sa.text("UPDATE businesses SET name = :n, district = :d WHERE id = :i"),
+            {"n": FORMULAS["business"], "d": FORMULAS["district"], "i": row.business_id},
+        )
+        db.session.execute(
+            sa.text("UPDATE campaigns SET name = :n WHERE id = :i"),
+            {"n": FORMULAS["campaign"], "i": row.campaign_id},
+        )
+        db.session.execute(
+            sa.text("UPDATE product_categories SET name_vi = :n WHERE id = :i"),
+            {"n": FORMULAS["category"], "i": row.category_id},
+        )
+        db.session.execute(
+            sa.text("UPDATE specifications SET regulation = :n"), {"n": FORMULAS["regulation"]}
+        )
         db.session.commit()
         db.session.remove()
     user = make_user("technician", "reviewer", "association", "admin", email="all@lab.vn")
@@ -89,8 +104,13 @@ def _year(url: str) -> str:
 
 
 def _texts(book) -> list[str]:
-    return [c.value for ws in book.worksheets for row in ws.iter_rows() for c in row
-            if isinstance(c.value, str)]  # fmt: skip
+    return [
+        c.value
+        for ws in book.worksheets
+        for row in ws.iter_rows()
+        for c in row
+        if isinstance(c.value, str)
+    ]
 
 
 def test_xlsx_exports_hold_no_formula_and_survive_stored_control_characters(hostile):
@@ -165,8 +185,9 @@ def test_numbers_are_numbers_and_dates_are_dates(hostile):
     assert ws.freeze_panes == "A2" and ws.auto_filter.ref.startswith("A1:")
     assert all(c.font.b for c in ws[1])
     assert ws.column_dimensions["C"].width >= 8
-    report = load_workbook(io.BytesIO(hostile.get(
-        f"/reports/annual?format=xlsx&year={date.today().year}").data))  # fmt: skip
+    report = load_workbook(
+        io.BytesIO(hostile.get(f"/reports/annual?format=xlsx&year={date.today().year}").data)
+    )
     assert all(len(name) <= 31 for name in report.sheetnames)
     summary = {r[0]: r[1] for r in report["Tổng hợp"].iter_rows(values_only=True)}
     assert summary["Số mẫu đã thử nghiệm"] == 1 and isinstance(summary["Từ ngày"], datetime)
@@ -195,17 +216,31 @@ def test_writer_cell_rules():
 
 
 def test_sheet_names_fit_excel():
-    names = exports.sheet_names(["Theo địa bàn (huyện, thị xã, thành phố)", "a/b:c*?[x]",
-                                 "Theo địa bàn (huyện, thị xã, thành phố)", ""])  # fmt: skip
+    names = exports.sheet_names(
+        [
+            "Theo địa bàn (huyện, thị xã, thành phố)",
+            "a/b:c*?[x]",
+            "Theo địa bàn (huyện, thị xã, thành phố)",
+            "",
+        ]
+    )
     assert all(0 < len(n) <= 31 for n in names) and len(set(names)) == 4
     assert not any(set(n) & set("[]:*?/\\") for n in names)
 
 
 def test_writer_types_cells_for_every_kind_of_value():
-    data = exports.xlsx_bytes([exports.Sheet("Thử", ["a", "b", "c", "d", "e"], [
-        [Decimal("1234.50"), 7, date(2026, 1, 2), datetime(2026, 1, 2, 3, 4), "=A1"],
-        [None, Decimal("NaN"), "x" * 40_000, True, "\x00bad"],
-    ])])  # fmt: skip
+    data = exports.xlsx_bytes(
+        [
+            exports.Sheet(
+                "Thử",
+                ["a", "b", "c", "d", "e"],
+                [
+                    [Decimal("1234.50"), 7, date(2026, 1, 2), datetime(2026, 1, 2, 3, 4), "=A1"],
+                    [None, Decimal("NaN"), "x" * 40_000, True, "\x00bad"],
+                ],
+            )
+        ]
+    )
     ws = load_workbook(io.BytesIO(data))["Thử"]
     first, second = list(ws.iter_rows(min_row=2, max_row=2))[0], list(ws.iter_rows(min_row=3))[0]
     assert first[0].value == Decimal("1234.5") and first[0].number_format == "#,##0.00"

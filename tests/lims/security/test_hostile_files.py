@@ -36,9 +36,11 @@ def _refuse(world, data: bytes, filename: str) -> SheetError:
 
     with pytest.raises(SheetError) as info, force_locale("en"):
         importing.import_sheet(
-            actor=db.session.get(User, world["user_id"]), data=data,
-            campaign_id=world["campaign_id"], filename=filename,
-        )  # fmt: skip
+            actor=db.session.get(User, world["user_id"]),
+            data=data,
+            campaign_id=world["campaign_id"],
+            filename=filename,
+        )
     db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Sample)) == 0
     return info.value
@@ -90,12 +92,20 @@ def _measured(call, *args):
         # those empty rows count (today's reader kept them all)
         ("thua.xlsx", lambda: hostile.sparse_rows(300_000), "more than 20000 rows", 40),
         # 2 MB of line breaks are a million empty rows
-        ("trong.csv", lambda: b"\xef\xbb\xbf" + b"\r\n" * (1024 * 1024),
-         "more than 20000 rows", 20),
-        ("rong.csv", lambda: ("Tên sản phẩm" + "," * 1_000_000 + "\n").encode(),
-         "more than 100 columns", 40),
+        (
+            "trong.csv",
+            lambda: b"\xef\xbb\xbf" + b"\r\n" * (1024 * 1024),
+            "more than 20000 rows",
+            20,
+        ),
+        (
+            "rong.csv",
+            lambda: ("Tên sản phẩm" + "," * 1_000_000 + "\n").encode(),
+            "more than 100 columns",
+            40,
+        ),
     ],
-)  # fmt: skip
+)
 def test_sheets_are_read_only_up_to_their_limits(world, name, build, words, most):
     """Blank rows count toward the row limit, and no row is wider than the column limit: the
     memory the import holds stays small whatever the file declares."""
@@ -219,9 +229,16 @@ def test_a_published_warning_prints_photos_upright_and_without_gps(app, make_use
     original = hostile.phone_photo(400, 200)
     with app.app_context():
         stored, digest = keep(original)
-        db.session.add(SamplePhoto(sample_id=world_["sample_id"], filename="dien-thoai.jpg",
-                                   content_type="image/jpeg", size=len(original), sha256=digest,
-                                   data=stored))  # fmt: skip
+        db.session.add(
+            SamplePhoto(
+                sample_id=world_["sample_id"],
+                filename="dien-thoai.jpg",
+                content_type="image/jpeg",
+                size=len(original),
+                sha256=digest,
+                data=stored,
+            )
+        )
         db.session.commit()
         db.session.remove()
     warning_id, _a, _b = _publish_via_pages(app, world_)

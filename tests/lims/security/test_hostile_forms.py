@@ -38,24 +38,68 @@ from tests.lims.security.forms_world import (
 
 EXAMPLES = 15
 SETTINGS = settings(
-    max_examples=EXAMPLES, deadline=None, database=None,
+    max_examples=EXAMPLES,
+    deadline=None,
+    database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)  # fmt: skip
+)
 VIETNAMESE = ["Nước mắm cá cơm Khánh Hòa", "Chợ Đầm, phường Vạn Thạnh", "Đạt yêu cầu"]
 # Digits that are not ids: past the 32-bit column, ``isdigit()`` but not ``int()``-able (²)
 EDGE_IDS = ["2147483648", "999999999999", "9223372036854775808", "-2147483649", "²", "١٢"]
-NASTY = st.sampled_from([
-    "<script>alert(1)</script>", "\"><img src=x onerror=alert(1)>", "' OR 1=1 --",
-    "\"; DROP TABLE samples; --", "1; SELECT pg_sleep(5)", "\x00", "abc\x00def", "\u202eabc",
-    "\u200f\u200e", "\ufeff", "😀" * 30, "👨‍👩‍👧", "%s%s%n", "{{7*7}}", "${7*7}",
-    "../../etc/passwd",
-    "9" * 400, "Ư" * 5000, "x" * 70_000, "-0", "1e999", "NaN", "Infinity", "−5", "+5", "0x1F",
-    "1.000.000,5", "1,000,000.5", "١٢٣", "٫٥", " 5 ", "5e-324", "<0,05", "KPH",
-    "99999999999999999999", *EDGE_IDS,
-    "31/02/2026", "2026-13-45", "00/00/0000", "29/02/2025 25:61", "1/1/1", "-1", "0", "",
-    " ", "\n\r\t", "\x7f", "\ud7ff",
-    *VIETNAMESE, *(unicodedata.normalize("NFD", v) for v in VIETNAMESE),
-])  # fmt: skip
+NASTY = st.sampled_from(
+    [
+        "<script>alert(1)</script>",
+        '"><img src=x onerror=alert(1)>',
+        "' OR 1=1 --",
+        '"; DROP TABLE samples; --',
+        "1; SELECT pg_sleep(5)",
+        "\x00",
+        "abc\x00def",
+        "\u202eabc",
+        "\u200f\u200e",
+        "\ufeff",
+        "😀" * 30,
+        "👨‍👩‍👧",
+        "%s%s%n",
+        "{{7*7}}",
+        "${7*7}",
+        "../../etc/passwd",
+        "9" * 400,
+        "Ư" * 5000,
+        "x" * 70_000,
+        "-0",
+        "1e999",
+        "NaN",
+        "Infinity",
+        "−5",
+        "+5",
+        "0x1F",
+        "1.000.000,5",
+        "1,000,000.5",
+        "١٢٣",
+        "٫٥",
+        " 5 ",
+        "5e-324",
+        "<0,05",
+        "KPH",
+        "99999999999999999999",
+        *EDGE_IDS,
+        "31/02/2026",
+        "2026-13-45",
+        "00/00/0000",
+        "29/02/2025 25:61",
+        "1/1/1",
+        "-1",
+        "0",
+        "",
+        " ",
+        "\n\r\t",
+        "\x7f",
+        "\ud7ff",
+        *VIETNAMESE,
+        *(unicodedata.normalize("NFD", v) for v in VIETNAMESE),
+    ]
+)
 TEXT = st.one_of(NASTY, st.text(max_size=120), st.integers().map(str), st.decimals().map(str))
 NOT_POSTED = {"auth.logout"}  # ends the session the walk uses; it has no fields (access matrix)
 
@@ -118,8 +162,9 @@ def _post_rules(app: Any, api: bool) -> list[Any]:
     return sorted(rules, key=lambda r: r.rule)
 
 
-def _form_checker(app: Any, client: Any, target: str, token: dict[str, str],
-                  fields: dict[str, FormField]) -> Any:  # fmt: skip
+def _form_checker(
+    app: Any, client: Any, target: str, token: dict[str, str], fields: dict[str, FormField]
+) -> Any:
     @SETTINGS
     @given(_payload(fields))
     def check(data: dict[str, Any]) -> None:
@@ -178,30 +223,58 @@ def test_every_form_survives_hostile_input(app, make_user):
 
 
 SAMPLE_FIELDS = [
-    "campaign_id", "category_id", "business_id", "product_name", "brand", "manufacturer",
-    "origin", "batch", "production_date", "expiry_date", "quantity", "quantity_unit", "price",
-    "sampled_at", "sampled_by", "latitude", "longitude", "remarks", "parameter_ids",
-]  # fmt: skip
+    "campaign_id",
+    "category_id",
+    "business_id",
+    "product_name",
+    "brand",
+    "manufacturer",
+    "origin",
+    "batch",
+    "production_date",
+    "expiry_date",
+    "quantity",
+    "quantity_unit",
+    "price",
+    "sampled_at",
+    "sampled_by",
+    "latitude",
+    "longitude",
+    "remarks",
+    "parameter_ids",
+]
 JSON_VALUES = st.one_of(
-    TEXT, st.integers(), st.floats(allow_nan=True), st.booleans(), st.none(),
+    TEXT,
+    st.integers(),
+    st.floats(allow_nan=True),
+    st.booleans(),
+    st.none(),
     st.lists(st.integers() | TEXT, max_size=3),
     st.dictionaries(st.text(max_size=5), TEXT, max_size=2),
-)  # fmt: skip
+)
 
 
 def _api_checker(app: Any, client: Any, url: str, method: str, headers: dict[str, str]) -> Any:
     @SETTINGS
     @given(
         st.one_of(
-            st.dictionaries(st.sampled_from(SAMPLE_FIELDS) | st.text(max_size=8), JSON_VALUES,
-                            max_size=len(SAMPLE_FIELDS)).map(json.dumps),
+            st.dictionaries(
+                st.sampled_from(SAMPLE_FIELDS) | st.text(max_size=8),
+                JSON_VALUES,
+                max_size=len(SAMPLE_FIELDS),
+            ).map(json.dumps),
             st.binary(max_size=200).map(lambda b: b.decode("latin-1")),
         )
-    )  # fmt: skip
+    )
     def check(body: str) -> None:
         before = _snapshot(app)
-        response = client.open(url, method=method, data=body.encode("utf-8", "replace"),
-                               headers=headers, content_type="application/json")  # fmt: skip
+        response = client.open(
+            url,
+            method=method,
+            data=body.encode("utf-8", "replace"),
+            headers=headers,
+            content_type="application/json",
+        )
         assert response.status_code < 500, (url, body[:300])
         assert response.is_json and (response.status_code < 300 or "error" in response.json)
         if response.status_code >= 400:
@@ -234,19 +307,46 @@ def test_every_api_body_survives_hostile_json(app, make_user):
         for name in (f for f in SAMPLE_FIELDS if f.endswith(("_id", "_ids"))):
             for edge in [*EDGE_IDS, 2**31, 2**63, -1]:
                 value = [edge] if name.endswith("_ids") else edge
-                body = {"campaign_id": ids["campaign_id"], "category_id": ids["category_id"],
-                        "business_id": ids["business_id"], "product_name": "Nước mắm",
-                        "sampled_at": "2026-03-02T09:00:00+07:00", name: value}  # fmt: skip
+                body = {
+                    "campaign_id": ids["campaign_id"],
+                    "category_id": ids["category_id"],
+                    "business_id": ids["business_id"],
+                    "product_name": "Nước mắm",
+                    "sampled_at": "2026-03-02T09:00:00+07:00",
+                    name: value,
+                }
                 response = client.open(rule.rule, method=method, json=body, headers=headers)
                 assert response.status_code < 500, (rule.rule, name, edge)
         check()
 
 
 QUERY_NAMES = [
-    "q", "campaign", "category", "status", "page", "limit", "after", "before", "from", "to",
-    "year", "sample", "entry", "parent_id", "layout", "verdict", "product", "business", "code",
-    "district", "next", "kind", "instrument", "user", "action",
-]  # fmt: skip
+    "q",
+    "campaign",
+    "category",
+    "status",
+    "page",
+    "limit",
+    "after",
+    "before",
+    "from",
+    "to",
+    "year",
+    "sample",
+    "entry",
+    "parent_id",
+    "layout",
+    "verdict",
+    "product",
+    "business",
+    "code",
+    "district",
+    "next",
+    "kind",
+    "instrument",
+    "user",
+    "action",
+]
 
 
 def test_every_page_and_api_read_survives_edge_ids_in_the_query(app, make_user):
@@ -295,8 +395,9 @@ def test_a_result_too_large_for_its_column_is_refused(app, make_user):
     assert login(client, "tech@lab.vn", PASSWORD).status_code == 302
     page = f"/testing/samples/{code}"
     for value in ("99999999999999999999", "1e20", "-123456789012345"):
-        response = client.post(page, data={"csrf_token": csrf_token(client, page),
-                                            f"value-{test_id}": value})  # fmt: skip
+        response = client.post(
+            page, data={"csrf_token": csrf_token(client, page), f"value-{test_id}": value}
+        )
         assert response.status_code == 400, value
         assert "Kết quả quá lớn, không lưu được." in response.get_data(as_text=True) or (
             "The result is too large to store." in response.get_data(as_text=True)

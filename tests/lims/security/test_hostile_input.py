@@ -16,17 +16,48 @@ from lims.safetext import forbidden_character
 SETTINGS = settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-NASTY = st.sampled_from([
-    "<script>alert(1)</script>", "' OR 1=1 --", "\"; DROP TABLE samples; --", "\x00", "\u202e",
-    "Nước mắm", unicodedata.normalize("NFD", "Nước mắm"), "%s%s%n", "../../etc/passwd", "😀" * 50,
-    "9" * 400, "-0", "1e999", "NaN", "{{7*7}}",
-])  # fmt: skip
-VALUES = st.one_of(NASTY, st.text(max_size=300), st.integers(), st.floats(allow_nan=True),
-                   st.booleans(), st.none(), st.lists(st.text(max_size=5), max_size=3))  # fmt: skip
+NASTY = st.sampled_from(
+    [
+        "<script>alert(1)</script>",
+        "' OR 1=1 --",
+        '"; DROP TABLE samples; --',
+        "\x00",
+        "\u202e",
+        "Nước mắm",
+        unicodedata.normalize("NFD", "Nước mắm"),
+        "%s%s%n",
+        "../../etc/passwd",
+        "😀" * 50,
+        "9" * 400,
+        "-0",
+        "1e999",
+        "NaN",
+        "{{7*7}}",
+    ]
+)
+VALUES = st.one_of(
+    NASTY,
+    st.text(max_size=300),
+    st.integers(),
+    st.floats(allow_nan=True),
+    st.booleans(),
+    st.none(),
+    st.lists(st.text(max_size=5), max_size=3),
+)
 FIELDS = [
-    "campaign_id", "category_id", "business_id", "product_name", "brand", "price", "quantity",
-    "sampled_at", "production_date", "expiry_date", "latitude", "remarks",
-]  # fmt: skip
+    "campaign_id",
+    "category_id",
+    "business_id",
+    "product_name",
+    "brand",
+    "price",
+    "quantity",
+    "sampled_at",
+    "production_date",
+    "expiry_date",
+    "latitude",
+    "remarks",
+]
 
 
 def _token(app, make_user):
@@ -48,8 +79,12 @@ def test_api_sample_registration_survives_hostile_json(app, make_user):
     @SETTINGS
     @given(st.dictionaries(st.sampled_from(FIELDS), VALUES, max_size=len(FIELDS)))
     def check(body):
-        response = client.post("/api/v1/samples", data=json.dumps(body), headers=headers,
-                               content_type="application/json")  # fmt: skip
+        response = client.post(
+            "/api/v1/samples",
+            data=json.dumps(body),
+            headers=headers,
+            content_type="application/json",
+        )
         assert response.status_code in (400, 422), response.get_data(as_text=True)[:300]
         assert response.is_json and "error" in response.get_json()
 
@@ -65,8 +100,9 @@ def test_api_rejects_bodies_that_are_not_json_objects(app, make_user):
     @SETTINGS
     @given(st.one_of(st.binary(max_size=200), st.sampled_from([b"[]", b"null", b"42", b'"x"'])))
     def check(raw):
-        response = client.post("/api/v1/samples", data=raw, headers=headers,
-                               content_type="application/json")  # fmt: skip
+        response = client.post(
+            "/api/v1/samples", data=raw, headers=headers, content_type="application/json"
+        )
         assert response.status_code == 400 and response.is_json
 
     check()
@@ -97,10 +133,25 @@ def test_search_and_filters_survive_hostile_query_strings(app, make_user):
     @SETTINGS
     @given(NASTY | st.text(max_size=100), NASTY | st.text(max_size=30))
     def check(q, other):
-        for url in ("/intake/samples", "/testing/register", "/reports/dashboard",
-                    "/certificates/", "/admin/audit", "/public/warnings"):  # fmt: skip
-            query = {"q": q, "status": other, "campaign": other, "from": other, "after": other,
-                     "year": other, "page": other, "before": other, "category": other}  # fmt: skip
+        for url in (
+            "/intake/samples",
+            "/testing/register",
+            "/reports/dashboard",
+            "/certificates/",
+            "/admin/audit",
+            "/public/warnings",
+        ):
+            query = {
+                "q": q,
+                "status": other,
+                "campaign": other,
+                "from": other,
+                "after": other,
+                "year": other,
+                "page": other,
+                "before": other,
+                "category": other,
+            }
             response = client.get(url, query_string=query)
             # control characters, direction overrides (and NUL) are refused whole, up front
             expected = 400 if forbidden_character(q + other) else 200

@@ -111,11 +111,14 @@ def _register(app, world, client, form) -> list[tuple[str, str, str]]:
     from lims.intake.models import Sample
 
     data = {
-        "campaign_id": world["campaign"], "category_id": world["category"],
-        "business_id": world["business"], "quantity": "1", "quantity_unit": "chai",
+        "campaign_id": world["campaign"],
+        "category_id": world["category"],
+        "business_id": world["business"],
+        "quantity": "1",
+        "quantity_unit": "chai",
         "sampled_at": "02/03/2026 09:00",
         **{k: _in(form, TEXTS[k]) for k in ("product_name", "brand", "manufacturer", "remarks")},
-    }  # fmt: skip
+    }
     response = post_form(client, "/intake/register", data)
     assert response.status_code == 302, _errors(response)
     page = response.headers["Location"]
@@ -128,8 +131,12 @@ def _register(app, world, client, form) -> list[tuple[str, str, str]]:
 def _business(app, world, client, form) -> list[tuple[str, str, str]]:
     from lims.intake.models import Business
 
-    data = {"name": _in(form, TEXTS["business"]), "kind": "shop",
-            "address": _in(form, TEXTS["address"]), "district": "Nha Trang"}  # fmt: skip
+    data = {
+        "name": _in(form, TEXTS["business"]),
+        "kind": "shop",
+        "address": _in(form, TEXTS["address"]),
+        "district": "Nha Trang",
+    }
     response = post_form(client, "/intake/businesses/new", data)
     assert response.status_code == 302, _errors(response)
     return [
@@ -150,8 +157,11 @@ def _receive(app, world, client, form) -> list[tuple[str, str, str]]:
     from lims.intake.models import Sample
 
     page = f"/intake/samples/{world['registered']}"
-    data = {"rcv-csrf_token": csrf_token(client, page), "rcv-storage_location": "Tủ mát A2",
-            "rcv-condition": _in(form, TEXTS["condition"])}  # fmt: skip
+    data = {
+        "rcv-csrf_token": csrf_token(client, page),
+        "rcv-storage_location": "Tủ mát A2",
+        "rcv-condition": _in(form, TEXTS["condition"]),
+    }
     response = client.post(f"{page}/receive", data=data)
     assert response.status_code == 302, _errors(response)
     stored = _stored(app, Sample, "condition_on_receipt", code=world["registered"])
@@ -172,8 +182,12 @@ def _text_result(app, world, client, form) -> list[tuple[str, str, str]]:
 def _warning(app, world, client, form) -> list[tuple[str, str, str]]:
     from lims.warnings.models import ConsumerWarning
 
-    data = {"title": _in(form, TEXTS["title"]), "entries": [world["entry"]],
-            "hazard": _in(form, TEXTS["hazard"]), "recommendation": "Ngừng sử dụng"}  # fmt: skip
+    data = {
+        "title": _in(form, TEXTS["title"]),
+        "entries": [world["entry"]],
+        "hazard": _in(form, TEXTS["hazard"]),
+        "recommendation": "Ngừng sử dụng",
+    }
     response = post_form(client, "/warnings/new", data)
     assert response.status_code == 302, _errors(response)
     page = response.headers["Location"]
@@ -191,22 +205,34 @@ def _api(app, world, client, form) -> list[tuple[str, str, str]]:
         _, clear = create_token(actor=me, owner=me, name="vi", expires_days=1)
         db.session.commit()
         db.session.remove()
-    body = {"campaign_id": world["campaign"], "category_id": world["category"],
-            "business_id": world["business"], "sampled_at": "2026-03-02T09:00:00+07:00",
-            "product_name": _in(form, TEXTS["product_name"]),
-            "brand": _in(form, TEXTS["brand"])}  # fmt: skip
-    response = client.post("/api/v1/samples", data=json.dumps(body),
-                           content_type="application/json",
-                           headers={"Authorization": f"Bearer {clear}"})  # fmt: skip
+    body = {
+        "campaign_id": world["campaign"],
+        "category_id": world["category"],
+        "business_id": world["business"],
+        "sampled_at": "2026-03-02T09:00:00+07:00",
+        "product_name": _in(form, TEXTS["product_name"]),
+        "brand": _in(form, TEXTS["brand"]),
+    }
+    response = client.post(
+        "/api/v1/samples",
+        data=json.dumps(body),
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {clear}"},
+    )
     assert response.status_code == 201, response.get_data(as_text=True)[:2000]
     page = f"/intake/samples/{response.get_json()['code']}"
     return [(k, _stored(app, Sample, k), page) for k in ("product_name", "brand")]
 
 
 PATHS: dict[str, Callable[..., list[tuple[str, str, str]]]] = {
-    "register": _register, "business": _business, "campaign": _campaign, "receive": _receive,
-    "text_result": _text_result, "warning": _warning, "api": _api,
-}  # fmt: skip
+    "register": _register,
+    "business": _business,
+    "campaign": _campaign,
+    "receive": _receive,
+    "text_result": _text_result,
+    "warning": _warning,
+    "api": _api,
+}
 
 
 @pytest.mark.parametrize("typed", ["NFC", "NFD"])
