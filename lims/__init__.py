@@ -388,14 +388,26 @@ def _register_error_handlers(app: Flask) -> None:
         return _error_page(403)
 
 
+def _number_filter(value: object, decimals: int | None = None, group: bool = False) -> str:
+    """``{{ value|number }}``: a number in the lab's format for the page's language
+    (``lims.numbers.display_number``; ``|number(2)`` rounds, ``|number(group=True)`` groups
+    thousands)."""
+    from .i18n import current_language
+    from .numbers import display_number
+
+    return display_number(value, current_language(), decimals, group_thousands=group)
+
+
 def _register_template_helpers(app: Flask) -> None:
     from .auth.forms import ConfirmForm, LanguageForm
     from .auth.permissions import ROLE_LABELS, has_role
     from .i18n import format_date, format_datetime
+    from .jsstrings import js_strings
     from .navigation import nav_items, url_with_query
 
     app.jinja_env.filters["date"] = format_date
     app.jinja_env.filters["datetime"] = format_datetime
+    app.jinja_env.filters["number"] = _number_filter
 
     @app.context_processor
     def _helpers() -> dict[str, Any]:
@@ -409,6 +421,7 @@ def _register_template_helpers(app: Flask) -> None:
             "current_locale": str(get_locale() or "vi"),
             "language_form": LanguageForm,
             "confirm_form": ConfirmForm,
+            "js_strings": js_strings,
         }
 
 

@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from lims.auth.permissions import AUTHENTICATED, access
+from lims.auth.permissions import AUTHENTICATED, access, has_role
 from lims.catalog.models import Parameter, ResultType
 from lims.extensions import db, unit_of_work
 from lims.i18n import current_language
@@ -23,6 +23,7 @@ from . import bp, provenance, register, services
 from .models import Result
 
 ENTRY_ROLES = ("technician", "reviewer")
+READ_ROLES = ("technician",)  # who may read an instrument (``equipment.read``)
 
 
 def _sample_or_404(code: str) -> Sample:
@@ -176,12 +177,17 @@ def sample_results(code: str) -> Any:
         display_value=register.display_value,
         can_enter=sample.status in services.ENTRY_STATES,
         instruments=_instruments_by_kind(),
+        typed=request.form if errors else {},
     ), status
 
 
 def _instruments_by_kind() -> dict[str, list[Any]]:
+    """The instruments a Read button may offer, by kind: none for a user whose role may not
+    read an instrument (the read endpoint is the technicians'), so no button always fails."""
     from lims.equipment import services as equipment
 
+    if not has_role(current_user, *READ_ROLES):
+        return {}
     return equipment.usable_instruments_by_kind()
 
 
@@ -238,8 +244,10 @@ def worksheet() -> Any:
         results=results,
         sources=provenance.sources_for(list(results.values())),
         errors=errors,
+        typed=request.form if errors else {},
         lang=current_language(),
         display_value=register.display_value,
+        instruments=_instruments_by_kind(),
     ), status
 
 
