@@ -196,12 +196,14 @@ def _register_domain_handlers() -> None:
 
 def _wire_features(app: Flask) -> None:
     """Links that run against the floors, registered here explicitly (never as an import side
-    effect): the sample page (intake, floor 5) lists the complaints a sample was registered for
+    effect): the sample page (intake, floor 5) and its results page (testing, floor 6) list the
+    sample's test reports (certificates, floor 7) and the complaints it was registered for
     (complaints, floor 8); a complaint shows the warnings resting on its sample (warnings, the
     same floor, so neither imports the other)."""
+    from .certificates.services import certificates_of_sample
     from .complaints.sampling import complaints_of_sample
 
-    app.extensions["lims.sample_links"] = [complaints_of_sample]
+    app.extensions["lims.sample_links"] = [certificates_of_sample, complaints_of_sample]
     app.extensions["lims.sample_warnings"] = [_warnings_of_samples]
 
 

@@ -22,7 +22,6 @@ JS_STRINGS = {
         "Your account may not read instruments: readings are taken by technicians."
     ),
     "capture.signed_out": _l("You have been signed out. Sign in again, then read the instrument."),
-    "verify.select_all": _l("Select all"),
 }
 
 

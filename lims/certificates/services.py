@@ -526,6 +526,30 @@ def valid_certificate_for(sample: Sample) -> Certificate | None:
     )
 
 
+def certificates_of_sample(sample: Sample) -> list[dict[str, Any]]:
+    """The sample page's provider (``lims.sample_links``): the sample's test reports, the one
+    in force first, with their state; followed only by those who may open a report."""
+    rows = db.session.execute(
+        sa.select(Certificate.id, Certificate.number, Certificate.status)
+        .where(Certificate.sample_id == sample.id)
+        .order_by((Certificate.status == CertificateStatus.VALID).desc(), Certificate.id.desc())
+    ).all()
+    return [
+        {
+            "kind": "certificate",
+            "id": i,
+            "code": number,
+            "note": status_label(status),
+            "valid": status == CertificateStatus.VALID,
+            "endpoint": "certificates.detail",
+            "args": {"number": number},
+            "label": _l("Test report"),
+            "roles": ("reviewer", "admin", "agency"),
+        }
+        for i, number, status in rows
+    ]
+
+
 def _language(value: str | None) -> CertificateLanguage:
     try:
         return CertificateLanguage(value or "vi")

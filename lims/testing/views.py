@@ -178,7 +178,21 @@ def sample_results(code: str) -> Any:
         can_enter=sample.status in services.ENTRY_STATES,
         instruments=_instruments_by_kind(),
         typed=request.form if errors else {},
+        reports=_report_links(sample),
     ), status
+
+
+def _report_links(sample: Sample) -> list[dict[str, Any]]:
+    """The sample's test reports, from the providers the app factory registers (testing may
+    not import certificates, a floor above it)."""
+    from flask import current_app
+
+    return [
+        link
+        for provider in current_app.extensions.get("lims.sample_links", ())
+        for link in provider(sample)
+        if link["kind"] == "certificate"
+    ]
 
 
 def _instruments_by_kind() -> dict[str, list[Any]]:
@@ -251,6 +265,17 @@ def worksheet() -> Any:
     ), status
 
 
+def _sample_done(code: str | None) -> str | None:
+    """The code of the sample the verify page was opened for, once it has nothing left to
+    verify (all its results verified)."""
+    if not code:
+        return None
+    sample = db.session.scalar(sa.select(Sample).where(Sample.code == code[:60]))
+    if sample is None or sample.status not in ("verified", "reported"):
+        return None
+    return sample.code
+
+
 @bp.route("/verify", methods=["GET", "POST"])
 @access("reviewer")
 def verify() -> Any:
@@ -268,6 +293,9 @@ def verify() -> Any:
             flash(str(exc.message), "danger")
         else:
             flash(_("%(n)d result(s) verified.", n=n), "success")
+            done = _sample_done(request.args.get("sample"))
+            if done is not None:  # nothing left to verify: the sample's page says what is next
+                return redirect(url_for("testing.sample_results", code=done))
         return redirect(url_for("testing.verify", sample=request.args.get("sample") or None))
     query = (
         sa.select(Result, SampleTest, Sample, Parameter)

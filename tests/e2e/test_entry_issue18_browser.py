@@ -156,3 +156,38 @@ def test_read_is_offered_only_to_technicians_and_says_why_when_refused(
     assert "Không đọc được thiết bị" not in status.inner_text()
     tech.screenshot(path="test-artifacts/issue18-read-refused.png", full_page=True)
     tech.context.close()
+
+
+def test_select_all_verifies_and_the_sample_page_says_what_is_next(
+    browser, app, make_user, live_server
+):
+    from playwright.sync_api import expect
+
+    from lims.auth.models import User
+    from lims.intake.models import SampleTest
+    from lims.testing import services
+
+    with app.app_context():
+        lab = build_lab(make_user)
+        sample = sample_builder(lab)("ph", "histamine")
+        code = sample.code
+        tech = db.session.get(User, lab.tech.id)
+        for test, text in zip(sample.tests, ["5,9", "120"], strict=True):
+            services.enter_result(actor=tech, test=db.session.get(SampleTest, test.id), text=text)
+        db.session.commit()
+    page = browser.new_context(locale="vi-VN", viewport={"width": 1366, "height": 900}).new_page()
+    _sign_in(page, live_server, "rev@lab.vn")
+    page.goto(f"{live_server}/testing/verify?sample={code}")
+    page.get_by_label("Chọn tất cả").check()
+    boxes = page.locator("input[name=result_ids]")
+    assert boxes.count() == 2
+    assert all(boxes.nth(i).is_checked() for i in range(2))
+    page.screenshot(path="test-artifacts/issue18-verify-select-all.png", full_page=True)
+    page.locator("#verify-selected").click()
+    # nothing left to verify: the sample's results page, with what comes next
+    expect(page.locator("#verified-notice")).to_contain_text("phát hành phiếu kết quả thử nghiệm")
+    assert page.url.endswith(f"/testing/samples/{code}")
+    assert page.locator(".entry-col").count() == 0
+    assert page.locator("#verify-sample").count() == 0
+    page.screenshot(path="test-artifacts/issue18-results-after-verification.png", full_page=True)
+    page.context.close()

@@ -10,7 +10,7 @@ pytestmark = pytest.mark.browser
 
 # What each role's Vietnamese menu and home page must show (and what it must not).
 EXPECTED = {
-    "admin": (["Người dùng", "Nhật ký kiểm tra"], "Quản trị viên"),
+    "admin": (["Người dùng", "Nhật ký hệ thống"], "Quản trị viên"),
     "technician": ([], "Kỹ thuật viên"),
     "reviewer": ([], "Người soát xét"),
     "association": ([], "Hội Bảo vệ người tiêu dùng"),
