@@ -51,3 +51,27 @@ def current_language() -> str:
     from flask_babel import get_locale
 
     return str(get_locale() or "vi")[:2]
+
+
+class LocalName:
+    """A record's name in the language of whoever reads it: ``local_name(parameter)`` put into a
+    message (``_l("… %(param)s …", param=local_name(p))``) is written when the message is, in
+    the request's language (the English name, else the Vietnamese one)."""
+
+    def __init__(self, name_vi: str, name_en: str | None = None) -> None:
+        self.name_vi = name_vi
+        self.name_en = name_en or ""
+
+    def __str__(self) -> str:
+        return self.name_en if current_language() == "en" and self.name_en else self.name_vi
+
+    def __html__(self) -> str:
+        from markupsafe import escape
+
+        return str(escape(str(self)))
+
+
+def local_name(record: object) -> LocalName:
+    """The ``name_vi``/``name_en`` of a record (parameter, category, method) as a
+    :class:`LocalName`."""
+    return LocalName(getattr(record, "name_vi", ""), getattr(record, "name_en", None))

@@ -38,7 +38,7 @@ from lims.catalog.units import unit_label
 from lims.counters import next_in_sequence
 from lims.errors import DomainError
 from lims.extensions import db, utcnow
-from lims.i18n import format_date, format_datetime, local_time
+from lims.i18n import format_date, format_datetime, local_name, local_time
 from lims.intake.codes import format_code
 from lims.intake.models import Business, Campaign, CampaignShare, Sample, SampleStatus
 from lims.intake.scope import scope_for
@@ -128,7 +128,7 @@ def _require_signatory(actor: Any, sample: Sample) -> None:
     if not may_sign(actor, sample.category_id):
         raise CertificateError(
             _l("Category %(category)s is outside your signing scope.",
-               category=sample.category.name_vi)
+               category=local_name(sample.category))
         )  # fmt: skip
 
 
@@ -271,7 +271,7 @@ def stated_lines(sample: Sample) -> list[StatedLine]:
         if statement is None:
             raise CertificateError(
                 _l("%(code)s · %(param)s has no statement of conformity yet: verify it first.",
-                   code=sample.code, param=test.parameter.name_vi)
+                   code=sample.code, param=local_name(test.parameter))
             )  # fmt: skip
         p = test.parameter
         out.append(

@@ -16,6 +16,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from lims.audit.services import list_events
@@ -149,7 +150,17 @@ def campaign(campaign_id: int) -> str:
         recent=recent,
         events=list(reversed(events)),
         status_label=services.status_label,
+        action_label=lambda code: CAMPAIGN_ACTIONS.get(code, code),
     )
+
+
+CAMPAIGN_ACTIONS = {
+    "campaign.create": _l("Campaign created"),
+    "campaign.update": _l("Campaign changed"),
+    "campaign.close": _l("Campaign closed"),
+    "campaign.share": _l("Shared with an agency"),
+    "campaign.unshare": _l("Sharing with an agency ended"),
+}
 
 
 @bp.route("/campaigns/<int:campaign_id>/edit", methods=["GET", "POST"])

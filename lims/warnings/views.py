@@ -187,7 +187,7 @@ def _detail(w: ConsumerWarning, *, reason_form: ReasonForm | None = None, status
         status_label=services.status_label, reason_form=reason_form or ReasonForm(),
         error=error, photos=services.sample_photos(w),
         may_approve=services.may_approve(w, current_user),
-        attention_label=services.attention_label, failed_items=_failed_items(w, "vi"),
+        attention_label=services.attention_label, failed_items=_failed_items(w, current_language()),
     ), status  # fmt: skip
 
 
