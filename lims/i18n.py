@@ -5,14 +5,16 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from flask import current_app, has_request_context, request, session
+from flask import current_app, has_request_context, session
 from flask_login import current_user
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 def select_locale() -> str:
-    """The signed-in user's choice, else the session's, else the browser's, else Vietnamese."""
+    """The signed-in user's choice, else the visitor's (the language switch, kept in the
+    session), else Vietnamese. The browser's language is not followed: a lab PC set to English
+    still shows the sign-in page and the public pages in Vietnamese until English is chosen."""
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():
         return languages[0]
@@ -21,7 +23,7 @@ def select_locale() -> str:
     chosen = session.get("lang")
     if chosen in languages:
         return chosen
-    return request.accept_languages.best_match(languages, default=languages[0]) or languages[0]
+    return languages[0]
 
 
 def local_time(value: datetime) -> datetime:
