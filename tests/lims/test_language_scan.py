@@ -167,22 +167,23 @@ def _sign_in(app, email: str, password: str, lang: str):
     return client
 
 
-@pytest.mark.parametrize("lang", ["vi", "en"])
-def test_demo_pages_speak_one_language(app, demo, lang):
+def test_demo_pages_speak_one_language(app, demo):
+    """Both languages in one test: the demo is loaded once (about a minute)."""
     from lims.demo import DEMO_USERS
 
     findings: list[str] = []
-    scanned = 0
-    for email, _name, _roles, password in DEMO_USERS:
-        client = _sign_in(app, email, password, lang)
-        pages = _crawl(client, ["/"])
+    for lang in ("vi", "en"):
+        scanned = 0
+        for email, _name, _roles, password in DEMO_USERS:
+            client = _sign_in(app, email, password, lang)
+            pages = _crawl(client, ["/"])
+            scanned += len(pages)
+            findings += _findings(pages, lang)
+        public = app.test_client()
+        with public.session_transaction() as session:
+            session["lang"] = lang
+        pages = _crawl(public, ["/", "/public/", "/verify"])
         scanned += len(pages)
         findings += _findings(pages, lang)
-    public = app.test_client()
-    with public.session_transaction() as session:
-        session["lang"] = lang
-    pages = _crawl(public, ["/", "/public/", "/verify"])
-    scanned += len(pages)
-    findings += _findings(pages, lang)
-    assert scanned > 100
+        assert scanned > 100, lang
     assert not findings, "\n".join(sorted(set(findings)))
