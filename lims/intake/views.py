@@ -415,10 +415,19 @@ def register() -> Any:
                     actor=current_user, data=data, photos=_uploaded_photos()
                 )
                 code = sample.code
+                left_out = [
+                    (p.name(current_language()), str(why))
+                    for p, why in getattr(sample, "profile_left_out", [])
+                ]
         except IntakeError as exc:
             _show_error(form, exc)
         else:
             flash(_("Sample %(code)s registered.", code=code), "success")
+            for name, why in left_out:
+                flash(
+                    _("Not assigned from the profile: %(name)s, %(why)s.", name=name, why=why),
+                    "info",
+                )
             return redirect(url_for("intake.sample", code=code))
     elif not form_ok and not form.errors and not form.form_errors:
         form.form_errors.append(_("The form has expired. Reload the page and try again."))
