@@ -1,8 +1,9 @@
 """The texts the browser scripts (``lims/static/js``) show, in the translation catalogue.
 
 A script holds no wording of its own: ``base.html`` writes these texts, translated for the page,
-into ``<script type="application/json" id="lims-strings">`` (data, not code: the
-Content-Security-Policy still allows no inline script), and the scripts read them by key.
+as JSON into ``<meta name="lims-strings" id="lims-strings" content="…">`` (data, not code: the
+Content-Security-Policy still allows no inline script, and a page has no inline <script>), and
+the scripts read them by key.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@
      English below is only a fallback for a page without them. */
   var STRINGS = {};
   try {
-    STRINGS = JSON.parse((document.getElementById("lims-strings") || {}).textContent || "{}");
+    STRINGS = JSON.parse((document.getElementById("lims-strings") || {}).content || "{}");
   } catch (e) { STRINGS = {}; }
   function t(key, fallback) { return STRINGS["capture." + key] || fallback; }
   var TEXT = {

@@ -144,13 +144,14 @@ def test_read_buttons_only_for_those_who_may_read(app, web_lab):
 
 
 def test_scripts_texts_come_translated_from_the_page(app, web_lab):
+    import html as htmlmod
     import json
 
     code, _ids = web_lab.sample("ph")
     client = _login(app, "tech@lab.vn")
     html = client.get(f"/testing/samples/{code}").get_data(as_text=True)
-    block = re.search(r'<script type="application/json" id="lims-strings">(.*?)</script>', html)
-    strings = json.loads(block.group(1))
+    block = re.search(r'<meta name="lims-strings" id="lims-strings" content="([^"]*)">', html)
+    strings = json.loads(htmlmod.unescape(block.group(1)))
     assert strings["capture.reading"] == "Đang đọc thiết bị…"
     assert "kỹ thuật viên" in strings["capture.forbidden"]
 
