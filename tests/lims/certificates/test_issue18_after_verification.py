@@ -3,9 +3,11 @@ column, no button to an empty list), and the sample pages link to the sample's t
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+
 from lims.certificates import services
 from lims.extensions import db
-from tests.conftest import login
+from tests.conftest import csrf_token, login
 from tests.lims.certificates.conftest import SIGNER_PASSWORD
 
 
@@ -49,3 +51,41 @@ def test_technician_sees_the_report_number_without_a_link(
     login(client, lab.tech.email, SIGNER_PASSWORD)
     intake = client.get(f"/intake/samples/{code}").get_data(as_text=True)
     assert number in intake and f'href="/certificates/{number}"' not in intake
+
+
+def test_issue_page_prompts_when_no_agency_can_see_the_campaign(
+    app, client, lab, signer, verified_sample
+):
+    """Issue 18 item 9: issuing into a campaign shared with nobody says so, with the way to
+    share it; un-sharing asks first."""
+    from lims.auth.services import create_user
+    from lims.intake.models import CampaignShare
+
+    sample = verified_sample()
+    code, campaign_id = sample.code, sample.campaign_id
+    login(client, signer.email, SIGNER_PASSWORD)
+    page = client.get(f"/certificates/issue/{code}").get_data(as_text=True)
+    assert 'id="not-shared"' in page and 'href="/certificates/shares"' in page
+    agency = create_user(
+        actor=None, email="qltt@example.vn", name="Chi cục QLTT", roles=["agency"],
+        password="correct-horse-1",
+    )  # fmt: skip
+    db.session.flush()
+    services.share_campaign(actor=signer, campaign=lab.campaign, user=agency)
+    db.session.commit()
+    share_id = db.session.scalar(sa.select(CampaignShare.id))
+    page = client.get(f"/certificates/issue/{code}").get_data(as_text=True)
+    assert 'id="not-shared"' not in page
+    # un-sharing without the confirmation changes nothing
+    shares = client.get("/certificates/shares").get_data(as_text=True)
+    assert "sẽ không còn xem được phiếu kết quả" in shares
+    token = csrf_token(client, "/certificates/shares")
+    client.post(f"/certificates/shares/{share_id}/delete", data={"csrf_token": token})
+    db.session.expire_all()
+    assert db.session.get(CampaignShare, share_id) is not None
+    client.post(
+        f"/certificates/shares/{share_id}/delete", data={"csrf_token": token, "confirm": "1"}
+    )
+    db.session.expire_all()
+    assert db.session.get(CampaignShare, share_id) is None
+    assert campaign_id == lab.campaign.id
