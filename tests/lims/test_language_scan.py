@@ -45,7 +45,8 @@ RAW_CODE = re.compile(
     r")(?![\w/@-])"
 )
 # Proper nouns and data that look like the above, found on the demo's pages.
-ALLOWED = {"e.g", "i.e"}
+# ("product_category" is a column of the catalogue's CSV file, named in a help text.)
+ALLOWED = {"e.g", "i.e", "product_category"}
 # Words of data (not of the interface) that match the lists above: "hàn the" is Vietnamese for
 # borax; the catalogue keeps a regulation's English note and shows a category's two names.
 ALLOWED_PHRASES = ("Hàn the", "hàn the", "as listed with OIV", "White and rosé wine")
