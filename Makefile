@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 5000
 
-.PHONY: demo test soak lint format translations bench clean
+.PHONY: demo demo-reset test soak lint format translations bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,10 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 
 demo: $(VENV)/.installed
 	$(BIN)/lims demo --port $(PORT)
+
+# The demo from scratch: deletes the SQLite demo database (instance/lims.sqlite3), then `make demo`.
+demo-reset: $(VENV)/.installed
+	$(BIN)/lims demo --reset --port $(PORT)
 
 # The suite runs in TEST_WORKERS parallel processes (pytest-xdist; `make test TEST_WORKERS=0`
 # runs it in one), each with its own copy of the migrated template databases

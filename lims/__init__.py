@@ -216,12 +216,14 @@ def _register_domain_handlers() -> None:
 
 def _wire_features(app: Flask) -> None:
     """Links that run against the floors, registered here explicitly (never as an import side
-    effect): the sample page (intake, floor 5) lists the complaints a sample was registered for
+    effect): the sample page (intake, floor 5) and its results page (testing, floor 6) list the
+    sample's test reports (certificates, floor 7) and the complaints it was registered for
     (complaints, floor 8); a complaint shows the warnings resting on its sample (warnings, the
     same floor, so neither imports the other)."""
+    from .certificates.services import certificates_of_sample
     from .complaints.sampling import complaints_of_sample
 
-    app.extensions["lims.sample_links"] = [complaints_of_sample]
+    app.extensions["lims.sample_links"] = [certificates_of_sample, complaints_of_sample]
     app.extensions["lims.sample_warnings"] = [_warnings_of_samples]
     # the sample's history (lims/intake/lifecycle.py::history) holds its certificates' and
     # warnings' events
@@ -468,14 +470,26 @@ def _register_error_handlers(app: Flask) -> None:
         return _error_page(403)
 
 
+def _number_filter(value: object, decimals: int | None = None, group: bool = False) -> str:
+    """``{{ value|number }}``: a number in the lab's format for the page's language
+    (``lims.numbers.display_number``; ``|number(2)`` rounds, ``|number(group=True)`` groups
+    thousands)."""
+    from .i18n import current_language
+    from .numbers import display_number
+
+    return display_number(value, current_language(), decimals, group_thousands=group)
+
+
 def _register_template_helpers(app: Flask) -> None:
     from .auth.forms import ConfirmForm, LanguageForm
     from .auth.permissions import ROLE_LABELS, has_role
     from .i18n import format_date, format_datetime
+    from .jsstrings import js_strings
     from .navigation import nav_items, url_with_query
 
     app.jinja_env.filters["date"] = format_date
     app.jinja_env.filters["datetime"] = format_datetime
+    app.jinja_env.filters["number"] = _number_filter
 
     @app.context_processor
     def _helpers() -> dict[str, Any]:
@@ -489,6 +503,7 @@ def _register_template_helpers(app: Flask) -> None:
             "current_locale": str(get_locale() or "vi"),
             "language_form": LanguageForm,
             "confirm_form": ConfirmForm,
+            "js_strings": js_strings,
         }
 
 

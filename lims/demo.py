@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -114,36 +115,143 @@ def prepare_demo_signing() -> Path | None:
     return table
 
 
-def load_demo_data() -> None:
-    """Each seeder adds its data only where it is missing, so re-running changes nothing."""
+# What each seeder prepares, said while it runs (the first start takes a minute).
+PREPARING = {
+    "seed_users": "demo accounts",
+    "seed_catalog": "catalogue: regulations, limits, methods",
+    "seed_intake": "survey campaigns, businesses and samples",
+    "seed_equipment": "instruments and calibrations",
+    "seed_testing": "results, verification, statements",
+    "seed_certificates": "signed test reports",
+    "seed_warnings": "consumer warnings and bulletins",
+    "seed_complaints": "consumer complaints",
+}
+
+
+def load_demo_data(echo: Callable[[str], None] | None = None) -> None:
+    """Each seeder adds its data only where it is missing, so re-running changes nothing.
+    ``echo`` is told what is being prepared, one line a seeder."""
     for seeder in SEEDERS:
+        if echo is not None:
+            echo(f"  preparing {PREPARING.get(seeder.__name__, seeder.__name__)}…")
         with unit_of_work():
             seeder()
+
+
+def demo_banner(
+    *,
+    url: str,
+    accounts: list[tuple[str, str, str]],
+    public_base_url: str,
+    database: str,
+    signing_folder: Path | None,
+) -> str:
+    """The lines printed when the demo is ready: where to open it, the accounts, where to
+    start, how to reset; a note when links and QR codes will point at this machine only."""
+    rule = "=" * 72
+    lines = [
+        rule,
+        "  LIMS Khánh Hòa: the demo is ready",
+        f"  Open {url}",
+        "",
+        "  Accounts (e-mail / password / role):",
+        *(f"    {email:<26} {password:<24} {role}" for email, password, role in accounts),
+        "",
+        "  Where to start: sign in as technician@example.org, open Nhập kết quả (results entry),",
+        "  read the simulated balance; then as reviewer@example.org verify and issue the report.",
+        "  The five-minute tour: README.md, 'A five-minute tour'.",
+        "",
+        "  Reset: stop the server (Ctrl+C), then run `lims demo --reset` (or `make demo-reset`):",
+        f"  the demo database ({database}) is made again from scratch.",
+    ]
+    if signing_folder is not None:
+        lines += [
+            f"  Test reports are signed with DEMO keys ({signing_folder}), never trusted elsewhere."
+        ]
+    if not public_base_url:
+        lines += [
+            "",
+            "  Note: LIMS_PUBLIC_BASE_URL is not set. Links and QR codes on test reports point at",
+            f"  {url}, which other computers and phones cannot open. Set it to the address",
+            "  they use (e.g. LIMS_PUBLIC_BASE_URL=http://192.168.1.20:5000) before issuing",
+            "  reports people will scan.",
+        ]
+    lines.append(rule)
+    return "\n".join(lines)
+
+
+def _safe_database(uri: str) -> str:
+    """The database for a message, without a password."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(uri).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - a message only
+        return "the configured database"
+
+
+def reset_demo_database() -> str:
+    """Delete the demo's SQLite file so the next start builds it again. Refused (ClickException)
+    for any other database: resetting is never a way to empty a real one."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
+    if current_app.config.get("ENV_NAME") == "production" or url.get_backend_name() != "sqlite":
+        raise click.ClickException(
+            "lims demo --reset only deletes a SQLite demo database; this one is "
+            f"{_safe_database(str(url))}. Drop and recreate it yourself if you mean to."
+        )
+    path = Path(url.database or "")
+    if not url.database or url.database == ":memory:":
+        return "nothing to reset (in-memory database)"
+    db.session.remove()
+    db.engine.dispose()
+    removed = []
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        candidate = Path(f"{path}{suffix}")
+        if candidate.exists():
+            candidate.unlink()
+            removed.append(candidate.name)
+    return f"deleted {path}" if removed else f"{path} did not exist"
 
 
 @click.command("demo")
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--no-serve", is_flag=True, help="Prepare the database and data, then exit.")
+@click.option("--reset", is_flag=True, help="Delete the SQLite demo database first, start afresh.")
 @with_appcontext
-def demo_command(port: int, host: str, no_serve: bool) -> None:
+def demo_command(port: int, host: str, no_serve: bool, reset: bool) -> None:
     """Create or reuse the database, apply migrations, load demo data and serve."""
-    upgrade()
+    import logging
+
+    if reset:
+        click.echo(f"Reset: {reset_demo_database()}")
+    click.echo("Preparing the demo (the first start takes about a minute):")
+    click.echo("  migrating the database…")
+    alembic_log = logging.getLogger("alembic")
+    level = alembic_log.level
+    alembic_log.setLevel(logging.WARNING)  # no line per migration: the banner must stand out
+    try:
+        upgrade()
+    finally:
+        alembic_log.setLevel(level)
     table = prepare_demo_signing()
-    load_demo_data()
-    click.echo(f"Database: {current_app.config['SQLALCHEMY_DATABASE_URI']}")
-    if table is not None:
-        click.echo(
-            f"Certificates are signed with DEMO keys ({table.parent}): LIMS DEMO certificates, "
-            "for the demo only, never trusted elsewhere."
-        )
-    click.echo("Demo accounts (e-mail / password):")
-    for email, _name, roles, password in DEMO_USERS:
-        click.echo(f"  {email:<26} {password:<24} {', '.join(roles)}")
+    load_demo_data(echo=click.echo)
     from .warnings.demo import APPROVER
 
-    click.echo(f"  {APPROVER[0]:<26} {APPROVER[2]:<24} association (approves warnings)")
+    accounts = [(email, password, ", ".join(roles)) for email, _n, roles, password in DEMO_USERS]
+    accounts.append((APPROVER[0], APPROVER[2], "association (approves warnings)"))
+    url = f"http://{host}:{port}"
+    banner = demo_banner(
+        url=url,
+        accounts=accounts,
+        public_base_url=current_app.config.get("PUBLIC_BASE_URL") or "",
+        database=_safe_database(current_app.config["SQLALCHEMY_DATABASE_URI"]),
+        signing_folder=table.parent if table is not None else None,
+    )
     if no_serve:
+        click.echo(banner)
         return
     from werkzeug.serving import run_simple
 
@@ -153,5 +261,6 @@ def demo_command(port: int, host: str, no_serve: bool) -> None:
     with start_demo_simulators(app) as simulators:
         for simulator in simulators.simulators:
             click.echo(f"Simulated {simulator.protocol} instrument on {simulator.port}")
-        click.echo(f"Serving on http://{host}:{port}  (Ctrl+C to stop)")
+        click.echo(banner)
+        click.echo(f"Serving on {url}  (Ctrl+C to stop)")
         run_simple(host, port, app, use_reloader=False, threaded=True)

@@ -5,14 +5,16 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from flask import current_app, has_request_context, request, session
+from flask import current_app, has_request_context, session
 from flask_login import current_user
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 def select_locale() -> str:
-    """The signed-in user's choice, else the session's, else the browser's, else Vietnamese."""
+    """The signed-in user's choice, else the visitor's (the language switch, kept in the
+    session), else Vietnamese. The browser's language is not followed: a lab PC set to English
+    still shows the sign-in page and the public pages in Vietnamese until English is chosen."""
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():
         return languages[0]
@@ -21,7 +23,7 @@ def select_locale() -> str:
     chosen = session.get("lang")
     if chosen in languages:
         return chosen
-    return request.accept_languages.best_match(languages, default=languages[0]) or languages[0]
+    return languages[0]
 
 
 def local_time(value: datetime) -> datetime:
@@ -51,3 +53,27 @@ def current_language() -> str:
     from flask_babel import get_locale
 
     return str(get_locale() or "vi")[:2]
+
+
+class LocalName:
+    """A record's name in the language of whoever reads it: ``local_name(parameter)`` put into a
+    message (``_l("… %(param)s …", param=local_name(p))``) is written when the message is, in
+    the request's language (the English name, else the Vietnamese one)."""
+
+    def __init__(self, name_vi: str, name_en: str | None = None) -> None:
+        self.name_vi = name_vi
+        self.name_en = name_en or ""
+
+    def __str__(self) -> str:
+        return self.name_en if current_language() == "en" and self.name_en else self.name_vi
+
+    def __html__(self) -> str:
+        from markupsafe import escape
+
+        return str(escape(str(self)))
+
+
+def local_name(record: object) -> LocalName:
+    """The ``name_vi``/``name_en`` of a record (parameter, category, method) as a
+    :class:`LocalName`."""
+    return LocalName(getattr(record, "name_vi", ""), getattr(record, "name_en", None))

@@ -23,6 +23,7 @@ class NavItem:
     endpoint: str
     label: object
     roles: tuple[str, ...] = ()  # empty: everyone, signed in or not
+    visitors_only: bool = False  # the public pages: staff reach them from the home page
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ class NavLink:
 
 
 NAV: list[NavItem] = [
-    NavItem("main.index", _l("Home")),
+    NavItem("main.index", _l("Home"), visitors_only=True),  # signed in: the brand is home
     NavItem("intake.samples", _l("Samples"), ("technician", "reviewer")),
     NavItem("intake.register", _l("Register sample"), ("technician",)),
     NavItem("intake.campaigns", _l("Campaigns"), ("technician", "reviewer")),
@@ -56,21 +57,24 @@ NAV: list[NavItem] = [
     NavItem("testing.result_files", _l("Result files"), ("technician",)),
     NavItem("auth.users", _l("Users"), ("admin",)),
     NavItem("auth.audit_events", _l("Audit trail"), ("admin",)),
-    NavItem("public.warnings", _l("Consumer warnings")),
-    NavItem("public_complaints.new", _l("Send a complaint")),
+    NavItem("public.warnings", _l("Consumer warnings"), visitors_only=True),
+    NavItem("public_complaints.new", _l("Send a complaint"), visitors_only=True),
 ]
 
 _lock = threading.Lock()
 
 
 def visible_items(roles: frozenset[str] | None) -> list[NavItem]:
-    """The entries shown to a user with ``roles`` (None: not signed in) whose page exists."""
+    """The entries shown to a user with ``roles`` (None: not signed in) whose page exists.
+    The public pages are a visitor's menu; a signed-in user's menu keeps to his work, so it
+    fits on one line at 1366 px (issue 18 item 14)."""
     views = current_app.view_functions
     return [
         item
         for item in NAV
         if item.endpoint in views
         and (not item.roles or (roles is not None and roles & set(item.roles)))
+        and not (item.visitors_only and roles is not None)
     ]
 
 

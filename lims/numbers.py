@@ -57,6 +57,7 @@ __all__ = [
     "QUALIFIERS",
     "NumberParseError",
     "ParsedNumber",
+    "display_number",
     "format_bound",
     "format_decimal",
     "format_result",
@@ -559,6 +560,53 @@ def format_result(
     if q == DETECTED:
         return "Detected" if lang == "en" else "Phát hiện"
     raise ValueError(f"unknown qualifier {q!r}")
+
+
+def display_number(
+    value: object,
+    lang: str = "vi",
+    decimals: int | None = None,
+    *,
+    group_thousands: bool = False,
+) -> str:
+    """Write any number for a screen in the lab's format (the ``number`` template filter).
+
+    A ``Decimal`` or ``int`` is written without the storage padding of its column
+    (``100.00100000`` → ``100,001``) unless ``decimals`` rounds it; a ``str`` written by a program
+    (an instrument's ``100.0010``) keeps the digits it has and only changes its decimal point
+    (``100,0010`` in Vietnamese); a text that is not a plain number (``< 0,05``, ``KPH``,
+    a word) comes back unchanged, and ``None`` as an empty text. Decimal comma in Vietnamese,
+    point in English, never an exponent.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value)
+    number: Decimal
+    keep_places = False
+    if isinstance(value, Decimal):
+        number = value
+    elif isinstance(value, int):
+        number = Decimal(value)
+    elif isinstance(value, float):
+        number = Decimal(repr(value))
+    elif isinstance(value, str):
+        text = value.strip()
+        if not text:
+            return value
+        try:
+            number = parse_decimal(text, point_is_decimal=True)
+        except NumberParseError:
+            return value
+        keep_places = True
+    else:
+        return str(value)
+    if not number.is_finite():
+        return str(value)
+    if decimals is None and not keep_places:
+        places = _places_of(number)
+        number = number.quantize(Decimal(1).scaleb(-places), context=Context(prec=60))
+    return format_decimal(number, lang, decimals, group_thousands=group_thousands)
 
 
 MAX_ID = 2**31 - 1

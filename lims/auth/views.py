@@ -196,7 +196,7 @@ def login() -> Any:
             login_user(user)
             session[SESSION_KEY] = token
             session[SEEN_KEY] = int(utcnow().timestamp())
-            flash(_("Welcome, %(name)s.", name=user.name), "success")
+            # no "Welcome" message: the home page greets once (issue 18 item 14)
             response = redirect(target)
             _set_device_cookie(response, email)
             return response

@@ -31,6 +31,7 @@ from flask_babel import lazy_gettext as _l
 from lims import audit
 from lims.auth.permissions import require_role
 from lims.extensions import db
+from lims.i18n import local_name
 from lims.numbers import format_bound, format_uncertainty, parse_id
 
 from . import rules
@@ -496,7 +497,7 @@ def usable_method(
                 _l(
                     "No test method is recorded for %(param)s in the catalogue; a reviewer "
                     "must add one before results are entered.",
-                    param=parameter.name_vi,
+                    param=local_name(parameter),
                 ),
                 "method",
             )
@@ -512,7 +513,7 @@ def usable_method(
             _l(
                 "The method of %(param)s has no name in the catalogue (%(code)s); a reviewer "
                 "must name it before results are entered.",
-                param=parameter.name_vi,
+                param=local_name(parameter),
                 code=method.code,
             ),
             "method",

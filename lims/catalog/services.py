@@ -1107,6 +1107,42 @@ def profile_parameters(category_id: int) -> list[Parameter]:
     ]
 
 
+# The smallest sample of prepackages the net-quantity check can judge: OIML R 87's plans take
+# n = 50, 80 or 125 packages (``lims.testing.netquantity.OIML_R87_PLANS``; a test keeps the
+# two equal).
+MIN_NET_QUANTITY_UNITS = 50
+
+
+def profile_for_quantity(
+    category_id: int, quantity: Decimal | None
+) -> tuple[list[Parameter], list[tuple[Parameter, Any]]]:
+    """The category's default tests that fit a sample of ``quantity`` units, and those left
+    out with the reason (issue 18 item 15): net quantity needs at least 50 packages, so a
+    market sample of 2 bottles does not get it. An unknown quantity leaves everything in."""
+    kept: list[Parameter] = []
+    left_out: list[tuple[Parameter, Any]] = []
+    for parameter in profile_parameters(category_id):
+        if (
+            parameter.result_type == ResultType.NET_QUANTITY
+            and quantity is not None
+            and quantity < MIN_NET_QUANTITY_UNITS
+        ):
+            left_out.append(
+                (
+                    parameter,
+                    _l(
+                        "needs at least %(n)d packages (OIML R 87 sample size); the sample has "
+                        "%(q)s",
+                        n=MIN_NET_QUANTITY_UNITS,
+                        q=format(quantity.normalize(), "f"),
+                    ),
+                )
+            )
+        else:
+            kept.append(parameter)
+    return kept, left_out
+
+
 def catalogue_is_empty() -> bool:
     return not db.session.scalar(sa.select(sa.func.count()).select_from(Specification))
 

@@ -39,7 +39,7 @@ from lims.catalog.units import unit_label
 from lims.counters import next_in_sequence
 from lims.errors import DomainError
 from lims.extensions import db, utcnow
-from lims.i18n import format_date, format_datetime, local_time
+from lims.i18n import format_date, format_datetime, local_name, local_time
 from lims.intake import lifecycle
 from lims.intake.codes import format_code
 from lims.intake.models import Business, Campaign, CampaignShare, Sample, SampleStatus
@@ -130,7 +130,7 @@ def _require_signatory(actor: Any, sample: Sample) -> None:
     if not may_sign(actor, sample.category_id):
         raise CertificateError(
             _l("Category %(category)s is outside your signing scope.",
-               category=sample.category.name_vi)
+               category=local_name(sample.category))
         )  # fmt: skip
 
 
@@ -273,7 +273,7 @@ def stated_lines(sample: Sample) -> list[StatedLine]:
         if statement is None:
             raise CertificateError(
                 _l("%(code)s · %(param)s has no statement of conformity yet: verify it first.",
-                   code=sample.code, param=test.parameter.name_vi)
+                   code=sample.code, param=local_name(test.parameter))
             )  # fmt: skip
         p = test.parameter
         out.append(
@@ -526,6 +526,30 @@ def valid_certificate_for(sample: Sample) -> Certificate | None:
             Certificate.sample_id == sample.id, Certificate.status == CertificateStatus.VALID
         )
     )
+
+
+def certificates_of_sample(sample: Sample) -> list[dict[str, Any]]:
+    """The sample page's provider (``lims.sample_links``): the sample's test reports, the one
+    in force first, with their state; followed only by those who may open a report."""
+    rows = db.session.execute(
+        sa.select(Certificate.id, Certificate.number, Certificate.status)
+        .where(Certificate.sample_id == sample.id)
+        .order_by((Certificate.status == CertificateStatus.VALID).desc(), Certificate.id.desc())
+    ).all()
+    return [
+        {
+            "kind": "certificate",
+            "id": i,
+            "code": number,
+            "note": status_label(status),
+            "valid": status == CertificateStatus.VALID,
+            "endpoint": "certificates.detail",
+            "args": {"number": number},
+            "label": _l("Test report"),
+            "roles": ("reviewer", "admin", "agency"),
+        }
+        for i, number, status in rows
+    ]
 
 
 def _language(value: str | None) -> CertificateLanguage:

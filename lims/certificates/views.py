@@ -143,7 +143,20 @@ def issue(code: str) -> Any:
         sample=sample,
         existing=services.valid_certificate_for(sample),
         may_sign=services.may_sign(current_user, sample.category_id),
+        shared=_shared_with(sample.campaign_id),
     ), status
+
+
+def _shared_with(campaign_id: int) -> int:
+    """How many agency users the campaign is shared with (the issue page prompts at none)."""
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count(CampaignShare.id)).where(
+                CampaignShare.campaign_id == campaign_id
+            )
+        )
+        or 0
+    )
 
 
 @bp.route("/certificates/<path:number>")
@@ -281,6 +294,9 @@ def shares() -> Any:
 @access("reviewer")
 def unshare(share_id: int) -> Response:
     share = db.get_or_404(CampaignShare, share_id)
+    if request.form.get("confirm") != "1":  # the page asks first: nothing changes without it
+        flash(_("Confirm that the agency user should stop seeing the campaign."), "warning")
+        return redirect(url_for("certificates.shares"))
     with unit_of_work():
         services.unshare_campaign(actor=current_user, share=share)
     flash(_("Sharing removed."), "success")

@@ -358,6 +358,7 @@ def complaints_of_sample(sample: Sample) -> list[dict[str, Any]]:
             "endpoint": "complaints.detail",
             "args": {"complaint_id": i},
             "label": _l("Consumer complaint"),
+            "roles": ("association",),
         }
         for i, code in rows
     ]

@@ -24,6 +24,7 @@ from lims.auth.permissions import access
 from lims.errors import show_on_form
 from lims.extensions import csrf, db, unit_of_work
 from lims.i18n import current_language
+from lims.numbers import display_number
 from lims.storage import load
 
 from . import bp, services
@@ -287,7 +288,11 @@ def read(instrument_id: int) -> Any:
             "value": str(reading.value),
             "value_text": reading.value_text,
             # as a person would type it: decimal comma, never read as thousands
-            "value_input": (reading.value_text or "").replace(".", ","),
+            "value_input": display_number(reading.value_text or "", "vi"),
+            # as the page shows numbers (the lab's format in the page's language)
+            "value_display": display_number(reading.value_text or "", current_language()),
+            # the line the instrument sent, control characters made visible
+            "raw": services.raw_text(reading.raw),
             "unit": reading.unit,
             "stable": reading.stable,
             "instrument": info,
@@ -302,6 +307,7 @@ def read(instrument_id: int) -> Any:
             exc.message,
             detail=exc.detail,
             reading_id=exc.reading.id if exc.reading else None,
+            raw=services.raw_text(exc.reading.raw) if exc.reading else None,
             instrument=info,
         )
     except services.EquipmentError as exc:

@@ -11,6 +11,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -694,12 +695,17 @@ def photo_rendition(photo: SamplePhoto) -> bytes | None:
         return None
 
 
-def _profile_parameter_ids(category_id: int) -> list[int]:
-    try:
-        from lims.catalog.services import profile_parameters
-    except ImportError:  # the catalogue feature not there yet: no default tests
-        return []
-    return [p.id for p in profile_parameters(category_id)]
+def _profile_parameter_ids(category_id: int, quantity: Decimal | None = None) -> list[int]:
+    """The category's default tests that fit a sample of ``quantity`` units."""
+    return [p.id for p in profile_tests(category_id, quantity)[0]]
+
+
+def profile_tests(category_id: int, quantity: Decimal | None) -> tuple[list[Any], list[Any]]:
+    """(parameters, [(parameter, why left out)]) of the category's profile for a sample of
+    ``quantity`` units (``lims.catalog.services.profile_for_quantity``)."""
+    from lims.catalog.services import profile_for_quantity
+
+    return profile_for_quantity(category_id, quantity)
 
 
 def _check_parameters(parameter_ids: Sequence[int]) -> list[int]:
@@ -812,8 +818,10 @@ def register_sample(
     require_role(actor, "technician")
     business = check_registration(data)
     checked_photos = check_photos(photos)
+    left_out: list[Any] = []
     if parameter_ids is None:
-        test_ids = _profile_parameter_ids(data.category_id)
+        profile, left_out = profile_tests(data.category_id, data.quantity)
+        test_ids = [p.id for p in profile]
     else:
         test_ids = _check_parameters(parameter_ids)
 
@@ -832,6 +840,8 @@ def register_sample(
     after = _sample_snapshot(sample)
     after["photos"] = [hashlib.sha256(p.upload.data).hexdigest() for p in checked_photos]
     after["parameter_ids"] = test_ids
+    if left_out:
+        after["profile_left_out"] = [p.code for p, _why in left_out]
     audit.record(
         actor=actor,
         action="sample.register",
@@ -839,6 +849,8 @@ def register_sample(
         entity_id=sample.id,
         after=after,
     )
+    # what the profile proposed but did not fit the sample, for the page to say (not stored)
+    sample.profile_left_out = left_out  # type: ignore[attr-defined]
     return sample
 
 
@@ -872,10 +884,14 @@ def register_samples(
     for index, (data, parameter_ids) in enumerate(items):
         try:
             business = check_registration(data)
-            key = ("profile", data.category_id) if parameter_ids is None else tuple(parameter_ids)
+            key = (
+                ("profile", data.category_id, data.quantity)
+                if parameter_ids is None
+                else tuple(parameter_ids)
+            )
             if key not in tests_cache:
                 tests_cache[key] = (
-                    _profile_parameter_ids(data.category_id)
+                    _profile_parameter_ids(data.category_id, data.quantity)
                     if parameter_ids is None
                     else _check_parameters(parameter_ids)
                 )

@@ -16,6 +16,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from lims.audit.services import list_events
@@ -150,7 +151,17 @@ def campaign(campaign_id: int) -> str:
         recent=recent,
         events=list(reversed(events)),
         status_label=services.status_label,
+        action_label=lambda code: CAMPAIGN_ACTIONS.get(code, code),
     )
+
+
+CAMPAIGN_ACTIONS = {
+    "campaign.create": _l("Campaign created"),
+    "campaign.update": _l("Campaign changed"),
+    "campaign.close": _l("Campaign closed"),
+    "campaign.share": _l("Shared with an agency"),
+    "campaign.unshare": _l("Sharing with an agency ended"),
+}
 
 
 @bp.route("/campaigns/<int:campaign_id>/edit", methods=["GET", "POST"])
@@ -401,13 +412,25 @@ def register() -> Any:
     if form_ok and business_ok and data is not None:
         photos = _uploaded_photos()  # read once: a retried unit of work registers the same
         try:
-            code = retrying(
-                lambda: services.register_sample(actor=current_user, data=data, photos=photos).code
-            )
+
+            def register_one() -> tuple[str, list[tuple[str, str]]]:
+                sample = services.register_sample(actor=current_user, data=data, photos=photos)
+                left = [
+                    (p.name(current_language()), str(why))
+                    for p, why in getattr(sample, "profile_left_out", [])
+                ]
+                return sample.code, left
+
+            code, left_out = retrying(register_one)
         except IntakeError as exc:
             _show_error(form, exc)
         else:
             flash(_("Sample %(code)s registered.", code=code), "success")
+            for name, why in left_out:
+                flash(
+                    _("Not assigned from the profile: %(name)s, %(why)s.", name=name, why=why),
+                    "info",
+                )
             return redirect(url_for("intake.sample", code=code))
     elif not form_ok and not form.errors and not form.form_errors:
         form.form_errors.append(_("The form has expired. Reload the page and try again."))
@@ -609,7 +632,46 @@ def photo(code: str, photo_id: int) -> Response:
 # ---------------------------------------------------------------------------- labels
 
 
-def _label_response(samples: list[Sample], layout: str) -> Response:
+MAX_COPIES = 50  # labels of one sample (its bottles, packs) in one print
+
+
+class LabelOptionError(ValueError):
+    """A label count or start position out of range; the message says what is allowed."""
+
+
+def _label_options(values: Any, layout: str) -> tuple[int, int]:
+    """(copies of each label, start position on the first sheet) from a form or query: copies
+    1–50 (default 1), start 1 … labels a sheet (default 1; a roll has no positions)."""
+    per_sheet = LAYOUTS[layout].per_page
+
+    def number(name: str, high: int) -> int:
+        raw = (values.get(name) or "").strip()
+        if not raw:
+            return 1
+        value = parse_id(raw)
+        if value is None or value > high:
+            raise LabelOptionError(
+                _(
+                    "%(what)s must be a whole number from 1 to %(high)d.",
+                    what=_LABEL_FIELDS[name],
+                    high=high,
+                )
+            )
+        return value
+
+    copies = number("copies", MAX_COPIES)
+    start = number("start", per_sheet) if per_sheet > 1 else 1
+    return copies, start
+
+
+_LABEL_FIELDS = {"copies": _l("The number of labels"), "start": _l("The start position")}
+
+
+def _label_response(
+    samples: list[Sample], layout: str, copies: int = 1, start: int = 1
+) -> Response:
+    """The labels PDF: ``copies`` labels of each sample, in order, starting at position
+    ``start`` of the first sheet (a partly used A4 sheet)."""
     lang = current_language()
     items = [
         LabelItem(
@@ -620,8 +682,9 @@ def _label_response(samples: list[Sample], layout: str) -> Response:
             url=url_for("intake.sample", code=s.code, _external=True),
         )
         for s in samples
+        for _copy in range(copies)
     ]
-    pdf = build_labels(items, layout=layout, lang=lang)
+    pdf = build_labels(items, layout=layout, lang=lang, skip=start - 1)
     name = f"nhan-{samples[0].code}.pdf" if len(samples) == 1 else f"nhan-{len(samples)}-mau.pdf"
     response = Response(pdf, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'inline; filename="{name}"'
@@ -648,7 +711,12 @@ def sample_label(code: str) -> Response:
     layout = request.args.get("layout", "a4-3x8")
     if layout not in LAYOUTS:
         abort(400)
-    return _label_response([sample], layout)
+    try:
+        copies, start = _label_options(request.args, layout)
+    except LabelOptionError as exc:
+        flash(str(exc), "warning")
+        return redirect(url_for("intake.sample", code=sample.code), 303)
+    return _label_response([sample], layout, copies, start)
 
 
 @bp.route("/labels", methods=["POST"])
@@ -668,14 +736,19 @@ def labels() -> Any:
     if layout not in LAYOUTS or not ids:
         flash(_("Tick at least one sample and choose a label layout."), "warning")
         return redirect(_back(), 303)
-    if len(ids) > MAX_LABELS:
+    try:
+        copies, start = _label_options(request.form, layout)
+    except LabelOptionError as exc:
+        flash(str(exc), "warning")
+        return redirect(_back(), 303)
+    if len(ids) * copies > MAX_LABELS:
         flash(_("At most %(n)d labels at once.", n=MAX_LABELS), "warning")
         return redirect(_back(), 303)
     found = {s.id: s for s in db.session.scalars(sa.select(Sample).where(Sample.id.in_(ids)))}
     samples = [found[i] for i in ids if i in found]
     if not samples:
         abort(404)
-    return _label_response(samples, layout)
+    return _label_response(samples, layout, copies, start)
 
 
 @bp.app_context_processor

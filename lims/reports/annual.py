@@ -161,7 +161,7 @@ def anchor_lines(anchor: dict[str, Any]) -> tuple[str, str]:
     report can later check that the lab's history up to it was not rewritten
     (``lims audit verify --anchor``; docs/security.md)."""
     return (
-        f"Khi lập báo cáo, nhật ký kiểm tra của phòng thử nghiệm có {anchor['seq']} mục; "
+        f"Khi lập báo cáo, nhật ký hệ thống của phòng thử nghiệm có {anchor['seq']} mục; "
         f"giá trị băm của mục cuối: {anchor['hash']} (khóa {anchor.get('key_id') or '—'}). "
         "Lưu giữ các số liệu này để đối chiếu: nếu lịch sử bị sửa, chúng sẽ không còn khớp.",
         f"When this report was made, the laboratory's audit trail held {anchor['seq']} entries; "
@@ -274,7 +274,7 @@ def render_pdf(
     story.append(Paragraph(markup("Thiết bị và tình trạng hiệu chuẩn"), st["heading"]))
     instruments = instrument_rows() or [["—", "", ""]]
     story.append(data_table(["Thiết bị", "Loại", "Hiệu chuẩn"], instruments, sheet=st))
-    story.append(Paragraph(markup("Neo nhật ký kiểm tra (audit trail anchor)"), st["heading"]))
+    story.append(Paragraph(markup("Neo nhật ký hệ thống (audit trail anchor)"), st["heading"]))
     for line in anchor_lines(current_anchor()):
         story.append(Paragraph(markup(line), st["body"]))
     story.append(report_signature(signature, "report", st))

@@ -28,6 +28,7 @@ from lims.audit.models import AuditEvent
 from lims.auth.models import User
 from lims.catalog.models import Parameter
 from lims.extensions import db
+from lims.i18n import local_name
 from lims.numbers import NumberParseError, parse_number
 
 from .models import Result
@@ -60,13 +61,13 @@ def locked_reading(
     if not parameter.instrument_kind:
         raise ProvenanceError(
             _l("%(param)s is not measured with an instrument: type the value.",
-               param=parameter.name_vi), "value",
+               param=local_name(parameter)), "value",
         )  # fmt: skip
     if kind != parameter.instrument_kind:
         raise ProvenanceError(
             _l("This reading comes from %(name)s, which is not the kind of instrument "
                "%(param)s is measured with.",
-               name=instrument.name if instrument else "?", param=parameter.name_vi), "value",
+               name=instrument.name if instrument else "?", param=local_name(parameter)), "value",
         )  # fmt: skip
     other = db.session.scalar(
         sa.select(Result).where(
@@ -78,7 +79,7 @@ def locked_reading(
         test = other.test
         raise ProvenanceError(
             _l("This reading already backs the result of %(code)s · %(param)s; capture a new "
-               "reading.", code=test.sample.code, param=test.parameter.name_vi), "value",
+               "reading.", code=test.sample.code, param=local_name(test.parameter)), "value",
         )  # fmt: skip
     return reading
 

@@ -32,7 +32,7 @@ from lims.catalog.statement import (
 )
 from lims.errors import DomainError
 from lims.extensions import db, utcnow
-from lims.i18n import current_language, format_datetime, local_time
+from lims.i18n import current_language, format_datetime, local_name, local_time
 from lims.intake import lifecycle
 from lims.intake.models import Sample, SampleStatus, SampleTest, TestStatus
 from lims.mail import Mail, queue_mail
@@ -810,7 +810,7 @@ def verify_results(
                 _l(
                     "%(code)s · %(param)s is not waiting for verification.",
                     code=test.sample.code,
-                    param=test.parameter.name_vi,
+                    param=local_name(test.parameter),
                 )
             )
         if result.entered_by_id == actor.id or _reading_user(result) == actor.id:
@@ -819,7 +819,7 @@ def verify_results(
                     "You entered or captured %(code)s · %(param)s yourself; another reviewer must "
                     "verify it.",
                     code=test.sample.code,
-                    param=test.parameter.name_vi,
+                    param=local_name(test.parameter),
                 )
             )
         # Judged again at verification and stated once: the specification in force is fixed
@@ -887,7 +887,7 @@ def _check_seen(results: Sequence[Result], seen: Mapping[int, int] | None) -> No
                     "entered by %(who)s at %(when)s). Nothing was verified: reload the page "
                     "and check it.",
                     code=test.sample.code,
-                    param=test.parameter.name_vi,
+                    param=local_name(test.parameter),
                     value=result.text_entered,
                     who=_user_label(result.entered_by_id),
                     when=format_datetime(result.entered_at),

@@ -12,7 +12,7 @@ from flask_login import current_user
 from sqlalchemy.orm import contains_eager, selectinload
 from werkzeug.wrappers import Response
 
-from lims.auth.permissions import AUTHENTICATED, access
+from lims.auth.permissions import AUTHENTICATED, access, has_role
 from lims.catalog.models import Parameter, ResultType
 from lims.extensions import db, unit_of_work
 from lims.i18n import current_language
@@ -24,6 +24,7 @@ from . import bp, provenance, register, services
 from .models import Result
 
 ENTRY_ROLES = ("technician", "reviewer")
+READ_ROLES = ("technician",)  # who may read an instrument (``equipment.read``)
 
 
 def _sample_or_404(code: str) -> Sample:
@@ -177,12 +178,31 @@ def sample_results(code: str) -> Any:
         display_value=register.display_value,
         can_enter=sample.status in services.ENTRY_STATES,
         instruments=_instruments_by_kind(),
+        typed=request.form if errors else {},
+        reports=_report_links(sample),
     ), status
 
 
+def _report_links(sample: Sample) -> list[dict[str, Any]]:
+    """The sample's test reports, from the providers the app factory registers (testing may
+    not import certificates, a floor above it)."""
+    from flask import current_app
+
+    return [
+        link
+        for provider in current_app.extensions.get("lims.sample_links", ())
+        for link in provider(sample)
+        if link["kind"] == "certificate"
+    ]
+
+
 def _instruments_by_kind() -> dict[str, list[Any]]:
+    """The instruments a Read button may offer, by kind: none for a user whose role may not
+    read an instrument (the read endpoint is the technicians'), so no button always fails."""
     from lims.equipment import services as equipment
 
+    if not has_role(current_user, *READ_ROLES):
+        return {}
     return equipment.usable_instruments_by_kind()
 
 
@@ -242,9 +262,22 @@ def worksheet() -> Any:
         results=results,
         sources=provenance.sources_for(list(results.values())),
         errors=errors,
+        typed=request.form if errors else {},
         lang=current_language(),
         display_value=register.display_value,
+        instruments=_instruments_by_kind(),
     ), status
+
+
+def _sample_done(code: str | None) -> str | None:
+    """The code of the sample the verify page was opened for, once it has nothing left to
+    verify (all its results verified)."""
+    if not code:
+        return None
+    sample = db.session.scalar(sa.select(Sample).where(Sample.code == code[:60]))
+    if sample is None or sample.status not in ("verified", "reported"):
+        return None
+    return sample.code
 
 
 @bp.route("/verify", methods=["GET", "POST"])
@@ -264,6 +297,9 @@ def verify() -> Any:
             flash(str(exc.message), "danger")
         else:
             flash(_("%(n)d result(s) verified.", n=n), "success")
+            done = _sample_done(request.args.get("sample"))
+            if done is not None:  # nothing left to verify: the sample's page says what is next
+                return redirect(url_for("testing.sample_results", code=done))
         return redirect(url_for("testing.verify", sample=request.args.get("sample") or None))
     query = (
         sa.select(Result, SampleTest, Sample, Parameter)

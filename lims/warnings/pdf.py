@@ -408,6 +408,11 @@ def _summary_table(docs: Sequence[WarningDoc], sheet: dict) -> Table:
     return _own_font(data_table(header, rows, col_widths=widths, sheet=sheet))
 
 
+def _hotline_line(hotline: str, style: Any) -> list[Flowable]:
+    """The hotline, only when one is configured (never "Đường dây nóng: —")."""
+    return [paragraph(f"Đường dây nóng: {hotline}", style)] if hotline.strip() else []
+
+
 def bulletin_story(doc: BulletinDoc) -> list[Flowable]:
     sheet = styles()
     out: list[Flowable] = [
@@ -415,7 +420,6 @@ def bulletin_story(doc: BulletinDoc) -> list[Flowable]:
         paragraph(doc.association_name, sheet["subtitle"]),
         Spacer(1, 10 * mm),
         paragraph(f"{BULLETIN_TITLE_VI} SỐ {doc.label}", sheet["title"]),
-        paragraph(f"Bản tin cảnh báo người tiêu dùng số {doc.label}", sheet["subtitle"]),
         paragraph(f"Kỳ: {doc.period}", sheet["subtitle"]),
         paragraph(f"Ngày phát hành: {doc.published_on}", sheet["subtitle"]),
         Spacer(1, 10 * mm),
@@ -424,7 +428,7 @@ def bulletin_story(doc: BulletinDoc) -> list[Flowable]:
             f"Đính chính, thu hồi từ bản tin trước: {len(doc.corrections)}.",
             sheet["body"],
         ),
-        paragraph(f"Đường dây nóng: {doc.hotline or '—'}", sheet["body-bold"]),
+        *_hotline_line(doc.hotline, sheet["body-bold"]),
         PageBreak(),
         paragraph("1. Tóm tắt các cảnh báo", sheet["heading"]),
         _summary_table(doc.warnings, sheet),
@@ -452,7 +456,7 @@ def bulletin_story(doc: BulletinDoc) -> list[Flowable]:
         out.append(paragraph("Không có đính chính hay thu hồi từ bản tin trước.", sheet["body"]))
     out.append(paragraph("4. Liên hệ", sheet["heading"]))
     out.append(paragraph(doc.association_name, sheet["body-bold"]))
-    out.append(paragraph(f"Đường dây nóng: {doc.hotline or '—'}", sheet["body"]))
+    out += _hotline_line(doc.hotline, sheet["body"])
     for line in doc.contact_lines:
         out.append(paragraph(line, sheet["body"]))
     out.append(end_mark(END_MARK_BULLETIN))

@@ -187,7 +187,7 @@ def _detail(w: ConsumerWarning, *, reason_form: ReasonForm | None = None, status
         status_label=services.status_label, reason_form=reason_form or ReasonForm(),
         error=error, photos=services.sample_photos(w),
         may_approve=services.may_approve(w, current_user),
-        attention_label=services.attention_label, failed_items=_failed_items(w, "vi"),
+        attention_label=services.attention_label, failed_items=_failed_items(w, current_language()),
     ), status  # fmt: skip
 
 
@@ -585,6 +585,28 @@ def warning_pdf(warning_id: int) -> Response:
     if w.sha256 is None:
         abort(404)
     return _send_pdf(w.pdf, w.sha256 or "", w.published_at, f"{warning_number(w.id)}.pdf")
+
+
+def _photo_response(photo_id: int, allowed: list[int]) -> Response:
+    """A label photo's rendition (upright, no metadata), if it is one of ``allowed``."""
+    from lims.intake.models import SamplePhoto
+    from lims.intake.services import photo_rendition
+
+    photo = db.session.get(SamplePhoto, photo_id) if photo_id in allowed else None
+    data = photo_rendition(photo) if photo is not None else None
+    if data is None:
+        abort(404)
+    response = send_file(BytesIO(data), mimetype="image/jpeg", max_age=0)
+    response.headers["Content-Disposition"] = f'inline; filename="anh-nhan-{photo_id}.jpg"'
+    return response
+
+
+@public_bp.route("/warnings/<int:warning_id>/photos/<int:photo_id>")
+@access(PUBLIC)
+def public_warning_photo(warning_id: int, photo_id: int) -> Response:
+    """A photo the published warning shows (only those chosen for it)."""
+    w = _public_or_404(warning_id)
+    return _photo_response(photo_id, [int(i) for i in (w.photo_ids or [])])
 
 
 def _send_pdf(data: bytes | None, sha256: str, stamp: datetime | None, name: str) -> Response:

@@ -101,6 +101,8 @@ def test_error_pages_in_vietnamese_and_english(client):
     response = client.get("/khong-co-trang-nay", headers={"Accept-Language": "vi"})
     assert response.status_code == 404
     assert "Không tìm thấy trang" in response.get_data(as_text=True)
+    with client.session_transaction() as visitor:  # English chosen with the language switch
+        visitor["lang"] = "en"
     response = client.get("/no-such-page", headers={"Accept-Language": "en-US,en;q=0.9"})
     assert "Page not found" in response.get_data(as_text=True)
 

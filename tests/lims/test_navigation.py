@@ -25,4 +25,7 @@ def test_menu_per_role_and_language(app, make_user):
         assert "/admin/users" in admin_menu and "/intake/samples" not in admin_menu
         anon_menu = _menu(anonymous)
         assert "/intake/samples" not in anon_menu and "/admin/users" not in anon_menu
-    assert 'class="nav-link active"' in _menu(one)  # the current page is marked
+    # the current page is marked (signed in, home is the brand: issue 18 item 14)
+    samples = one.get("/intake/samples").get_data(as_text=True)
+    assert 'class="nav-link active"' in LINKS.search(samples).group(1)
+    assert 'id="brand-home"' in one.get("/").get_data(as_text=True)

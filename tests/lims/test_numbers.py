@@ -390,3 +390,34 @@ def test_bounds_and_uncertainty_print_without_storage_padding():
     assert format_uncertainty(D("20.0000000000"), decimals=0) == "20"
     assert format_uncertainty(D("0.41"), decimals=1) == "0,41"
     assert format_uncertainty(D("0.413"), decimals=1) == "0,42"  # rounded up, never down
+
+
+# --------------------------------------------------------------------------- display (issue 18.4)
+
+
+def test_display_number_writes_the_labs_format_in_each_language():
+    from lims.numbers import display_number
+
+    # an instrument's text keeps its digits, only the decimal point changes
+    assert display_number("100.0010", "vi") == "100,0010"
+    assert display_number("7.03", "en") == "7.03"
+    # a stored Decimal loses the column's padding, never a significant digit
+    assert display_number(Decimal("100.00100000"), "vi") == "100,001"
+    assert display_number(Decimal("2.00000000"), "vi") == "2"
+    assert display_number(Decimal("1E+3"), "vi") == "1000"
+    assert display_number(Decimal("0.125"), "vi", 2) == "0,12"
+    assert display_number(150000, "vi", 0, group_thousands=True) == "150\u00a0000"
+    assert display_number(1.5, "vi") == "1,5"
+    # anything that is not a plain number comes back as it was
+    assert display_number("< 0,05", "vi") == "< 0,05"
+    assert display_number("KPH", "vi") == "KPH"
+    assert display_number(None, "vi") == ""
+
+
+def test_number_filter_follows_the_page_language(app):
+    with app.test_request_context("/"):
+        from flask import render_template_string
+
+        assert render_template_string("{{ v|number }}", v=Decimal("7.030")) == "7,03"
+        assert render_template_string("{{ '7.03'|number }}") == "7,03"
+        assert render_template_string("{{ v|number(2) }}", v=Decimal("7")) == "7,00"

@@ -6,28 +6,31 @@
  *   data-append="1"                 append the value (space-separated) instead of replacing it
  *   data-command="now"              read immediately instead of waiting for a stable value
  *   data-status="element-id"        where to show progress and errors (else: after the button)
- * Errors are shown as the server words them (in the page's language). No inline scripts (CSP).
+ * Errors are shown as the server words them (in the page's language); a refusal of the user's
+ * role or a lost session says so. The texts are the page's (lims/jsstrings.py, translated),
+ * the raw line the instrument sent is shown under the value. No inline scripts (CSP).
  */
 (function () {
   "use strict";
 
-  var vi = (document.documentElement.lang || "vi").slice(0, 2) !== "en";
-  var TEXT = vi ? {
-    reading: "Đang đọc thiết bị…",
-    read: "Đã đọc",
-    stable: "ổn định",
-    unstable: "chưa ổn định",
-    failed: "Không đọc được thiết bị.",
-    network: "Không kết nối được với máy chủ. Kiểm tra mạng rồi thử lại.",
-    expired: "Trang đã hết hạn. Tải lại trang rồi thử lại."
-  } : {
-    reading: "Reading the instrument…",
-    read: "Read",
-    stable: "stable",
-    unstable: "not stable",
-    failed: "The instrument could not be read.",
-    network: "Cannot reach the server. Check the network and try again.",
-    expired: "The page has expired. Reload the page and try again."
+  /* The texts come translated from the page (lims/jsstrings.py, in the catalogue); the
+     English below is only a fallback for a page without them. */
+  var STRINGS = {};
+  try {
+    STRINGS = JSON.parse((document.getElementById("lims-strings") || {}).content || "{}");
+  } catch (e) { STRINGS = {}; }
+  function t(key, fallback) { return STRINGS["capture." + key] || fallback; }
+  var TEXT = {
+    reading: t("reading", "Reading the instrument…"),
+    read: t("read", "Read"),
+    stable: t("stable", "stable"),
+    unstable: t("unstable", "not stable"),
+    raw: t("raw", "as received"),
+    failed: t("failed", "The instrument could not be read."),
+    network: t("network", "Cannot reach the server. Check the network and try again."),
+    expired: t("expired", "The page has expired. Reload the page and try again."),
+    forbidden: t("forbidden", "Your account may not read instruments."),
+    signedOut: t("signed_out", "You have been signed out. Sign in again.")
   };
 
   function csrfToken(button) {
@@ -60,6 +63,15 @@
     el.classList.add(kind === "error" ? "text-danger" : kind === "ok" ? "text-success" : "text-muted");
   }
 
+  /* The line the instrument sent, under the status, so a person can check the value. */
+  function showRaw(el, raw) {
+    if (!raw) { return; }
+    var line = document.createElement("code");
+    line.className = "d-block capture-raw text-muted";
+    line.textContent = TEXT.raw + ": " + raw;
+    el.appendChild(line);
+  }
+
   function fill(el, value, append) {
     if (!el) { return; }
     if ("value" in el && el.tagName !== "BUTTON") {
@@ -86,12 +98,19 @@
       headers: { "X-CSRFToken": csrfToken(button), "Accept": "application/json" },
       body: body
     }).then(function (response) {
+      /* A refusal says why: not this user's role, signed out (the sign-in page came back),
+         the page expired, or the server's own message about the instrument. */
+      if (response.status === 403) { return { error: { message: TEXT.forbidden } }; }
+      if (response.redirected || response.status === 401) {
+        return { error: { message: TEXT.signedOut } };
+      }
       return response.json().catch(function () {
         return { error: { message: response.status === 400 ? TEXT.expired : TEXT.failed } };
       });
     }).then(function (data) {
       if (data && data.error) {
         show(status, data.error.message || TEXT.failed, "error");
+        showRaw(status, data.error.raw);
         return;
       }
       /* An entry box gets value_input, the reading with the decimal comma, so "1.500" (one
@@ -104,8 +123,9 @@
         fill(reading, String(data.reading_id), append);
       }
       var unit = data.unit ? " " + data.unit : "";
-      show(status, TEXT.read + ": " + data.value_text + unit + " (" +
+      show(status, TEXT.read + ": " + (data.value_display || data.value_text) + unit + " (" +
         (data.stable ? TEXT.stable : TEXT.unstable) + ") · " + data.instrument.name, "ok");
+      showRaw(status, data.raw);
     }).catch(function () {
       show(status, TEXT.network, "error");
     }).then(function () {

@@ -17,10 +17,15 @@ def test_login_page_is_vietnamese_by_default(client):
     assert "Đăng nhập" in html and 'lang="vi"' in html
 
 
-def test_login_page_follows_english_browser_for_anonymous(client):
+def test_login_page_stays_vietnamese_for_an_english_browser_until_english_is_chosen(client):
+    """Issue 18 item 13: a lab PC set to English still opens the sign-in page in Vietnamese."""
     html = client.get("/login", headers={"Accept-Language": "en-GB,en;q=0.8"}).get_data(
         as_text=True
     )
+    assert "Đăng nhập" in html and 'lang="vi"' in html
+    response = post_form(client, "/lang", {"locale": "en", "next": "/login"}, page="/login")
+    assert response.status_code == 302
+    html = client.get("/login").get_data(as_text=True)
     assert "Sign in" in html and 'lang="en"' in html
 
 

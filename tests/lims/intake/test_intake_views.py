@@ -50,7 +50,9 @@ def test_register_page_and_good_registration(app, client):
     assert response.status_code == 302, response.get_data(as_text=True)[:3000]
     assert response.headers["Location"].endswith("/intake/samples/KH-26-000001")
     page = client.get("/intake/samples/KH-26-000001").get_data(as_text=True)
-    assert PRODUCT in page and "Cửa hàng Tạp hóa Bà Năm" in page and "85 000 đ" in page
+    assert (
+        PRODUCT in page and "Cửa hàng Tạp hóa Bà Năm" in page and "85\u00a0000 đ" in page
+    )  # grouped with a no-break space
     with app.app_context():
         photos = list(db.session.scalars(sa.select(SamplePhoto).order_by(SamplePhoto.id)))
         assert [p.content_type for p in photos] == ["image/png", "image/jpeg"]
@@ -251,3 +253,27 @@ def test_label_pdf_for_one_and_many_samples(app, client):
     assert len(pypdf.PdfReader(io.BytesIO(response.data)).pages) == 1
     response = client.post("/intake/labels", data={"csrf_token": token, "layout": "a4-3x8"})
     assert response.status_code == 303
+
+
+def test_labels_with_a_count_and_a_start_position(app, client):
+    """Issue 18 item 14: as many labels as the sample has units, from the first free position
+    of a partly used sheet; an impossible count or position is refused with a message."""
+    world = setup(app, client)
+    register(client, world)
+    url = "/intake/samples/KH-26-000001/label.pdf"
+    roll = client.get(f"{url}?layout=roll-50x30&copies=3")
+    assert len(pypdf.PdfReader(io.BytesIO(roll.data)).pages) == 3
+    # the last position of the first sheet is free: one label there, the next on a new sheet
+    sheet = client.get(f"{url}?layout=a4-3x8&copies=2&start=24")
+    assert sheet.mimetype == "application/pdf"
+    assert len(pypdf.PdfReader(io.BytesIO(sheet.data)).pages) == 2
+    one_sheet = client.get(f"{url}?layout=a4-3x8&copies=2&start=1")
+    assert len(pypdf.PdfReader(io.BytesIO(one_sheet.data)).pages) == 1
+    for bad in ("copies=0", "copies=51", "start=25", "copies=abc"):
+        refused = client.get(f"{url}?layout=a4-3x8&{bad}")
+        assert refused.status_code == 303, bad
+        page = client.get(refused.headers["Location"]).get_data(as_text=True)
+        assert "phải là số nguyên từ 1 đến" in page, bad
+    # the sample page offers them, one label a unit by default
+    page = client.get("/intake/samples/KH-26-000001").get_data(as_text=True)
+    assert 'name="copies"' in page and 'name="start"' in page

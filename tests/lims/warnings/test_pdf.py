@@ -112,10 +112,26 @@ def test_bulletin_one_warning():
     pages, texts = _text(data)
     text = "\n".join(texts)
     assert pages >= 2
-    assert "Bản tin cảnh báo người tiêu dùng số 3/2026" in texts[0]
+    assert "BẢN TIN CẢNH BÁO NGƯỜI TIÊU DÙNG SỐ 3/2026" in texts[0]
     for needle in ["Tóm tắt", "CB-00001", "Hòn Khói", "Đính chính", "nhầm lô hàng",
                    "0258 3 888 999", "Số 1 Trần Phú", "Hết bản tin"]:  # fmt: skip
         assert needle in text, needle
+
+
+def test_bulletin_cover_prints_only_what_is_configured():
+    """Issue 18 item 11: no "Đường dây nóng: —" without a hotline, the title once."""
+    from dataclasses import replace
+
+    data = pdf.render_bulletin(replace(bulletin(1), hotline=""), letterhead=LETTERHEAD)
+    _pages, texts = _text(data)
+    text = "\n".join(texts)
+    assert "Đường dây nóng: —" not in text
+    cover = texts[0].casefold()
+    assert cover.count("bản tin cảnh báo người tiêu dùng số 3/2026") == 1
+    with_hotline = "\n".join(_text(pdf.render_bulletin(bulletin(1), letterhead=LETTERHEAD))[1])
+    # the cover and the contact section name the hotline only when there is one (the test
+    # letterhead carries its own)
+    assert with_hotline.count("Đường dây nóng") == text.count("Đường dây nóng") + 2
 
 
 @pytest.mark.slow

@@ -282,3 +282,35 @@ def test_oversized_photo_is_refused(app, world, monkeypatch):
     assert refused.status_code == 400 and "qua-lon.png" in refused.text
     assert "quá lớn" in refused.text
     assert _count(app, sa.select(sa.func.count()).select_from(ConsumerWarning)) == 0
+
+
+def test_published_warning_shows_its_photos_and_its_publisher(app, world):
+    """Issue 18 item 10: the chosen photos on the association's and the public page, and the
+    association named as publisher; a photo not chosen is not served publicly."""
+    chosen = _add_photo(app, world["sample_id"], "mat-truoc.png", _png(400, 300))
+    other = _add_photo(app, world["sample_id"], "mat-sau.png", _png(300, 400))
+    a, b = signed_in(app, world["a"]), signed_in(app, world["b"])
+    fields = {
+        "title": "Nước mắm có histamin vượt mức",
+        "entries": [world["entry_id"]],
+        "hazard": "<p>Gây ngộ độc</p>",
+        "recommendation": "<p>Ngừng sử dụng</p>",
+        "photos": [chosen],
+        "photos_shown": "1",
+    }
+    response = post_form(
+        a, "/warnings/new", fields, page=f"/warnings/new?entry={world['entry_id']}"
+    )
+    url = response.headers["Location"]
+    warning_id = int(url.rsplit("/", 1)[-1])
+    assert f'src="/warnings/photos/{chosen}"' in a.get(url).text
+    assert post_form(a, f"{url}/submit", {}, page=url).status_code == 302
+    assert post_form(b, f"{url}/publish", {}, page=url).status_code == 302
+    public = app.test_client()
+    page = public.get(f"/public/warnings/{warning_id}").text
+    assert "Hội Bảo vệ quyền lợi người tiêu dùng tỉnh Khánh Hòa" in page
+    photo_url = f"/public/warnings/{warning_id}/photos/{chosen}"
+    assert f'src="{photo_url}"' in page
+    served = public.get(photo_url)
+    assert served.status_code == 200 and served.mimetype == "image/jpeg"
+    assert public.get(f"/public/warnings/{warning_id}/photos/{other}").status_code == 404

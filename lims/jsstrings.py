@@ -1,0 +1,31 @@
+"""The texts the browser scripts (``lims/static/js``) show, in the translation catalogue.
+
+A script holds no wording of its own: ``base.html`` writes these texts, translated for the page,
+as JSON into ``<meta name="lims-strings" id="lims-strings" content="…">`` (data, not code: the
+Content-Security-Policy still allows no inline script, and a page has no inline <script>), and
+the scripts read them by key.
+"""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+JS_STRINGS = {
+    "capture.reading": _l("Reading the instrument…"),
+    "capture.read": _l("Value read"),
+    "capture.stable": _l("stable"),
+    "capture.unstable": _l("not stable"),
+    "capture.raw": _l("as received"),
+    "capture.failed": _l("The instrument could not be read."),
+    "capture.network": _l("Cannot reach the server. Check the network and try again."),
+    "capture.expired": _l("The page has expired. Reload the page and try again."),
+    "capture.forbidden": _l(
+        "Your account may not read instruments: readings are taken by technicians."
+    ),
+    "capture.signed_out": _l("You have been signed out. Sign in again, then read the instrument."),
+}
+
+
+def js_strings() -> dict[str, str]:
+    """The scripts' texts in the request's language."""
+    return {key: str(text) for key, text in JS_STRINGS.items()}
