@@ -126,6 +126,10 @@ def authorised(user_id: int, method_id: int, action: str, day: date) -> bool:
 def refusal(method: Method, action: str) -> Any:
     if action == "enter":
         return _l(
-            "You are not authorised to enter results of method %(method)s.", method=method.code
+            "You are not authorised to enter results of method %(method)s.",
+            method=method.standard_ref or method.code,
         )
-    return _l("You are not authorised to verify results of method %(method)s.", method=method.code)
+    return _l(
+        "You are not authorised to verify results of method %(method)s.",
+        method=method.standard_ref or method.code,
+    )

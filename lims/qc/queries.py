@@ -114,7 +114,7 @@ def chart_report(acceptance: QcAcceptance, lang: str) -> Any:
         ("Material" if en else "Vật liệu", f"{material.code} — {material.name}"),
         ("Lots" if en else "Lô", ", ".join(lots) or "—"),
         ("Parameter" if en else "Chỉ tiêu", f"{pm.parameter.name(lang)} ({pm.parameter.unit})"),
-        ("Method" if en else "Phương pháp", f"{pm.method.code} — {pm.method.standard_ref}"),
+        ("Method" if en else "Phương pháp", pm.method.standard_ref or pm.method.code),
         ("Certified value" if en else "Giá trị chứng nhận", certified or "—"),
         (
             "Target, SD" if en else "Giá trị đích, SD",
@@ -136,7 +136,9 @@ def chart_report(acceptance: QcAcceptance, lang: str) -> Any:
         BatchStatus.RERUN: "re-run" if en else "phân tích lại",
     }
     return QcReport(
-        title=f"{material.code} · {pm.parameter.name(lang)} · {pm.method.code}",
+        title=" · ".join(
+            (material.code, pm.parameter.name(lang), pm.method.standard_ref or pm.method.code)
+        ),
         facts=facts,
         target=limits[0] if limits else None,
         sd=limits[1] if limits else None,

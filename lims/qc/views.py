@@ -292,7 +292,8 @@ def chart(acceptance_id: int) -> Any:
     data = queries.chart_for(acceptance)
     pm = acceptance.parameter_method
     lang = current_language()
-    title = f"{acceptance.material.name} · {pm.parameter.name(lang)} · {pm.method.code}"
+    method = pm.method.standard_ref or pm.method.code
+    title = f"{acceptance.material.name} · {pm.parameter.name(lang)} · {method}"
     svg = None
     if data["limits"] is not None:
         target, sd = data["limits"]

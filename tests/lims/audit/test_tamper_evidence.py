@@ -342,7 +342,7 @@ def test_the_annual_report_prints_the_anchor(app, make_user, client, login_as):
         ["pdftotext", "-", "-"], input=pdf.data, capture_output=True, check=True
     ).stdout.decode()
     squeezed = "".join(text.split())
-    assert "Neonhậtkýkiểmtra" in squeezed and digest in squeezed and f"có{seq}mục" in squeezed
+    assert "Neonhậtkýhệthống" in squeezed and digest in squeezed and f"có{seq}mục" in squeezed
 
 
 # ---------------------------------------------------------------------------- noise off the chain
