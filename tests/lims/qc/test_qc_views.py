@@ -103,6 +103,9 @@ def test_batch_hold_and_release_through_the_pages(app, client, web_qc):
     chart_url = re.search(r'href="(/qc/charts/\d+)"', html).group(1)
     chart = client.get(chart_url).get_data(as_text=True)
     assert "<svg" in chart and "qc-point-rejected" in chart and "1-3s" in chart
+    # values and z-scores in the lab's number format (decimal comma), never a program's point
+    assert re.search(r"<td>-?\d+,\d+</td>", chart)
+    assert not re.search(r"<td>-?\d+\.\d+</td>", chart)
     pdf = client.get(f"{chart_url}/report.pdf")
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
     assert pdf.data.startswith(b"%PDF")
