@@ -38,7 +38,7 @@ def test_create_user_normalises_email_hashes_password_and_audits(app_ctx):
     assert user.roles == {"technician", "reviewer"}
     assert "s3cret-pass" not in user.password_hash
     events = db.session.scalars(
-        sa.select(AuditEvent).where(AuditEvent.action == "user.create")
+        sa.select(AuditEvent).where(AuditEvent.action == "user.create").order_by(AuditEvent.seq)
     ).all()
     assert len(events) == 2
     assert "s3cret-pass" not in str(events[-1].after)
