@@ -8,6 +8,10 @@ translated in ``lims/translations/vi/LC_MESSAGES/messages.po`` like every other 
 Every single-line text field (``StringField`` and its kinds, not ``TextAreaField``) refuses tab
 and line breaks; the other refused characters (``lims.safetext``) never reach a form, the app's
 request hook refuses them first.
+
+Every integer field refuses a number beyond a 64-bit column before any validator sees it:
+WTForms' ``NumberRange`` turns the value into a float and a 400-digit integer overflows (a 500
+found by the hostile-forms walk).
 """
 
 from __future__ import annotations
@@ -17,11 +21,13 @@ from typing import Any
 from flask_babel import get_translations, gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import StringField, TextAreaField
+from wtforms import IntegerField, StringField, TextAreaField
 
 from .safetext import forbidden_character
 
 ONE_LINE = _l("This field must be on one line: tab and line breaks are not allowed.")
+TOO_LARGE = _l("The number is too large.")
+INT64_MAX = 2**63 - 1
 
 
 class _Messages:
@@ -47,7 +53,19 @@ class Form(FlaskForm):
             return MESSAGES
 
     def validate(self, extra_validators: Any = None) -> bool:
+        too_large = [
+            field
+            for field in self
+            if isinstance(field, IntegerField)
+            and isinstance(field.data, int)
+            and abs(field.data) > INT64_MAX
+        ]
+        for field in too_large:
+            field.data = None
         ok = super().validate(extra_validators)
+        for field in too_large:
+            field.errors = [TOO_LARGE]
+            ok = False
         for field in self:
             if (
                 isinstance(field, StringField)
