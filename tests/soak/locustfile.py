@@ -20,13 +20,17 @@ from pathlib import Path
 from locust import HttpUser, between, events, task
 
 WORLD = json.loads(Path(os.environ["LIMS_SOAK_WORLD"]).read_text(encoding="utf-8"))
-LEDGER: dict[str, list] = {"registered": [], "received": [], "results": [], "verified": []}
+LEDGER: dict[str, list] = {
+    "registered": [], "received": [], "results": [], "verified": [], "refused": [],
+}  # fmt: skip
 LOCK = threading.Lock()
 TOKENS = {role: itertools.cycle(tokens) for role, tokens in WORLD["tokens"].items()}
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 VALUE_INPUT = re.compile(r'name="value-(\d+)" id="value-\d+" value=""')
 VERIFIABLE = re.compile(r'name="result_ids" value="(\d+)" aria-label="[^"]*">')
 SEEN = re.compile(r'name="(seen-\d+)" value="(\d+)"')  # the version each result was shown at
+VERIFIED = "Đã xác nhận"  # the flash of a verification that went through ("… kết quả.")
+DANGER = re.compile(r'class="alert alert-danger[^"]*"[^>]*>\s*(.*?)\s*<', re.S)
 
 
 def note(kind: str, value: object) -> None:
@@ -75,6 +79,7 @@ class LimsUser(HttpUser):
             method, path, name=name, headers=headers, allow_redirects=False,
             catch_response=True, **kw,
         ) as response:  # fmt: skip
+            self.location = response.headers.get("Location", "")
             found = re.search(r"session=([^;]+)", response.headers.get("Set-Cookie", ""))
             if found:
                 self.cookie = f"session={found.group(1)}"
@@ -154,8 +159,15 @@ class Reviewer(LimsUser):
             return
         form = {"csrf_token": self.csrf(page), "result_ids": ids, **dict(SEEN.findall(page))}
         if self.call("POST", "/testing/verify", name="verify results", expect=302,
-                     data=form) != "":  # fmt: skip
+                     data=form) == "":  # fmt: skip
+            return
+        # The page redirected to says whether the batch went through: a refusal (a result
+        # changed since the page was read, …) is the lab's rule working, not a verification.
+        after = self.call("GET", self.location or "/testing/verify", name="verify outcome")
+        if VERIFIED in after:
             note("verified", [int(i) for i in ids])
+        else:
+            note("refused", DANGER.findall(after)[:1] or [after[:200]])
 
 
 class Agency(LimsUser):

@@ -52,6 +52,21 @@ def demo_world(url: str, tokens_per_role: int = 0) -> World:
             sa.select(Parameter.code, Parameter.id).where(Parameter.code.in_(PARAMETER_CODES))
         ).all()
         world = World(campaign, category, business, [i for _c, i in sorted(codes)])
+        # The demo holds some histamine results behind a failed QC batch on purpose (to show
+        # the hold); the soak measures the ordinary flow, so the demo reviewer releases it.
+        from lims.qc.decisions import release_batch
+        from lims.qc.models import BatchStatus, QcBatch
+
+        reviewer = db.session.scalar(sa.select(User).where(User.email == "reviewer@example.org"))
+        for batch in db.session.scalars(
+            sa.select(QcBatch).where(QcBatch.status == BatchStatus.REJECTED)
+        ):
+            release_batch(
+                actor=reviewer,
+                batch=batch,
+                corrective_action="Soak: CRM re-measured",
+                justification="Soak test: the demo's held results are released to test the flow.",
+            )
         for email in ("technician@example.org", "agency@example.org"):
             user = db.session.scalar(sa.select(User).where(User.email == email))
             role = email.split("@")[0]
