@@ -107,7 +107,7 @@ def _wire_operations(app: Flask) -> None:
 
 def _init_extensions(app: Flask) -> None:
     from .auth.services import load_session_user
-    from .i18n import select_locale
+    from .i18n import install_template_gettext, select_locale
 
     db.init_app(app)
     from .audit.services import install_session_hooks
@@ -122,6 +122,7 @@ def _init_extensions(app: Flask) -> None:
             app.extensions[FILE_IDENTITY] = _configure_sqlite(db.engine)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: "Asia/Ho_Chi_Minh")
+    install_template_gettext(app)
     bootstrap.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

@@ -19,11 +19,15 @@ from lims.i18n import current_language
 from lims.intake.models import Sample, SampleTest, TestStatus
 from lims.intake.scope import scope_for
 from lims.numbers import MAX_ID, parse_id
+from lims.paging import COUNT_CAP, page_window, pages_for
 
 from . import bp, provenance, register, services
 from .models import Result
 
 ENTRY_ROLES = ("technician", "reviewer")
+#: rows a page of the verify queue and of the worksheet shows: a page costs what its rows cost,
+#: whatever the lab's backlog (docs/performance.md, "List pages at scale")
+QUEUE_PAGE = 50
 READ_ROLES = ("technician",)  # who may read an instrument (``equipment.read``)
 
 
@@ -220,19 +224,24 @@ def worksheet() -> Any:
     ).all()
     parameter = db.session.get(Parameter, parameter_id) if parameter_id else None
     tests: list[SampleTest] = []
+    page = _QueuePage(1, 0)
     if parameter is not None:
+        waiting = (
+            sa.select(SampleTest)
+            .join(Sample, SampleTest.sample_id == Sample.id)
+            .where(
+                SampleTest.parameter_id == parameter.id,
+                SampleTest.status.in_([TestStatus.PENDING, TestStatus.ENTERED]),
+                Sample.status.in_(services.ENTRY_STATES),
+            )
+        )
+        page = _queue_page(waiting)
         tests = list(
             db.session.scalars(
-                sa.select(SampleTest)
-                .join(Sample, SampleTest.sample_id == Sample.id)
-                .options(contains_eager(SampleTest.sample))
-                .where(
-                    SampleTest.parameter_id == parameter.id,
-                    SampleTest.status.in_([TestStatus.PENDING, TestStatus.ENTERED]),
-                    Sample.status.in_(services.ENTRY_STATES),
-                )
-                .order_by(Sample.code)
-                .limit(200)
+                waiting.options(contains_eager(SampleTest.sample))
+                .order_by(Sample.code, SampleTest.id)
+                .offset((page.number - 1) * QUEUE_PAGE)
+                .limit(QUEUE_PAGE)
             )
         )
     results = {}
@@ -252,7 +261,7 @@ def worksheet() -> Any:
         errors = _save_entries(entries) if entries else {}
         if not errors:
             flash(_("%(n)d result(s) saved.", n=len(entries)), "success")
-            return redirect(url_for("testing.worksheet", parameter=parameter.id))
+            return redirect(page.url(parameter=parameter.id))
         status = 400
     return render_template(
         "testing/worksheet.html",
@@ -266,7 +275,37 @@ def worksheet() -> Any:
         lang=current_language(),
         display_value=register.display_value,
         instruments=_instruments_by_kind(),
+        page=page,
     ), status
+
+
+class _QueuePage:
+    """Which page of a work queue (verify queue, worksheet) is shown: its number, the rows
+    waiting in all (counted up to ``COUNT_CAP``), the page links to offer."""
+
+    def __init__(self, number: int, total: int) -> None:
+        self.total = total
+        self.more = total > COUNT_CAP
+        self.pages = pages_for(min(total, COUNT_CAP), QUEUE_PAGE)
+        self.number = min(max(1, number), self.pages)
+        self.window = page_window(self.number, self.pages)
+
+    def url(self, **args: Any) -> str:
+        """This page of the current endpoint with ``args`` (the first page without a number)."""
+        number = self.number if self.number > 1 else None
+        return url_for(str(request.endpoint), **args, page=number)
+
+    def link(self, number: int) -> str:
+        return url_for(str(request.endpoint), **{**request.args.to_dict(), "page": number})
+
+
+def _queue_page(waiting: sa.Select[Any]) -> _QueuePage:
+    """The requested page of the rows ``waiting`` selects (the ``page`` argument; a number
+    past the last page shows the last)."""
+    total = db.session.scalar(
+        sa.select(sa.func.count()).select_from(waiting.limit(COUNT_CAP + 1).subquery())
+    )
+    return _QueuePage(parse_id(request.args.get("page")) or 1, total or 0)
 
 
 def _sample_done(code: str | None) -> str | None:
@@ -300,18 +339,28 @@ def verify() -> Any:
             done = _sample_done(request.args.get("sample"))
             if done is not None:  # nothing left to verify: the sample's page says what is next
                 return redirect(url_for("testing.sample_results", code=done))
-        return redirect(url_for("testing.verify", sample=request.args.get("sample") or None))
+        return redirect(
+            url_for(
+                "testing.verify",
+                sample=request.args.get("sample") or None,
+                page=parse_id(request.args.get("page")),
+            )
+        )
     query = (
         sa.select(Result, SampleTest, Sample, Parameter)
         .join(SampleTest, Result.test_id == SampleTest.id)
         .join(Sample, SampleTest.sample_id == Sample.id)
         .join(Parameter, SampleTest.parameter_id == Parameter.id)
         .where(SampleTest.status == TestStatus.ENTERED)
-        .order_by(Sample.code, SampleTest.position)
-        .limit(300)
     )
     if request.args.get("sample"):
         query = query.where(Sample.code == request.args["sample"])
+    page = _queue_page(query)
+    query = (
+        query.order_by(Sample.code, SampleTest.position, SampleTest.id)
+        .offset((page.number - 1) * QUEUE_PAGE)
+        .limit(QUEUE_PAGE)
+    )
     rows = db.session.execute(query.options(selectinload(Result.parameter_method))).all()
     results = [r for r, _t, _s, _p in rows]
     keep = _statement_inputs(results)  # noqa: F841 - held while the page renders
@@ -324,6 +373,7 @@ def verify() -> Any:
         lang=current_language(),
         display_value=register.display_value,
         statement_preview=services.compute_statement,
+        page=page,
     )
 
 
