@@ -23,7 +23,7 @@ from lims.auth.permissions import require_role
 from lims.catalog import places
 from lims.catalog.models import Parameter, ProductCategory
 from lims.counters import next_in_sequence
-from lims.extensions import db, utcnow
+from lims.extensions import db, preassign_ids, utcnow
 from lims.nfc import nfc
 from lims.numbers import parse_id
 
@@ -922,6 +922,7 @@ def register_samples(
                 import_batch_id=import_batch_id,
             )
         )
+    preassign_ids(samples)
     db.session.add_all(samples)
     db.session.flush()
     test_rows = [
