@@ -13,12 +13,15 @@ from xml.etree import ElementTree as ET
 import sqlalchemy as sa
 from flask import (
     abort,
+    current_app,
     flash,
+    g,
     make_response,
     redirect,
     render_template,
     request,
     send_file,
+    session,
     url_for,
 )
 from flask_babel import gettext as _
@@ -452,14 +455,28 @@ def _conditional(body: str | bytes, stamp: datetime | None, *, mimetype: str = "
     """A response with an ETag (content hash) and Last-Modified; 304 when the client has it."""
     response = make_response(body)
     response.mimetype = mimetype
-    data = body.encode() if isinstance(body, str) else body
-    response.set_etag(hashlib.sha256(data + extra.encode()).hexdigest()[:32])
+    response.set_etag(_content_tag(body, extra))
     if stamp is not None:
         response.last_modified = stamp
     response.cache_control.public = not current_user.is_authenticated
     response.cache_control.no_cache = True  # revalidate every time: cheap with the ETag
     response.vary.add("Cookie")
     return response.make_conditional(request)
+
+
+def _content_tag(body: str | bytes, extra: str = "") -> str:
+    """The ETag of a page: a hash of its content. The form token a page carries (the language
+    switch) is signed with the second it was made, so two renders of the same content a second
+    apart differ there: the hash leaves it out and takes the session's own token instead
+    (valid as long as the session, ``WTF_CSRF_TIME_LIMIT = None``), so the same content in
+    the same session keeps its tag, and a new session gets a new one (its forms need its
+    token)."""
+    field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    signed = g.get(field)
+    if isinstance(body, str):
+        body = (body.replace(signed, "") if signed else body).encode()
+    own = str(session.get(field, "")) if signed else ""
+    return hashlib.sha256(body + extra.encode() + own.encode()).hexdigest()[:32]
 
 
 def _day(name: str) -> date | None:
