@@ -472,10 +472,11 @@ def _register_error_handlers(app: Flask) -> None:
 
 def _number_filter(value: object, decimals: int | None = None, group: bool = False) -> str:
     """``{{ value|number }}``: a number in the lab's format for the page's language
-    (``lims.numbers.display_number``; ``|number(2)`` rounds, ``|number(group=True)`` groups
+    (``lims.rules.numbers.display_number``; ``|number(2)`` rounds, ``|number(group=True)`` groups
     thousands)."""
+    from lims.rules.numbers import display_number
+
     from .i18n import current_language
-    from .numbers import display_number
 
     return display_number(value, current_language(), decimals, group_thousands=group)
 

@@ -37,7 +37,8 @@ from decimal import Decimal
 from typing import IO, Any
 from zoneinfo import ZoneInfo
 
-from .numbers import format_decimal
+from lims.rules.numbers import format_decimal
+
 from .safetext import printable
 
 __all__ = [
@@ -123,7 +124,7 @@ def number_or_text(text: str) -> Decimal | str:
     """A number shown as text on a page (``0,250``, ``1 234``) as the ``Decimal`` it says
     (decimals kept), so the spreadsheet can add it up; anything else (``< 0,05``, ``KPH``,
     ``≤ 0,5``) stays text."""
-    from .numbers import NumberParseError, parse_number
+    from lims.rules.numbers import NumberParseError, parse_number
 
     if not text or not isinstance(text, str):
         return text

@@ -26,8 +26,8 @@ from lims.intake.models import Sample, SampleTest
 from lims.intake.scope import EVERYTHING, Scope, scope_for
 from lims.intake.services import IntakeError, register_sample, status_label
 from lims.intake.validation import SampleInputError, parse_sample_fields
+from lims.rules.reported import display_value
 from lims.testing.models import Result
-from lims.testing.register import display_value
 from lims.testing.services import results_for_sample, sample_statement, stored_statement
 
 from . import bp

@@ -16,9 +16,9 @@ from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from lims.forms import Form
+from lims.rules.decision import DecisionRule, decision_rule_label
 
 from .models import LimitKind, ResultType, UncertaintyKind
-from .rules import DecisionRule, decision_rule_label
 from .seed import INSTRUMENT_KINDS, KNOWN_UNITS
 
 RESULT_TYPE_LABELS = {

@@ -25,16 +25,8 @@ from lims import audit, signatures, storage
 from lims.auth.models import LoginAttempt, User
 from lims.auth.permissions import has_role, require_role
 from lims.auth.services import password_matches
-from lims.catalog import rules
 from lims.catalog import services as catalog
 from lims.catalog.models import Parameter, ResultType
-from lims.catalog.statement import (
-    ConclusionLine,
-    NoStatementReason,
-    Statement,
-    StatementCode,
-    conclusion,
-)
 from lims.catalog.units import unit_label
 from lims.counters import next_in_sequence
 from lims.errors import DomainError
@@ -44,11 +36,19 @@ from lims.intake import lifecycle
 from lims.intake.codes import format_code
 from lims.intake.models import Business, Campaign, CampaignShare, Sample, SampleStatus
 from lims.intake.scope import scope_for
-from lims.numbers import format_decimal, format_uncertainty
 from lims.pdf import Letterhead
+from lims.rules import decision as rules
+from lims.rules.numbers import format_decimal, format_uncertainty
+from lims.rules.reported import display_value
+from lims.rules.statement import (
+    ConclusionLine,
+    NoStatementReason,
+    Statement,
+    StatementCode,
+    conclusion,
+)
 from lims.testing import services as testing
 from lims.testing.models import Result
-from lims.testing.register import display_value
 
 from . import blocks, pdf
 from .models import (
@@ -340,7 +340,7 @@ def _lines(sample: Sample) -> list[_Line]:
 
 def _conclusion(lines: Sequence[_Line]) -> tuple[str, str, str]:
     """(vi, en, verdict code) of the statement of conformity: what happened, line by line
-    counted (:func:`lims.catalog.statement.conclusion`); ``not_applicable`` when nothing is
+    counted (:func:`lims.rules.statement.conclusion`); ``not_applicable`` when nothing is
     stated."""
     vi, en, worst = conclusion(
         [

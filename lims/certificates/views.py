@@ -16,15 +16,15 @@ from werkzeug.wrappers import Response
 from lims import signatures
 from lims.audit import note_refusal
 from lims.auth.permissions import PUBLIC, PermissionDenied, access
-from lims.catalog.rules import VERDICT_ORDER, verdict_label
 from lims.errors import show_on_form
 from lims.extensions import db, unit_of_work
 from lims.i18n import current_language
 from lims.intake.models import Campaign, CampaignShare, Sample
 from lims.intake.scope import scope_for
-from lims.numbers import parse_id
 from lims.paging import COUNT_CAP, page_window, pages_for
 from lims.ratelimit import hit_rate_limit
+from lims.rules.decision import VERDICT_ORDER, verdict_label
+from lims.rules.numbers import parse_id
 
 from . import bp, integrity, services
 from .forms import AmendForm, IssueForm, ShareForm, VerifyCodeForm, VerifyUploadForm, WithdrawForm

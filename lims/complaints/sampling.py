@@ -21,11 +21,11 @@ from flask_babel import lazy_gettext as _l
 
 from lims.auth.permissions import require_role
 from lims.catalog.models import ProductCategory
-from lims.catalog.rules import Verdict, verdict_label
 from lims.extensions import db, utcnow
 from lims.intake import services as intake
 from lims.intake.models import Business, Campaign, CampaignStatus, Sample
 from lims.intake.validation import SampleInput
+from lims.rules.decision import Verdict, verdict_label
 
 from .models import OPEN_STATUSES, Complaint, SampleRequest, SampleRequestStatus
 from .services import HANDLERS, _require_status, log_step
@@ -240,7 +240,7 @@ class Outcome:
 
 def outcome(request: SampleRequest, lang: str = "vi") -> Outcome:
     from lims.certificates import services as certificates
-    from lims.testing.register import display_value
+    from lims.rules.reported import display_value
     from lims.testing.services import active_tests, results_for_sample, sample_verdict
 
     found = Outcome(request)

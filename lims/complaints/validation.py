@@ -162,7 +162,7 @@ def _phone_ok(phone: str) -> bool:
 
 def _optional_id(value: Any) -> int | None:
     """An id from a form (None when empty; -1 when not a valid id)."""
-    from lims.numbers import parse_id
+    from lims.rules.numbers import parse_id
 
     if value in (None, ""):
         return None

@@ -25,7 +25,7 @@ from lims.catalog.models import Parameter, ProductCategory
 from lims.counters import next_in_sequence
 from lims.extensions import db, utcnow
 from lims.nfc import nfc
-from lims.numbers import parse_id
+from lims.rules.numbers import parse_id
 
 from .codes import format_code
 from .lifecycle import INITIAL, STATUS_LABELS, move, status_label

@@ -25,7 +25,7 @@ from lims.catalog.models import Parameter, ProductCategory
 from lims.errors import show_on_form
 from lims.extensions import db, retrying, unit_of_work
 from lims.i18n import current_language, format_datetime
-from lims.numbers import parse_id
+from lims.rules.numbers import parse_id
 from lims.storage import inline_image
 
 from . import bp, services

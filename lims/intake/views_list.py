@@ -30,8 +30,8 @@ from lims.auth.permissions import access
 from lims.extensions import db, reading, retrying
 from lims.forms import Form
 from lims.i18n import current_language
-from lims.numbers import parse_id
 from lims.pagecache import cached_page
+from lims.rules.numbers import parse_id
 
 from . import bp, importing, listing
 from .models import Campaign, CampaignStatus, Sample, SampleStatus

@@ -20,8 +20,9 @@ from lims.auth.models import User
 from lims.catalog.models import Method, Parameter, ParameterMethod
 from lims.extensions import clock_at, db
 from lims.intake.models import Sample, SampleTest, TestStatus
+from lims.rules import westgard
 
-from . import materials, services, westgard
+from . import materials, services
 from .models import BatchStatus, ItemOutcome, QcBatch, QcItem, QcMaterial
 
 TECHNICIAN = "technician@example.org"

@@ -89,8 +89,8 @@ def batch_status_of_tests(test_ids: Iterable[int]) -> dict[int, QcBatch]:
 def chart_report(acceptance: QcAcceptance, lang: str) -> Any:
     """The plain data of a chart's PDF report (:mod:`lims.qc.pdf`)."""
     from lims.i18n import format_date
+    from lims.rules.qc_checks import plain
 
-    from .evaluation import plain
     from .judging import failure_summary
     from .pdf import QcReport, ReportDecision, ReportPoint
 

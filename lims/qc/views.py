@@ -29,7 +29,7 @@ from lims.catalog.models import Parameter
 from lims.errors import DomainError
 from lims.extensions import db, unit_of_work
 from lims.i18n import current_language
-from lims.numbers import parse_id
+from lims.rules.numbers import parse_id
 
 from . import bp, decisions, judging, materials, queries, services
 from .chart import control_chart

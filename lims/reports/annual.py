@@ -15,10 +15,10 @@ from lims import charts
 from lims.audit.anchor import current_anchor
 from lims.equipment.services import calibration_state, list_instruments, local_today
 from lims.exports import Sheet, xlsx_bytes
-from lims.numbers import round_decimal
 from lims.pdf import DocumentInfo, data_table
 from lims.pdf.admin import WIDTH, AdminSignature, admin_styles, build_admin_document
 from lims.pdf.fonts import markup
+from lims.rules.numbers import round_decimal
 from lims.testing.register import (
     FailedTest,
     RegisterFilters,

@@ -15,7 +15,7 @@ from lims.audit.services import verify_and_record
 from lims.auth.permissions import access, has_role
 from lims.extensions import unit_of_work
 from lims.intake.scope import scope_for
-from lims.numbers import parse_id
+from lims.rules.numbers import parse_id
 from lims.wordfiles import TemplateError
 
 from . import annual, bp, queues, services, svg

@@ -29,7 +29,7 @@ from lims.auth.models import User
 from lims.catalog.models import Parameter
 from lims.extensions import db
 from lims.i18n import local_name
-from lims.numbers import NumberParseError, parse_number
+from lims.rules.numbers import NumberParseError, parse_number
 
 from .models import Result
 from .services import ResultError

@@ -19,24 +19,18 @@ from lims import audit
 from lims.auth.models import User, UserRole
 from lims.auth.permissions import require_role
 from lims.catalog import methods as catalog_methods
-from lims.catalog import rules
 from lims.catalog import services as catalog
 from lims.catalog.citations import official_citation, short_citation
 from lims.catalog.models import LimitKind, Parameter, ParameterMethod, ResultType
-from lims.catalog.statement import (
-    Statement,
-    StatementCode,
-    is_stated_nonconformity,
-    state_conformity,
-    worst_statement,
-)
 from lims.errors import DomainError
 from lims.extensions import db, utcnow
 from lims.i18n import current_language, format_datetime, local_name, local_time
 from lims.intake import lifecycle
 from lims.intake.models import Sample, SampleStatus, SampleTest, TestStatus
 from lims.mail import Mail, queue_mail
-from lims.numbers import (
+from lims.rules import decision as rules
+from lims.rules import formulas, netquantity
+from lims.rules.numbers import (
     LESS_THAN,
     NOT_DETECTED,
     NumberParseError,
@@ -45,7 +39,13 @@ from lims.numbers import (
     parse_decimal,
     parse_number,
 )
-from lims.testing import formulas, netquantity
+from lims.rules.statement import (
+    Statement,
+    StatementCode,
+    is_stated_nonconformity,
+    state_conformity,
+    worst_statement,
+)
 
 from .models import NonConformity, Notification, Result
 
@@ -713,7 +713,7 @@ def _stated_input(result: Result, parameter: Parameter) -> Any:
 
 def compute_statement(result: Result, test: SampleTest) -> Statement:
     """The statement of conformity of a result, from its stored value and the specification it
-    was judged against (the one function: :func:`lims.catalog.statement.state_conformity`)."""
+    was judged against (the one function: :func:`lims.rules.statement.state_conformity`)."""
     parameter = test.parameter
     spec = catalog.get_specification(result.specification_id) if result.specification_id else None
     limit = catalog.to_rule_limit(spec) if spec is not None else None

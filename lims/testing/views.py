@@ -18,7 +18,8 @@ from lims.extensions import db, unit_of_work
 from lims.i18n import current_language
 from lims.intake.models import Sample, SampleTest, TestStatus
 from lims.intake.scope import scope_for
-from lims.numbers import MAX_ID, parse_id
+from lims.rules.numbers import MAX_ID, parse_id
+from lims.rules.reported import display_value
 
 from . import bp, provenance, register, services
 from .models import Result
@@ -48,7 +49,7 @@ def _row_inputs(test: SampleTest) -> list[str]:
     if parameter.result_type == ResultType.NET_QUANTITY:
         return [f"nominal-{tid}", f"weighings-{tid}", f"lot-{tid}"]
     if parameter.formula:
-        from lims.testing.formulas import validate_formula
+        from lims.rules.formulas import validate_formula
 
         try:
             return [f"interim-{tid}-{name}" for name in validate_formula(parameter.formula)]
@@ -175,7 +176,7 @@ def sample_results(code: str) -> Any:
         errors=errors,
         verdict=services.sample_statement(sample),
         lang=current_language(),
-        display_value=register.display_value,
+        display_value=display_value,
         can_enter=sample.status in services.ENTRY_STATES,
         instruments=_instruments_by_kind(),
         typed=request.form if errors else {},
@@ -264,7 +265,7 @@ def worksheet() -> Any:
         errors=errors,
         typed=request.form if errors else {},
         lang=current_language(),
-        display_value=register.display_value,
+        display_value=display_value,
         instruments=_instruments_by_kind(),
     ), status
 
@@ -322,7 +323,7 @@ def verify() -> Any:
         sources=provenance.sources_for([r for r, _t, _s, _p in rows]),
         corrections=provenance.corrections_for({s.code for _r, _t, s, _p in rows}),
         lang=current_language(),
-        display_value=register.display_value,
+        display_value=display_value,
         statement_preview=services.compute_statement,
     )
 
@@ -484,9 +485,9 @@ TEST_STATUS_LABELS = {
 
 @bp.app_context_processor
 def _testing_helpers() -> dict[str, Any]:
-    from lims.catalog.rules import verdict_label
-    from lims.catalog.statement import guard_band_note, reason_label, statement_label
-    from lims.testing.formulas import validate_formula
+    from lims.rules.decision import verdict_label
+    from lims.rules.formulas import validate_formula
+    from lims.rules.statement import guard_band_note, reason_label, statement_label
 
     def formula_inputs(formula: str) -> tuple[str, ...]:
         try:
@@ -555,7 +556,7 @@ def _testing_helpers() -> dict[str, Any]:
         "unit_label": unit_label,
         "plain": plain,
         "results_judged_by": results_judged_by,
-        "display_result": register.display_value,
+        "display_result": display_value,
         "verdict_label": verdict_label,
         "statement_label": statement_label,
         "reason_label": reason_label,

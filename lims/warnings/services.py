@@ -27,8 +27,8 @@ from lims.i18n import LOCAL_TZ, format_date
 from lims.intake.models import Sample, SamplePhoto
 from lims.intake.services import photo_rendition
 from lims.intake.text import search_key
-from lims.numbers import parse_id
 from lims.pdf import Letterhead
+from lims.rules.numbers import parse_id
 from lims.testing.models import NonConformity
 from lims.testing.register import RegisterFilters, register_rows
 

@@ -29,7 +29,7 @@ from lims.auth.permissions import PUBLIC, access
 from lims.errors import show_on_form
 from lims.extensions import db, unit_of_work
 from lims.i18n import current_language
-from lims.numbers import parse_id
+from lims.rules.numbers import parse_id
 from lims.safetext import printable
 from lims.storage import inline_image, load
 
@@ -534,7 +534,7 @@ def _failed_items(w: ConsumerWarning, lang: str) -> list[Any]:
     if lang != "en":
         return [services.failed_item(item, "vi") for item in items]
     from lims.catalog.models import Parameter
-    from lims.catalog.statement import StatementCode, statement_label
+    from lims.rules.statement import StatementCode, statement_label
 
     vi_labels = {statement_label(c, "vi"): c for c in StatementCode}
     out = []
