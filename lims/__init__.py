@@ -26,6 +26,7 @@ from .extensions import (
 )
 from .health import FILE_IDENTITY
 from .nfc import NfcRequest
+from .staticcache import init_static_cache
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 log = logging.getLogger(__name__)
@@ -90,8 +91,6 @@ def _register_integrity_checks() -> None:
 def _wire_operations(app: Flask) -> None:
     """Versioned static URLs with long cache lives, trusted proxy headers (only from trusted
     proxy addresses) and, in production, the public origin (``lims/origin.py``)."""
-    from .ops.static import init_static_cache
-
     init_static_cache(app)
     from .origin import PublicOrigin, TrustedProxies
 
@@ -334,9 +333,6 @@ def _register_commands(app: Flask) -> None:
     app.cli.add_command(intake_cli)
     app.cli.add_command(qc_cli)
     app.cli.add_command(judge_command)
-    from .ops.cli import register as register_ops
-
-    register_ops(app)
 
 
 def _wants_json() -> bool:
