@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
 from lims.auth.permissions import api_access
+from lims.catalog.methods import default_parameter_method
 from lims.extensions import db, retrying
 from lims.intake import listing
 from lims.intake.models import Sample, SampleTest
@@ -89,8 +90,6 @@ def _result_json(result: Result | None, parameter: Any) -> dict[str, Any] | None
 
 def _method_ref(t: SampleTest, result: Result | None) -> str:
     """The method the result records, else the one the test defaults to ("" if none)."""
-    from lims.catalog.methods import default_parameter_method
-
     pm = result.parameter_method if result is not None else None
     if pm is None:
         pm = default_parameter_method(t.parameter_id, t.sample.category_id)

@@ -29,7 +29,9 @@ from lims import audit
 from lims.auth.permissions import require_role
 from lims.errors import DomainError
 from lims.extensions import db, utcnow
+from lims.i18n import current_language
 from lims.rules import decision as rules
+from lims.rules.formulas import FormulaError, validate_formula
 from lims.rules.numbers import NumberParseError, parse_decimal, parse_id
 
 from .citations import official_citation
@@ -106,8 +108,6 @@ def _decimal(
         try:
             result = parse_decimal(str(value), allow_negative=allow_negative)
         except NumberParseError as exc:
-            from lims.i18n import current_language
-
             raise CatalogError(exc.message(current_language()), field) from None
     if result is None and required:
         raise CatalogError(_l("Enter a number."), field)
@@ -371,8 +371,6 @@ def _parameter_snapshot(p: Parameter) -> dict[str, Any]:
 
 def _clean_parameter(values: dict[str, Any], parameter_id: int | None) -> dict[str, Any]:
     """Validate parameter fields (typed text or values) → model values; raises CatalogError."""
-    from lims.rules.formulas import FormulaError, validate_formula
-
     out: dict[str, Any] = {}
     out["name_vi"] = _text(values.get("name_vi"), "name_vi", max_length=300, required=True)
     out["name_en"] = _text(values.get("name_en"), "name_en", max_length=300)
@@ -396,8 +394,6 @@ def _clean_parameter(values: dict[str, Any], parameter_id: int | None) -> dict[s
         try:
             validate_formula(formula)
         except FormulaError as exc:
-            from lims.i18n import current_language
-
             raise CatalogError(exc.message(current_language()), "formula") from None
     out["formula"] = formula
     out["active"] = bool(values.get("active", True))

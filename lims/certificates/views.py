@@ -15,6 +15,7 @@ from werkzeug.wrappers import Response
 
 from lims import signatures
 from lims.audit import note_refusal
+from lims.auth.models import User
 from lims.auth.permissions import PUBLIC, PermissionDenied, access
 from lims.errors import show_on_form
 from lims.extensions import db, unit_of_work
@@ -273,8 +274,6 @@ def shares() -> Any:
     status = 200
     if form.validate_on_submit():
         campaign = db.session.get(Campaign, form.campaign_id.data)
-        from lims.auth.models import User
-
         user = db.session.get(User, form.user_id.data)
         try:
             with unit_of_work():

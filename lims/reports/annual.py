@@ -13,6 +13,8 @@ from reportlab.platypus import KeepTogether, Paragraph, Spacer
 
 from lims import charts
 from lims.audit.anchor import current_anchor
+from lims.complaints.stats import report_tables
+from lims.complaints.stats import summary as complaint_summary
 from lims.equipment.services import calibration_state, list_instruments, local_today
 from lims.exports import Sheet, xlsx_bytes
 from lims.pdf import DocumentInfo, data_table
@@ -173,9 +175,6 @@ def anchor_lines(anchor: dict[str, Any]) -> tuple[str, str]:
 def complaint_tables(period: Period) -> list[tuple[str, str, list[str], list[list[str]]]]:
     """The complaints section: complaints received in the period (not filtered by campaign),
     figures only, no personal data (lims.complaints.stats)."""
-    from lims.complaints.stats import report_tables
-    from lims.complaints.stats import summary as complaint_summary
-
     return report_tables(complaint_summary(*period.bounds))
 
 
