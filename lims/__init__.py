@@ -26,6 +26,7 @@ from .extensions import (
 )
 from .health import FILE_IDENTITY
 from .nfc import NfcRequest
+from .staticcache import init_static_cache
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 log = logging.getLogger(__name__)
@@ -90,8 +91,6 @@ def _register_integrity_checks() -> None:
 def _wire_operations(app: Flask) -> None:
     """Versioned static URLs with long cache lives, trusted proxy headers (only from trusted
     proxy addresses) and, in production, the public origin (``lims/origin.py``)."""
-    from .ops.static import init_static_cache
-
     init_static_cache(app)
     from .origin import PublicOrigin, TrustedProxies
 
@@ -335,9 +334,6 @@ def _register_commands(app: Flask) -> None:
     app.cli.add_command(intake_cli)
     app.cli.add_command(qc_cli)
     app.cli.add_command(judge_command)
-    from .ops.cli import register as register_ops
-
-    register_ops(app)
 
 
 def _wants_json() -> bool:
@@ -473,10 +469,11 @@ def _register_error_handlers(app: Flask) -> None:
 
 def _number_filter(value: object, decimals: int | None = None, group: bool = False) -> str:
     """``{{ value|number }}``: a number in the lab's format for the page's language
-    (``lims.numbers.display_number``; ``|number(2)`` rounds, ``|number(group=True)`` groups
+    (``lims.rules.numbers.display_number``; ``|number(2)`` rounds, ``|number(group=True)`` groups
     thousands)."""
+    from lims.rules.numbers import display_number
+
     from .i18n import current_language
-    from .numbers import display_number
 
     return display_number(value, current_language(), decimals, group_thousands=group)
 

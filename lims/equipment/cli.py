@@ -14,6 +14,9 @@ import instruments as lib
 from instruments.cli import instruments as library_group
 from lims.extensions import db, unit_of_work
 
+from .models import Instrument
+from .services import Listener, store_message
+
 instruments_cli = AppGroup("instruments", help=library_group.help)
 for _command in library_group.commands.values():
     instruments_cli.add_command(_command)
@@ -48,9 +51,6 @@ def listen_command(
     frame_timeout: float,
 ) -> None:
     """Receive analyser messages: store each raw, hand it to the result importers."""
-    from .models import Instrument
-    from .services import Listener, store_message
-
     instrument = None
     if instrument_id is not None:
         instrument = db.session.get(Instrument, instrument_id)

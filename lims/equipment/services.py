@@ -25,7 +25,7 @@ from lims import audit, storage
 from lims.auth.permissions import require_role
 from lims.errors import DomainError
 from lims.extensions import db, utcnow
-from lims.i18n import format_date, local_time
+from lims.i18n import current_language, format_date, local_time
 
 from .models import (
     AnalyserMessage,
@@ -638,8 +638,6 @@ class _UnusableMessage:
         self.verdict = verdict
 
     def __str__(self) -> str:
-        from lims.i18n import current_language
-
         if current_language() == "en":
             return f"{self.name} cannot be used: {self.verdict.reason_en}."
         return f"Không thể dùng {self.name}: {self.verdict.reason_vi}."
