@@ -23,6 +23,18 @@ JS_STRINGS = {
         "Your account may not read instruments: readings are taken by technicians."
     ),
     "capture.signed_out": _l("You have been signed out. Sign in again, then read the instrument."),
+    "warnings.filter": _l("Type to filter: product, business, parameter, sample code"),
+    "warnings.help": _l("Type to filter, click an entry to add it; × removes it."),
+    "warnings.remove": _l("Remove"),
+    "warnings.none": _l("No entry matches."),
+    "warnings.toolbar": _l("Formatting"),
+    "warnings.bold": _l("Bold"),
+    "warnings.italic": _l("Italic"),
+    "warnings.bullets": _l("Bulleted list"),
+    "warnings.numbers": _l("Numbered list"),
+    "warnings.link": _l("Link"),
+    "warnings.link_prompt": _l("Address of the link (https://…)"),
+    "warnings.link_refused": _l("A link starts with https://, http:// or mailto:."),
 }
 
 

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from lims.auth.models import SignatoryScope, User
 from lims.catalog.models import ProductCategory
 from lims.extensions import clock_at, db, utcnow
+from lims.intake import sharing
 from lims.intake.models import Campaign, CampaignShare, Sample, SampleStatus
 from lims.testing import deviations
 from lims.testing import services as testing
@@ -87,7 +88,7 @@ def seed(*, signer_password: str, limit: int = 120) -> None:
         )
         for campaign in db.session.scalars(sa.select(Campaign).order_by(Campaign.id)):
             if campaign.id not in shared:
-                services.share_campaign(actor=signer, campaign=campaign, user=agency)
+                sharing.share_campaign(actor=signer, campaign=campaign, user=agency)
 
 
 def _amend_one(issued: list[Certificate], signer: User, password: str, latest: datetime) -> None:

@@ -22,7 +22,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
 from lims import audit, signatures, storage
-from lims.auth.models import LoginAttempt, User, UserRole
+from lims.auth.models import LoginAttempt, User
 from lims.auth.permissions import has_role, require_role
 from lims.auth.services import password_matches
 from lims.catalog import services as catalog
@@ -32,9 +32,9 @@ from lims.counters import next_in_sequence
 from lims.errors import DomainError
 from lims.extensions import db, utcnow
 from lims.i18n import LOCAL_TZ, format_date, format_datetime, local_name, local_time
-from lims.intake import lifecycle
+from lims.intake import lifecycle, sharing
 from lims.intake.codes import format_code
-from lims.intake.models import Business, Campaign, CampaignShare, Sample, SampleStatus
+from lims.intake.models import Business, Campaign, Sample, SampleStatus
 from lims.intake.scope import scope_for
 from lims.pdf import Letterhead
 from lims.rules import decision as rules
@@ -1094,54 +1094,9 @@ def _day_start(day: date, plus_days: int = 0) -> datetime:
 # ---------------------------------------------------------------------------- sharing
 
 
-def agency_users() -> list[User]:
-    return list(
-        db.session.scalars(
-            sa.select(User)
-            .join(UserRole, UserRole.user_id == User.id)
-            .where(UserRole.role == "agency", User.active.is_(True))
-            .order_by(User.name)
-        )
-    )
-
-
-def shares() -> list[CampaignShare]:
-    return list(db.session.scalars(sa.select(CampaignShare).order_by(CampaignShare.campaign_id)))
-
-
-def share_campaign(*, actor: Any, campaign: Campaign, user: User) -> CampaignShare:
-    require_role(actor, "reviewer")
-    if not has_role(user, "agency"):
-        raise CertificateError(_l("Campaigns are shared with agency users only."), "user_id")
-    existing = db.session.scalar(
-        sa.select(CampaignShare).where(
-            CampaignShare.campaign_id == campaign.id, CampaignShare.user_id == user.id
-        )
-    )
-    if existing is not None:
-        raise CertificateError(_l("This campaign is already shared with this user."), "user_id")
-    share = CampaignShare(campaign_id=campaign.id, user_id=user.id, shared_by_id=actor.id)
-    db.session.add(share)
-    db.session.flush()
-    audit.record(
-        actor=actor,
-        action="campaign.share",
-        entity_type="campaign",
-        entity_id=campaign.id,
-        after={"user": user.email},
-    )
-    return share
-
-
-def unshare_campaign(*, actor: Any, share: CampaignShare) -> None:
-    require_role(actor, "reviewer")
-    campaign_id, email = share.campaign_id, share.user.email
-    db.session.delete(share)
-    db.session.flush()
-    audit.record(
-        actor=actor,
-        action="campaign.unshare",
-        entity_type="campaign",
-        entity_id=campaign_id,
-        before={"user": email},
-    )
+# The mechanism lives with the campaigns (lims.intake.sharing), so that a campaign can be shared
+# when it is created; these names stay here for the callers that knew them as certificate services.
+agency_users = sharing.agency_users
+shares = sharing.shares
+share_campaign = sharing.share_campaign
+unshare_campaign = sharing.unshare_campaign

@@ -20,6 +20,7 @@ from lims.auth.permissions import PUBLIC, PermissionDenied, access
 from lims.errors import show_on_form
 from lims.extensions import db, unit_of_work
 from lims.i18n import current_language
+from lims.intake import sharing
 from lims.intake.models import Campaign, CampaignShare, Sample
 from lims.intake.scope import scope_for
 from lims.paging import COUNT_CAP, page_window, pages_for
@@ -270,15 +271,15 @@ def shares() -> Any:
     form.campaign_id.choices = [
         (c.id, c.name) for c in db.session.scalars(sa.select(Campaign).order_by(Campaign.name))
     ]
-    form.user_id.choices = [(u.id, f"{u.name} <{u.email}>") for u in services.agency_users()]
+    form.user_id.choices = [(u.id, f"{u.name} <{u.email}>") for u in sharing.agency_users()]
     status = 200
     if form.validate_on_submit():
         campaign = db.session.get(Campaign, form.campaign_id.data)
         user = db.session.get(User, form.user_id.data)
         try:
             with unit_of_work():
-                services.share_campaign(actor=current_user, campaign=campaign, user=user)
-        except services.CertificateError as exc:
+                sharing.share_campaign(actor=current_user, campaign=campaign, user=user)
+        except sharing.SharingError as exc:
             show_on_form(form, exc)
             status = 400
         else:
@@ -286,7 +287,7 @@ def shares() -> Any:
             return redirect(url_for("certificates.shares"))
     elif request.method == "POST":
         status = 400
-    return render_template("certificates/shares.html", form=form, shares=services.shares()), status
+    return render_template("certificates/shares.html", form=form, shares=sharing.shares()), status
 
 
 @bp.route("/certificates/shares/<int:share_id>/delete", methods=["POST"])
@@ -297,7 +298,7 @@ def unshare(share_id: int) -> Response:
         flash(_("Confirm that the agency user should stop seeing the campaign."), "warning")
         return redirect(url_for("certificates.shares"))
     with unit_of_work():
-        services.unshare_campaign(actor=current_user, share=share)
+        sharing.unshare_campaign(actor=current_user, share=share)
     flash(_("Sharing removed."), "success")
     return redirect(url_for("certificates.shares"))
 

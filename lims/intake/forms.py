@@ -57,6 +57,12 @@ class CampaignForm(Form):
     districts = MultiCheckboxField(
         _l("Area (districts)"), choices=[(d, d) for d in KHANH_HOA_DISTRICTS]
     )
+    # the agency users who see the campaign's certificates (lims.intake.sharing); choices are
+    # set by the view: reviewers only, and on an edit only those it is not yet shared with
+    agencies = MultiCheckboxField(
+        _l("Shared with (agency users)"), coerce=int, validate_choice=False
+    )
+    # a label printed on certificates as the customer; who may read is ``agencies``
     lead_agency = StringField(_l("Lead agency"), validators=[Optional(), Length(max=300)])
     # printed next to the lead agency (the customer) on certificates, ISO/IEC 17025 §7.8.2.1 e;
     # its length is checked by the service, after white space is collapsed

@@ -28,6 +28,7 @@ from lims.extensions import db, preassign_ids, utcnow
 from lims.nfc import nfc
 from lims.rules.numbers import parse_id
 
+from . import sharing
 from .codes import format_code
 from .lifecycle import INITIAL, STATUS_LABELS, move, status_label
 from .models import (
@@ -195,7 +196,10 @@ def create_campaign(
     customer_contact: str = "",
     team: str = "",
     notes: str = "",
+    agency_user_ids: Sequence[Any] = (),
 ) -> Campaign:
+    """``agency_user_ids``: agency users to share the campaign with (reviewers only; each share
+    is audited as ``campaign.share``: :func:`lims.intake.sharing.share_with`)."""
     require_role(actor, *INTAKE_ROLES)
     fields = _campaign_fields(
         name,
@@ -218,6 +222,7 @@ def create_campaign(
         entity_id=campaign.id,
         after=_campaign_snapshot(campaign),
     )
+    sharing.share_with(actor=actor, campaign=campaign, user_ids=agency_user_ids)
     return campaign
 
 
@@ -234,7 +239,10 @@ def update_campaign(
     customer_contact: str = "",
     team: str = "",
     notes: str = "",
+    agency_user_ids: Sequence[Any] = (),
 ) -> Campaign:
+    """``agency_user_ids``: agency users to share the campaign with (reviewers only; each share
+    is audited as ``campaign.share``: :func:`lims.intake.sharing.share_with`)."""
     require_role(actor, *INTAKE_ROLES)
     if campaign.status != CampaignStatus.OPEN:
         raise IntakeError(_l("A closed campaign cannot be edited."))
@@ -263,6 +271,7 @@ def update_campaign(
             before=before,
             after=after,
         )
+    sharing.share_with(actor=actor, campaign=campaign, user_ids=agency_user_ids)
     return campaign
 
 

@@ -28,7 +28,7 @@ from lims.i18n import current_language, format_datetime
 from lims.rules.numbers import parse_id
 from lims.storage import inline_image
 
-from . import bp, services
+from . import bp, services, sharing
 from .forms import (
     KHANH_HOA_DISTRICTS,
     LABEL_LAYOUTS,
@@ -61,7 +61,7 @@ def _bad_date(form: Any, name: str) -> Any:
 # ---------------------------------------------------------------------------- campaigns
 
 
-_FORM_ALIASES = {"business_id": "business_query"}
+_FORM_ALIASES = {"business_id": "business_query", "user_id": "agencies"}
 
 
 def _show_error(form: Any, error: IntakeError) -> None:
@@ -101,13 +101,29 @@ def _campaign_values(form: CampaignForm) -> dict[str, Any] | None:
         team=form.team.data or "",
         notes=form.notes.data or "",
     )
+    if sharing.may_share(current_user):
+        values["agency_user_ids"] = form.agencies.data or []
     return values
+
+
+def _agency_choices(form: CampaignForm, campaign: Campaign | None) -> list[Any]:
+    """Offer the agency users the campaign is not shared with yet (reviewers share); returns the
+    current shares, listed beside the form (stopping one is on the sharing page, confirmed)."""
+    current = sharing.shares_of(campaign.id) if campaign is not None else []
+    shared = {s.user_id for s in current}
+    form.agencies.choices = (
+        [(u.id, f"{u.name} <{u.email}>") for u in sharing.agency_users() if u.id not in shared]
+        if sharing.may_share(current_user)
+        else []
+    )
+    return current
 
 
 @bp.route("/campaigns/new", methods=["GET", "POST"])
 @access(*STAFF)
 def campaign_new() -> Any:
     form = CampaignForm()
+    _agency_choices(form, None)
     status = 200
     if form.validate_on_submit() and (values := _campaign_values(form)) is not None:
         try:
@@ -120,7 +136,7 @@ def campaign_new() -> Any:
             return redirect(url_for("intake.campaign", campaign_id=campaign.id))
     if request.method == "POST":
         status = 400
-    return render_template("intake/campaign_form.html", form=form, campaign=None), status
+    return render_template("intake/campaign_form.html", form=form, campaign=None, shares=[]), status
 
 
 @bp.route("/campaigns/<int:campaign_id>")
@@ -151,6 +167,7 @@ def campaign(campaign_id: int) -> str:
         by_status=by_status,
         recent=recent,
         events=list(reversed(events)),
+        shares=sharing.shares_of(campaign.id),
         status_label=services.status_label,
         action_label=lambda code: CAMPAIGN_ACTIONS.get(code, code),
     )
@@ -179,6 +196,7 @@ def campaign_edit(campaign_id: int) -> Any:
         )
         form.districts.data = list(campaign.districts or [])
         form.districts.choices = _district_choices(campaign.districts)
+    current_shares = _agency_choices(form, campaign)
     status = 200
     if form.validate_on_submit() and (values := _campaign_values(form)) is not None:
         try:
@@ -191,7 +209,9 @@ def campaign_edit(campaign_id: int) -> Any:
             return redirect(url_for("intake.campaign", campaign_id=campaign.id))
     if request.method == "POST":
         status = 400
-    return render_template("intake/campaign_form.html", form=form, campaign=campaign), status
+    return render_template(
+        "intake/campaign_form.html", form=form, campaign=campaign, shares=current_shares
+    ), status
 
 
 def _district_choices(current: Any) -> list[tuple[str, str]]:

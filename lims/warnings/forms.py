@@ -18,11 +18,24 @@ from lims.forms import Form
 
 class WarningForm(Form):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
+    # a plain multi-select; lims/static/js/warnings.js makes it a picker that filters as one
+    # types (data-picker), and puts a formatting toolbar over the rich-text areas (data-rich)
     entries = SelectMultipleField(
-        _l("Register entries (sample with a valid certificate)"), coerce=int, validate_choice=False
+        _l("Register entries (sample with a valid certificate)"),
+        coerce=int,
+        validate_choice=False,
+        render_kw={"data-picker": "1", "size": 8},
     )
-    hazard = TextAreaField(_l("Hazard to consumers"), validators=[Length(max=20000)])
-    recommendation = TextAreaField(_l("What consumers should do"), validators=[Length(max=20000)])
+    hazard = TextAreaField(
+        _l("Hazard to consumers"),
+        validators=[Length(max=20000)],
+        render_kw={"data-rich": "1", "rows": 6},
+    )
+    recommendation = TextAreaField(
+        _l("What consumers should do"),
+        validators=[Length(max=20000)],
+        render_kw={"data-rich": "1", "rows": 6},
+    )
     photos = SelectMultipleField(_l("Label photos"), coerce=int, validate_choice=False)
     # "1" when the photo checkboxes were on the page: none ticked then means "no photo"
     photos_shown = HiddenField()

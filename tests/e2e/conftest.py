@@ -95,3 +95,18 @@ def journey_artifacts(request: pytest.FixtureRequest) -> Path:
     for old in directory.glob("*.png"):
         old.unlink()
     return directory
+
+
+ENTRIES_LABEL = "Mục trong sổ không đạt (mẫu có phiếu kết quả còn hiệu lực)"
+
+
+def pick_entry(page: Any, typed: str, text: str | None = None) -> None:
+    """Choose a register entry in the warning form's picker: type ``typed`` into its filter,
+    click the (first) match containing ``text`` (default: ``typed``), see it become a chip."""
+    page.locator("#entries-filter").wait_for()  # the script has made the picker
+    box = page.get_by_label(ENTRIES_LABEL)
+    box.fill(typed)
+    option = page.locator("#entries-options button", has_text=text or typed).first
+    value = option.get_attribute("data-value")
+    option.click()
+    page.locator(f"#entries-chips [data-value='{value}']").wait_for()

@@ -28,6 +28,7 @@ import pypdf
 import pytest
 
 from lims.extensions import db
+from tests.e2e.conftest import pick_entry
 from tests.lims.testing.conftest import build_lab
 
 pytestmark = pytest.mark.browser
@@ -309,9 +310,7 @@ def _warning_part(journey: Journey, world: dict[str, Any], expect: Any) -> None:
     author.locator("#nav-links").get_by_role("link", name="Cảnh báo", exact=True).click()
     author.locator("#new-warning").click()
     author.get_by_label("Tiêu đề").fill(TITLE)
-    entries = author.get_by_label("Mục trong sổ không đạt (mẫu có phiếu kết quả còn hiệu lực)")
-    option = entries.locator("option", has_text=code)
-    entries.select_option(option.get_attribute("value"))
+    pick_entry(author, code)
     author.get_by_label("Nguy cơ đối với người tiêu dùng").fill(
         "<p>Histamin cao có thể gây <b>ngộ độc</b> kiểu dị ứng.</p>"
     )

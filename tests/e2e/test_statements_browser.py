@@ -14,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from lims.extensions import db
+from tests.e2e.conftest import pick_entry
 from tests.e2e.test_journey import PASSWORD, Journey
 from tests.lims.testing.conftest import build_lab, sample_builder
 from tests.lims.warnings.test_statement_journey import statement_catalogue
@@ -114,8 +115,7 @@ def _walk(journey: Journey, world: dict[str, Any], expect: Any) -> None:
     # approve what B changed; C, who changed nothing, publishes
     author.goto(f"{base}/warnings/new")
     author.get_by_label("Tiêu đề").fill(TITLE)
-    entries = author.get_by_label("Mục trong sổ không đạt (mẫu có phiếu kết quả còn hiệu lực)")
-    entries.select_option(entries.locator("option", has_text=code).get_attribute("value"))
+    pick_entry(author, code)
     author.get_by_label("Nguy cơ đối với người tiêu dùng").fill("<p>Chì gây hại thần kinh.</p>")
     author.get_by_label("Khuyến cáo người tiêu dùng").fill("<ul><li>Ngừng sử dụng</li></ul>")
     author.get_by_role("button", name="Lưu bản nháp").click()

@@ -9,6 +9,7 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
+from tests.e2e.conftest import pick_entry
 from tests.lims.warnings.conftest import build_world
 
 pytestmark = pytest.mark.browser
@@ -31,9 +32,7 @@ def test_draft_approve_and_see_it_public(app, make_user, browser, page, live_ser
     page.get_by_role("link", name="Cảnh báo", exact=True).first.click()
     page.locator("#new-warning").click()
     page.get_by_label("Tiêu đề").fill(TITLE)
-    page.get_by_label("Mục trong sổ không đạt (mẫu có phiếu kết quả còn hiệu lực)").select_option(
-        str(world["entry_id"])
-    )
+    pick_entry(page, world["sample_code"])
     page.get_by_label("Nguy cơ đối với người tiêu dùng").fill(
         "<p>Histamin cao có thể gây <b>ngộ độc</b>.</p><script>alert(1)</script>"
     )
