@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 
 from lims.auth.permissions import AUTHENTICATED, access, has_role
 from lims.catalog.models import Parameter, ResultType
+from lims.dates import parse_date
 from lims.extensions import db, unit_of_work
 from lims.i18n import current_language
 from lims.intake.models import Sample, SampleTest, TestStatus
@@ -418,7 +419,7 @@ def _register_filters() -> register.RegisterFilters:
 
     def day(name: str) -> date | None:
         try:
-            return date.fromisoformat(args.get(name, ""))
+            return parse_date(args.get(name, ""))
         except ValueError:
             return None
 

@@ -26,6 +26,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from lims.auth.permissions import PUBLIC, access
+from lims.dates import parse_date
 from lims.errors import show_on_form
 from lims.extensions import db, unit_of_work
 from lims.i18n import current_language
@@ -464,7 +465,7 @@ def _conditional(body: str | bytes, stamp: datetime | None, *, mimetype: str = "
 
 def _day(name: str) -> date | None:
     try:
-        return date.fromisoformat(request.args.get(name, ""))
+        return parse_date(request.args.get(name, ""))
     except ValueError:
         return None
 
