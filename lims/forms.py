@@ -23,10 +23,12 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, StringField, TextAreaField
 
+from .dates import DAY_FORMAT, format_day, parse_date
 from .safetext import forbidden_character
 
 ONE_LINE = _l("This field must be on one line: tab and line breaks are not allowed.")
 TOO_LARGE = _l("The number is too large.")
+NOT_A_DAY = _l("Enter a date as dd/mm/yyyy.")
 INT64_MAX = 2**63 - 1
 
 
@@ -125,3 +127,33 @@ def _messages() -> None:  # pragma: no cover - never called; lists WTForms' mess
     gettext("Not a valid integer value.")
     gettext("Not a valid decimal value.")
     gettext("Not a valid float value.")
+
+
+class DayField(StringField):
+    """A date typed and shown as dd/mm/yyyy in every language: a text box with that placeholder
+    (a native ``<input type=date>`` shows the browser's locale), read by the one parser
+    (:func:`lims.dates.parse_date`, which also takes yyyy-mm-dd). ``data`` is a ``date`` or
+    None; a text that is no day (``31/02/2026``) is refused with :data:`NOT_A_DAY`. Use it for
+    every date of every form."""
+
+    def __init__(self, label: Any = None, validators: Any = None, **kwargs: Any) -> None:
+        render_kw = {"placeholder": DAY_FORMAT, "autocomplete": "off", "maxlength": 10}
+        render_kw.update(kwargs.pop("render_kw", None) or {})
+        super().__init__(label, validators, render_kw=render_kw, **kwargs)
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return str(self.raw_data[0])
+        return format_day(self.data) if self.data else ""
+
+    def process_data(self, value: Any) -> None:
+        self.data = value if value else None
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if not valuelist:
+            return
+        try:
+            self.data = parse_date(valuelist[0])
+        except (ValueError, TypeError, OverflowError):
+            self.data = None
+            raise ValueError(str(NOT_A_DAY)) from None

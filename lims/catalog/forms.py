@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
-    DateField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -15,7 +14,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from lims.forms import Form
+from lims.forms import DayField, Form
 from lims.i18n import current_language
 from lims.rules.decision import DecisionRule, decision_rule_label
 
@@ -105,8 +104,8 @@ class MethodForm(Form):
     title_vi = StringField(_l("Title (Vietnamese)"), validators=[Optional(), Length(max=300)])
     title_en = StringField(_l("Title (English)"), validators=[Optional(), Length(max=300)])
     code = StringField(_l("Code"), validators=[Optional(), Length(max=80)])
-    valid_from = DateField(_l("Valid from"), validators=[Optional()])
-    valid_to = DateField(_l("No longer valid from"), validators=[Optional()])
+    valid_from = DayField(_l("Valid from"), validators=[Optional()])
+    valid_to = DayField(_l("No longer valid from"), validators=[Optional()])
     conditions = StringField(
         _l("Test conditions to record with each test"),
         validators=[Optional(), Length(max=300)],
@@ -140,7 +139,7 @@ class ParameterMethodForm(Form):
         validators=[Optional(), Length(max=120)],
         render_kw={"placeholder": "VILAS 123"},
     )
-    accredited_until = DateField(_l("Out of scope from"), validators=[Optional()])
+    accredited_until = DayField(_l("Out of scope from"), validators=[Optional()])
     subcontractor = StringField(
         _l("Subcontractor (empty: tested by the lab)"), validators=[Optional(), Length(max=200)]
     )
@@ -182,8 +181,8 @@ class SpecificationForm(Form):
     guard_factor = StringField(
         _l("r (guard band w = r·U)"), validators=[Optional(), Length(max=10)]
     )
-    effective_from = DateField(_l("In force from"), validators=[Optional()])
-    effective_to = DateField(_l("No longer in force from"), validators=[Optional()])
+    effective_from = DayField(_l("In force from"), validators=[Optional()])
+    effective_to = DayField(_l("No longer in force from"), validators=[Optional()])
     source = StringField(
         _l("Source (address or document)"), validators=[Optional(), Length(max=500)]
     )

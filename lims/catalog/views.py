@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from lims.auth.permissions import access
+from lims.dates import parse_date
 from lims.errors import show_on_form
 from lims.extensions import db, unit_of_work
 from lims.i18n import current_language
@@ -123,7 +124,7 @@ def category(category_id: int) -> str:
 def _date_arg(name: str) -> date | None:
     raw = request.args.get(name, "")
     try:
-        return date.fromisoformat(raw) if raw else None
+        return parse_date(raw) if raw else None
     except ValueError:
         return None
 

@@ -17,6 +17,7 @@ from lims import signatures
 from lims.audit import note_refusal
 from lims.auth.models import User
 from lims.auth.permissions import PUBLIC, PermissionDenied, access
+from lims.dates import parse_date
 from lims.errors import show_on_form
 from lims.extensions import db, unit_of_work
 from lims.i18n import current_language
@@ -62,7 +63,7 @@ def _certificate_or_404(number: str) -> Certificate:
 
 def _day(name: str) -> date | None:
     try:
-        return date.fromisoformat(request.args.get(name, ""))
+        return parse_date(request.args.get(name, ""))
     except ValueError:
         return None
 

@@ -15,7 +15,7 @@ from wtforms import (
 )
 from wtforms.validators import Length, Optional
 
-from lims.forms import Form
+from lims.forms import DayField, Form
 from lims.intake.forms import SampleForm
 
 from .labels import CHANNEL_LABELS, FORWARD_LABELS
@@ -34,7 +34,9 @@ class _ComplaintFields(Form):
     batch = StringField(_l("Batch / lot (on the label)"), **MAX)
     business_name = StringField(_l("Business (shop, seller, producer)"), **MAX)
     business_address = StringField(_l("Business address"), **MAX)
-    incident_date = StringField(_l("Date of purchase or of the incident (dd/mm/yyyy)"), **MAX)
+    incident_date = DayField(
+        _l("Date of purchase or of the incident (dd/mm/yyyy)"), validators=[Optional()]
+    )
     description = TextAreaField(_l("What happened"), **MAX)
     consumer_request = TextAreaField(_l("What you ask for"), **MAX)
     attachments = MultipleFileField(_l("Receipts, photos (JPEG, PNG or PDF)"))

@@ -14,6 +14,7 @@ from flask_login import current_user
 
 from lims.auth.permissions import access
 from lims.catalog.models import ProductCategory
+from lims.dates import parse_date
 from lims.errors import show_on_form
 from lims.extensions import db, unit_of_work
 from lims.i18n import current_language
@@ -118,7 +119,7 @@ def filters_from_args() -> queries.Filters:
 
 def _day(name: str) -> date | None:
     try:
-        return date.fromisoformat(request.args.get(name, ""))
+        return parse_date(request.args.get(name, ""))
     except ValueError:
         return None
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
-from wtforms import DateField, HiddenField, SelectField, StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import HiddenField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 import instruments as lib
-from lims.forms import Form
+from lims.forms import DayField, Form
 
 from .models import InstrumentKind
 
@@ -79,8 +79,8 @@ class InstrumentForm(Form):
 
 
 class CalibrationForm(Form):
-    calibrated_on = DateField(_l("Calibration date"), validators=[DataRequired()])
-    due_on = DateField(_l("Due date"), validators=[DataRequired()])
+    calibrated_on = DayField(_l("Calibration date"), validators=[InputRequired()])
+    due_on = DayField(_l("Due date"), validators=[InputRequired()])
     certificate_number = StringField(
         _l("Certificate number"), validators=[DataRequired(), Length(max=100)]
     )

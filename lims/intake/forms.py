@@ -16,7 +16,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from lims.forms import Form
+from lims.forms import DayField, Form
 
 from .models import BusinessKind
 from .services import BUSINESS_KIND_LABELS
@@ -52,8 +52,8 @@ def _kind_choices() -> list[tuple[str, str]]:
 class CampaignForm(Form):
     name = StringField(_l("Campaign name"), validators=[DataRequired(), Length(max=300)])
     plan_ref = StringField(_l("Plan reference"), validators=[Optional(), Length(max=300)])
-    period_start = StringField(_l("From (dd/mm/yyyy)"), validators=[Optional(), Length(max=20)])
-    period_end = StringField(_l("To (dd/mm/yyyy)"), validators=[Optional(), Length(max=20)])
+    period_start = DayField(_l("From (dd/mm/yyyy)"), validators=[Optional()])
+    period_end = DayField(_l("To (dd/mm/yyyy)"), validators=[Optional()])
     districts = MultiCheckboxField(
         _l("Area (districts)"), choices=[(d, d) for d in KHANH_HOA_DISTRICTS]
     )
@@ -106,8 +106,8 @@ class SampleForm(Form):
     manufacturer = StringField(_l("Manufacturer / importer"))
     origin = StringField(_l("Origin"))
     batch = StringField(_l("Batch / lot"))
-    production_date = StringField(_l("Production date"))
-    expiry_date = StringField(_l("Expiry date"))
+    production_date = DayField(_l("Production date"))
+    expiry_date = DayField(_l("Expiry date"))
     declared_standard = StringField(_l("Declared standard"))
     quantity = StringField(_l("Quantity"))
     quantity_unit = StringField(_l("Unit"))

@@ -18,6 +18,8 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 
+from lims.dates import DMY as _DMY
+from lims.dates import parse_date
 from lims.errors import DomainError
 from lims.rules.numbers import NumberParseError, parse_decimal, parse_id
 from lims.safetext import describe, forbidden_character
@@ -116,8 +118,6 @@ class SampleInput:
     remarks: str = ""
 
 
-_DMY = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$")
-_YMD = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _DMY_TIME = re.compile(
     r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})[ T]+(\d{1,2})[:hH](\d{2})(?::(\d{2}))?$"
 )
@@ -129,31 +129,6 @@ def _text(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)  # an XLSX cell holding a receipt number 1234.0
     return " ".join(str(value).split()) if not isinstance(value, str) else value.strip()
-
-
-def parse_date(value: Any) -> date | None:
-    """``dd/mm/yyyy`` (also with ``.`` or ``-``), ``yyyy-mm-dd``, a ``date`` or a ``datetime``
-    (its date); empty → None. Raises ValueError."""
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    text = _text(value)
-    if not text:
-        return None
-    if m := _DMY.match(text):
-        day, month, year = (int(g) for g in m.groups())
-    elif m := _YMD.match(text):
-        year, month, day = (int(g) for g in m.groups())
-    else:
-        text_part = text.split("T")[0].split(" ")[0]
-        if text_part != text and (m := _YMD.match(text_part)):
-            year, month, day = (int(g) for g in m.groups())
-        else:
-            raise ValueError(text)
-    return date(year, month, day)
 
 
 def parse_datetime(value: Any) -> datetime | None:

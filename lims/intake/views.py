@@ -188,12 +188,6 @@ def campaign_edit(campaign_id: int) -> Any:
     campaign = db.get_or_404(Campaign, campaign_id)
     form = CampaignForm(obj=None if request.method == "POST" else campaign)
     if request.method == "GET":
-        form.period_start.data = (
-            campaign.period_start.strftime("%d/%m/%Y") if (campaign.period_start) else ""
-        )
-        form.period_end.data = (
-            campaign.period_end.strftime("%d/%m/%Y") if (campaign.period_end) else ""
-        )
         form.districts.data = list(campaign.districts or [])
         form.districts.choices = _district_choices(campaign.districts)
     current_shares = _agency_choices(form, campaign)

@@ -27,6 +27,7 @@ from werkzeug.wrappers import Response
 from lims.auth.permissions import access, has_role
 from lims.catalog.models import Parameter
 from lims.catalog.services import plain
+from lims.dates import parse_date
 from lims.equipment import services as equipment
 from lims.errors import DomainError
 from lims.extensions import db, unit_of_work
@@ -90,7 +91,7 @@ def _date(text: str | None, field: str, *, required: bool = False) -> date | Non
             raise materials.QcError(_l("Give the date."), field)
         return None
     try:
-        return date.fromisoformat(text)
+        return parse_date(text)
     except ValueError:
         raise materials.QcError(_l("Give a date as dd/mm/yyyy."), field) from None
 

@@ -13,6 +13,7 @@ from markupsafe import Markup
 from lims import audit, exports
 from lims.audit.services import verify_and_record
 from lims.auth.permissions import access, has_role
+from lims.dates import parse_date
 from lims.extensions import unit_of_work
 from lims.intake.scope import scope_for
 from lims.rules.numbers import parse_id
@@ -44,8 +45,8 @@ def period_from_args() -> tuple[services.Period, list[str]]:
         notes.append("year")
         year = today.year
     try:
-        start = date.fromisoformat(args["from"]) if args.get("from") else None
-        end = date.fromisoformat(args["to"]) if args.get("to") else None
+        start = parse_date(args["from"]) if args.get("from") else None
+        end = parse_date(args["to"]) if args.get("to") else None
     except ValueError:
         notes.append("from/to")
         start = end = None

@@ -18,6 +18,7 @@ from lims.catalog import methods
 from lims.catalog.models import Parameter, ResultType, Specification
 from lims.catalog.services import plain
 from lims.catalog.units import unit_label
+from lims.dates import parse_date
 from lims.equipment import services as equipment
 from lims.extensions import db, unit_of_work
 from lims.i18n import current_language
@@ -463,7 +464,7 @@ def _register_filters() -> register.RegisterFilters:
 
     def day(name: str) -> date | None:
         try:
-            return date.fromisoformat(args.get(name, ""))
+            return parse_date(args.get(name, ""))
         except ValueError:
             return None
 

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from wtforms import (
-    DateField,
     HiddenField,
     SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, InputRequired, Length
 
-from lims.forms import Form
+from lims.forms import DayField, Form
 
 
 class WarningForm(Form):
@@ -49,8 +48,8 @@ class ReasonForm(Form):
 
 
 class BulletinForm(Form):
-    period_start = DateField(_l("Period from"), validators=[DataRequired()])
-    period_end = DateField(_l("Period to"), validators=[DataRequired()])
+    period_start = DayField(_l("Period from"), validators=[InputRequired()])
+    period_end = DayField(_l("Period to"), validators=[InputRequired()])
     repeat_ids = SelectMultipleField(
         _l("Include again (warnings already in a bulletin)"), coerce=int, validate_choice=False
     )
@@ -66,6 +65,6 @@ class BulletinPreviewForm(Form):
     class Meta:
         csrf = False
 
-    period_start = DateField(_l("Period from"), validators=[DataRequired()])
-    period_end = DateField(_l("Period to"), validators=[DataRequired()])
+    period_start = DayField(_l("Period from"), validators=[InputRequired()])
+    period_end = DayField(_l("Period to"), validators=[InputRequired()])
     preview = SubmitField(_l("Preview the bulletin (PDF)"))

@@ -32,6 +32,7 @@ from lims.auth.permissions import PUBLIC, access
 from lims.catalog.models import Parameter
 from lims.certificates import services as certificates
 from lims.certificates.models import Certificate
+from lims.dates import parse_date
 from lims.errors import show_on_form
 from lims.extensions import db, unit_of_work
 from lims.i18n import current_language
@@ -485,7 +486,7 @@ def _content_tag(body: str | bytes, extra: str = "") -> str:
 
 def _day(name: str) -> date | None:
     try:
-        return date.fromisoformat(request.args.get(name, ""))
+        return parse_date(request.args.get(name, ""))
     except ValueError:
         return None
 

@@ -331,8 +331,8 @@ def _warning_part(journey: Journey, world: dict[str, Any], expect: Any) -> None:
     journey.shot(approver, "12-warning-published")
     approver.goto(f"{base}/warnings/bulletins")
     today = world["today"]
-    approver.locator("#period_start").fill((today - timedelta(days=30)).isoformat())
-    approver.locator("#period_end").fill(today.isoformat())
+    approver.locator("#period_start").fill((today - timedelta(days=30)).strftime("%d/%m/%Y"))
+    approver.locator("#period_end").fill(today.strftime("%d/%m/%Y"))
     approver.locator("#bulletin-form").get_by_role("button").click()
     expect(approver.locator(".alert-success")).to_be_visible()
     expect(approver.locator("#pending-bulletins")).to_contain_text("Một người dùng khác")

@@ -303,3 +303,24 @@ def test_a_device_read_holds_no_database_lock_while_the_device_answers(
     thread.join(timeout=30)
     assert done["status"] == 504
     assert done["write"] < done["read"], "the write waited for the device read"
+
+
+def test_calibration_dates_are_typed_dd_mm_yyyy(app, client, add_instrument, accounts):
+    """Issue 18 item 8: a text box showing dd/mm/yyyy (not the browser's date picker); a day
+    that does not exist is refused with a Vietnamese message and nothing is saved."""
+    instrument = add_instrument(due_in=None)
+    _login(client, accounts["reviewer"])
+    page = client.get(f"/equipment/instruments/{instrument.id}/calibrations/new")
+    box = re.search(r'<input[^>]*id="calibrated_on"[^>]*>', page.get_data(as_text=True))
+    assert box and 'type="text"' in box.group(0) and 'placeholder="dd/mm/yyyy"' in box.group(0)
+    response = _calibration_form(client, instrument, None, calibrated_on="31/02/2026")
+    assert response.status_code == 400
+    assert "Nhập ngày theo dạng dd/mm/yyyy." in response.get_data(as_text=True)
+    assert 'value="31/02/2026"' in response.get_data(as_text=True)
+    assert _db(app, lambda s: s.scalar(sa.select(sa.func.count(Calibration.id)))) == 0
+    today = services.local_today()
+    typed = (today - timedelta(days=3)).strftime("%d/%m/%Y")
+    response = _calibration_form(client, instrument, None, calibrated_on=typed)
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    saved = _db(app, lambda s: s.scalar(sa.select(Calibration.calibrated_on)))
+    assert saved == today - timedelta(days=3)
