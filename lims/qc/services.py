@@ -102,7 +102,7 @@ def _check_test(test: SampleTest, pm: ParameterMethod) -> None:
 
 
 def _check_instrument(instrument: Any, run_on: date) -> None:
-    from lims.equipment.services import usability
+    from lims.equipment.calibration import usability
 
     usable = usability(instrument, run_on)
     if not usable.usable:

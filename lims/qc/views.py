@@ -159,7 +159,7 @@ def new_batch() -> Any:
         else:
             _done(_("Batch %(code)s created.", code=batch.code))
             return redirect(url_for("qc.batch", batch_id=batch.id))
-    from lims.equipment import services as equipment
+    from lims.equipment.register import list_instruments
 
     reagent_lots = [
         lot
@@ -175,7 +175,7 @@ def new_batch() -> Any:
         pm=pm,
         tests=tests,
         acceptances=queries.acceptances_for_method(pm) if pm else [],
-        instruments=equipment.list_instruments(),
+        instruments=list_instruments(),
         reagent_lots=reagent_lots,
         today=services.today(),
         lang=current_language(),

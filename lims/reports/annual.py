@@ -13,7 +13,8 @@ from reportlab.platypus import KeepTogether, Paragraph, Spacer
 
 from lims import charts
 from lims.audit.anchor import current_anchor
-from lims.equipment.services import calibration_state, list_instruments, local_today
+from lims.equipment.calibration import calibration_state, local_today
+from lims.equipment.register import list_instruments
 from lims.exports import Sheet, xlsx_bytes
 from lims.numbers import round_decimal
 from lims.pdf import DocumentInfo, data_table

@@ -15,7 +15,7 @@ from lims.audit.services import Verification, chain_length, last_verification
 from lims.auth.models import User
 from lims.auth.permissions import has_role
 from lims.catalog.models import Specification
-from lims.equipment.services import instruments_due_soon
+from lims.equipment.calibration import instruments_due_soon
 from lims.extensions import db, utcnow
 from lims.intake.models import Sample, SampleStatus, SampleTest, TestStatus
 from lims.testing.models import NonConformity

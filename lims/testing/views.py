@@ -199,11 +199,11 @@ def _report_links(sample: Sample) -> list[dict[str, Any]]:
 def _instruments_by_kind() -> dict[str, list[Any]]:
     """The instruments a Read button may offer, by kind: none for a user whose role may not
     read an instrument (the read endpoint is the technicians'), so no button always fails."""
-    from lims.equipment import services as equipment
+    from lims.equipment.capture import usable_instruments_by_kind
 
     if not has_role(current_user, *READ_ROLES):
         return {}
-    return equipment.usable_instruments_by_kind()
+    return usable_instruments_by_kind()
 
 
 @bp.route("/worksheet", methods=["GET", "POST"])

@@ -319,7 +319,7 @@ def _instrument_problems(mapping: ResultFileMapping) -> list[str]:
     instrument = mapping.instrument
     if instrument is None:
         return []
-    from lims.equipment.services import usability
+    from lims.equipment.calibration import usability
     from lims.i18n import current_language
 
     usable = usability(instrument, local_time(utcnow()).date())
