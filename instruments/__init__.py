@@ -28,13 +28,13 @@ from instruments.protocols import (
     is_analyser,
     register,
 )
-from instruments.simulators import (
+from instruments.simulators import simulator_for
+from instruments.simulators.analysers import AstmSimulator
+from instruments.simulators.balances import (
     AndSimulator,
-    AstmSimulator,
     MtSicsSimulator,
     OhausSimulator,
     SartoriusSbiSimulator,
-    simulator_for,
 )
 from instruments.transport import Link, SerialSettings, open_port
 
