@@ -110,7 +110,7 @@ def _init_extensions(app: Flask) -> None:
     from .i18n import select_locale
 
     db.init_app(app)
-    from .audit.services import install_session_hooks
+    from .audit.writer import install_session_hooks
 
     install_session_hooks(db.session)  # audit events join the chain at the commit
     is_sqlite = app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite")

@@ -12,8 +12,8 @@ from flask.cli import AppGroup
 from sqlalchemy.exc import OperationalError
 
 from .anchor import AnchorError, anchor_text, current_anchor, describe, load_anchor
-from .services import verify_and_record
 from .timestamp import TimestampError, stamp
+from .verification import verify_and_record
 
 audit_cli = AppGroup("audit", help="Audit trail commands.")
 SHOWN = 50

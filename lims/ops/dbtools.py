@@ -304,7 +304,7 @@ def verify_database(
 ) -> Verification:
     """Row counts, stored-file hashes, the audit chain (with the anchors given) and the
     cross-checks of records against their audit events, in ``app``'s database."""
-    from lims.audit.services import verify_integrity
+    from lims.audit.verification import verify_integrity
     from lims.extensions import db
     from lims.storage import configured_dir
 

@@ -166,7 +166,7 @@ def check_schema(app: Any) -> str | None:
 def check_audit_key(app: Any) -> str | None:
     """A message when LIMS_AUDIT_KEY(_FILE) is not the key the database's chain is sealed with
     (every write would be refused)."""
-    from lims.audit.services import key_problem
+    from lims.audit.writer import key_problem
     from lims.extensions import db
 
     with app.app_context():

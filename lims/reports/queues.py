@@ -11,7 +11,7 @@ from flask import url_for
 from flask_babel import lazy_gettext as _l
 
 from lims.audit.display import PROBLEM_LABELS
-from lims.audit.services import Verification, chain_length, last_verification
+from lims.audit.verification import Verification, chain_length, last_verification
 from lims.auth.models import User
 from lims.auth.permissions import has_role
 from lims.catalog.models import Specification
