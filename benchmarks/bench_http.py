@@ -116,24 +116,6 @@ class HelloServer:
 
 # ----------------------------------------------------------------------------- load
 
-TICK = os.sysconf("SC_CLK_TCK")
-
-
-def group_cpu(pid: int) -> float:
-    """CPU seconds (user + system) used so far by a gunicorn master and its workers."""
-    try:
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    except OSError:
-        children = []
-    total = 0
-    for p in [pid, *map(int, children)]:
-        try:
-            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / TICK
-
 
 def load_wrk(
     url: str, cookie: str, args: argparse.Namespace, duration: float, unique: bool
@@ -311,9 +293,11 @@ def run_backend(label: str, url: str, args: argparse.Namespace) -> dict[str, Any
         rounds: dict[str, list[dict]] = {key: [] for key, *_ in measured}
         for n in range(args.rounds):
             for key, _name, path, page_cookie, unique, port, pid in measured:
-                cpu = group_cpu(pid)
+                cpu = serving.group_cpu(pid)
                 result = load(port, path, page_cookie, args, args.duration, unique)
-                result["cpu_ms"] = (group_cpu(pid) - cpu) * 1000 / max(result["requests"], 1)
+                result["cpu_ms"] = (
+                    (serving.group_cpu(pid) - cpu) * 1000 / max(result["requests"], 1)
+                )
                 rounds[key].append(result)
                 print(
                     f"  round {n + 1} {key}: {result['rps']:.0f} req/s, "

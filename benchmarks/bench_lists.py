@@ -40,7 +40,13 @@ if str(ROOT) not in sys.path:
 import sqlalchemy as sa  # noqa: E402
 
 from benchmarks.bench_reports import fill_results  # noqa: E402
-from benchmarks.bench_samples import fill_samples, make_app, migrate, seed_reference  # noqa: E402
+from benchmarks.bench_samples import (  # noqa: E402
+    fill_samples,
+    make_app,
+    migrate,
+    seed_reference,
+    signed_in_client,
+)  # noqa: E402
 from benchmarks.common import (  # noqa: E402
     advance_sequences,
     fmt,
@@ -134,10 +140,7 @@ def bench_size(url: str, n: int, repeat: int) -> dict[str, Any]:
         )
         engine = db.engine
         db.session.remove()
-    client = app.test_client()
-    signed = client.post("/login", data={"email": "bench@example.org", "password": "bench-123456"})
-    assert signed.status_code == 302, signed.status_code
-    client.get("/")  # shows (and so uses up) the welcome message, as a browser does
+    client = signed_in_client(app)
     urls = {
         "sample page": f"/intake/samples/{code}",
         "verify queue": "/testing/verify",

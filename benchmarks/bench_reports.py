@@ -41,7 +41,13 @@ if str(ROOT) not in sys.path:
 
 import sqlalchemy as sa  # noqa: E402
 
-from benchmarks.bench_samples import fill_samples, make_app, migrate, seed_reference  # noqa: E402
+from benchmarks.bench_samples import (  # noqa: E402
+    fill_samples,
+    make_app,
+    migrate,
+    seed_reference,
+    signed_in_client,
+)  # noqa: E402
 from benchmarks.common import (  # noqa: E402
     advance_sequences,
     fmt,
@@ -239,10 +245,7 @@ def bench_size(
             results["cases"][name] = stats
             print(f"    {name:40s} {fmt(stats)} ms", flush=True)
         db.session.remove()
-    client = app.test_client()
-    with client.session_transaction() as sess:
-        sess["_user_id"] = f"{ref['user_id']}.1"
-        sess["_fresh"] = True
+    client = signed_in_client(app)
 
     def page(url: str) -> Callable[[], None]:
         def get() -> None:

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 import serial
 
 from instruments.errors import Disconnected, InstrumentError, PortError
+from instruments.protocols import codec_class
 
 try:  # a tty whose other end is gone answers tcflush/tcsetattr with termios.error (EIO)
     import termios
@@ -59,8 +60,6 @@ class SerialSettings:
     @classmethod
     def for_protocol(cls, protocol: str, **overrides: Any) -> SerialSettings:
         """The protocol's usual factory settings, with ``overrides`` applied."""
-        from instruments.protocols import codec_class
-
         values = dict(codec_class(protocol).serial_defaults)
         values.update({key: value for key, value in overrides.items() if value is not None})
         return cls(**values)

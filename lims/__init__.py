@@ -26,6 +26,7 @@ from .extensions import (
 )
 from .health import FILE_IDENTITY
 from .nfc import NfcRequest
+from .staticcache import init_static_cache
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 log = logging.getLogger(__name__)
@@ -90,8 +91,6 @@ def _register_integrity_checks() -> None:
 def _wire_operations(app: Flask) -> None:
     """Versioned static URLs with long cache lives, trusted proxy headers (only from trusted
     proxy addresses) and, in production, the public origin (``lims/origin.py``)."""
-    from .ops.static import init_static_cache
-
     init_static_cache(app)
     from .origin import PublicOrigin, TrustedProxies
 
@@ -107,7 +106,7 @@ def _wire_operations(app: Flask) -> None:
 
 def _init_extensions(app: Flask) -> None:
     from .auth.services import load_session_user
-    from .i18n import select_locale
+    from .i18n import install_template_gettext, select_locale
 
     db.init_app(app)
     from .audit.writer import install_session_hooks
@@ -122,6 +121,7 @@ def _init_extensions(app: Flask) -> None:
             app.extensions[FILE_IDENTITY] = _configure_sqlite(db.engine)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: "Asia/Ho_Chi_Minh")
+    install_template_gettext(app)
     bootstrap.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -339,9 +339,6 @@ def _register_commands(app: Flask) -> None:
     app.cli.add_command(intake_cli)
     app.cli.add_command(qc_cli)
     app.cli.add_command(judge_command)
-    from .ops.cli import register as register_ops
-
-    register_ops(app)
 
 
 def _wants_json() -> bool:
@@ -477,10 +474,11 @@ def _register_error_handlers(app: Flask) -> None:
 
 def _number_filter(value: object, decimals: int | None = None, group: bool = False) -> str:
     """``{{ value|number }}``: a number in the lab's format for the page's language
-    (``lims.numbers.display_number``; ``|number(2)`` rounds, ``|number(group=True)`` groups
+    (``lims.rules.numbers.display_number``; ``|number(2)`` rounds, ``|number(group=True)`` groups
     thousands)."""
+    from lims.rules.numbers import display_number
+
     from .i18n import current_language
-    from .numbers import display_number
 
     return display_number(value, current_language(), decimals, group_thousands=group)
 

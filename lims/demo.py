@@ -11,7 +11,18 @@ from flask import current_app
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
+from .auth.models import User
+from .auth.services import create_user
+from .catalog import demo as catalog_demo
+from .certificates import demo as certificates_demo
+from .complaints import demo as complaints_demo
+from .equipment import demo as equipment_demo
 from .extensions import db, unit_of_work
+from .intake import demo as intake_demo
+from .pdf.democa import ensure_demo_signing
+from .qc import demo as qc_demo
+from .testing import demo as testing_demo
+from .warnings import demo as warnings_demo
 
 DEMO_USERS = [
     ("admin@example.org", "Quản trị viên Hệ thống", ["admin"], "admin-demo-2026"),
@@ -23,9 +34,6 @@ DEMO_USERS = [
 
 
 def seed_users() -> None:
-    from .auth.models import User
-    from .auth.services import create_user
-
     if db.session.scalar(sa.select(sa.func.count()).select_from(User)):
         return
     for email, name, roles, password in DEMO_USERS:
@@ -33,52 +41,37 @@ def seed_users() -> None:
 
 
 def seed_catalog() -> None:
-    from .catalog.demo import seed
-
-    seed()
+    catalog_demo.seed()
 
 
 def seed_intake() -> None:
-    from .intake.demo import seed
-
-    seed()
+    intake_demo.seed()
 
 
 def seed_equipment() -> None:
-    from .equipment.demo import seed
-
-    seed()
+    equipment_demo.seed()
 
 
 def seed_testing() -> None:
-    from .testing.demo import seed
-
-    seed()
+    testing_demo.seed()
 
 
 def seed_certificates() -> None:
-    from .certificates.demo import SIGNER, seed
-
-    password = next(pw for email, _n, _r, pw in DEMO_USERS if email == SIGNER)
-    seed(signer_password=password)
+    signer = certificates_demo.SIGNER
+    password = next(pw for email, _n, _r, pw in DEMO_USERS if email == signer)
+    certificates_demo.seed(signer_password=password)
 
 
 def seed_warnings() -> None:
-    from .warnings.demo import seed
-
-    seed()
+    warnings_demo.seed()
 
 
 def seed_complaints() -> None:
-    from .complaints.demo import seed
-
-    seed()
+    complaints_demo.seed()
 
 
 def seed_qc() -> None:
-    from .qc.demo import seed
-
-    seed()
+    qc_demo.seed()
 
 
 SEEDERS = [
@@ -101,8 +94,6 @@ def prepare_demo_signing() -> Path | None:
     """``make demo`` signs: a LIMS DEMO certificate authority and a signing key for each demo
     reviewer, made once in ``instance/demo-signing/`` and used for this run (key table and
     trust root), unless ``LIMS_SIGNING_KEYS`` is set. Returns the key table used, or None."""
-    from .pdf.democa import ensure_demo_signing
-
     cfg = current_app.config
     if cfg.get("SIGNING_KEYS"):
         return None
@@ -238,10 +229,9 @@ def demo_command(port: int, host: str, no_serve: bool, reset: bool) -> None:
         alembic_log.setLevel(level)
     table = prepare_demo_signing()
     load_demo_data(echo=click.echo)
-    from .warnings.demo import APPROVER
-
     accounts = [(email, password, ", ".join(roles)) for email, _n, roles, password in DEMO_USERS]
-    accounts.append((APPROVER[0], APPROVER[2], "association (approves warnings)"))
+    approver = warnings_demo.APPROVER
+    accounts.append((approver[0], approver[2], "association (approves warnings)"))
     url = f"http://{host}:{port}"
     banner = demo_banner(
         url=url,
@@ -255,10 +245,8 @@ def demo_command(port: int, host: str, no_serve: bool, reset: bool) -> None:
         return
     from werkzeug.serving import run_simple
 
-    from .equipment.demo import start_demo_simulators
-
     app = current_app._get_current_object()
-    with start_demo_simulators(app) as simulators:
+    with equipment_demo.start_demo_simulators(app) as simulators:
         for simulator in simulators.simulators:
             click.echo(f"Simulated {simulator.protocol} instrument on {simulator.port}")
         click.echo(banner)

@@ -37,7 +37,8 @@ from decimal import Decimal
 from typing import IO, Any
 from zoneinfo import ZoneInfo
 
-from .numbers import format_decimal
+from lims.rules.numbers import NumberParseError, format_decimal, parse_number
+
 from .safetext import printable
 
 __all__ = [
@@ -123,8 +124,6 @@ def number_or_text(text: str) -> Decimal | str:
     """A number shown as text on a page (``0,250``, ``1 234``) as the ``Decimal`` it says
     (decimals kept), so the spreadsheet can add it up; anything else (``< 0,05``, ``KPH``,
     ``≤ 0,5``) stays text."""
-    from .numbers import NumberParseError, parse_number
-
     if not text or not isinstance(text, str):
         return text
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -157,6 +157,31 @@ def retrying(work: Callable[[], T], *, attempts: int = RETRY_ATTEMPTS) -> T:
             _log.warning("write conflict (attempt %d of %d), running it again", attempt, attempts)
             time.sleep(random.uniform(0.02, 0.1) * attempt)  # noqa: S311 - jitter, not secrets
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+#: fewer new rows than this are flushed as SQLAlchemy does by default
+PREASSIGN_MIN = 50
+
+
+def preassign_ids(objects: Sequence[Any], session: Any = None) -> None:
+    """Give many new rows of one table their ids before the flush, on PostgreSQL.
+
+    Without ids the flush writes them with multi-row ``INSERT … RETURNING`` statements (about
+    1 KB of SQL per sample row) that psycopg splits placeholder by placeholder in Python: a
+    quarter of a 10,000-row survey-sheet import. With ids taken from the table's own sequence
+    in one query the flush sends one short prepared statement for every row (executemany).
+    The ids are the ones the database would have given, in the same order. SQLite and small
+    batches are left to the default."""
+    session = session if session is not None else db.session()
+    if len(objects) < PREASSIGN_MIN or session.get_bind().dialect.name != "postgresql":
+        return
+    table = type(objects[0]).__table__
+    ids = session.scalars(
+        sa.text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)"),
+        {"t": table.name, "n": len(objects)},
+    ).all()
+    for obj, new_id in zip(objects, sorted(ids), strict=True):
+        obj.id = new_id
 
 
 def str_enum(enum_cls: type, length: int = 30) -> sa.Enum:

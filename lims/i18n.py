@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import current_app, has_request_context, session
+from flask import Flask, current_app, has_request_context, session
+from flask import globals as flask_globals
+from flask_babel import get_translations
 from flask_login import current_user
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -77,3 +83,55 @@ def local_name(record: object) -> LocalName:
     """The ``name_vi``/``name_en`` of a record (parameter, category, method) as a
     :class:`LocalName`."""
     return LocalName(getattr(record, "name_vi", ""), getattr(record, "name_en", None))
+
+
+# ----------------------------------------------------------------------------- templates' gettext
+
+
+def translations() -> Any:
+    """Flask-Babel's translations for the current locale, looked up once per request and locale.
+
+    ``flask_babel.get_translations()`` walks ``g``, the Babel extension and the locale on every
+    call (about 7 µs; a list page of 300 rows made 770 calls). The answer is kept beside Flask-
+    Babel's own per-request locale (``g._flask_babel``) together with the locale object it was
+    made for: ``force_locale`` (a document in the other language) sets a new locale object, so
+    a forced or restored locale is looked up again, never served the other language's text."""
+    ctx = flask_globals._cv_app.get(None)
+    state = ctx.g.__dict__.get("_flask_babel") if ctx is not None else None
+    locale = getattr(state, "babel_locale", None)
+    if locale is None:
+        return get_translations()
+    kept = state.__dict__.get("lims_translations")
+    if kept is not None and kept[0] is locale:
+        return kept[1]
+    found = get_translations()
+    state.lims_translations = (locale, found)
+    return found
+
+
+@pass_context
+def template_gettext(context: Context, string: str, **variables: Any) -> str:
+    """``_()`` and ``gettext()`` in templates: Jinja's new-style gettext (the text is a format
+    string, autoescaped), without its per-call indirections."""
+    text = translations().ugettext(string)
+    if context.eval_ctx.autoescape:
+        text = Markup(text)
+    return text % variables if "%" in text else text  # no "%": formatting changes nothing
+
+
+@pass_context
+def template_ngettext(
+    context: Context, singular: str, plural: str, num: int, **variables: Any
+) -> str:
+    variables.setdefault("num", num)
+    text = translations().ungettext(singular, plural, num)
+    if context.eval_ctx.autoescape:
+        text = Markup(text)
+    return text % variables
+
+
+def install_template_gettext(app: Flask) -> None:
+    """Replace the gettext callables Flask-Babel installed in Jinja (same semantics)."""
+    app.jinja_env.globals.update(
+        _=template_gettext, gettext=template_gettext, ngettext=template_ngettext
+    )

@@ -24,7 +24,7 @@ request with flashed messages waiting is always rendered. When the version chang
 entry of the older version is dropped (no memory grows with time); at most 512 pages are kept
 per process. ``PAGE_CACHE = False`` (``LIMS_PAGE_CACHE=0``) turns it off.
 
-Static file links carry a version taken from the file (``lims.ops.static``); a stored page
+Static file links carry a version taken from the file (``lims.staticcache``); a stored page
 keeps the links it was rendered with until the next write, which matters only while editing
 CSS or JS on a running development server.
 

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from lims.counters import next_in_sequence
 from lims.extensions import db
+from lims.health import sqlite_path
 
 KEY_MAX = 120
 SWEEP_AFTER_SECONDS = 3600
@@ -181,8 +182,6 @@ _stores_lock = threading.Lock()
 
 def _side_store() -> _SideStore | None:
     """The side store of the app's SQLite database (None on PostgreSQL)."""
-    from lims.health import sqlite_path
-
     engine = db.engine
     if engine.dialect.name != "sqlite":
         return None

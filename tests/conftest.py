@@ -19,6 +19,7 @@ from werkzeug.routing import rules
 
 from lims import create_app
 from lims.extensions import db
+from lims.ops.cli import register as register_ops
 from tests import databases
 from tests.databases import reset_postgresql  # noqa: F401  (used by tests/lims/ops)
 
@@ -169,6 +170,8 @@ def client(app: Any) -> Any:
 
 @pytest.fixture
 def runner(app: Any) -> Any:
+    """The app's commands as the ``lims`` command has them (the factory's and ops', lims/cli.py)."""
+    register_ops(app)
     return app.test_cli_runner()
 
 

@@ -16,7 +16,6 @@ from flask_babel import gettext as _
 
 from lims.audit import note_refusal
 from lims.auth.permissions import api_access
-from lims.catalog.rules import VERDICT_ORDER
 from lims.certificates import listing, services
 from lims.certificates.blocks import method_of
 from lims.certificates.models import Certificate
@@ -24,9 +23,10 @@ from lims.certificates.views import send_stored
 from lims.i18n import LOCAL_TZ
 from lims.intake.listing import CursorError
 from lims.intake.scope import EVERYTHING, Scope, scope_for
-from lims.numbers import parse_id
+from lims.rules.decision import VERDICT_ORDER
+from lims.rules.numbers import parse_id
+from lims.rules.reported import display_value
 from lims.testing import services as testing
-from lims.testing.register import display_value
 
 from . import bp
 from .errors import error_response

@@ -14,7 +14,7 @@ from flask import current_app, g, request
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from lims.auth.services import (
+from lims.auth.tokens import (
     TOKEN_MAX_LENGTH,
     token_digest,
     token_owner_id,

@@ -20,14 +20,15 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
 from lims.auth.permissions import api_access
+from lims.catalog.methods import default_parameter_method
 from lims.extensions import db, retrying
 from lims.intake import listing
 from lims.intake.models import Sample, SampleTest
 from lims.intake.scope import EVERYTHING, Scope, scope_for
 from lims.intake.services import IntakeError, register_sample, status_label
 from lims.intake.validation import SampleInputError, parse_sample_fields
+from lims.rules.reported import display_value
 from lims.testing.models import Result
-from lims.testing.register import display_value
 from lims.testing.services import results_for_sample, sample_statement, stored_statement
 
 from . import bp
@@ -89,8 +90,6 @@ def _result_json(result: Result | None, parameter: Any) -> dict[str, Any] | None
 
 def _method_ref(t: SampleTest, result: Result | None) -> str:
     """The method the result records, else the one the test defaults to ("" if none)."""
-    from lims.catalog.methods import default_parameter_method
-
     pm = result.parameter_method if result is not None else None
     if pm is None:
         pm = default_parameter_method(t.parameter_id, t.sample.category_id)

@@ -11,6 +11,8 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy.exc import OperationalError
 
+from lims.extensions import unit_of_work
+
 from .anchor import AnchorError, anchor_text, current_anchor, describe, load_anchor
 from .timestamp import TimestampError, stamp
 from .verification import verify_and_record
@@ -32,8 +34,6 @@ def verify_command(anchor_files: tuple[Path, ...]) -> None:
     """Walk the keyed hash chain, cross-check certificates and certified results against their
     audit events, and check the anchors given; exit 1 naming what is wrong. The outcome is
     recorded as an ``audit.verified`` event (the admin's home page shows the last one)."""
-    from lims.extensions import unit_of_work
-
     try:
         anchors = [load_anchor(path) for path in anchor_files]
     except AnchorError as exc:

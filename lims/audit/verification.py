@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from lims.extensions import db
 
 from . import keys
+from .anchor import check_anchor
 from .crosscheck import CrossCheckReport, run_cross_checks
 from .keys import AuditKeyMismatch
 from .models import GENESIS_HASH, AuditEvent, AuditHead
@@ -169,8 +170,6 @@ class IntegrityReport:
 def verify_integrity(anchors: Sequence[Mapping[str, Any]] = ()) -> IntegrityReport:
     """Walk the chain, run the registered cross-checks (:mod:`lims.audit.crosscheck`) and check
     the given anchors (:mod:`lims.audit.anchor`)."""
-    from .anchor import check_anchor
-
     chain = verify_chain()
     records = run_cross_checks()
     problems = tuple(p for p in (check_anchor(dict(a)) for a in anchors) if p)

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 from sqlalchemy.sql import util as sql_util
 
-from lims.extensions import db, utcnow
+from lims.extensions import db, preassign_ids, utcnow
 from lims.logs import request_id
 
 from . import keys
@@ -245,6 +245,7 @@ def write_pending(session: Any = None) -> list[AuditEvent]:
     key = keys.current_key()
     for event in events:
         _chain(head, event, key)
+    preassign_ids(events, session)
     session.add_all(events)
     session.flush()
     return events

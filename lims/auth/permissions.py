@@ -16,6 +16,10 @@ from flask import abort, g, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from lims.extensions import login_manager
+
+from .tokens import user_for_token
+
 ROLES: tuple[str, ...] = ("admin", "technician", "reviewer", "association", "agency")
 ROLE_LABELS = {
     "admin": _l("Administrator"),
@@ -61,8 +65,6 @@ def access(*roles: str) -> Callable[[F], F]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             if PUBLIC not in roles:
                 if not current_user.is_authenticated:
-                    from lims.extensions import login_manager
-
                     return login_manager.unauthorized()
                 if AUTHENTICATED not in roles and not has_role(current_user, *roles):
                     abort(403)
@@ -83,8 +85,6 @@ def api_access(*roles: str) -> Callable[[F], F]:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             if PUBLIC not in roles:
-                from .services import user_for_token
-
                 header = request.headers.get("Authorization", "")
                 scheme, _, token = header.partition(" ")
                 user = user_for_token(token.strip()) if scheme.lower() == "bearer" else None

@@ -26,8 +26,8 @@ from lims.audit.queries import distinct_actions, list_events, subject_keys
 from lims.audit.verification import last_verification, verify_and_record
 from lims.errors import show_on_form
 from lims.extensions import db, unit_of_work, utcnow
-from lims.numbers import parse_id
 from lims.pagecache import data_version
+from lims.rules.numbers import parse_id
 
 from . import bp, services, sessions, throttle
 from .forms import (

@@ -14,7 +14,7 @@ from flask.cli import AppGroup
 from lims.extensions import unit_of_work
 from lims.progress import terminal
 
-from . import csvio
+from . import csvio, places
 
 catalog_cli = AppGroup("catalog", help="Test catalogue: import and export limits (CSV).")
 
@@ -92,7 +92,5 @@ catalog_cli.add_command(units_cli)
 def units_import_command(file: Path) -> None:
     """Load or update administrative units (code,name,kind,level,parent_code,valid_from,
     valid_to,successor_code,source), checked whole, all or nothing."""
-    from . import places
-
     report = _import(lambda text: places.import_units_text(text, filename=file.name), file)
     click.echo(report.summary())

@@ -24,8 +24,8 @@ from flask_babel import lazy_gettext as _l
 from lims import audit
 from lims.exports import csv_chunks, csv_text_back
 from lims.extensions import db
-from lims.numbers import NumberParseError, parse_decimal
 from lims.progress import ProgressFactory, silent, tracked
+from lims.rules.numbers import NumberParseError, parse_decimal
 from lims.safetext import describe, forbidden_character
 
 from . import methods, services

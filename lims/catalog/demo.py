@@ -294,7 +294,7 @@ def _apply_facts() -> None:
 CONFIRMER = "reviewer@example.org"
 CONFIRM_REFERENCE = "Bản gốc văn bản đăng trên Công báo (dữ liệu minh họa)"
 #: The legal basis of net quantity of prepackaged goods (judged by OIML R 87 in
-#: lims.testing.netquantity): a specification with no fixed limit on the demo categories.
+#: lims.rules.netquantity): a specification with no fixed limit on the demo categories.
 NET_QUANTITY_BASIS = "Thông tư 21/2014/TT-BKHCN"
 
 

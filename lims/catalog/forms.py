@@ -16,9 +16,10 @@ from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from lims.forms import Form
+from lims.i18n import current_language
+from lims.rules.decision import DecisionRule, decision_rule_label
 
 from .models import LimitKind, ResultType, UncertaintyKind
-from .rules import DecisionRule, decision_rule_label
 from .seed import INSTRUMENT_KINDS, KNOWN_UNITS
 
 RESULT_TYPE_LABELS = {
@@ -221,6 +222,4 @@ class ProfileForm(Form):
 
 
 def _lang() -> str:
-    from lims.i18n import current_language
-
     return current_language()

@@ -13,7 +13,7 @@ Functions other features call:
 * :func:`usable_method` — the parameter × method a result may record on a date (checks it
   belongs to the parameter, is active, named and valid), or the default one;
 * :func:`default_parameter_method` — the profile's method for the category, else the default;
-* :func:`method_uncertainty` — the pure :class:`lims.catalog.rules.Uncertainty`;
+* :func:`method_uncertainty` — the pure :class:`lims.rules.decision.Uncertainty`;
 * :func:`split_methods` — the alternatives of a regulation's method cell (CSV import).
 """
 
@@ -32,9 +32,9 @@ from lims import audit
 from lims.auth.permissions import require_role
 from lims.extensions import db
 from lims.i18n import local_name
-from lims.numbers import format_bound, format_uncertainty, parse_id
+from lims.rules import decision as rules
+from lims.rules.numbers import format_bound, format_uncertainty, parse_id
 
-from . import rules
 from .lookups import recall
 from .models import (
     Method,

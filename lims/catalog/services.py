@@ -4,8 +4,8 @@ Functions other features call:
 
 * :func:`specification_for` — the specification in force for a category × parameter on a date
   (walking up the category tree);
-* :func:`to_rule_limit` — the pure ``lims.catalog.rules`` limit for
-  :func:`lims.catalog.rules.judge` (a method's uncertainty: :mod:`lims.catalog.methods`);
+* :func:`to_rule_limit` — the pure ``lims.rules.decision`` limit for
+  :func:`lims.rules.decision.judge` (a method's uncertainty: :mod:`lims.catalog.methods`);
 * :func:`can_state_conformity` — false while a limit is unconfirmed;
 * :func:`mark_specification_used`, :func:`is_specification_used` — a used version is frozen;
 * :func:`profile_parameters` — a category's default tests (nearest category up the tree with a
@@ -29,9 +29,11 @@ from lims import audit
 from lims.auth.permissions import require_role
 from lims.errors import DomainError
 from lims.extensions import db, utcnow
-from lims.numbers import NumberParseError, parse_decimal, parse_id
+from lims.i18n import current_language
+from lims.rules import decision as rules
+from lims.rules.formulas import FormulaError, validate_formula
+from lims.rules.numbers import NumberParseError, parse_decimal, parse_id
 
-from . import rules
 from .citations import official_citation
 from .lookups import recall
 from .models import (
@@ -106,8 +108,6 @@ def _decimal(
         try:
             result = parse_decimal(str(value), allow_negative=allow_negative)
         except NumberParseError as exc:
-            from lims.i18n import current_language
-
             raise CatalogError(exc.message(current_language()), field) from None
     if result is None and required:
         raise CatalogError(_l("Enter a number."), field)
@@ -371,8 +371,6 @@ def _parameter_snapshot(p: Parameter) -> dict[str, Any]:
 
 def _clean_parameter(values: dict[str, Any], parameter_id: int | None) -> dict[str, Any]:
     """Validate parameter fields (typed text or values) → model values; raises CatalogError."""
-    from lims.testing.formulas import FormulaError, validate_formula
-
     out: dict[str, Any] = {}
     out["name_vi"] = _text(values.get("name_vi"), "name_vi", max_length=300, required=True)
     out["name_en"] = _text(values.get("name_en"), "name_en", max_length=300)
@@ -396,8 +394,6 @@ def _clean_parameter(values: dict[str, Any], parameter_id: int | None) -> dict[s
         try:
             validate_formula(formula)
         except FormulaError as exc:
-            from lims.i18n import current_language
-
             raise CatalogError(exc.message(current_language()), "formula") from None
     out["formula"] = formula
     out["active"] = bool(values.get("active", True))
@@ -943,7 +939,7 @@ def specifications_in_force(category_id: int, on: date) -> list[Specification]:
 
 
 def to_rule_limit(spec: Specification) -> rules.Specification | None:
-    """The pure limit object of :mod:`lims.catalog.rules` (None when the row sets no limit)."""
+    """The pure limit object of :mod:`lims.rules.decision` (None when the row sets no limit)."""
     if spec.kind == LimitKind.NUMERIC:
         return rules.NumericLimit(
             lower=Decimal(spec.lower_text) if spec.lower_text else None,
@@ -1108,7 +1104,7 @@ def profile_parameters(category_id: int) -> list[Parameter]:
 
 
 # The smallest sample of prepackages the net-quantity check can judge: OIML R 87's plans take
-# n = 50, 80 or 125 packages (``lims.testing.netquantity.OIML_R87_PLANS``; a test keeps the
+# n = 50, 80 or 125 packages (``lims.rules.netquantity.OIML_R87_PLANS``; a test keeps the
 # two equal).
 MIN_NET_QUANTITY_UNITS = 50
 

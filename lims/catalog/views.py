@@ -13,7 +13,8 @@ from lims.auth.permissions import access
 from lims.errors import show_on_form
 from lims.extensions import db, unit_of_work
 from lims.i18n import current_language
-from lims.numbers import parse_id
+from lims.rules.decision import decision_rule_statement
+from lims.rules.numbers import parse_id
 
 from . import bp, csvio, methods, services
 from .citations import official_citation
@@ -29,7 +30,6 @@ from .forms import (
     SpecificationForm,
 )
 from .models import Parameter, ProductCategory, Specification
-from .rules import decision_rule_statement
 from .units import unit_label
 
 READERS = ("reviewer", "technician")

@@ -18,12 +18,12 @@ from flask_babel import lazy_gettext as _l
 
 from lims.catalog import places
 from lims.catalog.models import AdminUnit, ParameterMethod, ResultType
-from lims.catalog.statement import Statement
 from lims.catalog.units import unit_label
 from lims.extensions import db
 from lims.i18n import local_time
 from lims.intake.models import Business, Sample
-from lims.numbers import format_bound, format_decimal
+from lims.rules.numbers import format_bound, format_decimal
+from lims.rules.statement import Statement
 from lims.testing import deviations
 from lims.testing.models import Result
 

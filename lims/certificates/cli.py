@@ -12,6 +12,8 @@ from flask.cli import AppGroup
 from lims import signatures
 from lims.i18n import format_datetime
 from lims.pdf.sigcheck import DocumentCheck
+from lims.pdf.signkeys import SigningError, load_key
+from lims.storage import StoredFileCorrupt, StoredFileMissing
 
 from . import integrity, services
 
@@ -109,8 +111,6 @@ def verify_command(path: Path | None) -> None:
 
 
 def _verify_all() -> None:
-    from lims.storage import StoredFileCorrupt, StoredFileMissing
-
     problems = integrity.check_certificates()
     checked = 0
     for cert in services.all_certificates():
@@ -135,8 +135,6 @@ def signing_check_command() -> None:
     passphrase, token absent, expired, not yet valid, may not sign), the trust roots and the
     time-stamp server setting. Exit status 1 when something is wrong."""
     from flask import current_app
-
-    from lims.pdf.signkeys import SigningError, load_key
 
     cfg = current_app.config
     click.echo(f"Signing required: {'yes' if signatures.signing_required() else 'no'}")

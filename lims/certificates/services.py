@@ -22,33 +22,33 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
 from lims import audit, signatures, storage
-from lims.auth.models import LoginAttempt, User
+from lims.auth.models import LoginAttempt, User, UserRole
 from lims.auth.permissions import has_role, require_role
 from lims.auth.services import password_matches
-from lims.catalog import rules
 from lims.catalog import services as catalog
 from lims.catalog.models import Parameter, ResultType
-from lims.catalog.statement import (
+from lims.catalog.units import unit_label
+from lims.counters import next_in_sequence
+from lims.errors import DomainError
+from lims.extensions import db, utcnow
+from lims.i18n import LOCAL_TZ, format_date, format_datetime, local_name, local_time
+from lims.intake import lifecycle
+from lims.intake.codes import format_code
+from lims.intake.models import Business, Campaign, CampaignShare, Sample, SampleStatus
+from lims.intake.scope import scope_for
+from lims.pdf import Letterhead
+from lims.rules import decision as rules
+from lims.rules.numbers import format_decimal, format_uncertainty
+from lims.rules.reported import display_value
+from lims.rules.statement import (
     ConclusionLine,
     NoStatementReason,
     Statement,
     StatementCode,
     conclusion,
 )
-from lims.catalog.units import unit_label
-from lims.counters import next_in_sequence
-from lims.errors import DomainError
-from lims.extensions import db, utcnow
-from lims.i18n import format_date, format_datetime, local_name, local_time
-from lims.intake import lifecycle
-from lims.intake.codes import format_code
-from lims.intake.models import Business, Campaign, CampaignShare, Sample, SampleStatus
-from lims.intake.scope import scope_for
-from lims.numbers import format_decimal, format_uncertainty
-from lims.pdf import Letterhead
 from lims.testing import services as testing
 from lims.testing.models import Result
-from lims.testing.register import display_value
 
 from . import blocks, pdf
 from .models import (
@@ -340,7 +340,7 @@ def _lines(sample: Sample) -> list[_Line]:
 
 def _conclusion(lines: Sequence[_Line]) -> tuple[str, str, str]:
     """(vi, en, verdict code) of the statement of conformity: what happened, line by line
-    counted (:func:`lims.catalog.statement.conclusion`); ``not_applicable`` when nothing is
+    counted (:func:`lims.rules.statement.conclusion`); ``not_applicable`` when nothing is
     stated."""
     vi, en, worst = conclusion(
         [
@@ -1088,8 +1088,6 @@ def filtered(user: Any, filters: Filters) -> sa.Select:
 def _day_start(day: date, plus_days: int = 0) -> datetime:
     from datetime import timedelta
 
-    from lims.i18n import LOCAL_TZ
-
     return datetime.combine(day + timedelta(days=plus_days), datetime.min.time(), LOCAL_TZ)
 
 
@@ -1097,8 +1095,6 @@ def _day_start(day: date, plus_days: int = 0) -> datetime:
 
 
 def agency_users() -> list[User]:
-    from lims.auth.models import UserRole
-
     return list(
         db.session.scalars(
             sa.select(User)

@@ -15,16 +15,17 @@ from werkzeug.wrappers import Response
 
 from lims import signatures
 from lims.audit import note_refusal
+from lims.auth.models import User
 from lims.auth.permissions import PUBLIC, PermissionDenied, access
-from lims.catalog.rules import VERDICT_ORDER, verdict_label
 from lims.errors import show_on_form
 from lims.extensions import db, unit_of_work
 from lims.i18n import current_language
 from lims.intake.models import Campaign, CampaignShare, Sample
 from lims.intake.scope import scope_for
-from lims.numbers import parse_id
 from lims.paging import COUNT_CAP, page_window, pages_for
 from lims.ratelimit import hit_rate_limit
+from lims.rules.decision import VERDICT_ORDER, verdict_label
+from lims.rules.numbers import parse_id
 
 from . import bp, integrity, services
 from .forms import AmendForm, IssueForm, ShareForm, VerifyCodeForm, VerifyUploadForm, WithdrawForm
@@ -273,8 +274,6 @@ def shares() -> Any:
     status = 200
     if form.validate_on_submit():
         campaign = db.session.get(Campaign, form.campaign_id.data)
-        from lims.auth.models import User
-
         user = db.session.get(User, form.user_id.data)
         try:
             with unit_of_work():

@@ -8,6 +8,12 @@ import sqlalchemy as sa
 from flask.cli import AppGroup
 
 from lims.extensions import db, unit_of_work
+from lims.testing.models import Notification
+from lims.testing.services import notify_role
+
+from . import personal
+from .models import OPEN_STATUSES, Complaint
+from .schedule import due_soon_limit, local_today
 
 complaints_cli = AppGroup("complaints", help="Consumer complaints.")
 
@@ -17,8 +23,6 @@ complaints_cli = AppGroup("complaints", help="Consumer complaints.")
 def pseudonymise_command(dry_run: bool) -> None:
     """Pseudonymise the personal data of complaints closed longer than
     LIMS_COMPLAINT_RETENTION_DAYS (one audit event each)."""
-    from . import personal
-
     if dry_run:
         due = personal.due_for_pseudonymising()
         for c in due:
@@ -35,12 +39,6 @@ def pseudonymise_command(dry_run: bool) -> None:
 def remind_command() -> None:
     """Tell each handler (in-app, and by e-mail when SMTP is set) which of their complaints are
     overdue or due soon; complaints without a handler go to every association user."""
-    from lims.testing.models import Notification
-    from lims.testing.services import notify_role
-
-    from .models import OPEN_STATUSES, Complaint
-    from .schedule import due_soon_limit, local_today
-
     today = local_today()
     with unit_of_work():
         rows = db.session.scalars(

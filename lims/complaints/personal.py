@@ -28,7 +28,13 @@ from lims.extensions import db, utcnow
 
 from .models import CLOSED_STATUSES, Complaint, ComplaintAttachment, ComplaintStep
 from .services import HANDLERS, PERSONAL_FIELDS, log_step
-from .validation import TEXT_FIELDS, ComplaintError, ComplaintInputError, clean_text
+from .validation import (
+    TEXT_FIELDS,
+    ComplaintError,
+    ComplaintInputError,
+    clean_text,
+    parse_complaint,
+)
 
 PSEUDONYM = "Người tiêu dùng {code}"
 REMOVED = "[đã xóa]"
@@ -131,8 +137,6 @@ def correct_personal_data(
     address: str,
 ) -> Complaint:
     """Correct the consumer's details (the handler only); audited by field name, never value."""
-    from .validation import parse_complaint
-
     _check_reader(actor, complaint)
     if complaint.pseudonymised_at is not None:
         raise ComplaintError(_l("This complaint's personal data has been pseudonymised."))

@@ -13,7 +13,8 @@ import sqlalchemy as sa
 
 from lims.catalog.models import ProductCategory
 from lims.extensions import db
-from lims.i18n import format_date
+from lims.i18n import LOCAL_TZ, format_date
+from lims.intake.services import BUSINESS_KIND_LABELS
 from lims.intake.text import search_key
 
 from .labels import channel_label, status_label
@@ -73,8 +74,6 @@ def list_query(filters: Filters) -> sa.Select:
 
 def _day_start(day: date, plus: int = 0) -> datetime:
     from datetime import time, timedelta
-
-    from lims.i18n import LOCAL_TZ
 
     return datetime.combine(day + timedelta(days=plus), time.min, LOCAL_TZ)
 
@@ -154,8 +153,6 @@ def export_rows(filters: Filters) -> Iterator[list[Any]]:
     """The complaints of the filters without personal data: no name, phone, e-mail, address,
     and none of the free text (what happened, what is asked, notes), where a consumer may
     have written them."""
-    from lims.intake.services import BUSINESS_KIND_LABELS
-
     yield EXPORT_HEADER
     names = dict(db.session.execute(sa.select(ProductCategory.id, ProductCategory.name_vi)).all())
     tested = set(

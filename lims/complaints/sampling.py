@@ -21,15 +21,19 @@ from flask_babel import lazy_gettext as _l
 
 from lims.auth.permissions import require_role
 from lims.catalog.models import ProductCategory
-from lims.catalog.rules import Verdict, verdict_label
+from lims.certificates import services as certificates
 from lims.extensions import db, utcnow
 from lims.intake import services as intake
 from lims.intake.models import Business, Campaign, CampaignStatus, Sample
 from lims.intake.validation import SampleInput
+from lims.rules.decision import Verdict, verdict_label
+from lims.rules.reported import display_value
+from lims.testing.models import Notification
+from lims.testing.services import active_tests, notify_role, results_for_sample, sample_verdict
 
 from .models import OPEN_STATUSES, Complaint, SampleRequest, SampleRequestStatus
 from .services import HANDLERS, _require_status, log_step
-from .validation import ComplaintError, clean_note, clean_text
+from .validation import ComplaintError, ComplaintInputError, clean_note, clean_text
 
 LAB = ("technician",)
 CAMPAIGN_PLAN_REF = "KN-{year}"
@@ -82,8 +86,6 @@ def request_testing(
     if business_id is not None and db.session.get(Business, business_id) is None:
         errors["business_id"] = _l("This business does not exist.")
     if errors:
-        from .validation import ComplaintInputError
-
         raise ComplaintInputError(errors)
     reason = clean_note(reason, "reason", required=True)
     request = SampleRequest(
@@ -107,8 +109,6 @@ def request_testing(
         note=f"{product_name} — {reason}",
         after=_request_snapshot(request),
     )
-    from lims.testing.services import notify_role
-
     notify_role(
         "technician",
         text_vi=f"Yêu cầu lấy mẫu theo khiếu nại {complaint.code}: {product_name}",
@@ -191,8 +191,6 @@ def register_requested_sample(
         after=_request_snapshot(request),
     )
     if complaint.handler_id is not None:
-        from lims.testing.models import Notification
-
         db.session.add(
             Notification(
                 user_id=complaint.handler_id,
@@ -239,10 +237,6 @@ class Outcome:
 
 
 def outcome(request: SampleRequest, lang: str = "vi") -> Outcome:
-    from lims.certificates import services as certificates
-    from lims.testing.register import display_value
-    from lims.testing.services import active_tests, results_for_sample, sample_verdict
-
     found = Outcome(request)
     if request.sample_id is None:
         return found

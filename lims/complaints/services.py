@@ -23,6 +23,7 @@ from lims.extensions import db, utcnow
 from lims.i18n import local_time
 from lims.intake.models import Business
 from lims.intake.text import search_key
+from lims.testing.services import notify_role
 
 from .attachments import Upload, attachment_name, check_attachments, store_attachments
 from .labels import channel_label, status_label
@@ -279,8 +280,6 @@ def _address(b: Business) -> str:
 
 
 def _tell_association(text_vi: str, text_en: str, c: Complaint) -> None:
-    from lims.testing.services import notify_role
-
     notify_role("association", text_vi=text_vi, text_en=text_en, link=f"/complaints/{c.id}")
 
 

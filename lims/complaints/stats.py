@@ -15,9 +15,11 @@ from flask import current_app
 
 from lims.catalog.models import ProductCategory
 from lims.extensions import db
+from lims.intake.services import BUSINESS_KIND_LABELS
 
 from .labels import channel_label
 from .models import OPEN_STATUSES, Complaint, ComplaintChannel, ComplaintStatus
+from .schedule import local_today
 
 UNKNOWN_GROUP = "Chưa phân loại"
 UNKNOWN_KIND = "Không rõ"
@@ -114,10 +116,6 @@ def _days(values: list[Decimal], fraction: Decimal) -> Decimal | None:
 
 def summary(start: datetime, end: datetime, *, today: Any = None) -> ComplaintSummary:
     """The figures of the complaints received in [start, end)."""
-    from lims.intake.services import BUSINESS_KIND_LABELS
-
-    from .schedule import local_today
-
     cfg = current_app.config
     out = ComplaintSummary(
         target_advised=int(cfg["COMPLAINT_TARGET_ADVISED"]),

@@ -19,6 +19,7 @@ from flask_babel import lazy_gettext as _l
 from lims.errors import DomainError
 from lims.intake.validation import parse_date
 from lims.nfc import nfc
+from lims.rules.numbers import parse_id
 
 from .models import ComplaintChannel
 
@@ -162,8 +163,6 @@ def _phone_ok(phone: str) -> bool:
 
 def _optional_id(value: Any) -> int | None:
     """An id from a form (None when empty; -1 when not a valid id)."""
-    from lims.numbers import parse_id
-
     if value in (None, ""):
         return None
     found = parse_id(str(value))

@@ -18,7 +18,7 @@ from lims.errors import show_on_form
 from lims.extensions import db, unit_of_work
 from lims.i18n import current_language
 from lims.intake.models import Business
-from lims.numbers import parse_id
+from lims.rules.numbers import parse_id
 
 from . import bp, closing, personal, queries, sampling, services
 from .attachments import Upload

@@ -12,7 +12,7 @@ from flask_login import current_user
 from lims.auth.permissions import access
 from lims.errors import show_on_form
 from lims.extensions import db, unit_of_work
-from lims.numbers import parse_id
+from lims.rules.numbers import parse_id
 
 from . import bp, sampling
 from .forms import StepForm, TestingForm

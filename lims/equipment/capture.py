@@ -17,11 +17,13 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from markupsafe import escape
 
 import instruments as lib
 from lims import audit
 from lims.auth.permissions import require_role
 from lims.extensions import db, utcnow
+from lims.i18n import current_language
 
 from .calibration import Usability, local_today, usability
 from .errors import CaptureError, EquipmentError, InstrumentUnusable
@@ -140,15 +142,11 @@ class _UnusableMessage:
         self.verdict = verdict
 
     def __str__(self) -> str:
-        from lims.i18n import current_language
-
         if current_language() == "en":
             return f"{self.name} cannot be used: {self.verdict.reason_en}."
         return f"Không thể dùng {self.name}: {self.verdict.reason_vi}."
 
     def __html__(self) -> str:
-        from markupsafe import escape
-
         return str(escape(str(self)))
 
 

@@ -12,7 +12,11 @@ from flask.cli import AppGroup, with_appcontext
 
 import instruments as lib
 from instruments.cli import instruments as library_group
+from instruments.listener import Received, listen
 from lims.extensions import db, unit_of_work
+
+from .messages import store_message
+from .models import Instrument
 
 instruments_cli = AppGroup("instruments", help=library_group.help)
 for _command in library_group.commands.values():
@@ -48,11 +52,6 @@ def listen_command(
     frame_timeout: float,
 ) -> None:
     """Receive analyser messages: store each raw, hand it to the result importers."""
-    from instruments.listener import Received, listen
-
-    from .messages import store_message
-    from .models import Instrument
-
     instrument = None
     if instrument_id is not None:
         instrument = db.session.get(Instrument, instrument_id)

@@ -16,6 +16,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from instruments import simulator_for
+from lims.auth.models import User
 from lims.extensions import db, unit_of_work
 
 from . import calibration, register
@@ -49,8 +51,6 @@ NOTE = "Thiết bị mô phỏng cho bản demo: bộ mô phỏng chạy trên c
 
 
 def _reviewer() -> Any:
-    from lims.auth.models import User
-
     return db.session.scalar(sa.select(User).where(User.email == "reviewer@example.org"))
 
 
@@ -108,8 +108,6 @@ class DemoSimulators:
 
 def start_demo_simulators(app: Any) -> DemoSimulators:
     """Start a simulator for each demo instrument and point the instrument at its pty."""
-    from instruments import simulator_for
-
     running = DemoSimulators()
     atexit.register(running.stop)
     with app.app_context():

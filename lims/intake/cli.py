@@ -8,18 +8,18 @@ import click
 import sqlalchemy as sa
 from flask.cli import AppGroup
 
+from lims.auth.models import User, UserRole
+from lims.auth.permissions import PermissionDenied
+from lims.auth.services import get_user_by_email
 from lims.extensions import db, retrying, unit_of_work
 from lims.progress import terminal
 
-from . import importing
+from . import importing, services
 
 intake_cli = AppGroup("intake", help="Sample intake: survey-sheet import.")
 
 
 def _actor(email: str | None):  # noqa: ANN202 - a User
-    from lims.auth.models import User, UserRole
-    from lims.auth.services import get_user_by_email
-
     if email:
         user = get_user_by_email(email)
         if user is None:
@@ -44,8 +44,6 @@ def _actor(email: str | None):  # noqa: ANN202 - a User
 @click.option("--as", "email", default=None, help="E-mail of the technician importing.")
 def import_command(file: Path, campaign_id: int, email: str | None) -> None:
     """Check a survey sheet (CSV or XLSX) and register every row, or nothing."""
-    from lims.auth.permissions import PermissionDenied
-
     actor = _actor(email)
     if file.stat().st_size > importing.MAX_FILE_BYTES:
         raise click.ClickException(
@@ -88,8 +86,6 @@ def template_command(dest: Path) -> None:
 @click.option("--as", "email", required=True, help="E-mail of the reviewer or admin doing it.")
 def link_units_command(email: str) -> None:
     """Link businesses to the administrative units their ward/district text names."""
-
-    from . import services
 
     actor = _actor(email)
     with unit_of_work():

@@ -19,6 +19,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from lims.forms import Form
 
 from .models import BusinessKind
+from .services import BUSINESS_KIND_LABELS
 
 #: Khánh Hòa district-level units before the 2025 reorganisation (domain-vietnam.md §4.1).
 KHANH_HOA_DISTRICTS = (
@@ -45,8 +46,6 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 def _kind_choices() -> list[tuple[str, str]]:
-    from .services import BUSINESS_KIND_LABELS
-
     return [(k.value, str(BUSINESS_KIND_LABELS[k])) for k in BusinessKind]
 
 

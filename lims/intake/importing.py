@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from lims import audit
 from lims.auth.permissions import require_role
 from lims.catalog.models import ProductCategory
+from lims.catalog.services import profile_parameters
 from lims.exports import csv_bytes
 from lims.extensions import db
 from lims.progress import ProgressFactory, silent, tracked
@@ -593,12 +594,7 @@ def _resolve_businesses(actor: Any, rows: Sequence[CheckedRow]) -> tuple[dict[tu
 
 def _profile_ids(category_id: int, cache: dict[int, list[int]]) -> list[int]:
     if category_id not in cache:
-        try:
-            from lims.catalog.services import profile_parameters
-        except ImportError:  # pragma: no cover - the catalogue feature is always there
-            cache[category_id] = []
-        else:
-            cache[category_id] = [p.id for p in profile_parameters(category_id)]
+        cache[category_id] = [p.id for p in profile_parameters(category_id)]
     return cache[category_id]
 
 

@@ -35,7 +35,7 @@ from sqlalchemy.orm import selectinload
 
 from lims.catalog.models import ProductCategory
 from lims.extensions import UTCDateTime, db
-from lims.numbers import parse_id
+from lims.rules.numbers import parse_id
 
 from .models import Business, Sample, SampleStatus
 from .scope import EVERYTHING, Scope

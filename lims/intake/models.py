@@ -236,12 +236,14 @@ class SamplePhoto(db.Model):
     content_type: Mapped[str] = mapped_column(sa.String(40))
     size: Mapped[int] = mapped_column(sa.Integer)
     sha256: Mapped[str] = mapped_column(sa.String(64))
-    data: Mapped[bytes | None] = mapped_column(sa.LargeBinary)  # NULL: in the file store
+    data: Mapped[bytes | None] = mapped_column(sa.LargeBinary, deferred=True)  # NULL: file store
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # the upright size of the original, and the rendition documents print (JPEG, no metadata)
     width: Mapped[int | None] = mapped_column(sa.Integer)
     height: Mapped[int | None] = mapped_column(sa.Integer)
-    rendition_data: Mapped[bytes | None] = mapped_column(sa.LargeBinary)  # NULL: file store
+    rendition_data: Mapped[bytes | None] = mapped_column(
+        sa.LargeBinary, deferred=True
+    )  # NULL: file store
     rendition_sha256: Mapped[str | None] = mapped_column(sa.String(64))
 
     sample: Mapped[Sample] = relationship(back_populates="photos")

@@ -22,10 +22,11 @@ from lims import audit, storage
 from lims.auth.permissions import require_role
 from lims.catalog import places
 from lims.catalog.models import Parameter, ProductCategory
+from lims.catalog.services import profile_for_quantity
 from lims.counters import next_in_sequence
-from lims.extensions import db, utcnow
+from lims.extensions import db, preassign_ids, utcnow
 from lims.nfc import nfc
-from lims.numbers import parse_id
+from lims.rules.numbers import parse_id
 
 from .codes import format_code
 from .lifecycle import INITIAL, STATUS_LABELS, move, status_label
@@ -53,7 +54,7 @@ from .photos import (
 )
 from .taxcode import TaxCodeError, normalize_tax_code
 from .text import search_key
-from .validation import LOCAL_TZ, IntakeError, SampleInput, SampleInputError
+from .validation import FUTURE_TOLERANCE, LOCAL_TZ, IntakeError, SampleInput, SampleInputError
 
 __all__ = [
     "STATUS_LABELS",
@@ -703,8 +704,6 @@ def _profile_parameter_ids(category_id: int, quantity: Decimal | None = None) ->
 def profile_tests(category_id: int, quantity: Decimal | None) -> tuple[list[Any], list[Any]]:
     """(parameters, [(parameter, why left out)]) of the category's profile for a sample of
     ``quantity`` units (``lims.catalog.services.profile_for_quantity``)."""
-    from lims.catalog.services import profile_for_quantity
-
     return profile_for_quantity(category_id, quantity)
 
 
@@ -922,6 +921,7 @@ def register_samples(
                 import_batch_id=import_batch_id,
             )
         )
+    preassign_ids(samples)
     db.session.add_all(samples)
     db.session.flush()
     test_rows = [
@@ -1014,8 +1014,6 @@ def receive_sample(
 
 
 def _tolerance() -> Any:
-    from .validation import FUTURE_TOLERANCE
-
     return FUTURE_TOLERANCE
 
 

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from flask_babel import lazy_gettext as _l
 
 from lims.errors import DomainError
-from lims.numbers import NumberParseError, parse_decimal, parse_id
+from lims.rules.numbers import NumberParseError, parse_decimal, parse_id
 from lims.safetext import describe, forbidden_character
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")

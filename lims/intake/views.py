@@ -23,13 +23,14 @@ from lims.audit.queries import list_events
 from lims.auth.permissions import access
 from lims.catalog.models import Parameter, ProductCategory
 from lims.errors import show_on_form
-from lims.extensions import db, retrying, unit_of_work
+from lims.extensions import db, retrying, unit_of_work, utcnow
 from lims.i18n import current_language, format_datetime
-from lims.numbers import parse_id
+from lims.rules.numbers import parse_id
 from lims.storage import inline_image
 
 from . import bp, services
 from .forms import (
+    KHANH_HOA_DISTRICTS,
     LABEL_LAYOUTS,
     AddTestForm,
     BusinessForm,
@@ -42,7 +43,7 @@ from .labels import LAYOUTS, LabelItem, build_labels
 from .models import Business, Campaign, CampaignStatus, Sample, SamplePhoto, SampleStatus
 from .services import IntakeError
 from .timeline import timeline
-from .validation import SampleInputError, parse_date, parse_datetime, parse_sample_fields
+from .validation import LOCAL_TZ, SampleInputError, parse_date, parse_datetime, parse_sample_fields
 
 STAFF = ("technician", "reviewer")
 MAX_LABELS = 500
@@ -194,8 +195,6 @@ def campaign_edit(campaign_id: int) -> Any:
 
 
 def _district_choices(current: Any) -> list[tuple[str, str]]:
-    from .forms import KHANH_HOA_DISTRICTS
-
     names = list(KHANH_HOA_DISTRICTS) + [d for d in current or [] if d not in KHANH_HOA_DISTRICTS]
     return [(d, d) for d in names]
 
@@ -387,8 +386,6 @@ def register() -> Any:
     form.category_id.choices = _category_choices()
     form.business_matches = []
     if request.method == "GET":
-        from lims.extensions import utcnow
-
         form.sampled_at.data = format_datetime(utcnow())
         form.sampled_by.data = current_user.name
         if request.args.get("campaign"):
@@ -699,8 +696,6 @@ def _back() -> str:
 
 
 def _local_tz() -> Any:
-    from .validation import LOCAL_TZ
-
     return LOCAL_TZ
 
 

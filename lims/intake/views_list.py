@@ -27,13 +27,15 @@ from wtforms import SelectField
 
 from lims import exports
 from lims.auth.permissions import access
+from lims.catalog.services import category_tree
 from lims.extensions import db, reading, retrying
 from lims.forms import Form
 from lims.i18n import current_language
-from lims.numbers import parse_id
 from lims.pagecache import cached_page
+from lims.rules.numbers import parse_id
 
 from . import bp, importing, listing
+from .forms import LABEL_LAYOUTS
 from .models import Campaign, CampaignStatus, Sample, SampleStatus
 from .services import STATUS_LABELS, IntakeError, status_label
 from .validation import LOCAL_TZ
@@ -62,10 +64,6 @@ def _campaign_choices(open_only: bool = False) -> list[Campaign]:
 
 
 def _category_choices() -> list[tuple[int, str]]:
-    try:
-        from lims.catalog.services import category_tree
-    except ImportError:  # pragma: no cover
-        return []
     lang = current_language()
     return [(c.id, "\u2003" * depth + c.name(lang)) for c, depth in category_tree()]
 
@@ -93,10 +91,6 @@ def _list_context(filters: listing.SampleFilters) -> dict[str, Any]:
 
 
 def _label_layouts() -> list[tuple[str, Any]]:
-    try:
-        from .forms import LABEL_LAYOUTS
-    except ImportError:  # pragma: no cover
-        return [("a4-3x8", "A4")]
     return list(LABEL_LAYOUTS)
 
 

@@ -6,6 +6,7 @@ from flask import current_app, jsonify, render_template
 
 from lims import health
 from lims.auth.permissions import PUBLIC, access
+from lims.reports.queues import queues_for
 
 from . import bp
 
@@ -14,8 +15,6 @@ from . import bp
 @access(PUBLIC)
 def index() -> str:
     from flask_login import current_user
-
-    from lims.reports.queues import queues_for
 
     queues = queues_for(current_user) if current_user.is_authenticated else {}
     return render_template("main/index.html", queues=queues)

@@ -37,7 +37,18 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from lims.extensions import db
 from lims.progress import ProgressFactory, Step, silent, tracked
+from lims.storage import (
+    StorageFull,
+    StoredFileCorrupt,
+    StoredFileMissing,
+    configured_dir,
+    file_path,
+    read_file,
+    sha256_hex,
+    write_file,
+)
 
 from .dbtools import (
     OpsError,
@@ -176,9 +187,6 @@ def create_backup(app: Any, dest: str | Path, progress: ProgressFactory = silent
     """Write one ``.tar.gz`` with the database dump, the file-store files its rows refer to
     and the manifest. ``progress`` (:mod:`lims.progress`) counts database pages (SQLite) or
     tables (PostgreSQL) dumped, and stored files added."""
-    from lims.extensions import db
-    from lims.storage import configured_dir
-
     target = _destination(dest)
     with app.app_context(), tempfile.TemporaryDirectory(prefix="lims-backup-") as tmp:
         engine = db.engine
@@ -233,8 +241,6 @@ def _add_store_files(
     tar: tarfile.TarFile, root: Path | None, wanted: list[str], progress: ProgressFactory = silent
 ) -> dict[str, Any]:
     """Add each referenced file-store file (hash-checked) as ``store/ab/<sha256>``."""
-    from lims.storage import StoredFileCorrupt, StoredFileMissing, read_file
-
     added: list[str] = []
     missing: list[str] = []
     corrupt: list[str] = []
@@ -373,8 +379,6 @@ def open_backup(path: str | Path) -> Iterator[tuple[dict[str, Any], Path, dict[s
 def _extract_store(
     tar: tarfile.TarFile, members: dict[str, tarfile.TarInfo], manifest: dict[str, Any], out: Path
 ) -> dict[str, Path]:
-    from lims.storage import file_path, sha256_hex
-
     wanted = (manifest.get("file_store") or {}).get("files") or []
     found: dict[str, Path] = {}
     for digest in wanted:
@@ -410,9 +414,6 @@ def restore_backup(
     """Restore into the (empty) database of ``app``, then verify it. ``progress``
     (:mod:`lims.progress`) counts stored files written, database pages (SQLite) or tables
     (PostgreSQL) restored, and files checked."""
-    from lims.extensions import db
-    from lims.storage import StorageFull, configured_dir, write_file
-
     with open_backup(path) as (manifest, dump, store):
         echo(
             f"Backup of {manifest['created_at']} ({manifest['database']}, revision "

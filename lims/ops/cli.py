@@ -10,7 +10,10 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from lims.audit import anchor as audit_anchor
+from lims.certificates.integrity import check_certificates
 from lims.progress import terminal
+from lims.storage import configured_dir
 
 from .backup import create_backup, restore_backup
 from .dbtools import OpsError, Verification, copy_database
@@ -42,9 +45,7 @@ def backup_command(dest: Path) -> None:
     )
     anchor = result.manifest.get("audit_anchor")
     if anchor:
-        from lims.audit.anchor import describe
-
-        click.echo(f"  audit chain head (anchor, in the manifest): {describe(anchor)}")
+        click.echo(f"  audit chain head (anchor, in the manifest): {audit_anchor.describe(anchor)}")
     store = result.manifest.get("file_store") or {}
     if store.get("files"):
         click.echo(f"  with {len(store['files'])} file-store files ({store['bytes']} bytes)")
@@ -106,8 +107,6 @@ def storage_check_command() -> None:
     """Hash-check every stored file, in the database or the file store, and every certificate's
     stored hash against its issue event. Exit status 1 when one is missing, corrupt or not
     the one issued."""
-    from lims.storage import configured_dir
-
     click.echo(f"Storage: {describe(configured_dir())}")
     report = check_files(current_app._get_current_object(), progress=terminal)
     for name, count in sorted(report.by_table.items()):
@@ -121,8 +120,6 @@ def storage_check_command() -> None:
         click.echo(f"  PROBLEM: {problem}", err=True)
     # a PDF swapped together with its stored hash passes the hash check: the issue event in the
     # (keyed) audit trail says which hash was issued
-    from lims.certificates.integrity import check_certificates
-
     swapped = check_certificates()
     click.echo(f"Certificates against their issue events: {len(swapped)} problem(s)")
     for problem in swapped:

@@ -17,7 +17,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from lims import create_app
+from lims.audit.anchor import KIND
+from lims.audit.verification import verify_integrity
+from lims.extensions import db
 from lims.progress import ProgressFactory, Step, silent
+from lims.storage import StoredFileCorrupt, StoredFileMissing, configured_dir, read_file
 
 ALEMBIC_TABLE = "alembic_version"
 
@@ -189,8 +194,6 @@ def _check_column(
     root: Path | None,
     step: Step,
 ) -> int:
-    from lims.storage import StoredFileCorrupt, StoredFileMissing, read_file
-
     count = 0
     for ident, blob, recorded in stored_rows(conn, pair, batch=batch):
         where = f"{pair.table} id={ident}"
@@ -242,8 +245,6 @@ def referenced_files(conn: sa.Connection) -> set[str]:
 def audit_anchor(conn: sa.Connection) -> dict[str, Any] | None:
     """The audit chain's head as read on ``conn`` (a backup's snapshot), as an anchor; None
     before the first audit event."""
-    from lims.audit.anchor import KIND
-
     if "audit_head" not in existing_tables(conn):
         return None
     row = conn.execute(
@@ -304,10 +305,6 @@ def verify_database(
 ) -> Verification:
     """Row counts, stored-file hashes, the audit chain (with the anchors given) and the
     cross-checks of records against their audit events, in ``app``'s database."""
-    from lims.audit.verification import verify_integrity
-    from lims.extensions import db
-    from lims.storage import configured_dir
-
     with app.app_context():
         with db.engine.connect() as conn:
             tables = app_tables(db.metadata, existing_tables(conn))
@@ -336,9 +333,6 @@ def verify_database(
 @contextmanager
 def app_for_url(app: Any, url: str) -> Iterator[Any]:
     """A second app on another database, with the same settings otherwise."""
-    from lims import create_app
-    from lims.extensions import db
-
     overrides = {
         "ENV_NAME": app.config.get("ENV_NAME"),
         "SECRET_KEY": app.config.get("SECRET_KEY"),
@@ -451,8 +445,6 @@ def copy_database(
     to head first), then verify counts, stored-file hashes and the audit chain there.
     ``progress`` (:mod:`lims.progress`) counts the rows copied and the files checked."""
     from flask_migrate import upgrade
-
-    from lims.extensions import db
 
     with app.app_context():
         source_url = db.engine.url

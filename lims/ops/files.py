@@ -12,7 +12,17 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from lims import audit
+from lims.extensions import db, unit_of_work
 from lims.progress import ProgressFactory, Step, silent
+from lims.storage import (
+    StorageFull,
+    StoredFileCorrupt,
+    configured_dir,
+    read_file,
+    sha256_hex,
+    write_file,
+)
 
 from .dbtools import (
     FileCheck,
@@ -29,9 +39,6 @@ DATABASE = "database"
 
 def check_files(app: Any, progress: ProgressFactory = silent) -> FileCheck:
     """Every stored file of ``app``'s database, hash-checked wherever it is kept."""
-    from lims.extensions import db
-    from lims.storage import configured_dir
-
     with app.app_context():
         with db.engine.connect() as conn:
             report = check_stored_files(conn, root=configured_dir(), progress=progress)
@@ -62,12 +69,6 @@ def move_files(
     filled from the hash-checked file; the file stays). Idempotent; one commit per batch; one
     audit event ``storage.move`` when anything moved. A corrupt or missing file stops the move
     (what was moved so far stays moved and consistent)."""
-    from lims import audit
-    from lims.extensions import db, unit_of_work
-    from lims.storage import (
-        configured_dir,
-    )
-
     if to not in (DIRECTORY, DATABASE):
         raise OpsError(f"--to must be {DIRECTORY} or {DATABASE}, not {to!r}.")
     result = MoveResult(to)
@@ -111,8 +112,6 @@ def move_files(
 
 def _move_column(engine: Any, pair: Any, to: str, root: Path, batch: int, step: Step) -> int:
     """Move the files of one byte column, one commit per batch; how many moved."""
-    from lims.storage import StorageFull, StoredFileCorrupt, read_file, sha256_hex, write_file
-
     preparer = engine.dialect.identifier_preparer
     table, data = preparer.quote(pair.table), preparer.quote(pair.data)
     digest = preparer.quote(pair.digest)

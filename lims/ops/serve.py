@@ -13,6 +13,15 @@ from typing import Any
 
 import click
 
+from lims import MIGRATIONS_DIR, create_app, signatures
+from lims.audit.writer import key_problem
+from lims.config import ConfigError
+from lims.extensions import db
+from lims.logs import ENVIRON_REQUEST_ID, ENVIRON_ROUTE, configure_logging, formatter
+from lims.pdf.signkeys import forget_keys
+
+from .dbtools import alembic_revision
+
 MAX_DEFAULT_WORKERS = 8
 DEFAULT_THREADS = 2
 
@@ -75,8 +84,6 @@ def logger_class(log_format: str) -> type:
     the bytes sent and the duration."""
     from gunicorn.glogging import Logger
 
-    from lims.logs import ENVIRON_REQUEST_ID, ENVIRON_ROUTE, formatter
-
     class LimsLogger(Logger):
         def setup(self, cfg: Any) -> None:
             super().setup(cfg)
@@ -111,8 +118,6 @@ def logger_class(log_format: str) -> type:
 
 def _post_fork(server: Any, worker: Any) -> None:
     """Connections opened in the master must not be shared by forked workers."""
-    from lims.extensions import db
-
     app = server.app.application
     if "sqlalchemy" in getattr(app, "extensions", {}):
         with app.app_context():
@@ -143,11 +148,6 @@ def check_schema(app: Any) -> str | None:
     """A message when the database is not at the code's migration head, else None."""
     from alembic.script import ScriptDirectory
 
-    from lims import MIGRATIONS_DIR
-    from lims.extensions import db
-
-    from .dbtools import alembic_revision
-
     heads = set(ScriptDirectory(MIGRATIONS_DIR).get_heads())
     with app.app_context():
         with db.engine.connect() as conn:
@@ -166,9 +166,6 @@ def check_schema(app: Any) -> str | None:
 def check_audit_key(app: Any) -> str | None:
     """A message when LIMS_AUDIT_KEY(_FILE) is not the key the database's chain is sealed with
     (every write would be refused)."""
-    from lims.audit.writer import key_problem
-    from lims.extensions import db
-
     with app.app_context():
         problem = key_problem()
         db.session.remove()
@@ -225,10 +222,6 @@ def serve_command(
     """Run the production server (gunicorn) with the production settings (LIMS_ENV=production:
     LIMS_SECRET_KEY and the audit key required, secure cookies). Put it behind a reverse
     proxy: docs/deployment.md."""
-    from lims import create_app
-    from lims.config import ConfigError
-    from lims.logs import configure_logging
-
     os.environ["LIMS_ENV"] = "production"
     try:
         app = create_app("production")
@@ -266,9 +259,6 @@ def report_signing(app: Any) -> None:
     """Say at start what is wrong with the signing keys (``lims signing check`` says more):
     every issue they would refuse is also refused at issue time with the same reason, so the
     server still starts (reading, verifying and everything else keep working)."""
-    from lims import signatures
-    from lims.pdf.signkeys import forget_keys
-
     with app.app_context():
         for problem in signatures.check_configuration(open_tokens=False):
             click.echo(f"Signing: {problem}", err=True)

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from html import escape
 
-from . import westgard
-from .evaluation import plain
+from lims.rules import westgard
+from lims.rules.qc_checks import plain
 
 
 @dataclass(frozen=True)

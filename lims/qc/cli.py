@@ -7,7 +7,7 @@ import json
 import click
 from flask.cli import AppGroup
 
-from . import westgard
+from lims.rules import westgard
 
 qc_cli = AppGroup("qc", help="Internal quality control (Westgard rules).")
 

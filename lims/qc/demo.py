@@ -20,8 +20,10 @@ from lims.auth.models import User
 from lims.catalog.models import Method, Parameter, ParameterMethod
 from lims.extensions import clock_at, db
 from lims.intake.models import Sample, SampleTest, TestStatus
+from lims.rules import westgard
+from lims.testing.services import result_for
 
-from . import materials, services, westgard
+from . import materials, services
 from .models import BatchStatus, ItemOutcome, QcBatch, QcItem, QcMaterial
 
 TECHNICIAN = "technician@example.org"
@@ -225,8 +227,6 @@ def _held_batch(
         .order_by(Sample.code)
         .limit(4)
     ).all()
-    from lims.testing.services import result_for
-
     tests = [
         t for t in tests if (r := result_for(t)) is not None and r.parameter_method_id == pm.id
     ]

@@ -10,6 +10,8 @@ import sqlalchemy as sa
 from lims.catalog.models import Method, ParameterMethod
 from lims.extensions import db
 from lims.intake.models import SampleTest
+from lims.testing.models import Result
+from lims.testing.services import ANALYSER_EMAIL, RESULT_CHECKS, ResultError
 
 from . import authorisations, services
 
@@ -19,8 +21,6 @@ def check_results(
 ) -> None:
     """Refuse entry or verification outside the actor's authorisation, and verification or
     reporting of a result its batch holds."""
-    from lims.testing.services import ANALYSER_EMAIL, ResultError
-
     day = services.today()
     # an analyser's results are entered by the instrument (its system account), not an analyst
     analyser = actor is not None and getattr(actor, "email", None) == ANALYSER_EMAIL
@@ -28,8 +28,6 @@ def check_results(
         if method is not None:
             method_ids = {method.method_id}
         else:  # the methods the results were entered with, in one query
-            from lims.testing.models import Result
-
             method_ids = set(
                 db.session.scalars(
                     sa.select(ParameterMethod.method_id)
@@ -51,7 +49,5 @@ def check_results(
 
 def register() -> None:
     """Called by the app factory."""
-    from lims.testing.services import RESULT_CHECKS
-
     if check_results not in RESULT_CHECKS:
         RESULT_CHECKS.append(check_results)

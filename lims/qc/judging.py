@@ -8,9 +8,10 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from lims.extensions import db, utcnow
+from lims.rules import qc_checks as evaluation
+from lims.rules import westgard
+from lims.rules.qc_checks import plain
 
-from . import evaluation, westgard
-from .evaluation import plain
 from .materials import acceptance_for
 from .models import (
     CHARTED_KINDS,

@@ -15,7 +15,7 @@ from lims.catalog.models import ParameterMethod
 from lims.errors import DomainError
 from lims.extensions import db
 from lims.i18n import current_language
-from lims.numbers import NumberParseError, parse_decimal
+from lims.rules.numbers import NumberParseError, parse_decimal
 
 from .models import CHARTED_KINDS, MaterialKind, QcAcceptance, QcLot, QcMaterial
 

@@ -25,9 +25,8 @@ from lims.pdf import (
     paragraph,
     styles,
 )
-
-from . import westgard
-from .evaluation import plain
+from lims.rules import westgard
+from lims.rules.qc_checks import plain
 
 RED, ORANGE, GREEN, BLUE, GREY = (
     colors.HexColor("#dc3545"),

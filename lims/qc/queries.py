@@ -9,18 +9,20 @@ import sqlalchemy as sa
 
 from lims.catalog.models import Parameter, ParameterMethod
 from lims.extensions import db
+from lims.i18n import format_date
 from lims.intake.models import Sample, SampleTest, TestStatus
+from lims.rules.qc_checks import plain
+from lims.testing.services import ENTRY_STATES
 
 from .chart import ChartPoint
-from .judging import chart_limits
+from .judging import chart_limits, failure_summary
 from .models import BatchStatus, QcAcceptance, QcBatch, QcBatchTest, QcItem
+from .pdf import QcReport, ReportDecision, ReportPoint
 from .services import batches_of_tests
 
 
 def tests_without_batch(parameter: Parameter, limit: int = 200) -> list[SampleTest]:
     """Tests of the parameter waiting for a result and in no current batch."""
-    from lims.testing.services import ENTRY_STATES
-
     in_batch = (
         sa.select(QcBatchTest.test_id)
         .join(QcBatch, QcBatchTest.batch_id == QcBatch.id)
@@ -88,12 +90,6 @@ def batch_status_of_tests(test_ids: Iterable[int]) -> dict[int, QcBatch]:
 
 def chart_report(acceptance: QcAcceptance, lang: str) -> Any:
     """The plain data of a chart's PDF report (:mod:`lims.qc.pdf`)."""
-    from lims.i18n import format_date
-
-    from .evaluation import plain
-    from .judging import failure_summary
-    from .pdf import QcReport, ReportDecision, ReportPoint
-
     data = chart_for(acceptance)
     pm, material = acceptance.parameter_method, acceptance.material
     en = lang == "en"

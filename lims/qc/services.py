@@ -15,10 +15,13 @@ from flask_babel import lazy_gettext as _l
 
 from lims import audit
 from lims.auth.permissions import require_role
-from lims.catalog.models import ParameterMethod
+from lims.catalog.models import ParameterMethod, ResultType
+from lims.equipment.calibration import usability
+from lims.equipment.models import Instrument
 from lims.extensions import db, utcnow
 from lims.i18n import current_language, local_time
 from lims.intake.models import SampleTest, TestStatus
+from lims.testing.services import ENTRY_STATES, ResultError, enter_result, notify_role, result_for
 
 from . import judging
 from .materials import QcError, acceptance_for, number, usable_lot
@@ -79,8 +82,6 @@ def batches_of_tests(test_ids: Iterable[int]) -> dict[int, QcBatch]:
 
 
 def _check_test(test: SampleTest, pm: ParameterMethod) -> None:
-    from lims.testing.services import result_for
-
     label = f"{test.sample.code} · {test.parameter.name_vi}"
     if test.parameter_id != pm.parameter_id:
         raise QcError(_l("%(test)s is not a test of this parameter.", test=label), "tests")
@@ -102,8 +103,6 @@ def _check_test(test: SampleTest, pm: ParameterMethod) -> None:
 
 
 def _check_instrument(instrument: Any, run_on: date) -> None:
-    from lims.equipment.calibration import usability
-
     usable = usability(instrument, run_on)
     if not usable.usable:
         raise QcError(
@@ -145,8 +144,6 @@ def create_batch(
         raise QcError(_l("A batch cannot be run in the future."), "run_on")
     instrument = None
     if instrument_id is not None:
-        from lims.equipment.models import Instrument
-
         instrument = db.session.get(Instrument, instrument_id)
         if instrument is None:
             raise QcError(_l("Choose an instrument."), "instrument")
@@ -302,9 +299,6 @@ def enter_values(
 def enterable(test: SampleTest) -> bool:
     """May the batch page take this test's result as typed (a plain number or qualifier; not a
     formula, net quantity or reading, which the sample page and the worksheet take)?"""
-    from lims.catalog.models import ResultType
-    from lims.testing.services import ENTRY_STATES
-
     parameter = test.parameter
     return (
         test.status in (TestStatus.PENDING, TestStatus.ENTERED)
@@ -323,8 +317,6 @@ def enter_sample_results(
 ) -> int:
     """Enter the batch's sample results next to its QC (``{test_id: (text, version seen)}``),
     each with the batch's method, through the results' own entry service."""
-    from lims.testing.services import ResultError, enter_result
-
     tests = {link.test_id: link.test for link in batch.links}
     for test_id, (text, version) in entries.items():
         test = tests.get(test_id)
@@ -345,8 +337,6 @@ def enter_sample_results(
 
 
 def _notify_rejected(batch: QcBatch) -> None:
-    from lims.testing.services import notify_role
-
     pm = batch.parameter_method
     notify_role(
         "reviewer",

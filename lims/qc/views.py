@@ -26,12 +26,16 @@ from werkzeug.wrappers import Response
 
 from lims.auth.permissions import access, has_role
 from lims.catalog.models import Parameter
+from lims.catalog.services import plain
+from lims.equipment.register import list_instruments
 from lims.errors import DomainError
 from lims.extensions import db, unit_of_work
 from lims.i18n import current_language
-from lims.numbers import parse_id
+from lims.pdf import Letterhead
+from lims.rules.numbers import parse_id
+from lims.testing.services import results_for_sample
 
-from . import bp, decisions, judging, materials, queries, services
+from . import bp, decisions, judging, materials, pdf, queries, services
 from .chart import control_chart
 from .models import (
     CHARTED_KINDS,
@@ -159,8 +163,6 @@ def new_batch() -> Any:
         else:
             _done(_("Batch %(code)s created.", code=batch.code))
             return redirect(url_for("qc.batch", batch_id=batch.id))
-    from lims.equipment.register import list_instruments
-
     reagent_lots = [
         lot
         for m in materials.list_materials()
@@ -231,8 +233,6 @@ def batch(batch_id: int) -> Any:
         else:
             _done(_("Saved: %(status)s.", status=status_label(batch.status)))
             return redirect(url_for("qc.batch", batch_id=batch.id))
-    from lims.testing.services import results_for_sample
-
     results = {}
     for link in batch.links:
         results.update(results_for_sample(link.test.sample))
@@ -313,10 +313,6 @@ def chart(acceptance_id: int) -> Any:
 @access(*ENTRY_ROLES)
 def chart_report(acceptance_id: int) -> Response:
     """The QC report of a chart as PDF (internal: the lab's name, no accreditation claim)."""
-    from lims.pdf import Letterhead
-
-    from . import pdf
-
     acceptance = db.session.get(QcAcceptance, acceptance_id)
     if acceptance is None:
         abort(404)
@@ -337,6 +333,4 @@ def chart_report(acceptance_id: int) -> Response:
 
 @bp.context_processor
 def _qc_helpers() -> dict[str, Any]:
-    from lims.catalog.services import plain
-
     return {"plain": plain, "kind_label": materials.kind_label}

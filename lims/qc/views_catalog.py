@@ -18,7 +18,7 @@ from lims.catalog.models import Method, Parameter, ParameterMethod
 from lims.errors import DomainError
 from lims.extensions import db, unit_of_work
 from lims.i18n import current_language
-from lims.numbers import parse_id
+from lims.rules.numbers import parse_id
 
 from . import authorisations, bp, materials, services
 from .models import MaterialKind, MethodAuthorisation, QcMaterial

@@ -13,13 +13,15 @@ from reportlab.platypus import KeepTogether, Paragraph, Spacer
 
 from lims import charts
 from lims.audit.anchor import current_anchor
+from lims.complaints.stats import report_tables
+from lims.complaints.stats import summary as complaint_summary
 from lims.equipment.calibration import calibration_state, local_today
 from lims.equipment.register import list_instruments
 from lims.exports import Sheet, xlsx_bytes
-from lims.numbers import round_decimal
 from lims.pdf import DocumentInfo, data_table
 from lims.pdf.admin import WIDTH, AdminSignature, admin_styles, build_admin_document
 from lims.pdf.fonts import markup
+from lims.rules.numbers import round_decimal
 from lims.testing.register import (
     FailedTest,
     RegisterFilters,
@@ -174,9 +176,6 @@ def anchor_lines(anchor: dict[str, Any]) -> tuple[str, str]:
 def complaint_tables(period: Period) -> list[tuple[str, str, list[str], list[list[str]]]]:
     """The complaints section: complaints received in the period (not filtered by campaign),
     figures only, no personal data (lims.complaints.stats)."""
-    from lims.complaints.stats import report_tables
-    from lims.complaints.stats import summary as complaint_summary
-
     return report_tables(complaint_summary(*period.bounds))
 
 

@@ -7,6 +7,8 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
+from lims import wordfiles
+
 from . import annual, services
 
 reports_cli = AppGroup("reports", help="Programme reports.")
@@ -43,8 +45,6 @@ def annual_command(
 def docx_templates_command(folder: Path) -> None:
     """Write the default Word templates (report.docx, letter.docx, warning.docx) into FOLDER for
     the lab to edit; point LIMS_DOCX_TEMPLATE_DIR at it to use them. Existing files are kept."""
-    from lims import wordfiles
-
     written = wordfiles.write_defaults(folder)
     for path in written:
         click.echo(f"Wrote {path}")

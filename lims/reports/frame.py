@@ -12,6 +12,8 @@ from flask import current_app
 from reportlab.lib.styles import StyleSheet1
 from reportlab.platypus import Flowable
 
+from lims.extensions import utcnow
+from lims.i18n import local_time
 from lims.pdf import admin
 from lims.pdf.admin import AdminHeader, AdminSignature, document_number
 
@@ -44,9 +46,6 @@ def number_for(kind: str, number: str, day: date) -> str:
 
 
 def today() -> date:
-    from lims.extensions import utcnow
-    from lims.i18n import local_time
-
     return local_time(utcnow()).date()
 
 

@@ -15,11 +15,14 @@ from lims.audit.verification import Verification, chain_length, last_verificatio
 from lims.auth.models import User
 from lims.auth.permissions import has_role
 from lims.catalog.models import Specification
+from lims.certificates.services import Filters, search
+from lims.complaints.queries import home_counts, requests_waiting
 from lims.equipment.calibration import instruments_due_soon
 from lims.extensions import db, utcnow
 from lims.intake.models import Sample, SampleStatus, SampleTest, TestStatus
 from lims.testing.models import NonConformity
 from lims.testing.services import ENTRY_STATES
+from lims.warnings.models import BulletinDraft, BulletinDraftStatus, ConsumerWarning, WarningStatus
 
 
 @dataclass(frozen=True)
@@ -100,13 +103,6 @@ def reviewer_queues() -> list[Queue]:
 
 
 def association_queues(user: Any) -> list[Queue]:
-    from lims.warnings.models import (
-        BulletinDraft,
-        BulletinDraftStatus,
-        ConsumerWarning,
-        WarningStatus,
-    )
-
     in_review = _count(
         sa.select(ConsumerWarning.id).where(ConsumerWarning.status == WarningStatus.IN_REVIEW)
     )
@@ -145,8 +141,6 @@ def association_queues(user: Any) -> list[Queue]:
 def complaint_queues(user: Any) -> list[Queue]:
     """The association's complaint reminders: new ones to accept, overdue (the legal
     deadlines), due soon, closings waiting for this user's approval (four eyes)."""
-    from lims.complaints.queries import home_counts
-
     n = home_counts(user.id)
     index = "complaints.index"
     return [
@@ -162,8 +156,6 @@ def complaint_queues(user: Any) -> list[Queue]:
 
 
 def complaint_lab_queues() -> list[Queue]:
-    from lims.complaints.queries import requests_waiting
-
     waiting = requests_waiting()
     return [
         Queue("complaint_samples", _l("Sample requests from complaints"), waiting,
@@ -172,8 +164,6 @@ def complaint_lab_queues() -> list[Queue]:
 
 
 def agency_queues(user: Any) -> list[Queue]:
-    from lims.certificates.services import Filters, search
-
     since = utcnow() - timedelta(days=30)
     _, shared = search(user, Filters(since=since), page=1, per_page=1)
     return [

@@ -10,12 +10,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 
-from lims import exports
+from lims import audit, exports
 from lims.audit.verification import verify_and_record
 from lims.auth.permissions import access, has_role
 from lims.extensions import unit_of_work
 from lims.intake.scope import scope_for
-from lims.numbers import parse_id
+from lims.rules.numbers import parse_id
 from lims.wordfiles import TemplateError
 
 from . import annual, bp, queues, services, svg
@@ -176,8 +176,6 @@ def sign_annual() -> Any:
 
 
 def record_refusal(actor: Any, period: services.Period, message: str, address: Any) -> None:
-    from lims import audit
-
     audit.record(
         actor=actor, action="report.sign_refused", entity_type="report",
         entity_id=f"{period.start.isoformat()}:{period.end.isoformat()}",

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import click
 
-from lims.catalog import rules
-from lims.numbers import NumberParseError, parse_decimal, parse_number
+from lims.rules import decision as rules
+from lims.rules.numbers import NumberParseError, parse_decimal, parse_number
 
 RULES = {
     "simple": rules.DecisionRule.SIMPLE,

@@ -26,6 +26,7 @@ from lims.intake.models import Sample, SampleStatus, TestStatus
 
 from . import services
 from .models import Result
+from .resultfiles.demo import seed as seed_result_file_mappings
 
 FAIL_RATE = 0.12
 PASS_CLASSES = ("1a", "1b")
@@ -122,8 +123,6 @@ def _text_for(
 
 
 def seed() -> None:
-    from .resultfiles.demo import seed as seed_result_file_mappings
-
     seed_result_file_mappings()
     if db.session.scalar(sa.select(sa.func.count()).select_from(Result)):
         return

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from lims.audit import event_intact
 from lims.audit.models import AuditEvent
+from lims.catalog.models import Parameter
 from lims.extensions import db
 from lims.intake.models import Sample, SampleTest
 
@@ -98,8 +99,6 @@ def result_problem(row: Any, events: list[AuditEvent]) -> str | None:
 def check_certified_results() -> list[str]:
     """Every verified result against its verification event (the ``certified results``
     cross-check)."""
-    from lims.catalog.models import Parameter
-
     problems: list[str] = []
     last = 0
     while True:

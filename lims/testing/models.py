@@ -52,7 +52,7 @@ class Result(db.Model):
     decision_rule: Mapped[str | None] = mapped_column(sa.String(40))
     verdict_reason_vi: Mapped[str] = mapped_column(sa.Text, default="")
     verdict_reason_en: Mapped[str] = mapped_column(sa.Text, default="")
-    # The statement of conformity, computed once at verification (lims.catalog.statement):
+    # The statement of conformity, computed once at verification (lims.rules.statement):
     # pass / conditional_pass / conditional_fail / fail / no_statement (NULL until verified),
     # the reason when no statement is made, and the whole statement (limit, acceptance limit,
     # rule, official citation) as printed. Everything downstream reads these, never re-judges.

@@ -27,12 +27,14 @@ from flask_babel import lazy_gettext as _l
 from lims.audit.models import AuditEvent
 from lims.auth.models import User
 from lims.catalog.models import Parameter
+from lims.equipment.models import Instrument, InstrumentReading
 from lims.extensions import db
 from lims.i18n import local_name
-from lims.numbers import NumberParseError, parse_number
+from lims.rules.numbers import NumberParseError, parse_number
 
+from .errors import ResultError
 from .models import Result
-from .services import ResultError
+from .resultfiles.models import ResultFile
 
 REASON_MAX = 1000
 
@@ -47,8 +49,6 @@ def locked_reading(
     """The instrument reading ``reading_id``, locked, checked to back this result: captured by
     ``actor``, with a value, from an instrument of the parameter's kind, and backing no other
     result (``result`` is the one being entered, or None for a first entry)."""
-    from lims.equipment.models import Instrument, InstrumentReading
-
     reading = db.session.execute(
         sa.select(InstrumentReading).where(InstrumentReading.id == reading_id).with_for_update()
     ).scalar_one_or_none()
@@ -159,8 +159,6 @@ class Source:
 
 def sources_for(results: list[Result]) -> dict[int, Source]:
     """The source of each result, by result id (two queries for the whole page)."""
-    from lims.equipment.models import Instrument, InstrumentReading
-
     if not results:
         return {}
     users = dict(
@@ -203,8 +201,6 @@ def _int_or_none(value: Any) -> int | None:
 
 def _result_files(results: list[Result]) -> dict[int, str]:
     """The names of the result files these results were imported from, by id (one query)."""
-    from .resultfiles.models import ResultFile
-
     ids = set()
     for r in results:
         interim = r.interim if isinstance(r.interim, dict) else {}

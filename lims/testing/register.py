@@ -10,19 +10,14 @@ from typing import Any
 import sqlalchemy as sa
 
 from lims.catalog.models import Parameter
-from lims.catalog.statement import (
-    Statement,
-    StatementCode,
-    guard_band_note,
-    is_stated_nonconformity,
-)
 from lims.exports import Sheet, csv_bytes, number_or_text, xlsx_bytes
 from lims.extensions import db
 from lims.i18n import LOCAL_TZ
 from lims.intake.models import Business, Campaign, Sample, SampleTest, TestStatus
 from lims.intake.scope import EVERYTHING, Scope
 from lims.intake.text import search_key
-from lims.numbers import format_result
+from lims.rules.reported import display_value
+from lims.rules.statement import Statement, StatementCode, guard_band_note, is_stated_nonconformity
 
 from .models import NonConformity, Result
 
@@ -150,32 +145,6 @@ def _failed_test(result: Result, parameter: Parameter, lang: str) -> FailedTest 
         within_legal_limit=st.within_legal_limit,
         statement=st.code.value,
     )
-
-
-def display_value(result: Result, parameter: Parameter, lang: str = "vi") -> str:
-    """The value as reported, with the decimals, LOD and LOQ of the method it was entered with
-    (stored on the result): rounded to the method's decimals, ``< 0,005`` and
-    ``KPH (LOD = 0,002)`` without the columns' padding, a class as ``1b``."""
-    if result.text_value is not None:
-        return result.text_value
-    if result.value is None and result.qualifier is None:
-        return result.text_entered
-    from lims.numbers import NumberParseError, ParsedNumber, parse_number
-
-    value = result.value
-    decimals = result.decimals
-    if value is not None and decimals is None and result.qualifier is None:
-        # Report the precision that was typed, not the column's (accepted when it was entered).
-        try:
-            typed = parse_number(result.text_entered, point_is_decimal=True)
-            value = typed.value if typed.value is not None and typed.qualifier is None else value
-        except NumberParseError:
-            value = value.normalize()
-    parsed = ParsedNumber(text=result.text_entered, value=value, qualifier=result.qualifier)
-    try:
-        return format_result(parsed, decimals=decimals, lang=lang, lod=result.lod)
-    except (ValueError, TypeError):
-        return result.text_entered
 
 
 def register_rows(

@@ -20,24 +20,18 @@ from lims import audit
 from lims.auth.models import User, UserRole
 from lims.auth.permissions import require_role
 from lims.catalog import methods as catalog_methods
-from lims.catalog import rules
 from lims.catalog import services as catalog
 from lims.catalog.citations import official_citation, short_citation
 from lims.catalog.models import LimitKind, Parameter, ParameterMethod, ResultType
-from lims.catalog.statement import (
-    Statement,
-    StatementCode,
-    is_stated_nonconformity,
-    state_conformity,
-    worst_statement,
-)
-from lims.errors import DomainError
+from lims.equipment.models import InstrumentReading
 from lims.extensions import db, utcnow
 from lims.i18n import current_language, format_datetime, local_name, local_time
 from lims.intake import lifecycle
 from lims.intake.models import Sample, SampleStatus, SampleTest, TestStatus
 from lims.mail import Mail, queue_mail
-from lims.numbers import (
+from lims.rules import decision as rules
+from lims.rules import formulas, netquantity
+from lims.rules.numbers import (
     LESS_THAN,
     NOT_DETECTED,
     NumberParseError,
@@ -46,17 +40,21 @@ from lims.numbers import (
     parse_decimal,
     parse_number,
 )
-from lims.testing import formulas, netquantity
+from lims.rules.statement import (
+    Statement,
+    StatementCode,
+    is_stated_nonconformity,
+    state_conformity,
+    worst_statement,
+)
 
+from . import provenance
+from .errors import ResultError
 from .models import NonConformity, Notification, Result
 
 ENTRY_STATES = (SampleStatus.RECEIVED, SampleStatus.IN_TESTING, SampleStatus.TO_VERIFY)
 # RESULT_VALUE is Numeric(24, 10): 14 digits before the decimal point (PostgreSQL refuses more)
 MAX_STORED_VALUE = Decimal(10) ** 14
-
-
-class ResultError(DomainError):
-    """A refused result operation; ``message`` is shown to the user next to ``field``."""
 
 
 #: Checks a higher feature registers from the app factory (QC holds, analyst authorisation):
@@ -584,8 +582,6 @@ def _enter(
     reason: str | None = None,
     parameter_method_id: int | None = None,
 ) -> Result:
-    from . import provenance  # (it imports ResultError from this module)
-
     _check_entry_allowed(test)
     existing = result_for(test)
     if (
@@ -714,7 +710,7 @@ def _stated_input(result: Result, parameter: Parameter) -> Any:
 
 def compute_statement(result: Result, test: SampleTest) -> Statement:
     """The statement of conformity of a result, from its stored value and the specification it
-    was judged against (the one function: :func:`lims.catalog.statement.state_conformity`)."""
+    was judged against (the one function: :func:`lims.rules.statement.state_conformity`)."""
     parameter = test.parameter
     spec = catalog.get_specification(result.specification_id) if result.specification_id else None
     limit = catalog.to_rule_limit(spec) if spec is not None else None
@@ -899,8 +895,6 @@ def _check_seen(results: Sequence[Result], seen: Mapping[int, int] | None) -> No
 def _reading_user(result: Result) -> int | None:
     if result.instrument_reading_id is None:
         return None
-    from lims.equipment.models import InstrumentReading
-
     reading = db.session.get(InstrumentReading, result.instrument_reading_id)
     return reading.user_id if reading else None
 

@@ -12,18 +12,32 @@ from flask_login import current_user
 from sqlalchemy.orm import contains_eager, selectinload
 from werkzeug.wrappers import Response
 
+from lims.auth.models import User
 from lims.auth.permissions import AUTHENTICATED, access, has_role
-from lims.catalog.models import Parameter, ResultType
+from lims.catalog import methods
+from lims.catalog.models import Parameter, ResultType, Specification
+from lims.catalog.services import plain
+from lims.catalog.units import unit_label
+from lims.equipment.capture import usable_instruments_by_kind
 from lims.extensions import db, unit_of_work
 from lims.i18n import current_language
 from lims.intake.models import Sample, SampleTest, TestStatus
 from lims.intake.scope import scope_for
-from lims.numbers import MAX_ID, parse_id
+from lims.paging import COUNT_CAP, page_window, pages_for
+from lims.rules.decision import verdict_label
+from lims.rules.formulas import validate_formula
+from lims.rules.numbers import MAX_ID, parse_id
+from lims.rules.reported import display_value
+from lims.rules.statement import guard_band_note, reason_label, statement_label
 
-from . import bp, provenance, register, services
-from .models import Result
+from . import bp, deviations, provenance, register, services
+from .deviations import kind_label
+from .models import Deviation, Result
 
 ENTRY_ROLES = ("technician", "reviewer")
+#: rows a page of the verify queue and of the worksheet shows: a page costs what its rows cost,
+#: whatever the lab's backlog (docs/performance.md, "List pages at scale")
+QUEUE_PAGE = 50
 READ_ROLES = ("technician",)  # who may read an instrument (``equipment.read``)
 
 
@@ -48,8 +62,6 @@ def _row_inputs(test: SampleTest) -> list[str]:
     if parameter.result_type == ResultType.NET_QUANTITY:
         return [f"nominal-{tid}", f"weighings-{tid}", f"lot-{tid}"]
     if parameter.formula:
-        from lims.testing.formulas import validate_formula
-
         try:
             return [f"interim-{tid}-{name}" for name in validate_formula(parameter.formula)]
         except ValueError:
@@ -157,8 +169,6 @@ def sample_results(code: str) -> Any:
         sample = _sample_or_404(code)
         tests = list(sample.tests)
         results = services.results_for_sample(sample)
-    from . import deviations
-
     return render_template(
         "testing/sample.html",
         sample=sample,
@@ -175,7 +185,7 @@ def sample_results(code: str) -> Any:
         errors=errors,
         verdict=services.sample_statement(sample),
         lang=current_language(),
-        display_value=register.display_value,
+        display_value=display_value,
         can_enter=sample.status in services.ENTRY_STATES,
         instruments=_instruments_by_kind(),
         typed=request.form if errors else {},
@@ -199,8 +209,6 @@ def _report_links(sample: Sample) -> list[dict[str, Any]]:
 def _instruments_by_kind() -> dict[str, list[Any]]:
     """The instruments a Read button may offer, by kind: none for a user whose role may not
     read an instrument (the read endpoint is the technicians'), so no button always fails."""
-    from lims.equipment.capture import usable_instruments_by_kind
-
     if not has_role(current_user, *READ_ROLES):
         return {}
     return usable_instruments_by_kind()
@@ -220,19 +228,24 @@ def worksheet() -> Any:
     ).all()
     parameter = db.session.get(Parameter, parameter_id) if parameter_id else None
     tests: list[SampleTest] = []
+    page = _QueuePage(1, 0)
     if parameter is not None:
+        waiting = (
+            sa.select(SampleTest)
+            .join(Sample, SampleTest.sample_id == Sample.id)
+            .where(
+                SampleTest.parameter_id == parameter.id,
+                SampleTest.status.in_([TestStatus.PENDING, TestStatus.ENTERED]),
+                Sample.status.in_(services.ENTRY_STATES),
+            )
+        )
+        page = _queue_page(waiting)
         tests = list(
             db.session.scalars(
-                sa.select(SampleTest)
-                .join(Sample, SampleTest.sample_id == Sample.id)
-                .options(contains_eager(SampleTest.sample))
-                .where(
-                    SampleTest.parameter_id == parameter.id,
-                    SampleTest.status.in_([TestStatus.PENDING, TestStatus.ENTERED]),
-                    Sample.status.in_(services.ENTRY_STATES),
-                )
-                .order_by(Sample.code)
-                .limit(200)
+                waiting.options(contains_eager(SampleTest.sample))
+                .order_by(Sample.code, SampleTest.id)
+                .offset((page.number - 1) * QUEUE_PAGE)
+                .limit(QUEUE_PAGE)
             )
         )
     results = {}
@@ -252,7 +265,7 @@ def worksheet() -> Any:
         errors = _save_entries(entries) if entries else {}
         if not errors:
             flash(_("%(n)d result(s) saved.", n=len(entries)), "success")
-            return redirect(url_for("testing.worksheet", parameter=parameter.id))
+            return redirect(page.url(parameter=parameter.id))
         status = 400
     return render_template(
         "testing/worksheet.html",
@@ -264,9 +277,39 @@ def worksheet() -> Any:
         errors=errors,
         typed=request.form if errors else {},
         lang=current_language(),
-        display_value=register.display_value,
+        display_value=display_value,
         instruments=_instruments_by_kind(),
+        page=page,
     ), status
+
+
+class _QueuePage:
+    """Which page of a work queue (verify queue, worksheet) is shown: its number, the rows
+    waiting in all (counted up to ``COUNT_CAP``), the page links to offer."""
+
+    def __init__(self, number: int, total: int) -> None:
+        self.total = total
+        self.more = total > COUNT_CAP
+        self.pages = pages_for(min(total, COUNT_CAP), QUEUE_PAGE)
+        self.number = min(max(1, number), self.pages)
+        self.window = page_window(self.number, self.pages)
+
+    def url(self, **args: Any) -> str:
+        """This page of the current endpoint with ``args`` (the first page without a number)."""
+        number = self.number if self.number > 1 else None
+        return url_for(str(request.endpoint), **args, page=number)
+
+    def link(self, number: int) -> str:
+        return url_for(str(request.endpoint), **{**request.args.to_dict(), "page": number})
+
+
+def _queue_page(waiting: sa.Select[Any]) -> _QueuePage:
+    """The requested page of the rows ``waiting`` selects (the ``page`` argument; a number
+    past the last page shows the last)."""
+    total = db.session.scalar(
+        sa.select(sa.func.count()).select_from(waiting.limit(COUNT_CAP + 1).subquery())
+    )
+    return _QueuePage(parse_id(request.args.get("page")) or 1, total or 0)
 
 
 def _sample_done(code: str | None) -> str | None:
@@ -300,18 +343,28 @@ def verify() -> Any:
             done = _sample_done(request.args.get("sample"))
             if done is not None:  # nothing left to verify: the sample's page says what is next
                 return redirect(url_for("testing.sample_results", code=done))
-        return redirect(url_for("testing.verify", sample=request.args.get("sample") or None))
+        return redirect(
+            url_for(
+                "testing.verify",
+                sample=request.args.get("sample") or None,
+                page=parse_id(request.args.get("page")),
+            )
+        )
     query = (
         sa.select(Result, SampleTest, Sample, Parameter)
         .join(SampleTest, Result.test_id == SampleTest.id)
         .join(Sample, SampleTest.sample_id == Sample.id)
         .join(Parameter, SampleTest.parameter_id == Parameter.id)
         .where(SampleTest.status == TestStatus.ENTERED)
-        .order_by(Sample.code, SampleTest.position)
-        .limit(300)
     )
     if request.args.get("sample"):
         query = query.where(Sample.code == request.args["sample"])
+    page = _queue_page(query)
+    query = (
+        query.order_by(Sample.code, SampleTest.position, SampleTest.id)
+        .offset((page.number - 1) * QUEUE_PAGE)
+        .limit(QUEUE_PAGE)
+    )
     rows = db.session.execute(query.options(selectinload(Result.parameter_method))).all()
     results = [r for r, _t, _s, _p in rows]
     keep = _statement_inputs(results)  # noqa: F841 - held while the page renders
@@ -322,8 +375,9 @@ def verify() -> Any:
         sources=provenance.sources_for([r for r, _t, _s, _p in rows]),
         corrections=provenance.corrections_for({s.code for _r, _t, s, _p in rows}),
         lang=current_language(),
-        display_value=register.display_value,
+        display_value=display_value,
         statement_preview=services.compute_statement,
+        page=page,
     )
 
 
@@ -331,8 +385,6 @@ def _statement_inputs(results: list[Result]) -> list[Any]:
     """Load, in one query, the specifications the page's statement previews read (one by one
     through the session's identity map, which holds objects only while something refers to
     them: keep the returned list until the page is rendered)."""
-    from lims.catalog.models import Specification
-
     ids = {r.specification_id for r in results if r.specification_id}
     if not ids:
         return []
@@ -341,8 +393,6 @@ def _statement_inputs(results: list[Result]) -> list[Any]:
 
 def _user_names(ids: Any) -> dict[int, str]:
     """User id → name, one query for a page."""
-    from lims.auth.models import User
-
     wanted = {i for i in ids if i}
     if not wanted:
         return {}
@@ -353,8 +403,6 @@ def _user_names(ids: Any) -> dict[int, str]:
 @access(*ENTRY_ROLES)
 def record_deviation(code: str) -> Response:
     """Record a deviation, addition, exclusion, condition — or that there are none."""
-    from . import deviations
-
     sample = _sample_or_404(code)
     test_id = parse_id(request.form.get("test_id", ""))
     test = db.session.get(SampleTest, test_id) if test_id else None
@@ -379,9 +427,6 @@ def record_deviation(code: str) -> Response:
 @bp.route("/deviations/<int:deviation_id>/withdraw", methods=["POST"])
 @access(*ENTRY_ROLES)
 def withdraw_deviation(deviation_id: int) -> Response:
-    from . import deviations
-    from .models import Deviation
-
     record = db.get_or_404(Deviation, deviation_id)
     code = db.session.get(Sample, record.sample_id).code
     try:
@@ -484,10 +529,6 @@ TEST_STATUS_LABELS = {
 
 @bp.app_context_processor
 def _testing_helpers() -> dict[str, Any]:
-    from lims.catalog.rules import verdict_label
-    from lims.catalog.statement import guard_band_note, reason_label, statement_label
-    from lims.testing.formulas import validate_formula
-
     def formula_inputs(formula: str) -> tuple[str, ...]:
         try:
             return validate_formula(formula)
@@ -495,8 +536,6 @@ def _testing_helpers() -> dict[str, Any]:
             return ()
 
     def user_name(user_id: int | None) -> str:
-        from lims.auth.models import User
-
         user = db.session.get(User, user_id) if user_id else None
         return user.name if user else ""
 
@@ -520,8 +559,6 @@ def _testing_helpers() -> dict[str, Any]:
     def test_methods(test: SampleTest, result: Result | None) -> tuple[list[Any], int | None]:
         """The parameter's active methods and the one the row shows (the result's, else the
         default of the sample's category)."""
-        from lims.catalog import methods
-
         # one look-up per parameter and per (parameter, category) for the whole page: the
         # worksheet asks for every row, twice
         memo = g.setdefault("lims_test_methods", {})
@@ -541,12 +578,7 @@ def _testing_helpers() -> dict[str, Any]:
         default = next((pm for pm in rows if pm.method_id == wanted), rows[0] if rows else None)
         return rows, default.id if default is not None else None
 
-    from lims.catalog.services import plain
-    from lims.catalog.units import unit_label
-
     def deviation_kind_label(kind: str, lang: str) -> str:
-        from .deviations import kind_label
-
         return kind_label(kind, lang)
 
     return {
@@ -555,7 +587,7 @@ def _testing_helpers() -> dict[str, Any]:
         "unit_label": unit_label,
         "plain": plain,
         "results_judged_by": results_judged_by,
-        "display_result": register.display_value,
+        "display_result": display_value,
         "verdict_label": verdict_label,
         "statement_label": statement_label,
         "reason_label": reason_label,

@@ -24,7 +24,7 @@ from lims.auth.permissions import require_role
 from lims.counters import next_in_sequence
 from lims.extensions import db, utcnow
 from lims.i18n import format_date, local_time
-from lims.numbers import parse_id
+from lims.rules.numbers import parse_id
 
 from . import pdf
 from .models import (

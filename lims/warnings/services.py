@@ -27,10 +27,11 @@ from lims.i18n import LOCAL_TZ, format_date
 from lims.intake.models import Sample, SamplePhoto
 from lims.intake.services import photo_rendition
 from lims.intake.text import search_key
-from lims.numbers import parse_id
 from lims.pdf import Letterhead
+from lims.rules.numbers import parse_id
 from lims.testing.models import NonConformity
 from lims.testing.register import RegisterFilters, register_rows
+from lims.testing.services import notify_users
 
 from . import pdf
 from .frame import warning_frame
@@ -654,8 +655,6 @@ def on_certificate_changed(
     notified. A draft is cleared by updating it, a warning in review must go back to draft, a
     published one must be re-confirmed (:func:`reconfirm_warning`) or withdrawn; the public
     page says so meanwhile. Registered with the certificates in the app factory."""
-    from lims.testing.services import notify_users
-
     code = "certificate_withdrawn" if action == "withdraw" else "certificate_amended"
     found = db.session.scalars(
         sa.select(ConsumerWarning)

@@ -13,12 +13,15 @@ from xml.etree import ElementTree as ET
 import sqlalchemy as sa
 from flask import (
     abort,
+    current_app,
     flash,
+    g,
     make_response,
     redirect,
     render_template,
     request,
     send_file,
+    session,
     url_for,
 )
 from flask_babel import gettext as _
@@ -26,12 +29,19 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from lims.auth.permissions import PUBLIC, access
+from lims.catalog.models import Parameter
+from lims.certificates import services as certificates
+from lims.certificates.models import Certificate
 from lims.errors import show_on_form
 from lims.extensions import db, unit_of_work
 from lims.i18n import current_language
-from lims.numbers import parse_id
+from lims.intake.models import SamplePhoto
+from lims.intake.services import photo_rendition
+from lims.rules.numbers import parse_id
+from lims.rules.statement import StatementCode, statement_label
 from lims.safetext import printable
 from lims.storage import inline_image, load
+from lims.wordfiles import TemplateError
 
 from . import bp, public_bp, services
 from . import bulletins as bulletins_service
@@ -45,6 +55,7 @@ from .models import (
     warning_number,
 )
 from .sanitize import to_text
+from .word import render_warning_docx
 
 PER_PAGE = 30
 ROLE = "association"
@@ -260,10 +271,6 @@ def preview(warning_id: int) -> Any:
 @access(ROLE)
 def docx_copy(warning_id: int) -> Any:
     """An editable Word copy of the warning (the PDF stays the record)."""
-    from lims.wordfiles import TemplateError
-
-    from .word import render_warning_docx
-
     w = _warning_or_404(warning_id)
     try:
         data = render_warning_docx(w)
@@ -452,14 +459,28 @@ def _conditional(body: str | bytes, stamp: datetime | None, *, mimetype: str = "
     """A response with an ETag (content hash) and Last-Modified; 304 when the client has it."""
     response = make_response(body)
     response.mimetype = mimetype
-    data = body.encode() if isinstance(body, str) else body
-    response.set_etag(hashlib.sha256(data + extra.encode()).hexdigest()[:32])
+    response.set_etag(_content_tag(body, extra))
     if stamp is not None:
         response.last_modified = stamp
     response.cache_control.public = not current_user.is_authenticated
     response.cache_control.no_cache = True  # revalidate every time: cheap with the ETag
     response.vary.add("Cookie")
     return response.make_conditional(request)
+
+
+def _content_tag(body: str | bytes, extra: str = "") -> str:
+    """The ETag of a page: a hash of its content. The form token a page carries (the language
+    switch) is signed with the second it was made, so two renders of the same content a second
+    apart differ there: the hash leaves it out and takes the session's own token instead
+    (valid as long as the session, ``WTF_CSRF_TIME_LIMIT = None``), so the same content in
+    the same session keeps its tag, and a new session gets a new one (its forms need its
+    token)."""
+    field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    signed = g.get(field)
+    if isinstance(body, str):
+        body = (body.replace(signed, "") if signed else body).encode()
+    own = str(session.get(field, "")) if signed else ""
+    return hashlib.sha256(body + extra.encode() + own.encode()).hexdigest()[:32]
 
 
 def _day(name: str) -> date | None:
@@ -509,9 +530,6 @@ def _public_or_404(warning_id: int) -> ConsumerWarning:
 def warning(warning_id: int) -> Response:
     w = _public_or_404(warning_id)
     verify = {}
-    from lims.certificates import services as certificates
-    from lims.certificates.models import Certificate
-
     for source in w.sources:
         cert = db.session.get(Certificate, source.certificate_id)
         if cert is not None:
@@ -533,9 +551,6 @@ def _failed_items(w: ConsumerWarning, lang: str) -> list[Any]:
     items = list(w.failed_items or [])
     if lang != "en":
         return [services.failed_item(item, "vi") for item in items]
-    from lims.catalog.models import Parameter
-    from lims.catalog.statement import StatementCode, statement_label
-
     vi_labels = {statement_label(c, "vi"): c for c in StatementCode}
     out = []
     for item in items:
@@ -589,9 +604,6 @@ def warning_pdf(warning_id: int) -> Response:
 
 def _photo_response(photo_id: int, allowed: list[int]) -> Response:
     """A label photo's rendition (upright, no metadata), if it is one of ``allowed``."""
-    from lims.intake.models import SamplePhoto
-    from lims.intake.services import photo_rendition
-
     photo = db.session.get(SamplePhoto, photo_id) if photo_id in allowed else None
     data = photo_rendition(photo) if photo is not None else None
     if data is None:

@@ -35,6 +35,7 @@ from lims.storage import (
 )
 from tests.conftest import login
 from tests.lims.certificates.conftest import signer, verified_sample  # noqa: F401  (fixtures)
+from tests.lims.ops.ops_helpers import cli_runner
 from tests.lims.storage_modes import app, both_modes, storage_mode  # noqa: F401  (fixtures)
 from tests.lims.testing.conftest import lab, make_sample  # noqa: F401  (fixtures)
 
@@ -182,7 +183,7 @@ def test_photos_are_stored_where_configured_and_served(app, storage_mode):
 def test_storage_check_command(app, make_user, storage_mode):
     reviewer = make_user("reviewer")
     _calibration(app, reviewer)
-    runner = app.test_cli_runner()
+    runner = cli_runner(app)
     ok = runner.invoke(args=["storage", "check"])
     assert ok.exit_code == 0, ok.output
     where = (0, 1) if storage_mode == "directory" else (1, 0)
@@ -215,7 +216,7 @@ def test_storage_move_both_ways_is_idempotent_and_audited(app, make_user):
     total = world["stored_photo_files"] + 1  # photos, their renditions, the calibration PDF
     files = len(world["photo_hashes"]) + len(world["rendition_hashes"]) + 1  # alike ones shared
     app.config["STORAGE_DIR"] = str(store)
-    runner = app.test_cli_runner()
+    runner = cli_runner(app)
     moved = runner.invoke(args=["storage", "move", "--to", "directory", "--batch-size", "3"])
     assert moved.exit_code == 0, moved.output
     assert f"{total} stored files moved to the directory" in moved.output

@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 
 from benchmarks.common import machine, machine_state, write_section
-from benchmarks.serving import ROOT, Server, prepare_database, server_env
+from benchmarks.serving import ROOT, Server, group_cpu, prepare_database, server_env
 from tests.soak.world import check_consistency, demo_world, rows, scalar
 
 SECONDS = int(os.environ.get("LIMS_SOAK_SECONDS", "40"))
@@ -49,7 +49,11 @@ def test_load_mix_loses_nothing(soak_url, tmp_path):
     env = server_env(soak_url, api_rate_limit=0)
     ledger_file, csv_prefix = tmp_path / "ledger.json", tmp_path / "stats"
     with Server(env, workers=WORKERS, threads=THREADS) as server:
+        assert server.proc is not None
+        cpu_before = group_cpu(server.proc.pid)
         output = run_locust(server.url, world_file, ledger_file, csv_prefix)
+        # the application's CPU (gunicorn master and workers, from /proc) over the whole run
+        cpu_seconds = group_cpu(server.proc.pid) - cpu_before
         with open(f"{csv_prefix}_stats.csv", encoding="utf-8") as handle:
             stats = list(csv.DictReader(handle))
         failures = Path(f"{csv_prefix}_failures.csv").read_text(encoding="utf-8")
@@ -96,6 +100,7 @@ def test_load_mix_loses_nothing(soak_url, tmp_path):
         "total": total,
         "ledger": {k: len(v) for k, v in ledger.items()},
         "report": report,
+        "cpu_ms": cpu_seconds * 1000 / int(total["Request Count"]),
     }
     if os.environ.get("LIMS_SOAK_REPORT") == "1":
         write_section("soak", "## Soak: load mix (locust)", render())
@@ -122,7 +127,8 @@ def render() -> str:
             f"**{backend}**: {t['Request Count']} requests, {t['Failure Count']} failures, "
             f"{float(t['Requests/s']):.1f} requests/s; {led['registered']} samples registered, "
             f"{led['received']} received, {led['results']} result saves, {led['verified']} "
-            f"verification batches; {m['report']['audit']}",
+            f"verification batches; application CPU {m['cpu_ms']:.1f} ms per request "
+            f"(gunicorn's processes, /proc); {m['report']['audit']}",
             "",
             "| request | count | median ms | p95 ms | max ms |",
             "|---|---:|---:|---:|---:|",

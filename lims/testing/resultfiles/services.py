@@ -23,8 +23,9 @@ from lims import audit, storage
 from lims.auth.permissions import require_role
 from lims.catalog.lookups import remembered
 from lims.catalog.models import Parameter, ParameterMethod, ResultType
+from lims.equipment.calibration import usability
 from lims.extensions import db, utcnow
-from lims.i18n import format_datetime, local_time
+from lims.i18n import current_language, format_datetime, local_time
 from lims.intake.models import Sample, SampleTest, TestStatus
 from lims.testing import services as results
 from lims.testing.services import ResultError
@@ -319,9 +320,6 @@ def _instrument_problems(mapping: ResultFileMapping) -> list[str]:
     instrument = mapping.instrument
     if instrument is None:
         return []
-    from lims.equipment.calibration import usability
-    from lims.i18n import current_language
-
     usable = usability(instrument, local_time(utcnow()).date())
     if usable.usable:
         return []

@@ -16,7 +16,7 @@ from lims.auth.permissions import access
 from lims.equipment.models import Instrument
 from lims.errors import show_on_form
 from lims.extensions import db, unit_of_work
-from lims.numbers import MAX_ID
+from lims.rules.numbers import MAX_ID
 
 from .. import bp
 from . import services

@@ -24,6 +24,7 @@ from lims.extensions import db
 from lims.testing.models import Result
 from tests.conftest import login, post_form
 from tests.lims.integrity_world import build_world
+from tests.lims.ops.ops_helpers import cli_runner
 
 
 def _write(n: int) -> None:
@@ -183,7 +184,7 @@ def world(app, make_user):
 
 
 def _cli(app, *args: str):
-    return app.test_cli_runner().invoke(args=list(args))
+    return cli_runner(app).invoke(args=list(args))
 
 
 def test_certified_result_changed_in_the_database_is_found(app, world):

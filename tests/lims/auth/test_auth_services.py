@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from lims.audit.models import AuditEvent
-from lims.auth import services
+from lims.auth import services, tokens
 from lims.auth.models import LoginAttempt, User
 from lims.auth.permissions import PermissionDenied, has_role, require_role
 from lims.extensions import db, utcnow
@@ -183,14 +183,14 @@ def test_tokens_are_hashed_expire_and_revoke(app_ctx):
     )
     db.session.commit()
     assert clear.startswith("lims_") and clear not in token.token_hash
-    assert services.user_for_token(clear).id == admin.id
-    assert services.user_for_token(clear + "x") is None
-    assert services.user_for_token("") is None
+    assert tokens.user_for_token(clear).id == admin.id
+    assert tokens.user_for_token(clear + "x") is None
+    assert tokens.user_for_token("") is None
     token.expires_at = utcnow() - timedelta(seconds=1)
-    assert services.user_for_token(clear) is None
+    assert tokens.user_for_token(clear) is None
     token.expires_at = None
     services.revoke_token(actor=admin, token=token)
-    assert services.user_for_token(clear) is None
+    assert tokens.user_for_token(clear) is None
     with pytest.raises(services.AuthError):
         services.revoke_token(actor=admin, token=token)
     for event in db.session.scalars(sa.select(AuditEvent)):
@@ -207,11 +207,11 @@ def test_token_of_deactivated_user_stops_working(app_ctx):
         password="agency-pass",
     )
     _, clear = services.create_token(actor=agency, owner=agency, name="api", expires_days=None)
-    assert services.user_for_token(clear).id == agency.id
+    assert tokens.user_for_token(clear).id == agency.id
     services.update_user(
         actor=admin, user=agency, name=agency.name, roles=["agency"], active=False, locale="vi"
     )
-    assert services.user_for_token(clear) is None
+    assert tokens.user_for_token(clear) is None
 
 
 def test_role_checks(app_ctx):

@@ -9,9 +9,10 @@ import pytest
 import sqlalchemy as sa
 
 from lims.auth.models import User
-from lims.catalog import methods, rules, services
+from lims.catalog import methods, services
 from lims.catalog.models import LimitKind, Specification
 from lims.extensions import db
+from lims.rules import decision as rules
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from lims.catalog.services import MIN_NET_QUANTITY_UNITS, profile_parameters
 from lims.extensions import db
 from lims.intake import services
 from lims.intake.validation import parse_sample_fields
-from lims.testing.netquantity import OIML_R87_PLANS
+from lims.rules.netquantity import OIML_R87_PLANS
 from tests.lims.intake.intake_helpers import raw_sample
 
 

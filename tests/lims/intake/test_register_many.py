@@ -102,3 +102,40 @@ def test_sampled_at_year_is_local(world, tech):
     assert item.sampled_at.astimezone(UTC).year == 2025  # 31 December 2025 in UTC
     [sample] = services.register_samples(actor=tech, items=[(item, None)])
     assert sample.code_year == 2026
+
+
+def test_a_large_batch_takes_its_ids_first_and_the_next_registration_follows(world, tech):
+    """On PostgreSQL a batch of at least ``PREASSIGN_MIN`` samples takes its ids from the
+    sequence in one query and is written without ``INSERT … RETURNING`` (which psycopg parses
+    placeholder by placeholder); the ids are the database's own, so a registration after it
+    gets the next one and the chain holds its events."""
+    from lims.extensions import PREASSIGN_MIN
+
+    statements: list[str] = []
+
+    def spy(conn, cursor, statement, params, context, executemany):
+        statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", spy)
+    try:
+        n = PREASSIGN_MIN + 10
+        items = [(data(world, product_name=f"Mẫu {i}"), None) for i in range(n)]
+        samples = services.register_samples(actor=tech, items=items)
+        db.session.commit()
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", spy)
+    ids = [s.id for s in samples]
+    assert len(set(ids)) == n and ids == sorted(ids)
+    later = services.register_sample(actor=tech, data=data(world, product_name="Mẫu sau"))
+    db.session.commit()
+    assert later.id > max(ids)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Sample)) == n + 1
+    assert audit.verify_chain().ok
+    if db.engine.dialect.name == "postgresql":
+        returning = [
+            s
+            for s in statements
+            if s.startswith(("INSERT INTO samples", "INSERT INTO audit_events"))
+            and "RETURNING" in s
+        ]
+        assert returning == []

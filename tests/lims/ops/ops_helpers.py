@@ -10,11 +10,19 @@ from typing import Any
 import sqlalchemy as sa
 
 from lims.extensions import db, unit_of_work
+from lims.ops.cli import register as register_ops
 from tests.conftest import PG_URL
 from tests.databases import reset_postgresql, worker_database_name
 from tests.lims.intake.intake_helpers import JPEG_HEAD, PNG_1PX, make_world, raw_sample
 
 PDF_BYTES = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
+
+
+def cli_runner(app: Any) -> Any:
+    """A runner over ``app`` with the commands the ``lims`` command adds (ops: backup, restore,
+    storage, db copy; the factory does not register them, lims/cli.py does)."""
+    register_ops(app)
+    return app.test_cli_runner()
 
 
 def populate(app: Any, samples: int = 4) -> dict[str, Any]:

@@ -17,7 +17,13 @@ from lims.extensions import db
 from lims.ops.backup import MANIFEST, create_backup, restore_backup
 from lims.ops.dbtools import OpsError, hashed_columns, verify_database
 from tests.conftest import base_config
-from tests.lims.ops.ops_helpers import PDF_BYTES, populate, second_pg_url, stored_photo_hashes
+from tests.lims.ops.ops_helpers import (
+    PDF_BYTES,
+    cli_runner,
+    populate,
+    second_pg_url,
+    stored_photo_hashes,
+)
 from tests.lims.storage_modes import both_modes, mode_config
 
 
@@ -129,7 +135,7 @@ def test_hash_columns_are_found_generically(app_ctx):
 @both_modes
 def test_backup_and_restore_commands(app, tmp_path, storage_mode):
     populate(app, samples=1)
-    runner = app.test_cli_runner()
+    runner = cli_runner(app)
     out = runner.invoke(args=["backup", str(tmp_path)])
     assert out.exit_code == 0, out.output
     assert "Backup written" in out.output
@@ -146,12 +152,12 @@ def test_backup_and_restore_commands(app, tmp_path, storage_mode):
         if storage_mode == "directory":
             # the files need a file store: refused before the database is touched
             bare = create_app(base_config(url))
-            refused = bare.test_cli_runner().invoke(args=["restore", str(archive)])
+            refused = cli_runner(bare).invoke(args=["restore", str(archive)])
             assert refused.exit_code == 1 and "LIMS_STORAGE_DIR" in refused.output
             with bare.app_context():
                 db.engine.dispose()
         target = create_app(base_config(url, **mode_config(storage_mode, tmp_path / "cli-store")))
-        done = target.test_cli_runner().invoke(args=["restore", str(archive)])
+        done = cli_runner(target).invoke(args=["restore", str(archive)])
         assert done.exit_code == 0, done.output
         assert "audit chain OK" in done.output
         assert re.search(r"Copying database pages: ([\d,]+)/\1 \(100%\)", done.output)

@@ -11,7 +11,7 @@ from lims import create_app
 from lims.extensions import db, unit_of_work
 from lims.ops.dbtools import OpsError, copy_database
 from tests.conftest import base_config
-from tests.lims.ops.ops_helpers import populate, second_pg_url, stored_photo_hashes
+from tests.lims.ops.ops_helpers import cli_runner, populate, second_pg_url, stored_photo_hashes
 
 
 @pytest.fixture
@@ -80,14 +80,14 @@ def test_copy_round_trip(sqlite_source, tmp_path):
 
 def test_copy_command_refuses_the_current_database(sqlite_source):
     url = sqlite_source.config["SQLALCHEMY_DATABASE_URI"]
-    result = sqlite_source.test_cli_runner().invoke(args=["db", "copy", "--to", url])
+    result = cli_runner(sqlite_source).invoke(args=["db", "copy", "--to", url])
     assert result.exit_code == 1 and "current database" in result.output
 
 
 def test_copy_command(sqlite_source, tmp_path):
     populate(sqlite_source, samples=1)
     url = f"sqlite:///{tmp_path / 'cli-target.sqlite3'}"
-    result = sqlite_source.test_cli_runner().invoke(args=["db", "copy", "--to", url])
+    result = cli_runner(sqlite_source).invoke(args=["db", "copy", "--to", url])
     assert result.exit_code == 0, result.output
     assert "audit chain OK" in result.output and "sample_photos: 2 rows" in result.output
     # progress (lims.progress): rows copied and files checked, with counts and rate

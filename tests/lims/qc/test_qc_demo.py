@@ -10,8 +10,9 @@ from lims.catalog import demo as catalog_demo
 from lims.demo import seed_users
 from lims.extensions import db
 from lims.qc import demo as qc_demo
-from lims.qc import materials, queries, services, westgard
+from lims.qc import materials, queries, services
 from lims.qc.models import BatchStatus, QcBatch
+from lims.rules import westgard
 
 
 def test_demo_history_fills_the_charts(app_ctx):

@@ -10,8 +10,8 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lims.qc import westgard
 from lims.qc.cli import westgard_command
+from lims.rules import westgard
 
 D = Decimal
 MEAN, SD = D(100), D(2)

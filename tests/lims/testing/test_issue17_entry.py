@@ -102,7 +102,7 @@ def test_result_keeps_what_its_method_gave(lab, make_sample):
     db.session.commit()
     db.session.refresh(result)
     assert (result.loq, result.decimals, result.value) == (Decimal("10"), 0, Decimal("10"))
-    from lims.testing.register import display_value
+    from lims.rules.reported import display_value
 
     assert display_value(result, lab.params["histamine"], "vi") == "< 10"
 

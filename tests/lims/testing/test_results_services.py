@@ -54,7 +54,7 @@ def test_below_loq_and_not_detected(lab, make_sample):
     r2 = services.enter_result(actor=lab.tech, test=_test(sample, "formol"), text="KPH")
     assert r1.qualifier == "<" and r1.value == Decimal("10") and r1.verdict == "pass"
     assert r2.qualifier == "ND" and r2.verdict == "pass"
-    from lims.testing.register import display_value
+    from lims.rules.reported import display_value
 
     assert display_value(r2, lab.params["formol"], "vi") == "KPH (LOD = 0,5)"
     assert display_value(r1, lab.params["histamine"], "vi") == "< 10"

@@ -72,6 +72,25 @@ def test_public_pages_are_conditional(app, world):
         assert second.status_code == 304, url
 
 
+def test_the_same_page_a_second_later_is_not_modified(app, world):
+    """The language switch's form token is signed with the second it was made: the ETag
+    leaves it out, so the same content a second later is still "not modified" (it was a new
+    ETag whenever two requests straddled a second: a flaky test on a loaded machine)."""
+    import time
+
+    _publish_via_pages(app, world)
+    public = app.test_client()
+    for url in ("/public/warnings", "/public/bulletins"):
+        first = public.get(url)
+        assert 'name="csrf_token"' in first.text
+        time.sleep(1.05)
+        again = public.get(url, headers={"If-None-Match": first.headers["ETag"]})
+        assert again.status_code == 304, url
+    # another visitor (another session, another form token) does not share the tag
+    other = app.test_client().get("/public/warnings")
+    assert other.headers["ETag"] != public.get("/public/warnings").headers["ETag"]
+
+
 def test_draft_is_not_public(app, world):
     a = signed_in(app, world["a"])
     response = post_form(a, "/warnings/new", {"title": "Nháp", "entries": [world["entry_id"]]})

@@ -21,10 +21,9 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from lims.numbers import GREATER_THAN, LESS_THAN, NOT_DETECTED, ParsedNumber, format_decimal
-
-from . import rules
-from .rules import DecisionRule, Judgement, NumericLimit, Verdict
+from lims.rules import decision as rules
+from lims.rules.decision import DecisionRule, Judgement, NumericLimit, Verdict
+from lims.rules.numbers import GREATER_THAN, LESS_THAN, NOT_DETECTED, ParsedNumber, format_decimal
 
 __all__ = [
     "NoStatementReason",
@@ -305,7 +304,7 @@ def state_conformity(
     """The statement of conformity of one result (see the module docstring).
 
     ``result``: the parsed result (a sequence of unit results for a sampling plan; ignored for
-    a ``text`` result). ``limit``: the pure limit of :mod:`lims.catalog.rules`, or None.
+    a ``text`` result). ``limit``: the pure limit of :mod:`lims.rules.decision`, or None.
     ``confirmed``: a named reviewer confirmed the limit against the official text.
     ``result_type``: the parameter's result type (``text`` results get no statement).
     ``legal_basis``: a specification exists (default: ``limit is not None``); with no fixed

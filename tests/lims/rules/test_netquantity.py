@@ -4,8 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lims.numbers import parse_number
-from lims.testing.netquantity import (
+from lims.rules.netquantity import (
     OIML_R87_PLANS,
     SamplingPlan,
     judge_net_quantity,
@@ -13,6 +12,7 @@ from lims.testing.netquantity import (
     sampling_plan_for_sample_size,
     tolerable_deficiency,
 )
+from lims.rules.numbers import parse_number
 
 D = Decimal
 

@@ -1,4 +1,4 @@
-"""The one function that states conformity (lims.catalog.statement), the conclusion a report
+"""The one function that states conformity (lims.rules.statement), the conclusion a report
 draws from the statements, and the official citations documents print (all pure)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lims.catalog.citations import official_citation, references, short_citation
-from lims.catalog.rules import (
+from lims.rules.decision import (
     AttributePlan,
     DecisionRule,
     Judgement,
@@ -19,7 +19,8 @@ from lims.catalog.rules import (
     Uncertainty,
     Verdict,
 )
-from lims.catalog.statement import (
+from lims.rules.numbers import ParsedNumber, parse_number
+from lims.rules.statement import (
     ConclusionLine,
     NoStatementReason,
     Statement,
@@ -29,7 +30,6 @@ from lims.catalog.statement import (
     state_conformity,
     worst_statement,
 )
-from lims.numbers import ParsedNumber, parse_number
 
 D = Decimal
 UPPER_400 = NumericLimit(upper=D(400))

@@ -4,8 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lims.numbers import parse_number
-from lims.testing.formulas import (
+from lims.rules.formulas import (
     FUNCTIONS,
     DivisionByZeroError,
     Formula,
@@ -19,6 +18,7 @@ from lims.testing.formulas import (
     parse_formula,
     validate_formula,
 )
+from lims.rules.numbers import parse_number
 
 D = Decimal
 MOISTURE = "(m1 - m2) / (m1 - m0) * 100"

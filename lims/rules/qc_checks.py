@@ -1,6 +1,6 @@
 """Pure QC arithmetic: RPD of duplicates, recovery of spikes, blanks, a target and SD
 established from the first runs. No database, no Flask (the Westgard rules are in
-:mod:`lims.qc.westgard`)."""
+:mod:`lims.rules.westgard`)."""
 
 from __future__ import annotations
 

@@ -4,8 +4,8 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from lims.catalog import rules
-from lims.catalog.rules import (
+from lims.rules import decision as rules
+from lims.rules.decision import (
     VERDICT_ORDER,
     AttributePlan,
     DecisionRule,
@@ -25,7 +25,7 @@ from lims.catalog.rules import (
     verdict_label,
     worst_verdict,
 )
-from lims.numbers import ParsedNumber, parse_number
+from lims.rules.numbers import ParsedNumber, parse_number
 
 D = Decimal
 SIMPLE = DecisionRule.SIMPLE

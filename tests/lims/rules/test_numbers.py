@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lims.numbers import (
+from lims.rules.numbers import (
     DETECTED,
     GREATER_THAN,
     LESS_THAN,
@@ -376,7 +376,7 @@ def test_program_output_reads_a_point_as_decimal():
 
 
 def test_bounds_and_uncertainty_print_without_storage_padding():
-    from lims.numbers import format_bound, format_uncertainty
+    from lims.rules.numbers import format_bound, format_uncertainty
 
     assert format_bound(D("0.00500000")) == "0,005"
     assert format_bound(D("0.00500000"), decimals=4) == "0,0050"
@@ -396,7 +396,7 @@ def test_bounds_and_uncertainty_print_without_storage_padding():
 
 
 def test_display_number_writes_the_labs_format_in_each_language():
-    from lims.numbers import display_number
+    from lims.rules.numbers import display_number
 
     # an instrument's text keeps its digits, only the decimal point changes
     assert display_number("100.0010", "vi") == "100,0010"

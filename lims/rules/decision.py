@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-from lims.numbers import (
+from lims.rules.numbers import (
     DETECTED,
     GREATER_THAN,
     LESS_THAN,

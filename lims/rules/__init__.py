@@ -1,0 +1,14 @@
+"""Floor 1: the pure domain rules (``../shared/DESIGN.md`` §3, ``docs/development.md``).
+
+No database, no Flask, no import of any other ``lims`` package: plain values in, plain values
+out, tested directly (``tests/lims/rules/``).
+
+* :mod:`~lims.rules.numbers` — a number typed by a person: parse, round, format, display.
+* :mod:`~lims.rules.reported` — a stored result as reported (decimals, ``< LOQ``, ``KPH``).
+* :mod:`~lims.rules.decision` — decision rules: judging a value against a limit, verdicts.
+* :mod:`~lims.rules.statement` — the statement of conformity the lab makes for a result.
+* :mod:`~lims.rules.formulas` — calculated parameters (a safe evaluator, never ``eval``).
+* :mod:`~lims.rules.netquantity` — net quantity of prepackaged goods (OIML R 87 plans).
+* :mod:`~lims.rules.westgard` — Westgard/Shewhart control rules.
+* :mod:`~lims.rules.qc_checks` — QC arithmetic: duplicates (RPD), spikes, blanks, mean and SD.
+"""

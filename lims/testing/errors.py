@@ -1,0 +1,9 @@
+"""The refusal every result operation raises (entry, verification, provenance, result files)."""
+
+from __future__ import annotations
+
+from lims.errors import DomainError
+
+
+class ResultError(DomainError):
+    """A refused result operation; ``message`` is shown to the user next to ``field``."""
