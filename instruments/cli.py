@@ -24,8 +24,7 @@ from instruments.errors import (
     TransportTimeout,
 )
 from instruments.items import Error
-from instruments.protocols import available_protocols, codec_class, get_codec
-from instruments.protocols.astm import AstmCodec
+from instruments.protocols import available_protocols, codec_class, get_codec, is_analyser
 from instruments.simulators import SIMULATORS, simulator_for
 from instruments.transport import SerialSettings
 
@@ -126,7 +125,7 @@ def read_command(
         overrides["rtscts"] = handshake == "rtscts"
     try:
         settings = SerialSettings.for_protocol(protocol, **overrides)
-        if codec_class(protocol) is AstmCodec:
+        if is_analyser(protocol):
             with AstmReceiver.open(url, settings=settings, timeout=timeout) as receiver:
                 for record in receiver.receive():
                     _emit(record.to_json())
@@ -174,7 +173,7 @@ def simulate_command(
 ) -> None:
     """Run a simulated device on a pseudo-terminal; print its port; serve until interrupted."""
     options: dict[str, Any] = {"fault": fault, "fault_times": fault_times, "seed": seed}
-    if protocol == "astm":
+    if is_analyser(protocol):
         options["samples"] = samples or ("KH-26-000001",)
     else:
         options.update(value=value, unit=unit, noise=noise, unstable_for=unstable_for)

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from typing import Any, Self
 
 from instruments.errors import CodecError, DeviceError, ErrorCode, TransportTimeout
-from instruments.items import Ack, Error, Info, Item, Reading, Record
+from instruments.items import Ack, Error, Info, Item, Notice, Reading, Record
 from instruments.protocols import Codec, get_codec
 from instruments.protocols.astm import AstmCodec
 from instruments.transport import Link, SerialPort, SerialSettings, open_port
@@ -219,6 +219,7 @@ class AstmReceiver(Driver):
             raise CodecError("AstmReceiver needs the astm codec")
         self.frame_timeout = frame_timeout
         self.errors: list[Error] = []  # frames rejected (and answered with NAK) so far
+        self.notices: list[Notice] = []  # e.g. a transfer joined in its middle (frame gap)
 
     @classmethod
     def open(
@@ -272,6 +273,8 @@ class AstmReceiver(Driver):
             for item in codec.feed(data):
                 if isinstance(item, Error):
                     self.errors.append(item)
+                elif isinstance(item, Notice):
+                    self.notices.append(item)
             replies = codec.take_replies()
             if replies:
                 self.link.write(replies)

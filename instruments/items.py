@@ -2,7 +2,8 @@
 
 A codec never invents a value: only :class:`Reading` carries a number, and only when the
 device sent one. Everything else a device can say is an :class:`Ack`, an :class:`Info`, an
-:class:`Error` of a named kind, or (ASTM) a :class:`Record`.
+:class:`Error` of a named kind, a :class:`Notice` (ASTM: a capture that joined a transfer
+in its middle), or (ASTM) a :class:`Record`.
 """
 
 from __future__ import annotations
@@ -61,6 +62,20 @@ class Error:
 
 
 @dataclass(frozen=True)
+class Notice:
+    """Something the decoder noticed that is not an error of the device's data: the decoded
+    items around it are sound (``code`` names it, e.g. ASTM ``frame_gap``: a capture that
+    begins in the middle of a transfer)."""
+
+    code: str
+    detail: str
+    raw: bytes = b""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"type": "notice", "code": self.code, "detail": self.detail}
+
+
+@dataclass(frozen=True)
 class Ack:
     """The device acknowledged a command (MT-SICS ``Z A``, A&D <ACK>)."""
 
@@ -116,4 +131,4 @@ class Record:
         return {"type": "record", "fields": list(self.fields)}
 
 
-Item = Reading | Error | Ack | Info | Record
+Item = Reading | Error | Notice | Ack | Info | Record

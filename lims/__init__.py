@@ -109,7 +109,7 @@ def _init_extensions(app: Flask) -> None:
     from .i18n import install_template_gettext, select_locale
 
     db.init_app(app)
-    from .audit.services import install_session_hooks
+    from .audit.writer import install_session_hooks
 
     install_session_hooks(db.session)  # audit events join the chain at the commit
     is_sqlite = app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite")
@@ -219,10 +219,15 @@ def _wire_features(app: Flask) -> None:
     effect): the sample page (intake, floor 5) and its results page (testing, floor 6) list the
     sample's test reports (certificates, floor 7) and the complaints it was registered for
     (complaints, floor 8); a complaint shows the warnings resting on its sample (warnings, the
-    same floor, so neither imports the other)."""
+    same floor, so neither imports the other); an analyser's message received by equipment
+    (floor 4) is imported as results by testing (floor 6)."""
     from .certificates.services import certificates_of_sample
     from .complaints.sampling import complaints_of_sample
+    from .equipment.messages import register_message_handler
+    from .testing.services import import_analyser_message
 
+    # an analyser's message (equipment, floor 4) enters its results (testing, floor 6)
+    register_message_handler(app, import_analyser_message)
     app.extensions["lims.sample_links"] = [certificates_of_sample, complaints_of_sample]
     app.extensions["lims.sample_warnings"] = [_warnings_of_samples]
     # the sample's history (lims/intake/lifecycle.py::history) holds its certificates' and

@@ -12,7 +12,7 @@ from typing import Any
 from instruments.errors import CodecError
 from instruments.protocols.and_std import AndCodec
 from instruments.protocols.astm import AstmCodec
-from instruments.protocols.base import Codec, Command, LineCodec
+from instruments.protocols.base import ANALYSER, BALANCE, Codec, Command, LineCodec
 from instruments.protocols.mt_sics import MtSicsCodec
 from instruments.protocols.ohaus import OhausCodec
 from instruments.protocols.sartorius_sbi import SartoriusSbiCodec
@@ -46,12 +46,26 @@ def codec_class(name: str) -> type[Codec]:
         ) from None
 
 
+def is_analyser(name: str) -> bool:
+    """Does protocol ``name`` belong to an analyser, which sends its messages by itself (not
+    read with a button, received by :mod:`instruments.listener`)? Unknown names: False."""
+    cls = _REGISTRY.get(name)
+    return cls is not None and cls.kind == ANALYSER
+
+
+def analyser_protocols() -> list[str]:
+    """Names of the registered analyser protocols, sorted."""
+    return [name for name in available_protocols() if is_analyser(name)]
+
+
 def get_codec(name: str, **options: Any) -> Codec:
     """A new codec instance for protocol ``name`` (options go to its constructor)."""
     return codec_class(name)(**options)
 
 
 __all__ = [
+    "ANALYSER",
+    "BALANCE",
     "AndCodec",
     "AstmCodec",
     "Codec",
@@ -60,8 +74,10 @@ __all__ = [
     "MtSicsCodec",
     "OhausCodec",
     "SartoriusSbiCodec",
+    "analyser_protocols",
     "available_protocols",
     "codec_class",
     "get_codec",
+    "is_analyser",
     "register",
 ]

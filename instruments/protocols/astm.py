@@ -6,6 +6,12 @@ record) and an ``Error`` for each rejected frame (``checksum``, ``garbled``, ``t
 It queues the link replies (``<ACK>``/``<NAK>``) a receiver must send; a driver writes
 ``take_replies()`` back to the port. Complete messages (``<ENQ>`` ... ``<EOT>``) are available
 from ``take_messages()``. The builder functions at the end make frames for a sender (simulator).
+
+A capture that begins in the middle of a transfer (no ``<ENQ>``, first frame numbered other than
+1) gives a :class:`Notice` ``frame_gap`` naming the gap. The records of that first frame are
+decoded when its text begins as a record does (a record type letter, then the field
+delimiter); text that does not is the tail of a record whose start was missed, reported as
+"record fragment without its start".
 """
 
 from __future__ import annotations
@@ -15,8 +21,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from instruments.errors import CodecError, ErrorCode
-from instruments.items import Error, Item, Record
-from instruments.protocols.base import Codec
+from instruments.items import Error, Item, Notice, Record
+from instruments.protocols.base import ANALYSER, Codec
 
 STX, ETX, EOT, ENQ, ACK, NAK, ETB = b"\x02", b"\x03", b"\x04", b"\x05", b"\x06", b"\x15", b"\x17"
 CR, LF = b"\r", b"\n"
@@ -24,6 +30,7 @@ DEFAULT_DELIMITERS = "|\\^&"  # field, repeat, component, escape
 MAX_TEXT = 240  # characters of text per frame (E1381)
 CONTROLS = {"ENQ": ENQ, "ACK": ACK, "NAK": NAK, "EOT": EOT}
 
+RECORD_TYPES = b"HPOCRQLMS"  # E1394 record type letters (one byte each)
 _IN_FRAME_STOP = re.compile(rb"[\x02\x03\x04\x05\x17]")
 _IDLE_INTEREST = re.compile(rb"[^\x06\x15\r\n]")
 
@@ -40,10 +47,12 @@ class AstmMessage:
     records: list[Record] = field(default_factory=list)
     complete: bool = True
     error: Error | None = None
+    notices: list[Notice] = field(default_factory=list)  # e.g. the frame gap of a late start
 
 
 class AstmCodec(Codec):
     name = "astm"
+    kind = ANALYSER
     description = "ASTM E1381/E1394 analyser messages (receiver side: ACK/NAK, records)"
     serial_defaults = {"baudrate": 9600, "bytesize": 8, "parity": "N", "stopbits": 1}
     commands = {}
@@ -69,6 +78,7 @@ class AstmCodec(Codec):
         self._pending_error: Error | None = None
         self._delimiters = DEFAULT_DELIMITERS
         self._records: list[Record] = []
+        self._notices: list[Notice] = []
 
     # -- public API ---------------------------------------------------------------------
     @property
@@ -227,13 +237,23 @@ class AstmCodec(Codec):
                     body + trailer,
                 )
             ]
+        items: list[Item] = []
         if self._expected is None and fn != 1 and not self._text:
-            self._skip_fragment = True  # joined a transfer in the middle
+            # joined a transfer in the middle: the frames before this one were not received
+            notice = Notice(
+                "frame_gap",
+                f"frame {fn} without the start of its transfer (no <ENQ>, frame 1 expected): "
+                "earlier frames were not received",
+                bytes(STX + body + trailer),
+            )
+            self._notices.append(notice)
+            items.append(notice)
+            if not self._starts_record(body[1:-1]):
+                self._skip_fragment = True  # the tail of a record whose start was missed
         self._replies += ACK
         self._pending_error = None
         self._last, self._expected = fn, (fn + 1) % 8
         self._text += body[1:-1]
-        items: list[Item] = []
         while True:
             end = self._text.find(CR)
             if end < 0:
@@ -249,6 +269,16 @@ class AstmCodec(Codec):
             self._text.clear()
             self._skip_fragment = True
         return items
+
+    def _starts_record(self, text: bytes) -> bool:
+        """Does ``text`` begin as an E1394 record does: a record type letter, then the field
+        delimiter (any delimiter after ``H``, which declares it)?"""
+        kind, after = text[:1], text[1:2]
+        if not kind or kind not in RECORD_TYPES:
+            return False
+        if kind == b"H":
+            return bool(after) and not after.isalnum() and after not in (CR, LF)
+        return after == self._delimiters[0].encode("latin-1")
 
     def _record(self, text: bytes) -> list[Item]:
         if self._skip_fragment:
@@ -281,7 +311,9 @@ class AstmCodec(Codec):
             error = Error(ErrorCode.TRANSMISSION, "<EOT> inside a record", bytes(self._text))
             items.append(error)
         if self._in_message or self._records:
-            self._messages.append(AstmMessage(self._records, error is None, error))
+            self._messages.append(
+                AstmMessage(self._records, error is None, error, list(self._notices))
+            )
         self._begin(in_message=False)
         return items
 
@@ -291,9 +323,39 @@ class AstmCodec(Codec):
         self._last = None
         self._text = bytearray()
         self._records = []
+        self._notices = []
         self._pending_error = None
         self._skip_fragment = False
         self._delimiters = DEFAULT_DELIMITERS
+
+
+# -- reading records' fields ----------------------------------------------------------------
+def specimen_code(record: Record) -> str:
+    """An ``O`` record's sample code: the specimen ID (field 3), else the instrument specimen ID
+    (field 4); first component, stripped ('' when both are empty)."""
+    for number in (3, 4):
+        code = record.components(number)[0].strip()
+        if code:
+            return code
+    return ""
+
+
+def sample_codes(records: Iterable[Record]) -> list[str]:
+    """The sample codes of a message's ``O`` records, in order, without duplicates."""
+    codes: list[str] = []
+    for record in records:
+        if record.type == "O":
+            code = specimen_code(record)
+            if code and code not in codes:
+                codes.append(code)
+    return codes
+
+
+def test_code(record: Record) -> str:
+    """An ``R`` record's test: the universal test ID's (field 3) fourth component, else its
+    first, up to a ``/`` (``^^^781/`` -> ``781``)."""
+    parts = record.components(3)
+    return (parts[3] if len(parts) > 3 else parts[0]).split("/")[0].strip()
 
 
 # -- building (sender side) -----------------------------------------------------------------

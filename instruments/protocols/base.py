@@ -28,11 +28,18 @@ class Command:
     expect: str
 
 
+BALANCE = "balance"
+ANALYSER = "analyser"
+
+
 class Codec(ABC):
     """Interface of every codec (see :class:`LineCodec` and ``astm.AstmCodec``)."""
 
     name: ClassVar[str] = ""
     description: ClassVar[str] = ""
+    #: what kind of device speaks it: :data:`BALANCE` (answers commands: read with a button)
+    #: or :data:`ANALYSER` (sends its messages by itself: received by a listener)
+    kind: ClassVar[str] = BALANCE
     #: default serial settings: keyword arguments of ``transport.SerialSettings``
     serial_defaults: ClassVar[dict[str, Any]] = {}
     #: verb (stable, now, tare, zero, identify, stream, stop) -> Command

@@ -5,7 +5,8 @@ anchored outside the database (``anchor``), records cross-checked against their 
 
 from .crosscheck import register_cross_check
 from .security_log import note_refusal
-from .services import (
+from .verification import verify_chain
+from .writer import (
     Actor,
     ReasonRequired,
     entity_key,
@@ -13,7 +14,6 @@ from .services import (
     record,
     record_change,
     record_many,
-    verify_chain,
 )
 
 __all__ = [

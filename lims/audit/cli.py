@@ -14,8 +14,8 @@ from sqlalchemy.exc import OperationalError
 from lims.extensions import unit_of_work
 
 from .anchor import AnchorError, anchor_text, current_anchor, describe, load_anchor
-from .services import verify_and_record
 from .timestamp import TimestampError, stamp
+from .verification import verify_and_record
 
 audit_cli = AppGroup("audit", help="Audit trail commands.")
 SHOWN = 50

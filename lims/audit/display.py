@@ -222,7 +222,7 @@ VALUE_LABELS: Mapping[str, Any] = {
     "no_statement": _l("no statement"),
 }
 
-#: The chain check's problems (:mod:`lims.audit.services`) as people read them.
+#: The chain check's problems (:mod:`lims.audit.verification`) as people read them.
 PROBLEM_LABELS: Mapping[str, Any] = {
     "missing row (gap in sequence)": _l("a row is missing"),
     "link to previous row broken": _l("the link to the previous row is broken"),

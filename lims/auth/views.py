@@ -22,13 +22,8 @@ from werkzeug.urls import iri_to_uri
 from werkzeug.wrappers import Response
 
 from lims.audit import display
-from lims.audit.services import (
-    distinct_actions,
-    last_verification,
-    list_events,
-    subject_keys,
-    verify_and_record,
-)
+from lims.audit.queries import distinct_actions, list_events, subject_keys
+from lims.audit.verification import last_verification, verify_and_record
 from lims.errors import show_on_form
 from lims.extensions import db, unit_of_work, utcnow
 from lims.pagecache import data_version

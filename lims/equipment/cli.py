@@ -12,10 +12,11 @@ from flask.cli import AppGroup, with_appcontext
 
 import instruments as lib
 from instruments.cli import instruments as library_group
+from instruments.listener import Received, listen
 from lims.extensions import db, unit_of_work
 
+from .messages import store_message
 from .models import Instrument
-from .services import Listener, store_message
 
 instruments_cli = AppGroup("instruments", help=library_group.help)
 for _command in library_group.commands.values():
@@ -29,8 +30,8 @@ def _emit(data: dict[str, Any]) -> None:
 @instruments_cli.command("listen")
 @click.option("--port", "url", required=True, help="Port URL: /dev/ttyUSB0, socket://h:p, ...")
 @click.option(
-    "--protocol", type=click.Choice(["astm"]), default="astm", show_default=True,
-    help="Only ASTM E1381/E1394 analysers send messages by themselves.",
+    "--protocol", type=click.Choice(lib.analyser_protocols()), default="astm", show_default=True,
+    help="An analyser's protocol: analysers send their messages by themselves.",
 )  # fmt: skip
 @click.option("--instrument", "instrument_id", type=int, help="The registered analyser's id.")
 @click.option("--baud", type=int, help="Baud rate (default: the protocol's).")
@@ -56,56 +57,52 @@ def listen_command(
         instrument = db.session.get(Instrument, instrument_id)
         if instrument is None:
             raise click.BadParameter(f"no instrument {instrument_id}", param_hint="--instrument")
-    try:
-        settings = lib.SerialSettings.for_protocol(protocol, baudrate=baud)
-        listener = Listener(url, settings=settings, frame_timeout=frame_timeout)
-    except lib.InstrumentError as exc:
-        raise click.ClickException(str(exc)) from exc
     wait = timeout if timeout is not None else (60.0 if once else None)
     stop = {"now": False}
 
     def _stop(signum: int, frame: object) -> None:
         stop["now"] = True
 
+    def _keep(message: Received) -> None:
+        with unit_of_work():
+            row = store_message(
+                port=url,
+                raw=message.raw,
+                records=message.records,
+                instrument=instrument,
+                rejected_frames=message.rejected_frames,
+                error=message.error,
+                notices=message.notices,
+            )
+            out: dict[str, Any] = {
+                "message_id": row.id,
+                "status": row.status.value,
+                "samples": row.sample_codes,
+                "records": len(message.records),
+                "rejected_frames": row.rejected_frames,
+            }
+            if row.error:
+                out["error"] = row.error
+            if message.notices:
+                out["notices"] = [notice.to_json() for notice in message.notices]
+        _emit(out)
+
     previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)}
-    received = 0
     try:
-        with listener:
-            idle = 0.0
-            while not stop["now"]:
-                step = 0.5 if wait is None else min(0.5, max(wait - idle, 0.01))
-                try:
-                    message = listener.receive(step)
-                except lib.TransportTimeout:
-                    idle += step
-                    if wait is not None and idle >= wait:
-                        break
-                    continue
-                except lib.Disconnected as exc:
-                    raise click.ClickException(f"{url}: the line was lost ({exc})") from exc
-                idle = 0.0
-                with unit_of_work():
-                    row = store_message(
-                        port=url,
-                        raw=message.raw,
-                        records=message.records,
-                        instrument=instrument,
-                        rejected_frames=message.rejected_frames,
-                        error=message.error,
-                    )
-                    out = {
-                        "message_id": row.id,
-                        "status": row.status.value,
-                        "samples": row.sample_codes,
-                        "records": len(message.records),
-                        "rejected_frames": row.rejected_frames,
-                    }
-                    if row.error:
-                        out["error"] = row.error
-                _emit(out)
-                received += 1
-                if once:
-                    break
+        settings = lib.SerialSettings.for_protocol(protocol, baudrate=baud)
+        received = listen(
+            url,
+            _keep,
+            settings=settings,
+            frame_timeout=frame_timeout,
+            wait=wait,
+            once=once,
+            stop=lambda: stop["now"],
+        )
+    except lib.Disconnected as exc:
+        raise click.ClickException(f"{url}: the line was lost ({exc})") from exc
+    except lib.InstrumentError as exc:
+        raise click.ClickException(str(exc)) from exc
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

@@ -20,7 +20,7 @@ from instruments import simulator_for
 from lims.auth.models import User
 from lims.extensions import db, unit_of_work
 
-from . import services
+from . import calibration, register
 from .models import Instrument, InstrumentKind
 
 log = logging.getLogger(__name__)
@@ -59,11 +59,11 @@ def seed() -> None:
     actor = _reviewer()
     if actor is None:
         return
-    today = services.local_today()
+    today = calibration.local_today()
     for spec in DEMO_INSTRUMENTS:
         if db.session.scalar(sa.select(Instrument.id).where(Instrument.name == spec["name"])):
             continue
-        instrument = services.create_instrument(
+        instrument = register.create_instrument(
             actor=actor,
             name=spec["name"],
             kind=spec["kind"],
@@ -74,7 +74,7 @@ def seed() -> None:
             port_url="loop://",  # replaced by the simulator's pty at each demo start
             notes=NOTE,
         )
-        services.add_calibration(
+        calibration.add_calibration(
             actor=actor,
             instrument=instrument,
             calibrated_on=today - timedelta(days=60),
@@ -120,5 +120,5 @@ def start_demo_simulators(app: Any) -> DemoSimulators:
             simulator = simulator_for(spec["protocol"], **spec["simulator"]).start()
             running.simulators.append(simulator)
             with unit_of_work():
-                services.set_port_url(actor=None, instrument=instrument, port_url=simulator.port)
+                register.set_port_url(actor=None, instrument=instrument, port_url=simulator.port)
     return running

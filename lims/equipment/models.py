@@ -9,6 +9,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
+import instruments as lib
 from lims.extensions import UTCDateTime, db, str_enum, utcnow
 
 
@@ -78,6 +79,12 @@ class Instrument(db.Model):
     @property
     def stopbits_number(self) -> float:
         return float(self.stopbits)
+
+    @property
+    def is_analyser(self) -> bool:
+        """An analyser sends its results by itself (received by ``lims instruments listen``);
+        it is not read with a button. A property of the protocol's codec."""
+        return lib.is_analyser(self.protocol)
 
     def describe_settings(self) -> str:
         text = f"{self.baudrate}-{self.bytesize}-{self.parity}-{self.stopbits}"

@@ -1,6 +1,6 @@
 """The calibration-due timeline: one row per instrument, each calibration's validity (from the
 calibration date to its due date) as a bar, a line at today. The latest calibration is
-coloured by the instrument's calibration state (:func:`services.calibration_state`: the badge
+coloured by the instrument's calibration state (:func:`calibration.calibration_state`: the badge
 and the usability check use the same rule), earlier ones grey; an overdue instrument gets a red
 bar from its due date to today. Drawn by :mod:`lims.charts` (SVG on the pages)."""
 
@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from lims import charts
 from lims.i18n import format_date
 
-from . import services
+from . import calibration
 from .models import Instrument
 
 STATE_COLOURS = {
@@ -32,7 +32,7 @@ def window(today: date) -> tuple[date, date]:
 
 
 def spans_of(instrument: Instrument, today: date) -> list[charts.Span]:
-    state = services.calibration_state(instrument, today)
+    state = calibration.calibration_state(instrument, today)
     latest = instrument.latest_calibration
     spans = []
     for cal in sorted(instrument.calibrations, key=lambda c: (c.calibrated_on, c.id or 0)):

@@ -27,7 +27,8 @@ from lims.i18n import current_language
 from lims.rules.numbers import display_number
 from lims.storage import load
 
-from . import bp, services
+from . import bp, calibration, capture, register
+from .errors import CaptureError, EquipmentError
 from .forms import (
     HANDSHAKE_LABELS,
     KIND_LABELS,
@@ -48,17 +49,17 @@ FIELDS = (
 
 @bp.context_processor
 def _equipment_helpers() -> dict[str, Any]:
-    today = services.local_today()
+    today = calibration.local_today()
     lang = current_language()
     return {
         "kind_labels": KIND_LABELS,
         "state_labels": STATE_LABELS,
         "state_classes": STATE_CLASSES,
         "handshake_labels": HANDSHAKE_LABELS,
-        "calibration_state": lambda i: services.calibration_state(i, today),
-        "usability_reason": lambda i: services.usability(i, today).reason(lang),
-        "raw_text": services.raw_text,
-        "raw_hex": services.raw_hex,
+        "calibration_state": lambda i: calibration.calibration_state(i, today),
+        "usability_reason": lambda i: calibration.usability(i, today).reason(lang),
+        "raw_text": capture.raw_text,
+        "raw_hex": capture.raw_hex,
         "today": today,
     }
 
@@ -70,13 +71,13 @@ def _form_data(form: InstrumentForm) -> dict[str, Any]:
 @bp.route("/instruments")
 @access("technician", "reviewer")
 def instruments() -> str:
-    found = services.list_instruments()
+    found = register.list_instruments()
     return render_template(
         "equipment/instruments.html",
         instruments=found,
-        due_soon=services.instruments_due_soon(),
+        due_soon=calibration.instruments_due_soon(),
         timeline=Markup(
-            timeline_svg(found, services.local_today(), chart_id="calibration-timeline")
+            timeline_svg(found, calibration.local_today(), chart_id="calibration-timeline")
         )
         if found
         else None,
@@ -91,8 +92,8 @@ def create_instrument() -> Any:
     if form.validate_on_submit():
         try:
             with unit_of_work():
-                instrument = services.create_instrument(actor=current_user, **_form_data(form))
-        except services.EquipmentError as exc:
+                instrument = register.create_instrument(actor=current_user, **_form_data(form))
+        except EquipmentError as exc:
             show_on_form(form, exc)
             status = 400
         else:
@@ -117,10 +118,10 @@ def edit_instrument(instrument_id: int) -> Any:
     if form.validate_on_submit():
         try:
             with unit_of_work():
-                services.update_instrument(
+                register.update_instrument(
                     actor=current_user, instrument=instrument, **_form_data(form)
                 )
-        except services.EquipmentError as exc:
+        except EquipmentError as exc:
             show_on_form(form, exc)
             status = 400
         else:
@@ -147,10 +148,10 @@ def _detail(
         "equipment/instrument.html",
         instrument=instrument,
         timeline=Markup(
-            timeline_svg([instrument], services.local_today(), chart_id="calibration-timeline")
+            timeline_svg([instrument], calibration.local_today(), chart_id="calibration-timeline")
         ),  # fmt: skip
-        verdict=services.usability(instrument, services.local_today()),
-        readings=services.readings_for_instrument(instrument, limit=10),
+        verdict=calibration.usability(instrument, calibration.local_today()),
+        readings=capture.readings_for_instrument(instrument, limit=10),
         status_form=status_form,
         lang=current_language(),
     ), status
@@ -173,13 +174,13 @@ def set_status(instrument_id: int) -> Any:
         return _detail(instrument, form, 400)
     try:
         with unit_of_work():
-            services.set_instrument_status(
+            register.set_instrument_status(
                 actor=current_user,
                 instrument=instrument,
                 status=form.status.data,
                 reason=form.reason.data,
             )
-    except services.EquipmentError as exc:
+    except EquipmentError as exc:
         show_on_form(form, exc)
         return _detail(instrument, form, 400)
     if instrument.status == InstrumentStatus.OUT_OF_SERVICE:
@@ -200,7 +201,7 @@ def add_calibration(instrument_id: int) -> Any:
         pdf = upload.read() if upload and getattr(upload, "filename", "") else None
         try:
             with unit_of_work():
-                services.add_calibration(
+                calibration.add_calibration(
                     actor=current_user,
                     instrument=instrument,
                     calibrated_on=form.calibrated_on.data,
@@ -211,10 +212,10 @@ def add_calibration(instrument_id: int) -> Any:
                     pdf=pdf,
                     pdf_filename=upload.filename if pdf is not None else None,
                     max_pdf_bytes=current_app.config.get(
-                        "EQUIPMENT_PDF_MAX_BYTES", services.PDF_MAX_BYTES
+                        "EQUIPMENT_PDF_MAX_BYTES", calibration.PDF_MAX_BYTES
                     ),
                 )
-        except services.EquipmentError as exc:
+        except EquipmentError as exc:
             show_on_form(form, exc)
             status = 400
         else:
@@ -251,7 +252,7 @@ def readings(instrument_id: int) -> str:
     return render_template(
         "equipment/readings.html",
         instrument=instrument,
-        readings=services.readings_for_instrument(instrument, limit=200),
+        readings=capture.readings_for_instrument(instrument, limit=200),
     )
 
 
@@ -276,7 +277,7 @@ def read(instrument_id: int) -> Any:
     command = request.form.get("command") or payload.get("command") or "stable"
     info = {"id": instrument.id, "name": instrument.name}
     try:
-        reading = services.capture_reading(
+        reading = capture.capture_reading(
             actor=current_user,
             instrument=instrument,
             command=command,
@@ -292,14 +293,14 @@ def read(instrument_id: int) -> Any:
             # as the page shows numbers (the lab's format in the page's language)
             "value_display": display_number(reading.value_text or "", current_language()),
             # the line the instrument sent, control characters made visible
-            "raw": services.raw_text(reading.raw),
+            "raw": capture.raw_text(reading.raw),
             "unit": reading.unit,
             "stable": reading.stable,
             "instrument": info,
             "at": reading.at.isoformat(),
         }
         db.session.commit()
-    except services.CaptureError as exc:
+    except CaptureError as exc:
         db.session.commit()  # the failed attempt is kept (without a value)
         return _json_error(
             exc.status,
@@ -307,10 +308,10 @@ def read(instrument_id: int) -> Any:
             exc.message,
             detail=exc.detail,
             reading_id=exc.reading.id if exc.reading else None,
-            raw=services.raw_text(exc.reading.raw) if exc.reading else None,
+            raw=capture.raw_text(exc.reading.raw) if exc.reading else None,
             instrument=info,
         )
-    except services.EquipmentError as exc:
+    except EquipmentError as exc:
         db.session.rollback()
         return _json_error(exc.status, exc.code, exc.message, instrument=info)
     return jsonify(body)

@@ -24,7 +24,8 @@ from flask_babel import lazy_gettext as _l
 
 from lims import audit
 from lims.audit.models import AuditEvent
-from lims.audit.services import Actor, EventKey, list_events
+from lims.audit.queries import EventKey, list_events
+from lims.audit.writer import Actor
 from lims.extensions import db
 
 from .models import Sample, SampleStatus

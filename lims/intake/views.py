@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from lims.audit.services import list_events
+from lims.audit.queries import list_events
 from lims.auth.permissions import access
 from lims.catalog.models import Parameter, ProductCategory
 from lims.errors import show_on_form

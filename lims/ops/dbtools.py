@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from lims import create_app
 from lims.audit.anchor import KIND
-from lims.audit.services import verify_integrity
+from lims.audit.verification import verify_integrity
 from lims.extensions import db
 from lims.progress import ProgressFactory, Step, silent
 from lims.storage import StoredFileCorrupt, StoredFileMissing, configured_dir, read_file

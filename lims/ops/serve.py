@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from lims import MIGRATIONS_DIR, create_app, signatures
-from lims.audit.services import key_problem
+from lims.audit.writer import key_problem
 from lims.config import ConfigError
 from lims.extensions import db
 from lims.logs import ENVIRON_REQUEST_ID, ENVIRON_ROUTE, configure_logging, formatter

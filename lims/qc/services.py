@@ -16,8 +16,8 @@ from flask_babel import lazy_gettext as _l
 from lims import audit
 from lims.auth.permissions import require_role
 from lims.catalog.models import ParameterMethod, ResultType
+from lims.equipment.calibration import usability
 from lims.equipment.models import Instrument
-from lims.equipment.services import usability
 from lims.extensions import db, utcnow
 from lims.i18n import current_language, local_time
 from lims.intake.models import SampleTest, TestStatus

@@ -28,7 +28,7 @@ from lims.auth.permissions import access, has_role
 from lims.catalog.models import Parameter
 from lims.catalog.services import plain
 from lims.dates import parse_date
-from lims.equipment import services as equipment
+from lims.equipment.register import list_instruments
 from lims.errors import DomainError
 from lims.extensions import db, unit_of_work
 from lims.i18n import current_language
@@ -178,7 +178,7 @@ def new_batch() -> Any:
         pm=pm,
         tests=tests,
         acceptances=queries.acceptances_for_method(pm) if pm else [],
-        instruments=equipment.list_instruments(),
+        instruments=list_instruments(),
         reagent_lots=reagent_lots,
         today=services.today(),
         lang=current_language(),

@@ -15,7 +15,8 @@ from lims import charts
 from lims.audit.anchor import current_anchor
 from lims.complaints.stats import report_tables
 from lims.complaints.stats import summary as complaint_summary
-from lims.equipment.services import calibration_state, list_instruments, local_today
+from lims.equipment.calibration import calibration_state, local_today
+from lims.equipment.register import list_instruments
 from lims.exports import Sheet, xlsx_bytes
 from lims.pdf import DocumentInfo, data_table
 from lims.pdf.admin import WIDTH, AdminSignature, admin_styles, build_admin_document

@@ -11,13 +11,13 @@ from flask import url_for
 from flask_babel import lazy_gettext as _l
 
 from lims.audit.display import PROBLEM_LABELS
-from lims.audit.services import Verification, chain_length, last_verification
+from lims.audit.verification import Verification, chain_length, last_verification
 from lims.auth.models import User
 from lims.auth.permissions import has_role
 from lims.catalog.models import Specification
 from lims.certificates.services import Filters, search
 from lims.complaints.queries import home_counts, requests_waiting
-from lims.equipment.services import instruments_due_soon
+from lims.equipment.calibration import instruments_due_soon
 from lims.extensions import db, utcnow
 from lims.intake.models import Sample, SampleStatus, SampleTest, TestStatus
 from lims.testing.models import NonConformity

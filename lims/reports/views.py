@@ -11,7 +11,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from lims import audit, exports
-from lims.audit.services import verify_and_record
+from lims.audit.verification import verify_and_record
 from lims.auth.permissions import access, has_role
 from lims.dates import parse_date
 from lims.extensions import unit_of_work

@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from instruments.protocols import astm
 from lims import audit
 from lims.auth.models import User, UserRole
 from lims.auth.permissions import require_role
@@ -22,7 +23,6 @@ from lims.catalog import methods as catalog_methods
 from lims.catalog import services as catalog
 from lims.catalog.citations import official_citation, short_citation
 from lims.catalog.models import LimitKind, Parameter, ParameterMethod, ResultType
-from lims.equipment import services as equipment
 from lims.equipment.models import InstrumentReading
 from lims.extensions import db, utcnow
 from lims.i18n import current_language, format_datetime, local_name, local_time
@@ -1065,20 +1065,20 @@ def import_analyser_message(message: Any, records: Sequence[Any]) -> int:
 
     The O record's specimen ID is the sample code; the R record's universal test ID (its
     fourth component, e.g. ``^^^781/`` → ``781``) is the parameter code. The message itself
-    (raw bytes) stays in ``analyser_messages``; each result points at it.
+    (raw bytes) stays in ``analyser_messages``; each result points at it. Registered with
+    equipment's message handlers by the app factory (``lims/__init__.py::_wire_features``).
     """
     entered = 0
     sample: Sample | None = None
     actor = analyser_account()
     for record in records:
         if record.type == "O":
-            code = record.components(3)[0].strip() or record.components(4)[0].strip()
+            code = astm.specimen_code(record)
             sample = db.session.scalar(sa.select(Sample).where(Sample.code == code))
             if sample is None:
                 raise ResultError(f"no sample with code {code!r}")
         elif record.type == "R" and sample is not None:
-            parts = record.components(3)
-            test_code = (parts[3] if len(parts) > 3 else parts[0]).split("/")[0].strip()
+            test_code = astm.test_code(record)
             value = record.field(4).strip()
             test = next(
                 (
@@ -1098,11 +1098,3 @@ def import_analyser_message(message: Any, records: Sequence[Any]) -> int:
             )
             entered += 1
     return entered
-
-
-def register_analyser_handler() -> None:
-    if import_analyser_message not in equipment.message_handlers:
-        equipment.message_handlers.append(import_analyser_message)
-
-
-register_analyser_handler()

@@ -19,7 +19,7 @@ from lims.catalog.models import Parameter, ResultType, Specification
 from lims.catalog.services import plain
 from lims.catalog.units import unit_label
 from lims.dates import parse_date
-from lims.equipment import services as equipment
+from lims.equipment.capture import usable_instruments_by_kind
 from lims.extensions import db, unit_of_work
 from lims.i18n import current_language
 from lims.intake.models import Sample, SampleTest, TestStatus
@@ -212,7 +212,7 @@ def _instruments_by_kind() -> dict[str, list[Any]]:
     read an instrument (the read endpoint is the technicians'), so no button always fails."""
     if not has_role(current_user, *READ_ROLES):
         return {}
-    return equipment.usable_instruments_by_kind()
+    return usable_instruments_by_kind()
 
 
 @bp.route("/worksheet", methods=["GET", "POST"])

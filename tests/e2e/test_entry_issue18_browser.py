@@ -63,7 +63,8 @@ def balance_lab(app, make_user):
     pseudo-terminal) serving the parameter's instrument kind."""
     from instruments import MtSicsSimulator
     from lims.auth.models import User
-    from lims.equipment import services as equipment
+    from lims.equipment.calibration import add_calibration, local_today
+    from lims.equipment.register import create_instrument
 
     simulator = MtSicsSimulator(value="7.03", unit="g").start()
     try:
@@ -73,12 +74,12 @@ def balance_lab(app, make_user):
             samples = [build("ph") for _ in range(3)]
             lab.params["ph"].instrument_kind = "balance"
             reviewer = db.session.get(User, lab.reviewer.id)
-            instrument = equipment.create_instrument(
+            instrument = create_instrument(
                 actor=reviewer, name="Cân CP-01", kind="balance", protocol="mt-sics",
                 port_url=simulator.port,
             )  # fmt: skip
-            today = equipment.local_today()
-            equipment.add_calibration(
+            today = local_today()
+            add_calibration(
                 actor=reviewer, instrument=instrument, calibrated_on=today,
                 due_on=today + timedelta(days=300), certificate_number="HC-01",
                 performed_by="QUATEST 3",

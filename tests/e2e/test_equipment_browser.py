@@ -10,7 +10,8 @@ import pytest
 
 from instruments import MtSicsSimulator
 from lims.auth.models import User
-from lims.equipment import services
+from lims.equipment.calibration import add_calibration, local_today
+from lims.equipment.register import create_instrument
 from lims.extensions import db
 
 pytestmark = pytest.mark.browser
@@ -20,12 +21,12 @@ def _balance(app, make_user, port: str, due_in: int = 200) -> int:
     reviewer = make_user("reviewer")
     with app.app_context():
         actor = db.session.get(User, reviewer.id)
-        instrument = services.create_instrument(
+        instrument = create_instrument(
             actor=actor, name="Cân phân tích CP-09", kind="balance", protocol="mt-sics",
             port_url=port,
         )  # fmt: skip
-        today = services.local_today()
-        services.add_calibration(
+        today = local_today()
+        add_calibration(
             actor=actor, instrument=instrument, calibrated_on=today - timedelta(days=1),
             due_on=today + timedelta(days=due_in), certificate_number="HC-09",
             performed_by="QUATEST 3",

@@ -59,7 +59,8 @@ def _world(app: Any, make_user: Any, port: str) -> dict[str, Any]:
         ProfileItem,
         Specification,
     )
-    from lims.equipment import services as equipment
+    from lims.equipment.calibration import add_calibration, local_today
+    from lims.equipment.register import create_instrument
 
     with app.app_context():
         lab = build_lab(make_user)
@@ -83,10 +84,10 @@ def _world(app: Any, make_user: Any, port: str) -> dict[str, Any]:
         signer.signatory = True
         signer.scope_rows = [SignatoryScope(category_id=lab.category.id)]
         reviewer = db.session.get(User, lab.reviewer.id)
-        balance = equipment.create_instrument(actor=reviewer, name="Cân CP-01", kind="balance",
+        balance = create_instrument(actor=reviewer, name="Cân CP-01", kind="balance",
                                               protocol="mt-sics", port_url=port)  # fmt: skip
-        today = equipment.local_today()
-        equipment.add_calibration(
+        today = local_today()
+        add_calibration(
             actor=reviewer, instrument=balance, calibrated_on=today,
             due_on=today + timedelta(days=300), certificate_number="HC-01",
             performed_by="QUATEST 3",

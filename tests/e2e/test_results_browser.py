@@ -73,7 +73,8 @@ def test_read_button_fills_the_weight_and_links_the_reading(browser, app, make_u
 
     from instruments import MtSicsSimulator
     from lims.auth.models import User
-    from lims.equipment import services as equipment
+    from lims.equipment.calibration import add_calibration, local_today
+    from lims.equipment.register import create_instrument
     from lims.testing.models import Result
 
     simulator = MtSicsSimulator(value="12.34", unit="g").start()
@@ -84,12 +85,12 @@ def test_read_button_fills_the_weight_and_links_the_reading(browser, app, make_u
             code, test_id = sample.code, sample.tests[0].id
             lab.params["ph"].instrument_kind = "balance"  # any kind works; the balance is here
             reviewer = db.session.get(User, lab.reviewer.id)
-            instrument = equipment.create_instrument(
+            instrument = create_instrument(
                 actor=reviewer, name="Cân CP-01", kind="balance", protocol="mt-sics",
                 port_url=simulator.port,
             )  # fmt: skip
-            today = equipment.local_today()
-            equipment.add_calibration(
+            today = local_today()
+            add_calibration(
                 actor=reviewer, instrument=instrument, calibrated_on=today,
                 due_on=today + timedelta(days=300), certificate_number="HC-01",
                 performed_by="QUATEST 3",

@@ -15,7 +15,7 @@ from instrument_vectors import (
     STX,
 )
 
-from instruments.items import Error, Record
+from instruments.items import Error, Notice, Record
 from instruments.protocols.astm import (
     AstmCodec,
     build_frame,
@@ -169,3 +169,51 @@ def test_result_message_builder_round_trips():
     items = codec.feed(ENQ + b"".join(build_frames(records)) + EOT)
     assert [r.fields for r in items] == records
     assert items[3].fields[:5] == ["R", "1", "^^^781/", "1078", "mg/dl"]
+
+
+def _decode(data):
+    codec = AstmCodec()
+    items = codec.feed(data)
+    items += codec.finish()
+    return codec, items
+
+
+def test_capture_joining_mid_session_decodes_a_complete_end_frame_and_reports_the_gap():
+    """Issue 19: a capture that begins at frame 3 (frames 1 and 2, and the <ENQ>, were not
+    captured) with a complete end frame holds complete records: they are decoded, and the
+    frame-number gap is reported as a notice, not as "a fragment without its start"."""
+    frames = build_frames(["R|1|^^^GLU/|5.4|mmol/L", "L|1|N"], first=3)
+    codec, items = _decode(b"".join(frames) + EOT)
+    assert not [i for i in items if isinstance(i, Error)]
+    records = [i for i in items if isinstance(i, Record)]
+    assert [r.fields[:4] for r in records] == [["R", "1", "^^^GLU/", "5.4"], ["L", "1", "N"]]
+    (notice,) = [i for i in items if isinstance(i, Notice)]
+    assert notice.code == "frame_gap" and "frame 3" in notice.detail
+    assert notice.to_json()["type"] == "notice"
+    assert codec.take_replies() == ACK * 2
+    (message,) = codec.take_messages()
+    assert [r.type for r in message.records] == ["R", "L"]
+    assert message.complete and [n.code for n in message.notices] == ["frame_gap"]
+
+
+def test_capture_joining_mid_session_with_several_records_in_the_first_frame():
+    text = b"O|1|KH-26-000007||^^^GLU\rR|1|^^^GLU/|5.4|mmol/L\r"
+    _, items = _decode(build_frame(5, text) + build_frame(6, b"L|1|N\r") + EOT)
+    assert [i.type for i in items if isinstance(i, Record)] == ["O", "R", "L"]
+    assert [i.code for i in items if isinstance(i, Notice)] == ["frame_gap"]
+
+
+def test_capture_joining_inside_a_split_record_still_refuses_its_tail():
+    """The tail of a record whose start (an <ETB> frame) was missed is not a record."""
+    frames = build_frames([["C", "1", "I", "x" * 300, "G"], "L|1|N"], first=1)
+    codec, items = _decode(b"".join(frames[1:]) + EOT)  # frame 1 (the start) not captured
+    errors = [i for i in items if isinstance(i, Error)]
+    assert [e.detail for e in errors] == ["record fragment without its start"]
+    assert [i.type for i in items if isinstance(i, Record)] == ["L"]
+    assert [i.code for i in items if isinstance(i, Notice)] == ["frame_gap"]
+
+
+def test_a_session_from_its_start_has_no_notice():
+    records = result_message("KH-26-000001", [("781", "1078", "mg/dl")])
+    _, items = _decode(ENQ + b"".join(build_frames(records)) + EOT)
+    assert not [i for i in items if isinstance(i, Notice | Error)]

@@ -18,7 +18,8 @@ from instruments import (
 )
 from instruments.items import Ack, Error, Info, Reading
 from instruments.protocols.astm import build_frames
-from instruments.simulators import AstmSimulator, MtSicsSimulator
+from instruments.simulators.analysers import AstmSimulator
+from instruments.simulators.balances import MtSicsSimulator
 
 BALANCES = ["mt-sics", "sartorius-sbi", "and", "ohaus"]
 FAST = {"baudrate": 9600}  # ptys have no baud timing; 9600 keeps the settings realistic

@@ -96,19 +96,20 @@ def _equipment_examples(users: dict[str, Any]) -> tuple[int, int]:
     from datetime import timedelta
 
     from lims.auth.models import User
-    from lims.equipment import services
+    from lims.equipment.calibration import add_calibration, local_today
+    from lims.equipment.register import create_instrument
 
     reviewer = db.session.get(User, users["reviewer"].id)
-    uncalibrated = services.create_instrument(
+    uncalibrated = create_instrument(
         actor=reviewer, name="Matrix balance", kind="balance", protocol="mt-sics",
         port_url="loop://",
     )  # fmt: skip
-    other = services.create_instrument(
+    other = create_instrument(
         actor=reviewer, name="Matrix pH meter", kind="ph_meter", protocol="ohaus",
         port_url="loop://",
     )  # fmt: skip
-    today = services.local_today()
-    calibration = services.add_calibration(
+    today = local_today()
+    calibration = add_calibration(
         actor=reviewer, instrument=other, calibrated_on=today, due_on=today + timedelta(days=365),
         certificate_number="M-1", performed_by="QUATEST 3", pdf=b"%PDF-1.4\n%%EOF\n",
     )  # fmt: skip

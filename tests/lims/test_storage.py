@@ -18,8 +18,9 @@ import sqlalchemy as sa
 from lims.audit import verify_chain
 from lims.audit.models import AuditEvent
 from lims.auth.models import User
-from lims.equipment import services as equipment
+from lims.equipment.calibration import add_calibration, local_today
 from lims.equipment.models import Calibration
+from lims.equipment.register import create_instrument
 from lims.extensions import db
 from lims.intake.models import SamplePhoto
 from lims.storage import (
@@ -53,11 +54,11 @@ PDF = b"%PDF-1.4\n% Giay chung nhan hieu chuan\n%%EOF\n"
 def _calibration(app, reviewer, pdf: bytes = PDF) -> int:
     with app.app_context():
         actor = db.session.get(User, reviewer.id)
-        instrument = equipment.create_instrument(
+        instrument = create_instrument(
             actor=actor, name="Cân CP-02", kind="balance", protocol="mt-sics", port_url="loop://"
         )
-        today = equipment.local_today()
-        calibration = equipment.add_calibration(
+        today = local_today()
+        calibration = add_calibration(
             actor=actor,
             instrument=instrument,
             calibrated_on=today,

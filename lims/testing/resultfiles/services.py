@@ -23,7 +23,7 @@ from lims import audit, storage
 from lims.auth.permissions import require_role
 from lims.catalog.lookups import remembered
 from lims.catalog.models import Parameter, ParameterMethod, ResultType
-from lims.equipment.services import usability
+from lims.equipment.calibration import usability
 from lims.extensions import db, utcnow
 from lims.i18n import current_language, format_datetime, local_time
 from lims.intake.models import Sample, SampleTest, TestStatus

@@ -61,7 +61,7 @@ def test_rewritten_row_with_recomputed_own_hash_still_breaks_the_next_link(app_c
     _write_events(3)
     event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.seq == 2))
     event.reason = "forged"
-    event.row_hash = audit.services.compute_hash(event.prev_hash, event)
+    event.row_hash = audit.writer.compute_hash(event.prev_hash, event)
     db.session.commit()
     report = audit.verify_chain()
     assert not report.ok and report.broken_seq == 3

@@ -69,7 +69,7 @@ def test_home_page_reads_the_last_event_and_never_walks_the_chain(
     def walking(*_a, **_k):
         raise AssertionError("the home page must not walk the chain")
 
-    monkeypatch.setattr("lims.audit.services.verify_chain", walking)
+    monkeypatch.setattr("lims.audit.verification.verify_chain", walking)
     home = client.get("/")
     assert home.status_code == 200 and 'id="audit-ok"' in home.text
 

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from lims import audit, storage
 from lims.audit.models import AuditEvent, AuditHead
-from lims.audit.services import compute_hash
+from lims.audit.writer import compute_hash
 from lims.certificates.models import Certificate
 from lims.extensions import db
 from lims.testing.models import Result
@@ -49,7 +49,7 @@ def _rehash_everything(*, strip_key: bool) -> None:
         event.prev_hash = prev
         if getattr(event, "key_id", None) is None:
             event.row_hash = hashlib.sha256(
-                (prev + audit.services._content(event)).encode()
+                (prev + audit.writer._content(event)).encode()
             ).hexdigest()
         prev = event.row_hash
     head = db.session.get(AuditHead, 1)
@@ -94,7 +94,7 @@ def test_another_key_is_refused_for_writing_and_found_by_the_walk(app, make_user
         _write(2)
     app.config["AUDIT_KEY"] = "an-attacker-guessed-key-0123456789abcdef"
     with app.app_context():
-        with pytest.raises(audit.services.AuditKeyMismatch, match="LIMS_AUDIT_KEY_FILE"):
+        with pytest.raises(audit.writer.AuditKeyMismatch, match="LIMS_AUDIT_KEY_FILE"):
             audit.record(actor=None, action="test.change", entity_type="thing")
         db.session.rollback()
         report = audit.verify_chain()
@@ -117,7 +117,7 @@ def test_rows_written_before_the_key_stay_verifiable(tmp_path):
         for seq in (1, 2, 3):  # rows as the code before the key wrote them
             event = AuditEvent(
                 seq=seq,
-                at=audit.services.utcnow(),
+                at=audit.writer.utcnow(),
                 actor_name="Cũ",
                 action="legacy.change",
                 entity_type="thing",
@@ -126,7 +126,7 @@ def test_rows_written_before_the_key_stay_verifiable(tmp_path):
                 prev_hash=prev,
             )
             event.row_hash = hashlib.sha256(
-                (prev + audit.services._content(event)).encode()
+                (prev + audit.writer._content(event)).encode()
             ).hexdigest()
             db.session.execute(
                 sa.text(
@@ -351,7 +351,7 @@ def test_the_annual_report_prints_the_anchor(app, make_user, client, login_as):
 
 def test_anonymous_uploads_and_agency_refusals_do_not_grow_the_chain(app, world, caplog):
     with app.app_context():
-        before = audit.services.chain_length()
+        before = audit.verification.chain_length()
     anonymous = app.test_client()
     for _ in range(3):
         response = post_form(
@@ -364,12 +364,12 @@ def test_anonymous_uploads_and_agency_refusals_do_not_grow_the_chain(app, world,
     agency = app.test_client()
     assert login(agency, world.agency_email, world.agency_password).status_code == 302
     with app.app_context():
-        after_login = audit.services.chain_length()
+        after_login = audit.verification.chain_length()
     for _ in range(3):
         assert agency.get(f"/certificates/{world.numbers['B']}").status_code == 403
         assert agency.get(f"/certificates/{world.numbers['B']}/pdf").status_code == 403
     with app.app_context():
-        assert audit.services.chain_length() == after_login  # the refusals are logged elsewhere
+        assert audit.verification.chain_length() == after_login  # the refusals are logged elsewhere
         assert after_login - before <= 1  # (at most the sign-in itself)
     assert caplog.text.count("certificate.verify_mismatch") == 3
     assert caplog.text.count("certificate.access_denied") == 6

@@ -86,7 +86,8 @@ def users(app_ctx: Any, make_user: Callable[..., Any]) -> dict[str, Any]:
 def register(app_ctx: Any, users: dict[str, Any]) -> Callable[..., Any]:
     """``register(protocol="mt-sics", port_url=..., due_in=200)`` -> a committed instrument with a
     calibration due ``due_in`` days from today (``due_in=None``: no calibration)."""
-    from lims.equipment import services
+    from lims.equipment.calibration import add_calibration, local_today
+    from lims.equipment.register import create_instrument
     from lims.extensions import db
 
     counter = {"n": 0}
@@ -101,7 +102,7 @@ def register(app_ctx: Any, users: dict[str, Any]) -> Callable[..., Any]:
         **extra: Any,
     ) -> Any:
         counter["n"] += 1
-        instrument = services.create_instrument(
+        instrument = create_instrument(
             actor=users["reviewer"],
             name=name or f"Cân thử {counter['n']}",
             kind=kind,
@@ -110,8 +111,8 @@ def register(app_ctx: Any, users: dict[str, Any]) -> Callable[..., Any]:
             **extra,
         )
         if due_in is not None:
-            today = services.local_today()
-            services.add_calibration(
+            today = local_today()
+            add_calibration(
                 actor=users["reviewer"],
                 instrument=instrument,
                 calibrated_on=min(today, today + timedelta(days=due_in)) - timedelta(days=300),
@@ -141,7 +142,8 @@ def add_instrument(app: Any, accounts: dict[str, Any]) -> Callable[..., Any]:
     from types import SimpleNamespace
 
     from lims.auth.models import User
-    from lims.equipment import services
+    from lims.equipment.calibration import add_calibration, local_today
+    from lims.equipment.register import create_instrument
     from lims.extensions import db
 
     counter = {"n": 0}
@@ -153,12 +155,12 @@ def add_instrument(app: Any, accounts: dict[str, Any]) -> Callable[..., Any]:
         data.setdefault("port_url", "loop://")
         with app.app_context():
             reviewer = db.session.get(User, accounts["reviewer"].id)
-            instrument = services.create_instrument(
+            instrument = create_instrument(
                 actor=reviewer, name=name or f"Cân trang {counter['n']}", **data
             )
             if due_in is not None:
-                today = services.local_today()
-                services.add_calibration(
+                today = local_today()
+                add_calibration(
                     actor=reviewer,
                     instrument=instrument,
                     calibrated_on=min(today, today + timedelta(days=due_in)) - timedelta(days=300),

@@ -10,8 +10,10 @@ import sqlalchemy as sa
 from instruments import get_codec
 from lims.audit.models import AuditEvent
 from lims.auth.permissions import PermissionDenied
-from lims.equipment import services
+from lims.equipment.capture import capture_reading, capture_series
+from lims.equipment.errors import CaptureError, EquipmentError, InstrumentUnusable
 from lims.equipment.models import InstrumentReading
+from lims.equipment.register import set_instrument_status
 from lims.extensions import db
 
 BALANCES = [
@@ -32,7 +34,7 @@ def _rows(instrument):
 def test_capture_stores_the_raw_bytes_exactly(register, users, simulator, protocol, value, unit):
     sim = simulator(protocol, value=value, unit=unit)
     instrument = register(protocol=protocol, port_url=sim.port)
-    reading = services.capture_reading(actor=users["technician"], instrument=instrument, timeout=2)
+    reading = capture_reading(actor=users["technician"], instrument=instrument, timeout=2)
     db.session.commit()
     db.session.expire_all()
     row = db.session.get(InstrumentReading, reading.id)
@@ -54,17 +56,15 @@ def test_capture_stores_the_raw_bytes_exactly(register, users, simulator, protoc
 def test_read_now_and_series(register, users, simulator):
     sim = simulator("mt-sics", value="50.00", unit="g")
     instrument = register(port_url=sim.port)
-    now = services.capture_reading(
+    now = capture_reading(
         actor=users["technician"], instrument=instrument, command="now", timeout=2
     )
     assert now.command == "now" and now.value == Decimal("50.00")
-    series = services.capture_series(
-        actor=users["technician"], instrument=instrument, count=3, timeout=2
-    )
+    series = capture_series(actor=users["technician"], instrument=instrument, count=3, timeout=2)
     assert [r.value_text for r in series] == ["50.00"] * 3
     assert len({r.id for r in series}) == 3
-    with pytest.raises(services.EquipmentError) as info:
-        services.capture_series(actor=users["technician"], instrument=instrument, count=0)
+    with pytest.raises(EquipmentError) as info:
+        capture_series(actor=users["technician"], instrument=instrument, count=0)
     assert info.value.field == "count"
 
 
@@ -87,8 +87,8 @@ def test_every_fault_is_a_domain_error_and_no_value(
 ):
     sim = simulator(protocol, fault=fault)
     instrument = register(protocol=protocol, port_url=sim.port)
-    with pytest.raises(services.CaptureError) as info:
-        services.capture_reading(actor=users["technician"], instrument=instrument, timeout=0.6)
+    with pytest.raises(CaptureError) as info:
+        capture_reading(actor=users["technician"], instrument=instrument, timeout=0.6)
     error = info.value
     if code is not None:
         assert error.code == code
@@ -109,16 +109,16 @@ def test_error_messages_are_vietnamese(register, users, simulator, app):
     sim = simulator("mt-sics", fault="overload")
     instrument = register(port_url=sim.port)
     with app.test_request_context(headers={"Accept-Language": "vi"}):
-        with pytest.raises(services.CaptureError) as info:
-            services.capture_reading(actor=users["technician"], instrument=instrument, timeout=1)
+        with pytest.raises(CaptureError) as info:
+            capture_reading(actor=users["technician"], instrument=instrument, timeout=1)
         assert str(info.value.message).startswith("Quá tải")
 
 
 def test_overdue_calibration_blocks_capture(register, users, simulator):
     sim = simulator("mt-sics")
     instrument = register(port_url=sim.port, due_in=-1)
-    with pytest.raises(services.InstrumentUnusable) as info:
-        services.capture_reading(actor=users["technician"], instrument=instrument, timeout=1)
+    with pytest.raises(InstrumentUnusable) as info:
+        capture_reading(actor=users["technician"], instrument=instrument, timeout=1)
     assert "Quá hạn hiệu chuẩn từ" in str(info.value.message)
     assert info.value.status == 409
     assert not _rows(instrument)
@@ -127,23 +127,23 @@ def test_overdue_calibration_blocks_capture(register, users, simulator):
 
 def test_uncalibrated_instrument_blocks_capture(register, users):
     instrument = register(due_in=None)
-    with pytest.raises(services.InstrumentUnusable):
-        services.capture_reading(actor=users["technician"], instrument=instrument)
+    with pytest.raises(InstrumentUnusable):
+        capture_reading(actor=users["technician"], instrument=instrument)
 
 
 def test_out_of_service_blocks_capture(register, users, simulator):
     sim = simulator("mt-sics")
     instrument = register(port_url=sim.port)
-    services.set_instrument_status(
+    set_instrument_status(
         actor=users["reviewer"], instrument=instrument, status="out_of_service",
         reason="Đĩa cân bị nứt",
     )  # fmt: skip
-    with pytest.raises(services.InstrumentUnusable) as info:
-        services.capture_reading(actor=users["technician"], instrument=instrument)
+    with pytest.raises(InstrumentUnusable) as info:
+        capture_reading(actor=users["technician"], instrument=instrument)
     assert "ngừng sử dụng" in str(info.value.message)
     assert "Đĩa cân bị nứt" in str(info.value.message)
-    with pytest.raises(services.InstrumentUnusable):
-        services.capture_series(actor=users["technician"], instrument=instrument, count=2)
+    with pytest.raises(InstrumentUnusable):
+        capture_series(actor=users["technician"], instrument=instrument, count=2)
     assert not _rows(instrument)
 
 
@@ -151,21 +151,21 @@ def test_only_technicians_capture(register, users):
     instrument = register()
     for role in ("reviewer", "association"):
         with pytest.raises(PermissionDenied):
-            services.capture_reading(actor=users[role], instrument=instrument)
+            capture_reading(actor=users[role], instrument=instrument)
 
 
 def test_unknown_command_and_port_that_cannot_be_opened(register, users):
     instrument = register(port_url="/dev/pts/9999")
-    with pytest.raises(services.EquipmentError):
-        services.capture_reading(actor=users["technician"], instrument=instrument, command="x")
-    with pytest.raises(services.CaptureError) as info:
-        services.capture_reading(actor=users["technician"], instrument=instrument, timeout=0.5)
+    with pytest.raises(EquipmentError):
+        capture_reading(actor=users["technician"], instrument=instrument, command="x")
+    with pytest.raises(CaptureError) as info:
+        capture_reading(actor=users["technician"], instrument=instrument, timeout=0.5)
     assert info.value.code == "port" and info.value.status == 502
     assert "/dev/pts/9999" in str(info.value.message)
 
 
 def test_astm_analysers_are_not_read_with_a_button(register, users):
     instrument = register(protocol="astm", kind="analyser")
-    with pytest.raises(services.EquipmentError) as info:
-        services.capture_reading(actor=users["technician"], instrument=instrument)
-    assert not isinstance(info.value, services.CaptureError)
+    with pytest.raises(EquipmentError) as info:
+        capture_reading(actor=users["technician"], instrument=instrument)
+    assert not isinstance(info.value, CaptureError)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from lims.equipment import services
+from lims.equipment.messages import HANDLERS_KEY
 from lims.equipment.models import AnalyserMessage, MessageStatus
 from lims.extensions import db
 
@@ -35,7 +35,7 @@ def _listen(runner, port, *extra):
 
 
 def test_listen_stores_the_message_raw_with_its_sample_codes(app, runner, simulator, monkeypatch):
-    monkeypatch.setattr(services, "message_handlers", [])  # storage alone, no result import
+    monkeypatch.setitem(app.extensions, HANDLERS_KEY, [])  # storage alone, no result import
     sim = simulator("astm", samples=["KH-26-000123"])
     result = _listen(runner, sim.port)
     assert result.exit_code == 0, result.output
@@ -57,7 +57,7 @@ def test_listen_stores_the_message_raw_with_its_sample_codes(app, runner, simula
 def test_listen_naks_a_bad_checksum_and_keeps_the_resent_message(
     app, runner, simulator, monkeypatch
 ):
-    monkeypatch.setattr(services, "message_handlers", [])
+    monkeypatch.setitem(app.extensions, HANDLERS_KEY, [])
     sim = simulator("astm", samples=["KH-26-000124"], fault="bad-checksum", fault_times=1)
     result = _listen(runner, sim.port)
     assert result.exit_code == 0, result.output
@@ -75,7 +75,7 @@ def test_listen_hands_messages_to_the_handlers(app, runner, simulator, monkeypat
     def importer(message, records):
         seen.append((message.sample_codes, [r.type for r in records]))
 
-    monkeypatch.setattr(services, "message_handlers", [importer])
+    monkeypatch.setitem(app.extensions, HANDLERS_KEY, [importer])
     sim = simulator("astm", samples=["KH-26-000125"])
     assert _listen(runner, sim.port).exit_code == 0
     assert seen == [(["KH-26-000125"], ["H", "P", "O", "R", "R", "L"])]
@@ -87,7 +87,7 @@ def test_a_failing_handler_marks_the_message_error(app, runner, simulator, monke
     def broken(message, records):
         raise ValueError("unknown sample")
 
-    monkeypatch.setattr(services, "message_handlers", [broken])
+    monkeypatch.setitem(app.extensions, HANDLERS_KEY, [broken])
     sim = simulator("astm", samples=["KH-26-000126"])
     result = _listen(runner, sim.port)
     assert result.exit_code == 0
@@ -134,3 +134,46 @@ def test_lims_instruments_protocols_needs_no_database(tmp_path, backend):
     assert result.returncode == 0, result.stderr
     names = [json.loads(line)["name"] for line in result.stdout.splitlines()]
     assert "astm" in names and "mt-sics" in names
+
+
+def test_the_app_factory_registers_the_result_import_explicitly(app):
+    """Testing's importer is wired by ``create_app`` (not by importing testing's services)."""
+    from lims.testing.services import import_analyser_message
+
+    assert app.extensions[HANDLERS_KEY] == [import_analyser_message]
+
+
+def test_listen_reports_the_frame_gap_of_a_transfer_joined_in_its_middle(app, runner, monkeypatch):
+    """The analyser was already sending when ``listen`` started: the first frame heard is
+    frame 3; the message is stored with its records and the gap is in the output and audit."""
+    import os
+    import threading
+    import tty
+
+    from instruments.protocols.astm import EOT, build_frames
+    from lims.audit.models import AuditEvent
+
+    monkeypatch.setitem(app.extensions, HANDLERS_KEY, [])
+    master, slave = os.openpty()
+    tty.setraw(master)
+    tty.setraw(slave)
+    frames = build_frames(["O|1|KH-26-000127||^^^GLU", "R|1|^^^GLU/|5.4|mmol/L", "L|1|N"], first=3)
+    writer = threading.Timer(0.3, os.write, args=(master, b"".join(frames) + EOT))
+    try:
+        writer.start()
+        result = _listen(runner, os.ttyname(slave))
+        writer.join()
+    finally:
+        os.close(master)
+        os.close(slave)
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output.strip().splitlines()[-1])
+    assert out["samples"] == ["KH-26-000127"] and out["records"] == 3
+    assert [n["code"] for n in out["notices"]] == ["frame_gap"]
+    (message,) = _messages(app)
+    assert message.sample_codes == ["KH-26-000127"] and message.status == MessageStatus.NEW
+    with app.app_context():
+        event = db.session.scalar(
+            sa.select(AuditEvent).where(AuditEvent.action == "analyser.message")
+        )
+        assert "frame_gap" in event.after["notices"][0]

@@ -9,8 +9,17 @@ import sqlalchemy as sa
 
 from lims.audit.models import AuditEvent
 from lims.auth.permissions import PermissionDenied
-from lims.equipment import services
+from lims.equipment.calibration import add_calibration, instruments_due_soon, local_today, usability
+from lims.equipment.capture import usable_instruments_by_kind
+from lims.equipment.errors import EquipmentError
 from lims.equipment.models import Handshake, InstrumentStatus
+from lims.equipment.register import (
+    create_instrument,
+    serial_settings_for,
+    set_instrument_status,
+    update_instrument,
+    validate_port_url,
+)
 from lims.extensions import db
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -23,7 +32,7 @@ def test_defaults_come_from_the_protocol(register):
     assert sbi.describe_settings() == "1200-7-O-1 rtscts"
     mt = register(protocol="mt-sics", baudrate="2400", parity="E", bytesize="7")
     assert mt.describe_settings() == "2400-7-E-1"
-    settings = services.serial_settings_for(mt)
+    settings = serial_settings_for(mt)
     assert (settings.baudrate, settings.bytesize, settings.parity) == (2400, 7, "E")
 
 
@@ -33,7 +42,7 @@ def test_defaults_come_from_the_protocol(register):
      "loop://"],
 )  # fmt: skip
 def test_good_port_urls(url):
-    assert services.validate_port_url(url) == url
+    assert validate_port_url(url) == url
 
 
 @pytest.mark.parametrize(
@@ -42,8 +51,8 @@ def test_good_port_urls(url):
      "/dev/tty USB0", "file:///etc/passwd", "/dev/ttyUSB0; rm -rf /", "rfc2217://:80"],
 )  # fmt: skip
 def test_bad_port_urls(url):
-    with pytest.raises(services.EquipmentError) as info:
-        services.validate_port_url(url)
+    with pytest.raises(EquipmentError) as info:
+        validate_port_url(url)
     assert info.value.field == "port_url"
 
 
@@ -56,25 +65,25 @@ def test_bad_port_urls(url):
 def test_bad_settings_are_refused(users, field, value):
     data = {"name": "Cân", "kind": "balance", "protocol": "mt-sics", "port_url": "loop://"}
     data[field] = value
-    with pytest.raises(services.EquipmentError) as info:
-        services.create_instrument(actor=users["reviewer"], **data)
+    with pytest.raises(EquipmentError) as info:
+        create_instrument(actor=users["reviewer"], **data)
     assert info.value.field == field
 
 
 def test_names_are_unique_and_reviewers_manage(register, users):
     register(name="Cân A")
-    with pytest.raises(services.EquipmentError) as info:
+    with pytest.raises(EquipmentError) as info:
         register(name="cân a")
     assert info.value.field == "name"
     with pytest.raises(PermissionDenied):
-        services.create_instrument(
+        create_instrument(
             actor=users["technician"], name="X", kind="balance", protocol="and", port_url="loop://"
         )
 
 
 def test_update_is_audited(register, users):
     instrument = register()
-    services.update_instrument(
+    update_instrument(
         actor=users["reviewer"], instrument=instrument, name=instrument.name, kind="balance",
         protocol="and", port_url="socket://127.0.0.1:4001", location="Phòng cân",
     )  # fmt: skip
@@ -85,20 +94,20 @@ def test_update_is_audited(register, users):
 
 def test_status_needs_a_reason_and_is_audited(register, users):
     instrument = register()
-    with pytest.raises(services.EquipmentError) as info:
-        services.set_instrument_status(
+    with pytest.raises(EquipmentError) as info:
+        set_instrument_status(
             actor=users["reviewer"], instrument=instrument, status="out_of_service", reason=" "
         )
     assert info.value.field == "reason"
-    services.set_instrument_status(
+    set_instrument_status(
         actor=users["reviewer"], instrument=instrument, status="out_of_service", reason="Hỏng"
     )
     assert instrument.status == InstrumentStatus.OUT_OF_SERVICE
-    with pytest.raises(services.EquipmentError):
-        services.set_instrument_status(
+    with pytest.raises(EquipmentError):
+        set_instrument_status(
             actor=users["reviewer"], instrument=instrument, status="out_of_service", reason="x"
         )
-    services.set_instrument_status(
+    set_instrument_status(
         actor=users["reviewer"], instrument=instrument, status="in_service", reason="Đã sửa"
     )
     actions = db.session.scalars(
@@ -108,7 +117,7 @@ def test_status_needs_a_reason_and_is_audited(register, users):
 
 
 def _calibrate(users, instrument, **overrides):
-    today = services.local_today()
+    today = local_today()
     data = {
         "calibrated_on": today - timedelta(days=10),
         "due_on": today + timedelta(days=355),
@@ -116,7 +125,7 @@ def _calibrate(users, instrument, **overrides):
         "performed_by": "QUATEST 3",
     }
     data.update(overrides)
-    return services.add_calibration(actor=users["reviewer"], instrument=instrument, **data)
+    return add_calibration(actor=users["reviewer"], instrument=instrument, **data)
 
 
 def test_calibration_with_pdf(register, users):
@@ -130,7 +139,7 @@ def test_calibration_with_pdf(register, users):
 
     assert calibration.pdf_sha256 == hashlib.sha256(PDF).hexdigest()
     assert instrument.latest_calibration is calibration
-    assert services.usability(instrument, services.local_today()).usable
+    assert usability(instrument, local_today()).usable
 
 
 @pytest.mark.parametrize(
@@ -148,31 +157,31 @@ def test_calibration_with_pdf(register, users):
 )
 def test_bad_calibrations_are_refused(register, users, overrides, field):
     instrument = register(due_in=None)
-    today = services.local_today()
+    today = local_today()
     if "due_on_days" in overrides:
         overrides["due_on"] = today + timedelta(days=overrides.pop("due_on_days"))
     if "calibrated_on_days" in overrides:
         overrides["calibrated_on"] = today + timedelta(days=overrides.pop("calibrated_on_days"))
-    with pytest.raises(services.EquipmentError) as info:
+    with pytest.raises(EquipmentError) as info:
         _calibrate(users, instrument, **overrides)
     assert info.value.field == field
     db.session.rollback()
 
 
 def test_due_soon_and_usable_by_kind(register):
-    today = services.local_today()
+    today = local_today()
     soon = register(name="Sắp hạn", due_in=10)
     overdue = register(name="Quá hạn", due_in=-3)
     register(name="Còn hạn", due_in=200)
     register(name="Chưa hiệu chuẩn", due_in=None)
     ph = register(name="pH", kind="ph_meter", protocol="ohaus", due_in=100)
     register(name="Máy phân tích", kind="analyser", protocol="astm", due_in=100)
-    assert [i.name for i in services.instruments_due_soon(today=today)] == [
+    assert [i.name for i in instruments_due_soon(today=today)] == [
         overdue.name,
         soon.name,
     ]
-    assert services.instruments_due_soon(days=5, today=today) == [overdue]
-    by_kind = services.usable_instruments_by_kind(today=today)
+    assert instruments_due_soon(days=5, today=today) == [overdue]
+    by_kind = usable_instruments_by_kind(today=today)
     assert sorted(i.name for i in by_kind["balance"]) == ["Còn hạn", "Sắp hạn"]
     assert by_kind["ph_meter"] == [ph]
     assert "analyser" not in by_kind

@@ -6,8 +6,8 @@ from datetime import date, timedelta
 
 import pytest
 
+from lims.equipment.calibration import DUE_SOON_DAYS, calibration_state, usability
 from lims.equipment.models import Calibration, Instrument, InstrumentStatus
-from lims.equipment.services import DUE_SOON_DAYS, calibration_state, usability
 
 TODAY = date(2026, 11, 29)
 

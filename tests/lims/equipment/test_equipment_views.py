@@ -8,7 +8,8 @@ from io import BytesIO
 
 import sqlalchemy as sa
 
-from lims.equipment import services
+from lims.equipment.calibration import local_today
+from lims.equipment.capture import capture_reading
 from lims.equipment.models import Calibration, Instrument, InstrumentReading
 from lims.extensions import db
 from tests.conftest import csrf_token, login, post_form
@@ -162,7 +163,7 @@ def test_reviewer_registers_and_edits_an_instrument(app, client, accounts):
 
 
 def _calibration_form(client, instrument, upload, **extra):
-    today = services.local_today()
+    today = local_today()
     data = {
         "calibrated_on": (today - timedelta(days=3)).isoformat(),
         "due_on": (today + timedelta(days=362)).isoformat(),
@@ -212,7 +213,7 @@ def test_calibration_upload_refuses_non_pdf_oversize_and_bad_dates(
     assert response.status_code == 400
     assert "Tệp quá lớn" in response.get_data(as_text=True)
     response = _calibration_form(
-        client, instrument, None, due_on=(services.local_today() - timedelta(days=30)).isoformat()
+        client, instrument, None, due_on=(local_today() - timedelta(days=30)).isoformat()
     )
     assert response.status_code == 400
     assert "Hạn hiệu chuẩn phải sau ngày hiệu chuẩn" in response.get_data(as_text=True)
@@ -242,9 +243,7 @@ def test_readings_page_shows_raw_bytes_escaped(app, client, add_instrument, acco
 
     def capture(session):
         tech = session.get(User, accounts["technician"].id)
-        services.capture_reading(
-            actor=tech, instrument=session.get(Instrument, instrument.id), timeout=2
-        )
+        capture_reading(actor=tech, instrument=session.get(Instrument, instrument.id), timeout=2)
         session.add(
             InstrumentReading(
                 instrument_id=instrument.id, user_id=tech.id, command="stable",
@@ -318,7 +317,7 @@ def test_calibration_dates_are_typed_dd_mm_yyyy(app, client, add_instrument, acc
     assert "Nhập ngày theo dạng dd/mm/yyyy." in response.get_data(as_text=True)
     assert 'value="31/02/2026"' in response.get_data(as_text=True)
     assert _db(app, lambda s: s.scalar(sa.select(sa.func.count(Calibration.id)))) == 0
-    today = services.local_today()
+    today = local_today()
     typed = (today - timedelta(days=3)).strftime("%d/%m/%Y")
     response = _calibration_form(client, instrument, None, calibrated_on=typed)
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]

@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from lims.audit.models import AuditEvent
-from lims.audit.services import list_events
+from lims.audit.queries import list_events
 from lims.auth.permissions import PermissionDenied
 from lims.auth.services import create_user
 from lims.extensions import db, utcnow

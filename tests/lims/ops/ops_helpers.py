@@ -30,7 +30,8 @@ def populate(app: Any, samples: int = 4) -> dict[str, Any]:
     calibration certificate PDF, and the audit events all of that writes."""
     from lims.auth.models import User
     from lims.auth.services import create_user
-    from lims.equipment import services as equipment
+    from lims.equipment.calibration import add_calibration, local_today
+    from lims.equipment.register import create_instrument
     from lims.intake import services as intake
     from lims.intake.photos import PhotoUpload
     from lims.intake.validation import parse_sample_fields
@@ -59,15 +60,15 @@ def populate(app: Any, samples: int = 4) -> dict[str, Any]:
                 roles=["reviewer"],
                 password="pw-123456",
             )
-            instrument = equipment.create_instrument(
+            instrument = create_instrument(
                 actor=reviewer,
                 name="Cân phân tích XS205",
                 kind="balance",
                 protocol="mt-sics",
                 port_url="loop://",
             )
-            today = equipment.local_today()
-            equipment.add_calibration(
+            today = local_today()
+            add_calibration(
                 actor=reviewer,
                 instrument=instrument,
                 calibrated_on=today - timedelta(days=30),

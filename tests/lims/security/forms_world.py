@@ -156,7 +156,8 @@ def build_world(app: Any, make_user: Callable[..., Any]) -> dict[str, Any]:
     from lims.auth.models import SignatoryScope, User
     from lims.auth.services import create_token
     from lims.certificates import services as certificates
-    from lims.equipment import services as equipment
+    from lims.equipment.calibration import add_calibration, local_today
+    from lims.equipment.register import create_instrument
     from lims.intake.models import SampleStatus
     from lims.testing import services as testing
     from lims.testing.models import NonConformity
@@ -206,22 +207,22 @@ def build_world(app: Any, make_user: Callable[..., Any]) -> dict[str, Any]:
         share = certificates.share_campaign(
             actor=reviewer, campaign=lab.campaign, user=db.session.get(User, agency.id)
         )
-        uncalibrated = equipment.create_instrument(
+        uncalibrated = create_instrument(
             actor=reviewer,
             name="Cân chưa hiệu chuẩn",
             kind="balance",
             protocol="mt-sics",
             port_url="loop://",
         )
-        calibrated = equipment.create_instrument(
+        calibrated = create_instrument(
             actor=reviewer,
             name="Máy đo pH",
             kind="ph_meter",
             protocol="ohaus",
             port_url="loop://",
         )
-        today = equipment.local_today()
-        equipment.add_calibration(
+        today = local_today()
+        add_calibration(
             actor=reviewer,
             instrument=calibrated,
             calibrated_on=today,

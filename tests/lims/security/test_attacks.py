@@ -285,7 +285,8 @@ def test_healthz_fails_on_a_read_only_postgresql(database_url, tmp_path):
     ],
 )
 def test_instrument_ports_stay_in_dev(url, ok):
-    from lims.equipment.services import EquipmentError, validate_port_url
+    from lims.equipment.errors import EquipmentError
+    from lims.equipment.register import validate_port_url
 
     if ok:
         assert validate_port_url(url) == url

@@ -112,17 +112,18 @@ def test_refused_worksheet_keeps_every_typed_value(app, web_lab):
 def _balance(app, web_lab, kind_param: str = "ph") -> int:
     from lims.auth.models import User
     from lims.catalog.models import Parameter
-    from lims.equipment import services as equipment
+    from lims.equipment.calibration import add_calibration, local_today
+    from lims.equipment.register import create_instrument
 
     with app.app_context():
         reviewer = db.session.get(User, web_lab.ids["reviewer"])
         db.session.get(Parameter, web_lab.ids["params"][kind_param]).instrument_kind = "balance"
-        instrument = equipment.create_instrument(
+        instrument = create_instrument(
             actor=reviewer, name="Cân CP-01", kind="balance", protocol="mt-sics",
             port_url="loop://",
         )  # fmt: skip
-        today = equipment.local_today()
-        equipment.add_calibration(
+        today = local_today()
+        add_calibration(
             actor=reviewer, instrument=instrument, calibrated_on=today,
             due_on=today + timedelta(days=300), certificate_number="HC-01",
             performed_by="QUATEST 3",

@@ -207,7 +207,7 @@ def test_text_results_are_stored_as_typed(lab, make_sample):
 def test_analyser_message_lands_as_entered_results_awaiting_verification(lab, make_sample):
     from instruments.items import Record
     from instruments.protocols.astm import result_message
-    from lims.equipment.services import store_message
+    from lims.equipment.messages import store_message
 
     sample = make_sample("ph", "histamine")
     fields = result_message(sample.code, [("histamine", "523", "mg/kg"), ("unknown", "1", "")])
@@ -227,7 +227,7 @@ def test_analyser_message_lands_as_entered_results_awaiting_verification(lab, ma
 def test_analyser_message_for_unknown_sample_is_kept_as_error(lab):
     from instruments.items import Record
     from instruments.protocols.astm import result_message
-    from lims.equipment.services import store_message
+    from lims.equipment.messages import store_message
 
     records = [Record(fields=f) for f in result_message("KH-26-999999", [("ph", "6", "")])]
     message = store_message(port="/dev/pts/9", raw=b"\x05\x04", records=records)

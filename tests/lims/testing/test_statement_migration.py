@@ -40,7 +40,7 @@ def _text(data: bytes) -> str:
 
 def _check_scenario(url: str) -> None:
     from lims.audit.models import AuditEvent
-    from lims.audit.services import verify_chain
+    from lims.audit.verification import verify_chain
     from lims.catalog.models import Specification
     from lims.certificates.models import Certificate
     from lims.intake.models import Sample
@@ -145,7 +145,7 @@ def test_migration_corrects_old_data_postgresql(tmp_path_factory):
 def test_migration_on_a_copy_of_the_old_demo(tmp_path_factory):
     """The old demo (made by the old code), copied and upgraded: what the lab publishes
     agrees with what it signed, and the chain stays valid."""
-    from lims.audit.services import verify_chain
+    from lims.audit.verification import verify_chain
     from lims.certificates.models import Certificate, CertificateStatus
     from lims.storage import load
     from lims.testing.models import NonConformity, Result

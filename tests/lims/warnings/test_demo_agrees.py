@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from lims.audit.models import AuditEvent
-from lims.audit.services import verify_chain
+from lims.audit.verification import verify_chain
 from lims.auth.models import User
 from lims.catalog.models import Specification
 from lims.certificates import services as certificates

@@ -10,7 +10,7 @@ from xml.etree import ElementTree as ET
 import feedparser
 import pypdf
 
-from lims.equipment.services import local_today  # the lab's day (Asia/Ho_Chi_Minh)
+from lims.equipment.calibration import local_today  # the lab's day (Asia/Ho_Chi_Minh)
 from tests.conftest import post_form
 from tests.lims.warnings.conftest import signed_in
 

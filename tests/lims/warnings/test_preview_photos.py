@@ -11,7 +11,7 @@ import pypdf
 import sqlalchemy as sa
 
 from lims.audit.models import AuditEvent
-from lims.equipment.services import local_today  # the lab's day (Asia/Ho_Chi_Minh)
+from lims.equipment.calibration import local_today  # the lab's day (Asia/Ho_Chi_Minh)
 from lims.extensions import db
 from lims.intake.models import SamplePhoto
 from lims.storage import keep
