@@ -486,10 +486,10 @@ def _number_filter(value: object, decimals: int | None = None, group: bool = Fal
 def _register_template_helpers(app: Flask) -> None:
     from .auth.forms import ConfirmForm, LanguageForm
     from .auth.permissions import ROLE_LABELS, has_role
-    from .dates import format_day
     from .i18n import format_date, format_datetime
     from .jsstrings import js_strings
     from .navigation import nav_items, url_with_query
+    from .rules.dates import format_day
 
     app.jinja_env.filters["date"] = format_date
     app.jinja_env.filters["datetime"] = format_datetime

@@ -23,7 +23,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, StringField, TextAreaField
 
-from .dates import DAY_FORMAT, format_day, parse_date
+from .rules.dates import DAY_FORMAT, format_day, parse_date
 from .safetext import forbidden_character
 
 ONE_LINE = _l("This field must be on one line: tab and line breaks are not allowed.")
@@ -132,7 +132,7 @@ def _messages() -> None:  # pragma: no cover - never called; lists WTForms' mess
 class DayField(StringField):
     """A date typed and shown as dd/mm/yyyy in every language: a text box with that placeholder
     (a native ``<input type=date>`` shows the browser's locale), read by the one parser
-    (:func:`lims.dates.parse_date`, which also takes yyyy-mm-dd). ``data`` is a ``date`` or
+    (:func:`lims.rules.dates.parse_date`, which also takes yyyy-mm-dd). ``data`` is a ``date`` or
     None; a text that is no day (``31/02/2026``) is refused with :data:`NOT_A_DAY`. Use it for
     every date of every form."""
 

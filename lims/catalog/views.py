@@ -10,10 +10,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from lims.auth.permissions import access
-from lims.dates import parse_date
 from lims.errors import show_on_form
 from lims.extensions import db, unit_of_work
 from lims.i18n import current_language
+from lims.rules.dates import parse_date
 from lims.rules.decision import decision_rule_statement
 from lims.rules.numbers import parse_id
 

@@ -17,7 +17,6 @@ from lims import signatures
 from lims.audit import note_refusal
 from lims.auth.models import User
 from lims.auth.permissions import PUBLIC, PermissionDenied, access
-from lims.dates import parse_date
 from lims.errors import show_on_form
 from lims.extensions import db, unit_of_work
 from lims.i18n import current_language
@@ -26,6 +25,7 @@ from lims.intake.models import Campaign, CampaignShare, Sample
 from lims.intake.scope import scope_for
 from lims.paging import COUNT_CAP, page_window, pages_for
 from lims.ratelimit import hit_rate_limit
+from lims.rules.dates import parse_date
 from lims.rules.decision import VERDICT_ORDER, verdict_label
 from lims.rules.numbers import parse_id
 

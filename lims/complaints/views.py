@@ -14,11 +14,11 @@ from flask_login import current_user
 
 from lims.auth.permissions import access
 from lims.catalog.models import ProductCategory
-from lims.dates import parse_date
 from lims.errors import show_on_form
 from lims.extensions import db, unit_of_work
 from lims.i18n import current_language
 from lims.intake.models import Business
+from lims.rules.dates import parse_date
 from lims.rules.numbers import parse_id
 
 from . import bp, closing, personal, queries, sampling, services

@@ -18,9 +18,9 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 
-from lims.dates import DMY as _DMY
-from lims.dates import parse_date
 from lims.errors import DomainError
+from lims.rules.dates import DMY as _DMY
+from lims.rules.dates import parse_date
 from lims.rules.numbers import NumberParseError, parse_decimal, parse_id
 from lims.safetext import describe, forbidden_character
 

@@ -27,12 +27,12 @@ from werkzeug.wrappers import Response
 from lims.auth.permissions import access, has_role
 from lims.catalog.models import Parameter
 from lims.catalog.services import plain
-from lims.dates import parse_date
 from lims.equipment.register import list_instruments
 from lims.errors import DomainError
 from lims.extensions import db, unit_of_work
 from lims.i18n import current_language
 from lims.pdf import Letterhead
+from lims.rules.dates import parse_date
 from lims.rules.numbers import parse_id
 from lims.testing.services import results_for_sample
 

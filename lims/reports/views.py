@@ -13,9 +13,9 @@ from markupsafe import Markup
 from lims import audit, exports
 from lims.audit.verification import verify_and_record
 from lims.auth.permissions import access, has_role
-from lims.dates import parse_date
 from lims.extensions import unit_of_work
 from lims.intake.scope import scope_for
+from lims.rules.dates import parse_date
 from lims.rules.numbers import parse_id
 from lims.wordfiles import TemplateError
 

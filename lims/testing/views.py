@@ -18,13 +18,13 @@ from lims.catalog import methods
 from lims.catalog.models import Parameter, ResultType, Specification
 from lims.catalog.services import plain
 from lims.catalog.units import unit_label
-from lims.dates import parse_date
 from lims.equipment.capture import usable_instruments_by_kind
 from lims.extensions import db, unit_of_work
 from lims.i18n import current_language
 from lims.intake.models import Sample, SampleTest, TestStatus
 from lims.intake.scope import scope_for
 from lims.paging import COUNT_CAP, page_window, pages_for
+from lims.rules.dates import parse_date
 from lims.rules.decision import verdict_label
 from lims.rules.formulas import validate_formula
 from lims.rules.numbers import MAX_ID, parse_id

@@ -32,12 +32,12 @@ from lims.auth.permissions import PUBLIC, access
 from lims.catalog.models import Parameter
 from lims.certificates import services as certificates
 from lims.certificates.models import Certificate
-from lims.dates import parse_date
 from lims.errors import show_on_form
 from lims.extensions import db, unit_of_work
 from lims.i18n import current_language
 from lims.intake.models import SamplePhoto
 from lims.intake.services import photo_rendition
+from lims.rules.dates import parse_date
 from lims.rules.numbers import parse_id
 from lims.rules.statement import StatementCode, statement_label
 from lims.safetext import printable

@@ -1,5 +1,5 @@
 """Issue 18 item 8: one date field, typed and shown as dd/mm/yyyy in both languages
-(lims.dates.parse_date, lims.forms.DayField), on every form and every date filter."""
+(lims.rules.dates.parse_date, lims.forms.DayField), on every form and every date filter."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from flask import session
 
-from lims.dates import day_arg, format_day, parse_date
 from lims.forms import DayField, Form
+from lims.rules.dates import day_arg, format_day, parse_date
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 LIMS = Path(__file__).resolve().parents[2] / "lims"
