@@ -22,6 +22,7 @@ import yaml
 
 from lims import create_app
 from lims.cli import main
+from lims.ops.cli import register as register_ops
 
 ROOT = Path(__file__).resolve().parents[1]
 UNITS = ROOT / "deploy" / "systemd"
@@ -31,7 +32,11 @@ VENV_LIMS = "/srv/lims/.venv/bin/lims"  # where the units expect the installed c
 
 @pytest.fixture(scope="module")
 def cli_app() -> Any:
-    return create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    """The app as the ``lims`` command builds it: the factory's app plus the operations
+    commands (``backup``, ``restore``, ``storage``, ``db copy``) that ``lims.cli`` adds."""
+    app = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    register_ops(app)
+    return app
 
 
 def parse_lims_command(app: Any, argv: list[str]) -> click.Context:
