@@ -221,10 +221,11 @@ def _wire_features(app: Flask) -> None:
     (complaints, floor 8); a complaint shows the warnings resting on its sample (warnings, the
     same floor, so neither imports the other); an analyser's message received by equipment
     (floor 4) is imported as results by testing (floor 6)."""
+    from lims.testing.analyser import import_analyser_message
+
     from .certificates.services import certificates_of_sample
     from .complaints.sampling import complaints_of_sample
     from .equipment.messages import register_message_handler
-    from .testing.services import import_analyser_message
 
     # an analyser's message (equipment, floor 4) enters its results (testing, floor 6)
     register_message_handler(app, import_analyser_message)

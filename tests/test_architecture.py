@@ -339,7 +339,7 @@ def test_the_checks_see_what_they_should():
     resolved, ``from package import module`` as the module."""
     edges = {(e.source, e.target, e.deferred) for e in EDGES}
     assert ("lims.auth.permissions", "lims.auth.tokens", False) in edges
-    assert ("lims.testing.services", "lims.testing.provenance", False) in edges
+    assert ("lims.testing.entry", "lims.testing.provenance", False) in edges
     assert ("lims", "lims.api", True) in edges  # the factory, inside create_app's helpers
     assert floor_of("lims.rules.numbers") == (1, "lims.rules")
     assert floor_of("lims.ops.serve") == (11, "lims.ops")

@@ -26,7 +26,7 @@ from lims.intake.scope import EVERYTHING, Scope, scope_for
 from lims.rules.decision import VERDICT_ORDER
 from lims.rules.numbers import parse_id
 from lims.rules.reported import display_value
-from lims.testing import services as testing
+from lims.testing import queries, statements
 
 from . import bp
 from .errors import error_response
@@ -69,9 +69,9 @@ def certificate_detail(c: Certificate, scope: Scope = EVERYTHING) -> dict[str, A
         withdrawn_at=c.withdrawn_at.isoformat() if c.withdrawn_at else None,
         withdraw_reason=c.withdraw_reason or None,
     )  # fmt: skip
-    results = testing.results_for_sample(c.sample)
+    results = queries.results_for_sample(c.sample)
     tests = []
-    for t in testing.active_tests(c.sample):
+    for t in queries.active_tests(c.sample):
         r = results.get(t.id) if scope.shows_result(t.status) else None
         p = t.parameter
         method = method_of(r) if r else None
@@ -84,7 +84,7 @@ def certificate_detail(c: Certificate, scope: Scope = EVERYTHING) -> dict[str, A
                 "result": display_value(r, p, "vi") if r else None,
                 "verdict": r.statement if r else None,
                 "decision_rule": r.decision_rule if r else None,
-                "statement": statement_json(testing.stored_statement(r)),
+                "statement": statement_json(statements.stored_statement(r)),
             }
         )  # fmt: skip
     body["results"] = tests

@@ -29,7 +29,8 @@ from lims.intake.services import IntakeError, register_sample, status_label
 from lims.intake.validation import SampleInputError, parse_sample_fields
 from lims.rules.reported import display_value
 from lims.testing.models import Result
-from lims.testing.services import results_for_sample, sample_statement, stored_statement
+from lims.testing.queries import results_for_sample
+from lims.testing.statements import sample_statement, stored_statement
 
 from . import bp
 from .errors import error_response

@@ -16,8 +16,7 @@ from lims.catalog.models import ProductCategory
 from lims.extensions import clock_at, db, utcnow
 from lims.intake import sharing
 from lims.intake.models import Campaign, CampaignShare, Sample, SampleStatus
-from lims.testing import deviations
-from lims.testing import services as testing
+from lims.testing import deviations, queries
 
 from . import services
 from .models import Certificate
@@ -34,7 +33,7 @@ AMENDMENT_REASON = "Bổ sung sai khác về điều kiện bảo quản mẫu p
 
 
 def _last_verified(sample: Sample) -> datetime | None:
-    times = [r.verified_at for r in testing.results_for_sample(sample).values() if r.verified_at]
+    times = [r.verified_at for r in queries.results_for_sample(sample).values() if r.verified_at]
     return max(times) if times else None
 
 

@@ -47,7 +47,7 @@ from lims.rules.statement import (
     StatementCode,
     conclusion,
 )
-from lims.testing import services as testing
+from lims.testing import checks, errors, evaluation, queries, statements
 from lims.testing.models import Result
 
 from . import blocks, pdf
@@ -263,13 +263,13 @@ def stated_lines(sample: Sample) -> list[StatedLine]:
     """The sample's active results with their stored statements, in the order of its tests.
     Raises :class:`CertificateError` for a result that has no stored statement (not
     verified): nothing here judges a value again."""
-    results = testing.results_for_sample(sample)
+    results = queries.results_for_sample(sample)
     out: list[StatedLine] = []
-    for test in testing.active_tests(sample):
+    for test in queries.active_tests(sample):
         result = results.get(test.id)
         if result is None:
             continue
-        statement = testing.stored_statement(result)
+        statement = statements.stored_statement(result)
         if statement is None:
             raise CertificateError(
                 _l("%(code)s · %(param)s has no statement of conformity yet: verify it first.",
@@ -440,7 +440,7 @@ def build_content(
         quantity = f"{format_decimal(sample.quantity.normalize(), 'vi')} {sample.quantity_unit}"
     place = ""
     if business is not None:
-        place = blocks.place_of(business, testing.sampling_date(sample))
+        place = blocks.place_of(business, evaluation.sampling_date(sample))
     fields = [
         ("Tên sản phẩm", "Product", sample.product_name),
         (
@@ -717,7 +717,7 @@ def issue_certificate(
             _l("Sample %(code)s already has certificate %(number)s; amend it instead.",
                code=sample.code, number=existing.number)
         )  # fmt: skip
-    if testing.sample_verdict(sample) is None:
+    if statements.sample_verdict(sample) is None:
         raise CertificateError(_l("Every test of the sample must be verified first."))
     _check_reportable(actor, sample)
     _check_conditions(sample)
@@ -745,19 +745,19 @@ def issue_certificate(
 def _check_reportable(actor: Any, sample: Sample) -> None:
     """A result a higher feature holds (a failed QC batch) is not reported."""
     try:
-        testing.check_results_allowed(
-            actor=actor, tests=testing.active_tests(sample), action="report"
+        checks.check_results_allowed(
+            actor=actor, tests=queries.active_tests(sample), action="report"
         )
-    except testing.ResultError as exc:
+    except errors.ResultError as exc:
         raise CertificateError(exc.message) from None
 
 
 def _check_conditions(sample: Sample) -> None:
     """A method that requires test conditions to be recorded gets them before issue."""
-    results = testing.results_for_sample(sample)
+    results = queries.results_for_sample(sample)
     items = [
         (t.id, results[t.id].parameter_method, t.parameter.name_vi)
-        for t in testing.active_tests(sample)
+        for t in queries.active_tests(sample)
         if t.id in results
     ]
     missing = blocks.missing_conditions(sample, items)

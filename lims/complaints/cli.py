@@ -9,7 +9,7 @@ from flask.cli import AppGroup
 
 from lims.extensions import db, unit_of_work
 from lims.testing.models import Notification
-from lims.testing.services import notify_role
+from lims.testing.notifications import notify_role
 
 from . import personal
 from .models import OPEN_STATUSES, Complaint

@@ -29,7 +29,9 @@ from lims.intake.validation import SampleInput
 from lims.rules.decision import Verdict, verdict_label
 from lims.rules.reported import display_value
 from lims.testing.models import Notification
-from lims.testing.services import active_tests, notify_role, results_for_sample, sample_verdict
+from lims.testing.notifications import notify_role
+from lims.testing.queries import active_tests, results_for_sample
+from lims.testing.statements import sample_verdict
 
 from .models import OPEN_STATUSES, Complaint, SampleRequest, SampleRequestStatus
 from .services import HANDLERS, _require_status, log_step

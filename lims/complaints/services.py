@@ -23,7 +23,7 @@ from lims.extensions import db, utcnow
 from lims.i18n import local_time
 from lims.intake.models import Business
 from lims.intake.text import search_key
-from lims.testing.services import notify_role
+from lims.testing.notifications import notify_role
 
 from .attachments import Upload, attachment_name, check_attachments, store_attachments
 from .labels import channel_label, status_label

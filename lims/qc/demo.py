@@ -21,7 +21,7 @@ from lims.catalog.models import Method, Parameter, ParameterMethod
 from lims.extensions import clock_at, db
 from lims.intake.models import Sample, SampleTest, TestStatus
 from lims.rules import westgard
-from lims.testing.services import result_for
+from lims.testing.entry import result_for
 
 from . import materials, services
 from .models import BatchStatus, ItemOutcome, QcBatch, QcItem, QcMaterial

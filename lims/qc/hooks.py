@@ -10,8 +10,10 @@ import sqlalchemy as sa
 from lims.catalog.models import Method, ParameterMethod
 from lims.extensions import db
 from lims.intake.models import SampleTest
+from lims.testing.analyser import ANALYSER_EMAIL
+from lims.testing.checks import RESULT_CHECKS
+from lims.testing.errors import ResultError
 from lims.testing.models import Result
-from lims.testing.services import ANALYSER_EMAIL, RESULT_CHECKS, ResultError
 
 from . import authorisations, services
 

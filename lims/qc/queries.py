@@ -12,7 +12,7 @@ from lims.extensions import db
 from lims.i18n import format_date
 from lims.intake.models import Sample, SampleTest, TestStatus
 from lims.rules.qc_checks import plain
-from lims.testing.services import ENTRY_STATES
+from lims.testing.entry import ENTRY_STATES
 
 from .chart import ChartPoint
 from .judging import chart_limits, failure_summary

@@ -21,7 +21,9 @@ from lims.equipment.models import Instrument
 from lims.extensions import db, utcnow
 from lims.i18n import current_language, local_time
 from lims.intake.models import SampleTest, TestStatus
-from lims.testing.services import ENTRY_STATES, ResultError, enter_result, notify_role, result_for
+from lims.testing.entry import ENTRY_STATES, enter_result, result_for
+from lims.testing.errors import ResultError
+from lims.testing.notifications import notify_role
 
 from . import judging
 from .materials import QcError, acceptance_for, number, usable_lot

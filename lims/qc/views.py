@@ -34,7 +34,7 @@ from lims.i18n import current_language
 from lims.pdf import Letterhead
 from lims.rules.dates import parse_date
 from lims.rules.numbers import parse_id
-from lims.testing.services import results_for_sample
+from lims.testing.queries import results_for_sample
 
 from . import bp, decisions, judging, materials, pdf, queries, services
 from .chart import control_chart

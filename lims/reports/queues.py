@@ -20,8 +20,8 @@ from lims.complaints.queries import home_counts, requests_waiting
 from lims.equipment.calibration import instruments_due_soon
 from lims.extensions import db, utcnow
 from lims.intake.models import Sample, SampleStatus, SampleTest, TestStatus
+from lims.testing.entry import ENTRY_STATES
 from lims.testing.models import NonConformity
-from lims.testing.services import ENTRY_STATES
 from lims.warnings.models import BulletinDraft, BulletinDraftStatus, ConsumerWarning, WarningStatus
 
 

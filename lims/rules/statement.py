@@ -7,7 +7,7 @@ pass, conditional fail, fail, or no statement with its reason (unconfirmed limit
 qualitative, below LOQ, out of scope, no uncertainty, indeterminate), with the limit, the
 acceptance limit and the decision rule used.
 
-It is computed once, when a result is verified (``lims.testing.services.verify_results``), and
+It is computed once, when a result is verified (``lims.testing.verification.verify_results``), and
 stored on the result. The certificate prints it; the register, warnings, bulletins, dashboard,
 annual report, exports and API read it. Nothing downstream judges raw values again, so nothing
 the lab publishes can say more than what it signed. See ``docs/rules.md`` §3.

@@ -24,7 +24,7 @@ from lims.catalog.models import LimitKind, ResultType
 from lims.extensions import clock_at, db, utcnow
 from lims.intake.models import Sample, SampleStatus, TestStatus
 
-from . import services
+from . import entry, errors, evaluation, verification
 from .models import Result
 from .resultfiles.demo import seed as seed_result_file_mappings
 
@@ -110,7 +110,7 @@ def _text_for(
         return rng.choice(FAIL_CLASSES if fail else PASS_CLASSES), None
     if parameter.formula:
         return None
-    on = services.sampling_date(sample)
+    on = evaluation.sampling_date(sample)
     spec = catalog.specification_for(sample.category_id, parameter.id, on)
     pm = catalog_methods.default_parameter_method(parameter.id, sample.category_id)
     decimals, _lod, loq = catalog_methods.facts(pm) if pm else (None, None, None)
@@ -153,13 +153,13 @@ def seed() -> None:
                     continue
                 text, interim = typed
                 try:
-                    result = services.enter_result(
+                    result = entry.enter_result(
                         actor=technician, test=test, text=text, interim=interim
                     )
-                except services.ResultError:
+                except errors.ResultError:
                     continue
                 entered.append(result)
         verified_at = entered_at + timedelta(hours=rng.uniform(18, 50))
         if entered and rng.random() < 0.7 and verified_at <= latest:
             with clock_at(verified_at):
-                services.verify_results(actor=reviewer, results=entered)
+                verification.verify_results(actor=reviewer, results=entered)

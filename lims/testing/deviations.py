@@ -21,8 +21,8 @@ from lims.auth.permissions import require_role
 from lims.extensions import db, utcnow
 from lims.intake.models import Sample, SampleStatus, SampleTest
 
+from .errors import ResultError
 from .models import Deviation, DeviationKind
-from .services import ResultError
 
 RECORDERS = ("technician", "reviewer")
 TEXT_MAX = 1000

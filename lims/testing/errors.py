@@ -7,3 +7,7 @@ from lims.errors import DomainError
 
 class ResultError(DomainError):
     """A refused result operation; ``message`` is shown to the user next to ``field``."""
+
+
+class StaleResult(ResultError):
+    """The result changed since the form was loaded."""

@@ -31,9 +31,12 @@ from lims.rules.numbers import MAX_ID, parse_id
 from lims.rules.reported import display_value
 from lims.rules.statement import guard_band_note, reason_label, statement_label
 
-from . import bp, deviations, provenance, register, services
+from . import bp, deviations, provenance, queries, register, statements, verification
 from .deviations import kind_label
+from .entry import ENTRY_STATES, enter_result
+from .errors import ResultError
 from .models import Deviation, Result
+from .notifications import mark_notifications_read, notifications_for, unread_count
 
 ENTRY_ROLES = ("technician", "reviewer")
 #: rows a page of the verify queue and of the worksheet shows: a page costs what its rows cost,
@@ -124,8 +127,8 @@ def _save_entries(entries: list[dict[str, Any]]) -> dict[int, str]:
             for entry in entries:
                 try:
                     if entry["method_typed"] and entry["method"] is None:
-                        raise services.ResultError(_l("Choose one of the parameter's methods."))
-                    services.enter_result(
+                        raise ResultError(_l("Choose one of the parameter's methods."))
+                    enter_result(
                         actor=current_user,
                         test=entry["test"],
                         text=entry["text"],
@@ -135,7 +138,7 @@ def _save_entries(entries: list[dict[str, Any]]) -> dict[int, str]:
                         reason=entry["reason"],
                         parameter_method_id=entry["method"],
                     )
-                except services.ResultError as exc:
+                except ResultError as exc:
                     errors[entry["test"].id] = str(exc.message)
             if errors:
                 raise _RollBack
@@ -153,7 +156,7 @@ class _RollBack(Exception):
 def sample_results(code: str) -> Any:
     sample = _sample_or_404(code)
     tests = list(sample.tests)
-    results = services.results_for_sample(sample)
+    results = queries.results_for_sample(sample)
     errors: dict[int, str] = {}
     status = 200
     if request.method == "POST":
@@ -169,7 +172,7 @@ def sample_results(code: str) -> Any:
         db.session.expire_all()
         sample = _sample_or_404(code)
         tests = list(sample.tests)
-        results = services.results_for_sample(sample)
+        results = queries.results_for_sample(sample)
     return render_template(
         "testing/sample.html",
         sample=sample,
@@ -184,10 +187,10 @@ def sample_results(code: str) -> Any:
         ],  # fmt: skip
         can_record=sample.status not in ("cancelled", "rejected"),
         errors=errors,
-        verdict=services.sample_statement(sample),
+        verdict=statements.sample_statement(sample),
         lang=current_language(),
         display_value=display_value,
-        can_enter=sample.status in services.ENTRY_STATES,
+        can_enter=sample.status in ENTRY_STATES,
         instruments=_instruments_by_kind(),
         typed=request.form if errors else {},
         reports=_report_links(sample),
@@ -223,7 +226,7 @@ def worksheet() -> Any:
         sa.select(Parameter, sa.func.count(SampleTest.id))
         .join(SampleTest, SampleTest.parameter_id == Parameter.id)
         .join(Sample, SampleTest.sample_id == Sample.id)
-        .where(SampleTest.status == TestStatus.PENDING, Sample.status.in_(services.ENTRY_STATES))
+        .where(SampleTest.status == TestStatus.PENDING, Sample.status.in_(ENTRY_STATES))
         .group_by(Parameter.id)
         .order_by(Parameter.name_vi)
     ).all()
@@ -237,7 +240,7 @@ def worksheet() -> Any:
             .where(
                 SampleTest.parameter_id == parameter.id,
                 SampleTest.status.in_([TestStatus.PENDING, TestStatus.ENTERED]),
-                Sample.status.in_(services.ENTRY_STATES),
+                Sample.status.in_(ENTRY_STATES),
             )
         )
         page = _queue_page(waiting)
@@ -336,8 +339,8 @@ def verify() -> Any:
         )
         try:
             with unit_of_work():
-                n = services.verify_results(actor=current_user, results=results, seen=seen)
-        except services.ResultError as exc:
+                n = verification.verify_results(actor=current_user, results=results, seen=seen)
+        except ResultError as exc:
             flash(str(exc.message), "danger")
         else:
             flash(_("%(n)d result(s) verified.", n=n), "success")
@@ -377,7 +380,7 @@ def verify() -> Any:
         corrections=provenance.corrections_for({s.code for _r, _t, s, _p in rows}),
         lang=current_language(),
         display_value=display_value,
-        statement_preview=services.compute_statement,
+        statement_preview=statements.compute_statement,
         page=page,
     )
 
@@ -418,7 +421,7 @@ def record_deviation(code: str) -> Response:
                 text=request.form.get("text", "")[:2000],
                 test=test,
             )
-    except services.ResultError as exc:
+    except ResultError as exc:
         flash(str(exc.message), "danger")
     else:
         flash(_("Recorded."), "success")
@@ -435,7 +438,7 @@ def withdraw_deviation(deviation_id: int) -> Response:
             deviations.withdraw_deviation(
                 actor=current_user, deviation=record, reason=request.form.get("reason", "")[:2000]
             )
-    except services.ResultError as exc:
+    except ResultError as exc:
         flash(str(exc.message), "danger")
     else:
         flash(_("The record was withdrawn."), "success")
@@ -449,10 +452,10 @@ def retract(result_id: int) -> Response:
     code = result.test.sample.code
     try:
         with unit_of_work():
-            services.retract_result(
+            verification.retract_result(
                 actor=current_user, result=result, reason=request.form.get("reason", "")[:1000]
             )
-    except services.ResultError as exc:
+    except ResultError as exc:
         flash(str(exc.message), "danger")
     else:
         flash(_("The result was retracted; a retest has been added."), "success")
@@ -511,11 +514,11 @@ def nonconformity_register() -> Any:
 def notifications() -> Any:
     if request.method == "POST":
         with unit_of_work():
-            services.mark_notifications_read(actor=current_user)
+            mark_notifications_read(actor=current_user)
         return redirect(url_for("testing.notifications"))
     return render_template(
         "testing/notifications.html",
-        items=services.notifications_for(current_user),
+        items=notifications_for(current_user),
         lang=current_language(),
     )
 
@@ -543,7 +546,7 @@ def _testing_helpers() -> dict[str, Any]:
     def unread_notifications() -> int:
         if not current_user.is_authenticated:
             return 0
-        return services.unread_count(current_user)
+        return unread_count(current_user)
 
     def results_judged_by(spec_id: int, limit: int = 100) -> list[Any]:
         """(result, test, sample, parameter) judged against one specification version."""

@@ -30,8 +30,8 @@ from lims.intake.text import search_key
 from lims.pdf import Letterhead
 from lims.rules.numbers import parse_id
 from lims.testing.models import NonConformity
+from lims.testing.notifications import notify_users
 from lims.testing.register import RegisterFilters, register_rows
-from lims.testing.services import notify_users
 
 from . import pdf
 from .frame import warning_frame

@@ -52,7 +52,7 @@ def _certify(app: Any, code: str) -> str:
     from lims.certificates import services as certificates
     from lims.intake import services as intake
     from lims.intake.models import Sample
-    from lims.testing import services as testing
+    from lims.testing import entry, verification
 
     with app.app_context():
         users = {u.email: u for u in db.session.scalars(sa.select(User))}
@@ -64,10 +64,10 @@ def _certify(app: Any, code: str) -> str:
             storage_location="Tủ 2",
         )
         results = [
-            testing.enter_result(actor=users["tech@lab.vn"], test=t, text=v)
+            entry.enter_result(actor=users["tech@lab.vn"], test=t, text=v)
             for t, v in zip(sample.tests, ("5,85", "520"), strict=True)
         ]
-        testing.verify_results(actor=users["rev@lab.vn"], results=results)
+        verification.verify_results(actor=users["rev@lab.vn"], results=results)
         cert = certificates.issue_certificate(
             actor=users["rev2@lab.vn"], sample=sample, password=PASSWORD
         )

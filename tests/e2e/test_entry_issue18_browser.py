@@ -166,7 +166,7 @@ def test_select_all_verifies_and_the_sample_page_says_what_is_next(
 
     from lims.auth.models import User
     from lims.intake.models import SampleTest
-    from lims.testing import services
+    from lims.testing import entry
 
     with app.app_context():
         lab = build_lab(make_user)
@@ -174,7 +174,7 @@ def test_select_all_verifies_and_the_sample_page_says_what_is_next(
         code = sample.code
         tech = db.session.get(User, lab.tech.id)
         for test, text in zip(sample.tests, ["5,9", "120"], strict=True):
-            services.enter_result(actor=tech, test=db.session.get(SampleTest, test.id), text=text)
+            entry.enter_result(actor=tech, test=db.session.get(SampleTest, test.id), text=text)
         db.session.commit()
     page = browser.new_context(locale="vi-VN", viewport={"width": 1366, "height": 900}).new_page()
     _sign_in(page, live_server, "rev@lab.vn")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lims.extensions import db
-from lims.testing import services
+from lims.testing import entry, verification
 from tests.lims.testing.conftest import build_lab, sample_builder
 
 pytestmark = pytest.mark.browser
@@ -17,8 +17,8 @@ def test_dashboard_shows_rates_with_charts_and_tables(page, app, make_user, live
         make = sample_builder(lab)
         for value in ("650", "120"):
             sample = make("histamine")
-            result = services.enter_result(actor=lab.tech, test=sample.tests[0], text=value)
-            services.verify_results(actor=lab.reviewer, results=[result])
+            result = entry.enter_result(actor=lab.tech, test=sample.tests[0], text=value)
+            verification.verify_results(actor=lab.reviewer, results=[result])
         db.session.commit()
     page.goto(f"{live_server}/login")
     page.get_by_label("E-mail").fill("rev@lab.vn")

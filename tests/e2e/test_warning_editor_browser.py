@@ -12,7 +12,8 @@ import sqlalchemy as sa
 from lims.auth.models import SignatoryScope, User
 from lims.certificates import services as certificates
 from lims.extensions import db
-from lims.testing import services as testing
+from lims.testing import verification
+from lims.testing.entry import enter_result
 from lims.testing.models import NonConformity
 from tests.e2e.conftest import ARTIFACTS, ENTRIES_LABEL
 from tests.e2e.test_warnings_browser import _login
@@ -37,10 +38,10 @@ def _three_entries(app: Any, make_user: Any) -> dict[str, Any]:
             sample = build(*FAILING)
             sample.product_name = product
             entered = [
-                testing.enter_result(actor=lab.tech, test=t, text=FAILING[by_id[t.parameter_id]])
+                enter_result(actor=lab.tech, test=t, text=FAILING[by_id[t.parameter_id]])
                 for t in sample.tests
             ]
-            testing.verify_results(actor=lab.reviewer, results=entered)
+            verification.verify_results(actor=lab.reviewer, results=entered)
             db.session.commit()
             db.session.refresh(sample)
             certificates.issue_certificate(actor=signer, sample=sample, password="correct-horse-1")

@@ -13,7 +13,7 @@ from lims.certificates import services as certificates
 from lims.certificates.models import CampaignShare  # (also lims.intake.models)
 from lims.extensions import db
 from lims.intake.models import Campaign
-from lims.testing import services as testing
+from lims.testing import entry, verification
 from tests.lims.testing.conftest import build_lab, sample_builder
 
 PASSWORD = "correct-horse-1"
@@ -39,12 +39,12 @@ def _certified(builder: Any, lab: Any, signer: User, campaign_id: int) -> tuple[
     db.session.commit()
     values = {"ph": "5,85", "histamine": "650"}  # histamine above 400 mg/kg: not compliant
     entered = [
-        testing.enter_result(
+        entry.enter_result(
             actor=lab.tech, test=t, text=values["ph" if t.parameter.code == "ph" else "histamine"]
         )
         for t in sample.tests
     ]
-    testing.verify_results(actor=lab.reviewer, results=entered)
+    verification.verify_results(actor=lab.reviewer, results=entered)
     db.session.commit()
     cert = certificates.issue_certificate(actor=signer, sample=sample, password=PASSWORD)
     db.session.commit()
@@ -56,7 +56,7 @@ def _unverified(builder: Any, lab: Any, campaign_id: int) -> str:
     sample.campaign_id = campaign_id
     db.session.commit()
     ph = next(t for t in sample.tests if t.parameter.code == "ph")
-    testing.enter_result(actor=lab.tech, test=ph, text=UNVERIFIED_PH)
+    entry.enter_result(actor=lab.tech, test=ph, text=UNVERIFIED_PH)
     db.session.commit()
     return sample.code
 

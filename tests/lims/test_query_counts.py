@@ -47,7 +47,7 @@ class World:
         own technician."""
         from lims.auth.services import create_user
         from lims.certificates import services as certificates
-        from lims.testing import services as testing
+        from lims.testing import entry, verification
 
         with self.app.app_context():
             reviewer = db.session.get(User, self.ids["reviewer"])
@@ -80,14 +80,14 @@ class World:
                 _pending, entered, reported = samples
                 for sample in (entered, reported):
                     results = [
-                        testing.enter_result(
+                        entry.enter_result(
                             actor=tech, test=t, text="7,5" if t.position == 0 else "<10"
                         )
                         for t in sample.tests
                     ]
                     db.session.commit()
                     if sample is reported:
-                        testing.verify_results(actor=reviewer, results=results)
+                        verification.verify_results(actor=reviewer, results=results)
                         db.session.commit()
                         certificates.issue_certificate(
                             actor=signer, sample=sample, password=PASSWORD

@@ -3,7 +3,7 @@ every row into matched, unmatched and suspicious, and an import of every matched
 
 Nothing is entered at upload or preview. The import re-reads the kept file with its mapping in
 the caller's unit of work, refuses the whole file while any row is suspicious, and enters each
-value through :func:`lims.testing.services.enter_result` (its checks: sample and test state,
+value through :func:`lims.testing.entry.enter_result` (its checks: sample and test state,
 method, decimals, LOD/LOQ, working range, plausible range, audit event) with the file's id and
 row as the result's source (:mod:`lims.testing.provenance`). The results arrive ``entered``,
 waiting for a second person's verification.
@@ -27,8 +27,15 @@ from lims.equipment.calibration import usability
 from lims.extensions import db, utcnow
 from lims.i18n import current_language, format_datetime, local_time
 from lims.intake.models import Sample, SampleTest, TestStatus
-from lims.testing import services as results
-from lims.testing.services import ResultError
+from lims.testing import evaluation
+from lims.testing.entry import (
+    MAX_STORED_VALUE,
+    bulk_entry,
+    check_entry_allowed,
+    enter_result,
+    method_for_entry,
+)
+from lims.testing.errors import ResultError
 
 from .models import ResultFile, ResultFileMapping, ResultFileStatus
 from .parse import (
@@ -423,16 +430,16 @@ def _classify(
         )
         return PreviewRow(r, SUSPICIOUS, str(why), parameter, test)
     try:
-        results._check_entry_allowed(test)
+        check_entry_allowed(test)
         key = (sample.category_id, parameter.id)
         if key not in methods:
-            methods[key] = results.method_for_entry(test, None)
+            methods[key] = method_for_entry(test, None)
         if not evaluate:
             return PreviewRow(r, MATCHED, "", parameter, test, r.value or "", methods[key])
-        evaluated = results.evaluate_entry(
+        evaluated = evaluation.evaluate_entry(
             sample, parameter, r.value or "", method=methods[key], point_is_decimal=True
         )
-        if evaluated.value is not None and abs(evaluated.value) >= results.MAX_STORED_VALUE:
+        if evaluated.value is not None and abs(evaluated.value) >= MAX_STORED_VALUE:
             raise ResultError(_l("The result is too large to store."), "value")
     except ResultError as exc:
         return PreviewRow(r, SUSPICIOUS, str(exc.message), parameter, test)
@@ -478,11 +485,11 @@ def import_file(*, actor: Any, result_file: ResultFile) -> int:
         raise ResultFileRefused(_l("No row of this file matches a test waiting for a result."))
     # the catalogue read once, the audit chain locked once, the rows written in one flush
     tests = [item.test for item in matched if item.test is not None]
-    with remembered(), results.bulk_entry(tests):
+    with remembered(), bulk_entry(tests):
         for item in matched:
             assert item.test is not None
             try:
-                results.enter_result(
+                enter_result(
                     actor=actor,
                     test=item.test,
                     text=item.row.value or "",

@@ -11,7 +11,7 @@ import pytest
 from lims.auth.models import SignatoryScope, User
 from lims.extensions import db
 from lims.intake.models import Sample
-from lims.testing import services as testing
+from lims.testing import entry, verification
 from tests.lims.testing.conftest import lab, make_sample  # noqa: F401  (fixtures)
 
 SIGNER_PASSWORD = "correct-horse-1"
@@ -36,12 +36,12 @@ def verified_sample(lab, make_sample) -> Callable[..., Sample]:  # noqa: F811
         results = results or DEFAULT_RESULTS
         sample = make_sample(*results)
         entered = [
-            testing.enter_result(
+            entry.enter_result(
                 actor=lab.tech, test=test, text=results[_key(lab, test.parameter_id)]
             )
             for test in sample.tests
         ]
-        testing.verify_results(actor=lab.reviewer, results=entered)
+        verification.verify_results(actor=lab.reviewer, results=entered)
         db.session.commit()
         db.session.refresh(sample)
         assert sample.status == "verified", sample.status

@@ -17,8 +17,7 @@ from lims.catalog.models import LimitKind, Method, Parameter, ParameterMethod, S
 from lims.certificates import services
 from lims.extensions import db
 from lims.storage import load
-from lims.testing import deviations
-from lims.testing import services as testing
+from lims.testing import deviations, entry, errors, verification
 from tests.lims.certificates.conftest import SIGNER_PASSWORD, method_row
 
 pytestmark = pytest.mark.usefixtures("app")
@@ -126,19 +125,17 @@ def _scenario(lab, make_sample):
     values = {"ph": "5,85", "histamine": "395", "lead": "<LOQ", "formol": "KPH"}
     entered = []
     for key, text in values.items():
-        entered.append(
-            testing.enter_result(actor=lab.tech, test=_test(sample, key, lab), text=text)
-        )
+        entered.append(entry.enter_result(actor=lab.tech, test=_test(sample, key, lab), text=text))
     weighings = " ".join(["502,0", "501,5", "503,5", "500,5"] * 12 + ["502,0", "502,5"])
     entered.append(
-        testing.enter_result(
+        entry.enter_result(
             actor=lab.tech,
             test=_test(sample, "net", lab),
             text="",
             interim={"nominal": "500", "unit": "mL", "weighings": weighings},
         )
     )
-    testing.verify_results(actor=lab.reviewer, results=entered)
+    verification.verify_results(actor=lab.reviewer, results=entered)
     db.session.commit()
     return sample
 
@@ -199,11 +196,11 @@ def test_second_method_chosen_at_entry_is_the_one_printed(lab, signer, make_samp
             ParameterMethod.parameter_id == lead.id, ParameterMethod.position == 1
         )
     )
-    result = testing.enter_result(
+    result = entry.enter_result(
         actor=lab.tech, test=sample.tests[0], text="0,1", parameter_method_id=second.id
     )
     assert (result.decimals, result.loq) == (2, Decimal("0.03"))
-    testing.verify_results(actor=lab.reviewer, results=[result])
+    verification.verify_results(actor=lab.reviewer, results=[result])
     db.session.commit()
     text = _pdftotext(_issue(signer, sample))
     assert "TCVN 8126:2009" in text and "AOAC 999.11" not in text
@@ -244,11 +241,11 @@ def test_deviations_print_as_recorded_and_conditions_are_required(lab, signer, v
 def test_value_below_lod_or_loq_is_reported_as_such(lab, signer, make_sample):
     _add_lead(lab)
     sample = make_sample("lead", "histamine")
-    lead = testing.enter_result(actor=lab.tech, test=_test(sample, "lead", lab), text="0,001")
+    lead = entry.enter_result(actor=lab.tech, test=_test(sample, "lead", lab), text="0,001")
     assert (lead.qualifier, lead.value) == ("ND", Decimal("0.002"))
-    hist = testing.enter_result(actor=lab.tech, test=_test(sample, "histamine", lab), text="7")
+    hist = entry.enter_result(actor=lab.tech, test=_test(sample, "histamine", lab), text="7")
     assert (hist.qualifier, hist.value, hist.text_entered) == ("<", Decimal("10"), "7")
-    testing.verify_results(actor=lab.reviewer, results=[lead, hist])
+    verification.verify_results(actor=lab.reviewer, results=[lead, hist])
     db.session.commit()
     text = _pdftotext(_issue(signer, sample))
     assert "KPH (LOD = 0,002)" in text and "< 10" in text
@@ -328,12 +325,12 @@ def test_class_result_and_vietnamese_units(lab, signer, make_sample):
     lab.params.update(cu=cu, visc=visc)
     db.session.commit()
     sample = make_sample("cu", "visc")
-    with pytest.raises(testing.ResultError):
-        testing.enter_result(actor=lab.tech, test=_test(sample, "cu", lab), text="1,2")
-    cu_result = testing.enter_result(actor=lab.tech, test=_test(sample, "cu", lab), text="1B")
+    with pytest.raises(errors.ResultError):
+        entry.enter_result(actor=lab.tech, test=_test(sample, "cu", lab), text="1,2")
+    cu_result = entry.enter_result(actor=lab.tech, test=_test(sample, "cu", lab), text="1B")
     assert (cu_result.text_value, cu_result.verdict, cu_result.value) == ("1b", "pass", None)
-    v = testing.enter_result(actor=lab.tech, test=_test(sample, "visc", lab), text="2,8432")
-    testing.verify_results(actor=lab.reviewer, results=[cu_result, v])
+    v = entry.enter_result(actor=lab.tech, test=_test(sample, "visc", lab), text="2,8432")
+    verification.verify_results(actor=lab.reviewer, results=[cu_result, v])
     db.session.commit()
     text = _pdftotext(_issue(signer, sample))
     assert "TCVN 8359:2010 1b" in text and "Không quá loại 1" in text

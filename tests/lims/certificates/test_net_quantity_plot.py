@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from lims import charts
 from lims.certificates import blocks
-from lims.testing import services as testing
+from lims.testing import queries, statements
 from tests.lims.certificates.conftest import signer  # noqa: F401
 from tests.lims.certificates.test_issue17_certificate import _issue, _pdftotext, _scenario
 from tests.lims.testing.conftest import lab, make_sample  # noqa: F401
@@ -21,9 +21,9 @@ def test_net_quantity_block_plots_every_prepackage(lab, signer, make_sample):  #
     assert "Lượng thực của 50 đơn vị mẫu (mL) so với Qn, Qn − T, Qn − 2T" in text
     assert "Đạt — yêu cầu về lượng của hàng đóng gói sẵn" in text  # the stored statement
     net = next(t for t in sample.tests if t.parameter.code == lab.params["net"].code)
-    result = testing.results_for_sample(sample)[net.id]
+    result = queries.results_for_sample(sample)[net.id]
     block = blocks.net_quantity_block(result, "Định lượng", "Net quantity",
-                                      testing.stored_statement(result))  # fmt: skip
+                                      statements.stored_statement(result))  # fmt: skip
     assert block is not None and len(block.weighings) == 50
     assert block.marks == (Decimal(500), Decimal(485), Decimal(470))
     figure = charts.dot_plot(block.weighings, [("Qn", block.marks[0], charts.GREEN)], "x")

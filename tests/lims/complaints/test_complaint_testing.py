@@ -23,7 +23,8 @@ from lims.extensions import db, utcnow
 from lims.intake import services as intake
 from lims.intake.models import Campaign
 from lims.intake.validation import SampleInput
-from lims.testing import services as testing
+from lims.testing import verification
+from lims.testing.entry import enter_result
 from lims.testing.models import NonConformity, Notification
 from lims.warnings import services as warnings
 from tests.lims.complaints.conftest import complaint_lab, complaint_raw
@@ -105,10 +106,10 @@ def test_request_register_test_certify_and_tell_the_consumer(app, world):
         actor=w.lab.tech, sample=sample, condition="Nguyên niêm phong", storage_location="Tủ mẫu 2"
     )
     results = [
-        testing.enter_result(actor=w.lab.tech, test=t, text=v)
+        enter_result(actor=w.lab.tech, test=t, text=v)
         for t, v in zip(sample.tests, ("5,85", "520"), strict=True)
     ]
-    testing.verify_results(actor=w.lab.reviewer, results=results)
+    verification.verify_results(actor=w.lab.reviewer, results=results)
     cert = certificates.issue_certificate(actor=w.signer, sample=sample, password="correct-horse-1")
     entry = db.session.scalar(sa.select(NonConformity).where(NonConformity.sample_id == sample.id))
     warning = warnings.draft_warning(

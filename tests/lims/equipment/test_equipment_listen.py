@@ -138,7 +138,7 @@ def test_lims_instruments_protocols_needs_no_database(tmp_path, backend):
 
 def test_the_app_factory_registers_the_result_import_explicitly(app):
     """Testing's importer is wired by ``create_app`` (not by importing testing's services)."""
-    from lims.testing.services import import_analyser_message
+    from lims.testing.analyser import import_analyser_message
 
     assert app.extensions[HANDLERS_KEY] == [import_analyser_message]
 

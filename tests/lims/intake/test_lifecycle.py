@@ -21,8 +21,8 @@ from lims.intake import lifecycle
 from lims.intake import services as intake
 from lims.intake.models import SampleStatus
 from lims.intake.validation import parse_sample_fields
-from lims.testing import deviations
-from lims.testing import services as testing
+from lims.testing import deviations, verification
+from lims.testing.entry import enter_result
 from lims.testing.models import NonConformity
 from lims.warnings import services as warnings
 from tests.conftest import login
@@ -123,16 +123,16 @@ def _full_history(lab, signer, make_user):  # noqa: F811
     )
     deviations.record_deviation(actor=tech, sample=sample, kind="condition", text="Phòng 27 °C")
     ph, hist = sorted(sample.tests, key=lambda t: t.position)
-    testing.enter_result(actor=tech, test=ph, text="5,60")
-    ph_result = testing.enter_result(actor=tech, test=ph, text="5,85", reason="Nhập nhầm")
-    first = testing.enter_result(actor=tech, test=hist, text="520")
-    testing.verify_results(actor=reviewer, results=[first])
-    testing.retract_result(actor=reviewer, result=first, reason="Mẫu chuẩn hỏng")
+    enter_result(actor=tech, test=ph, text="5,60")
+    ph_result = enter_result(actor=tech, test=ph, text="5,85", reason="Nhập nhầm")
+    first = enter_result(actor=tech, test=hist, text="520")
+    verification.verify_results(actor=reviewer, results=[first])
+    verification.retract_result(actor=reviewer, result=first, reason="Mẫu chuẩn hỏng")
     db.session.commit()
     db.session.refresh(sample)
     retest = next(t for t in sample.tests if t.status == "pending")
-    again = testing.enter_result(actor=tech, test=retest, text="540")
-    testing.verify_results(actor=reviewer, results=[ph_result, again])
+    again = enter_result(actor=tech, test=retest, text="540")
+    verification.verify_results(actor=reviewer, results=[ph_result, again])
     db.session.commit()
     assert sample.status == S.VERIFIED
     signatory = db.session.get(User, signer.id)

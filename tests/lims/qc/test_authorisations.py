@@ -12,7 +12,7 @@ from lims.catalog.models import Method
 from lims.extensions import db
 from lims.qc import authorisations
 from lims.qc.materials import QcError
-from lims.testing import services as testing
+from lims.testing import analyser, entry, errors, verification
 
 pytestmark = pytest.mark.usefixtures("english")
 
@@ -23,8 +23,8 @@ def histamine_method(lab):
 
 def test_a_method_without_authorisations_is_open(lab, make_sample):
     test = make_sample("histamine").tests[0]
-    result = testing.enter_result(actor=lab.tech2, test=test, text="50")
-    assert testing.verify_results(actor=lab.reviewer2, results=[result]) == 1
+    result = entry.enter_result(actor=lab.tech2, test=test, text="50")
+    assert verification.verify_results(actor=lab.reviewer2, results=[result]) == 1
 
 
 def test_entry_and_verification_need_an_authorisation_once_one_exists(lab, make_sample):
@@ -40,18 +40,18 @@ def test_entry_and_verification_need_an_authorisation_once_one_exists(lab, make_
     )  # fmt: skip
     db.session.commit()
     test = make_sample("histamine").tests[0]
-    with pytest.raises(testing.ResultError, match="not authorised to enter results of method"):
-        testing.enter_result(actor=lab.tech2, test=test, text="50")
+    with pytest.raises(errors.ResultError, match="not authorised to enter results of method"):
+        entry.enter_result(actor=lab.tech2, test=test, text="50")
     db.session.rollback()
-    result = testing.enter_result(actor=lab.tech, test=test, text="50")
+    result = entry.enter_result(actor=lab.tech, test=test, text="50")
     db.session.commit()
-    with pytest.raises(testing.ResultError, match="not authorised to verify results of method"):
-        testing.verify_results(actor=lab.reviewer2, results=[result])
+    with pytest.raises(errors.ResultError, match="not authorised to verify results of method"):
+        verification.verify_results(actor=lab.reviewer2, results=[result])
     db.session.rollback()
-    assert testing.verify_results(actor=lab.reviewer, results=[result]) == 1
+    assert verification.verify_results(actor=lab.reviewer, results=[result]) == 1
     # another method stays open
     ph = make_sample("ph").tests[0]
-    testing.enter_result(actor=lab.tech2, test=ph, text="5,5")
+    entry.enter_result(actor=lab.tech2, test=ph, text="5,5")
     assert {"qc.authorisation.grant"} <= set(db.session.scalars(sa.select(AuditEvent.action)))
 
 
@@ -64,22 +64,22 @@ def test_dates_and_withdrawal(lab, make_sample):
     )  # fmt: skip
     db.session.commit()
     test = make_sample("histamine").tests[0]
-    with pytest.raises(testing.ResultError, match="not authorised to enter"):
-        testing.enter_result(actor=lab.tech, test=test, text="50")
+    with pytest.raises(errors.ResultError, match="not authorised to enter"):
+        entry.enter_result(actor=lab.tech, test=test, text="50")
     db.session.rollback()
     current = authorisations.grant(
         actor=lab.reviewer, user=lab.tech, method=method, may_enter=True, may_verify=False,
         valid_from=today,
     )  # fmt: skip
     db.session.commit()
-    testing.enter_result(actor=lab.tech, test=test, text="50")
+    entry.enter_result(actor=lab.tech, test=test, text="50")
     db.session.commit()
     with pytest.raises(QcError, match="reason"):
         authorisations.withdraw(actor=lab.reviewer, authorisation=current, reason=" ")
     authorisations.withdraw(actor=lab.reviewer, authorisation=current, reason="Left the lab")
     db.session.commit()
-    with pytest.raises(testing.ResultError, match="not authorised to enter"):
-        testing.enter_result(actor=lab.tech, test=test, text="60", reason="retyped")
+    with pytest.raises(errors.ResultError, match="not authorised to enter"):
+        entry.enter_result(actor=lab.tech, test=test, text="60", reason="retyped")
     assert old.valid_on(today) is False
 
 
@@ -115,8 +115,8 @@ def test_an_analysers_results_are_not_refused(lab, make_sample):
     )  # fmt: skip
     db.session.commit()
     test = make_sample("histamine").tests[0]
-    result = testing._enter(actor=testing.analyser_account(), test=test, text="42")
+    result = entry.enter_without_role_check(actor=analyser.analyser_account(), test=test, text="42")
     db.session.commit()
-    assert result.entered_by_id == testing.analyser_account().id
-    with pytest.raises(testing.ResultError, match="not authorised to verify"):
-        testing.verify_results(actor=lab.reviewer, results=[result])
+    assert result.entered_by_id == analyser.analyser_account().id
+    with pytest.raises(errors.ResultError, match="not authorised to verify"):
+        verification.verify_results(actor=lab.reviewer, results=[result])

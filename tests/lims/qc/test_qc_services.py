@@ -15,7 +15,7 @@ from lims.qc import services as qc_services
 from lims.qc.materials import QcError
 from lims.qc.models import BatchStatus, QcBatch
 from lims.qc.services import ItemSpec
-from lims.testing import services as testing
+from lims.testing import checks, entry, errors, verification
 from lims.testing.models import Notification
 
 pytestmark = pytest.mark.usefixtures("english")
@@ -57,13 +57,13 @@ def batch_actor(batch):
 
 
 def enter(qc, test, text="120"):
-    result = testing.enter_result(actor=qc.lab.tech, test=test, text=text)
+    result = entry.enter_result(actor=qc.lab.tech, test=test, text=text)
     db.session.commit()
     return result
 
 
 def verify(qc, result):
-    n = testing.verify_results(actor=qc.lab.reviewer, results=[result])
+    n = verification.verify_results(actor=qc.lab.reviewer, results=[result])
     db.session.commit()
     return n
 
@@ -91,7 +91,7 @@ def test_open_batch_holds_verification(qc, make_sample):
     test = histamine_test(make_sample)
     new_batch(qc, [test])
     result = enter(qc, test)
-    with pytest.raises(testing.ResultError, match=r"waits for the QC of batch QC-\d{5}"):
+    with pytest.raises(errors.ResultError, match=r"waits for the QC of batch QC-\d{5}"):
         verify(qc, result)
     db.session.rollback()
     assert result.test.status == "entered"
@@ -108,7 +108,7 @@ def test_failing_crm_holds_until_released_with_justification(qc, make_sample):
     # reviewers are told
     assert db.session.scalar(sa.select(sa.func.count(Notification.id))) == 2
     for result in (r1, r2):
-        with pytest.raises(testing.ResultError, match="is held: the QC of batch .* failed"):
+        with pytest.raises(errors.ResultError, match="is held: the QC of batch .* failed"):
             verify(qc, result)
         db.session.rollback()
     # the release needs a corrective action and a justification, and only a reviewer gives it
@@ -158,7 +158,7 @@ def test_rerun_replaces_the_batch_and_holds_until_its_qc_passes(qc, make_sample)
     assert [i.material.code for i in new.items] == ["CRM-HIS", "BLK"]
     assert new.items[0].value is None
     assert qc_services.batches_of_tests([test.id])[test.id].id == new.id
-    with pytest.raises(testing.ResultError, match=f"waits for the QC of batch {new.code}"):
+    with pytest.raises(errors.ResultError, match=f"waits for the QC of batch {new.code}"):
         verify(qc, result)
     db.session.rollback()
     values(new, "99", "0")
@@ -366,5 +366,5 @@ def test_report_check_refuses_held_results(qc, make_sample):
     batch = new_batch(qc, [test])
     enter(qc, test)
     values(batch, "130", "0")
-    with pytest.raises(testing.ResultError, match="is held"):
-        testing.check_results_allowed(actor=qc.lab.reviewer, tests=[test], action="report")
+    with pytest.raises(errors.ResultError, match="is held"):
+        checks.check_results_allowed(actor=qc.lab.reviewer, tests=[test], action="report")

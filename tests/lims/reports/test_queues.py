@@ -3,7 +3,7 @@ from __future__ import annotations
 from lims.extensions import db
 from lims.intake.models import SampleStatus
 from lims.reports.queues import queues_for
-from lims.testing import services
+from lims.testing import entry, verification
 from tests.lims.testing.conftest import build_lab, sample_builder
 
 
@@ -17,7 +17,7 @@ def test_home_queues_count_what_waits_for_each_role(app, make_user):
         make = sample_builder(lab)
         make("ph", status=SampleStatus.REGISTERED)
         waiting = make("ph", "histamine")
-        entered = services.enter_result(actor=lab.tech, test=waiting.tests[0], text="6,0")
+        entered = entry.enter_result(actor=lab.tech, test=waiting.tests[0], text="6,0")
         db.session.commit()
         with app.test_request_context("/"):
             tech = _counts(queues_for(lab.tech))
@@ -29,7 +29,7 @@ def test_home_queues_count_what_waits_for_each_role(app, make_user):
             "complaint_samples": 0,
         }
         assert reviewer["to_verify"] == 1 and reviewer["to_report"] == 0
-        services.verify_results(actor=lab.reviewer, results=[entered])
+        verification.verify_results(actor=lab.reviewer, results=[entered])
         db.session.commit()
         with app.test_request_context("/"):
             assert _counts(queues_for(lab.reviewer))["to_verify"] == 0

@@ -159,7 +159,8 @@ def build_world(app: Any, make_user: Callable[..., Any]) -> dict[str, Any]:
     from lims.equipment.calibration import add_calibration, local_today
     from lims.equipment.register import create_instrument
     from lims.intake.models import SampleStatus
-    from lims.testing import services as testing
+    from lims.testing import verification
+    from lims.testing.entry import enter_result
     from lims.testing.models import NonConformity
     from lims.warnings import services as warnings
     from tests.lims.testing.conftest import build_lab, sample_builder
@@ -180,10 +181,10 @@ def build_world(app: Any, make_user: Callable[..., Any]) -> dict[str, Any]:
         def verified_sample(values: tuple[str, str]) -> Any:
             sample = build("ph", "histamine")
             results = [
-                testing.enter_result(actor=tech, test=t, text=v)
+                enter_result(actor=tech, test=t, text=v)
                 for t, v in zip(sample.tests, values, strict=True)
             ]
-            testing.verify_results(actor=reviewer, results=results)
+            verification.verify_results(actor=reviewer, results=results)
             db.session.refresh(sample)
             return sample
 
@@ -199,7 +200,7 @@ def build_world(app: Any, make_user: Callable[..., Any]) -> dict[str, Any]:
         received = build("ph", "histamine", "formol")
         to_verify = build("ph", "histamine")
         entered = [
-            testing.enter_result(actor=tech, test=t, text=v)
+            enter_result(actor=tech, test=t, text=v)
             for t, v in zip(to_verify.tests, ("5,9", "120"), strict=True)
         ]
         verified = verified_sample(("5,9", "120"))

@@ -46,7 +46,8 @@ def world(app, make_user) -> dict[str, Any]:
     from lims.catalog.models import ProfileItem
     from lims.certificates.services import issue_certificate
     from lims.intake.models import SampleStatus
-    from lims.testing import services as testing
+    from lims.testing import verification
+    from lims.testing.entry import enter_result
     from lims.testing.models import NonConformity
     from tests.lims.testing.conftest import build_lab, sample_builder
 
@@ -59,8 +60,8 @@ def world(app, make_user) -> dict[str, Any]:
         registered = build("ph", status=SampleStatus.REGISTERED)
         sample = build("note")
         failing = build("histamine")
-        result = testing.enter_result(actor=lab.tech, test=failing.tests[0], text="650")
-        testing.verify_results(actor=lab.reviewer, results=[result])
+        result = enter_result(actor=lab.tech, test=failing.tests[0], text="650")
+        verification.verify_results(actor=lab.reviewer, results=[result])
         signer = db.session.get(User, lab.reviewer2.id)
         signer.signatory = True
         signer.scope_rows = [SignatoryScope(category_id=lab.category.id)]

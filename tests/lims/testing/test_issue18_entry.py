@@ -161,7 +161,7 @@ def test_an_instruments_value_shows_with_the_decimal_comma(app, web_lab):
     from lims.auth.models import User
     from lims.equipment.models import InstrumentReading
     from lims.intake.models import SampleTest
-    from lims.testing import services
+    from lims.testing import entry
 
     code, ids = web_lab.sample("ph")
     instrument_id = _balance(app, web_lab)
@@ -176,7 +176,7 @@ def test_an_instruments_value_shows_with_the_decimal_comma(app, web_lab):
         reading.value = Decimal("7.03")
         db.session.add(reading)
         db.session.flush()
-        services.enter_result(
+        entry.enter_result(
             actor=tech, test=db.session.get(SampleTest, ids["ph"]), text="7.03",
             reading_id=reading.id, expected_version=0,
         )  # fmt: skip

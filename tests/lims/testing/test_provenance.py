@@ -18,7 +18,7 @@ from lims.auth.models import User
 from lims.equipment.models import Instrument, InstrumentKind, InstrumentReading
 from lims.extensions import db
 from lims.intake.models import SampleTest
-from lims.testing import services
+from lims.testing import entry, errors
 from lims.testing.models import Result
 from tests.conftest import login, post_form
 
@@ -58,10 +58,10 @@ def test_the_value_is_the_readings_never_the_browsers(lab, make_sample, bench):
     meter, _ = bench
     reading = _reading(lab.tech, meter, "5.85", "pH")
     ph = _test(make_sample("ph"), "ph")
-    with pytest.raises(services.ResultError, match="5.85"):
-        services.enter_result(actor=lab.tech, test=ph, text="6,50", reading_id=reading.id)
+    with pytest.raises(errors.ResultError, match="5.85"):
+        entry.enter_result(actor=lab.tech, test=ph, text="6,50", reading_id=reading.id)
     db.session.rollback()
-    result = services.enter_result(actor=lab.tech, test=ph, text="", reading_id=reading.id)
+    result = entry.enter_result(actor=lab.tech, test=ph, text="", reading_id=reading.id)
     db.session.commit()
     assert result.value == Decimal("5.85") and result.text_entered == "5.85"
     assert result.instrument_reading_id == reading.id
@@ -71,12 +71,12 @@ def test_the_instrument_must_be_of_the_parameters_kind(lab, make_sample, bench):
     _, balance = bench
     weight = _reading(lab.tech, balance, "5.85", "g")
     ph = _test(make_sample("ph"), "ph")
-    with pytest.raises(services.ResultError, match="Cân phân tích PA214"):
-        services.enter_result(actor=lab.tech, test=ph, text="5.85", reading_id=weight.id)
+    with pytest.raises(errors.ResultError, match="Cân phân tích PA214"):
+        entry.enter_result(actor=lab.tech, test=ph, text="5.85", reading_id=weight.id)
     db.session.rollback()
     histamine = _test(make_sample("histamine"), "histamine")  # not measured with an instrument
-    with pytest.raises(services.ResultError):
-        services.enter_result(actor=lab.tech, test=histamine, text="5.85", reading_id=weight.id)
+    with pytest.raises(errors.ResultError):
+        entry.enter_result(actor=lab.tech, test=histamine, text="5.85", reading_id=weight.id)
     db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Result)) == 0
 
@@ -86,18 +86,18 @@ def test_one_reading_backs_one_result(lab, make_sample, bench):
     reading = _reading(lab.tech, meter, "6.02", "pH")
     first = _test(make_sample("ph"), "ph")
     second = _test(make_sample("ph"), "ph")
-    services.enter_result(actor=lab.tech, test=first, text="", reading_id=reading.id)
+    entry.enter_result(actor=lab.tech, test=first, text="", reading_id=reading.id)
     db.session.commit()
-    with pytest.raises(services.ResultError, match="đã được dùng|already backs"):
-        services.enter_result(actor=lab.tech, test=second, text="", reading_id=reading.id)
+    with pytest.raises(errors.ResultError, match="đã được dùng|already backs"):
+        entry.enter_result(actor=lab.tech, test=second, text="", reading_id=reading.id)
     db.session.rollback()
     # re-entering the same result with its own reading is not a second use
-    again = services.enter_result(actor=lab.tech, test=first, text="6,02", reading_id=reading.id,
+    again = entry.enter_result(actor=lab.tech, test=first, text="6,02", reading_id=reading.id,
                                   expected_version=1)  # fmt: skip
     db.session.commit()
     assert again.instrument_reading_id == reading.id
     # and the database itself refuses a second link written behind the application's back
-    other = services.enter_result(actor=lab.tech, test=second, text="6,02")
+    other = entry.enter_result(actor=lab.tech, test=second, text="6,02")
     db.session.commit()
     with pytest.raises(IntegrityError):
         db.session.execute(
@@ -110,23 +110,23 @@ def test_one_reading_backs_one_result(lab, make_sample, bench):
 def test_someone_elses_reading_is_refused(lab, make_sample, bench):
     meter, _ = bench
     reading = _reading(lab.tech2, meter, "6.02", "pH")
-    with pytest.raises(services.ResultError, match="chính bạn|yourself"):
-        services.enter_result(actor=lab.tech, test=_test(make_sample("ph"), "ph"), text="",
+    with pytest.raises(errors.ResultError, match="chính bạn|yourself"):
+        entry.enter_result(actor=lab.tech, test=_test(make_sample("ph"), "ph"), text="",
                               reading_id=reading.id)  # fmt: skip
 
 
 def test_changing_an_entered_value_needs_a_reason(lab, make_sample):
     ph = _test(make_sample("ph"), "ph")
-    first = services.enter_result(actor=lab.tech, test=ph, text="6,0")
+    first = entry.enter_result(actor=lab.tech, test=ph, text="6,0")
     db.session.commit()
-    with pytest.raises(services.ResultError, match="17025"):
-        services.enter_result(actor=lab.reviewer, test=ph, text="6,4", expected_version=1)
+    with pytest.raises(errors.ResultError, match="17025"):
+        entry.enter_result(actor=lab.reviewer, test=ph, text="6,4", expected_version=1)
     db.session.rollback()
     assert db.session.get(Result, first.id).text_entered == "6,0"
     # the same number typed another way is not a change of value
-    services.enter_result(actor=lab.tech, test=ph, text="6.0", expected_version=1)
+    entry.enter_result(actor=lab.tech, test=ph, text="6.0", expected_version=1)
     db.session.commit()
-    services.enter_result(actor=lab.reviewer, test=ph, text="6,4", expected_version=2,
+    entry.enter_result(actor=lab.reviewer, test=ph, text="6,4", expected_version=2,
                           reason="Hiệu chuẩn lại máy đo pH, đo lại mẫu")  # fmt: skip
     db.session.commit()
     event = db.session.scalars(

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from lims.auth.models import User
 from lims.extensions import db
 from lims.intake.models import SampleTest
-from lims.testing import services
+from lims.testing import entry
 from lims.testing.models import Result
 from lims.testing.views import QUEUE_PAGE
 from tests.conftest import login, post_form
@@ -65,7 +65,7 @@ def test_verify_queue_pages_through_every_entered_result(app, web_lab):
         tech = db.session.get(User, web_lab.ids["tech"])
         for _code, ids in built:
             test = db.session.get(SampleTest, ids["ph"])
-            services.enter_result(actor=tech, test=test, text="6,5")
+            entry.enter_result(actor=tech, test=test, text="6,5")
         db.session.commit()
     client = _client(app, "rev@lab.vn")
 

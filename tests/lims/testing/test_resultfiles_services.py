@@ -18,8 +18,7 @@ from lims.auth.models import User
 from lims.auth.permissions import PermissionDenied
 from lims.extensions import db
 from lims.intake.models import TestStatus
-from lims.testing import provenance
-from lims.testing import services as results
+from lims.testing import entry, errors, provenance, verification
 from lims.testing.models import Result
 from lims.testing.resultfiles import services
 from lims.testing.resultfiles.models import ResultFile, ResultFileStatus
@@ -97,7 +96,7 @@ def _upload(lab, mapping, data, name="hplc.csv"):
 def test_the_preview_sorts_rows_and_nothing_is_saved(lab, mapping, make_sample):
     lab.params["histamine"].plausible_max = Decimal("5000")
     one, two = make_sample("ph", "histamine"), make_sample("histamine")
-    results.enter_result(actor=lab.tech2, test=_test(two, "histamine"), text="50")
+    entry.enter_result(actor=lab.tech2, test=_test(two, "histamine"), text="50")
     db.session.commit()
     data = _csv(
         "Blank;Histamin (HPLC);0,1;mg/kg",
@@ -187,10 +186,10 @@ def test_an_import_enters_every_row_with_the_file_as_provenance(lab, mapping, ma
         services.import_file(actor=lab.tech, result_file=row)
     db.session.rollback()
     # verification: never by the importer, by a second person
-    with pytest.raises(results.ResultError, match="KH-26-000001 · pH"):
-        results.verify_results(actor=lab.reviewer, results=entered[:1])
+    with pytest.raises(errors.ResultError, match="KH-26-000001 · pH"):
+        verification.verify_results(actor=lab.reviewer, results=entered[:1])
     db.session.rollback()
-    assert results.verify_results(actor=lab.reviewer2, results=entered) == 3
+    assert verification.verify_results(actor=lab.reviewer2, results=entered) == 3
     db.session.commit()
     assert {r.statement for r in entered} == {"pass"}
     assert verify_chain().ok  # the events written under one lock of the chain head
@@ -202,7 +201,7 @@ def test_a_result_entered_meanwhile_refuses_the_whole_file(lab, mapping, make_sa
         lab, mapping, _csv(f"{one.code};pH đo;5,85;", f"{one.code};Histamin (HPLC);120;mg/kg")
     )
     assert services.preview(row).ready
-    results.enter_result(actor=lab.tech2, test=_test(one, "histamine"), text="121")
+    entry.enter_result(actor=lab.tech2, test=_test(one, "histamine"), text="121")
     db.session.commit()
     with pytest.raises(services.ResultFileRefused, match="Không có gì được nhập: 1 dòng đáng ngờ"):
         services.import_file(actor=lab.tech, result_file=row)

@@ -10,7 +10,8 @@ from lims.auth.permissions import PermissionDenied
 from lims.extensions import db
 from lims.intake.models import SampleStatus
 from lims.intake.models import TestStatus as TS
-from lims.testing import services
+from lims.testing import errors, statements, verification
+from lims.testing.entry import enter_result
 from lims.testing.models import NonConformity, Notification, Result
 
 
@@ -20,12 +21,12 @@ def _test(sample, code):
 
 def test_entry_parses_vietnamese_comma_and_judges_against_spec_in_force(lab, make_sample):
     sample = make_sample("ph", "histamine")
-    result = services.enter_result(actor=lab.tech, test=_test(sample, "ph"), text="5,85")
+    result = enter_result(actor=lab.tech, test=_test(sample, "ph"), text="5,85")
     db.session.commit()
     assert result.value == Decimal("5.85") and result.text_entered == "5,85"
     assert result.verdict == "pass" and result.specification_id is not None
     assert sample.status == SampleStatus.IN_TESTING
-    services.enter_result(actor=lab.tech, test=_test(sample, "histamine"), text="412")
+    enter_result(actor=lab.tech, test=_test(sample, "histamine"), text="412")
     db.session.commit()
     assert _test(sample, "histamine").status == TS.ENTERED
     assert sample.status == SampleStatus.TO_VERIFY
@@ -40,8 +41,8 @@ def test_entry_parses_vietnamese_comma_and_judges_against_spec_in_force(lab, mak
 @pytest.mark.parametrize("text", ["abc", "5,8,5", "", "1e999", "<"])
 def test_bad_numeric_entry_is_refused_and_changes_nothing(lab, make_sample, text):
     sample = make_sample("ph")
-    with pytest.raises(services.ResultError) as info:
-        services.enter_result(actor=lab.tech, test=_test(sample, "ph"), text=text)
+    with pytest.raises(errors.ResultError) as info:
+        enter_result(actor=lab.tech, test=_test(sample, "ph"), text=text)
     assert info.value.field == "value"
     db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Result)) == 0
@@ -50,8 +51,8 @@ def test_bad_numeric_entry_is_refused_and_changes_nothing(lab, make_sample, text
 
 def test_below_loq_and_not_detected(lab, make_sample):
     sample = make_sample("histamine", "formol")
-    r1 = services.enter_result(actor=lab.tech, test=_test(sample, "histamine"), text="<10")
-    r2 = services.enter_result(actor=lab.tech, test=_test(sample, "formol"), text="KPH")
+    r1 = enter_result(actor=lab.tech, test=_test(sample, "histamine"), text="<10")
+    r2 = enter_result(actor=lab.tech, test=_test(sample, "formol"), text="KPH")
     assert r1.qualifier == "<" and r1.value == Decimal("10") and r1.verdict == "pass"
     assert r2.qualifier == "ND" and r2.verdict == "pass"
     from lims.rules.reported import display_value
@@ -63,20 +64,20 @@ def test_below_loq_and_not_detected(lab, make_sample):
 def test_formula_needs_every_interim_and_never_divides_by_zero(lab, make_sample):
     sample = make_sample("nitrogen")
     test = _test(sample, "n-total")
-    with pytest.raises(services.ResultError) as info:
-        services.enter_result(
+    with pytest.raises(errors.ResultError) as info:
+        enter_result(
             actor=lab.tech, test=test, text="", interim={"v1": "12,5", "v0": "0,3", "f": "1"}
         )
     assert info.value.field == "interim" and "m" in str(info.value.message)
-    with pytest.raises(services.ResultError):
-        services.enter_result(
+    with pytest.raises(errors.ResultError):
+        enter_result(
             actor=lab.tech,
             test=test,
             text="",
             interim={"v1": "12,5", "v0": "0,3", "f": "1", "m": "0"},
         )
     db.session.rollback()
-    result = services.enter_result(
+    result = enter_result(
         actor=lab.tech,
         test=test,
         text="",
@@ -91,12 +92,12 @@ def test_net_quantity_judged_by_oiml_r87(lab, make_sample):
     sample = make_sample("net")
     test = _test(sample, "net")
     good = " ".join(["502"] * 50)
-    result = services.enter_result(
+    result = enter_result(
         actor=lab.tech, test=test, text="", interim={"nominal": "500", "weighings": good}
     )
     assert result.verdict == "pass" and result.value == Decimal("502")
     bad = " ".join(["470"] * 50)
-    result = services.enter_result(
+    result = enter_result(
         actor=lab.tech,
         test=test,
         text="",
@@ -110,33 +111,33 @@ def test_net_quantity_judged_by_oiml_r87(lab, make_sample):
 
 def test_four_eyes_verification(lab, make_sample):
     sample = make_sample("ph")
-    result = services.enter_result(actor=lab.reviewer, test=_test(sample, "ph"), text="6,0")
+    result = enter_result(actor=lab.reviewer, test=_test(sample, "ph"), text="6,0")
     db.session.commit()
-    with pytest.raises(services.ResultError, match="tự nhập|yourself"):
-        services.verify_results(actor=lab.reviewer, results=[result])
+    with pytest.raises(errors.ResultError, match="tự nhập|yourself"):
+        verification.verify_results(actor=lab.reviewer, results=[result])
     db.session.rollback()
     with pytest.raises(PermissionDenied):
-        services.verify_results(actor=lab.tech, results=[result])
-    services.verify_results(actor=lab.reviewer2, results=[result])
+        verification.verify_results(actor=lab.tech, results=[result])
+    verification.verify_results(actor=lab.reviewer2, results=[result])
     db.session.commit()
     assert result.verified_by_id == lab.reviewer2.id
     assert sample.status == SampleStatus.VERIFIED
-    with pytest.raises(services.ResultError):
-        services.enter_result(actor=lab.tech, test=_test(sample, "ph"), text="6,1")
+    with pytest.raises(errors.ResultError):
+        enter_result(actor=lab.tech, test=_test(sample, "ph"), text="6,1")
 
 
 def test_failed_sample_enters_register_and_notifies_association(lab, make_sample):
     sample = make_sample("ph", "histamine")
-    r1 = services.enter_result(actor=lab.tech, test=_test(sample, "ph"), text="5,5")
-    r2 = services.enter_result(actor=lab.tech, test=_test(sample, "histamine"), text="650")
-    services.verify_results(actor=lab.reviewer, results=[r1])
+    r1 = enter_result(actor=lab.tech, test=_test(sample, "ph"), text="5,5")
+    r2 = enter_result(actor=lab.tech, test=_test(sample, "histamine"), text="650")
+    verification.verify_results(actor=lab.reviewer, results=[r1])
     db.session.commit()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(NonConformity)) == 0
-    services.verify_results(actor=lab.reviewer, results=[r2])
+    verification.verify_results(actor=lab.reviewer, results=[r2])
     db.session.commit()
     entry = db.session.scalar(sa.select(NonConformity))
     assert entry.sample_id == sample.id and entry.verdict == "fail"
-    assert services.sample_verdict(sample) == "fail"
+    assert statements.sample_verdict(sample) == "fail"
     notes = db.session.scalars(sa.select(Notification)).all()
     assert len(notes) == 1 and sample.code in notes[0].text_vi
     from lims.testing.register import RegisterFilters, register_rows
@@ -149,14 +150,14 @@ def test_failed_sample_enters_register_and_notifies_association(lab, make_sample
 
 def test_retraction_needs_reason_keeps_result_and_creates_retest(lab, make_sample):
     sample = make_sample("ph")
-    result = services.enter_result(actor=lab.tech, test=_test(sample, "ph"), text="7,2")
-    services.verify_results(actor=lab.reviewer, results=[result])
+    result = enter_result(actor=lab.tech, test=_test(sample, "ph"), text="7,2")
+    verification.verify_results(actor=lab.reviewer, results=[result])
     db.session.commit()
     assert sample.status == SampleStatus.VERIFIED and db.session.scalar(sa.select(NonConformity))
-    with pytest.raises(services.ResultError):
-        services.retract_result(actor=lab.reviewer, result=result, reason="  ")
+    with pytest.raises(errors.ResultError):
+        verification.retract_result(actor=lab.reviewer, result=result, reason="  ")
     db.session.rollback()
-    retest = services.retract_result(
+    retest = verification.retract_result(
         actor=lab.reviewer, result=result, reason="Máy đo pH chưa hiệu chuẩn lại"
     )
     db.session.commit()
@@ -167,24 +168,22 @@ def test_retraction_needs_reason_keeps_result_and_creates_retest(lab, make_sampl
     assert db.session.scalar(sa.select(NonConformity)).withdrawn_at is not None
     event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "result.retract"))
     assert event.reason == "Máy đo pH chưa hiệu chuẩn lại"
-    new = services.enter_result(actor=lab.tech, test=retest, text="6,2")
-    services.verify_results(actor=lab.reviewer, results=[new])
+    new = enter_result(actor=lab.tech, test=retest, text="6,2")
+    verification.verify_results(actor=lab.reviewer, results=[new])
     db.session.commit()
-    assert sample.status == SampleStatus.VERIFIED and services.sample_verdict(sample) == "pass"
+    assert sample.status == SampleStatus.VERIFIED and statements.sample_verdict(sample) == "pass"
 
 
 def test_stale_save_is_refused_with_who_and_when(lab, make_sample):
     sample = make_sample("ph")
     test = _test(sample, "ph")
-    first = services.enter_result(actor=lab.tech, test=test, text="6,0", expected_version=0)
+    first = enter_result(actor=lab.tech, test=test, text="6,0", expected_version=0)
     db.session.commit()
     seen = first.version
-    services.enter_result(
-        actor=lab.tech2, test=test, text="6,1", expected_version=seen, reason="Đo lại"
-    )
+    enter_result(actor=lab.tech2, test=test, text="6,1", expected_version=seen, reason="Đo lại")
     db.session.commit()
-    with pytest.raises(services.StaleResult) as info:
-        services.enter_result(actor=lab.tech, test=test, text="5,9", expected_version=seen)
+    with pytest.raises(errors.StaleResult) as info:
+        enter_result(actor=lab.tech, test=test, text="5,9", expected_version=seen)
     assert lab.tech2.name in str(info.value.message)
     db.session.rollback()
     assert db.session.scalar(sa.select(Result.text_entered)) == "6,1"
@@ -192,13 +191,13 @@ def test_stale_save_is_refused_with_who_and_when(lab, make_sample):
 
 def test_results_need_a_received_sample(lab, make_sample):
     sample = make_sample("ph", status=SampleStatus.REGISTERED)
-    with pytest.raises(services.ResultError):
-        services.enter_result(actor=lab.tech, test=_test(sample, "ph"), text="6")
+    with pytest.raises(errors.ResultError):
+        enter_result(actor=lab.tech, test=_test(sample, "ph"), text="6")
 
 
 def test_text_results_are_stored_as_typed(lab, make_sample):
     sample = make_sample("note")
-    result = services.enter_result(
+    result = enter_result(
         actor=lab.tech, test=_test(sample, "colour"), text="Màu nâu cánh gián, trong"
     )
     assert result.text_value == "Màu nâu cánh gián, trong" and result.verdict == "not_applicable"
@@ -220,7 +219,7 @@ def test_analyser_message_lands_as_entered_results_awaiting_verification(lab, ma
     assert result.text_entered == "523" and result.verdict == "fail"
     assert result.interim["analyser_message_id"] == message.id
     assert test.status == TS.ENTERED and _test(sample, "ph").status == TS.PENDING
-    services.verify_results(actor=lab.reviewer, results=[result])  # any reviewer may verify
+    verification.verify_results(actor=lab.reviewer, results=[result])  # any reviewer may verify
     db.session.commit()
 
 
@@ -240,8 +239,8 @@ def test_value_outside_the_plausible_range_is_refused(lab, make_sample):
     lab.params["ph"].plausible_min = Decimal("0")
     lab.params["ph"].plausible_max = Decimal("14")
     sample = make_sample("ph")
-    with pytest.raises(services.ResultError, match="khoảng hợp lý") as info:
-        services.enter_result(actor=lab.tech, test=_test(sample, "ph"), text="58")
+    with pytest.raises(errors.ResultError, match="khoảng hợp lý") as info:
+        enter_result(actor=lab.tech, test=_test(sample, "ph"), text="58")
     assert info.value.field == "value"
     db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Result)) == 0
@@ -298,8 +297,8 @@ def smtp_server(app):
 
 def test_association_is_emailed_after_commit_only(lab, make_sample, smtp_server):
     sample = make_sample("histamine")
-    result = services.enter_result(actor=lab.tech, test=_test(sample, "histamine"), text="700")
-    services.verify_results(actor=lab.reviewer, results=[result])
+    result = enter_result(actor=lab.tech, test=_test(sample, "histamine"), text="700")
+    verification.verify_results(actor=lab.reviewer, results=[result])
     assert smtp_server.messages == []  # not before the commit
     db.session.commit()
     (recipients, raw), *rest = smtp_server.messages
@@ -313,8 +312,8 @@ def test_association_is_emailed_after_commit_only(lab, make_sample, smtp_server)
 
 def test_no_email_for_a_rolled_back_unit_of_work(lab, make_sample, smtp_server):
     sample = make_sample("histamine")
-    result = services.enter_result(actor=lab.tech, test=_test(sample, "histamine"), text="700")
-    services.verify_results(actor=lab.reviewer, results=[result])
+    result = enter_result(actor=lab.tech, test=_test(sample, "histamine"), text="700")
+    verification.verify_results(actor=lab.reviewer, results=[result])
     db.session.rollback()
     db.session.commit()
     assert smtp_server.messages == []

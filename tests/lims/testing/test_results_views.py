@@ -83,11 +83,11 @@ def test_stale_form_is_refused_with_a_reload_message(app, web_lab):
 def _enter(app, test_id, user_id, text):
     from lims.auth.models import User
     from lims.intake.models import SampleTest
-    from lims.testing import services
+    from lims.testing import entry
 
     with app.app_context():
         test = db.session.get(SampleTest, test_id)
-        result = services.enter_result(actor=db.session.get(User, user_id), test=test, text=text)
+        result = entry.enter_result(actor=db.session.get(User, user_id), test=test, text=text)
         db.session.commit()
         return result.id
 
@@ -205,12 +205,12 @@ def test_api_sample_json_carries_results_and_verdicts(app, web_lab):
     assert tests["histamine"]["result"]["unit"] == "mg/kg"
     assert tests["ph"]["result"] is None and tests["ph"]["verdict"] is None
     assert body["verdict"] is None  # pH is still pending
-    from lims.testing import services
+    from lims.testing import verification
     from lims.testing.models import Result
 
     _enter(app, ids["ph"], web_lab.ids["tech"], "6,1")
     with app.app_context():
-        services.verify_results(actor=db.session.get(User, web_lab.ids["reviewer"]),
+        verification.verify_results(actor=db.session.get(User, web_lab.ids["reviewer"]),
                                 results=list(db.session.scalars(sa.select(Result))))  # fmt: skip
         db.session.commit()
     body = (

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from lims.auth.models import User
 from lims.extensions import db
 from lims.intake.models import SampleTest, TestStatus
-from lims.testing import services
+from lims.testing import entry, errors, verification
 from lims.testing.models import Result
 from tests.conftest import csrf_token, login
 
@@ -27,7 +27,7 @@ def _client(app, email):
 def _enter(app, test_id, email, text, reason=None):
     with app.app_context():
         user = db.session.scalar(sa.select(User).where(User.email == email))
-        result = services.enter_result(
+        result = entry.enter_result(
             actor=user, test=db.session.get(SampleTest, test_id), text=text, reason=reason
         )
         db.session.commit()
@@ -81,19 +81,19 @@ def test_a_post_without_the_versions_seen_verifies_nothing(app, web_lab):
 def test_the_service_refuses_the_whole_batch(app_ctx, lab, make_sample):
     sample = make_sample("ph", "histamine")
     ph, histamine = sorted(sample.tests, key=lambda t: t.position)
-    r1 = services.enter_result(actor=lab.tech, test=ph, text="6,0")
-    r2 = services.enter_result(actor=lab.tech, test=histamine, text="120")
+    r1 = entry.enter_result(actor=lab.tech, test=ph, text="6,0")
+    r2 = entry.enter_result(actor=lab.tech, test=histamine, text="120")
     db.session.commit()
     seen = {r1.id: r1.version, r2.id: r2.version}
-    services.enter_result(actor=lab.tech2, test=histamine, text="520",
+    entry.enter_result(actor=lab.tech2, test=histamine, text="520",
                           expected_version=r2.version, reason="Đo lại")  # fmt: skip
     db.session.commit()
-    with pytest.raises(services.StaleResult, match="520"):
-        services.verify_results(actor=lab.reviewer, results=[r1, r2], seen=seen)
+    with pytest.raises(errors.StaleResult, match="520"):
+        verification.verify_results(actor=lab.reviewer, results=[r1, r2], seen=seen)
     db.session.rollback()
     assert {t.status for t in sample.tests} == {TestStatus.ENTERED}
     assert db.session.scalar(sa.select(sa.func.count()).where(Result.verified_at.is_not(None))) == 0
     fresh = {r1.id: r1.version, r2.id: db.session.get(Result, r2.id).version}
-    services.verify_results(actor=lab.reviewer, results=[r1, r2], seen=fresh)
+    verification.verify_results(actor=lab.reviewer, results=[r1, r2], seen=fresh)
     db.session.commit()
     assert {t.status for t in sample.tests} == {TestStatus.VERIFIED}

@@ -68,13 +68,14 @@ def build_world(app: Any, make_user: Callable[..., Any]) -> dict[str, Any]:
         sample = build(*FAILING)
         other_sample_id = build().id  # a second sample (no register entry), for refusals
         entered = []
-        from lims.testing import services as testing
+        from lims.testing import verification
+        from lims.testing.entry import enter_result
 
         by_id = {p.id: k for k, p in lab_.params.items()}
         for test in sample.tests:
             text = FAILING[by_id[test.parameter_id]]
-            entered.append(testing.enter_result(actor=lab_.tech, test=test, text=text))
-        testing.verify_results(actor=lab_.reviewer, results=entered)
+            entered.append(enter_result(actor=lab_.tech, test=test, text=text))
+        verification.verify_results(actor=lab_.reviewer, results=entered)
         db.session.commit()
         db.session.refresh(sample)
         certificates.issue_certificate(actor=signer_, sample=sample, password="correct-horse-1")

@@ -16,7 +16,7 @@ from lims.certificates.models import Certificate, CertificateStatus
 from lims.demo import load_demo_data
 from lims.extensions import db
 from lims.intake.models import Sample, SampleStatus
-from lims.testing import services as testing
+from lims.testing import statements
 from lims.testing.models import NonConformity
 from lims.warnings.models import ConsumerWarning, WarningStatus
 
@@ -63,7 +63,7 @@ def test_demo_warnings_agree_with_their_certificates(app_ctx):
                 Sample.status.in_((SampleStatus.VERIFIED, SampleStatus.REPORTED))
             )
         )
-        if testing.sample_statement(s) in ("fail", "conditional_fail")
+        if statements.sample_statement(s) in ("fail", "conditional_fail")
     }
     assert open_entries == stated_fail and open_entries
     # every confirmed limit names the demo reviewer, the source and the reference

@@ -28,8 +28,8 @@ from lims.intake.models import SampleTest
 from lims.reports import annual
 from lims.reports.services import Period, summary
 from lims.storage import load
-from lims.testing import register
-from lims.testing import services as testing
+from lims.testing import queries, register, statements, verification
+from lims.testing.entry import enter_result, result_for
 from lims.testing.models import NonConformity
 from lims.warnings import bulletins, services
 from tests.lims.certificates.conftest import SIGNER_PASSWORD
@@ -81,17 +81,17 @@ def _verified(lab: Any, make_sample: Any, lead: Parameter, texts: dict[str, str]
     for test in sample.tests:
         key = next((k for k, p in lab.params.items() if p.id == test.parameter_id), "pb")
         if key == "net":
-            entered.append(testing.enter_result(actor=lab.tech, test=test, text="", interim=NET))
+            entered.append(enter_result(actor=lab.tech, test=test, text="", interim=NET))
         else:
-            entered.append(testing.enter_result(actor=lab.tech, test=test, text=texts[key]))
-    testing.verify_results(actor=lab.reviewer, results=entered)
+            entered.append(enter_result(actor=lab.tech, test=test, text=texts[key]))
+    verification.verify_results(actor=lab.reviewer, results=entered)
     db.session.commit()
     db.session.refresh(sample)
     return sample
 
 
 def _statements(sample: Any) -> dict[str, tuple[str, str | None]]:
-    results = testing.results_for_sample(sample)
+    results = queries.results_for_sample(sample)
     return {
         t.parameter.code: (results[t.id].statement, results[t.id].statement_reason)
         for t in sample.tests
@@ -125,8 +125,8 @@ def test_the_same_statement_everywhere(app, lab, journey, authors):
         "ph": ("no_statement", "unconfirmed_limit"),
         "net": ("no_statement", "no_limit"),
     }
-    histamine = testing.stored_statement(
-        testing.result_for(next(t for t in bad.tests if t.parameter.code == "histamine"))
+    histamine = statements.stored_statement(
+        result_for(next(t for t in bad.tests if t.parameter.code == "histamine"))
     )
     assert histamine.within_legal_limit and histamine.acceptance_vi == "≤ 380"
 
@@ -267,10 +267,10 @@ def test_net_quantity_is_stated_on_a_confirmed_legal_basis(lab, make_sample):
     )  # fmt: skip
     db.session.commit()
     sample = make_sample("net")
-    result = testing.enter_result(actor=lab.tech, test=sample.tests[0], text="", interim=NET)
-    testing.verify_results(actor=lab.reviewer, results=[result])
+    result = enter_result(actor=lab.tech, test=sample.tests[0], text="", interim=NET)
+    verification.verify_results(actor=lab.reviewer, results=[result])
     db.session.commit()
-    st = testing.stored_statement(result)
+    st = statements.stored_statement(result)
     assert st.code == "fail" and st.decision_rule is None
     assert st.regulation == "Thông tư 21/2014/TT-BKHCN"
     assert db.session.scalar(sa.select(NonConformity.sample_id)) == sample.id
