@@ -1,11 +1,12 @@
+"""Result entry pages: a sample's results, the worksheet of one parameter, deviations; and the
+template helpers of the testing pages."""
+
 from __future__ import annotations
 
-import io
-from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from flask import abort, flash, g, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -13,35 +14,32 @@ from sqlalchemy.orm import contains_eager, selectinload
 from werkzeug.wrappers import Response
 
 from lims.auth.models import User
-from lims.auth.permissions import AUTHENTICATED, access, has_role
+from lims.auth.permissions import access, has_role
 from lims.catalog import methods
-from lims.catalog.models import Parameter, ResultType, Specification
+from lims.catalog.models import Parameter, ResultType
 from lims.catalog.services import plain
 from lims.catalog.units import unit_label
 from lims.equipment.capture import usable_instruments_by_kind
 from lims.extensions import db, unit_of_work
 from lims.i18n import current_language
 from lims.intake.models import Sample, SampleTest, TestStatus
-from lims.intake.scope import scope_for
-from lims.paging import COUNT_CAP, page_window, pages_for
-from lims.rules.dates import parse_date
 from lims.rules.decision import verdict_label
 from lims.rules.formulas import validate_formula
 from lims.rules.numbers import MAX_ID, parse_id
 from lims.rules.reported import display_value
 from lims.rules.statement import guard_band_note, reason_label, statement_label
 
-from . import bp, deviations, provenance, queries, register, statements, verification
+from . import bp, deviations, provenance, queries, statements
 from .deviations import kind_label
 from .entry import ENTRY_STATES, enter_result
 from .errors import ResultError
 from .models import Deviation, Result
-from .notifications import mark_notifications_read, notifications_for, unread_count
+from .notifications import unread_count
+from .workqueue import QUEUE_PAGE, QueuePage, queue_page
 
 ENTRY_ROLES = ("technician", "reviewer")
-#: rows a page of the verify queue and of the worksheet shows: a page costs what its rows cost,
-#: whatever the lab's backlog (docs/performance.md, "List pages at scale")
-QUEUE_PAGE = 50
+
+
 READ_ROLES = ("technician",)  # who may read an instrument (``equipment.read``)
 
 
@@ -52,7 +50,7 @@ def _sample_or_404(code: str) -> Sample:
     return sample
 
 
-def _optional_int(value: str | None) -> int | None:
+def optional_int(value: str | None) -> int | None:
     try:
         number = int(value) if value not in (None, "") else None
     except ValueError:
@@ -109,8 +107,8 @@ def _entries_from_form(tests: list[SampleTest]) -> list[dict[str, Any]]:
                 "test": test,
                 "text": text,
                 "interim": interim,
-                "reading_id": _optional_int(form.get(f"reading-{tid}")),
-                "version": _optional_int(form.get(f"version-{tid}")),
+                "reading_id": optional_int(form.get(f"reading-{tid}")),
+                "version": optional_int(form.get(f"version-{tid}")),
                 "reason": form.get(f"reason-{tid}", "")[:2000],
                 "method": parse_id(method) if method else None,
                 "method_typed": bool(method),
@@ -232,7 +230,7 @@ def worksheet() -> Any:
     ).all()
     parameter = db.session.get(Parameter, parameter_id) if parameter_id else None
     tests: list[SampleTest] = []
-    page = _QueuePage(1, 0)
+    page = QueuePage(1, 0)
     if parameter is not None:
         waiting = (
             sa.select(SampleTest)
@@ -243,7 +241,7 @@ def worksheet() -> Any:
                 Sample.status.in_(ENTRY_STATES),
             )
         )
-        page = _queue_page(waiting)
+        page = queue_page(waiting)
         tests = list(
             db.session.scalars(
                 waiting.options(contains_eager(SampleTest.sample))
@@ -287,122 +285,6 @@ def worksheet() -> Any:
     ), status
 
 
-class _QueuePage:
-    """Which page of a work queue (verify queue, worksheet) is shown: its number, the rows
-    waiting in all (counted up to ``COUNT_CAP``), the page links to offer."""
-
-    def __init__(self, number: int, total: int) -> None:
-        self.total = total
-        self.more = total > COUNT_CAP
-        self.pages = pages_for(min(total, COUNT_CAP), QUEUE_PAGE)
-        self.number = min(max(1, number), self.pages)
-        self.window = page_window(self.number, self.pages)
-
-    def url(self, **args: Any) -> str:
-        """This page of the current endpoint with ``args`` (the first page without a number)."""
-        number = self.number if self.number > 1 else None
-        return url_for(str(request.endpoint), **args, page=number)
-
-    def link(self, number: int) -> str:
-        return url_for(str(request.endpoint), **{**request.args.to_dict(), "page": number})
-
-
-def _queue_page(waiting: sa.Select[Any]) -> _QueuePage:
-    """The requested page of the rows ``waiting`` selects (the ``page`` argument; a number
-    past the last page shows the last)."""
-    total = db.session.scalar(
-        sa.select(sa.func.count()).select_from(waiting.limit(COUNT_CAP + 1).subquery())
-    )
-    return _QueuePage(parse_id(request.args.get("page")) or 1, total or 0)
-
-
-def _sample_done(code: str | None) -> str | None:
-    """The code of the sample the verify page was opened for, once it has nothing left to
-    verify (all its results verified)."""
-    if not code:
-        return None
-    sample = db.session.scalar(sa.select(Sample).where(Sample.code == code[:60]))
-    if sample is None or sample.status not in ("verified", "reported"):
-        return None
-    return sample.code
-
-
-@bp.route("/verify", methods=["GET", "POST"])
-@access("reviewer")
-def verify() -> Any:
-    if request.method == "POST":
-        ids = [i for i in map(parse_id, request.form.getlist("result_ids")) if i]
-        # the version of each result the page showed: a result changed since refuses the batch
-        seen = {i: v for i in ids if (v := _optional_int(request.form.get(f"seen-{i}")))}
-        results = (
-            list(db.session.scalars(sa.select(Result).where(Result.id.in_(ids)))) if ids else []
-        )
-        try:
-            with unit_of_work():
-                n = verification.verify_results(actor=current_user, results=results, seen=seen)
-        except ResultError as exc:
-            flash(str(exc.message), "danger")
-        else:
-            flash(_("%(n)d result(s) verified.", n=n), "success")
-            done = _sample_done(request.args.get("sample"))
-            if done is not None:  # nothing left to verify: the sample's page says what is next
-                return redirect(url_for("testing.sample_results", code=done))
-        return redirect(
-            url_for(
-                "testing.verify",
-                sample=request.args.get("sample") or None,
-                page=parse_id(request.args.get("page")),
-            )
-        )
-    query = (
-        sa.select(Result, SampleTest, Sample, Parameter)
-        .join(SampleTest, Result.test_id == SampleTest.id)
-        .join(Sample, SampleTest.sample_id == Sample.id)
-        .join(Parameter, SampleTest.parameter_id == Parameter.id)
-        .where(SampleTest.status == TestStatus.ENTERED)
-    )
-    if request.args.get("sample"):
-        query = query.where(Sample.code == request.args["sample"])
-    page = _queue_page(query)
-    query = (
-        query.order_by(Sample.code, SampleTest.position, SampleTest.id)
-        .offset((page.number - 1) * QUEUE_PAGE)
-        .limit(QUEUE_PAGE)
-    )
-    rows = db.session.execute(query.options(selectinload(Result.parameter_method))).all()
-    results = [r for r, _t, _s, _p in rows]
-    keep = _statement_inputs(results)  # noqa: F841 - held while the page renders
-    return render_template(
-        "testing/verify.html",
-        rows=rows,
-        names=_user_names(r.entered_by_id for r in results),
-        sources=provenance.sources_for([r for r, _t, _s, _p in rows]),
-        corrections=provenance.corrections_for({s.code for _r, _t, s, _p in rows}),
-        lang=current_language(),
-        display_value=display_value,
-        statement_preview=statements.compute_statement,
-        page=page,
-    )
-
-
-def _statement_inputs(results: list[Result]) -> list[Any]:
-    """Load, in one query, the specifications the page's statement previews read (one by one
-    through the session's identity map, which holds objects only while something refers to
-    them: keep the returned list until the page is rendered)."""
-    ids = {r.specification_id for r in results if r.specification_id}
-    if not ids:
-        return []
-    return list(db.session.scalars(sa.select(Specification).where(Specification.id.in_(ids))))
-
-
-def _user_names(ids: Any) -> dict[int, str]:
-    """User id → name, one query for a page."""
-    wanted = {i for i in ids if i}
-    if not wanted:
-        return {}
-    return dict(db.session.execute(sa.select(User.id, User.name).where(User.id.in_(wanted))).all())
-
-
 @bp.route("/samples/<code>/deviations", methods=["POST"])
 @access(*ENTRY_ROLES)
 def record_deviation(code: str) -> Response:
@@ -443,84 +325,6 @@ def withdraw_deviation(deviation_id: int) -> Response:
     else:
         flash(_("The record was withdrawn."), "success")
     return redirect(url_for("testing.sample_results", code=code) + "#deviations")
-
-
-@bp.route("/results/<int:result_id>/retract", methods=["POST"])
-@access("reviewer")
-def retract(result_id: int) -> Response:
-    result = db.get_or_404(Result, result_id)
-    code = result.test.sample.code
-    try:
-        with unit_of_work():
-            verification.retract_result(
-                actor=current_user, result=result, reason=request.form.get("reason", "")[:1000]
-            )
-    except ResultError as exc:
-        flash(str(exc.message), "danger")
-    else:
-        flash(_("The result was retracted; a retest has been added."), "success")
-    return redirect(url_for("testing.sample_results", code=code))
-
-
-def _register_filters() -> register.RegisterFilters:
-    args = request.args
-
-    def day(name: str) -> date | None:
-        try:
-            return parse_date(args.get(name, ""))
-        except ValueError:
-            return None
-
-    return register.RegisterFilters(
-        q=args.get("q", "")[:100].strip(),
-        campaign_id=parse_id(args.get("campaign")),
-        district=args.get("district", "")[:120],
-        date_from=day("from"),
-        date_to=day("to"),
-        include_withdrawn=args.get("withdrawn") == "1",
-        scope=scope_for(current_user),
-    )
-
-
-@bp.route("/register")
-@access("association", "reviewer", "agency")
-def nonconformity_register() -> Any:
-    filters = _register_filters()
-    lang = current_language()
-    fmt = request.args.get("format")
-    if fmt == "csv":
-        return send_file(
-            io.BytesIO(register.export_csv(filters, lang)),
-            mimetype="text/csv",
-            as_attachment=True,
-            download_name="so-theo-doi-khong-dat.csv",
-        )
-    if fmt == "xlsx":
-        return send_file(
-            io.BytesIO(register.export_xlsx(filters, lang)),
-            mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            as_attachment=True,
-            download_name="so-theo-doi-khong-dat.xlsx",
-        )
-    rows = register.register_rows(filters, lang=lang)
-    campaigns = filters.scope.campaigns()
-    return render_template(
-        "testing/register.html", rows=rows, filters=filters, campaigns=campaigns, lang=lang
-    )
-
-
-@bp.route("/notifications", methods=["GET", "POST"])
-@access(AUTHENTICATED)
-def notifications() -> Any:
-    if request.method == "POST":
-        with unit_of_work():
-            mark_notifications_read(actor=current_user)
-        return redirect(url_for("testing.notifications"))
-    return render_template(
-        "testing/notifications.html",
-        items=notifications_for(current_user),
-        lang=current_language(),
-    )
 
 
 TEST_STATUS_LABELS = {

@@ -14,7 +14,7 @@ from lims.extensions import db
 from lims.intake.models import SampleTest
 from lims.testing import entry
 from lims.testing.models import Result
-from lims.testing.views import QUEUE_PAGE
+from lims.testing.workqueue import QUEUE_PAGE
 from tests.conftest import login, post_form
 
 WAITING = QUEUE_PAGE + 2
