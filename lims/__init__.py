@@ -207,8 +207,9 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_domain_handlers() -> None:
     """Lower features call higher ones only through handlers registered here (DESIGN §3)."""
+    from lims.warnings.certificate_changes import register_certificate_handler
+
     from .qc.hooks import register as register_qc_checks
-    from .warnings.services import register_certificate_handler
 
     register_certificate_handler()
     register_qc_checks()  # QC holds and analyst authorisation refuse entry/verification
@@ -279,8 +280,10 @@ def _warning_history(sample: Any) -> list[tuple[str, str, frozenset[str]]]:
 
 def _warnings_of_samples(sample_ids: list[int]) -> list[dict[str, Any]]:
     """The warnings resting on these samples: number, title, state, public page when public."""
+    from lims.warnings.common import status_label
+    from lims.warnings.public import PUBLIC_STATUSES
+
     from .warnings.models import ConsumerWarning, WarningSource, warning_number
-    from .warnings.services import PUBLIC_STATUSES, status_label
 
     rows = db.session.scalars(
         sa.select(ConsumerWarning)

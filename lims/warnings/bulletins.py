@@ -27,6 +27,8 @@ from lims.i18n import format_date, local_time
 from lims.rules.numbers import parse_id
 
 from . import pdf
+from .common import AUTHORS, REASON_MAX, WarningError
+from .document import association_letterhead, warning_doc
 from .models import (
     Bulletin,
     BulletinCounter,
@@ -38,14 +40,7 @@ from .models import (
     bulletin_warnings,
     warning_number,
 )
-from .services import (
-    AUTHORS,
-    REASON_MAX,
-    WarningError,
-    association_letterhead,
-    day_start,
-    warning_doc,
-)
+from .public import day_start
 
 NOTE_MAX = 1000
 

@@ -17,7 +17,7 @@ from lims.auth.services import create_user
 from lims.extensions import db
 from lims.i18n import local_time
 
-from . import bulletins, services
+from . import bulletins, drafting, publication
 from .models import ConsumerWarning
 
 AUTHOR = "association@example.org"
@@ -50,7 +50,7 @@ def seed() -> None:
     author = db.session.scalar(sa.select(User).where(User.email == AUTHOR))
     if author is None:
         return
-    rows = services.open_register_entries()[: PUBLISHED + 1]
+    rows = drafting.open_register_entries()[: PUBLISHED + 1]
     if not rows:
         return
     approver = _approver()
@@ -60,16 +60,16 @@ def seed() -> None:
         if row.sample.brand:
             title += f" nhãn hiệu {row.sample.brand}"
         title += " không đạt chất lượng"
-        warning = services.draft_warning(actor=author, entry_ids=[row.entry.id],
+        warning = drafting.draft_warning(actor=author, entry_ids=[row.entry.id],
                                          title=title[:300], hazard=HAZARD,
                                          recommendation=ADVICE)  # fmt: skip
-        services.submit_warning(actor=author, warning=warning)
-        services.publish_warning(actor=approver, warning=warning)
+        drafting.submit_warning(actor=author, warning=warning)
+        publication.publish_warning(actor=approver, warning=warning)
         published.append(warning)
     today = local_time(published[-1].published_at).date()
     draft = bulletins.prepare_bulletin(actor=author, period_start=today - timedelta(days=30),
                                        period_end=today)  # fmt: skip
     bulletins.approve_bulletin(actor=approver, draft=draft)
     if len(published) > PUBLISHED:
-        services.request_withdrawal(actor=author, warning=published[-1], reason=WITHDRAW_REASON)
-        services.approve_withdrawal(actor=approver, warning=published[-1])
+        publication.request_withdrawal(actor=author, warning=published[-1], reason=WITHDRAW_REASON)
+        publication.approve_withdrawal(actor=approver, warning=published[-1])

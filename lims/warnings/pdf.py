@@ -1,8 +1,8 @@
 """The warning PDF ("Cảnh báo người tiêu dùng") and the bulletin PDF ("Bản tin cảnh báo người
 tiêu dùng số N/YYYY"), from plain data, with the shared frame.
 
-No database and no Flask here: :mod:`lims.warnings.services` gathers :class:`WarningDoc` and
-:class:`BulletinDoc`; the bytes are rendered once, at publication, and stored. Text inside the
+No database and no Flask here: :mod:`lims.warnings.document` gathers :class:`WarningDoc` and
+:mod:`lims.warnings.bulletins` :class:`BulletinDoc`; the bytes are rendered once, at publication, and stored. Text inside the
 PDFs is Vietnamese (the documents' language), written as plain strings.
 """
 

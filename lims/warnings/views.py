@@ -44,7 +44,17 @@ from lims.safetext import printable
 from lims.storage import inline_image, load
 from lims.wordfiles import TemplateError
 
-from . import bp, public_bp, services
+from . import (
+    bp,
+    certificate_changes,
+    common,
+    document,
+    drafting,
+    pdf,
+    public,
+    public_bp,
+    publication,
+)
 from . import bulletins as bulletins_service
 from .forms import BulletinForm, BulletinPreviewForm, ReasonForm, WarningForm
 from .models import (
@@ -77,7 +87,7 @@ def _entry_choices() -> list[tuple[int, str]]:
             f"{row.business.name if row.business else ''} · "
             + ", ".join(f.parameter for f in row.failed),
         )
-        for row in services.open_register_entries()
+        for row in drafting.open_register_entries()
     ]
 
 
@@ -85,10 +95,10 @@ def _photo_options(form: WarningForm, w: ConsumerWarning | None) -> list[dict[st
     """The label photos the editor can tick: those of the samples of the entries on the form
     (after "show the photos") or of the saved draft; oversized ones are listed, not tickable."""
     if form.is_submitted() or w is None:
-        photos = services.photos_of_entries(form.entries.data or [])
+        photos = drafting.photos_of_entries(form.entries.data or [])
     else:
-        photos = services.sample_photos(w)
-    limit = services.photo_limit()
+        photos = drafting.sample_photos(w)
+    limit = drafting.photo_limit()
     form.photos.choices = [(p.id, p.filename) for p in photos]
     return [
         {"photo": p, "kib": max(1, round(p.size / 1024)), "too_large": p.size > limit}
@@ -102,13 +112,13 @@ def _render_form(form: WarningForm, w: ConsumerWarning | None, status: int) -> t
     first_time = not form.photos_shown.data if form.is_submitted() else w is None
     if first_time:  # no checkbox was on the page yet: tick what the service would choose
         fitting = [o["photo"].id for o in options if not o["too_large"]]
-        form.photos.data = fitting[: services.pdf.MAX_PHOTOS]
+        form.photos.data = fitting[: pdf.MAX_PHOTOS]
     else:
         form.photos.data = [i for i in form.photos.data or [] if i in shown]
     form.photos_shown.data = "1" if options else ""
     return render_template(
         "warnings/form.html", form=form, warning=w, photo_options=options,
-        photo_limit_kib=services.photo_limit() // 1024, max_photos=services.pdf.MAX_PHOTOS,
+        photo_limit_kib=drafting.photo_limit() // 1024, max_photos=pdf.MAX_PHOTOS,
     ), status  # fmt: skip
 
 
@@ -130,7 +140,7 @@ def index() -> str:
     rows = db.session.scalars(query.limit(200)).all()
     return render_template(
         "warnings/index.html", rows=rows, status=status, statuses=list(WarningStatus),
-        status_label=services.status_label, number=warning_number,
+        status_label=common.status_label, number=warning_number,
     )  # fmt: skip
 
 
@@ -147,7 +157,7 @@ def new() -> Any:
     if form.validate_on_submit():
         try:
             with unit_of_work():
-                w = services.draft_warning(
+                w = drafting.draft_warning(
                     actor=current_user, entry_ids=form.entries.data or [],
                     title=form.title.data, hazard=form.hazard.data or "",
                     recommendation=form.recommendation.data or "",
@@ -155,7 +165,7 @@ def new() -> Any:
                 )  # fmt: skip
             flash(_("Draft saved."), "success")
             return redirect(url_for("warnings.detail", warning_id=w.id))
-        except services.WarningError as exc:
+        except common.WarningError as exc:
             show_on_form(form, exc, {"entries": "entries", "photos": "photos"})
     return _render_form(form, None, 400 if request.method == "POST" else 200)
 
@@ -178,14 +188,14 @@ def edit(warning_id: int) -> Any:
         try:
             with unit_of_work():
                 w = _warning_or_404(warning_id)
-                services.update_warning(
+                drafting.update_warning(
                     actor=current_user, warning=w, title=form.title.data,
                     hazard=form.hazard.data or "", recommendation=form.recommendation.data or "",
                     photo_ids=_chosen_photos(form), entry_ids=form.entries.data or [],
                 )  # fmt: skip
             flash(_("Draft saved."), "success")
             return redirect(url_for("warnings.detail", warning_id=warning_id))
-        except services.WarningError as exc:
+        except common.WarningError as exc:
             db.session.rollback()
             w = _warning_or_404(warning_id)
             show_on_form(form, exc, {"entries": "entries", "photos": "photos"})
@@ -196,10 +206,11 @@ def _detail(w: ConsumerWarning, *, reason_form: ReasonForm | None = None, status
             error: Any = None) -> tuple[str, int]:  # fmt: skip
     return render_template(
         "warnings/detail.html", w=w, number=warning_number(w.id),
-        status_label=services.status_label, reason_form=reason_form or ReasonForm(),
-        error=error, photos=services.sample_photos(w),
-        may_approve=services.may_approve(w, current_user),
-        attention_label=services.attention_label, failed_items=_failed_items(w, current_language()),
+        status_label=common.status_label, reason_form=reason_form or ReasonForm(),
+        error=error, photos=drafting.sample_photos(w),
+        may_approve=common.may_approve(w, current_user),
+        attention_label=certificate_changes.attention_label,
+        failed_items=_failed_items(w, current_language()),
     ), status  # fmt: skip
 
 
@@ -218,31 +229,31 @@ def _transition(warning_id: int, action: str) -> Any:
         with unit_of_work():
             w = _warning_or_404(warning_id)
             if action == "submit":
-                services.submit_warning(actor=current_user, warning=w)
+                drafting.submit_warning(actor=current_user, warning=w)
                 flash(_("Sent for review."), "success")
             elif action == "publish":
-                services.publish_warning(actor=current_user, warning=w)
+                publication.publish_warning(actor=current_user, warning=w)
                 flash(_("Warning published."), "success")
             elif action == "return":
-                services.return_to_draft(actor=current_user, warning=w, reason=form.reason.data)
+                publication.return_to_draft(actor=current_user, warning=w, reason=form.reason.data)
                 flash(_("Sent back to draft."), "success")
             elif action == "reconfirm":
-                services.reconfirm_warning(actor=current_user, warning=w)
+                certificate_changes.reconfirm_warning(actor=current_user, warning=w)
                 flash(_("The warning is re-confirmed against the certificate in force."),
                       "success")  # fmt: skip
             elif action == "withdraw":
-                services.request_withdrawal(actor=current_user, warning=w,
+                publication.request_withdrawal(actor=current_user, warning=w,
                                             reason=form.reason.data)  # fmt: skip
                 flash(_("Withdrawal requested; another association user approves it."),
                       "success")  # fmt: skip
             elif action == "cancel_withdrawal":
-                services.cancel_withdrawal(actor=current_user, warning=w,
+                publication.cancel_withdrawal(actor=current_user, warning=w,
                                            reason=form.reason.data)  # fmt: skip
                 flash(_("Withdrawal request cancelled."), "success")
             else:
-                services.approve_withdrawal(actor=current_user, warning=w)
+                publication.approve_withdrawal(actor=current_user, warning=w)
                 flash(_("Warning withdrawn; the notice is published."), "success")
-    except services.WarningError as exc:
+    except common.WarningError as exc:
         db.session.rollback()
         show_on_form(form, exc)
         return _detail(_warning_or_404(warning_id), reason_form=form, status=400,
@@ -262,8 +273,8 @@ def preview(warning_id: int) -> Any:
     """The PDF this draft or warning in review would be published as, marked as a preview."""
     w = _warning_or_404(warning_id)
     try:
-        data = services.preview_warning(actor=current_user, warning=w)
-    except services.WarningError as exc:
+        data = document.preview_warning(actor=current_user, warning=w)
+    except common.WarningError as exc:
         return _detail(w, status=400, error=exc.message)
     return _preview_response(data, f"ban-xem-truoc-{warning_number(w.id)}.pdf")
 
@@ -289,7 +300,7 @@ def docx_copy(warning_id: int) -> Any:
 @access(ROLE)
 def photo(photo_id: int) -> Response:
     """A label photo of a sample in the register (thumbnails on the draft form)."""
-    row = services.photo_for_association(photo_id)
+    row = drafting.photo_for_association(photo_id)
     if row is None:
         abort(404)
     return inline_image(row.data, row.sha256, mimetype=row.content_type, what=f"photo {row.id}")
@@ -353,7 +364,7 @@ def bulletins() -> Any:
                 )  # fmt: skip
             flash(_("Bulletin compiled; another association user approves it."), "success")
             return redirect(url_for("warnings.bulletins"))
-        except services.WarningError as exc:
+        except common.WarningError as exc:
             show_on_form(form, exc)
     return _bulletins_page(form, 400 if request.method == "POST" else 200)
 
@@ -395,7 +406,7 @@ def bulletin_preview() -> Any:
                 actor=current_user, period_start=preview_form.period_start.data,
                 period_end=preview_form.period_end.data,
             )  # fmt: skip
-        except services.WarningError as exc:
+        except common.WarningError as exc:
             show_on_form(preview_form, exc)
         else:
             start = preview_form.period_start.data
@@ -446,7 +457,7 @@ def _bulletin_action(draft_id: int, action: str) -> Any:
                 bulletins_service.discard_bulletin(actor=current_user, draft=draft,
                                                    reason=form.reason.data)  # fmt: skip
                 flash(_("The bulletin was discarded."), "success")
-    except services.WarningError as exc:
+    except common.WarningError as exc:
         db.session.rollback()
         return _bulletins_page(BulletinForm(formdata=None), 400, error=exc.message)
     return redirect(url_for("warnings.bulletins"))
@@ -495,7 +506,7 @@ def _day(name: str) -> date | None:
 @access(PUBLIC)
 def warnings() -> Response:
     args = request.args
-    filters = services.PublicFilters(
+    filters = public.PublicFilters(
         q=args.get("q", "")[:100].strip(),
         category_id=parse_id(args.get("category")),
         district=args.get("district", "")[:120],
@@ -503,15 +514,15 @@ def warnings() -> Response:
         date_to=_day("to"),
     )
     page = parse_id(args.get("page")) or 1
-    query = services.public_query(filters)
+    query = public.public_query(filters)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
     rows = db.session.scalars(query.offset((page - 1) * PER_PAGE).limit(PER_PAGE)).all()
     body = render_template(
         "public/warnings.html", rows=rows, total=total, page=page, per_page=PER_PAGE,
-        filters=filters, districts=services.districts(), categories=services.categories(),
+        filters=filters, districts=public.districts(), categories=public.categories(),
         number=warning_number, failed_text=_failed_text,
     )  # fmt: skip
-    return _conditional(body, services.last_public_change())
+    return _conditional(body, public.last_public_change())
 
 
 def _failed_text(w: ConsumerWarning) -> str:
@@ -520,7 +531,7 @@ def _failed_text(w: ConsumerWarning) -> str:
 
 
 def _public_or_404(warning_id: int) -> ConsumerWarning:
-    w = services.public_warning(warning_id)
+    w = public.public_warning(warning_id)
     if w is None:
         abort(404)
     return w
@@ -540,7 +551,7 @@ def warning(warning_id: int) -> Response:
     body = render_template(
         "public/warning.html", w=w, number=warning_number(w.id), verify=verify,
         hotline=_hotline(), failed_items=_failed_items(w, current_language()),
-        attention_label=services.attention_label,
+        attention_label=certificate_changes.attention_label,
     )  # fmt: skip
     return _conditional(body, w.updated_at)
 
@@ -551,7 +562,7 @@ def _failed_items(w: ConsumerWarning, lang: str) -> list[Any]:
     codes were kept), English statement labels; never the Vietnamese text in English."""
     items = list(w.failed_items or [])
     if lang != "en":
-        return [services.failed_item(item, "vi") for item in items]
+        return [document.failed_item(item, "vi") for item in items]
     vi_labels = {statement_label(c, "vi"): c for c in StatementCode}
     out = []
     for item in items:
@@ -572,7 +583,7 @@ def _failed_items(w: ConsumerWarning, lang: str) -> list[Any]:
             item["limit_en"] = _english_number(item["limit"])
         if not item.get("result_en") and item.get("result"):
             item["result_en"] = _english_number(item["result"]).replace("KPH", "ND")
-        out.append(services.failed_item(item, "en"))
+        out.append(document.failed_item(item, "en"))
     return out
 
 
@@ -636,7 +647,7 @@ def _send_pdf(data: bytes | None, sha256: str, stamp: datetime | None, name: str
 def bulletin_list() -> Response:
     rows = db.session.scalars(bulletins_service.published_bulletins()).all()
     body = render_template("public/bulletins.html", rows=rows, hotline=_hotline())
-    return _conditional(body, services.last_public_change())
+    return _conditional(body, public.last_public_change())
 
 
 @public_bp.route("/bulletins/<int:bulletin_id>.pdf")
@@ -675,7 +686,7 @@ def feed() -> Response:
     from flask import current_app
 
     vi = current_language() != "en"
-    stamp = services.last_public_change()
+    stamp = public.last_public_change()
     root = ET.Element("feed", xmlns=ATOM, attrib={"xml:lang": "vi" if vi else "en"})
     home = url_for("public.warnings", _external=True)
     ET.SubElement(root, "id").text = url_for("public.feed", _external=True)
@@ -685,7 +696,7 @@ def feed() -> Response:
     ET.SubElement(author, "name").text = current_app.config.get("ASSOCIATION_NAME") or "LIMS"
     ET.SubElement(root, "link", rel="self", href=url_for("public.feed", _external=True))
     ET.SubElement(root, "link", rel="alternate", href=home)
-    warnings_ = db.session.scalars(services.public_query(services.PublicFilters()).limit(50)).all()
+    warnings_ = db.session.scalars(public.public_query(public.PublicFilters()).limit(50)).all()
     for w in warnings_:
         url = url_for("public.warning", warning_id=w.id, _external=True)
         if w.status == WarningStatus.WITHDRAWN:

@@ -11,10 +11,10 @@ from flask import current_app
 from lims import wordfiles
 from lims.pdf.admin import date_line, recipient_lines
 
+from .document import warning_doc
 from .frame import warning_frame
 from .models import ConsumerWarning
 from .pdf import ADMIN_KIND
-from .services import warning_doc
 
 
 def _plain(html_text: str) -> list[str]:

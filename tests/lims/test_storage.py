@@ -427,7 +427,7 @@ def test_disk_full_when_publishing_a_warning(
 ):
     from lims.certificates import services as certificates
     from lims.testing.models import NonConformity
-    from lims.warnings import services as warnings
+    from lims.warnings import drafting, publication
     from lims.warnings.models import ConsumerWarning, WarningStatus
     from tests.lims.warnings.conftest import FAILING, SIGNER_PASSWORD
 
@@ -440,27 +440,27 @@ def test_disk_full_when_publishing_a_warning(
     a_id = make_user("association", email="hoa@assoc.vn").id
     b_id = make_user("association", email="binh@assoc.vn").id
     a, b = db.session.get(User, a_id), db.session.get(User, b_id)
-    w = warnings.draft_warning(
+    w = drafting.draft_warning(
         actor=a,
         entry_ids=[entry.id],
         title="Nước mắm có histamin vượt mức",
         hazard="<p>Ngộ độc</p>",
         recommendation="<p>Ngừng dùng</p>",
     )
-    warnings.submit_warning(actor=a, warning=w)
+    drafting.submit_warning(actor=a, warning=w)
     db.session.commit()
     warning_id = w.id
     events = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent))
     app.config["STORAGE_DIR"] = str(small_disk / "files")
     with pytest.raises(StorageFull):
-        warnings.publish_warning(actor=b, warning=w)
+        publication.publish_warning(actor=b, warning=w)
     db.session.rollback()
     w = db.session.get(ConsumerWarning, warning_id)
     assert w.status == WarningStatus.IN_REVIEW and w.sha256 is None
     assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)) == events
     assert not any(".tmp-" in name for name in _leftovers(small_disk))
     (small_disk / ".filler").unlink()
-    warnings.publish_warning(actor=b, warning=w)
+    publication.publish_warning(actor=b, warning=w)
     db.session.commit()
     assert w.pdf is None and load(w.pdf, w.sha256, what="test").startswith(b"%PDF")
 

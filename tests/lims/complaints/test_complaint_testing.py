@@ -26,7 +26,7 @@ from lims.intake.validation import SampleInput
 from lims.testing import verification
 from lims.testing.entry import enter_result
 from lims.testing.models import NonConformity, Notification
-from lims.warnings import services as warnings
+from lims.warnings import drafting, publication
 from tests.lims.complaints.conftest import complaint_lab, complaint_raw
 
 LIMS = Path(__file__).resolve().parents[3] / "lims"
@@ -112,15 +112,15 @@ def test_request_register_test_certify_and_tell_the_consumer(app, world):
     verification.verify_results(actor=w.lab.reviewer, results=results)
     cert = certificates.issue_certificate(actor=w.signer, sample=sample, password="correct-horse-1")
     entry = db.session.scalar(sa.select(NonConformity).where(NonConformity.sample_id == sample.id))
-    warning = warnings.draft_warning(
+    warning = drafting.draft_warning(
         actor=w.a,
         entry_ids=[entry.id],
         title="Nước mắm không đạt",
         hazard="<p>Histamin cao</p>",
         recommendation="<p>Ngừng dùng</p>",
     )
-    warnings.submit_warning(actor=w.a, warning=warning)
-    warnings.publish_warning(actor=w.b, warning=warning)
+    drafting.submit_warning(actor=w.a, warning=warning)
+    publication.publish_warning(actor=w.b, warning=warning)
     db.session.commit()
 
     found = sampling.outcome(request)

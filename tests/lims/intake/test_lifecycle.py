@@ -24,7 +24,7 @@ from lims.intake.validation import parse_sample_fields
 from lims.testing import deviations, verification
 from lims.testing.entry import enter_result
 from lims.testing.models import NonConformity
-from lims.warnings import services as warnings
+from lims.warnings import drafting, publication
 from tests.conftest import login
 from tests.lims.certificates.conftest import SIGNER_PASSWORD, signer  # noqa: F401  (fixtures)
 from tests.lims.intake.intake_helpers import raw_sample
@@ -144,15 +144,15 @@ def _full_history(lab, signer, make_user):  # noqa: F811
     db.session.commit()
     a, b = db.session.get(User, a_ref.id), db.session.get(User, b_ref.id)
     entry = db.session.scalar(sa.select(NonConformity).where(NonConformity.sample_id == sample.id))
-    w = warnings.draft_warning(
+    w = drafting.draft_warning(
         actor=a,
         entry_ids=[entry.id],
         title="Nước mắm có histamin vượt mức",
         hazard="<p>Ngộ độc</p>",
         recommendation="<p>Ngừng dùng</p>",
     )
-    warnings.submit_warning(actor=a, warning=w)
-    warnings.publish_warning(actor=b, warning=w)
+    drafting.submit_warning(actor=a, warning=w)
+    publication.publish_warning(actor=b, warning=w)
     db.session.commit()
     certificates.withdraw_certificate(
         actor=signatory, certificate=amended, reason="Thu hồi", password=SIGNER_PASSWORD

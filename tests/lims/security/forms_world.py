@@ -162,7 +162,7 @@ def build_world(app: Any, make_user: Callable[..., Any]) -> dict[str, Any]:
     from lims.testing import verification
     from lims.testing.entry import enter_result
     from lims.testing.models import NonConformity
-    from lims.warnings import services as warnings
+    from lims.warnings import drafting, publication
     from tests.lims.testing.conftest import build_lab, sample_builder
 
     everyone = make_user(*ROLES, email=EVERYONE_EMAIL, name="Lê Thị Mọi Quyền")
@@ -233,7 +233,7 @@ def build_world(app: Any, make_user: Callable[..., Any]) -> dict[str, Any]:
         )
 
         def draft(title: str) -> Any:
-            return warnings.draft_warning(
+            return drafting.draft_warning(
                 actor=a,
                 entry_ids=[entry.id],
                 title=title,
@@ -242,14 +242,14 @@ def build_world(app: Any, make_user: Callable[..., Any]) -> dict[str, Any]:
             )
 
         w_draft = draft("Bản nháp")
-        w_review = warnings.submit_warning(actor=a, warning=draft("Chờ duyệt"))
-        w_published = warnings.publish_warning(
-            actor=b, warning=warnings.submit_warning(actor=a, warning=draft("Đã công bố"))
+        w_review = drafting.submit_warning(actor=a, warning=draft("Chờ duyệt"))
+        w_published = publication.publish_warning(
+            actor=b, warning=drafting.submit_warning(actor=a, warning=draft("Đã công bố"))
         )
-        w_requested = warnings.publish_warning(
-            actor=b, warning=warnings.submit_warning(actor=a, warning=draft("Chờ thu hồi"))
+        w_requested = publication.publish_warning(
+            actor=b, warning=drafting.submit_warning(actor=a, warning=draft("Chờ thu hồi"))
         )
-        warnings.request_withdrawal(actor=a, warning=w_requested, reason="Cơ sở thu hồi lô hàng")
+        publication.request_withdrawal(actor=a, warning=w_requested, reason="Cơ sở thu hồi lô hàng")
         from lims.warnings import bulletins
 
         bulletin_draft = bulletins.prepare_bulletin(

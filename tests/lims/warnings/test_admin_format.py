@@ -9,7 +9,7 @@ import subprocess
 from lims import wordfiles
 from lims.extensions import db
 from lims.storage import load
-from lims.warnings import services
+from lims.warnings import document, drafting, publication
 from lims.warnings.word import render_warning_docx
 
 HAZARD = "<p>Histamin cao có thể gây <b>ngộ độc</b> &amp; dị ứng.</p>"
@@ -19,10 +19,10 @@ TITLE = "Nước mắm Hòn Khói lô L1 có histamin vượt mức"
 
 def _published(authors, entry):
     a, b = authors
-    w = services.draft_warning(actor=a, entry_ids=[entry.id], title=TITLE, hazard=HAZARD,
+    w = drafting.draft_warning(actor=a, entry_ids=[entry.id], title=TITLE, hazard=HAZARD,
                                recommendation=ADVICE)  # fmt: skip
-    services.submit_warning(actor=a, warning=w)
-    services.publish_warning(actor=b, warning=w)
+    drafting.submit_warning(actor=a, warning=w)
+    publication.publish_warning(actor=b, warning=w)
     db.session.commit()
     return w
 
@@ -51,10 +51,10 @@ def test_published_warning_follows_decree_30(app, lab, authors, failing_entry, t
 
 def test_preview_keeps_the_frame_and_the_mark(app, lab, authors, failing_entry, tmp_path):
     a, _ = authors
-    w = services.draft_warning(actor=a, entry_ids=[failing_entry().id], title=TITLE,
+    w = drafting.draft_warning(actor=a, entry_ids=[failing_entry().id], title=TITLE,
                                hazard=HAZARD, recommendation=ADVICE)  # fmt: skip
     db.session.commit()
-    text = " ".join(_run(tmp_path, "pdftotext", services.preview_warning(actor=a, warning=w))
+    text = " ".join(_run(tmp_path, "pdftotext", document.preview_warning(actor=a, warning=w))
                     .split())  # fmt: skip
     assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in text and "BẢN XEM TRƯỚC" in text
 

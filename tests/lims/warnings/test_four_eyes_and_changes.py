@@ -20,7 +20,7 @@ from lims.extensions import db
 from lims.i18n import local_time
 from lims.storage import load
 from lims.testing.models import Notification
-from lims.warnings import bulletins, services
+from lims.warnings import bulletins, certificate_changes, common, drafting, publication
 from lims.warnings.models import WarningStatus
 from tests.conftest import post_form
 from tests.lims.certificates.conftest import SIGNER_PASSWORD
@@ -38,10 +38,10 @@ def carol(make_user) -> User:
 
 def _published(authors: Any, entry: Any) -> Any:
     a, b = authors
-    w = services.draft_warning(actor=a, entry_ids=[entry.id], title="Nước mắm có histamin cao",
+    w = drafting.draft_warning(actor=a, entry_ids=[entry.id], title="Nước mắm có histamin cao",
                                hazard=HAZARD, recommendation=ADVICE)  # fmt: skip
-    services.submit_warning(actor=a, warning=w)
-    services.publish_warning(actor=b, warning=w)
+    drafting.submit_warning(actor=a, warning=w)
+    publication.publish_warning(actor=b, warning=w)
     db.session.commit()
     return w
 
@@ -58,19 +58,19 @@ def test_whoever_changed_a_version_may_not_approve_it(lab, authors, failing_entr
     published it himself. Now neither B (who changed it) nor A (who wrote it) may approve it;
     a third association user can."""
     a, b = authors
-    w = services.draft_warning(actor=a, entry_ids=[failing_entry().id], title="Cảnh báo",
+    w = drafting.draft_warning(actor=a, entry_ids=[failing_entry().id], title="Cảnh báo",
                                hazard=HAZARD, recommendation=ADVICE)  # fmt: skip
-    services.submit_warning(actor=a, warning=w)
-    services.return_to_draft(actor=b, warning=w, reason="Viết lại")
-    services.update_warning(actor=b, warning=w, title="Cảnh báo do B viết lại",
+    drafting.submit_warning(actor=a, warning=w)
+    publication.return_to_draft(actor=b, warning=w, reason="Viết lại")
+    drafting.update_warning(actor=b, warning=w, title="Cảnh báo do B viết lại",
                             hazard="<p>Nội dung của B</p>", recommendation=ADVICE)  # fmt: skip
-    services.submit_warning(actor=b, warning=w)
+    drafting.submit_warning(actor=b, warning=w)
     for who in (b, a):
-        with pytest.raises(services.WarningError, match="soạn hoặc sửa phiên bản này"):
-            services.publish_warning(actor=who, warning=w)
+        with pytest.raises(common.WarningError, match="soạn hoặc sửa phiên bản này"):
+            publication.publish_warning(actor=who, warning=w)
     assert w.status == WarningStatus.IN_REVIEW and w.pdf is None
-    assert not services.may_approve(w, b) and services.may_approve(w, carol)
-    services.publish_warning(actor=carol, warning=w)
+    assert not common.may_approve(w, b) and common.may_approve(w, carol)
+    publication.publish_warning(actor=carol, warning=w)
     assert w.status == WarningStatus.PUBLISHED and w.approver_id == carol.id
 
 
@@ -99,18 +99,18 @@ def test_the_rule_holds_through_the_pages(app, world, make_user):
 def test_withdrawal_needs_a_second_person(lab, authors, failing_entry):
     a, b = authors
     w = _published(authors, failing_entry())
-    with pytest.raises(services.WarningError, match="đề nghị thu hồi trước"):
-        services.approve_withdrawal(actor=b, warning=w)
-    services.request_withdrawal(actor=a, warning=w, reason="Cơ sở thu hồi lô hàng")
-    with pytest.raises(services.WarningError, match="đang chờ phê duyệt"):
-        services.request_withdrawal(actor=b, warning=w, reason="Lần nữa")
-    with pytest.raises(services.WarningError, match="Bạn đã đề nghị thu hồi"):
-        services.approve_withdrawal(actor=a, warning=w)
+    with pytest.raises(common.WarningError, match="đề nghị thu hồi trước"):
+        publication.approve_withdrawal(actor=b, warning=w)
+    publication.request_withdrawal(actor=a, warning=w, reason="Cơ sở thu hồi lô hàng")
+    with pytest.raises(common.WarningError, match="đang chờ phê duyệt"):
+        publication.request_withdrawal(actor=b, warning=w, reason="Lần nữa")
+    with pytest.raises(common.WarningError, match="Bạn đã đề nghị thu hồi"):
+        publication.approve_withdrawal(actor=a, warning=w)
     assert w.status == WarningStatus.PUBLISHED
-    services.cancel_withdrawal(actor=b, warning=w, reason="Chưa đủ căn cứ")
+    publication.cancel_withdrawal(actor=b, warning=w, reason="Chưa đủ căn cứ")
     assert w.withdrawal_requested_at is None
-    services.request_withdrawal(actor=b, warning=w, reason="Cơ sở thu hồi lô hàng")
-    services.approve_withdrawal(actor=a, warning=w)  # the author may approve B's request
+    publication.request_withdrawal(actor=b, warning=w, reason="Cơ sở thu hồi lô hàng")
+    publication.approve_withdrawal(actor=a, warning=w)  # the author may approve B's request
     assert w.status == WarningStatus.WITHDRAWN and w.withdrawn_by_id == a.id
     actions = db.session.scalars(
         sa.select(AuditEvent.action)
@@ -126,11 +126,11 @@ def test_a_bulletin_needs_a_second_person(lab, authors, failing_entry):
     w = _published(authors, failing_entry())
     today = local_time(w.published_at).date()
     draft = bulletins.prepare_bulletin(actor=a, period_start=today, period_end=today)
-    with pytest.raises(services.WarningError, match="Bạn đã lập bản tin này"):
+    with pytest.raises(common.WarningError, match="Bạn đã lập bản tin này"):
         bulletins.approve_bulletin(actor=a, draft=draft)
     bulletin = bulletins.approve_bulletin(actor=b, draft=draft)
     assert bulletin.prepared_by_id == a.id and bulletin.published_by_id == b.id
-    with pytest.raises(services.WarningError, match="không ở trạng thái chờ phê duyệt"):
+    with pytest.raises(common.WarningError, match="không ở trạng thái chờ phê duyệt"):
         bulletins.approve_bulletin(actor=b, draft=draft)
 
 
@@ -146,22 +146,22 @@ def test_a_warning_appears_in_one_bulletin_only(lab, authors, failing_entry):
                                                   period_end=today)
     )  # fmt: skip
     # an overlapping period is refused, naming the bulletin
-    with pytest.raises(services.WarningError, match=f"trùng với bản tin {first.label}") as err:
+    with pytest.raises(common.WarningError, match=f"trùng với bản tin {first.label}") as err:
         bulletins.prepare_bulletin(actor=a, period_start=today, period_end=today + timedelta(5))
     assert err.value.field == "period_start"
     # a pending draft holds its period too
     w2 = _published(authors, failing_entry())
     later = today + timedelta(days=1)
-    with pytest.raises(services.WarningError, match="không có gì để phát hành"):
+    with pytest.raises(common.WarningError, match="không có gì để phát hành"):
         bulletins.prepare_bulletin(actor=a, period_start=later, period_end=later)
     # deliberately again, with a note, or not at all
-    with pytest.raises(services.WarningError, match="Nêu lý do đưa lại"):
+    with pytest.raises(common.WarningError, match="Nêu lý do đưa lại"):
         bulletins.prepare_bulletin(actor=a, period_start=later, period_end=later,
                                    repeat_ids=[w.id])  # fmt: skip
     draft = bulletins.prepare_bulletin(actor=a, period_start=later, period_end=later,
                                        repeat_ids=[w.id],
                                        repeat_note="Lô hàng vẫn được bán tại chợ")  # fmt: skip
-    with pytest.raises(services.WarningError, match="trùng với bản tin"):
+    with pytest.raises(common.WarningError, match="trùng với bản tin"):
         bulletins.prepare_bulletin(actor=b, period_start=later, period_end=later,
                                    repeat_ids=[w.id], repeat_note="x")  # fmt: skip
     second = bulletins.approve_bulletin(actor=b, draft=draft)
@@ -197,9 +197,9 @@ def test_amendment_flags_a_published_warning_until_re_confirmed(
     ) == 1  # fmt: skip
     page = app.test_client().get(f"/public/warnings/{w.id}").text
     assert 'id="attention-notice"' in page and "Đang được xem xét lại" in page
-    with pytest.raises(services.WarningError, match="soạn hoặc sửa"):
-        services.reconfirm_warning(actor=a, warning=w)  # its author may not
-    services.reconfirm_warning(actor=carol, warning=w)
+    with pytest.raises(common.WarningError, match="soạn hoặc sửa"):
+        certificate_changes.reconfirm_warning(actor=a, warning=w)  # its author may not
+    certificate_changes.reconfirm_warning(actor=carol, warning=w)
     db.session.commit()
     assert w.attention == "" and w.sources[0].certificate_number == new.number
     assert w.reconfirmed_by_id == carol.id and w.status == WarningStatus.PUBLISHED
@@ -211,18 +211,18 @@ def test_withdrawn_certificate_leaves_only_withdrawal(lab, authors, failing_entr
     entry = failing_entry()
     w = _published(authors, entry)
     cert = certificates.valid_certificate_for(entry.sample)
-    draft = services.draft_warning(actor=b, entry_ids=[entry.id], title="Bản nháp khác",
+    draft = drafting.draft_warning(actor=b, entry_ids=[entry.id], title="Bản nháp khác",
                                    hazard=HAZARD, recommendation=ADVICE)  # fmt: skip
     certificates.withdraw_certificate(actor=db.session.get(User, signer.id), certificate=cert,
                                       reason="Sai mẫu", password=SIGNER_PASSWORD)  # fmt: skip
     assert w.attention == draft.attention == "certificate_withdrawn"
-    with pytest.raises(services.WarningError, match="không có phiếu thay thế còn hiệu lực"):
-        services.reconfirm_warning(actor=carol, warning=w)
-    with pytest.raises(services.WarningError):  # the draft cannot be updated onto nothing
-        services.update_warning(actor=b, warning=draft, title="x", hazard=HAZARD,
+    with pytest.raises(common.WarningError, match="không có phiếu thay thế còn hiệu lực"):
+        certificate_changes.reconfirm_warning(actor=carol, warning=w)
+    with pytest.raises(common.WarningError):  # the draft cannot be updated onto nothing
+        drafting.update_warning(actor=b, warning=draft, title="x", hazard=HAZARD,
                                 recommendation=ADVICE)  # fmt: skip
-    services.request_withdrawal(actor=a, warning=w, reason="Phiếu kết quả đã bị thu hồi")
-    services.approve_withdrawal(actor=b, warning=w)
+    publication.request_withdrawal(actor=a, warning=w, reason="Phiếu kết quả đã bị thu hồi")
+    publication.approve_withdrawal(actor=b, warning=w)
     assert w.status == WarningStatus.WITHDRAWN
 
 
@@ -230,8 +230,8 @@ def test_withdrawn_means_withdrawn_everywhere(app, lab, authors, failing_entry):
     a, b = authors
     w = _published(authors, failing_entry())
     original = load(w.pdf, w.sha256, what="test")
-    services.request_withdrawal(actor=a, warning=w, reason="Cơ sở đã thu hồi toàn bộ lô hàng")
-    services.approve_withdrawal(actor=b, warning=w)
+    publication.request_withdrawal(actor=a, warning=w, reason="Cơ sở đã thu hồi toàn bộ lô hàng")
+    publication.approve_withdrawal(actor=b, warning=w)
     db.session.commit()
     public = app.test_client()
     served = public.get(f"/public/warnings/{w.id}.pdf")

@@ -31,7 +31,7 @@ from lims.storage import load
 from lims.testing import queries, register, statements, verification
 from lims.testing.entry import enter_result, result_for
 from lims.testing.models import NonConformity
-from lims.warnings import bulletins, services
+from lims.warnings import bulletins, common, document, drafting, publication
 from tests.lims.certificates.conftest import SIGNER_PASSWORD
 
 NET = {"nominal": "500", "weighings": " ".join(["488"] * 50)}  # short-filled: the rule fails it
@@ -158,7 +158,7 @@ def test_the_same_statement_everywhere(app, lab, journey, authors):
     assert by_param["Histamin"][-2] == "≤ 380" and "không phải vượt mức" in by_param["Histamin"][-1]
 
     # 4. the warning copies the certificate's failed statements (never pH, never net quantity)
-    w = services.draft_warning(actor=a, entry_ids=[entries[0].id], title="Nước mắm Hòn Khói",
+    w = drafting.draft_warning(actor=a, entry_ids=[entries[0].id], title="Nước mắm Hòn Khói",
                                hazard=HAZARD, recommendation=ADVICE)  # fmt: skip
     items = {i["parameter"]: i for i in w.failed_items}
     assert set(items) == {"Histamin", "Chì"}
@@ -168,8 +168,8 @@ def test_the_same_statement_everywhere(app, lab, journey, authors):
         and "/verify/" in items["Chì"]["verification_url"]
     )
     assert items["Chì"]["parameter_en"] == "Lead" and items["Chì"]["verdict_en"] == "Fail"
-    services.submit_warning(actor=a, warning=w)
-    services.publish_warning(actor=b, warning=w)
+    drafting.submit_warning(actor=a, warning=w)
+    publication.publish_warning(actor=b, warning=w)
     db.session.commit()
     wtext = _flat(load(w.pdf, w.sha256, what="test"))
     assert "giới hạn chấp nhận: ≤ 380" in wtext and "không phải là vượt mức quy định" in wtext
@@ -213,10 +213,10 @@ def test_the_same_statement_everywhere(app, lab, journey, authors):
 def test_public_pages_show_the_statements_in_the_readers_language(app, lab, journey, authors):
     a, b = authors
     entry = db.session.scalar(sa.select(NonConformity))
-    w = services.draft_warning(actor=a, entry_ids=[entry.id], title="Nước mắm Hòn Khói",
+    w = drafting.draft_warning(actor=a, entry_ids=[entry.id], title="Nước mắm Hòn Khói",
                                hazard=HAZARD, recommendation=ADVICE)  # fmt: skip
-    services.submit_warning(actor=a, warning=w)
-    services.publish_warning(actor=b, warning=w)
+    drafting.submit_warning(actor=a, warning=w)
+    publication.publish_warning(actor=b, warning=w)
     cert_code = journey["cert"].verification_code
     db.session.commit()
     client = app.test_client()
@@ -248,8 +248,8 @@ def test_drafting_from_a_result_without_a_stated_failure_is_refused(lab, journey
     entry = NonConformity(sample_id=silent.id, verdict="fail")
     db.session.add(entry)
     db.session.commit()
-    with pytest.raises(services.WarningError) as err:
-        services.draft_warning(actor=authors[0], entry_ids=[entry.id], title="x")
+    with pytest.raises(common.WarningError) as err:
+        drafting.draft_warning(actor=authors[0], entry_ids=[entry.id], title="x")
     message = str(err.value.message)
     assert journey["other"].number in message and "không tuyên bố chỉ tiêu nào không đạt" in message
     assert "pH: Không kết luận (mức giới hạn chưa được xác nhận)" in message
@@ -281,5 +281,5 @@ def test_lines_stored_before_statements_print_only_the_official_citation():
     old = {"parameter": "Histamin", "result": "520", "unit": "mg/kg", "limit": "≤ 400",
            "regulation": "EU Reg 2073/2005 (Codex CXS 302-2011 same value unverified)",
            "rule": "Chấp nhận đơn giản", "verdict": "Không đạt"}  # fmt: skip
-    assert services.failed_item(old).regulation == "Quy định (EC) số 2073/2005"
-    assert services.failed_item({**old, "statement": "fail", "regulation": "X"}).regulation == "X"
+    assert document.failed_item(old).regulation == "Quy định (EC) số 2073/2005"
+    assert document.failed_item({**old, "statement": "fail", "regulation": "X"}).regulation == "X"
