@@ -6,4 +6,4 @@ from flask import Blueprint
 bp = Blueprint("warnings", __name__)
 public_bp = Blueprint("public", __name__, url_prefix="/public")
 
-from . import views  # noqa: E402,F401
+from . import views, views_bulletins, views_public  # noqa: E402,F401

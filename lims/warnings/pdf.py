@@ -2,8 +2,9 @@
 tiêu dùng số N/YYYY"), from plain data, with the shared frame.
 
 No database and no Flask here: :mod:`lims.warnings.document` gathers :class:`WarningDoc` and
-:mod:`lims.warnings.bulletins` :class:`BulletinDoc`; the bytes are rendered once, at publication, and stored. Text inside the
-PDFs is Vietnamese (the documents' language), written as plain strings.
+:mod:`lims.warnings.bulletins` :class:`BulletinDoc`; the bytes are rendered once, at
+publication, and stored. Text inside the PDFs is Vietnamese (the documents' language), written
+as plain strings.
 """
 
 from __future__ import annotations
