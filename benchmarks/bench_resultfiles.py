@@ -44,7 +44,7 @@ def seed(per_run: int, runs: int) -> dict[str, Any]:
     from lims.catalog.models import Method, Parameter, ParameterMethod, ProductCategory
     from lims.extensions import db
     from lims.intake.models import Campaign, Sample, SampleStatus, SampleTest
-    from lims.testing.resultfiles import services
+    from lims.testing.resultfiles import mappings
 
     user = create_user(
         actor=None,
@@ -86,7 +86,7 @@ def seed(per_run: int, runs: int) -> dict[str, Any]:
                 SampleTest(sample_id=sample.id, parameter_id=p.id, position=i)
                 for i, p in enumerate(params)
             )
-    mapping = services.save_mapping(
+    mapping = mappings.save_mapping(
         actor=user,
         values={
             "name": "AAS AA-7000",

@@ -10,7 +10,7 @@ from lims.auth.models import User
 from lims.catalog.models import Parameter
 from lims.extensions import db
 
-from . import services
+from . import mappings
 from .models import ResultFileMapping
 
 CODE_PATTERN = r"KH-\d{2}-\d{6}"
@@ -61,4 +61,4 @@ def seed() -> None:
             sa.select(ResultFileMapping.id).where(ResultFileMapping.name == values["name"])
         )
         if exists is None:
-            services.save_mapping(actor=actor, values=values)
+            mappings.save_mapping(actor=actor, values=values)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from lims.equipment.models import Instrument
 from lims.extensions import UTCDateTime, db, str_enum, utcnow
 
-from .parse import MappingSpec, ParameterEntry
+from .spec import MappingSpec, ParameterEntry
 
 
 class ResultFileMapping(db.Model):

@@ -22,259 +22,50 @@ the parameter can take is decided by the result-entry service, which reads it.
 from __future__ import annotations
 
 import re
-import unicodedata
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
 from lims.intake.text import search_key
-from lims.safetext import printable
 from lims.sheets import UnreadableSheet, read_records
 
-__all__ = [
-    "DECIMAL_SEPARATORS",
-    "DELIMITERS",
-    "LAYOUTS",
-    "FileRow",
-    "MappingSpec",
-    "ParameterEntry",
-    "ParsedFile",
-    "ResultFileError",
-    "compile_pattern",
-    "normalise_value",
-    "parse_parameter_lines",
-    "parse_result_file",
-    "units_match",
-]
+from .cells import (
+    MAX_CELL,
+    cell_text,
+    normalise_value,
+)
+from .spec import (
+    LAYOUTS,
+    FileRow,
+    MappingSpec,
+    ParameterEntry,
+    ParsedFile,
+    ResultFileError,
+    compile_pattern,
+)
+
+__all__ = ["parse_result_file"]
+
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
+
+
 MAX_ROWS = 20_000
+
+
 MAX_COLUMNS = 300
+
+
 HEADER_SEARCH = 50  # rows above the header (instrument, method, date lines) searched
-MAX_CELL = 200
-MAX_PATTERN = 200
-LAYOUTS = ("long", "grid")
-DECIMAL_SEPARATORS = (".", ",")
-DELIMITERS = ("", ",", ";", "\t")  # "" = guessed from the file
+
+
 _UNIT_IN_HEADER = re.compile(r"^(?P<name>.*?)\s*[\(\[](?P<unit>[^\(\)\[\]]{1,20})[\)\]]\s*$")
-_SPACES = re.compile(r"[\s\u00a0\u2009\u202f]+")
-_NUMERIC_BODY = re.compile(r"[0-9]")
-
-
-class ResultFileError(ValueError):
-    """The file or the mapping cannot be used; ``message`` says why (lazy translation)."""
-
-    def __init__(self, message: Any) -> None:
-        super().__init__(str(message))
-        self.message = message
-
-
-@dataclass(frozen=True)
-class ParameterEntry:
-    """One parameter as the software names it: ``name`` in the file → catalogue ``code``;
-    ``unit`` the unit the software gives values in ("" = the catalogue's)."""
-
-    name: str
-    code: str
-    unit: str = ""
-
-
-@dataclass(frozen=True)
-class MappingSpec:
-    layout: str
-    sample_column: str
-    parameter_column: str = ""
-    value_column: str = ""
-    unit_column: str = ""
-    sample_pattern: str = ""
-    decimal_separator: str = "."
-    delimiter: str = ""
-    encoding: str = "utf-8"
-    header_row: int = 0
-    parameters: tuple[ParameterEntry, ...] = ()
-
-
-@dataclass(frozen=True)
-class FileRow:
-    """One value of the file. ``sample_code`` None: the sample cell does not match the
-    pattern (a standard, blank, check solution); ``parameter_code`` None: the name is not
-    mapped. ``value`` is the normalised text (None with ``problem`` when it cannot be read)."""
-
-    row: int  # the spreadsheet row (1 = the file's first line)
-    sample_text: str
-    sample_code: str | None
-    name: str
-    parameter_code: str | None
-    raw_value: str
-    value: str | None
-    unit: str
-    problem: str | None = None
-
-
-@dataclass
-class ParsedFile:
-    header_row: int
-    rows: list[FileRow]
-    unused_columns: list[str] = field(default_factory=list)
-    empty_cells: int = 0  # grid cells left empty (a parameter not measured on that sample)
-
-
-# ---------------------------------------------------------------------------- the mapping
-
-
-def compile_pattern(pattern: str) -> re.Pattern[str] | None:
-    """The sample-code pattern compiled (None for an empty one: the whole cell is the code);
-    :class:`ResultFileError` for a pattern that is too long or not a regular expression."""
-    pattern = (pattern or "").strip()
-    if not pattern:
-        return None
-    if len(pattern) > MAX_PATTERN:
-        raise ResultFileError(_l("The sample-code pattern is too long (at most 200 characters)."))
-    try:
-        return re.compile(pattern)
-    except re.error as exc:
-        raise ResultFileError(
-            _l("The sample-code pattern is not a valid regular expression: %(error)s", error=exc)
-        ) from None
-
-
-def parse_parameter_lines(text: str) -> tuple[ParameterEntry, ...]:
-    """The parameter list of a mapping form: one line per parameter, ``name in the file |
-    catalogue code | unit in the file`` (the unit optional). :class:`ResultFileError` names the
-    first bad line."""
-    entries: list[ParameterEntry] = []
-    seen: dict[str, int] = {}
-    for number, line in enumerate((text or "").splitlines(), start=1):
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        parts = [p.strip() for p in line.split("|")]
-        if len(parts) not in (2, 3) or not parts[0] or not parts[1]:
-            raise ResultFileError(
-                _l(
-                    "Line %(n)d: write “name in the file | parameter code | unit” (the unit "
-                    "may be left out).",
-                    n=number,
-                )
-            )
-        key = search_key(parts[0])
-        if key in seen:
-            raise ResultFileError(
-                _l(
-                    "Line %(n)d: “%(name)s” is already on line %(first)d.",
-                    n=number,
-                    name=parts[0],
-                    first=seen[key],
-                )
-            )
-        seen[key] = number
-        entries.append(ParameterEntry(parts[0], parts[1], parts[2] if len(parts) == 3 else ""))
-    return tuple(entries)
-
-
-def parameter_lines(entries: Iterable[ParameterEntry]) -> str:
-    """The form text of ``entries`` (the inverse of :func:`parse_parameter_lines`)."""
-    return "\n".join(
-        " | ".join([e.name, e.code, e.unit] if e.unit else [e.name, e.code]) for e in entries
-    )
-
-
-# ---------------------------------------------------------------------------- units
-
-_UNIT_SAME = {
-    "ppm": ("mg/kg", "mg/l"),
-    "ppb": ("ug/kg", "ug/l"),
-    "mg/kg": ("ppm",),
-    "mg/l": ("ppm",),
-    "ug/kg": ("ppb",),
-    "ug/l": ("ppb",),
-}
-
-
-def _unit_key(unit: str) -> str:
-    text = unicodedata.normalize("NFKC", unit or "").casefold()
-    text = text.replace("μ", "u").replace("µ", "u").replace("mcg", "ug")
-    text = _SPACES.sub("", text)
-    return "" if text in ("-", "—", "ph") else text
-
-
-def units_match(given: str, catalogue: str) -> bool:
-    """Does a value given in ``given`` need no conversion to the catalogue's ``catalogue``
-    unit? Case, spaces and µ/μ/u are ignored; ppm = mg/kg = mg/L, ppb = µg/kg = µg/L (the
-    software's "parts per" of the digest or solution as the lab reports it); no unit given
-    matches anything."""
-    a, b = _unit_key(given), _unit_key(catalogue)
-    if not a or a == b:
-        return True
-    return b in _UNIT_SAME.get(a, ())
-
-
-# ---------------------------------------------------------------------------- values
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return format(Decimal(repr(value)).normalize(), "f") if value == value else "NaN"
-    if isinstance(value, Decimal):
-        return format(value.normalize(), "f")
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    # NFC, and no control or bidirectional-override character reaches a page or a result
-    text = printable(unicodedata.normalize("NFC", str(value)))
-    return _SPACES.sub(" ", text).strip()[: MAX_CELL * 5]
-
-
-def normalise_value(value: Any, decimal_separator: str) -> tuple[str | None, str | None]:
-    """(text for the result-entry service, problem): a decimal point, no spaces inside a
-    number; an XLSX number as written. (None, None) for an empty cell."""
-    if isinstance(value, bool):
-        return None, str(_l("Not a number."))
-    if isinstance(value, int | float | Decimal):
-        text = _text(value)
-        if text in ("NaN", "Infinity", "-Infinity"):
-            return None, str(_l("Not a number."))
-        return text, None
-    text = _text(value)
-    if not text:
-        return None, None
-    if len(text) > 64:
-        return None, str(_l("The value is too long."))
-    if _NUMERIC_BODY.search(text):
-        if decimal_separator == ",":
-            if "." in text and "," in text:
-                return None, str(
-                    _l("%(value)s has both a point and a comma: which is the decimal?", value=text)
-                )
-            if re.search(r"\d\.\d", text):
-                return None, str(
-                    _l(
-                        "%(value)s has a decimal point, but this mapping reads a decimal comma.",
-                        value=text,
-                    )
-                )
-            text = text.replace(",", ".")
-        elif re.search(r"\d,\d", text):
-            return None, str(
-                _l(
-                    "%(value)s has a comma, but this mapping reads a decimal point.",
-                    value=text,
-                )
-            )
-        # "< 0.05" → "<0.05", "1 234" stays refused by the reader (never guess a grouping)
-        text = re.sub(r"^([<>≤≥])\s+", r"\1", text)
-    return text, None
-
-
-# ---------------------------------------------------------------------------- reading
 
 
 def _key(value: Any) -> str:
-    return search_key(_text(value))
+    return search_key(cell_text(value))
 
 
 def _find_header(records: list[list[Any]], spec: MappingSpec) -> int:
@@ -358,7 +149,7 @@ def _sample_code(pattern: re.Pattern[str] | None, text: str) -> str | None:
 
 
 def _blank(cells: Sequence[Any]) -> bool:
-    return all(_text(c) == "" for c in cells)
+    return all(cell_text(c) == "" for c in cells)
 
 
 def parse_result_file(
@@ -385,7 +176,7 @@ def parse_result_file(
     except UnreadableSheet as exc:
         raise ResultFileError(exc.message) from None
     header_index = _find_header(records, spec)
-    headers = [_text(h) for h in records[header_index]]
+    headers = [cell_text(h) for h in records[header_index]]
     names = _Names([*spec.parameters, *extra])
     sample_col = _column(headers, spec.sample_column, required=True, what=_l("sample code"))
     assert sample_col is not None
@@ -423,14 +214,14 @@ def _long(
     unit_col = _column(headers, spec.unit_column, required=False, what=_l("unit"))
     rows = []
     for number, cells in body:
-        sample_text = _text(_cell(cells, sample_col))
-        name = _text(_cell(cells, param_col))
+        sample_text = cell_text(_cell(cells, sample_col))
+        name = cell_text(_cell(cells, param_col))
         entry, header_unit = names.find(name)
         raw = _cell(cells, value_col)
         value, problem = normalise_value(raw, spec.decimal_separator)
         if value is None and problem is None:
             problem = str(_l("No value."))
-        unit = _text(_cell(cells, unit_col)) or header_unit or (entry.unit if entry else "")
+        unit = cell_text(_cell(cells, unit_col)) or header_unit or (entry.unit if entry else "")
         rows.append(
             FileRow(
                 number,
@@ -438,7 +229,7 @@ def _long(
                 _sample_code(pattern, sample_text),
                 name,
                 entry.code if entry else None,
-                _text(raw),
+                cell_text(raw),
                 value,
                 unit,
                 problem,
@@ -476,7 +267,7 @@ def _grid(
     rows = []
     empty = 0
     for number, cells in body:
-        sample_text = _text(_cell(cells, sample_col))
+        sample_text = cell_text(_cell(cells, sample_col))
         code = _sample_code(pattern, sample_text)
         for index, header, entry, unit in columns:
             raw = _cell(cells, index)
@@ -486,7 +277,15 @@ def _grid(
                 continue
             rows.append(
                 FileRow(
-                    number, sample_text, code, header, entry.code, _text(raw), value, unit, problem
+                    number,
+                    sample_text,
+                    code,
+                    header,
+                    entry.code,
+                    cell_text(raw),
+                    value,
+                    unit,
+                    problem,
                 )
             )
     return ParsedFile(0, rows, unused, empty)
@@ -521,11 +320,3 @@ def _mark_repeats(parsed: ParsedFile) -> ParsedFile:
         out.append(row)
     parsed.rows = out
     return parsed
-
-
-def decimal_or_none(text: str | None) -> Decimal | None:
-    """``text`` as a Decimal when it is a plain number (for display), else None."""
-    try:
-        return Decimal(text) if text else None
-    except InvalidOperation:
-        return None

@@ -1,5 +1,6 @@
-"""Result files: mappings saved and reused, files kept under their SHA-256, a preview that sorts
-every row into matched, unmatched and suspicious, and an import of every matched row or none.
+"""Result files: kept under their SHA-256, a preview that sorts every row into matched,
+unmatched and suspicious, and an import of every matched row or none (the mappings they are
+read with: :mod:`lims.testing.resultfiles.mappings`).
 
 Nothing is entered at upload or preview. The import re-reads the kept file with its mapping in
 the caller's unit of work, refuses the whole file while any row is suspicious, and enters each
@@ -11,7 +12,7 @@ waiting for a second person's verification.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,178 +38,23 @@ from lims.testing.entry import (
 )
 from lims.testing.errors import ResultError
 
+from .cells import units_match
+from .errors import ResultFileRefused
+from .mappings import (
+    parameters_by_code,
+)
 from .models import ResultFile, ResultFileMapping, ResultFileStatus
-from .parse import (
-    DECIMAL_SEPARATORS,
-    DELIMITERS,
-    LAYOUTS,
+from .parse import parse_result_file
+from .spec import (
     FileRow,
     ParameterEntry,
     ResultFileError,
-    compile_pattern,
-    parse_parameter_lines,
-    parse_result_file,
-    units_match,
 )
 
-MAPPING_ROLES = ("technician", "reviewer", "admin")
 IMPORT_ROLES = ("technician", "reviewer")
-ENCODINGS = ("utf-8", "cp1252", "cp1258")
+
+
 MATCHED, UNMATCHED, SUSPICIOUS = "matched", "unmatched", "suspicious"
-
-
-class ResultFileRefused(ResultError):
-    """A refused mapping, upload or import; nothing was changed."""
-
-
-# ---------------------------------------------------------------------------- mappings
-
-
-def mapping_values(mapping: ResultFileMapping) -> dict[str, Any]:
-    """A mapping as plain values (for its audit events)."""
-    return {
-        "name": mapping.name,
-        "instrument_id": mapping.instrument_id,
-        "layout": mapping.layout,
-        "sample_column": mapping.sample_column,
-        "parameter_column": mapping.parameter_column,
-        "value_column": mapping.value_column,
-        "unit_column": mapping.unit_column,
-        "sample_pattern": mapping.sample_pattern,
-        "decimal_separator": mapping.decimal_separator,
-        "delimiter": mapping.delimiter,
-        "encoding": mapping.encoding,
-        "header_row": mapping.header_row,
-        "parameters": mapping.parameters,
-        "active": mapping.active,
-    }
-
-
-def _parameters_by_code(codes: Sequence[str]) -> dict[str, Parameter]:
-    if not codes:
-        return {}
-    rows = db.session.scalars(sa.select(Parameter).where(Parameter.code.in_(set(codes))))
-    return {p.code: p for p in rows}
-
-
-def _checked_entries(text: str) -> list[dict[str, str]]:
-    try:
-        entries = parse_parameter_lines(text)
-    except ResultFileError as exc:
-        raise ResultFileRefused(exc.message, "parameters") from None
-    known = _parameters_by_code([e.code for e in entries])
-    for entry in entries:
-        parameter = known.get(entry.code)
-        if parameter is None:
-            raise ResultFileRefused(
-                _l("No parameter with the code “%(code)s” in the catalogue.", code=entry.code),
-                "parameters",
-            )
-        if entry.unit and not units_match(entry.unit, parameter.unit):
-            raise ResultFileRefused(
-                _l(
-                    "%(name)s: the unit %(unit)s is not the catalogue's (%(expected)s) for "
-                    "%(param)s; results are not converted.",
-                    name=entry.name,
-                    unit=entry.unit,
-                    expected=parameter.unit or "—",
-                    param=parameter.name_vi,
-                ),
-                "parameters",
-            )
-    return [{"name": e.name, "code": e.code, "unit": e.unit} for e in entries]
-
-
-def save_mapping(
-    *, actor: Any, values: Mapping[str, Any], mapping: ResultFileMapping | None = None
-) -> ResultFileMapping:
-    """Create ``mapping`` (None) or change it from ``values`` (the form's fields;
-    ``parameters`` is the text of :func:`parse.parse_parameter_lines`). Audited."""
-    require_role(actor, *MAPPING_ROLES)
-    name = str(values.get("name") or "").strip()
-    if not name:
-        raise ResultFileRefused(_l("Give the mapping a name."), "name")
-    other = db.session.scalar(sa.select(ResultFileMapping).where(ResultFileMapping.name == name))
-    if other is not None and other is not mapping:
-        raise ResultFileRefused(_l("Another mapping has this name."), "name")
-    layout = str(values.get("layout") or "long")
-    if layout not in LAYOUTS:
-        raise ResultFileRefused(_l("Unknown layout."), "layout")
-    columns = {
-        key: str(values.get(key) or "").strip()
-        for key in ("sample_column", "parameter_column", "value_column", "unit_column")
-    }
-    if not columns["sample_column"]:
-        raise ResultFileRefused(_l("Name the column holding the sample code."), "sample_column")
-    if layout == "long":
-        for key, message in (
-            ("parameter_column", _l("Name the column holding the parameter.")),
-            ("value_column", _l("Name the column holding the value.")),
-        ):
-            if not columns[key]:
-                raise ResultFileRefused(message, key)
-    pattern = str(values.get("sample_pattern") or "").strip()
-    try:
-        compile_pattern(pattern)
-    except ResultFileError as exc:
-        raise ResultFileRefused(exc.message, "sample_pattern") from None
-    decimal = str(values.get("decimal_separator") or ".")
-    delimiter = str(values.get("delimiter") or "")
-    delimiter = "\t" if delimiter == "tab" else delimiter
-    encoding = str(values.get("encoding") or "utf-8")
-    if (
-        decimal not in DECIMAL_SEPARATORS
-        or delimiter not in DELIMITERS
-        or encoding not in ENCODINGS
-    ):
-        raise ResultFileRefused(_l("Choose one of the listed values."))
-    header_row = values.get("header_row") or 0
-    if not isinstance(header_row, int) or not 0 <= header_row <= 50:
-        raise ResultFileRefused(_l("The header row is a number from 0 to 50."), "header_row")
-    entries = _checked_entries(str(values.get("parameters") or ""))
-    if layout == "grid" and not entries:
-        raise ResultFileRefused(
-            _l("List the parameter columns of the grid (one per line)."), "parameters"
-        )
-    before = mapping_values(mapping) if mapping is not None else None
-    if mapping is None:
-        mapping = ResultFileMapping()
-        db.session.add(mapping)
-    mapping.name = name
-    mapping.instrument_id = values.get("instrument_id") or None
-    mapping.layout = layout
-    for key, value in columns.items():
-        setattr(mapping, key, value)
-    mapping.sample_pattern = pattern
-    mapping.decimal_separator = decimal
-    mapping.delimiter = delimiter
-    mapping.encoding = encoding
-    mapping.header_row = header_row
-    mapping.parameters = entries
-    mapping.active = bool(values.get("active", True))
-    db.session.flush()
-    audit.record(
-        actor=actor,
-        action="resultfile.mapping",
-        entity_type="result_file_mapping",
-        entity_id=mapping.id,
-        before=before,
-        after=mapping_values(mapping),
-    )
-    return mapping
-
-
-def active_mappings() -> list[ResultFileMapping]:
-    return list(
-        db.session.scalars(
-            sa.select(ResultFileMapping)
-            .where(ResultFileMapping.active.is_(True))
-            .order_by(ResultFileMapping.name)
-        )
-    )
-
-
-# ---------------------------------------------------------------------------- files
 
 
 def _catalogue_names() -> list[ParameterEntry]:
@@ -288,9 +134,6 @@ def file_bytes(row: ResultFile) -> bytes:
     return storage.load(row.data, row.sha256, what=f"result file {row.id}")
 
 
-# ---------------------------------------------------------------------------- preview
-
-
 @dataclass(frozen=True)
 class PreviewRow:
     row: FileRow
@@ -356,7 +199,7 @@ def preview(row: ResultFile, *, evaluate: bool = True) -> Preview:
             .options(selectinload(Sample.tests).selectinload(SampleTest.parameter))
         )
     }
-    parameters = _parameters_by_code([r.parameter_code for r in rows if r.parameter_code])
+    parameters = parameters_by_code([r.parameter_code for r in rows if r.parameter_code])
     methods: dict[tuple[int, int], Any] = {}
     with remembered():
         out = [_classify(r, samples, parameters, methods, evaluate) for r in rows]
@@ -449,9 +292,6 @@ def _classify(
     if evaluated.qualifier == "ND":
         shown = str(_l("not detected"))
     return PreviewRow(r, MATCHED, "", parameter, test, shown, methods[key])
-
-
-# ---------------------------------------------------------------------------- import
 
 
 def import_file(*, actor: Any, result_file: ResultFile) -> int:

@@ -17,12 +17,16 @@ from lims.equipment.models import Instrument
 from lims.errors import show_on_form
 from lims.extensions import db, unit_of_work
 from lims.rules.numbers import MAX_ID
+from lims.testing.errors import ResultError
 
 from .. import bp
 from . import services
+from .errors import ResultFileRefused
 from .forms import MappingForm, UploadForm
+from .mappings import MAPPING_ROLES, active_mappings, save_mapping
 from .models import ResultFile, ResultFileMapping, ResultFileStatus
-from .parse import MAX_FILE_BYTES, parameter_lines
+from .parse import MAX_FILE_BYTES
+from .spec import parameter_lines
 
 ROLES = services.IMPORT_ROLES
 PREVIEW_ROWS = 1000  # rows shown per section of the preview
@@ -39,7 +43,7 @@ def _file_or_404(file_id: int) -> ResultFile:
 
 
 @bp.route("/result-file-mappings")
-@access(*services.MAPPING_ROLES)
+@access(*MAPPING_ROLES)
 def result_file_mappings() -> Any:
     mappings = db.session.scalars(
         sa.select(ResultFileMapping).order_by(
@@ -62,7 +66,7 @@ def _mapping_form(mapping: ResultFileMapping | None) -> MappingForm:
 
 @bp.route("/result-file-mappings/new", methods=["GET", "POST"])
 @bp.route("/result-file-mappings/<int:mapping_id>/edit", methods=["GET", "POST"])
-@access(*services.MAPPING_ROLES)
+@access(*MAPPING_ROLES)
 def result_file_mapping_form(mapping_id: int | None = None) -> Any:
     mapping = None
     if mapping_id is not None:
@@ -75,8 +79,8 @@ def result_file_mapping_form(mapping_id: int | None = None) -> Any:
         values["header_row"] = form.header_row.data or 0
         try:
             with unit_of_work():
-                saved = services.save_mapping(actor=current_user, values=values, mapping=mapping)
-        except services.ResultFileRefused as exc:
+                saved = save_mapping(actor=current_user, values=values, mapping=mapping)
+        except ResultFileRefused as exc:
             show_on_form(form, exc)
         else:
             flash(_("Mapping “%(name)s” saved.", name=saved.name), "success")
@@ -92,7 +96,7 @@ def result_file_mapping_form(mapping_id: int | None = None) -> Any:
 
 def _upload_form() -> UploadForm:
     form = UploadForm()
-    form.mapping_id.choices = [(m.id, m.name) for m in services.active_mappings()]
+    form.mapping_id.choices = [(m.id, m.name) for m in active_mappings()]
     return form
 
 
@@ -133,7 +137,7 @@ def result_files() -> Any:
         with unit_of_work():
             row = services.upload(actor=current_user, data=data, filename=filename, mapping=mapping)
             file_id = row.id
-    except services.ResultFileRefused as exc:
+    except ResultFileRefused as exc:
         form.file.errors = [*form.file.errors, exc.message]
         return _files_page(form, 400)
     return redirect(url_for("testing.result_file", file_id=file_id))
@@ -144,7 +148,7 @@ def _preview_page(row: ResultFile, status: int = 200, error: Any = None) -> Any:
     if row.status == ResultFileStatus.UPLOADED:
         try:
             preview = services.preview(row)
-        except services.ResultFileRefused as exc:
+        except ResultFileRefused as exc:
             error = error or exc.message
     users = {
         u.id: u.name
@@ -175,9 +179,9 @@ def result_file_import(file_id: int) -> Any:
     try:
         with unit_of_work():
             count = services.import_file(actor=current_user, result_file=row)
-    except services.ResultFileRefused as exc:
+    except ResultFileRefused as exc:
         return _preview_page(_file_or_404(file_id), 400, exc.message)
-    except services.ResultError as exc:  # a row changed between the check and its entry
+    except ResultError as exc:  # a row changed between the check and its entry
         return _preview_page(_file_or_404(file_id), 409, exc.message)
     except IntegrityError:  # another person entered one of the tests at the same moment
         return _preview_page(

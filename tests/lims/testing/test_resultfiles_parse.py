@@ -13,15 +13,14 @@ import zipfile
 import pytest
 from openpyxl import Workbook
 
-from lims.testing.resultfiles.parse import (
+from lims.testing.resultfiles.cells import normalise_value, units_match
+from lims.testing.resultfiles.parse import parse_result_file
+from lims.testing.resultfiles.spec import (
     MappingSpec,
     ParameterEntry,
     ResultFileError,
     compile_pattern,
-    normalise_value,
     parse_parameter_lines,
-    parse_result_file,
-    units_match,
 )
 
 CODE = r"KH-\d{2}-\d{6}"

@@ -20,7 +20,8 @@ from lims.extensions import db
 from lims.intake.models import TestStatus
 from lims.testing import entry, errors, provenance, verification
 from lims.testing.models import Result
-from lims.testing.resultfiles import services
+from lims.testing.resultfiles import mappings, services
+from lims.testing.resultfiles.errors import ResultFileRefused
 from lims.testing.resultfiles.models import ResultFile, ResultFileStatus
 
 MAPPING = {
@@ -50,7 +51,7 @@ def _test(sample, code):
 
 @pytest.fixture
 def mapping(lab):
-    saved = services.save_mapping(actor=lab.reviewer, values=MAPPING)
+    saved = mappings.save_mapping(actor=lab.reviewer, values=MAPPING)
     db.session.commit()
     return saved
 
@@ -74,15 +75,15 @@ def test_a_mapping_is_checked_against_the_catalogue_and_audited(lab, mapping):
     ]
     for change, message in bad:
         values = {**MAPPING, "name": "Khác", **change}
-        with pytest.raises(services.ResultFileRefused, match=message):
-            services.save_mapping(actor=lab.reviewer, values=values)
+        with pytest.raises(ResultFileRefused, match=message):
+            mappings.save_mapping(actor=lab.reviewer, values=values)
         db.session.rollback()
 
 
 def test_only_lab_staff_save_mappings_and_upload(lab, mapping, make_user):
     outsider = db.session.get(User, make_user("association", email="hoi@lab.vn").id)
     with pytest.raises(PermissionDenied):
-        services.save_mapping(actor=outsider, values={**MAPPING, "name": "X"})
+        mappings.save_mapping(actor=outsider, values={**MAPPING, "name": "X"})
     with pytest.raises(PermissionDenied):
         services.upload(actor=outsider, data=_csv(), filename="x.csv", mapping=mapping)
 
@@ -119,7 +120,7 @@ def test_the_preview_sorts_rows_and_nothing_is_saved(lab, mapping, make_sample):
     # Màu sắc: the catalogue's name of a parameter the sample has no test of
     assert "không có phép thử Màu sắc" in reasons[8]
     assert not preview.ready
-    with pytest.raises(services.ResultFileRefused, match="Không có gì được nhập: 3 dòng đáng ngờ"):
+    with pytest.raises(ResultFileRefused, match="Không có gì được nhập: 3 dòng đáng ngờ"):
         services.import_file(actor=lab.tech, result_file=row)
     db.session.rollback()
     assert _test(one, "ph").status == TestStatus.PENDING
@@ -180,9 +181,9 @@ def test_an_import_enters_every_row_with_the_file_as_provenance(lab, mapping, ma
     assert actions.count("result.enter") == 3 and actions[-1] == "resultfile.import"
     assert actions.count("sample.status") == 3  # in testing, to verify (x2): one lock held
     # the same file again: refused, at upload and at import
-    with pytest.raises(services.ResultFileRefused, match="Tệp này đã được nhập"):
+    with pytest.raises(ResultFileRefused, match="Tệp này đã được nhập"):
         services.upload(actor=lab.tech, data=data, filename="again.csv", mapping=mapping)
-    with pytest.raises(services.ResultFileRefused, match="Tệp này đã được nhập"):
+    with pytest.raises(ResultFileRefused, match="Tệp này đã được nhập"):
         services.import_file(actor=lab.tech, result_file=row)
     db.session.rollback()
     # verification: never by the importer, by a second person
@@ -203,7 +204,7 @@ def test_a_result_entered_meanwhile_refuses_the_whole_file(lab, mapping, make_sa
     assert services.preview(row).ready
     entry.enter_result(actor=lab.tech2, test=_test(one, "histamine"), text="121")
     db.session.commit()
-    with pytest.raises(services.ResultFileRefused, match="Không có gì được nhập: 1 dòng đáng ngờ"):
+    with pytest.raises(ResultFileRefused, match="Không có gì được nhập: 1 dòng đáng ngờ"):
         services.import_file(actor=lab.tech, result_file=row)
     db.session.rollback()
     assert _test(one, "ph").status == TestStatus.PENDING  # the other row was not entered
@@ -211,7 +212,7 @@ def test_a_result_entered_meanwhile_refuses_the_whole_file(lab, mapping, make_sa
 
 
 def test_an_unreadable_file_is_refused_and_not_kept(lab, mapping):
-    with pytest.raises(services.ResultFileRefused, match="Không có cột “Mã mẫu”"):
+    with pytest.raises(ResultFileRefused, match="Không có cột “Mã mẫu”"):
         services.upload(actor=lab.tech, data=b"Sample,Pb\nX,1\n", filename="x.csv", mapping=mapping)
     db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ResultFile)) == 0
@@ -227,7 +228,7 @@ def test_an_entry_refused_during_the_import_rolls_back_every_row(lab, mapping, m
         _csv(f"{one.code};pH đo;5,85;", f"{two.code};Histamin (HPLC);OVER;mg/kg"),
     )
     assert "OVER" in services.preview(row).of("suspicious")[0].row.raw_value
-    with pytest.raises(services.ResultFileRefused, match="dòng 4"):
+    with pytest.raises(ResultFileRefused, match="dòng 4"):
         services.import_file(actor=lab.tech, result_file=row)
     db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Result)) == 0
@@ -249,7 +250,7 @@ def test_an_instrument_without_a_valid_calibration_blocks_the_file(lab, make_sam
     )
     db.session.add(hplc)
     db.session.flush()
-    mapping = services.save_mapping(
+    mapping = mappings.save_mapping(
         actor=lab.reviewer, values={**MAPPING, "instrument_id": hplc.id}
     )
     db.session.commit()
@@ -259,7 +260,7 @@ def test_an_instrument_without_a_valid_calibration_blocks_the_file(lab, make_sam
     assert preview.counts["matched"] == 1 and not preview.ready
     assert "HPLC Shimadzu LC-20AD" in preview.problems[0]
     assert "hiệu chuẩn" in preview.problems[0]  # no calibration on record
-    with pytest.raises(services.ResultFileRefused, match="HPLC Shimadzu LC-20AD"):
+    with pytest.raises(ResultFileRefused, match="HPLC Shimadzu LC-20AD"):
         services.import_file(actor=lab.tech, result_file=row)
     db.session.rollback()
     assert _test(one, "ph").status == TestStatus.PENDING
@@ -272,7 +273,7 @@ def test_a_grid_xlsx_is_imported_through_the_same_checks(lab, make_sample):
 
     from openpyxl import Workbook
 
-    mapping = services.save_mapping(
+    mapping = mappings.save_mapping(
         actor=lab.reviewer,
         values={
             **MAPPING,
