@@ -23,9 +23,9 @@ from lims.certificates.views import send_stored
 from lims.i18n import LOCAL_TZ
 from lims.intake.listing import CursorError
 from lims.intake.scope import EVERYTHING, Scope, scope_for
-from lims.rules.decision import VERDICT_ORDER
 from lims.rules.numbers import parse_id
 from lims.rules.reported import display_value
+from lims.rules.verdicts import VERDICT_ORDER
 from lims.testing import queries, statements
 
 from . import bp

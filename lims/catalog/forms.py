@@ -16,7 +16,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from lims.forms import DayField, Form
 from lims.i18n import current_language
-from lims.rules.decision import DecisionRule, decision_rule_label
+from lims.rules.verdicts import DecisionRule, decision_rule_label
 
 from .models import LimitKind, ResultType, UncertaintyKind
 from .seed import INSTRUMENT_KINDS, KNOWN_UNITS

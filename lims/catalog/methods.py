@@ -13,7 +13,7 @@ Functions other features call:
 * :func:`usable_method` — the parameter × method a result may record on a date (checks it
   belongs to the parameter, is active, named and valid), or the default one;
 * :func:`default_parameter_method` — the profile's method for the category, else the default;
-* :func:`method_uncertainty` — the pure :class:`lims.rules.decision.Uncertainty`;
+* :func:`method_uncertainty` — the pure :class:`lims.rules.limits.Uncertainty`;
 * :func:`split_methods` — the alternatives of a regulation's method cell (CSV import).
 """
 
@@ -32,7 +32,7 @@ from lims import audit
 from lims.auth.permissions import require_role
 from lims.extensions import db
 from lims.i18n import local_name
-from lims.rules import decision as rules
+from lims.rules import limits
 from lims.rules.numbers import format_bound, format_uncertainty, parse_id
 
 from .lookups import recall
@@ -539,17 +539,17 @@ def facts(pm: ParameterMethod) -> tuple[int | None, Decimal | None, Decimal | No
     )
 
 
-def method_uncertainty(pm: ParameterMethod | None) -> rules.Uncertainty | None:
+def method_uncertainty(pm: ParameterMethod | None) -> limits.Uncertainty | None:
     """The method's expanded uncertainty as a :class:`rules.Uncertainty` (None if none)."""
     if pm is None:
         return None
     kind = pm.uncertainty_kind
     if kind == UncertaintyKind.ABSOLUTE and pm.uncertainty_value is not None:
-        return rules.Uncertainty.absolute(Decimal(plain(pm.uncertainty_value)))
+        return limits.Uncertainty.absolute(Decimal(plain(pm.uncertainty_value)))
     if kind == UncertaintyKind.RELATIVE and pm.uncertainty_value is not None:
-        return rules.Uncertainty.relative(Decimal(plain(pm.uncertainty_value)))
+        return limits.Uncertainty.relative(Decimal(plain(pm.uncertainty_value)))
     if kind == UncertaintyKind.RANGE and pm.uncertainty_ranges:
-        return rules.Uncertainty.by_range(
+        return limits.Uncertainty.by_range(
             (Decimal(a), Decimal(b), Decimal(c), bool(rel))
             for a, b, c, rel in pm.uncertainty_ranges
         )

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lims.extensions import UTCDateTime, db, str_enum, utcnow
-from lims.rules.decision import DecisionRule
+from lims.rules.verdicts import DecisionRule
 
 MEASURE = sa.Numeric(20, 8)  # limits, LOD/LOQ, uncertainty: exact decimals, never float
 

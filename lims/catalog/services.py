@@ -4,7 +4,7 @@ Functions other features call:
 
 * :func:`specification_for` — the specification in force for a category × parameter on a date
   (walking up the category tree);
-* :func:`to_rule_limit` — the pure ``lims.rules.decision`` limit for
+* :func:`to_rule_limit` — the pure ``lims.rules.limits`` limit for
   :func:`lims.rules.decision.judge` (a method's uncertainty: :mod:`lims.catalog.methods`);
 * :func:`can_state_conformity` — false while a limit is unconfirmed;
 * :func:`mark_specification_used`, :func:`is_specification_used` — a used version is frozen;
@@ -30,7 +30,7 @@ from lims.auth.permissions import require_role
 from lims.errors import DomainError
 from lims.extensions import db, utcnow
 from lims.i18n import current_language
-from lims.rules import decision as rules
+from lims.rules import limits, verdicts
 from lims.rules.formulas import FormulaError, validate_formula
 from lims.rules.numbers import NumberParseError, parse_decimal, parse_id
 
@@ -327,7 +327,7 @@ def parse_uncertainty_ranges(text: str, field: str = "uncertainty_ranges") -> li
             low = parse_decimal(parts[0])
             high = parse_decimal(parts[1])
             u = parse_decimal(parts[2].rstrip("%").strip(), allow_negative=False)
-            rules.UncertaintyRange(low, high, u, relative)
+            limits.UncertaintyRange(low, high, u, relative)
         except (NumberParseError, ValueError):
             raise CatalogError(
                 _l("Line %(n)d: the numbers are not valid (low < high, U ≥ 0).", n=number), field
@@ -336,7 +336,7 @@ def parse_uncertainty_ranges(text: str, field: str = "uncertainty_ranges") -> li
     if not ranges:
         raise CatalogError(_l("Enter at least one range."), field)
     try:
-        rules.Uncertainty.by_range(
+        limits.Uncertainty.by_range(
             (Decimal(a), Decimal(b), Decimal(c), bool(d)) for a, b, c, d in ranges
         )
     except ValueError:
@@ -613,7 +613,7 @@ def clean_specification(values: dict[str, Any]) -> dict[str, Any]:
     out["scope"] = _text(values.get("scope"), "scope", max_length=300)
     out["parameter_text"] = _text(values.get("parameter_text"), "parameter_text", max_length=300)
     try:
-        out["decision_rule"] = rules.DecisionRule(values.get("decision_rule") or "simple")
+        out["decision_rule"] = verdicts.DecisionRule(values.get("decision_rule") or "simple")
     except ValueError:
         raise CatalogError(_l("Unknown decision rule."), "decision_rule") from None
     r = _decimal(values.get("guard_factor"), "guard_factor", allow_negative=False)
@@ -938,20 +938,20 @@ def specifications_in_force(category_id: int, on: date) -> list[Specification]:
     return out
 
 
-def to_rule_limit(spec: Specification) -> rules.Specification | None:
-    """The pure limit object of :mod:`lims.rules.decision` (None when the row sets no limit)."""
+def to_rule_limit(spec: Specification) -> limits.Specification | None:
+    """The pure limit object of :mod:`lims.rules.limits` (None when the row sets no limit)."""
     if spec.kind == LimitKind.NUMERIC:
-        return rules.NumericLimit(
+        return limits.NumericLimit(
             lower=Decimal(spec.lower_text) if spec.lower_text else None,
             upper=Decimal(spec.upper_text) if spec.upper_text else None,
             lower_inclusive=spec.lower_inclusive,
             upper_inclusive=spec.upper_inclusive,
         )
     if spec.kind == LimitKind.NOT_DETECTED:
-        return rules.NotDetectedLimit()
+        return limits.NotDetectedLimit()
     if spec.kind == LimitKind.PLAN:
         assert spec.plan_n is not None and spec.plan_c is not None
-        return rules.AttributePlan(
+        return limits.AttributePlan(
             n=spec.plan_n,
             c=spec.plan_c,
             m=Decimal(spec.plan_m),

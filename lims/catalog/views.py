@@ -14,8 +14,8 @@ from lims.errors import show_on_form
 from lims.extensions import db, unit_of_work
 from lims.i18n import current_language
 from lims.rules.dates import parse_date
-from lims.rules.decision import decision_rule_statement
 from lims.rules.numbers import parse_id
+from lims.rules.verdicts import decision_rule_statement
 
 from . import bp, csvio, methods, services
 from .citations import official_citation

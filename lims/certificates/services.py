@@ -37,7 +37,7 @@ from lims.intake.codes import format_code
 from lims.intake.models import Business, Campaign, Sample, SampleStatus
 from lims.intake.scope import scope_for
 from lims.pdf import Letterhead
-from lims.rules import decision as rules
+from lims.rules import verdicts
 from lims.rules.numbers import format_decimal, format_uncertainty
 from lims.rules.reported import display_value
 from lims.rules.statement import (
@@ -204,7 +204,7 @@ def _u_affects_conformity(result: Result, statement: Statement, spec: Any) -> bo
     statement, or a limit inside the interval value ± U."""
     if result.uncertainty is None or result.value is None or spec is None:
         return False
-    if statement.decision_rule and statement.decision_rule != rules.DecisionRule.SIMPLE:
+    if statement.decision_rule and statement.decision_rule != verdicts.DecisionRule.SIMPLE:
         return True
     if statement.code in (StatementCode.CONDITIONAL_PASS, StatementCode.CONDITIONAL_FAIL):
         return True
@@ -348,7 +348,7 @@ def _conclusion(lines: Sequence[_Line]) -> tuple[str, str, str]:
             for e in lines
         ]
     )
-    code = rules.Verdict.NOT_APPLICABLE.value if worst == StatementCode.NO_STATEMENT else worst
+    code = verdicts.Verdict.NOT_APPLICABLE.value if worst == StatementCode.NO_STATEMENT else worst
     return vi, en, str(code)
 
 
@@ -364,8 +364,8 @@ def _decision_rules(lines: Sequence[_Line]) -> tuple[list[str], list[str]]:
             citations.setdefault(st.citation, None)
         if st.decision_rule:
             seen[(st.decision_rule, st.guard_factor or Decimal(1))] = None
-    vi = [rules.decision_rule_statement(rule, "vi", r) for rule, r in seen]
-    en = [rules.decision_rule_statement(rule, "en", r) for rule, r in seen]
+    vi = [verdicts.decision_rule_statement(rule, "vi", r) for rule, r in seen]
+    en = [verdicts.decision_rule_statement(rule, "en", r) for rule, r in seen]
     if citations:
         vi.insert(0, "Căn cứ đánh giá: " + "; ".join(citations) + ".")
         en.insert(0, "Assessed against: " + "; ".join(citations) + ".")
@@ -497,8 +497,8 @@ def build_content(
         signer_title_en=signer_title_en,
         signed_at=format_datetime(signed_at),
         amendment=amendment,
-        rounding_rule_vi=rules.rounding_rule_statement("vi") if rules_vi else "",
-        rounding_rule_en=rules.rounding_rule_statement("en") if rules_vi else "",
+        rounding_rule_vi=verdicts.rounding_rule_statement("vi") if rules_vi else "",
+        rounding_rule_en=verdicts.rounding_rule_statement("en") if rules_vi else "",
         lab_name=cfg.get("LAB_NAME", ""),
         subject=f"Kết quả thử nghiệm mẫu {sample.code}: {sample.product_name}",
         keywords=(sample.code, code),

@@ -26,8 +26,8 @@ from lims.intake.scope import scope_for
 from lims.paging import COUNT_CAP, page_window, pages_for
 from lims.ratelimit import hit_rate_limit
 from lims.rules.dates import parse_date
-from lims.rules.decision import VERDICT_ORDER, verdict_label
 from lims.rules.numbers import parse_id
+from lims.rules.verdicts import VERDICT_ORDER, verdict_label
 
 from . import bp, integrity, services
 from .forms import AmendForm, IssueForm, ShareForm, VerifyCodeForm, VerifyUploadForm, WithdrawForm

@@ -26,8 +26,8 @@ from lims.extensions import db, utcnow
 from lims.intake import services as intake
 from lims.intake.models import Business, Campaign, CampaignStatus, Sample
 from lims.intake.validation import SampleInput
-from lims.rules.decision import Verdict, verdict_label
 from lims.rules.reported import display_value
+from lims.rules.verdicts import Verdict, verdict_label
 from lims.testing.models import Notification
 from lims.testing.notifications import notify_role
 from lims.testing.queries import active_tests, results_for_sample

@@ -5,7 +5,11 @@ out, tested directly (``tests/lims/rules/``).
 
 * :mod:`~lims.rules.numbers` — a number typed by a person: parse, round, format, display.
 * :mod:`~lims.rules.reported` — a stored result as reported (decimals, ``< LOQ``, ``KPH``).
-* :mod:`~lims.rules.decision` — decision rules: judging a value against a limit, verdicts.
+* :mod:`~lims.rules.decision` — decision rules: judging a value against a limit (ILAC-G8).
+* :mod:`~lims.rules.verdicts` — verdict and decision-rule codes, their order and labels.
+* :mod:`~lims.rules.limits` — limits, sampling plans and uncertainty as the rules read them.
+* :mod:`~lims.rules.guardband` — refusing a guard band or uncertainty without meaning.
+* :mod:`~lims.rules.classes` — copper-strip corrosion classes.
 * :mod:`~lims.rules.statement` — the statement of conformity the lab makes for a result.
 * :mod:`~lims.rules.formulas` — calculated parameters (a safe evaluator, never ``eval``).
 * :mod:`~lims.rules.netquantity` — net quantity of prepackaged goods (OIML R 87 plans).

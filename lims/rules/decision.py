@@ -36,11 +36,18 @@ information than a missing one.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from decimal import Decimal
-from enum import StrEnum
 
+from lims.rules.limits import (
+    AttributePlan,
+    NotDetectedLimit,
+    NumericLimit,
+    Specification,
+    Uncertainty,
+    expanded_uncertainty,
+    require_decimal,
+)
 from lims.rules.numbers import (
     DETECTED,
     GREATER_THAN,
@@ -52,375 +59,21 @@ from lims.rules.numbers import (
     format_uncertainty,
     round_decimal,
 )
+from lims.rules.verdicts import (
+    DecisionRule,
+    Judgement,
+    Verdict,
+    as_decision_rule,
+    verdict_label,
+    worst_verdict,
+)
 
 __all__ = [
-    "AttributePlan",
-    "CORROSION_CLASSES",
-    "DecisionRule",
-    "GuardBandError",
-    "Judgement",
-    "NotDetectedLimit",
-    "NumericLimit",
-    "Uncertainty",
-    "UncertaintyRange",
-    "Verdict",
-    "VERDICT_ORDER",
-    "decision_rule_label",
-    "decision_rule_statement",
-    "describe_class_limit",
-    "expanded_uncertainty",
-    "parse_class",
-    "rounding_rule_statement",
-    "check_guard_band",
-    "is_nonconforming",
     "judge",
     "judge_attribute_plan",
-    "judge_class",
     "judge_numeric",
     "judge_qualitative",
-    "sample_verdict",
-    "verdict_label",
-    "worst_verdict",
 ]
-
-
-class Verdict(StrEnum):
-    """Verdict codes: a contract used in the database, the API and the tests."""
-
-    PASS = "pass"
-    CONDITIONAL_PASS = "conditional_pass"
-    CONDITIONAL_FAIL = "conditional_fail"
-    FAIL = "fail"
-    NOT_JUDGED = "not_judged"
-    NOT_APPLICABLE = "not_applicable"
-
-
-class DecisionRule(StrEnum):
-    """Decision rule codes (ILAC-G8:09/2019 §4.2.1–4.2.3)."""
-
-    SIMPLE = "simple"
-    GUARD_BAND_BINARY = "guard_band_binary"
-    GUARD_BAND_NON_BINARY = "guard_band_non_binary"
-
-
-#: Best first, worst last. ``worst_verdict`` takes the last one present.
-VERDICT_ORDER: tuple[Verdict, ...] = (
-    Verdict.NOT_APPLICABLE,
-    Verdict.PASS,
-    Verdict.CONDITIONAL_PASS,
-    Verdict.NOT_JUDGED,
-    Verdict.CONDITIONAL_FAIL,
-    Verdict.FAIL,
-)
-_RANK = {v: i for i, v in enumerate(VERDICT_ORDER)}
-
-_VERDICT_LABELS: dict[Verdict, tuple[str, str]] = {
-    Verdict.PASS: ("Đạt", "Pass"),
-    Verdict.CONDITIONAL_PASS: ("Đạt có điều kiện", "Conditional pass"),
-    Verdict.CONDITIONAL_FAIL: ("Không đạt có điều kiện", "Conditional fail"),
-    Verdict.FAIL: ("Không đạt", "Fail"),
-    Verdict.NOT_JUDGED: ("Không thể kết luận", "Cannot be judged"),
-    Verdict.NOT_APPLICABLE: ("Không áp dụng", "Not applicable"),
-}
-
-_RULE_LABELS: dict[DecisionRule, tuple[str, str, str]] = {
-    DecisionRule.SIMPLE: ("Chấp nhận đơn giản", "Simple acceptance", "4.2.1"),
-    DecisionRule.GUARD_BAND_BINARY: (
-        "Nhị phân có dải bảo vệ",
-        "Binary with guard band",
-        "4.2.2",
-    ),
-    DecisionRule.GUARD_BAND_NON_BINARY: (
-        "Không nhị phân có dải bảo vệ",
-        "Non-binary with guard band",
-        "4.2.3",
-    ),
-}
-
-
-def _verdict(code: str) -> Verdict:
-    try:
-        return Verdict(code)
-    except ValueError:
-        raise ValueError(f"unknown verdict code {code!r}") from None
-
-
-def _rule(code: str) -> DecisionRule:
-    try:
-        return DecisionRule(code)
-    except ValueError:
-        raise ValueError(f"unknown decision rule code {code!r}") from None
-
-
-def verdict_label(verdict: str, lang: str = "vi") -> str:
-    """``Đạt`` / ``Pass`` … for a verdict code."""
-    vi, en = _VERDICT_LABELS[_verdict(verdict)]
-    return en if lang == "en" else vi
-
-
-def decision_rule_label(rule: str, lang: str = "vi") -> str:
-    """Short name of a decision rule code."""
-    vi, en, _ = _RULE_LABELS[_rule(rule)]
-    return en if lang == "en" else vi
-
-
-def decision_rule_statement(rule: str, lang: str = "vi", r: Decimal = Decimal(1)) -> str:
-    """The sentence a certificate prints, e.g.
-    ``Quy tắc quyết định: Nhị phân có dải bảo vệ (ILAC-G8:09/2019 mục 4.2.2, w = U)``."""
-    code = _rule(rule)
-    vi, en, clause = _RULE_LABELS[code]
-    if code == DecisionRule.SIMPLE:
-        w = "w = 0"
-    elif r == 1:
-        w = "w = U"
-    else:
-        w = f"w = {format_decimal(r, lang)}·U"
-    if lang == "en":
-        return f"Decision rule: {en} (ILAC-G8:09/2019 clause {clause}, {w})"
-    return f"Quy tắc quyết định: {vi} (ILAC-G8:09/2019 mục {clause}, {w})"
-
-
-def rounding_rule_statement(lang: str = "vi") -> str:
-    """Whether the verdict uses the rounded or the unrounded value: the rule of the system,
-    printed with the decision rule (see :func:`judge_numeric`, ``decimals``)."""
-    if lang == "en":
-        return (
-            "A result is rounded to the reporting decimals of its method before it is compared "
-            "with the limit; limits, LOQ and LOD bounds are never rounded."
-        )
-    return (
-        "Kết quả được làm tròn đến số chữ số thập phân báo cáo của phương pháp trước khi so "
-        "sánh với mức giới hạn; mức giới hạn, LOQ và LOD không làm tròn."
-    )
-
-
-def worst_verdict(verdicts: Iterable[str]) -> Verdict:
-    """The worst verdict of several (see the module docstring for the order).
-
-    An empty collection, or one of ``not_applicable`` only, gives ``not_applicable``.
-    Unknown codes raise ``ValueError``.
-    """
-    worst = Verdict.NOT_APPLICABLE
-    for code in verdicts:
-        v = _verdict(code)
-        if _RANK[v] > _RANK[worst]:
-            worst = v
-    return worst
-
-
-def sample_verdict(test_verdicts: Iterable[str]) -> Verdict:
-    """The verdict of a sample: the worst verdict of its tests (DESIGN §5)."""
-    return worst_verdict(test_verdicts)
-
-
-def is_nonconforming(verdict: str) -> bool:
-    """True for ``fail`` and ``conditional_fail`` (the result lies beyond the limit)."""
-    return _verdict(verdict) in (Verdict.FAIL, Verdict.CONDITIONAL_FAIL)
-
-
-# --------------------------------------------------------------------------- specifications
-
-
-def _require_decimal(name: str, value: object) -> None:
-    if not isinstance(value, Decimal):
-        raise TypeError(f"{name} must be a Decimal, got {type(value).__name__}")
-    if not value.is_finite():
-        raise ValueError(f"{name} must be finite")
-
-
-@dataclass(frozen=True)
-class NumericLimit:
-    """A numeric specification: lower and/or upper limit, each inclusive (≥, ≤) or not (>, <)."""
-
-    lower: Decimal | None = None
-    upper: Decimal | None = None
-    lower_inclusive: bool = True
-    upper_inclusive: bool = True
-
-    def __post_init__(self) -> None:
-        if self.lower is None and self.upper is None:
-            raise ValueError("a numeric limit needs a lower or an upper limit")
-        if self.lower is not None:
-            _require_decimal("lower", self.lower)
-        if self.upper is not None:
-            _require_decimal("upper", self.upper)
-        if self.lower is not None and self.upper is not None:
-            both = self.lower_inclusive and self.upper_inclusive
-            if self.lower > self.upper or (self.lower == self.upper and not both):
-                raise ValueError("the lower limit must be below the upper limit")
-
-    def describe(self, lang: str = "vi") -> str:
-        """``≤ 0,05``, ``< 3``, ``≥ 55``, ``5,0 – 6,5``, ``> 0,2 và < 1,0``."""
-        lo = None if self.lower is None else format_decimal(self.lower, lang)
-        hi = None if self.upper is None else format_decimal(self.upper, lang)
-        if lo is not None and hi is not None:
-            if self.lower_inclusive and self.upper_inclusive:
-                return f"{lo} – {hi}"
-            conj = "and" if lang == "en" else "và"
-            return (
-                f"{'≥' if self.lower_inclusive else '>'} {lo} {conj} "
-                f"{'≤' if self.upper_inclusive else '<'} {hi}"
-            )
-        if hi is not None:
-            return f"{'≤' if self.upper_inclusive else '<'} {hi}"
-        return f"{'≥' if self.lower_inclusive else '>'} {lo}"
-
-
-@dataclass(frozen=True)
-class NotDetectedLimit:
-    """A qualitative specification: the analyte must not be detected."""
-
-    def describe(self, lang: str = "vi") -> str:
-        return "Not detected" if lang == "en" else "Không phát hiện"
-
-
-@dataclass(frozen=True)
-class AttributePlan:
-    """A microbiological attribute sampling plan (QCVN 8-3:2012/BYT, QCVN 6-1:2010/BYT style).
-
-    ``n`` units are examined; two-class plan (``M`` is None): the lot fails when more than ``c``
-    units exceed ``m``. Three-class plan: it fails when any unit exceeds ``M`` or more than ``c``
-    units exceed ``m``.
-    """
-
-    n: int
-    c: int
-    m: Decimal
-    M: Decimal | None = None  # noqa: N815 - the symbol used by the regulations
-
-    def __post_init__(self) -> None:
-        if isinstance(self.n, bool) or not isinstance(self.n, int) or self.n < 1:
-            raise ValueError("n must be a positive integer")
-        if isinstance(self.c, bool) or not isinstance(self.c, int) or not 0 <= self.c <= self.n:
-            raise ValueError("c must be an integer between 0 and n")
-        _require_decimal("m", self.m)
-        if self.M is not None:
-            _require_decimal("M", self.M)
-            if self.M <= self.m:
-                raise ValueError("M must be greater than m")
-
-    @property
-    def classes(self) -> int:
-        return 2 if self.M is None else 3
-
-    def describe(self, lang: str = "vi") -> str:
-        text = f"n = {self.n}, c = {self.c}, m = {format_decimal(self.m, lang)}"
-        if self.M is not None:
-            text += f", M = {format_decimal(self.M, lang)}"
-        return text
-
-
-Specification = NumericLimit | NotDetectedLimit | AttributePlan
-
-
-# --------------------------------------------------------------------------- uncertainty
-
-
-@dataclass(frozen=True)
-class UncertaintyRange:
-    """U for values in ``[low, high)`` (the last range of a list also includes ``high``).
-
-    ``u`` is absolute, or a percentage of the value when ``relative`` is true.
-    """
-
-    low: Decimal
-    high: Decimal
-    u: Decimal
-    relative: bool = False
-
-    def __post_init__(self) -> None:
-        for name in ("low", "high", "u"):
-            _require_decimal(name, getattr(self, name))
-        if self.low >= self.high:
-            raise ValueError("an uncertainty range needs low < high")
-        if self.u < 0:
-            raise ValueError("an expanded uncertainty cannot be negative")
-
-
-@dataclass(frozen=True)
-class Uncertainty:
-    """Expanded uncertainty U (k = 2) of a parameter: ``absolute``, ``relative`` (% of the
-    value) or ``range`` (a list of :class:`UncertaintyRange`). Build it with
-    :meth:`absolute`, :meth:`relative` or :meth:`by_range`."""
-
-    kind: str
-    value: Decimal | None = None
-    ranges: tuple[UncertaintyRange, ...] = ()
-
-    def __post_init__(self) -> None:
-        if self.kind not in ("absolute", "relative", "range"):
-            raise ValueError(f"unknown uncertainty kind {self.kind!r}")
-        if self.kind == "range":
-            if not self.ranges:
-                raise ValueError("an uncertainty by range needs at least one range")
-            for before, after in zip(self.ranges, self.ranges[1:], strict=False):
-                if after.low < before.high:
-                    raise ValueError("uncertainty ranges must be sorted and must not overlap")
-        else:
-            _require_decimal("value", self.value)
-            assert self.value is not None
-            if self.value < 0:
-                raise ValueError("an expanded uncertainty cannot be negative")
-
-    @classmethod
-    def absolute(cls, u: Decimal) -> Uncertainty:
-        return cls(kind="absolute", value=u)
-
-    @classmethod
-    def relative(cls, percent: Decimal) -> Uncertainty:
-        return cls(kind="relative", value=percent)
-
-    @classmethod
-    def by_range(
-        cls, ranges: Iterable[UncertaintyRange | tuple[Decimal, Decimal, Decimal, bool]]
-    ) -> Uncertainty:
-        items = tuple(
-            r if isinstance(r, UncertaintyRange) else UncertaintyRange(*r) for r in ranges
-        )
-        return cls(kind="range", ranges=tuple(sorted(items, key=lambda r: r.low)))
-
-    def at(self, value: Decimal) -> Decimal | None:
-        """U (absolute) at ``value``; ``None`` when the value lies outside every range."""
-        _require_decimal("value", value)
-        if self.kind == "absolute":
-            return self.value
-        if self.kind == "relative":
-            assert self.value is not None
-            return abs(value) * self.value / 100
-        last = len(self.ranges) - 1
-        for i, rng in enumerate(self.ranges):
-            if rng.low <= value < rng.high or (i == last and value == rng.high):
-                return abs(value) * rng.u / 100 if rng.relative else rng.u
-        return None
-
-
-def expanded_uncertainty(spec: Uncertainty | Decimal | None, value: Decimal) -> Decimal | None:
-    """Absolute expanded uncertainty at ``value`` from a spec, an absolute ``Decimal`` or None."""
-    if spec is None:
-        return None
-    if isinstance(spec, Decimal):
-        _require_decimal("uncertainty", spec)
-        if spec < 0:
-            raise ValueError("an expanded uncertainty cannot be negative")
-        return spec
-    return spec.at(value)
-
-
-# --------------------------------------------------------------------------- judging
-
-
-@dataclass(frozen=True)
-class Judgement:
-    """A verdict with its explanation. ``guard_band`` is the w used (None for simple rules or
-    when no numeric rule applied)."""
-
-    verdict: Verdict
-    reason_vi: str = ""
-    reason_en: str = ""
-    guard_band: Decimal | None = None
-
-    def reason(self, lang: str = "vi") -> str:
-        return self.reason_en if lang == "en" else self.reason_vi
 
 
 # An interval of possible values: (low, low_open, high, high_open); None = unbounded.
@@ -523,7 +176,7 @@ def _combine(verdicts: set[Verdict]) -> Verdict:
 def _as_parsed(result: ParsedNumber | Decimal) -> ParsedNumber:
     if isinstance(result, ParsedNumber):
         return result
-    _require_decimal("result", result)
+    require_decimal("result", result)
     return ParsedNumber(text=format_decimal(result, "en"), value=result, qualifier=None)
 
 
@@ -546,8 +199,8 @@ def judge_numeric(
     rule, so the verdict matches the number printed on the certificate (bounds are not rounded).
     ``lod``: the parameter's LOD, used for not detected/detected results that carry none.
     """
-    code = _rule(rule)
-    _require_decimal("r", r)
+    code = as_decision_rule(rule)
+    require_decimal("r", r)
     if r < 0:
         raise ValueError("the guard band factor r cannot be negative")
     parsed = _as_parsed(result)
@@ -715,133 +368,6 @@ def judge_attribute_plan(
         f"{sure_m} đơn vị mẫu vượt m = {m_vi}, cho phép tối đa c = {plan.c} ({desc_vi}): Đạt.",
         f"{sure_m} unit(s) exceed m = {m_en}, at most c = {plan.c} allowed ({desc_en}): Pass.",
     )
-
-
-# --------------------------------------------------------------------------- classes
-
-#: Copper strip corrosion classes (ASTM D130 / TCVN 2694; for LPG ASTM D1838 / TCVN 8359), best
-#: first. A class is a grade on a scale, not a number: "1b" is not 1.2.
-CORROSION_CLASSES: tuple[str, ...] = tuple("1a 1b 2a 2b 2c 2d 2e 3a 3b 4a 4b 4c".split())
-
-
-def parse_class(text: str) -> str:
-    """``1a``, ``1 A``, ``loại 1b``, ``class 2c`` → the class code (``1a``…``4c``).
-
-    A bare number (``1``) is refused: the class needs its letter. Raises ``ValueError`` with a
-    message in Vietnamese and English.
-    """
-    key = " ".join(str(text or "").casefold().split())
-    for word in ("loại", "class", "no.", "số"):
-        if key.startswith(word):
-            key = key[len(word) :].strip()
-    key = key.replace(" ", "")
-    if key in CORROSION_CLASSES:
-        return key
-    allowed = ", ".join(CORROSION_CLASSES)
-    raise ValueError(
-        f"'{text}' không phải là một cấp ăn mòn (ghi {allowed}). / '{text}' is not a corrosion "
-        f"class (write {allowed})."
-    )
-
-
-def judge_class(result: str, limit: NumericLimit) -> Judgement:
-    """Judge a corrosion class against a limit on the class number (``≤ 1``: class 1a and 1b
-    pass, 2a and worse fail). Decision rules with a guard band do not apply to a class."""
-    code = parse_class(result)
-    number = Decimal(code[0])
-    verdicts = []
-    if limit.upper is not None:
-        inside = number <= limit.upper if limit.upper_inclusive else number < limit.upper
-        verdicts.append(Verdict.PASS if inside else Verdict.FAIL)
-    if limit.lower is not None:
-        inside = number >= limit.lower if limit.lower_inclusive else number > limit.lower
-        verdicts.append(Verdict.PASS if inside else Verdict.FAIL)
-    verdict = worst_verdict(verdicts)
-    lim_vi, lim_en = describe_class_limit(limit, "vi"), describe_class_limit(limit, "en")
-    return Judgement(
-        verdict,
-        f"Loại {code} so với mức {lim_vi}: {verdict_label(verdict, 'vi')}.",
-        f"Class {code} against the limit {lim_en}: {verdict_label(verdict, 'en')}.",
-    )
-
-
-def describe_class_limit(limit: NumericLimit, lang: str = "vi") -> str:
-    """``Không quá loại 1`` / ``Not worse than class 1`` (a class limit is on the class number)."""
-    parts = []
-    if limit.upper is not None:
-        n = format_decimal(limit.upper, lang)
-        if lang == "en":
-            parts.append(
-                f"not worse than class {n}" if limit.upper_inclusive else f"better than class {n}"
-            )
-        else:
-            parts.append(f"không quá loại {n}" if limit.upper_inclusive else f"tốt hơn loại {n}")
-    if limit.lower is not None:
-        n = format_decimal(limit.lower, lang)
-        parts.append(f"class {n} or worse" if lang == "en" else f"từ loại {n} trở lên")
-    text = (" and " if lang == "en" else " và ").join(parts)
-    return text[:1].upper() + text[1:]
-
-
-# --------------------------------------------------------------------------- guard bands
-
-
-class GuardBandError(ValueError):
-    """A guard band or an uncertainty that makes a decision rule meaningless."""
-
-    def __init__(self, message_vi: str, message_en: str) -> None:
-        super().__init__(f"{message_vi} / {message_en}")
-        self.message_vi, self.message_en = message_vi, message_en
-
-    def message(self, lang: str = "vi") -> str:
-        return self.message_en if lang == "en" else self.message_vi
-
-
-def check_guard_band(limit: NumericLimit, u: Decimal | None, w: Decimal | None) -> None:
-    """Refuse what leaves a decision rule without meaning (raises :class:`GuardBandError`):
-
-    * a guard band w that leaves no acceptance zone: for a two-sided limit, lower + w reaches
-      upper − w (every result would fail);
-    * an absurd uncertainty: U larger than the tolerance interval of a two-sided limit, or
-      larger than the limit itself for a one-sided limit on a non-zero value (a measurement
-      that uncertain cannot say anything about conformity).
-    """
-    if u is not None:
-        _require_decimal("uncertainty", u)
-        if u < 0:
-            raise GuardBandError(
-                "Độ không đảm bảo đo không thể âm.", "An expanded uncertainty cannot be negative."
-            )
-    if w is not None and w > 0 and limit.lower is not None and limit.upper is not None:
-        low, high = limit.lower + w, limit.upper - w
-        if low > high or (low == high and not (limit.lower_inclusive and limit.upper_inclusive)):
-            raise GuardBandError(
-                f"Dải bảo vệ w = {format_decimal(w, 'vi')} không để lại vùng chấp nhận giữa "
-                f"{format_decimal(limit.lower, 'vi')} và {format_decimal(limit.upper, 'vi')}.",
-                f"The guard band w = {format_decimal(w, 'en')} leaves no acceptance zone between "
-                f"{format_decimal(limit.lower, 'en')} and {format_decimal(limit.upper, 'en')}.",
-            )
-    if u is None or u == 0:
-        return
-    if limit.lower is not None and limit.upper is not None:
-        span = limit.upper - limit.lower
-        if span > 0 and u > span:
-            raise GuardBandError(
-                f"U = {format_decimal(u, 'vi')} lớn hơn cả khoảng giới hạn "
-                f"({format_decimal(span, 'vi')}): kiểm tra lại độ không đảm bảo đo.",
-                f"U = {format_decimal(u, 'en')} is larger than the whole tolerance interval "
-                f"({format_decimal(span, 'en')}): check the uncertainty.",
-            )
-        return
-    tl = limit.upper if limit.upper is not None else limit.lower
-    assert tl is not None
-    if tl != 0 and u > abs(tl):
-        raise GuardBandError(
-            f"U = {format_decimal(u, 'vi')} lớn hơn chính mức giới hạn "
-            f"{format_decimal(tl, 'vi')}: kiểm tra lại độ không đảm bảo đo.",
-            f"U = {format_decimal(u, 'en')} is larger than the limit {format_decimal(tl, 'en')} "
-            "itself: check the uncertainty.",
-        )
 
 
 def judge(

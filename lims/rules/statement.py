@@ -21,9 +21,10 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from lims.rules import decision as rules
-from lims.rules.decision import DecisionRule, Judgement, NumericLimit, Verdict
+from lims.rules import classes, decision, limits, verdicts
+from lims.rules.limits import NumericLimit
 from lims.rules.numbers import GREATER_THAN, LESS_THAN, NOT_DETECTED, ParsedNumber, format_decimal
+from lims.rules.verdicts import DecisionRule, Judgement, Verdict
 
 __all__ = [
     "NoStatementReason",
@@ -74,7 +75,7 @@ NONCONFORMING = (StatementCode.FAIL, StatementCode.CONDITIONAL_FAIL)
 #: The stated codes read as the verdicts of the decision rules; no statement has its own words.
 _LABELS: dict[StatementCode, tuple[str, str]] = {
     **{
-        code: (rules.verdict_label(code.value, "vi"), rules.verdict_label(code.value, "en"))
+        code: (verdicts.verdict_label(code.value, "vi"), verdicts.verdict_label(code.value, "en"))
         for code in STATED_ORDER
     },
     StatementCode.NO_STATEMENT: ("Không kết luận", "No statement"),
@@ -214,7 +215,7 @@ class Statement:
         return self.acceptance_en if lang == "en" else self.acceptance_vi
 
     def rule_label(self, lang: str = "vi") -> str:
-        return rules.decision_rule_label(self.decision_rule, lang) if self.decision_rule else ""
+        return verdicts.decision_rule_label(self.decision_rule, lang) if self.decision_rule else ""
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -273,7 +274,7 @@ def _no_statement(
 
 
 def _not_judged_reason(
-    result: Any, limit: rules.Specification, rule: str, judgement: Judgement
+    result: Any, limit: limits.Specification, rule: str, judgement: Judgement
 ) -> NoStatementReason:
     if isinstance(limit, NumericLimit) and rule != DecisionRule.SIMPLE:
         if judgement.guard_band is None:
@@ -285,13 +286,13 @@ def _not_judged_reason(
 
 def state_conformity(
     result: ParsedNumber | Decimal | Sequence[ParsedNumber | Decimal] | None,
-    limit: rules.Specification | None,
+    limit: limits.Specification | None,
     *,
     confirmed: bool,
     result_type: str = "numeric",
     legal_basis: bool | None = None,
     rule: str = DecisionRule.SIMPLE,
-    uncertainty: rules.Uncertainty | Decimal | None = None,
+    uncertainty: limits.Uncertainty | Decimal | None = None,
     r: Decimal = Decimal(1),
     decimals: int | None = None,
     lod: Decimal | None = None,
@@ -331,15 +332,15 @@ def state_conformity(
     is_class = result_type == "class" and isinstance(limit, NumericLimit)
     if is_class:  # a class (copper-strip corrosion): judged on the class number, no ILAC rule
         assert isinstance(limit, NumericLimit)
-        details["limit_vi"] = rules.describe_class_limit(limit, "vi")
-        details["limit_en"] = rules.describe_class_limit(limit, "en")
+        details["limit_vi"] = classes.describe_class_limit(limit, "vi")
+        details["limit_en"] = classes.describe_class_limit(limit, "en")
         if judgement is None:
             text = result.text if isinstance(result, ParsedNumber) else str(result or "")
-            judgement = rules.judge_class(text, limit)
+            judgement = classes.judge_class(text, limit)
     elif limit is not None:
         details["limit_vi"], details["limit_en"] = limit.describe("vi"), limit.describe("en")
         if judgement is None:
-            judgement = rules.judge(
+            judgement = decision.judge(
                 result, limit, rule=rule, uncertainty=uncertainty, r=r, decimals=decimals, lod=lod
             )
     assert judgement is not None
@@ -363,7 +364,7 @@ def state_conformity(
     within = False
     if numeric and code in NONCONFORMING and rule != DecisionRule.SIMPLE:
         assert isinstance(limit, NumericLimit)
-        plain = rules.judge_numeric(result, limit, decimals=decimals, lod=lod)  # type: ignore[arg-type]
+        plain = decision.judge_numeric(result, limit, decimals=decimals, lod=lod)  # type: ignore[arg-type]
         within = plain.verdict == Verdict.PASS
     if isinstance(result, ParsedNumber) and result.qualifier == GREATER_THAN:
         within = False

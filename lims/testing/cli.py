@@ -7,13 +7,13 @@ from decimal import Decimal
 
 import click
 
-from lims.rules import decision as rules
+from lims.rules import decision, guardband, limits, verdicts
 from lims.rules.numbers import NumberParseError, parse_decimal, parse_number
 
 RULES = {
-    "simple": rules.DecisionRule.SIMPLE,
-    "guard-binary": rules.DecisionRule.GUARD_BAND_BINARY,
-    "guard-nonbinary": rules.DecisionRule.GUARD_BAND_NON_BINARY,
+    "simple": verdicts.DecisionRule.SIMPLE,
+    "guard-binary": verdicts.DecisionRule.GUARD_BAND_BINARY,
+    "guard-nonbinary": verdicts.DecisionRule.GUARD_BAND_NON_BINARY,
 }
 
 
@@ -27,7 +27,7 @@ def _decimal(option: str, text: str | None) -> Decimal | None:
 
 
 def acceptance_limits(
-    limit: rules.NumericLimit, guard_band: Decimal | None
+    limit: limits.NumericLimit, guard_band: Decimal | None
 ) -> list[dict[str, str]]:
     """Where the verdict changes: each tolerance limit moved inwards by w (ILAC-G8 AL = TL ∓ w)."""
     w = guard_band or Decimal(0)
@@ -87,20 +87,20 @@ def judge_command(
     except NumberParseError as exc:
         raise click.BadParameter(exc.message("en"), param_hint="--value") from None
     try:
-        limit = rules.NumericLimit(
+        limit = limits.NumericLimit(
             lower=lower_d,
             upper=upper_d,
             lower_inclusive=not exclusive,
             upper_inclusive=not exclusive,
         )
-        if RULES[rule] != rules.DecisionRule.SIMPLE and u is None:
+        if RULES[rule] != verdicts.DecisionRule.SIMPLE and u is None:
             raise click.UsageError("A guard-band rule needs --uncertainty.")
-        w = r * u if u is not None and RULES[rule] != rules.DecisionRule.SIMPLE else None
-        rules.check_guard_band(limit, u, w)
-        judgement = rules.judge_numeric(
+        w = r * u if u is not None and RULES[rule] != verdicts.DecisionRule.SIMPLE else None
+        guardband.check_guard_band(limit, u, w)
+        judgement = decision.judge_numeric(
             parsed, limit, rule=RULES[rule], uncertainty=u, r=r, lod=lod_d, decimals=decimals
         )
-    except rules.GuardBandError as exc:
+    except guardband.GuardBandError as exc:
         raise click.UsageError(exc.message("en")) from None
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None

@@ -18,8 +18,7 @@ from lims.catalog import services as catalog
 from lims.catalog.models import Parameter, ParameterMethod, ResultType
 from lims.i18n import current_language, local_time
 from lims.intake.models import Sample
-from lims.rules import decision as rules
-from lims.rules import formulas, netquantity
+from lims.rules import classes, decision, formulas, limits, netquantity, verdicts
 from lims.rules.numbers import (
     LESS_THAN,
     NOT_DETECTED,
@@ -42,7 +41,7 @@ class Evaluated:
     qualifier: str | None
     text_value: str | None
     interim: Any
-    judgement: rules.Judgement
+    judgement: verdicts.Judgement
     specification: Any | None
     uncertainty: Decimal | None
     method: ParameterMethod | None = None
@@ -64,7 +63,7 @@ class MethodFacts:
     decimals: int | None = None
     lod: Decimal | None = None
     loq: Decimal | None = None
-    uncertainty: rules.Uncertainty | None = None
+    uncertainty: limits.Uncertainty | None = None
     range_high: Decimal | None = None
 
     @classmethod
@@ -133,23 +132,23 @@ def _judge(
     *,
     spec: Any | None = None,
     facts: MethodFacts | None = None,
-) -> tuple[Any | None, rules.Judgement, Decimal | None]:
+) -> tuple[Any | None, verdicts.Judgement, Decimal | None]:
     """The specification in force on the sampling date, and the verdict it gives."""
     facts = facts or MethodFacts(None)
     if spec is None:
         spec = catalog.specification_for(sample.category_id, parameter.id, sampling_date(sample))
     if spec is None:
-        return None, rules.Judgement(rules.Verdict.NOT_APPLICABLE), None
+        return None, verdicts.Judgement(verdicts.Verdict.NOT_APPLICABLE), None
     limit = catalog.to_rule_limit(spec)
     uncertainty = facts.uncertainty
     u_at = None
     if isinstance(result, ParsedNumber) and result.value is not None and uncertainty is not None:
-        u_at = rules.expanded_uncertainty(uncertainty, result.value)
+        u_at = limits.expanded_uncertainty(uncertainty, result.value)
     if parameter.result_type == ResultType.CLASS:
-        if not isinstance(limit, rules.NumericLimit):
-            return spec, rules.Judgement(rules.Verdict.NOT_APPLICABLE), None
-        return spec, rules.judge_class(str(result), limit), None
-    judgement = rules.judge(
+        if not isinstance(limit, limits.NumericLimit):
+            return spec, verdicts.Judgement(verdicts.Verdict.NOT_APPLICABLE), None
+        return spec, classes.judge_class(str(result), limit), None
+    judgement = decision.judge(
         result,
         limit,
         rule=spec.decision_rule,
@@ -194,11 +193,18 @@ def _evaluate(
         if len(text) > 2000:
             raise ResultError(_l("The result is too long."), "value")
         return Evaluated(
-            text, None, None, text, None, rules.Judgement(rules.Verdict.NOT_APPLICABLE), None, None
+            text,
+            None,
+            None,
+            text,
+            None,
+            verdicts.Judgement(verdicts.Verdict.NOT_APPLICABLE),
+            None,
+            None,
         )
     if kind == ResultType.CLASS:
         try:
-            grade = rules.parse_class(text)
+            grade = classes.parse_class(text)
         except ValueError as exc:
             vi, _sep, en = str(exc).partition(" / ")
             raise ResultError(en if current_language() == "en" else vi, "value") from None
@@ -307,7 +313,7 @@ def _evaluate_net_quantity(
         raise
     except (ValueError, TypeError) as exc:
         raise ResultError(_bilingual(exc), "weighings") from None
-    judgement = rules.Judgement(
+    judgement = verdicts.Judgement(
         outcome.verdict, "; ".join(outcome.reasons_vi), "; ".join(outcome.reasons_en)
     )
     data = {

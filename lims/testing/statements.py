@@ -11,7 +11,7 @@ from lims.catalog import services as catalog
 from lims.catalog.citations import official_citation, short_citation
 from lims.catalog.models import LimitKind, Parameter, ResultType
 from lims.intake.models import Sample, SampleTest, TestStatus
-from lims.rules import decision as rules
+from lims.rules import verdicts
 from lims.rules.numbers import (
     ParsedNumber,
 )
@@ -57,8 +57,8 @@ def compute_statement(result: Result, test: SampleTest) -> Statement:
     judgement = None
     if parameter.result_type == ResultType.NET_QUANTITY:
         limit = None  # judged by its own rule (OIML R 87), stated on the legal basis only
-        judgement = rules.Judgement(
-            rules.Verdict(result.verdict or rules.Verdict.NOT_JUDGED),
+        judgement = verdicts.Judgement(
+            verdicts.Verdict(result.verdict or verdicts.Verdict.NOT_JUDGED),
             result.verdict_reason_vi,
             result.verdict_reason_en,
         )
@@ -70,7 +70,7 @@ def compute_statement(result: Result, test: SampleTest) -> Statement:
         confirmed=catalog.can_state_conformity(spec, allow_no_limit=judgement is not None),
         result_type=parameter.result_type.value,
         legal_basis=spec is not None,
-        rule=spec.decision_rule if spec is not None else rules.DecisionRule.SIMPLE,
+        rule=spec.decision_rule if spec is not None else verdicts.DecisionRule.SIMPLE,
         # U as evaluated at entry for this value (the method's, then); else the method's now
         uncertainty=result.uncertainty
         if result.uncertainty is not None
@@ -99,7 +99,7 @@ def store_statement(result: Result, statement: Statement) -> None:
     result.statement = statement.code.value
     result.statement_reason = statement.reason.value if statement.reason else None
     result.statement_data = statement.to_json()
-    if statement.verdict != rules.Verdict.NOT_APPLICABLE or result.verdict is None:
+    if statement.verdict != verdicts.Verdict.NOT_APPLICABLE or result.verdict is None:
         result.verdict = statement.verdict.value
         if statement.explanation_vi:
             result.verdict_reason_vi = statement.explanation_vi
@@ -116,10 +116,10 @@ def sample_statement(sample: Sample) -> StatementCode | None:
     return worst_statement(results[t.id].statement for t in tests if t.id in results)
 
 
-def sample_verdict(sample: Sample) -> rules.Verdict | None:
+def sample_verdict(sample: Sample) -> verdicts.Verdict | None:
     """The worst verdict of the sample's tests; None while any test is unfinished."""
     tests = active_tests(sample)
     if not tests or any(t.status != TestStatus.VERIFIED for t in tests):
         return None
     results = results_for_sample(sample)
-    return rules.sample_verdict(results[t.id].verdict for t in tests if t.id in results)
+    return verdicts.sample_verdict(results[t.id].verdict for t in tests if t.id in results)

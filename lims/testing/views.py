@@ -23,11 +23,11 @@ from lims.equipment.capture import usable_instruments_by_kind
 from lims.extensions import db, unit_of_work
 from lims.i18n import current_language
 from lims.intake.models import Sample, SampleTest, TestStatus
-from lims.rules.decision import verdict_label
 from lims.rules.formulas import validate_formula
 from lims.rules.numbers import MAX_ID, parse_id
 from lims.rules.reported import display_value
 from lims.rules.statement import guard_band_note, reason_label, statement_label
+from lims.rules.verdicts import verdict_label
 
 from . import bp, deviations, provenance, queries, statements
 from .deviations import kind_label

@@ -12,7 +12,8 @@ from lims.auth.models import User
 from lims.catalog import methods, services
 from lims.catalog.models import LimitKind, Specification
 from lims.extensions import db
-from lims.rules import decision as rules
+from lims.rules import decision, limits, verdicts
+from lims.rules.numbers import ParsedNumber
 
 
 @pytest.fixture
@@ -186,12 +187,12 @@ def test_technician_cannot_edit_or_confirm(app_ctx, make_user, base, reviewer):
 def test_to_rule_limit_and_uncertainty(reviewer, base):
     spec = _spec(reviewer, base, lower_text="5.0", lower_inclusive=False, upper_text="6.5")
     limit = services.to_rule_limit(spec)
-    assert limit == rules.NumericLimit(Decimal("5.0"), Decimal("6.5"), False, True)
+    assert limit == limits.NumericLimit(Decimal("5.0"), Decimal("6.5"), False, True)
     assert services.describe_limit(spec, "vi") == "> 5,0 và ≤ 6,5"
     u = methods.method_uncertainty(methods.parameter_methods(base["histamine"].id)[0])
     assert u.at(Decimal("100")) == Decimal("8")
     nd = _spec(reviewer, base, category_id=base["root"].id, kind="not_detected")
-    assert isinstance(services.to_rule_limit(nd), rules.NotDetectedLimit)
+    assert isinstance(services.to_rule_limit(nd), limits.NotDetectedLimit)
     plan = _spec(
         reviewer,
         base,
@@ -202,14 +203,9 @@ def test_to_rule_limit_and_uncertainty(reviewer, base):
         plan_m="0",
         plan_big_m="2",
     )
-    assert services.to_rule_limit(plan) == rules.AttributePlan(4, 1, Decimal("0"), Decimal("2"))
-    verdict = rules.judge(
-        rules.ParsedNumber("450", Decimal("450"))
-        if hasattr(rules, "ParsedNumber")
-        else Decimal("450"),
-        services.to_rule_limit(spec),
-    )
-    assert verdict.verdict == rules.Verdict.FAIL
+    assert services.to_rule_limit(plan) == limits.AttributePlan(4, 1, Decimal("0"), Decimal("2"))
+    verdict = decision.judge(ParsedNumber("450", Decimal("450")), services.to_rule_limit(spec))
+    assert verdict.verdict == verdicts.Verdict.FAIL
 
 
 @pytest.mark.parametrize(

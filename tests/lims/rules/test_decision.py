@@ -4,28 +4,28 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from lims.rules import decision as rules
-from lims.rules.decision import (
-    VERDICT_ORDER,
+from lims.rules import classes, decision, guardband, limits
+from lims.rules.decision import judge, judge_attribute_plan, judge_numeric, judge_qualitative
+from lims.rules.limits import (
     AttributePlan,
-    DecisionRule,
     NotDetectedLimit,
     NumericLimit,
     Uncertainty,
     UncertaintyRange,
+    expanded_uncertainty,
+)
+from lims.rules.numbers import ParsedNumber, parse_number
+from lims.rules.verdicts import (
+    VERDICT_ORDER,
+    DecisionRule,
     Verdict,
     decision_rule_statement,
-    expanded_uncertainty,
     is_nonconforming,
-    judge,
-    judge_attribute_plan,
-    judge_numeric,
-    judge_qualitative,
+    rounding_rule_statement,
     sample_verdict,
     verdict_label,
     worst_verdict,
 )
-from lims.rules.numbers import ParsedNumber, parse_number
 
 D = Decimal
 SIMPLE = DecisionRule.SIMPLE
@@ -458,43 +458,43 @@ def test_a_definite_verdict_for_a_bound_holds_for_every_value_the_bound_allows(
 
 
 def test_corrosion_class_is_a_grade_not_a_decimal():
-    limit = rules.NumericLimit(upper=D("1"))
-    assert rules.parse_class(" Loại 1B ") == "1b"
-    assert rules.judge_class("1b", limit).verdict == "pass"
-    assert rules.judge_class("2a", limit).verdict == "fail"
-    assert "Không quá loại 1" in rules.judge_class("1a", limit).reason_vi
+    limit = limits.NumericLimit(upper=D("1"))
+    assert classes.parse_class(" Loại 1B ") == "1b"
+    assert classes.judge_class("1b", limit).verdict == "pass"
+    assert classes.judge_class("2a", limit).verdict == "fail"
+    assert "Không quá loại 1" in classes.judge_class("1a", limit).reason_vi
     for bad in ("1", "1,2", "5a", ""):
         with pytest.raises(ValueError):
-            rules.parse_class(bad)
+            classes.parse_class(bad)
 
 
 def test_guard_band_without_acceptance_zone_and_absurd_uncertainty_are_refused():
-    two_sided = rules.NumericLimit(lower=D("4"), upper=D("6"))
-    rules.check_guard_band(two_sided, D("0.9"), D("0.9"))  # 4.9 … 5.1 is left
-    with pytest.raises(rules.GuardBandError, match="vùng chấp nhận"):
-        rules.check_guard_band(two_sided, D("1"), D("1.2"))
-    with pytest.raises(rules.GuardBandError):
-        rules.check_guard_band(two_sided, D("2.5"), None)  # U wider than 4 … 6
-    with pytest.raises(rules.GuardBandError, match="larger than the limit"):
-        rules.check_guard_band(rules.NumericLimit(upper=D("0.05")), D("500"), None)
-    rules.check_guard_band(rules.NumericLimit(upper=D("0.05")), D("0.005"), D("0.005"))
+    two_sided = limits.NumericLimit(lower=D("4"), upper=D("6"))
+    guardband.check_guard_band(two_sided, D("0.9"), D("0.9"))  # 4.9 … 5.1 is left
+    with pytest.raises(guardband.GuardBandError, match="vùng chấp nhận"):
+        guardband.check_guard_band(two_sided, D("1"), D("1.2"))
+    with pytest.raises(guardband.GuardBandError):
+        guardband.check_guard_band(two_sided, D("2.5"), None)  # U wider than 4 … 6
+    with pytest.raises(guardband.GuardBandError, match="larger than the limit"):
+        guardband.check_guard_band(limits.NumericLimit(upper=D("0.05")), D("500"), None)
+    guardband.check_guard_band(limits.NumericLimit(upper=D("0.05")), D("0.005"), D("0.005"))
 
 
 def test_rounding_rule_is_stated():
-    assert "làm tròn" in rules.rounding_rule_statement("vi")
-    assert "rounded" in rules.rounding_rule_statement("en")
+    assert "làm tròn" in rounding_rule_statement("vi")
+    assert "rounded" in rounding_rule_statement("en")
 
 
 def test_reasons_use_the_method_decimals_without_padding():
-    judgement = rules.judge_numeric(
+    judgement = decision.judge_numeric(
         ParsedNumber("<LOQ", D("0.00500000"), "<"),
-        rules.NumericLimit(upper=D("0.3")),
+        limits.NumericLimit(upper=D("0.3")),
         decimals=3,
     )
     assert "< 0,005 so với mức ≤ 0,3" in judgement.reason_vi
-    guarded = rules.judge_numeric(
+    guarded = decision.judge_numeric(
         D("0.25"),
-        rules.NumericLimit(upper=D("0.3")),
+        limits.NumericLimit(upper=D("0.3")),
         rule="guard_band_binary",
         uncertainty=D("0.0200000000"),
         decimals=2,

@@ -10,15 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lims.catalog.citations import official_citation, references, short_citation
-from lims.rules.decision import (
-    AttributePlan,
-    DecisionRule,
-    Judgement,
-    NotDetectedLimit,
-    NumericLimit,
-    Uncertainty,
-    Verdict,
-)
+from lims.rules.limits import AttributePlan, NotDetectedLimit, NumericLimit, Uncertainty
 from lims.rules.numbers import ParsedNumber, parse_number
 from lims.rules.statement import (
     ConclusionLine,
@@ -30,6 +22,7 @@ from lims.rules.statement import (
     state_conformity,
     worst_statement,
 )
+from lims.rules.verdicts import DecisionRule, Judgement, Verdict
 
 D = Decimal
 UPPER_400 = NumericLimit(upper=D(400))
