@@ -478,9 +478,9 @@ def _register_error_handlers(app: Flask) -> None:
 
 def _number_filter(value: object, decimals: int | None = None, group: bool = False) -> str:
     """``{{ value|number }}``: a number in the lab's format for the page's language
-    (``lims.rules.numbers.display_number``; ``|number(2)`` rounds, ``|number(group=True)`` groups
+    (``lims.rules.rounding.display_number``; ``|number(2)`` rounds, ``|number(group=True)`` groups
     thousands)."""
-    from lims.rules.numbers import display_number
+    from lims.rules.rounding import display_number
 
     from .i18n import current_language
 

@@ -37,7 +37,8 @@ from decimal import Decimal
 from typing import IO, Any
 from zoneinfo import ZoneInfo
 
-from lims.rules.numbers import NumberParseError, format_decimal, parse_number
+from lims.rules.numbers import NumberParseError, parse_number
+from lims.rules.rounding import format_decimal
 
 from .safetext import printable
 

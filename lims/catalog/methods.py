@@ -33,7 +33,8 @@ from lims.auth.permissions import require_role
 from lims.extensions import db
 from lims.i18n import local_name
 from lims.rules import limits
-from lims.rules.numbers import format_bound, format_uncertainty, parse_id
+from lims.rules.numbers import parse_id
+from lims.rules.rounding import format_bound, format_uncertainty
 
 from .lookups import recall
 from .models import (

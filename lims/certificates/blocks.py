@@ -22,7 +22,7 @@ from lims.catalog.units import unit_label
 from lims.extensions import db
 from lims.i18n import local_time
 from lims.intake.models import Business, Sample
-from lims.rules.numbers import format_bound, format_decimal
+from lims.rules.rounding import format_bound, format_decimal
 from lims.rules.statement import Statement
 from lims.testing import deviations
 from lims.testing.models import Result

@@ -38,8 +38,8 @@ from lims.intake.models import Business, Campaign, Sample, SampleStatus
 from lims.intake.scope import scope_for
 from lims.pdf import Letterhead
 from lims.rules import verdicts
-from lims.rules.numbers import format_decimal, format_uncertainty
 from lims.rules.reported import display_value
+from lims.rules.rounding import format_decimal, format_uncertainty
 from lims.rules.statement import (
     ConclusionLine,
     NoStatementReason,

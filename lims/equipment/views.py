@@ -24,7 +24,7 @@ from lims.auth.permissions import access
 from lims.errors import show_on_form
 from lims.extensions import csrf, db, unit_of_work
 from lims.i18n import current_language
-from lims.rules.numbers import display_number
+from lims.rules.rounding import display_number
 from lims.storage import load
 
 from . import bp, calibration, capture, register

@@ -21,7 +21,7 @@ from lims.exports import Sheet, xlsx_bytes
 from lims.pdf import DocumentInfo, data_table
 from lims.pdf.admin import WIDTH, AdminSignature, admin_styles, build_admin_document
 from lims.pdf.fonts import markup
-from lims.rules.numbers import round_decimal
+from lims.rules.rounding import round_decimal
 from lims.testing.register import (
     FailedTest,
     RegisterFilters,

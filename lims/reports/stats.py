@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
 
-from lims.rules.numbers import format_decimal
+from lims.rules.rounding import format_decimal
 
 Z95 = Decimal("1.959963984540054")
 

@@ -3,7 +3,8 @@
 No database, no Flask, no import of any other ``lims`` package: plain values in, plain values
 out, tested directly (``tests/lims/rules/``).
 
-* :mod:`~lims.rules.numbers` — a number typed by a person: parse, round, format, display.
+* :mod:`~lims.rules.numbers` — a number typed by a person: parse (and record ids).
+* :mod:`~lims.rules.rounding` — round, format and display a number.
 * :mod:`~lims.rules.reported` — a stored result as reported (decimals, ``< LOQ``, ``KPH``).
 * :mod:`~lims.rules.decision` — decision rules: judging a value against a limit (ILAC-G8).
 * :mod:`~lims.rules.verdicts` — verdict and decision-rule codes, their order and labels.

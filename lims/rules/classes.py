@@ -8,9 +8,7 @@ from decimal import Decimal
 from lims.rules.limits import (
     NumericLimit,
 )
-from lims.rules.numbers import (
-    format_decimal,
-)
+from lims.rules.rounding import format_decimal
 from lims.rules.verdicts import (
     Judgement,
     Verdict,

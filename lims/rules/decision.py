@@ -48,17 +48,8 @@ from lims.rules.limits import (
     expanded_uncertainty,
     require_decimal,
 )
-from lims.rules.numbers import (
-    DETECTED,
-    GREATER_THAN,
-    LESS_THAN,
-    NOT_DETECTED,
-    ParsedNumber,
-    format_decimal,
-    format_result,
-    format_uncertainty,
-    round_decimal,
-)
+from lims.rules.numbers import DETECTED, GREATER_THAN, LESS_THAN, NOT_DETECTED, ParsedNumber
+from lims.rules.rounding import format_decimal, format_result, format_uncertainty, round_decimal
 from lims.rules.verdicts import (
     DecisionRule,
     Judgement,

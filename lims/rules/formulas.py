@@ -14,7 +14,7 @@ parser into a tree of a few node kinds; nothing is ever passed to ``eval``, ``ex
   allowed; case-sensitive);
 * functions ``mean``, ``sum``, ``min``, ``max`` (one or more arguments), ``abs``, ``sqrt``,
   ``ln``, ``log10``, ``exp`` (one), ``round(x)`` / ``round(x, n)`` (round-half-even, as
-  :func:`lims.rules.numbers.round_decimal`).
+  :func:`lims.rules.rounding.round_decimal`).
 
 Arithmetic runs in a local ``decimal`` context (28 significant digits, round-half-even); the
 result is not rounded (the caller rounds to the parameter's decimals). Every failure is a
@@ -39,7 +39,8 @@ from decimal import (
     localcontext,
 )
 
-from lims.rules.numbers import NumberParseError, ParsedNumber, parse_decimal, round_decimal
+from lims.rules.numbers import NumberParseError, ParsedNumber, parse_decimal
+from lims.rules.rounding import round_decimal
 
 __all__ = [
     "FUNCTIONS",

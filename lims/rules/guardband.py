@@ -9,9 +9,7 @@ from lims.rules.limits import (
     NumericLimit,
     require_decimal,
 )
-from lims.rules.numbers import (
-    format_decimal,
-)
+from lims.rules.rounding import format_decimal
 
 __all__ = [
     "GuardBandError",

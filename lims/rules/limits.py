@@ -7,9 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from lims.rules.numbers import (
-    format_decimal,
-)
+from lims.rules.rounding import format_decimal
 
 __all__ = [
     "AttributePlan",

@@ -51,7 +51,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Context, Decimal, localcontext
 
-from lims.rules.numbers import ParsedNumber, format_decimal
+from lims.rules.numbers import ParsedNumber
+from lims.rules.rounding import format_decimal
 from lims.rules.verdicts import Verdict
 
 __all__ = [

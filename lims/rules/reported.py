@@ -10,7 +10,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Protocol
 
-from .numbers import NumberParseError, ParsedNumber, format_result, parse_number
+from .numbers import NumberParseError, ParsedNumber, parse_number
+from .rounding import format_result
 
 
 class ReportedResult(Protocol):

@@ -23,7 +23,8 @@ from typing import Any
 
 from lims.rules import classes, decision, limits, verdicts
 from lims.rules.limits import NumericLimit
-from lims.rules.numbers import GREATER_THAN, LESS_THAN, NOT_DETECTED, ParsedNumber, format_decimal
+from lims.rules.numbers import GREATER_THAN, LESS_THAN, NOT_DETECTED, ParsedNumber
+from lims.rules.rounding import format_decimal
 from lims.rules.verdicts import DecisionRule, Judgement, Verdict
 
 __all__ = [

@@ -8,9 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-from lims.rules.numbers import (
-    format_decimal,
-)
+from lims.rules.rounding import format_decimal
 
 __all__ = [
     "DecisionRule",

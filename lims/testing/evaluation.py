@@ -24,10 +24,10 @@ from lims.rules.numbers import (
     NOT_DETECTED,
     NumberParseError,
     ParsedNumber,
-    format_bound,
     parse_decimal,
     parse_number,
 )
+from lims.rules.rounding import format_bound
 
 from .errors import ResultError
 

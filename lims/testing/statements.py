@@ -12,9 +12,7 @@ from lims.catalog.citations import official_citation, short_citation
 from lims.catalog.models import LimitKind, Parameter, ResultType
 from lims.intake.models import Sample, SampleTest, TestStatus
 from lims.rules import verdicts
-from lims.rules.numbers import (
-    ParsedNumber,
-)
+from lims.rules.numbers import ParsedNumber
 from lims.rules.statement import (
     Statement,
     StatementCode,

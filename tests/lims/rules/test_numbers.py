@@ -13,12 +13,10 @@ from lims.rules.numbers import (
     NOT_DETECTED,
     NumberParseError,
     ParsedNumber,
-    format_decimal,
-    format_result,
     parse_decimal,
     parse_number,
-    round_decimal,
 )
+from lims.rules.rounding import format_decimal, format_result, round_decimal
 
 D = Decimal
 
@@ -376,7 +374,7 @@ def test_program_output_reads_a_point_as_decimal():
 
 
 def test_bounds_and_uncertainty_print_without_storage_padding():
-    from lims.rules.numbers import format_bound, format_uncertainty
+    from lims.rules.rounding import format_bound, format_uncertainty
 
     assert format_bound(D("0.00500000")) == "0,005"
     assert format_bound(D("0.00500000"), decimals=4) == "0,0050"
@@ -396,7 +394,7 @@ def test_bounds_and_uncertainty_print_without_storage_padding():
 
 
 def test_display_number_writes_the_labs_format_in_each_language():
-    from lims.rules.numbers import display_number
+    from lims.rules.rounding import display_number
 
     # an instrument's text keeps its digits, only the decimal point changes
     assert display_number("100.0010", "vi") == "100,0010"
