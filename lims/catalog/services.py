@@ -31,7 +31,8 @@ from lims.errors import DomainError
 from lims.extensions import db, utcnow
 from lims.i18n import current_language
 from lims.rules import limits, verdicts
-from lims.rules.formulas import FormulaError, validate_formula
+from lims.rules.formula_errors import FormulaError
+from lims.rules.formulas import validate_formula
 from lims.rules.numbers import NumberParseError, parse_decimal, parse_id
 
 from .citations import official_citation

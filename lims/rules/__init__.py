@@ -12,7 +12,8 @@ out, tested directly (``tests/lims/rules/``).
 * :mod:`~lims.rules.guardband` — refusing a guard band or uncertainty without meaning.
 * :mod:`~lims.rules.classes` — copper-strip corrosion classes.
 * :mod:`~lims.rules.statement` — the statement of conformity the lab makes for a result.
-* :mod:`~lims.rules.formulas` — calculated parameters (a safe evaluator, never ``eval``).
+* :mod:`~lims.rules.formulas` — calculated parameters (a safe evaluator, never ``eval``); the
+  formula read by :mod:`~lims.rules.formula_parser`, refused with :mod:`~lims.rules.formula_errors`.
 * :mod:`~lims.rules.netquantity` — net quantity of prepackaged goods (OIML R 87 plans).
 * :mod:`~lims.rules.westgard` — Westgard/Shewhart control rules.
 * :mod:`~lims.rules.qc_checks` — QC arithmetic: duplicates (RPD), spikes, blanks, mean and SD.

@@ -39,375 +39,31 @@ from decimal import (
     localcontext,
 )
 
+from lims.rules.formula_errors import (
+    DivisionByZeroError,
+    FormulaDomainError,
+    FormulaError,
+    FormulaSyntaxError,
+    InvalidValueError,
+    MissingValueError,
+    UnknownVariableError,
+)
+from lims.rules.formula_parser import Node, Parser, collect_names
 from lims.rules.numbers import NumberParseError, ParsedNumber, parse_decimal
 from lims.rules.rounding import round_decimal
 
 __all__ = [
-    "FUNCTIONS",
-    "DivisionByZeroError",
     "Formula",
-    "FormulaDomainError",
-    "FormulaError",
-    "FormulaSyntaxError",
-    "InvalidValueError",
-    "MissingValueError",
-    "UnknownVariableError",
     "evaluate_formula",
     "parse_formula",
     "validate_formula",
 ]
 
+
 MAX_FORMULA_LENGTH = 2000
-MAX_DEPTH = 60
-MAX_HEIGHT = 200
+
+
 MAX_POWER_EXPONENT = 1000
-MAX_NUMBER_EXPONENT = 30
-
-
-class FormulaError(ValueError):
-    """Any problem with a formula or its values; message in Vietnamese and English."""
-
-    def __init__(self, message_vi: str, message_en: str) -> None:
-        self.message_vi = message_vi
-        self.message_en = message_en
-        super().__init__(f"{message_vi} / {message_en}")
-
-    def message(self, lang: str = "vi") -> str:
-        return self.message_en if lang == "en" else self.message_vi
-
-
-class FormulaSyntaxError(FormulaError):
-    """The formula text is not valid; ``position`` is the 0-based character index."""
-
-    def __init__(self, message_vi: str, message_en: str, position: int) -> None:
-        self.position = position
-        super().__init__(
-            f"{message_vi} (vị trí {position + 1})", f"{message_en} (position {position + 1})"
-        )
-
-
-class UnknownVariableError(FormulaError):
-    """The formula names values that are not among the allowed interim values."""
-
-    def __init__(self, names: tuple[str, ...]) -> None:
-        self.names = names
-        joined = ", ".join(names)
-        super().__init__(
-            f"Công thức dùng giá trị không được khai báo: {joined}",
-            f"The formula uses undeclared values: {joined}",
-        )
-
-
-class MissingValueError(FormulaError):
-    """Interim values needed by the formula were not given; ``names`` lists them."""
-
-    def __init__(self, names: tuple[str, ...]) -> None:
-        self.names = names
-        self.name = names[0]
-        joined = ", ".join(names)
-        super().__init__(
-            f"Thiếu giá trị trung gian: {joined}", f"Missing interim value(s): {joined}"
-        )
-
-
-class InvalidValueError(FormulaError):
-    """An interim value is not a usable number; ``name`` names it."""
-
-    def __init__(self, name: str, message_vi: str, message_en: str) -> None:
-        self.name = name
-        super().__init__(f"Giá trị '{name}': {message_vi}", f"Value '{name}': {message_en}")
-
-
-class DivisionByZeroError(FormulaError):
-    """A divisor evaluated to zero; ``divisor`` is its text in the formula."""
-
-    def __init__(self, divisor: str, detail: str) -> None:
-        self.divisor = divisor
-        super().__init__(
-            f"Chia cho 0: '{divisor}' bằng 0{detail}",
-            f"Division by zero: '{divisor}' is 0{detail}",
-        )
-
-
-class FormulaDomainError(FormulaError):
-    """A function or operator got a value outside its domain, or the result overflowed."""
-
-
-# --------------------------------------------------------------------------- tokens
-
-
-@dataclass(frozen=True)
-class _Token:
-    kind: str  # 'num', 'name', 'op', 'end'
-    text: str
-    pos: int
-    value: Decimal | None = None
-
-
-_OPERATORS = ("**", "+", "-", "*", "/", "^", "(", ")", ",", ";")
-
-
-def _is_name_start(ch: str) -> bool:
-    return ch == "_" or ch.isalpha()
-
-
-def _is_name_char(ch: str) -> bool:
-    return ch == "_" or ch.isalpha() or ch in "0123456789"
-
-
-def _tokenize(text: str) -> list[_Token]:
-    tokens: list[_Token] = []
-    i, n = 0, len(text)
-    while i < n:
-        ch = text[i]
-        if ch in " \t\r\n":
-            i += 1
-            continue
-        if ch in "0123456789" or (ch == "." and i + 1 < n and text[i + 1] in "0123456789"):
-            start = i
-            while i < n and text[i] in "0123456789":
-                i += 1
-            if i < n and text[i] == ".":
-                i += 1
-                while i < n and text[i] in "0123456789":
-                    i += 1
-            if i < n and text[i] in "eE":
-                j = i + 1
-                if j < n and text[j] in "+-":
-                    j += 1
-                if j < n and text[j] in "0123456789":
-                    while j < n and text[j] in "0123456789":
-                        j += 1
-                    i = j
-            literal = text[start:i]
-            if i < n and (_is_name_char(text[i]) or text[i] == "."):
-                raise FormulaSyntaxError(
-                    f"Số viết sai '{text[start : i + 1]}'",
-                    f"Malformed number '{text[start : i + 1]}'",
-                    start,
-                )
-            value = Decimal(literal)
-            if abs(value.adjusted()) > MAX_NUMBER_EXPONENT:
-                raise FormulaSyntaxError(
-                    f"Số '{literal}' quá lớn hoặc quá nhỏ",
-                    f"The number '{literal}' is too large or too small",
-                    start,
-                )
-            tokens.append(_Token("num", literal, start, value))
-            continue
-        if _is_name_start(ch):
-            start = i
-            while i < n and _is_name_char(text[i]):
-                i += 1
-            tokens.append(_Token("name", text[start:i], start))
-            continue
-        for op in _OPERATORS:
-            if text.startswith(op, i):
-                tokens.append(_Token("op", op, i))
-                i += len(op)
-                break
-        else:
-            raise FormulaSyntaxError(
-                f"Ký tự không hợp lệ '{ch}'", f"Character '{ch}' is not allowed", i
-            )
-    tokens.append(_Token("end", "", n))
-    return tokens
-
-
-# --------------------------------------------------------------------------- tree
-
-
-@dataclass(frozen=True)
-class _Node:
-    kind: str  # 'num', 'var', 'neg', 'pos', 'bin', 'call'
-    start: int
-    end: int
-    value: Decimal | None = None
-    name: str = ""
-    op: str = ""
-    args: tuple[_Node, ...] = ()
-    height: int = 1
-
-    def __post_init__(self) -> None:
-        if self.args:
-            height = 1 + max(a.height for a in self.args)
-            object.__setattr__(self, "height", height)
-            if height > MAX_HEIGHT:
-                raise FormulaSyntaxError(
-                    "Công thức quá phức tạp", "The formula is too complex", self.start
-                )
-
-
-# name -> (min args, max args or None)
-_ARITY: dict[str, tuple[int, int | None]] = {
-    "mean": (1, None),
-    "sum": (1, None),
-    "min": (1, None),
-    "max": (1, None),
-    "abs": (1, 1),
-    "sqrt": (1, 1),
-    "ln": (1, 1),
-    "log10": (1, 1),
-    "exp": (1, 1),
-    "round": (1, 2),
-}
-FUNCTIONS = frozenset(_ARITY)
-
-
-class _Parser:
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.tokens = _tokenize(text)
-        self.i = 0
-        self.depth = 0
-
-    @property
-    def tok(self) -> _Token:
-        return self.tokens[self.i]
-
-    def take(self) -> _Token:
-        t = self.tokens[self.i]
-        self.i += 1
-        return t
-
-    def is_op(self, *ops: str) -> bool:
-        return self.tok.kind == "op" and self.tok.text in ops
-
-    def enter(self) -> None:
-        self.depth += 1
-        if self.depth > MAX_DEPTH:
-            raise FormulaSyntaxError(
-                "Công thức lồng nhau quá sâu", "The formula is nested too deeply", self.tok.pos
-            )
-
-    def unexpected(self) -> FormulaSyntaxError:
-        t = self.tok
-        if t.kind == "end":
-            return FormulaSyntaxError(
-                "Công thức kết thúc đột ngột", "The formula ends unexpectedly", t.pos
-            )
-        if t.text in (",", ";"):
-            return FormulaSyntaxError(
-                f"Dấu '{t.text}' không đúng chỗ (số thập phân trong công thức dùng dấu chấm: 0.5)",
-                f"Unexpected '{t.text}' (decimals in formulas use a point: 0.5)",
-                t.pos,
-            )
-        return FormulaSyntaxError(f"Không mong đợi '{t.text}'", f"Unexpected '{t.text}'", t.pos)
-
-    def parse(self) -> _Node:
-        node = self.expr()
-        if self.tok.kind != "end":
-            raise self.unexpected()
-        return node
-
-    def expr(self) -> _Node:
-        node = self.term()
-        while self.is_op("+", "-"):
-            op = self.take().text
-            right = self.term()
-            node = _Node("bin", node.start, right.end, op=op, args=(node, right))
-        return node
-
-    def term(self) -> _Node:
-        node = self.unary()
-        while self.is_op("*", "/"):
-            op = self.take().text
-            right = self.unary()
-            node = _Node("bin", node.start, right.end, op=op, args=(node, right))
-        return node
-
-    def unary(self) -> _Node:
-        if self.is_op("-", "+"):
-            t = self.take()
-            self.enter()
-            operand = self.unary()
-            self.depth -= 1
-            kind = "neg" if t.text == "-" else "pos"
-            return _Node(kind, t.pos, operand.end, args=(operand,))
-        return self.power()
-
-    def power(self) -> _Node:
-        base = self.atom()
-        if self.is_op("**", "^"):
-            self.take()
-            self.enter()
-            exponent = self.unary()
-            self.depth -= 1
-            return _Node("bin", base.start, exponent.end, op="**", args=(base, exponent))
-        return base
-
-    def atom(self) -> _Node:
-        t = self.tok
-        if t.kind == "num":
-            self.take()
-            return _Node("num", t.pos, t.pos + len(t.text), value=t.value)
-        if t.kind == "name":
-            self.take()
-            if self.is_op("("):
-                return self.call(t)
-            if t.text in _ARITY:
-                raise FormulaSyntaxError(
-                    f"'{t.text}' là hàm, cần có '(' sau tên",
-                    f"'{t.text}' is a function and needs '(' after its name",
-                    t.pos,
-                )
-            return _Node("var", t.pos, t.pos + len(t.text), name=t.text)
-        if self.is_op("("):
-            self.take()
-            self.enter()
-            inner = self.expr()
-            self.depth -= 1
-            if not self.is_op(")"):
-                raise FormulaSyntaxError("Thiếu dấu ')'", "A closing ')' is missing", self.tok.pos)
-            close = self.take()
-            return _Node(
-                inner.kind, t.pos, close.pos + 1, inner.value, inner.name, inner.op, inner.args
-            )
-        raise self.unexpected()
-
-    def call(self, name_tok: _Token) -> _Node:
-        name = name_tok.text
-        if name not in _ARITY:
-            raise FormulaSyntaxError(
-                f"Không có hàm '{name}' (có: {', '.join(sorted(_ARITY))})",
-                f"Unknown function '{name}' (available: {', '.join(sorted(_ARITY))})",
-                name_tok.pos,
-            )
-        self.take()  # '('
-        self.enter()
-        args: list[_Node] = []
-        if not self.is_op(")"):
-            args.append(self.expr())
-            while self.is_op(",", ";"):
-                self.take()
-                args.append(self.expr())
-        self.depth -= 1
-        if not self.is_op(")"):
-            raise FormulaSyntaxError(
-                f"Thiếu dấu ')' cho hàm '{name}'",
-                f"A closing ')' is missing for '{name}'",
-                self.tok.pos,
-            )
-        close = self.take()
-        low, high = _ARITY[name]
-        if len(args) < low or (high is not None and len(args) > high):
-            expected = f"{low}" if high == low else (f"{low}–{high}" if high else f"≥ {low}")
-            raise FormulaSyntaxError(
-                f"Hàm '{name}' cần {expected} đối số, có {len(args)}",
-                f"Function '{name}' takes {expected} argument(s), got {len(args)}",
-                name_tok.pos,
-            )
-        return _Node("call", name_tok.pos, close.pos + 1, name=name, args=tuple(args))
-
-
-def _collect_names(node: _Node, out: dict[str, None]) -> None:
-    if node.kind == "var":
-        out.setdefault(node.name, None)
-    for child in node.args:
-        _collect_names(child, out)
-
-
-# --------------------------------------------------------------------------- evaluation
 
 
 def _context() -> Context:
@@ -459,7 +115,7 @@ class Formula:
 
     text: str
     variables: tuple[str, ...]
-    _tree: _Node = field(repr=False, compare=False)
+    _tree: Node = field(repr=False, compare=False)
 
     def evaluate(self, values: Mapping[str, object]) -> Decimal:
         """Evaluate with ``values`` (Decimal, int, a plain :class:`ParsedNumber` or typed text)."""
@@ -492,21 +148,21 @@ class _Evaluator:
         self.text = text
         self.env = env
 
-    def source(self, node: _Node) -> str:
+    def source(self, node: Node) -> str:
         return self.text[node.start : node.end].strip()
 
-    def detail(self, node: _Node) -> str:
+    def detail(self, node: Node) -> str:
         names: dict[str, None] = {}
-        _collect_names(node, names)
+        collect_names(node, names)
         if not names:
             return ""
         parts = ", ".join(f"{n} = {self.env[n]}" for n in names)
         return f" ({parts})"
 
-    def domain(self, node: _Node, vi: str, en: str) -> FormulaDomainError:
+    def domain(self, node: Node, vi: str, en: str) -> FormulaDomainError:
         return FormulaDomainError(f"'{self.source(node)}': {vi}", f"'{self.source(node)}': {en}")
 
-    def value_of(self, node: _Node) -> Decimal:
+    def value_of(self, node: Node) -> Decimal:
         kind = node.kind
         if kind == "num":
             assert node.value is not None
@@ -523,7 +179,7 @@ class _Evaluator:
             return self.call(node)
         raise AssertionError(f"unknown node {kind}")  # pragma: no cover
 
-    def binary(self, node: _Node) -> Decimal:
+    def binary(self, node: Node) -> Decimal:
         left_node, right_node = node.args
         a = self.value_of(left_node)
         b = self.value_of(right_node)
@@ -555,7 +211,7 @@ class _Evaluator:
             )
         return a**b
 
-    def call(self, node: _Node) -> Decimal:
+    def call(self, node: Node) -> Decimal:
         name = node.name
         values = [self.value_of(arg) for arg in node.args]
         if name == "mean":
@@ -592,9 +248,6 @@ class _Evaluator:
         return round_decimal(x, int(places))
 
 
-# --------------------------------------------------------------------------- public API
-
-
 def parse_formula(text: str) -> Formula:
     """Parse and check a formula; raises :class:`FormulaSyntaxError` when it is not valid."""
     if not isinstance(text, str):
@@ -609,13 +262,13 @@ def parse_formula(text: str) -> Formula:
     if not text.strip():
         raise FormulaSyntaxError("Công thức trống", "The formula is empty", 0)
     try:
-        tree = _Parser(text).parse()
+        tree = Parser(text).parse()
     except RecursionError:  # pragma: no cover - MAX_DEPTH keeps well below the limit
         raise FormulaSyntaxError(
             "Công thức lồng nhau quá sâu", "The formula is nested too deeply", 0
         ) from None
     names: dict[str, None] = {}
-    _collect_names(tree, names)
+    collect_names(tree, names)
     return Formula(text=text, variables=tuple(names), _tree=tree)
 
 

@@ -18,7 +18,7 @@ from lims.catalog import services as catalog
 from lims.catalog.models import Parameter, ParameterMethod, ResultType
 from lims.i18n import current_language, local_time
 from lims.intake.models import Sample
-from lims.rules import classes, decision, formulas, limits, netquantity, verdicts
+from lims.rules import classes, decision, formula_errors, formulas, limits, netquantity, verdicts
 from lims.rules.numbers import (
     LESS_THAN,
     NOT_DETECTED,
@@ -222,7 +222,7 @@ def _evaluate(
                 raise ResultError(f"{name}: {exc.message(current_language())}", "interim") from None
         try:
             computed = formulas.evaluate_formula(parameter.formula, parsed_values)
-        except formulas.FormulaError as exc:
+        except formula_errors.FormulaError as exc:
             raise ResultError(exc.message(current_language()), "interim") from None
         parsed = _censor(ParsedNumber(text=str(computed), value=computed, qualifier=None), facts)
         text = str(computed)

@@ -4,20 +4,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lims.rules.formulas import (
-    FUNCTIONS,
+from lims.rules.formula_errors import (
     DivisionByZeroError,
-    Formula,
     FormulaDomainError,
     FormulaError,
     FormulaSyntaxError,
     InvalidValueError,
     MissingValueError,
     UnknownVariableError,
-    evaluate_formula,
-    parse_formula,
-    validate_formula,
 )
+from lims.rules.formula_parser import FUNCTIONS
+from lims.rules.formulas import Formula, evaluate_formula, parse_formula, validate_formula
 from lims.rules.numbers import parse_number
 
 D = Decimal
