@@ -216,7 +216,7 @@ def report(results: dict[str, dict[str, Any]], rows: int, runs: int, command: st
         "remembers catalogue lookups for its duration (`lims/catalog/lookups.py`), locks the "
         "chain head once (at the commit, as every unit of work does), reads the tests' "
         "results in one query and writes every row in one flush "
-        "(`testing.services.bulk_entry`): 0.8–1.0 s of CPU; "
+        "(`testing.entry.bulk_entry`): 0.8–1.0 s of CPU; "
         "each row is still checked and audited by the entry service as when typed.",
     ]
     return "\n".join(lines)

@@ -541,7 +541,7 @@ def facts(pm: ParameterMethod) -> tuple[int | None, Decimal | None, Decimal | No
 
 
 def method_uncertainty(pm: ParameterMethod | None) -> limits.Uncertainty | None:
-    """The method's expanded uncertainty as a :class:`rules.Uncertainty` (None if none)."""
+    """The method's expanded uncertainty as a :class:`limits.Uncertainty` (None if none)."""
     if pm is None:
         return None
     kind = pm.uncertainty_kind

@@ -5,16 +5,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from lims.rules.limits import (
-    NumericLimit,
-)
+from lims.rules.limits import NumericLimit
 from lims.rules.rounding import format_decimal
-from lims.rules.verdicts import (
-    Judgement,
-    Verdict,
-    verdict_label,
-    worst_verdict,
-)
+from lims.rules.verdicts import Judgement, Verdict, verdict_label, worst_verdict
 
 __all__ = [
     "CORROSION_CLASSES",

@@ -6,13 +6,9 @@ ever passed to ``eval``, ``exec`` or ``compile``. Evaluating the tree and the pu
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import (
-    Decimal,
-)
+from decimal import Decimal
 
-from lims.rules.formula_errors import (
-    FormulaSyntaxError,
-)
+from lims.rules.formula_errors import FormulaSyntaxError
 
 __all__ = [
     "FUNCTIONS",
@@ -20,11 +16,7 @@ __all__ = [
 
 
 MAX_DEPTH = 60
-
-
 MAX_HEIGHT = 200
-
-
 MAX_NUMBER_EXPONENT = 30
 
 

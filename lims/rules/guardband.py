@@ -5,10 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from lims.rules.limits import (
-    NumericLimit,
-    require_decimal,
-)
+from lims.rules.limits import NumericLimit, require_decimal
 from lims.rules.rounding import format_decimal
 
 __all__ = [

@@ -37,9 +37,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from decimal import (
-    Decimal,
-)
+from decimal import Decimal
 
 __all__ = [
     "DETECTED",

@@ -10,13 +10,7 @@ then passes explicitly.
 
 from __future__ import annotations
 
-from decimal import (
-    ROUND_CEILING,
-    ROUND_HALF_EVEN,
-    Context,
-    Decimal,
-    InvalidOperation,
-)
+from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
 
 from lims.rules.numbers import (
     DETECTED,
@@ -38,8 +32,6 @@ __all__ = [
 ]
 
 MIN_DECIMALS = -12
-
-
 MAX_DECIMALS = 20
 
 

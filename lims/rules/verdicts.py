@@ -56,8 +56,6 @@ VERDICT_ORDER: tuple[Verdict, ...] = (
 
 
 _RANK = {v: i for i, v in enumerate(VERDICT_ORDER)}
-
-
 _VERDICT_LABELS: dict[Verdict, tuple[str, str]] = {
     Verdict.PASS: ("Đạt", "Pass"),
     Verdict.CONDITIONAL_PASS: ("Đạt có điều kiện", "Conditional pass"),

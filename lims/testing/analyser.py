@@ -13,9 +13,7 @@ from lims.auth.models import User, UserRole
 from lims.extensions import db
 from lims.intake.models import Sample, TestStatus
 
-from .entry import (
-    enter_without_role_check,
-)
+from .entry import enter_without_role_check
 from .errors import ResultError
 from .queries import active_tests
 

@@ -24,9 +24,7 @@ from lims.intake.models import SampleStatus, SampleTest, TestStatus
 from . import provenance
 from .checks import check_results_allowed
 from .errors import ResultError, StaleResult
-from .evaluation import (
-    evaluate_entry,
-)
+from .evaluation import evaluate_entry
 from .models import Result
 from .queries import user_label
 from .sample_status import refresh_sample_status
@@ -71,8 +69,6 @@ def check_entry_allowed(test: SampleTest) -> None:
 
 
 _bulk: ContextVar[bool] = ContextVar("results_bulk_entry", default=False)
-
-
 _known_results: ContextVar[dict[int, Result | None] | None] = ContextVar(
     "results_known", default=None
 )

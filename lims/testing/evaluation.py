@@ -342,8 +342,6 @@ def _evaluate_net_quantity(
 
 
 MASS_UNITS = ("g", "kg")
-
-
 VOLUME_UNITS = ("mL", "L")
 
 

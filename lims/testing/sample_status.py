@@ -11,19 +11,12 @@ from lims import audit
 from lims.extensions import db
 from lims.intake import lifecycle
 from lims.intake.models import Sample, SampleStatus, TestStatus
-from lims.rules.statement import (
-    StatementCode,
-    is_stated_nonconformity,
-)
+from lims.rules.statement import StatementCode, is_stated_nonconformity
 
 from .models import NonConformity
-from .notifications import (
-    notify_role,
-)
+from .notifications import notify_role
 from .queries import active_tests
-from .statements import (
-    sample_statement,
-)
+from .statements import sample_statement
 
 
 def refresh_sample_status(actor: Any, sample: Sample) -> None:

@@ -13,16 +13,9 @@ from lims.catalog.models import LimitKind, Parameter, ResultType
 from lims.intake.models import Sample, SampleTest, TestStatus
 from lims.rules import verdicts
 from lims.rules.numbers import ParsedNumber
-from lims.rules.statement import (
-    Statement,
-    StatementCode,
-    state_conformity,
-    worst_statement,
-)
+from lims.rules.statement import Statement, StatementCode, state_conformity, worst_statement
 
-from .evaluation import (
-    parse_value,
-)
+from .evaluation import parse_value
 from .models import Result
 from .queries import active_tests, results_for_sample
 

@@ -21,10 +21,7 @@ from .errors import ResultError, StaleResult
 from .models import NonConformity, Result
 from .queries import user_label
 from .sample_status import refresh_sample_status
-from .statements import (
-    compute_statement,
-    store_statement,
-)
+from .statements import compute_statement, store_statement
 
 
 def verify_results(

@@ -23,9 +23,7 @@ from lims.rules.reported import display_value
 from . import bp, provenance, statements, verification
 from .errors import ResultError
 from .models import Result
-from .views import (
-    optional_int,
-)
+from .views import optional_int
 from .workqueue import QUEUE_PAGE, queue_page
 
 

@@ -16,22 +16,9 @@ from lims.extensions import db, utcnow
 from lims.testing.models import NonConformity
 from lims.testing.notifications import notify_users
 
-from .common import (
-    AUTHORS,
-    WarningError,
-    require_other_approver,
-    require_status,
-    snapshot,
-)
-from .drafting import (
-    failed_lines,
-)
-from .models import (
-    ConsumerWarning,
-    WarningSource,
-    WarningStatus,
-    warning_number,
-)
+from .common import AUTHORS, WarningError, require_other_approver, require_status, snapshot
+from .drafting import failed_lines
+from .models import ConsumerWarning, WarningSource, WarningStatus, warning_number
 
 ATTENTION_LABELS = {
     "certificate_amended": _l("A certificate behind this warning was amended."),

@@ -9,23 +9,12 @@ from flask_babel import lazy_gettext as _l
 
 from lims.errors import DomainError
 
-from .models import (
-    ConsumerWarning,
-    WarningStatus,
-)
+from .models import ConsumerWarning, WarningStatus
 
 AUTHORS = ("association",)
-
-
 TITLE_MAX = 300
-
-
 REASON_MAX = 1000
-
-
 MAX_SOURCES = 20
-
-
 STATUS_LABELS = {
     WarningStatus.DRAFT: _l("draft"),
     WarningStatus.IN_REVIEW: _l("in review"),

@@ -20,16 +20,9 @@ from lims.intake.services import photo_rendition
 from lims.pdf import Letterhead
 
 from . import pdf
-from .common import (
-    AUTHORS,
-    require_status,
-)
+from .common import AUTHORS, require_status
 from .frame import warning_frame
-from .models import (
-    ConsumerWarning,
-    WarningStatus,
-    warning_number,
-)
+from .models import ConsumerWarning, WarningStatus, warning_number
 
 
 def association_letterhead() -> Letterhead:

@@ -23,19 +23,8 @@ from lims.testing.models import NonConformity
 from lims.testing.register import RegisterFilters, register_rows
 
 from . import pdf
-from .common import (
-    AUTHORS,
-    MAX_SOURCES,
-    WarningError,
-    clean_title,
-    require_status,
-    snapshot,
-)
-from .models import (
-    ConsumerWarning,
-    WarningSource,
-    WarningStatus,
-)
+from .common import AUTHORS, MAX_SOURCES, WarningError, clean_title, require_status, snapshot
+from .models import ConsumerWarning, WarningSource, WarningStatus
 from .sanitize import sanitize
 
 

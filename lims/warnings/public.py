@@ -12,11 +12,7 @@ from lims.extensions import db
 from lims.i18n import LOCAL_TZ
 from lims.intake.text import search_key
 
-from .models import (
-    Bulletin,
-    ConsumerWarning,
-    WarningStatus,
-)
+from .models import Bulletin, ConsumerWarning, WarningStatus
 
 
 def day_start(day: date) -> datetime:

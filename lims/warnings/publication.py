@@ -30,11 +30,7 @@ from .common import (
 )
 from .document import association_letterhead, warning_doc
 from .frame import warning_frame
-from .models import (
-    ConsumerWarning,
-    WarningStatus,
-    warning_number,
-)
+from .models import ConsumerWarning, WarningStatus, warning_number
 
 
 def return_to_draft(*, actor: Any, warning: ConsumerWarning, reason: str) -> ConsumerWarning:

@@ -7,15 +7,7 @@ from io import BytesIO
 from typing import Any
 
 import sqlalchemy as sa
-from flask import (
-    abort,
-    flash,
-    redirect,
-    render_template,
-    request,
-    send_file,
-    url_for,
-)
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -28,24 +20,10 @@ from lims.rules.numbers import parse_id
 from lims.storage import inline_image
 from lims.wordfiles import TemplateError
 
-from . import (
-    bp,
-    certificate_changes,
-    common,
-    document,
-    drafting,
-    pdf,
-    publication,
-)
+from . import bp, certificate_changes, common, document, drafting, pdf, publication
 from .forms import ReasonForm, WarningForm
-from .models import (
-    ConsumerWarning,
-    WarningStatus,
-    warning_number,
-)
-from .views_public import (
-    failed_items,
-)
+from .models import ConsumerWarning, WarningStatus, warning_number
+from .views_public import failed_items
 from .word import render_warning_docx
 
 ROLE = "association"

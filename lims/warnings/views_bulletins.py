@@ -4,14 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import (
-    abort,
-    flash,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -19,21 +12,11 @@ from lims.auth.permissions import access
 from lims.errors import show_on_form
 from lims.extensions import db, unit_of_work
 
-from . import (
-    bp,
-    common,
-)
+from . import bp, common
 from . import bulletins as bulletins_service
 from .forms import BulletinForm, BulletinPreviewForm, ReasonForm
-from .models import (
-    BulletinDraft,
-    BulletinDraftStatus,
-    warning_number,
-)
-from .views import (
-    ROLE,
-    preview_response,
-)
+from .models import BulletinDraft, BulletinDraftStatus, warning_number
+from .views import ROLE, preview_response
 
 
 @bp.route("/warnings/bulletins", methods=["GET", "POST"])

@@ -40,18 +40,8 @@ from lims.safetext import printable
 from lims.storage import load
 
 from . import bulletins as bulletins_service
-from . import (
-    certificate_changes,
-    document,
-    public,
-    public_bp,
-)
-from .models import (
-    Bulletin,
-    ConsumerWarning,
-    WarningStatus,
-    warning_number,
-)
+from . import certificate_changes, document, public, public_bp
+from .models import Bulletin, ConsumerWarning, WarningStatus, warning_number
 from .sanitize import to_text
 
 PER_PAGE = 30

@@ -19,14 +19,8 @@ __all__ = [
 ]
 
 MAX_CELL = 200
-
-
 _SPACES = re.compile(r"[\s\u00a0\u2009\u202f]+")
-
-
 _NUMERIC_BODY = re.compile(r"[0-9]")
-
-
 _UNIT_SAME = {
     "ppm": ("mg/kg", "mg/l"),
     "ppb": ("ug/kg", "ug/l"),

@@ -27,8 +27,6 @@ from .spec import (
 )
 
 MAPPING_ROLES = ("technician", "reviewer", "admin")
-
-
 ENCODINGS = ("utf-8", "cp1252", "cp1258")
 
 

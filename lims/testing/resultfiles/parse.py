@@ -31,11 +31,7 @@ from flask_babel import lazy_gettext as _l
 from lims.intake.text import search_key
 from lims.sheets import UnreadableSheet, read_records
 
-from .cells import (
-    MAX_CELL,
-    cell_text,
-    normalise_value,
-)
+from .cells import MAX_CELL, cell_text, normalise_value
 from .spec import (
     LAYOUTS,
     FileRow,

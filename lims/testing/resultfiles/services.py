@@ -40,16 +40,10 @@ from lims.testing.errors import ResultError
 
 from .cells import units_match
 from .errors import ResultFileRefused
-from .mappings import (
-    parameters_by_code,
-)
+from .mappings import parameters_by_code
 from .models import ResultFile, ResultFileMapping, ResultFileStatus
 from .parse import parse_result_file
-from .spec import (
-    FileRow,
-    ParameterEntry,
-    ResultFileError,
-)
+from .spec import FileRow, ParameterEntry, ResultFileError
 
 IMPORT_ROLES = ("technician", "reviewer")
 

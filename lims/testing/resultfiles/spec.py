@@ -26,14 +26,8 @@ __all__ = [
 ]
 
 MAX_PATTERN = 200
-
-
 LAYOUTS = ("long", "grid")
-
-
 DECIMAL_SEPARATORS = (".", ",")
-
-
 DELIMITERS = ("", ",", ";", "\t")  # "" = guessed from the file
 
 
