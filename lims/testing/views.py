@@ -16,6 +16,7 @@ from werkzeug.wrappers import Response
 from lims.auth.models import User
 from lims.auth.permissions import access, has_role
 from lims.catalog import methods
+from lims.catalog.lookups import remembered
 from lims.catalog.models import Parameter, ResultType
 from lims.catalog.services import plain
 from lims.catalog.units import unit_label
@@ -38,8 +39,6 @@ from .notifications import unread_count
 from .workqueue import QUEUE_PAGE, QueuePage, queue_page
 
 ENTRY_ROLES = ("technician", "reviewer")
-
-
 READ_ROLES = ("technician",)  # who may read an instrument (``equipment.read``)
 
 
@@ -121,7 +120,8 @@ def _save_entries(entries: list[dict[str, Any]]) -> dict[int, str]:
     """All rows in one unit of work: any bad row → its message, and nothing is saved."""
     errors: dict[int, str] = {}
     try:
-        with unit_of_work():
+        # the rows of one sample look up the same category, specifications and methods
+        with unit_of_work(), remembered():
             for entry in entries:
                 try:
                     if entry["method_typed"] and entry["method"] is None:
