@@ -30,8 +30,6 @@ from .queries import user_label
 from .sample_status import refresh_sample_status
 
 ENTRY_STATES = (SampleStatus.RECEIVED, SampleStatus.IN_TESTING, SampleStatus.TO_VERIFY)
-
-
 # RESULT_VALUE is Numeric(24, 10): 14 digits before the decimal point (PostgreSQL refuses more)
 MAX_STORED_VALUE = Decimal(10) ** 14
 
