@@ -28,7 +28,7 @@ from lims.progress import ProgressFactory, silent, tracked
 from lims.rules.numbers import NumberParseError, parse_decimal
 from lims.safetext import describe, forbidden_character
 
-from . import methods, services
+from . import categories, editing, limits, methods, parameters, specifications
 from .models import LimitKind, Parameter, ProductCategory, ResultType, Specification
 from .seed import CATEGORY_TREE, KNOWN_UNITS, PARAMETER_VI, SEED_CSV, scope_codes
 
@@ -392,7 +392,7 @@ def _resolve_categories(rows: list[RowLimit], issues: list[Issue]) -> None:
         if codes is not None:
             row.category_ids = [by_code[c] for c in codes if c in by_code]
         else:
-            cat = services.find_category(row.scope)
+            cat = categories.find_category(row.scope)
             row.category_ids = [cat.id] if cat is not None else []
         if not row.category_ids:
             issues.append(
@@ -433,7 +433,7 @@ def _resolve_categories(rows: list[RowLimit], issues: list[Issue]) -> None:
 
 
 def _parameter_for(row: RowLimit, report: ImportReport) -> Parameter:
-    parameter = services.find_parameter(row.name_en, row.unit, row.method)
+    parameter = parameters.find_parameter(row.name_en, row.unit, row.method)
     if parameter is not None:
         return parameter
     if "CFU" in row.unit or "MPN" in row.unit:
@@ -442,7 +442,7 @@ def _parameter_for(row: RowLimit, report: ImportReport) -> Parameter:
         result_type = ResultType.CLASS
     else:
         result_type = ResultType.NUMERIC
-    parameter = services.create_parameter(
+    parameter = parameters.create_parameter(
         actor=None,
         name_vi=PARAMETER_VI.get(row.name_en, row.name_en)[:300],
         name_en=row.name_en,
@@ -488,7 +488,7 @@ def import_text(
     if issues:
         raise ImportFailed(issues)
     report = ImportReport()
-    report.new_categories = services.ensure_categories(CATEGORY_TREE)
+    report.new_categories = categories.ensure_categories(CATEGORY_TREE)
     _resolve_categories(rows, issues)
     if issues:
         raise ImportFailed(issues)
@@ -501,7 +501,7 @@ def import_text(
             label = f"{row.row}: {codes[cat_id]} / {row.parameter_text}"
             try:
                 outcome = _apply(row, cat_id, parameter, start, reason)
-            except services.CatalogError as exc:
+            except editing.CatalogError as exc:
                 raise ImportFailed([Issue(row.row, "product_category", str(exc.message))]) from None
             getattr(report, outcome).append(label)
     audit.record(
@@ -520,28 +520,28 @@ def _apply(row: RowLimit, cat_id: int, parameter: Parameter, start: date, reason
     values = row.limit_values() | {"category_id": cat_id, "parameter_id": parameter.id}
     spec = _current(cat_id, parameter.id, row.regulation)
     if spec is None:
-        created = services.create_specification(actor=None, **values)
+        created = specifications.create_specification(actor=None, **values)
         created.source_verified = row.source_verified
         return "added"
-    changed = {k for k, v in values.items() if services.norm(getattr(spec, k)) != services.norm(v)}
+    changed = {k for k, v in values.items() if editing.norm(getattr(spec, k)) != editing.norm(v)}
     if not changed:
         if spec.source_verified == row.source_verified:
             return "unchanged"
         spec.source_verified = row.source_verified
         return "updated"
-    full = {k: getattr(spec, k) for k in services.SPEC_FIELDS} | values
-    if services.is_specification_used(spec.id):
+    full = {k: getattr(spec, k) for k in specifications.SPEC_FIELDS} | values
+    if limits.is_specification_used(spec.id):
         full["effective_from"] = max(start, spec.effective_from or start)
         _new_version(spec, full, reason).source_verified = row.source_verified
         return "new_versions"
-    before = services._spec_snapshot(spec)
-    clean = services.clean_specification(full)
+    before = specifications.spec_snapshot(spec)
+    clean = specifications.clean_specification(full)
     for name, value in clean.items():
         setattr(spec, name, value)
-    services._apply_numbers(spec)
+    specifications.apply_numbers(spec)
     spec.source_verified = row.source_verified
-    if changed & set(services.CONFIRMED_FIELDS):
-        services.clear_confirmation(spec)
+    if changed & set(specifications.CONFIRMED_FIELDS):
+        specifications.clear_confirmation(spec)
     db.session.flush()
     audit.record(
         actor=None,
@@ -549,16 +549,18 @@ def _apply(row: RowLimit, cat_id: int, parameter: Parameter, start: date, reason
         entity_type="specification",
         entity_id=spec.id,
         before=before,
-        after=services._spec_snapshot(spec),
+        after=specifications.spec_snapshot(spec),
         reason=reason,
     )
     return "updated"
 
 
 def _new_version(spec: Specification, full: dict[str, Any], reason: str) -> Specification:
-    clean = services.clean_specification(full)
-    new = Specification(series=spec.series, version=services._next_version(spec.series), **clean)
-    services._apply_numbers(new)
+    clean = specifications.clean_specification(full)
+    new = Specification(
+        series=spec.series, version=specifications.next_version(spec.series), **clean
+    )
+    specifications.apply_numbers(new)
     db.session.add(new)
     db.session.flush()
     spec.superseded_by_id = new.id
@@ -569,8 +571,8 @@ def _new_version(spec: Specification, full: dict[str, Any], reason: str) -> Spec
         action="specification.new_version",
         entity_type="specification",
         entity_id=new.id,
-        before=services._spec_snapshot(spec) | {"id": spec.id},
-        after=services._spec_snapshot(new),
+        before=specifications.spec_snapshot(spec) | {"id": spec.id},
+        after=specifications.spec_snapshot(new),
         reason=reason,
     )
     return new
@@ -631,7 +633,7 @@ def export_rows(specs: Iterable[Specification] | None = None) -> list[list[str]]
             ).all()
         )
         specs = sorted(
-            services.list_specifications(current_only=True),
+            specifications.list_specifications(current_only=True),
             key=lambda s: (first_ids.get(s.series, s.id), s.id),
         )
     rows: list[list[str]] = []

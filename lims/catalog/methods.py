@@ -35,6 +35,18 @@ from lims.i18n import local_name
 from lims.rules import decision as rules
 from lims.rules.numbers import format_bound, format_uncertainty, parse_id
 
+from .categories import category_ancestors
+from .editing import (
+    CODE_RE,
+    EDITORS,
+    MAX_DECIMALS,
+    CatalogError,
+    apply_changes,
+    checked_decimal,
+    checked_text,
+    plain,
+    slugify,
+)
 from .lookups import recall
 from .models import (
     Method,
@@ -44,19 +56,7 @@ from .models import (
     ProfileItem,
     UncertaintyKind,
 )
-from .services import (
-    CODE_RE,
-    EDITORS,
-    MAX_DECIMALS,
-    CatalogError,
-    _decimal,
-    _text,
-    apply_changes,
-    category_ancestors,
-    parse_uncertainty_ranges,
-    plain,
-    slugify,
-)
+from .parameters import parse_uncertainty_ranges
 
 _NOTE_RE = re.compile(r"\s*\[([^\]]*)\]\s*")
 #: method cells that name no method (a remark of the source, not a procedure)
@@ -162,13 +162,13 @@ def _unique_method_code(ref: str, method_id: int | None = None) -> str:
 
 def _clean_method(values: dict[str, Any], method_id: int | None) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    out["standard_ref"] = _text(
+    out["standard_ref"] = checked_text(
         values.get("standard_ref"), "standard_ref", max_length=300, required=True
     )
-    out["title_vi"] = _text(values.get("title_vi"), "title_vi", max_length=300)
-    out["title_en"] = _text(values.get("title_en"), "title_en", max_length=300)
-    out["conditions"] = _text(values.get("conditions"), "conditions", max_length=300)
-    out["note"] = _text(values.get("note"), "note", max_length=2000)
+    out["title_vi"] = checked_text(values.get("title_vi"), "title_vi", max_length=300)
+    out["title_en"] = checked_text(values.get("title_en"), "title_en", max_length=300)
+    out["conditions"] = checked_text(values.get("conditions"), "conditions", max_length=300)
+    out["note"] = checked_text(values.get("note"), "note", max_length=2000)
     start, end = values.get("valid_from"), values.get("valid_to")
     for name, value in (("valid_from", start), ("valid_to", end)):
         if value is not None and not isinstance(value, date):
@@ -177,7 +177,7 @@ def _clean_method(values: dict[str, Any], method_id: int | None) -> dict[str, An
         raise CatalogError(_l("The end date must be after the start date."), "valid_to")
     out["valid_from"], out["valid_to"] = start, end
     out["active"] = bool(values.get("active", True))
-    code = _text(values.get("code"), "code", max_length=80) or _unique_method_code(
+    code = checked_text(values.get("code"), "code", max_length=80) or _unique_method_code(
         out["standard_ref"], method_id
     )
     if not CODE_RE.match(code[:60]) or len(code) > 80:
@@ -295,12 +295,12 @@ def clean_facts(values: dict[str, Any]) -> dict[str, Any]:
             raise CatalogError(
                 _l("Decimals must be between 0 and %(n)d.", n=MAX_DECIMALS), "decimals"
             )
-    out["lod"] = _decimal(values.get("lod"), "lod", allow_negative=False)
-    out["loq"] = _decimal(values.get("loq"), "loq", allow_negative=False)
+    out["lod"] = checked_decimal(values.get("lod"), "lod", allow_negative=False)
+    out["loq"] = checked_decimal(values.get("loq"), "loq", allow_negative=False)
     if out["lod"] is not None and out["loq"] is not None and out["loq"] < out["lod"]:
         raise CatalogError(_l("The LOQ cannot be below the LOD."), "loq")
-    out["range_low"] = _decimal(values.get("range_low"), "range_low")
-    out["range_high"] = _decimal(values.get("range_high"), "range_high")
+    out["range_low"] = checked_decimal(values.get("range_low"), "range_low")
+    out["range_high"] = checked_decimal(values.get("range_high"), "range_high")
     low, high = out["range_low"], out["range_high"]
     if low is not None and high is not None and high <= low:
         raise CatalogError(_l("The upper end must be above the lower end."), "range_high")
@@ -312,7 +312,7 @@ def clean_facts(values: dict[str, Any]) -> dict[str, Any]:
     out["uncertainty_value"] = None
     out["uncertainty_ranges"] = None
     if kind in (UncertaintyKind.ABSOLUTE, UncertaintyKind.RELATIVE):
-        out["uncertainty_value"] = _decimal(
+        out["uncertainty_value"] = checked_decimal(
             values.get("uncertainty_value"),
             "uncertainty_value",
             allow_negative=False,
@@ -329,7 +329,7 @@ def clean_facts(values: dict[str, Any]) -> dict[str, Any]:
             raw if isinstance(raw, list) else parse_uncertainty_ranges(raw or "")
         )
     out["accredited"] = bool(values.get("accredited"))
-    out["accreditation_ref"] = _text(
+    out["accreditation_ref"] = checked_text(
         values.get("accreditation_ref"), "accreditation_ref", max_length=120
     )
     if out["accredited"] and not out["accreditation_ref"]:
@@ -343,7 +343,9 @@ def clean_facts(values: dict[str, Any]) -> dict[str, Any]:
     out["accredited_until"] = until if out["accredited"] else None
     if not out["accredited"]:
         out["accreditation_ref"] = ""
-    out["subcontractor"] = _text(values.get("subcontractor"), "subcontractor", max_length=200)
+    out["subcontractor"] = checked_text(
+        values.get("subcontractor"), "subcontractor", max_length=200
+    )
     out["active"] = bool(values.get("active", True))
     return out
 

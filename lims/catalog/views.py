@@ -17,7 +17,9 @@ from lims.rules.dates import parse_date
 from lims.rules.decision import decision_rule_statement
 from lims.rules.numbers import parse_id
 
-from . import bp, csvio, methods, services
+from . import bp, csvio, editing, limits, methods, profiles, specifications
+from . import categories as catalog_categories
+from . import parameters as catalog_parameters
 from .citations import official_citation
 from .forms import (
     INSTRUMENT_LABELS,
@@ -43,14 +45,14 @@ def _labels() -> dict[str, Any]:
         "uncertainty_labels": UNCERTAINTY_LABELS,
         "limit_kind_labels": LIMIT_KIND_LABELS,
         "instrument_labels": INSTRUMENT_LABELS,
-        "describe_limit": services.describe_limit,
+        "describe_limit": limits.describe_limit,
         "describe_uncertainty": methods.describe_uncertainty,
         "unit_label": unit_label,
         "decision_rule_statement": decision_rule_statement,
-        "plain": services.plain,
-        "can_state_conformity": services.can_state_conformity,
+        "plain": editing.plain,
+        "can_state_conformity": limits.can_state_conformity,
         "official_citation": official_citation,
-        "confirmation_source_label": services.confirmation_source_label,
+        "confirmation_source_label": specifications.confirmation_source_label,
         "lang": current_language(),
     }
 
@@ -62,13 +64,13 @@ def _labels() -> dict[str, Any]:
 @access(*READERS)
 def index() -> str:
     regulation = request.args.get("regulation")
-    specs = services.list_specifications(regulation=regulation) if regulation else []
+    specs = specifications.list_specifications(regulation=regulation) if regulation else []
     return render_template(
         "catalog/index.html",
-        regulations=services.regulations(),
+        regulations=specifications.regulations(),
         regulation=regulation,
         specs=specs,
-        unconfirmed=len(services.list_specifications(unconfirmed_only=True)),
+        unconfirmed=len(specifications.list_specifications(unconfirmed_only=True)),
         **_labels(),
     )
 
@@ -78,7 +80,7 @@ def index() -> str:
 def unconfirmed() -> str:
     return render_template(
         "catalog/unconfirmed.html",
-        specs=services.list_specifications(unconfirmed_only=True),
+        specs=specifications.list_specifications(unconfirmed_only=True),
         **_labels(),
     )
 
@@ -99,7 +101,9 @@ def export_csv() -> Response:
 @bp.route("/categories")
 @access(*READERS)
 def categories() -> str:
-    return render_template("catalog/categories.html", tree=services.category_tree(), **_labels())
+    return render_template(
+        "catalog/categories.html", tree=catalog_categories.category_tree(), **_labels()
+    )
 
 
 @bp.route("/categories/<int:category_id>")
@@ -107,15 +111,15 @@ def categories() -> str:
 def category(category_id: int) -> str:
     cat = db.get_or_404(ProductCategory, category_id)
     on = _date_arg("on") or date.today()
-    in_force = services.specifications_in_force(cat.id, on)
-    owner = services.profile_owner(cat.id)
+    in_force = limits.specifications_in_force(cat.id, on)
+    owner = profiles.profile_owner(cat.id)
     return render_template(
         "catalog/category.html",
         category=cat,
         on=on,
         in_force=in_force,
-        own=services.list_specifications(category_id=cat.id, current_only=False),
-        profile=services.profile_parameters(cat.id),
+        own=specifications.list_specifications(category_id=cat.id, current_only=False),
+        profile=profiles.profile_parameters(cat.id),
         profile_owner=owner,
         **_labels(),
     )
@@ -132,8 +136,8 @@ def _date_arg(name: str) -> date | None:
 def _parent_choices(exclude: int | None = None) -> list[tuple[str, str]]:
     lang = current_language()
     choices = [("", "— " + _("none (top level)") + " —")]
-    for cat, depth in services.category_tree():
-        if exclude is not None and exclude in services.category_ancestors(cat.id):
+    for cat, depth in catalog_categories.category_tree():
+        if exclude is not None and exclude in catalog_categories.category_ancestors(cat.id):
             continue
         choices.append((str(cat.id), "\u2003" * depth + cat.name(lang)))
     return choices
@@ -150,14 +154,14 @@ def create_category() -> Any:
     if form.validate_on_submit():
         try:
             with unit_of_work():
-                cat = services.create_category(
+                cat = catalog_categories.create_category(
                     actor=current_user,
                     name_vi=form.name_vi.data,
                     name_en=form.name_en.data,
                     code=form.code.data,
                     parent_id=parse_id(form.parent_id.data),  # blank (Optional) = top level
                 )
-        except services.CatalogError as exc:
+        except editing.CatalogError as exc:
             show_on_form(form, exc)
             status = 400
         else:
@@ -180,7 +184,7 @@ def edit_category(category_id: int) -> Any:
     if form.validate_on_submit():
         try:
             with unit_of_work():
-                services.update_category(
+                catalog_categories.update_category(
                     actor=current_user,
                     category=cat,
                     name_vi=form.name_vi.data,
@@ -189,7 +193,7 @@ def edit_category(category_id: int) -> Any:
                     parent_id=parse_id(form.parent_id.data),  # blank (Optional) = top level
                     active=form.active.data,
                 )
-        except services.CatalogError as exc:
+        except editing.CatalogError as exc:
             show_on_form(form, exc)
             status = 400
         else:
@@ -207,7 +211,7 @@ def edit_profile(category_id: int) -> Any:
     form = ProfileForm()
     lang = current_language()
     current = [item.parameter_id for item in cat.profile_items]
-    params = services.list_parameters(active_only=True)
+    params = catalog_parameters.list_parameters(active_only=True)
     params.sort(
         key=lambda p: (
             p.id not in current,
@@ -239,13 +243,13 @@ def edit_profile(category_id: int) -> Any:
         }
         try:
             with unit_of_work():
-                services.set_profile(
+                profiles.set_profile(
                     actor=current_user,
                     category=cat,
                     parameter_ids=form.parameter_ids.data or [],
                     method_ids=method_ids,
                 )
-        except services.CatalogError as exc:
+        except editing.CatalogError as exc:
             show_on_form(form, exc)
             status = 400
         else:
@@ -257,7 +261,7 @@ def edit_profile(category_id: int) -> Any:
         "catalog/profile_form.html",
         form=form,
         category=cat,
-        inherited=services.profile_owner(cat.id),
+        inherited=profiles.profile_owner(cat.id),
         method_choices=choices,
         chosen_methods=chosen,
     ), status
@@ -272,7 +276,7 @@ def parameters() -> str:
     search = request.args.get("q", "")[:100]
     return render_template(
         "catalog/parameters.html",
-        parameters=services.list_parameters(search),
+        parameters=catalog_parameters.list_parameters(search),
         q=search,
         **_labels(),
     )
@@ -285,14 +289,14 @@ def parameter(parameter_id: int) -> str:
     return render_template(
         "catalog/parameter.html",
         parameter=param,
-        specs=services.list_specifications(parameter_id=param.id),
+        specs=specifications.list_specifications(parameter_id=param.id),
         parameter_methods=methods.parameter_methods(param.id),
         **_labels(),
     )
 
 
 def _parameter_values(form: ParameterForm) -> dict[str, Any]:
-    return {name: getattr(form, name).data for name in services.PARAMETER_FIELDS}
+    return {name: getattr(form, name).data for name in catalog_parameters.PARAMETER_FIELDS}
 
 
 @bp.route("/parameters/new", methods=["GET", "POST"])
@@ -303,8 +307,10 @@ def create_parameter() -> Any:
     if form.validate_on_submit():
         try:
             with unit_of_work():
-                param = services.create_parameter(actor=current_user, **_parameter_values(form))
-        except services.CatalogError as exc:
+                param = catalog_parameters.create_parameter(
+                    actor=current_user, **_parameter_values(form)
+                )
+        except editing.CatalogError as exc:
             show_on_form(form, exc)
             status = 400
         else:
@@ -321,18 +327,18 @@ def edit_parameter(parameter_id: int) -> Any:
     param = db.get_or_404(Parameter, parameter_id)
     form = ParameterForm(obj=None if request.method == "POST" else param)
     if request.method == "GET":
-        form.plausible_min.data = services.plain(param.plausible_min)
-        form.plausible_max.data = services.plain(param.plausible_max)
+        form.plausible_min.data = editing.plain(param.plausible_min)
+        form.plausible_max.data = editing.plain(param.plausible_max)
         form.instrument_kind.data = param.instrument_kind or ""
         form.result_type.data = param.result_type.value
     status = 200
     if form.validate_on_submit():
         try:
             with unit_of_work():
-                services.update_parameter(
+                catalog_parameters.update_parameter(
                     actor=current_user, parameter=param, **_parameter_values(form)
                 )
-        except services.CatalogError as exc:
+        except editing.CatalogError as exc:
             show_on_form(form, exc)
             status = 400
         else:
@@ -353,7 +359,7 @@ def specification(spec_id: int) -> str:
     return render_template(
         "catalog/specification.html",
         spec=spec,
-        versions=services.versions_of(spec),
+        versions=specifications.versions_of(spec),
         confirmation_form=ConfirmSpecificationForm(),
         **_labels(),
     )
@@ -362,7 +368,8 @@ def specification(spec_id: int) -> str:
 def _spec_choices(form: SpecificationForm) -> None:
     lang = current_language()
     form.category_id.choices = [("", "—")] + [
-        (str(c.id), "\u2003" * depth + c.name(lang)) for c, depth in services.category_tree()
+        (str(c.id), "\u2003" * depth + c.name(lang))
+        for c, depth in catalog_categories.category_tree()
     ]
     form.parameter_id.choices = [("", "—")] + [
         (
@@ -370,7 +377,7 @@ def _spec_choices(form: SpecificationForm) -> None:
             f"{p.name(lang)}{' (' + p.unit + ')' if p.unit and p.unit != '-' else ''}"
             f"{' — ' + p.method_ref if p.method_ref else ''}",
         )
-        for p in services.list_parameters()
+        for p in catalog_parameters.list_parameters()
     ]
 
 
@@ -411,8 +418,8 @@ def create_specification() -> Any:
     if form.validate_on_submit():
         try:
             with unit_of_work():
-                spec = services.create_specification(actor=current_user, **_spec_values(form))
-        except services.CatalogError as exc:
+                spec = specifications.create_specification(actor=current_user, **_spec_values(form))
+        except editing.CatalogError as exc:
             show_on_form(form, exc)
             status = 400
         else:
@@ -435,7 +442,7 @@ def edit_specification(spec_id: int) -> Any:
     if spec.superseded_by_id is not None:
         flash(_("This is an old version; edit the current one."), "warning")
         return redirect(url_for("catalog.specification", spec_id=spec.superseded_by_id))
-    used = services.is_specification_used(spec.id)
+    used = limits.is_specification_used(spec.id)
     form = SpecificationForm(obj=None if request.method == "POST" else spec)
     _spec_choices(form)
     if request.method == "GET":
@@ -447,17 +454,17 @@ def edit_specification(spec_id: int) -> Any:
         form.upper_inclusive.data = "1" if spec.upper_inclusive else "0"
         form.plan_n.data = "" if spec.plan_n is None else str(spec.plan_n)
         form.plan_c.data = "" if spec.plan_c is None else str(spec.plan_c)
-        form.guard_factor.data = services.plain(spec.guard_factor)
+        form.guard_factor.data = editing.plain(spec.guard_factor)
         if used:
             form.effective_from.data = max(date.today(), spec.effective_from or date.today())
     status = 200
     if form.validate_on_submit():
         try:
             with unit_of_work():
-                result = services.update_specification(
+                result = specifications.update_specification(
                     actor=current_user, spec=spec, reason=form.reason.data, **_spec_values(form)
                 )
-        except services.CatalogError as exc:
+        except editing.CatalogError as exc:
             show_on_form(form, exc)
             status = 400
         else:
@@ -487,11 +494,11 @@ def confirm_specification(spec_id: int) -> Any:
     if form.validate_on_submit():
         try:
             with unit_of_work():
-                services.confirm_specification(
+                specifications.confirm_specification(
                     actor=current_user, spec=spec, source=form.source.data,
                     reference=form.reference.data, note=form.note.data or "",
                 )  # fmt: skip
-        except services.CatalogError as exc:
+        except editing.CatalogError as exc:
             show_on_form(form, exc)
         else:
             flash(_("The limit is confirmed."), "success")
@@ -499,7 +506,7 @@ def confirm_specification(spec_id: int) -> Any:
     return render_template(
         "catalog/specification.html",
         spec=spec,
-        versions=services.versions_of(spec),
+        versions=specifications.versions_of(spec),
         confirmation_form=form,
         **_labels(),
     ), 400

@@ -25,7 +25,7 @@ from lims import audit, signatures, storage
 from lims.auth.models import LoginAttempt, User
 from lims.auth.permissions import has_role, require_role
 from lims.auth.services import password_matches
-from lims.catalog import services as catalog
+from lims.catalog import categories, specifications
 from lims.catalog.models import Parameter, ResultType
 from lims.catalog.units import unit_label
 from lims.counters import next_in_sequence
@@ -119,7 +119,7 @@ def may_sign(user: Any, category_id: int) -> bool:
     if not has_role(user, *SIGNERS) or not getattr(user, "signatory", False):
         return False
     scope = signatory_scope(user)
-    return any(cat in scope for cat in catalog.category_ancestors(category_id))
+    return any(cat in scope for cat in categories.category_ancestors(category_id))
 
 
 def _require_signatory(actor: Any, sample: Sample) -> None:
@@ -303,7 +303,9 @@ def _lines(sample: Sample) -> list[_Line]:
     for stated in stated_lines(sample):
         result, p, st = stated.result, stated.parameter, stated.statement
         spec = (
-            catalog.get_specification(result.specification_id) if result.specification_id else None
+            specifications.get_specification(result.specification_id)
+            if result.specification_id
+            else None
         )
         uncertainty = ""
         if _u_affects_conformity(result, st, spec):

@@ -15,8 +15,8 @@ from werkzeug.wrappers import Response
 from lims.auth.models import User
 from lims.auth.permissions import AUTHENTICATED, access, has_role
 from lims.catalog import methods
+from lims.catalog.editing import plain
 from lims.catalog.models import Parameter, ResultType, Specification
-from lims.catalog.services import plain
 from lims.catalog.units import unit_label
 from lims.equipment.capture import usable_instruments_by_kind
 from lims.extensions import db, unit_of_work

@@ -77,12 +77,12 @@ def _examples(app: Any, users: dict[str, Any]) -> dict[str, Any]:
 
 def _catalog_examples(users: dict[str, Any]) -> tuple[int, int, int, int, int]:
     from lims.auth.models import User
-    from lims.catalog import methods, services
+    from lims.catalog import categories, methods, parameters, specifications
 
     reviewer = db.session.get(User, users["reviewer"].id)
-    category = services.create_category(actor=reviewer, name_vi="Nước mắm", name_en="Fish sauce")
-    parameter = services.create_parameter(actor=reviewer, name_vi="Histamin", unit="mg/kg")
-    spec = services.create_specification(
+    category = categories.create_category(actor=reviewer, name_vi="Nước mắm", name_en="Fish sauce")
+    parameter = parameters.create_parameter(actor=reviewer, name_vi="Histamin", unit="mg/kg")
+    spec = specifications.create_specification(
         actor=reviewer, category_id=category.id, parameter_id=parameter.id, kind="numeric",
         upper_text="400", regulation="TCVN 5107:2018",
     )  # fmt: skip

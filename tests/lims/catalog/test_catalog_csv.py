@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from lims.catalog import csvio, services
+from lims.catalog import categories, csvio, limits, parameters, profiles
 from lims.catalog.models import LimitKind, Parameter, Specification
 from lims.extensions import db
 
@@ -27,9 +27,9 @@ def _count(model):
 
 
 def _spec_for(code, parameter_en, on=date(2026, 1, 1)):
-    cat = services.find_category(code)
+    cat = categories.find_category(code)
     for param in db.session.scalars(sa.select(Parameter).where(Parameter.name_en == parameter_en)):
-        spec = services.specification_for(cat.id, param.id, on)
+        spec = limits.specification_for(cat.id, param.id, on)
         if spec is not None:
             return spec
     return None
@@ -71,29 +71,29 @@ def test_seed_messy_cells_are_read_deliberately(app_ctx):
     # the seed arrives unconfirmed, verified=yes or not (only a named reviewer confirms);
     # "2.0" keeps its written precision
     fish_ph = _spec_for("fish-sauce-genuine", "pH")
-    assert not fish_ph.confirmed and not services.can_state_conformity(fish_ph)
+    assert not fish_ph.confirmed and not limits.can_state_conformity(fish_ph)
     ron = _spec_for("gasoline-ron95-m4", "Research octane number (RON)")
-    assert ron.source_verified and not ron.confirmed and not services.can_state_conformity(ron)
+    assert ron.source_verified and not ron.confirmed and not limits.can_state_conformity(ron)
     assert (
         db.session.scalar(
             sa.select(sa.func.count()).select_from(Specification).where(Specification.confirmed)
         )
         == 0
     )
-    assert services.describe_limit(_spec_for("diesel-m4", "Kinematic viscosity at 40 °C")) == (
+    assert limits.describe_limit(_spec_for("diesel-m4", "Kinematic viscosity at 40 °C")) == (
         "2,0 – 4,5"
     )
     # bracketed remark kept as a note, name without it
     nitrate = _spec_for("bottled-water", "Nitrate (NO3-)")
     assert "C_NO3/50" in nitrate.note
     gold = _spec_for("gold-jewellery", "Gold content (fineness)")
-    assert gold.kind == LimitKind.NONE and services.to_rule_limit(gold) is None
+    assert gold.kind == LimitKind.NONE and limits.to_rule_limit(gold) is None
 
 
 def test_import_of_changed_used_spec_makes_a_new_version(app_ctx):
     csvio.import_seed()
     lead = _spec_for("gasoline", "Lead")
-    services.mark_specification_used(lead)
+    limits.mark_specification_used(lead)
     sulfur = _spec_for("gasoline-m4", "Sulfur")
     text = SEED.read_text(encoding="utf-8")
     text = text.replace(",Lead,g/L,,0.005,", ",Lead,g/L,,0.004,")
@@ -177,12 +177,12 @@ def test_demo_seed_profiles(app_ctx):
     demo.seed()  # idempotent
     names = [
         p.name_en
-        for p in services.profile_parameters(services.find_category("fish-sauce-genuine").id)
+        for p in profiles.profile_parameters(categories.find_category("fish-sauce-genuine").id)
     ]
     assert "pH" in names and "Net quantity" not in names  # tested on samples taken for it
     ph = [
         p
-        for p in services.profile_parameters(services.find_category("bottled-water").id)
+        for p in profiles.profile_parameters(categories.find_category("bottled-water").id)
         if p.name_en == "pH"
     ][0]
     assert ph.instrument_kind == "ph_meter"
@@ -190,8 +190,10 @@ def test_demo_seed_profiles(app_ctx):
     assert net.instrument_kind == "balance" and net.result_type.value == "net_quantity"
     assert [pm.method.standard_ref for pm in net.methods] == [demo.NET_QUANTITY_METHOD]
     # the lab's named method comes before the regulation's Codex description
-    histamine = services.find_parameter("Histamine", "mg/kg", "Codex: fluorimetry (Type II method)")
+    histamine = parameters.find_parameter(
+        "Histamine", "mg/kg", "Codex: fluorimetry (Type II method)"
+    )
     first = histamine.methods[0]
     assert first.method.standard_ref == "AOAC 977.13" and first.decimals == 0
     assert first.accredited and first.accreditation_ref == demo.DEMO_ACCREDITATION
-    assert services.profile_parameters(services.find_category("gasoline-ron95-m4").id)
+    assert profiles.profile_parameters(categories.find_category("gasoline-ron95-m4").id)
