@@ -14,9 +14,7 @@ from lims.extensions import db
 
 from .editing import CODE_RE, EDITORS, CatalogError, checked_text, slugify
 from .lookups import recall
-from .models import (
-    ProductCategory,
-)
+from .models import ProductCategory
 
 
 def get_category(category_id: int) -> ProductCategory | None:

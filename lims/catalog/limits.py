@@ -14,10 +14,7 @@ from lims.rules import decision as rules
 
 from .categories import category_ancestors
 from .lookups import recall
-from .models import (
-    LimitKind,
-    Specification,
-)
+from .models import LimitKind, Specification
 
 
 def is_specification_used(spec_id: int) -> bool:

@@ -27,10 +27,7 @@ from .editing import (
     checked_text,
     slugify,
 )
-from .models import (
-    Parameter,
-    ResultType,
-)
+from .models import Parameter, ResultType
 from .seed import INSTRUMENT_KINDS
 
 

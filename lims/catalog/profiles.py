@@ -17,13 +17,7 @@ from lims.rules.numbers import parse_id
 
 from .categories import category_ancestors, get_category
 from .editing import EDITORS, CatalogError
-from .models import (
-    Parameter,
-    ParameterMethod,
-    ProductCategory,
-    ProfileItem,
-    ResultType,
-)
+from .models import Parameter, ParameterMethod, ProductCategory, ProfileItem, ResultType
 
 
 def set_profile(

@@ -2,7 +2,7 @@
 sample: the method and accreditation scope of each line, the net-quantity statement, the
 deviations and conditions, and the record of what was printed (for amendments).
 
-Called by :func:`lims.certificates.services.build_content`; no PDF drawing here.
+Called by :func:`lims.certificates.content.build_content`; no PDF drawing here.
 """
 
 from __future__ import annotations

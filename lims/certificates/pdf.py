@@ -1,6 +1,6 @@
 """The certificate PDF ("Phiếu kết quả thử nghiệm"), from plain data, with the shared frame.
 
-No database and no Flask here: :mod:`lims.certificates.services` gathers the content into a
+No database and no Flask here: :mod:`lims.certificates.content` gathers the content into a
 :class:`CertificateContent` (strings already formatted for the certificate's language) and
 :func:`render_certificate` returns the bytes that are stored once and never re-rendered.
 
