@@ -19,11 +19,7 @@ from lims.rules.numbers import NumberParseError, parse_decimal
 from .seed import KNOWN_UNITS
 
 EDITORS = ("reviewer",)
-
-
 CODE_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,59}$")
-
-
 MAX_DECIMALS = 10
 
 

@@ -37,8 +37,6 @@ LIMIT_FIELDS = (
     "parameter_id",
     "category_id",
 )
-
-
 SPEC_FIELDS = (
     *LIMIT_FIELDS,
     "regulation",
@@ -51,12 +49,8 @@ SPEC_FIELDS = (
     "source",
     "note",
 )
-
-
 #: Fields a confirmation vouches for: a change of any of them needs a new confirmation.
 CONFIRMED_FIELDS = (*LIMIT_FIELDS, "regulation")
-
-
 #: Where a reviewer checked a limit (the official text, never a secondary copy).
 CONFIRMATION_SOURCES: dict[str, tuple[str, str]] = {
     "cong_bao": ("Công báo", "Official Gazette (Công báo)"),

@@ -13,8 +13,6 @@ from lims.intake.codes import format_code
 from .models import CertificateCounter
 
 DEFAULT_NUMBER_PATTERN = "KQ-{yyyy}-{seq:05d}"
-
-
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 
 

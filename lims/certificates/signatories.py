@@ -23,11 +23,7 @@ SIGNERS = ("reviewer",)
 
 
 SIGNATURE_MEANING = "approved"
-
-
 SIGNATURE_MEANING_LABEL = ("Người phê duyệt", "Approved by")
-
-
 # printed under the approver's name when no job title is recorded: every signer is one
 DEFAULT_SIGNER_TITLE = ("Người có thẩm quyền ký", "Authorised signatory")
 
