@@ -32,7 +32,7 @@ CUSTOMER_CONTACT = "Số 9 Lê Thánh Tôn, phường Lộc Thọ, Nha Trang · 
 
 def content(n_results: int = 20) -> Any:
     """The certificate of the render case: one sample, ``n_results`` lines (Vietnamese)."""
-    from lims.certificates.pdf import CertificateContent, ResultLine
+    from lims.certificates.document import CertificateContent, ResultLine
     from lims.pdf import Letterhead
 
     lines = [

@@ -35,7 +35,7 @@ from lims.rules.statement import (
 from lims.testing import services as testing
 from lims.testing.models import Result
 
-from . import blocks, pdf
+from . import blocks, document
 from .errors import CertificateError
 from .models import CertificateLanguage
 from .numbering import verification_url
@@ -127,7 +127,7 @@ def stated_lines(sample: Sample) -> list[StatedLine]:
 
 @dataclass(frozen=True)
 class _Line:
-    line: pdf.ResultLine
+    line: document.ResultLine
     stated: StatedLine
     method: blocks.MethodOfLine
 
@@ -155,7 +155,7 @@ def _lines(sample: Sample) -> list[_Line]:
         silent = not st.stated
         method = blocks.method_of(result)
         unit = (result.interim or {}).get("unit") or p.unit
-        line = pdf.ResultLine(
+        line = document.ResultLine(
             parameter_vi=p.name_vi,
             parameter_en=p.name_en or p.name_vi,
             unit=unit_label(unit, "vi"),
@@ -248,10 +248,10 @@ def build_content(
     signer_name: str,
     signed_at: datetime,
     code: str,
-    amendment: pdf.Amendment | None = None,
+    amendment: document.Amendment | None = None,
     signer_title: str = "",
     signer_title_en: str = "",
-) -> tuple[pdf.CertificateContent, str]:
+) -> tuple[document.CertificateContent, str]:
     """Gather everything the certificate prints; returns the content and the sample verdict."""
     cfg = current_app.config
     lines = _lines(sample)
@@ -309,7 +309,7 @@ def build_content(
     test_location = cfg.get("LAB_TEST_LOCATION") or (
         f"Phòng thử nghiệm của {cfg.get('LAB_NAME', '')}, {cfg.get('LAB_ADDRESS', '')}"
     )
-    content = pdf.CertificateContent(
+    content = document.CertificateContent(
         number=number,
         language=language,
         letterhead=letterhead(language, claim),

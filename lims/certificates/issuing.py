@@ -20,7 +20,7 @@ from lims.intake import lifecycle
 from lims.intake.models import Sample, SampleStatus
 from lims.testing import services as testing
 
-from . import blocks, pdf
+from . import blocks, document, pdf
 from .content import build_content, day_text
 from .errors import CertificateError
 from .models import Certificate, CertificateLanguage, CertificateStatus
@@ -118,7 +118,7 @@ def render_and_store(
         code = new_verification_code()  # pragma: no cover - 32^16 codes
     amendment = None
     if amends is not None:
-        amendment = pdf.Amendment(
+        amendment = document.Amendment(
             original_number=amends.number,
             original_issued_on=day_text(amends.issued_at),
             reason=reason,
@@ -179,7 +179,7 @@ def render_and_store(
 
 
 def _render_signed(
-    content: pdf.CertificateContent, *, actor: Any, key: Any, signed_at: datetime, number: str
+    content: document.CertificateContent, *, actor: Any, key: Any, signed_at: datetime, number: str
 ) -> Any:
     """The certificate rendered with the visible signature block and signed with ``key``
     (PAdES; B-T with ``LIMS_TSA_URL``); None without a key. A signature that cannot be made
