@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from lims.auth.models import User
 from lims.extensions import db
 
-from . import categories, csvio, limits, methods, parameters, places, profiles, specifications
+from . import categories, csvimport, limits, methods, parameters, places, profiles, specifications
 from .citations import official_citation
 from .models import LimitKind, Parameter, ResultType, Specification
 
@@ -348,7 +348,7 @@ def seed() -> None:
     and profiles where missing; the legal basis of net quantity; the demo's limits confirmed by
     the demo reviewer."""
     if specifications.catalogue_is_empty():
-        csvio.import_seed()
+        csvimport.import_seed()
     if not places.units_loaded():
         places.import_units_seed()
     method = methods.find_method(NET_QUANTITY_METHOD) or methods.create_method(

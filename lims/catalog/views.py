@@ -17,7 +17,7 @@ from lims.rules.dates import parse_date
 from lims.rules.decision import decision_rule_statement
 from lims.rules.numbers import parse_id
 
-from . import bp, csvio, editing, limits, methods, profiles, specifications
+from . import bp, csvexport, editing, limits, methods, profiles, specifications
 from . import categories as catalog_categories
 from . import parameters as catalog_parameters
 from .citations import official_citation
@@ -89,7 +89,7 @@ def unconfirmed() -> str:
 @access(*READERS)
 def export_csv() -> Response:
     return Response(
-        csvio.export_text(),
+        csvexport.export_text(),
         mimetype="text/csv",
         headers={"Content-Disposition": "attachment; filename=regulation-limits.csv"},
     )

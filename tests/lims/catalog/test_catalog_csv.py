@@ -11,11 +11,11 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from lims.catalog import categories, csvio, limits, parameters, profiles
+from lims.catalog import categories, csvexport, csvimport, csvread, limits, parameters, profiles
 from lims.catalog.models import LimitKind, Parameter, Specification
 from lims.extensions import db
 
-SEED = csvio.seed_path()
+SEED = csvimport.seed_path()
 
 
 def _rows(text):
@@ -36,18 +36,18 @@ def _spec_for(code, parameter_en, on=date(2026, 1, 1)):
 
 
 def test_seed_loads_and_exports_the_same_rows(app_ctx):
-    report = csvio.import_seed()
+    report = csvimport.import_seed()
     db.session.commit()
     assert report.added and not report.updated and not report.new_versions
-    exported = csvio.export_text()
+    exported = csvexport.export_text()
     assert _rows(exported) == _rows(SEED.read_text(encoding="utf-8"))
     assert exported == SEED.read_text(encoding="utf-8")
-    again = csvio.import_seed()
+    again = csvimport.import_seed()
     assert not again.added and not again.updated and len(again.unchanged) == len(report.added)
 
 
 def test_seed_messy_cells_are_read_deliberately(app_ctx):
-    csvio.import_seed()
+    csvimport.import_seed()
     # "ND" in max: not detected
     borax = _spec_for("gio-cha", "Borax / borate (hàn the)")
     assert borax.kind == LimitKind.NOT_DETECTED
@@ -91,7 +91,7 @@ def test_seed_messy_cells_are_read_deliberately(app_ctx):
 
 
 def test_import_of_changed_used_spec_makes_a_new_version(app_ctx):
-    csvio.import_seed()
+    csvimport.import_seed()
     lead = _spec_for("gasoline", "Lead")
     limits.mark_specification_used(lead)
     sulfur = _spec_for("gasoline-m4", "Sulfur")
@@ -100,12 +100,12 @@ def test_import_of_changed_used_spec_makes_a_new_version(app_ctx):
     text = text.replace(
         "Gasoline unleaded Mức 4,Sulfur,mg/kg,,50,", "Gasoline unleaded Mức 4,Sulfur,mg/kg,,45,"
     )
-    report = csvio.import_text(text, filename="x.csv", effective_from=date(2026, 7, 1))
+    report = csvimport.import_text(text, filename="x.csv", effective_from=date(2026, 7, 1))
     assert len(report.new_versions) == 1 and len(report.updated) == 1
     assert _spec_for("gasoline", "Lead", date(2026, 6, 30)).id == lead.id
     assert _spec_for("gasoline", "Lead", date(2026, 7, 1)).upper == Decimal("0.004")
     assert _spec_for("gasoline-m4", "Sulfur").id == sulfur.id and sulfur.upper == 45
-    assert _rows(csvio.export_text()) == _rows(text)
+    assert _rows(csvexport.export_text()) == _rows(text)
 
 
 @pytest.mark.parametrize(
@@ -118,8 +118,8 @@ def test_import_of_changed_used_spec_makes_a_new_version(app_ctx):
 )
 def test_bad_file_saves_nothing_and_names_row_and_column(app_ctx, old, new, row, column):
     text = SEED.read_text(encoding="utf-8").replace(old, new)
-    with pytest.raises(csvio.ImportFailed) as err:
-        csvio.import_text(text)
+    with pytest.raises(csvread.ImportFailed) as err:
+        csvimport.import_text(text)
     db.session.rollback()
     assert (err.value.issues[0].row, err.value.issues[0].column) == (row, column)
     assert _count(Specification) == 0 and _count(Parameter) == 0
@@ -129,7 +129,7 @@ def test_bad_rows_all_reported(app_ctx):
     text = (
         "\n".join(
             [
-                ",".join(csvio.COLUMNS),
+                ",".join(csvread.COLUMNS),
                 "QCVN X,Fish,Lead (Pb),mg/kg,,0.3,,src,maybe",
                 "QCVN X,Nowhere land,Lead (Pb),mg/kg,,0.3,,src,yes",
                 "QCVN X,Fish,Cadmium (Cd),mg/kg,,0.3",
@@ -138,12 +138,12 @@ def test_bad_rows_all_reported(app_ctx):
         )
         + "\n"
     )
-    with pytest.raises(csvio.ImportFailed) as err:
-        csvio.import_text(text)
+    with pytest.raises(csvread.ImportFailed) as err:
+        csvimport.import_text(text)
     found = {(i.row, i.column) for i in err.value.issues}
     assert {(2, "verified"), (4, ""), (5, "max")} <= found
-    with pytest.raises(csvio.ImportFailed) as err:
-        csvio.import_text("a,b\n1,2\n")
+    with pytest.raises(csvread.ImportFailed) as err:
+        csvimport.import_text("a,b\n1,2\n")
     assert err.value.issues[0].row == 1
 
 
@@ -167,7 +167,7 @@ def test_cli_import_bad_file_then_good_file_and_export(app, runner, tmp_path):
     assert result.exit_code == 0
     assert out.read_text(encoding="utf-8") == SEED.read_text(encoding="utf-8")
     result = runner.invoke(args=["catalog", "export"])
-    assert result.output.splitlines()[0] == ",".join(csvio.COLUMNS)
+    assert result.output.splitlines()[0] == ",".join(csvread.COLUMNS)
 
 
 def test_demo_seed_profiles(app_ctx):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from lims.catalog import categories, csvio, limits
+from lims.catalog import categories, csvimport, limits
 from lims.catalog.models import Parameter, Specification
 from lims.extensions import db
 from tests.conftest import post_form
@@ -12,7 +12,7 @@ from tests.conftest import post_form
 
 def _seed(app):
     with app.app_context():
-        csvio.import_seed()
+        csvimport.import_seed()
         db.session.commit()
 
 
