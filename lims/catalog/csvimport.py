@@ -18,7 +18,7 @@ from lims import audit
 from lims.extensions import db
 from lims.progress import ProgressFactory, silent, tracked
 
-from . import categories, editing, limits, methods, parameters, specifications
+from . import categories, editing, limits, methods, parameter_methods, parameters, specifications
 from .csvread import ImportFailed, Issue, RowLimit, read_rows, resolve_categories
 from .models import Parameter, ProductCategory, ResultType, Specification
 from .seed import CATEGORY_TREE, PARAMETER_VI, SEED_CSV
@@ -75,7 +75,7 @@ def _parameter_for(row: RowLimit, report: ImportReport) -> Parameter:
     refs, note = methods.split_methods(row.method)
     for ref in refs:
         method = methods.ensure_method(ref, note=note)
-        methods.add_parameter_method(actor=None, parameter=parameter, method=method)
+        parameter_methods.add_parameter_method(actor=None, parameter=parameter, method=method)
     report.new_parameters.append(parameter.code)
     return parameter
 

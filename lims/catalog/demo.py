@@ -17,7 +17,17 @@ import sqlalchemy as sa
 from lims.auth.models import User
 from lims.extensions import db
 
-from . import categories, csvimport, limits, methods, parameters, places, profiles, specifications
+from . import (
+    categories,
+    csvimport,
+    limits,
+    methods,
+    parameter_methods,
+    parameters,
+    places,
+    profiles,
+    specifications,
+)
 from .citations import official_citation
 from .models import LimitKind, Parameter, ResultType, Specification
 
@@ -269,7 +279,9 @@ def _add_named_methods() -> None:
                 title_vi=IN_HOUSE_TITLES.get(ref, ""),
                 note="Dữ liệu minh họa (demo).",
             )
-            pm = methods.add_parameter_method(actor=None, parameter=parameter, method=method)
+            pm = parameter_methods.add_parameter_method(
+                actor=None, parameter=parameter, method=method
+            )
             for row in parameter.methods:  # the lab's named method comes first
                 row.position = row.position + 1
             pm.position = 0
@@ -285,7 +297,7 @@ def _apply_facts() -> None:
             for pm in parameter.methods:
                 if pm.method.standard_ref != ref or pm.decimals is not None:
                     continue
-                for name, value in methods.clean_facts(_facts(values)).items():
+                for name, value in parameter_methods.clean_facts(_facts(values)).items():
                     setattr(pm, name, value)
     db.session.flush()
 
@@ -363,7 +375,7 @@ def seed() -> None:
             is None
         ):
             parameter = parameters.create_parameter(actor=None, **values)
-            methods.add_parameter_method(actor=None, parameter=parameter, method=method)
+            parameter_methods.add_parameter_method(actor=None, parameter=parameter, method=method)
     for cell in ("AOAC 981.12", ""):  # pH of fish sauce and of water: read from a pH meter
         ph = parameters.find_parameter("pH", "-", cell)
         if ph is not None and ph.instrument_kind is None:

@@ -17,7 +17,7 @@ from lims.rules.dates import parse_date
 from lims.rules.decision import decision_rule_statement
 from lims.rules.numbers import parse_id
 
-from . import bp, csvexport, editing, limits, methods, profiles, specifications
+from . import bp, csvexport, editing, limits, methods, parameter_methods, profiles, specifications
 from . import categories as catalog_categories
 from . import parameters as catalog_parameters
 from .citations import official_citation
@@ -230,7 +230,7 @@ def edit_profile(category_id: int) -> Any:
     if request.method == "GET":
         form.parameter_ids.data = current
     choices = {
-        p.id: methods.parameter_methods(p.id, active_only=True)
+        p.id: parameter_methods.parameter_methods(p.id, active_only=True)
         for p in params
         if len(p.methods) > 1
     }
@@ -290,7 +290,7 @@ def parameter(parameter_id: int) -> str:
         "catalog/parameter.html",
         parameter=param,
         specs=specifications.list_specifications(parameter_id=param.id),
-        parameter_methods=methods.parameter_methods(param.id),
+        parameter_methods=parameter_methods.parameter_methods(param.id),
         **_labels(),
     )
 

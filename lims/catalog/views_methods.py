@@ -14,7 +14,7 @@ from lims.errors import show_on_form
 from lims.extensions import db, unit_of_work
 from lims.i18n import current_language
 
-from . import bp, editing, methods, parameters
+from . import bp, editing, methods, parameter_methods, parameters
 from .forms import UNCERTAINTY_LABELS, MethodForm, ParameterMethodForm
 from .models import Method, Parameter, ParameterMethod
 
@@ -97,7 +97,7 @@ def edit_method(method_id: int) -> Any:
 
 
 def _facts_values(form: ParameterMethodForm) -> dict[str, Any]:
-    return {name: getattr(form, name).data for name in methods.FACT_FIELDS}
+    return {name: getattr(form, name).data for name in parameter_methods.FACT_FIELDS}
 
 
 def _method_choices(form: ParameterMethodForm) -> None:
@@ -119,7 +119,7 @@ def add_parameter_method(parameter_id: int) -> Any:
             if chosen is None:
                 raise editing.CatalogError(_("Choose a method."), "method_id")
             with unit_of_work():
-                methods.add_parameter_method(
+                parameter_methods.add_parameter_method(
                     actor=current_user, parameter=param, method=chosen, **_facts_values(form)
                 )
         except editing.CatalogError as exc:
@@ -156,7 +156,9 @@ def edit_parameter_method(pm_id: int) -> Any:
     if form.validate_on_submit():
         try:
             with unit_of_work():
-                methods.update_parameter_method(actor=current_user, pm=pm, **_facts_values(form))
+                parameter_methods.update_parameter_method(
+                    actor=current_user, pm=pm, **_facts_values(form)
+                )
         except editing.CatalogError as exc:
             show_on_form(form, exc)
             status = 400
@@ -179,6 +181,6 @@ def edit_parameter_method(pm_id: int) -> Any:
 def default_parameter_method(pm_id: int) -> Any:
     pm = db.get_or_404(ParameterMethod, pm_id)
     with unit_of_work():
-        methods.make_default(actor=current_user, pm=pm)
+        parameter_methods.make_default(actor=current_user, pm=pm)
     flash(_("Default method changed."), "success")
     return redirect(url_for("catalog.parameter", parameter_id=pm.parameter_id))

@@ -77,7 +77,7 @@ def _examples(app: Any, users: dict[str, Any]) -> dict[str, Any]:
 
 def _catalog_examples(users: dict[str, Any]) -> tuple[int, int, int, int, int]:
     from lims.auth.models import User
-    from lims.catalog import categories, methods, parameters, specifications
+    from lims.catalog import categories, methods, parameter_methods, parameters, specifications
 
     reviewer = db.session.get(User, users["reviewer"].id)
     category = categories.create_category(actor=reviewer, name_vi="Nước mắm", name_en="Fish sauce")
@@ -87,7 +87,7 @@ def _catalog_examples(users: dict[str, Any]) -> tuple[int, int, int, int, int]:
         upper_text="400", regulation="TCVN 5107:2018",
     )  # fmt: skip
     method = methods.create_method(actor=reviewer, standard_ref="AOAC 977.13")
-    pm = methods.add_parameter_method(actor=reviewer, parameter=parameter, method=method)
+    pm = parameter_methods.add_parameter_method(actor=reviewer, parameter=parameter, method=method)
     db.session.commit()
     return category.id, parameter.id, spec.id, method.id, pm.id
 

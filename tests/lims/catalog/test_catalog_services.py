@@ -9,7 +9,16 @@ import pytest
 import sqlalchemy as sa
 
 from lims.auth.models import User
-from lims.catalog import categories, editing, limits, methods, parameters, profiles, specifications
+from lims.catalog import (
+    categories,
+    editing,
+    limits,
+    methods,
+    parameter_methods,
+    parameters,
+    profiles,
+    specifications,
+)
 from lims.catalog.models import LimitKind, Specification
 from lims.extensions import db
 from lims.rules import decision as rules
@@ -33,7 +42,7 @@ def base(reviewer):
         actor=reviewer, name_vi="Histamin", name_en="Histamine", unit="mg/kg"
     )
     method = methods.create_method(actor=reviewer, standard_ref="AOAC 977.13")
-    methods.add_parameter_method(
+    parameter_methods.add_parameter_method(
         actor=reviewer,
         parameter=histamine,
         method=method,
@@ -192,7 +201,7 @@ def test_to_rule_limit_and_uncertainty(reviewer, base):
     limit = limits.to_rule_limit(spec)
     assert limit == rules.NumericLimit(Decimal("5.0"), Decimal("6.5"), False, True)
     assert limits.describe_limit(spec, "vi") == "> 5,0 và ≤ 6,5"
-    u = methods.method_uncertainty(methods.parameter_methods(base["histamine"].id)[0])
+    u = methods.method_uncertainty(parameter_methods.parameter_methods(base["histamine"].id)[0])
     assert u.at(Decimal("100")) == Decimal("8")
     nd = _spec(reviewer, base, category_id=base["root"].id, kind="not_detected")
     assert isinstance(limits.to_rule_limit(nd), rules.NotDetectedLimit)
@@ -273,7 +282,7 @@ def test_bad_method_facts_are_refused(reviewer, values, field):
     p = parameters.create_parameter(actor=reviewer, name_vi="Chỉ tiêu", unit="mg/kg")
     m = methods.create_method(actor=reviewer, standard_ref="TCVN 1234:2020")
     with pytest.raises(editing.CatalogError) as err:
-        methods.add_parameter_method(actor=reviewer, parameter=p, method=m, **values)
+        parameter_methods.add_parameter_method(actor=reviewer, parameter=p, method=m, **values)
     assert err.value.field == field
 
 
@@ -292,7 +301,7 @@ def test_parameter_with_ranges_formula_and_instrument(reviewer):
         instrument_kind="moisture_analyser",
     )
     m = methods.create_method(actor=reviewer, standard_ref="TCVN 7035:2002")
-    pm = methods.add_parameter_method(
+    pm = parameter_methods.add_parameter_method(
         actor=reviewer,
         parameter=p,
         method=m,

@@ -261,7 +261,7 @@ def build_world(app: Any, make_user: Callable[..., Any]) -> dict[str, Any]:
         sync_code_counter()
 
         spec = db.session.scalar(sa.select(Specification))
-        from lims.catalog.methods import parameter_methods
+        from lims.catalog.parameter_methods import parameter_methods
         from lims.testing.deviations import record_deviation
 
         ph_method = parameter_methods(lab.params["ph"].id)[0]
