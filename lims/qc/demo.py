@@ -18,7 +18,8 @@ import sqlalchemy as sa
 from lims import audit
 from lims.auth.models import User
 from lims.catalog.models import Method, Parameter, ParameterMethod
-from lims.extensions import clock_at, db
+from lims.extensions import clock_at, db, utcnow
+from lims.i18n import local_time
 from lims.intake.models import Sample, SampleTest, TestStatus
 from lims.rules import westgard
 from lims.testing.services import result_for
@@ -126,7 +127,7 @@ def seed() -> None:
         after={"batches": count, "days": HISTORY_DAYS},
         reason="Demo: two months of QC history loaded in bulk",
     )
-    _held_batch(histamine, crm, crm_lot, blank, tech=tech, today=today)
+    _held_batch(histamine, crm, crm_lot, blank, tech=tech)
 
 
 def _history(
@@ -216,7 +217,7 @@ def _history(
 
 
 def _held_batch(
-    pm: ParameterMethod, crm: QcMaterial, lot: Any, blank: QcMaterial, *, tech: User, today: date
+    pm: ParameterMethod, crm: QcMaterial, lot: Any, blank: QcMaterial, *, tech: User
 ) -> None:
     """Today's batch of the histamine results waiting for verification, its CRM out by
     more than 3 SD: the results are held until a reviewer decides."""
@@ -232,13 +233,16 @@ def _held_batch(
     ]
     if not tests:
         return
-    with clock_at(datetime.now(UTC) - timedelta(hours=1)):
+    # an hour ago, on the lab's calendar day of that hour (just after local midnight "today"
+    # and an hour ago are different days)
+    moment = utcnow() - timedelta(hours=1)
+    with clock_at(moment):
         batch = services.create_batch(
             actor=tech,
             parameter_method_id=pm.id,
             test_ids=[t.id for t in tests],
             items=[services.ItemSpec(crm.id, lot.id), services.ItemSpec(blank.id)],
-            run_on=today,
+            run_on=local_time(moment).date(),
         )
         services.enter_values(
             actor=tech,

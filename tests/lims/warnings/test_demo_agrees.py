@@ -1,8 +1,14 @@
 """The demo, regenerated: every published demo warning says what its certificate states, the
 register holds exactly the samples with a stated failure, and every limit the demo relies on
-was confirmed by the demo reviewer (who, when, which source, in the audit trail)."""
+was confirmed by the demo reviewer (who, when, which source, in the audit trail).
+
+The demo is loaded as at 00:30 in Khánh Hòa: in the hour after the lab's midnight, "an hour
+ago" is the day before, and the QC demo's batch once refused itself as "run in the future"
+(``make demo`` failed every day from 17:00 to 18:00 UTC)."""
 
 from __future__ import annotations
+
+from datetime import datetime, time
 
 import pytest
 import sqlalchemy as sa
@@ -14,7 +20,8 @@ from lims.catalog.models import Specification
 from lims.certificates import content
 from lims.certificates.models import Certificate, CertificateStatus
 from lims.demo import load_demo_data
-from lims.extensions import db
+from lims.extensions import clock_at, db, utcnow
+from lims.i18n import LOCAL_TZ, local_time
 from lims.intake.models import Sample, SampleStatus
 from lims.testing import services as testing
 from lims.testing.models import NonConformity
@@ -26,7 +33,9 @@ COMPARED = ("parameter_code", "result", "unit", "limit", "acceptance", "regulati
 def test_demo_warnings_agree_with_their_certificates(app_ctx):
     if db.engine.dialect.name != "sqlite":
         pytest.skip("the whole demo once is enough (its data path is the services')")
-    load_demo_data()
+    just_after_midnight = datetime.combine(local_time(utcnow()).date(), time(0, 30), LOCAL_TZ)
+    with clock_at(just_after_midnight):
+        load_demo_data()
     warnings = db.session.scalars(
         sa.select(ConsumerWarning).where(
             ConsumerWarning.status.in_((WarningStatus.PUBLISHED, WarningStatus.WITHDRAWN))
