@@ -224,9 +224,9 @@ def _wire_features(app: Flask) -> None:
     (complaints, floor 8); a complaint shows the warnings resting on its sample (warnings, the
     same floor, so neither imports the other); an analyser's message received by equipment
     (floor 4) is imported as results by testing (floor 6)."""
+    from lims.certificates.issuing import certificates_of_sample
     from lims.testing.analyser import import_analyser_message
 
-    from .certificates.services import certificates_of_sample
     from .complaints.sampling import complaints_of_sample
     from .equipment.messages import register_message_handler
 

@@ -18,8 +18,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from lims.auth.models import User
-from lims.catalog import methods as catalog_methods
-from lims.catalog import services as catalog
+from lims.catalog import limits, methods
 from lims.catalog.models import LimitKind, ResultType
 from lims.extensions import clock_at, db, utcnow
 from lims.intake.models import Sample, SampleStatus, TestStatus
@@ -111,9 +110,9 @@ def _text_for(
     if parameter.formula:
         return None
     on = evaluation.sampling_date(sample)
-    spec = catalog.specification_for(sample.category_id, parameter.id, on)
-    pm = catalog_methods.default_parameter_method(parameter.id, sample.category_id)
-    decimals, _lod, loq = catalog_methods.facts(pm) if pm else (None, None, None)
+    spec = limits.specification_for(sample.category_id, parameter.id, on)
+    pm = methods.default_parameter_method(parameter.id, sample.category_id)
+    decimals, _lod, loq = methods.facts(pm) if pm else (None, None, None)
     if parameter.result_type == ResultType.COUNT:
         decimals = 0
     text = _value_for(spec, fail, rng, decimals, loq)

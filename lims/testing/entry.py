@@ -14,8 +14,7 @@ from flask_babel import lazy_gettext as _l
 
 from lims import audit
 from lims.auth.permissions import require_role
-from lims.catalog import methods as catalog_methods
-from lims.catalog import services as catalog
+from lims.catalog import editing, methods
 from lims.catalog.models import ParameterMethod
 from lims.extensions import db, utcnow
 from lims.i18n import format_datetime, local_time
@@ -142,13 +141,13 @@ def method_for_entry(
     if chosen is None and existing is not None:
         chosen = existing.parameter_method_id
     try:
-        return catalog_methods.usable_method(
+        return methods.usable_method(
             test.parameter,
             chosen,
             local_time(utcnow()).date(),
             category_id=test.sample.category_id,
         )
-    except catalog.CatalogError as exc:
+    except editing.CatalogError as exc:
         raise ResultError(exc.message, "method") from None
 
 

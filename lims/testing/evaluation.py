@@ -13,8 +13,8 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from lims.catalog import methods as catalog_methods
-from lims.catalog import services as catalog
+from lims.catalog import editing, methods
+from lims.catalog.limits import specification_for, to_rule_limit
 from lims.catalog.models import Parameter, ParameterMethod, ResultType
 from lims.i18n import current_language, local_time
 from lims.intake.models import Sample
@@ -70,9 +70,9 @@ class MethodFacts:
     def of(cls, pm: ParameterMethod | None) -> MethodFacts:
         if pm is None:
             return cls(None)
-        decimals, lod, loq = catalog_methods.facts(pm)
-        high = None if pm.range_high is None else Decimal(catalog.plain(pm.range_high))
-        return cls(pm, decimals, lod, loq, catalog_methods.method_uncertainty(pm), high)
+        decimals, lod, loq = methods.facts(pm)
+        high = None if pm.range_high is None else Decimal(editing.plain(pm.range_high))
+        return cls(pm, decimals, lod, loq, methods.method_uncertainty(pm), high)
 
 
 def parse_value(text: str, facts: MethodFacts, *, point_is_decimal: bool = False) -> ParsedNumber:
@@ -136,10 +136,10 @@ def _judge(
     """The specification in force on the sampling date, and the verdict it gives."""
     facts = facts or MethodFacts(None)
     if spec is None:
-        spec = catalog.specification_for(sample.category_id, parameter.id, sampling_date(sample))
+        spec = specification_for(sample.category_id, parameter.id, sampling_date(sample))
     if spec is None:
         return None, verdicts.Judgement(verdicts.Verdict.NOT_APPLICABLE), None
-    limit = catalog.to_rule_limit(spec)
+    limit = to_rule_limit(spec)
     uncertainty = facts.uncertainty
     u_at = None
     if isinstance(result, ParsedNumber) and result.value is not None and uncertainty is not None:
@@ -229,7 +229,7 @@ def _evaluate(
         stored_interim: Any = {k: str(v) for k, v in values.items()}
     else:
         stored_interim = None
-        spec = catalog.specification_for(sample.category_id, parameter.id, sampling_date(sample))
+        spec = specification_for(sample.category_id, parameter.id, sampling_date(sample))
         if spec is not None and getattr(spec, "plan_n", None):
             return _evaluate_plan(sample, parameter, text, spec, facts, point_is_decimal)
         parsed = parse_value(text, facts, point_is_decimal=point_is_decimal)
@@ -337,7 +337,7 @@ def _evaluate_net_quantity(
         "t2_ok": outcome.t2_ok,
     }
     # the legal basis (e.g. Thông tư 21/2014/TT-BKHCN), when the catalogue records one
-    basis = catalog.specification_for(sample.category_id, parameter.id, sampling_date(sample))
+    basis = specification_for(sample.category_id, parameter.id, sampling_date(sample))
     return Evaluated(str(outcome.mean), outcome.mean, None, None, data, judgement, basis, None)
 
 

@@ -6,8 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from lims.catalog import methods as catalog_methods
-from lims.catalog import services as catalog
+from lims.catalog import limits, methods, specifications
 from lims.catalog.citations import official_citation, short_citation
 from lims.catalog.models import LimitKind, Parameter, ResultType
 from lims.intake.models import Sample, SampleTest, TestStatus
@@ -43,8 +42,12 @@ def compute_statement(result: Result, test: SampleTest) -> Statement:
     """The statement of conformity of a result, from its stored value and the specification it
     was judged against (the one function: :func:`lims.rules.statement.state_conformity`)."""
     parameter = test.parameter
-    spec = catalog.get_specification(result.specification_id) if result.specification_id else None
-    limit = catalog.to_rule_limit(spec) if spec is not None else None
+    spec = (
+        specifications.get_specification(result.specification_id)
+        if result.specification_id
+        else None
+    )
+    limit = limits.to_rule_limit(spec) if spec is not None else None
     judgement = None
     if parameter.result_type == ResultType.NET_QUANTITY:
         limit = None  # judged by its own rule (OIML R 87), stated on the legal basis only
@@ -58,14 +61,14 @@ def compute_statement(result: Result, test: SampleTest) -> Statement:
     return state_conformity(
         _stated_input(result, parameter),
         limit,
-        confirmed=catalog.can_state_conformity(spec, allow_no_limit=judgement is not None),
+        confirmed=limits.can_state_conformity(spec, allow_no_limit=judgement is not None),
         result_type=parameter.result_type.value,
         legal_basis=spec is not None,
         rule=spec.decision_rule if spec is not None else verdicts.DecisionRule.SIMPLE,
         # U as evaluated at entry for this value (the method's, then); else the method's now
         uncertainty=result.uncertainty
         if result.uncertainty is not None
-        else catalog_methods.method_uncertainty(result.parameter_method),
+        else methods.method_uncertainty(result.parameter_method),
         r=spec.guard_factor if spec is not None and spec.guard_factor is not None else Decimal(1),
         decimals=result.decimals,
         lod=result.lod,

@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 
 from lims import audit
 from lims.auth.permissions import require_role
-from lims.catalog import services as catalog
+from lims.catalog import limits, specifications
 from lims.equipment.models import InstrumentReading
 from lims.extensions import db, utcnow
 from lims.i18n import format_datetime, local_name
@@ -61,8 +61,8 @@ def verify_results(
         # Judged again at verification and stated once: the specification in force is fixed
         # from now on, and the statement stored here is what every document prints.
         if result.specification_id is not None:
-            spec = catalog.get_specification(result.specification_id)
-            catalog.mark_specification_used(spec)
+            spec = specifications.get_specification(result.specification_id)
+            limits.mark_specification_used(spec)
         statement = compute_statement(result, test)
         store_statement(result, statement)
         seen_version = result.version

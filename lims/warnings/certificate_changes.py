@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 
 from lims import audit
 from lims.auth.permissions import require_role
-from lims.certificates import services as certificates
+from lims.certificates import amending
 from lims.certificates.models import Certificate, CertificateStatus
 from lims.extensions import db, utcnow
 from lims.testing.models import NonConformity
@@ -81,8 +81,8 @@ def on_certificate_changed(
 
 def register_certificate_handler() -> None:
     """Called by the app factory: the certificates tell the warnings when one changes."""
-    if on_certificate_changed not in certificates.CHANGE_HANDLERS:
-        certificates.CHANGE_HANDLERS.append(on_certificate_changed)
+    if on_certificate_changed not in amending.CHANGE_HANDLERS:
+        amending.CHANGE_HANDLERS.append(on_certificate_changed)
 
 
 def _current(cert: Certificate | None) -> Certificate | None:

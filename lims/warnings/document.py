@@ -11,7 +11,7 @@ from flask import current_app
 
 from lims.auth.permissions import require_role
 from lims.catalog.citations import short_citation
-from lims.certificates import services as certificates
+from lims.certificates import numbering
 from lims.certificates.models import Certificate
 from lims.extensions import db, utcnow
 from lims.i18n import format_date
@@ -80,9 +80,7 @@ def warning_doc(w: ConsumerWarning, *, with_photos: bool = True) -> pdf.WarningD
     for source in w.sources:
         cert = db.session.get(Certificate, source.certificate_id)
         code = cert.verification_code if cert else ""
-        refs.append(
-            pdf.CertificateRef(source.certificate_number, certificates.verification_url(code))
-        )
+        refs.append(pdf.CertificateRef(source.certificate_number, numbering.verification_url(code)))
     return pdf.WarningDoc(
         number=warning_number(w.id),
         title=w.title,

@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 
 from lims import audit
 from lims.auth.permissions import require_role
-from lims.certificates import services as certificates
+from lims.certificates import content, issuing, numbering
 from lims.certificates.models import Certificate, CertificateStatus
 from lims.extensions import db, utcnow
 from lims.intake.models import Sample, SamplePhoto
@@ -57,7 +57,7 @@ def failed_lines(entry: NonConformity) -> tuple[Certificate, list[dict[str, Any]
     with the certificate number and verification link. Refused, naming each line and what
     the certificate says about it, when it states no failure."""
     sample = entry.sample
-    cert = certificates.valid_certificate_for(sample)
+    cert = issuing.valid_certificate_for(sample)
     if cert is None:
         raise WarningError(
             _l(
@@ -67,7 +67,7 @@ def failed_lines(entry: NonConformity) -> tuple[Certificate, list[dict[str, Any]
             ),
             "entries",
         )
-    lines = certificates.stated_lines(sample)
+    lines = content.stated_lines(sample)
     failed = [line for line in lines if line.statement.nonconforming]
     if not failed:
         said = "; ".join(
@@ -85,7 +85,7 @@ def failed_lines(entry: NonConformity) -> tuple[Certificate, list[dict[str, Any]
             ),
             "entries",
         )
-    link = certificates.verification_url(cert.verification_code)
+    link = numbering.verification_url(cert.verification_code)
     items = [
         {**line.as_item(), "sample": sample.code, "certificate": cert.number,
          "verification_url": link}

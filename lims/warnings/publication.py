@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 
 from lims import audit, storage
 from lims.auth.permissions import require_role
-from lims.certificates import services as certificates
+from lims.certificates import issuing
 from lims.certificates.models import Certificate, CertificateStatus
 from lims.extensions import db, utcnow
 from lims.i18n import format_date
@@ -54,7 +54,7 @@ def check_certificates(warning: ConsumerWarning) -> None:
     for source in warning.sources:
         cert = db.session.get(Certificate, source.certificate_id)
         if cert is None or cert.status != CertificateStatus.VALID:
-            state = certificates.status_label(cert.status) if cert else "?"
+            state = issuing.status_label(cert.status) if cert else "?"
             raise WarningError(
                 _l(
                     "Certificate %(number)s is %(status)s: send the warning back to draft and "

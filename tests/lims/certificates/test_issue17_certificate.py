@@ -14,10 +14,11 @@ import pytest
 import sqlalchemy as sa
 
 from lims.catalog.models import LimitKind, Method, Parameter, ParameterMethod, Specification
-from lims.certificates import services
+from lims.certificates import amending, errors, issuing
 from lims.extensions import db
 from lims.storage import load
-from lims.testing import deviations, entry, errors, verification
+from lims.testing import deviations, entry, verification
+from lims.testing.errors import ResultError
 from tests.lims.certificates.conftest import SIGNER_PASSWORD, method_row
 
 pytestmark = pytest.mark.usefixtures("app")
@@ -30,7 +31,7 @@ def _pdftotext(cert) -> str:
 
 
 def _issue(signer, sample, **kw):
-    cert = services.issue_certificate(actor=signer, sample=sample, password=SIGNER_PASSWORD, **kw)
+    cert = issuing.issue_certificate(actor=signer, sample=sample, password=SIGNER_PASSWORD, **kw)
     db.session.commit()
     return cert
 
@@ -221,8 +222,8 @@ def test_deviations_print_as_recorded_and_conditions_are_required(lab, signer, v
     other = verified_sample()
     method_row(lab, "ph").method.conditions = "nhiệt độ phòng thử"
     db.session.commit()
-    with pytest.raises(services.CertificateError, match="nhiệt độ phòng thử"):
-        services.issue_certificate(actor=signer, sample=other, password=SIGNER_PASSWORD)
+    with pytest.raises(errors.CertificateError, match="nhiệt độ phòng thử"):
+        issuing.issue_certificate(actor=signer, sample=other, password=SIGNER_PASSWORD)
     db.session.rollback()
     ph_test = _test(other, "ph", lab)
     deviations.record_deviation(
@@ -258,7 +259,7 @@ def test_amendment_prints_what_changed(lab, signer, verified_sample):
         actor=lab.tech, sample=sample, kind="deviation", text="Mẫu để ở 8 °C trong 3 giờ"
     )
     db.session.commit()
-    amended = services.amend_certificate(
+    amended = amending.amend_certificate(
         actor=signer, certificate=first, reason="Bổ sung sai khác", password=SIGNER_PASSWORD
     )
     db.session.commit()
@@ -325,7 +326,7 @@ def test_class_result_and_vietnamese_units(lab, signer, make_sample):
     lab.params.update(cu=cu, visc=visc)
     db.session.commit()
     sample = make_sample("cu", "visc")
-    with pytest.raises(errors.ResultError):
+    with pytest.raises(ResultError):
         entry.enter_result(actor=lab.tech, test=_test(sample, "cu", lab), text="1,2")
     cu_result = entry.enter_result(actor=lab.tech, test=_test(sample, "cu", lab), text="1B")
     assert (cu_result.text_value, cu_result.verdict, cu_result.value) == ("1b", "pass", None)
