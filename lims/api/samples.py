@@ -1,7 +1,7 @@
 """``/api/v1/samples``: register a sample from a field device, list (keyset pages), read one.
 
 The same parser (:func:`lims.intake.validation.parse_sample_fields`) and service
-(:func:`lims.intake.services.register_sample`) as the registration form. Tests carry
+(:func:`lims.intake.registration.register_sample`) as the registration form. Tests carry
 each test's result (as typed, value, qualifier, reported text, unit, rule) and the statement of
 conformity stored at verification (``verdict`` is its code; null before verification); the
 sample's verdict is the worst stated code (``no_statement`` when nothing is stated), null while
@@ -23,10 +23,11 @@ from lims.auth.permissions import api_access
 from lims.catalog.methods import default_parameter_method
 from lims.extensions import db, retrying
 from lims.intake import listing
+from lims.intake.lifecycle import status_label
 from lims.intake.models import Sample, SampleTest
+from lims.intake.registration import register_sample
 from lims.intake.scope import EVERYTHING, Scope, scope_for
-from lims.intake.services import IntakeError, register_sample, status_label
-from lims.intake.validation import SampleInputError, parse_sample_fields
+from lims.intake.validation import IntakeError, SampleInputError, parse_sample_fields
 from lims.rules.reported import display_value
 from lims.testing.models import Result
 from lims.testing.services import results_for_sample, sample_statement, stored_statement

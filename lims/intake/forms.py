@@ -1,6 +1,10 @@
-"""Intake forms: shape and parsing only; the rules live in validation.py and services.py."""
+"""Intake forms: shape and parsing only; the rules live in validation.py and the services
+(campaigns.py, businesses.py, registration.py, receipt.py). :func:`show_error` puts a refused
+request's message on the form field it names."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from wtforms import (
@@ -16,10 +20,12 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from lims.errors import show_on_form
 from lims.forms import DayField, Form
 
+from .businesses import BUSINESS_KIND_LABELS
 from .models import BusinessKind
-from .services import BUSINESS_KIND_LABELS
+from .validation import IntakeError
 
 #: Khánh Hòa district-level units before the 2025 reorganisation (domain-vietnam.md §4.1).
 KHANH_HOA_DISTRICTS = (
@@ -33,6 +39,15 @@ KHANH_HOA_DISTRICTS = (
     "Khánh Sơn",
     "Trường Sa",
 )
+
+#: The form field that shows an error a service names by another field.
+FORM_ALIASES = {"business_id": "business_query", "user_id": "agencies"}
+
+
+def show_error(form: Any, error: IntakeError) -> None:
+    """Show a refused intake request on ``form`` (:func:`lims.errors.show_on_form`)."""
+    show_on_form(form, error, FORM_ALIASES)
+
 
 LABEL_LAYOUTS = (
     ("a4-3x8", _l("A4 sheet, 3 × 8 labels")),

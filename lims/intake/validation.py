@@ -78,6 +78,10 @@ class IntakeError(DomainError):
     """A refused intake request; ``field`` names the form field at fault (or None)."""
 
 
+#: The roles that run intake: campaigns, businesses, receipt of samples.
+INTAKE_ROLES = ("technician", "reviewer")
+
+
 class SampleInputError(IntakeError):
     """Bad sample fields: ``errors`` maps every bad field to its (lazy, translated) message."""
 

@@ -34,11 +34,11 @@ from lims.i18n import current_language
 from lims.pagecache import cached_page
 from lims.rules.numbers import parse_id
 
-from . import bp, importing, listing
+from . import bp, importing, listing, survey_sheet
 from .forms import LABEL_LAYOUTS
+from .lifecycle import STATUS_LABELS, status_label
 from .models import Campaign, CampaignStatus, Sample, SampleStatus
-from .services import STATUS_LABELS, IntakeError, status_label
-from .validation import LOCAL_TZ
+from .validation import LOCAL_TZ, IntakeError
 
 STAFF = ("technician", "reviewer")
 STATUS_BADGES = {
@@ -270,17 +270,17 @@ def _import_form() -> ImportForm:
 
 
 def _import_page(
-    form: ImportForm, *, error: importing.SheetError | None = None, status: int = 200
+    form: ImportForm, *, error: survey_sheet.SheetError | None = None, status: int = 200
 ) -> Any:
     return (
         render_template(
             "intake/import.html",
             form=form,
             error=error,
-            columns=importing.COLUMNS,
-            kinds=list(importing.KIND_LABELS_VI.values()),
-            max_rows=importing.MAX_ROWS,
-            max_mb=importing.MAX_FILE_BYTES // (1024 * 1024),
+            columns=survey_sheet.COLUMNS,
+            kinds=list(survey_sheet.KIND_LABELS_VI.values()),
+            max_rows=survey_sheet.MAX_ROWS,
+            max_mb=survey_sheet.MAX_FILE_BYTES // (1024 * 1024),
         ),
         status,
     )
@@ -293,7 +293,7 @@ def import_sheet() -> Any:
     if not form.validate_on_submit():
         return _import_page(form, status=400 if request.method == "POST" else 200)
     upload = form.file.data
-    data = upload.read(importing.MAX_FILE_BYTES + 1)
+    data = upload.read(survey_sheet.MAX_FILE_BYTES + 1)
     filename = (upload.filename or "sheet").replace("\\", "/").rsplit("/", 1)[-1]
     try:
         # checking the whole sheet only reads: it holds no lock (on SQLite the write lock
@@ -309,7 +309,7 @@ def import_sheet() -> Any:
                 actor=current_user, checked=checked, campaign_id=form.campaign_id.data
             )
         )
-    except importing.SheetError as exc:
+    except survey_sheet.SheetError as exc:
         return _import_page(form, error=exc, status=400)
     except IntakeError as exc:
         form.file.errors = [*form.file.errors, exc.message]
@@ -329,7 +329,7 @@ def import_sheet() -> Any:
 @bp.route("/import/template.csv")
 @access(*STAFF)
 def import_template_csv() -> Response:
-    response = Response(importing.template_csv(), mimetype="text/csv")
+    response = Response(survey_sheet.template_csv(), mimetype="text/csv")
     response.headers["Content-Disposition"] = 'attachment; filename="mau-phieu-khao-sat.csv"'
     return response
 
@@ -338,7 +338,7 @@ def import_template_csv() -> Response:
 @access(*STAFF)
 def import_template_xlsx() -> Response:
     response = Response(
-        importing.template_xlsx(),
+        survey_sheet.template_xlsx(),
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
     response.headers["Content-Disposition"] = 'attachment; filename="mau-phieu-khao-sat.xlsx"'

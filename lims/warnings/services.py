@@ -25,7 +25,7 @@ from lims.errors import DomainError
 from lims.extensions import db, utcnow
 from lims.i18n import LOCAL_TZ, format_date
 from lims.intake.models import Sample, SamplePhoto
-from lims.intake.services import photo_rendition
+from lims.intake.sample_photos import photo_rendition
 from lims.intake.text import search_key
 from lims.pdf import Letterhead
 from lims.rules.numbers import parse_id
