@@ -23,6 +23,7 @@ from lims.auth.permissions import api_access
 from lims.catalog.methods import default_parameter_method
 from lims.extensions import db, retrying
 from lims.intake import listing
+from lims.intake.fields import in_api
 from lims.intake.lifecycle import status_label
 from lims.intake.models import Sample, SampleTest
 from lims.intake.registration import register_sample
@@ -146,31 +147,20 @@ def statement_json(st: Any) -> dict[str, Any] | None:
     }
 
 
+#: The declared sample fields (lims.intake.fields) the summary shows as they are stored.
+SUMMARY_FIELDS = ("product_name", "brand", "sampled_at")
+#: The declared sample fields the detail adds, as they are stored. The related records
+#: (campaign, category, business) are objects in the summary.
+DETAIL_FIELDS = tuple(f.name for f in in_api() if not f.related and f.name not in SUMMARY_FIELDS)
+#: What the lab records at receipt (not supplied at registration).
+RECEIPT_FIELDS = ("received_at", "condition_on_receipt", "storage_location")
+
+
 def sample_detail(s: Sample, scope: Scope = EVERYTHING) -> dict[str, Any]:
     """The sample as JSON; results the ``scope`` may not see (an agency: not yet verified)
     are null."""
     body = sample_summary(s)
-    for name in (
-        "manufacturer",
-        "origin",
-        "batch",
-        "production_date",
-        "expiry_date",
-        "declared_standard",
-        "quantity",
-        "quantity_unit",
-        "packaging",
-        "seal_number",
-        "price",
-        "receipt_number",
-        "sampled_by",
-        "latitude",
-        "longitude",
-        "remarks",
-        "received_at",
-        "condition_on_receipt",
-        "storage_location",
-    ):
+    for name in (*DETAIL_FIELDS, *RECEIPT_FIELDS):
         body[name] = _iso(getattr(s, name))
     body["html_url"] = url_for("intake.sample", code=s.code, _external=True)
     results = results_for_sample(s)

@@ -24,6 +24,7 @@ from lims.errors import show_on_form
 from lims.forms import DayField, Form
 
 from .businesses import BUSINESS_KIND_LABELS
+from .fields import Kind, SampleField, in_form
 from .models import BusinessKind
 from .validation import IntakeError
 
@@ -107,36 +108,35 @@ class BusinessForm(Form):
     submit = SubmitField(_l("Save"))
 
 
-class SampleForm(Form):
-    """Every field is a raw string; lims.intake.validation.parse_sample_fields reads them."""
+def _sample_box(field: SampleField) -> Any:
+    """The form's box for a declared sample field: every box is a raw string that
+    :func:`lims.intake.validation.parse_sample_fields` reads (dates: the dd/mm/yyyy
+    ``DayField``; a time: a text box, dd/mm/yyyy HH:MM)."""
+    if field.kind == Kind.CHOICE:
+        return SelectField(field.label, choices=[])
+    if field.kind == Kind.REFERENCE:
+        return HiddenField()  # the business picked by searching (business_query)
+    if field.kind == Kind.DATE:
+        return DayField(field.label)
+    if field.kind == Kind.LONG_TEXT:
+        return TextAreaField(field.label)
+    return StringField(field.label)
 
-    campaign_id = SelectField(_l("Survey campaign"), choices=[])
-    category_id = SelectField(_l("Product category"), choices=[])
+
+class SampleForm(Form):
+    """The registration form: a box per declared sample field (:mod:`lims.intake.fields`),
+    the business search box, the photos."""
+
     business_query = StringField(
         _l("Business (seller or producer)"), validators=[Optional(), Length(max=300)]
     )
-    business_id = HiddenField()
-    product_name = StringField(_l("Product name"))
-    brand = StringField(_l("Brand"))
-    manufacturer = StringField(_l("Manufacturer / importer"))
-    origin = StringField(_l("Origin"))
-    batch = StringField(_l("Batch / lot"))
-    production_date = DayField(_l("Production date"))
-    expiry_date = DayField(_l("Expiry date"))
-    declared_standard = StringField(_l("Declared standard"))
-    quantity = StringField(_l("Quantity"))
-    quantity_unit = StringField(_l("Unit"))
-    packaging = StringField(_l("Packaging"))
-    seal_number = StringField(_l("Seal number"))
-    price = StringField(_l("Purchase price (VND)"))
-    receipt_number = StringField(_l("Receipt / invoice number"))
-    sampled_at = StringField(_l("Sampled at (dd/mm/yyyy HH:MM)"))
-    sampled_by = StringField(_l("Sampled by"))
-    latitude = StringField(_l("Latitude"))
-    longitude = StringField(_l("Longitude"))
-    remarks = TextAreaField(_l("Remarks"))
     photos = MultipleFileField(_l("Label photos"))
     submit = SubmitField(_l("Register sample"))
+
+
+for _field in in_form():
+    setattr(SampleForm, _field.name, _sample_box(_field))
+del _field
 
 
 class ReceiveForm(Form):

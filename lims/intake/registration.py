@@ -24,6 +24,7 @@ from lims.extensions import db, preassign_ids
 from lims.rules.numbers import parse_id
 
 from .codes import format_code
+from .fields import NAMES
 from .lifecycle import INITIAL
 from .models import Business, Campaign, CampaignStatus, Sample, SampleCodeCounter, SampleTest
 from .photos import PhotoUpload
@@ -82,32 +83,8 @@ def sample_search_key(sample: Sample, business: Business | None = None) -> str:
 
 
 def _sample_snapshot(s: Sample) -> dict[str, Any]:
-    return {
-        "code": s.code,
-        "status": s.status.value,
-        "campaign_id": s.campaign_id,
-        "business_id": s.business_id,
-        "category_id": s.category_id,
-        "product_name": s.product_name,
-        "brand": s.brand,
-        "manufacturer": s.manufacturer,
-        "origin": s.origin,
-        "batch": s.batch,
-        "production_date": s.production_date,
-        "expiry_date": s.expiry_date,
-        "declared_standard": s.declared_standard,
-        "quantity": s.quantity,
-        "quantity_unit": s.quantity_unit,
-        "packaging": s.packaging,
-        "seal_number": s.seal_number,
-        "price": s.price,
-        "receipt_number": s.receipt_number,
-        "sampled_at": s.sampled_at,
-        "sampled_by": s.sampled_by,
-        "latitude": s.latitude,
-        "longitude": s.longitude,
-        "remarks": s.remarks,
-    }
+    """What the audit event keeps of a sample: its code, status and every declared field."""
+    return {"code": s.code, "status": s.status.value, **{n: getattr(s, n) for n in NAMES}}
 
 
 def _profile_parameter_ids(category_id: int, quantity: Decimal | None = None) -> list[int]:
@@ -183,29 +160,8 @@ def _new_sample(
         code=code,
         code_year=year,
         code_seq=seq,
-        campaign_id=data.campaign_id,
-        business_id=data.business_id,
-        category_id=data.category_id,
         status=INITIAL,
-        product_name=data.product_name,
-        brand=data.brand,
-        manufacturer=data.manufacturer,
-        origin=data.origin,
-        batch=data.batch,
-        production_date=data.production_date,
-        expiry_date=data.expiry_date,
-        declared_standard=data.declared_standard,
-        quantity=data.quantity,
-        quantity_unit=data.quantity_unit,
-        packaging=data.packaging,
-        seal_number=data.seal_number,
-        price=data.price,
-        receipt_number=data.receipt_number,
-        sampled_at=data.sampled_at,
-        sampled_by=data.sampled_by,
-        latitude=data.latitude,
-        longitude=data.longitude,
-        remarks=data.remarks,
+        **{name: getattr(data, name) for name in NAMES},
         registered_by_id=actor.id,
         import_batch_id=import_batch_id,
     )

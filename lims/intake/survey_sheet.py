@@ -20,6 +20,7 @@ from flask_babel import lazy_gettext as _l
 from lims.exports import csv_bytes
 from lims.sheets import UnreadableSheet, read_records
 
+from .fields import SampleField, in_sheet
 from .models import BusinessKind, ImportBatch
 from .text import search_key
 from .validation import IntakeError
@@ -40,62 +41,17 @@ class Column:
     help: Any = ""
 
 
-#: The columns of a survey sheet, in template order.
-COLUMNS: tuple[Column, ...] = (
-    Column(
-        "category",
-        "Nhóm sản phẩm",
-        True,
-        "Thực phẩm › Nước mắm",
-        ("ma nhom san pham", "category"),
-        _l("The category code, or its Vietnamese name or path (Thực phẩm › Nước mắm)."),
-    ),
-    Column(
-        "product_name",
-        "Tên sản phẩm",
-        True,
-        "Nước mắm cá cơm 40 độ đạm",
-        ("product_name", "ten hang hoa"),
-    ),
-    Column("brand", "Nhãn hiệu", False, "Hòn Khói", ("brand", "nhan hang")),
-    Column(
-        "manufacturer",
-        "Nhà sản xuất/nhập khẩu",
-        False,
-        "Công ty TNHH Nước mắm Vạn Ninh",
-        ("manufacturer", "nha san xuat", "nha nhap khau", "nha san xuat nhap khau"),
-    ),
-    Column("origin", "Xuất xứ", False, "Việt Nam", ("origin",)),
-    Column("batch", "Số lô", False, "L2026-11", ("batch", "so lo lo san xuat")),
-    Column("production_date", "Ngày sản xuất", False, "01/10/2026", ("production_date", "nsx")),
-    Column("expiry_date", "Hạn sử dụng", False, "01/10/2028", ("expiry_date", "hsd")),
-    Column(
-        "declared_standard", "Tiêu chuẩn công bố", False, "TCVN 5107:2018", ("declared_standard",)
-    ),
-    Column("quantity", "Số lượng", False, "2", ("quantity", "so luong mau")),
-    Column("quantity_unit", "Đơn vị tính", False, "chai 500 ml", ("quantity_unit", "don vi")),
-    Column("packaging", "Quy cách bao gói", False, "chai thủy tinh", ("packaging", "bao goi")),
-    Column("seal_number", "Số niêm phong", False, "NB-000123", ("seal_number",)),
-    Column("price", "Giá mua (đồng)", False, "85000", ("price", "gia mua", "gia")),
-    Column(
-        "receipt_number",
-        "Số hóa đơn",
-        False,
-        "HĐ 0001234",
-        ("receipt_number", "so hoa don chung tu"),
-    ),
-    Column(
-        "sampled_at",
-        "Thời gian lấy mẫu",
-        True,
-        "05/11/2026 09:30",
-        ("sampled_at", "ngay lay mau", "thoi diem lay mau"),
-        _l("dd/mm/yyyy HH:MM, Việt Nam time."),
-    ),
-    Column("sampled_by", "Người lấy mẫu", False, "Nguyễn Thị Thu Hà", ("sampled_by",)),
-    Column("latitude", "Vĩ độ", False, "12,2451", ("latitude",)),
-    Column("longitude", "Kinh độ", False, "109,1943", ("longitude",)),
-    Column("remarks", "Ghi chú", False, "", ("remarks",)),
+def _sample_column(field: SampleField) -> Column:
+    sheet = field.sheet
+    assert sheet is not None
+    return Column(
+        sheet.key or field.name, sheet.header, field.required, sheet.example, sheet.aliases,
+        sheet.help,
+    )  # fmt: skip
+
+
+#: The business's columns: not sample fields, they find or create the sample's business.
+BUSINESS_COLUMNS: tuple[Column, ...] = (
     Column(
         "business.name",
         "Tên cơ sở",
@@ -123,6 +79,13 @@ COLUMNS: tuple[Column, ...] = (
     Column("business.market", "Chợ", False, "Chợ Đầm", ("market",)),
     Column("business.tax_code", "Mã số thuế", False, "4200123454", ("tax_code", "mst")),
     Column("business.phone", "Điện thoại", False, "0258 3822 111", ("phone", "so dien thoai")),
+)
+
+#: The columns of a survey sheet, in template order: the declared sample fields
+#: (:func:`lims.intake.fields.in_sheet`), then the business.
+COLUMNS: tuple[Column, ...] = (
+    *(_sample_column(f) for f in in_sheet()),
+    *BUSINESS_COLUMNS,
 )
 IGNORED_HEADERS = frozenset({"stt", "tt", "so tt", "so thu tu"})
 HEADER_BY_KEY = {c.key: c.header for c in COLUMNS}
