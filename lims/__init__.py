@@ -25,6 +25,7 @@ from .extensions import (
     transient_conflict,
 )
 from .health import FILE_IDENTITY
+from .i18n import pin_locale
 from .nfc import NfcRequest
 from .staticcache import init_static_cache
 
@@ -65,6 +66,7 @@ def create_app(config: dict[str, Any] | str | None = None) -> Flask:
     _init_extensions(app)
     logs.init_app(app)
     _register_blueprints(app)
+    app.before_request(pin_locale)  # after the session check the blueprints registered
     _register_domain_handlers()
     _wire_features(app)
     _register_commands(app)

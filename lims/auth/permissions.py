@@ -13,6 +13,7 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from flask import abort, g, request
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -93,6 +94,8 @@ def api_access(*roles: str) -> Callable[[F], F]:
                 g.api_user = user
                 if AUTHENTICATED not in roles and not has_role(user, *roles):
                     abort(403)
+            # the answer's language, chosen before the view commits (lims.i18n.pin_locale)
+            get_locale()
             return view(*args, **kwargs)
 
         wrapper.access_roles = roles  # type: ignore[attr-defined]

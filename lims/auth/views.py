@@ -25,7 +25,7 @@ from lims.audit import display
 from lims.audit.queries import distinct_actions, list_events, subject_keys
 from lims.audit.verification import last_verification, verify_and_record
 from lims.errors import show_on_form
-from lims.extensions import db, unit_of_work, utcnow
+from lims.extensions import db, reading, unit_of_work, utcnow
 from lims.pagecache import data_version
 from lims.rules.numbers import parse_id
 
@@ -107,8 +107,10 @@ def _session_row(token: str) -> sessions.SessionRow | None:
     known = current_app.extensions.setdefault("lims.session_rows", {"version": None, "rows": {}})
     if version is not None and known["version"] == version and token in known["rows"]:
         return known["rows"][token]
-    row = sessions.session_row(token)
-    db.session.commit()  # end the reading transaction: a write below starts its own
+    # a reading transaction of its own (on SQLite deferred even in a POST, which would take
+    # the write lock at its first query): a write below starts its own
+    with reading():
+        row = sessions.session_row(token)
     if version is not None and row is not None and row.ended_at is None:
         if known["version"] != version or len(known["rows"]) > 1000:
             known["version"], known["rows"] = version, {}

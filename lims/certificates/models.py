@@ -65,8 +65,9 @@ class Certificate(db.Model):
     signer_name: Mapped[str] = mapped_column(sa.String(200))
     # the signer's function as printed ("Trưởng phòng Thử nghiệm")
     signer_title: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
-    # what the PDF printed, field by field (an amendment lists what changed against it)
-    content: Mapped[Any | None] = mapped_column(sa.JSON)
+    # what the PDF printed, field by field (an amendment lists what changed against it); read
+    # only when amending, so not loaded with every certificate a list or page shows
+    content: Mapped[Any | None] = mapped_column(sa.JSON, deferred=True)
     signature_meaning: Mapped[str] = mapped_column(sa.String(40), default="approved")
     signed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     signed_address: Mapped[str | None] = mapped_column(sa.String(64))

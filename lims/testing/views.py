@@ -15,6 +15,7 @@ from werkzeug.wrappers import Response
 from lims.auth.models import User
 from lims.auth.permissions import AUTHENTICATED, access, has_role
 from lims.catalog import methods
+from lims.catalog.lookups import remembered
 from lims.catalog.models import Parameter, ResultType, Specification
 from lims.catalog.services import plain
 from lims.catalog.units import unit_label
@@ -120,7 +121,8 @@ def _save_entries(entries: list[dict[str, Any]]) -> dict[int, str]:
     """All rows in one unit of work: any bad row → its message, and nothing is saved."""
     errors: dict[int, str] = {}
     try:
-        with unit_of_work():
+        # the rows of one sample look up the same category, specifications and methods
+        with unit_of_work(), remembered():
             for entry in entries:
                 try:
                     if entry["method_typed"] and entry["method"] is None:

@@ -5,10 +5,13 @@ per row cannot hide behind the session's identity map."""
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from lims.auth.models import SignatoryScope, User
 from lims.extensions import db
@@ -168,3 +171,41 @@ def _repeated(statements: list[str]) -> str:
         key = " ".join(s.split())[:160]
         seen[key] = seen.get(key, 0) + 1
     return "\n".join(f"{n} × {s}" for s, n in seen.items() if n > 1)
+
+
+@pytest.mark.parametrize("page", ["certificate list", "API certificate list"])
+def test_certificate_lists_read_neither_the_pdf_nor_the_printed_content(
+    world: World, page: str
+) -> None:
+    """A list shows numbers, samples and verdicts: the stored PDF and the snapshot of what it
+    printed (read only when amending) stay unread, and the total is counted on ids alone (a
+    count over whole rows made SQLite walk every stored PDF's overflow pages)."""
+    email, url = PAGES[page]
+    client = world.app.test_client()
+    headers = {}
+    if email is None:
+        headers = {"Authorization": f"Bearer {world.token()}"}
+    else:
+        assert login(client, email, PASSWORD).status_code == 302
+    world.grow(1)
+    seen = " ".join(queries_of(world.app, client, url, headers=headers))
+    assert "certificates.pdf" not in seen and "certificates.content" not in seen
+    for statement in queries_of(world.app, client, url, headers=headers):
+        if statement.lstrip().lower().startswith("select count("):
+            assert "certificates.number" not in statement, statement
+
+
+def test_stored_bytes_are_the_last_columns_of_their_tables(app: Any) -> None:
+    """SQLite keeps a row's columns in order; a column after a stored PDF or photo can only be
+    read by walking the file's overflow pages (migration 0024_blobs_last)."""
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("PostgreSQL keeps large values out of line")
+        path = Path(__file__).parents[2] / "migrations/versions/20261204_0024_blobs_last.py"
+        spec = importlib.util.spec_from_file_location("blobs_last", path)
+        assert spec is not None and spec.loader is not None
+        migration = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(migration)
+        for table, columns in migration.BLOBS.items():
+            names = [c["name"] for c in sa.inspect(db.engine).get_columns(table)]
+            assert names[-len(columns) :] == list(columns), (table, names)
