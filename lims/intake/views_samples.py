@@ -176,7 +176,11 @@ def _sample_page(
     reject_form = reject_form or ReasonForm(prefix="rej", formdata=None)
     cancel_form = cancel_form or ReasonForm(prefix="cnl", formdata=None)
     test_form = test_form or AddTestForm(prefix="tst", formdata=None)
-    test_form.parameter_id.choices = _parameter_choices(sample)
+    tests_editable = sample.status in TESTS_EDITABLE and all(
+        t.status.value == "pending" for t in sample.tests
+    )
+    # the parameters to add are listed only where tests can still be added
+    test_form.parameter_id.choices = _parameter_choices(sample) if tests_editable else []
     lang = current_language()
     return render_template(
         "intake/sample.html",
@@ -195,8 +199,7 @@ def _sample_page(
         can_receive=sample.status == SampleStatus.REGISTERED,
         can_cancel=sample.status in CANCELLABLE
         and all(t.status.value == "pending" for t in sample.tests),
-        tests_editable=sample.status in TESTS_EDITABLE
-        and all(t.status.value == "pending" for t in sample.tests),
+        tests_editable=tests_editable,
     ), status
 
 
@@ -215,14 +218,17 @@ def _sample_links(sample: Sample) -> list[dict[str, Any]]:
 def _parameter_choices(sample: Sample) -> list[tuple[str, str]]:
     lang = current_language()
     taken = {t.parameter_id for t in sample.tests}
-    rows = db.session.scalars(
-        sa.select(Parameter).where(Parameter.active.is_(True)).order_by(Parameter.name_vi)
+    rows = db.session.execute(
+        sa.select(Parameter.id, Parameter.name_vi, Parameter.name_en, Parameter.unit)
+        .where(Parameter.active.is_(True))
+        .order_by(Parameter.name_vi)
     )
-    return [("", "—")] + [
-        (str(p.id), f"{p.name(lang)}" + (f" ({p.unit})" if p.unit else ""))
-        for p in rows
-        if p.id not in taken
-    ]
+    choices = [("", "—")]
+    for p in rows:
+        if p.id not in taken:
+            name = p.name_en if lang == "en" and p.name_en else p.name_vi  # Parameter.name
+            choices.append((str(p.id), name + (f" ({p.unit})" if p.unit else "")))
+    return choices
 
 
 @bp.route("/samples/<code>")
