@@ -32,7 +32,7 @@ CUSTOMER_CONTACT = "Số 9 Lê Thánh Tôn, phường Lộc Thọ, Nha Trang · 
 
 def content(n_results: int = 20) -> Any:
     """The certificate of the render case: one sample, ``n_results`` lines (Vietnamese)."""
-    from lims.certificates.pdf import CertificateContent, ResultLine
+    from lims.certificates.document import CertificateContent, ResultLine
     from lims.pdf import Letterhead
 
     lines = [
@@ -215,7 +215,7 @@ def bench_issue(url: str, count: int, config: dict[str, Any] | None = None) -> d
 
     from lims import create_app
     from lims.auth.models import User
-    from lims.certificates import services
+    from lims.certificates import issuing
     from lims.extensions import db
     from lims.intake.models import Sample
 
@@ -245,7 +245,7 @@ def bench_issue(url: str, count: int, config: dict[str, Any] | None = None) -> d
         started = time.perf_counter()
         for i, sample in enumerate(samples, start=1):
             t0 = time.perf_counter()
-            cert = services.issue_certificate(actor=signer, sample=sample, password=PASSWORD)
+            cert = issuing.issue_certificate(actor=signer, sample=sample, password=PASSWORD)
             each.append((time.perf_counter() - t0) * 1000)
             total_bytes += cert.size
             if i % COMMIT_EVERY == 0:

@@ -223,7 +223,7 @@ def _wire_features(app: Flask) -> None:
     (complaints, floor 8); a complaint shows the warnings resting on its sample (warnings, the
     same floor, so neither imports the other); an analyser's message received by equipment
     (floor 4) is imported as results by testing (floor 6)."""
-    from .certificates.services import certificates_of_sample
+    from .certificates.issuing import certificates_of_sample
     from .complaints.sampling import complaints_of_sample
     from .equipment.messages import register_message_handler
     from .testing.services import import_analyser_message

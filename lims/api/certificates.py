@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 
 from lims.audit import note_refusal
 from lims.auth.permissions import api_access
-from lims.certificates import listing, services
+from lims.certificates import issuing, listing, numbering, search
 from lims.certificates.blocks import method_of
 from lims.certificates.models import Certificate
 from lims.certificates.views import send_stored
@@ -53,7 +53,7 @@ def certificate_summary(c: Certificate) -> dict[str, Any]:
         "amends": c.amends.number if c.amends else None,
         "superseded_by": c.superseded_by.number if c.superseded_by else None,
         "sha256": c.sha256,
-        "verification_url": services.verification_url(c.verification_code),
+        "verification_url": numbering.verification_url(c.verification_code),
         "url": url_for("api.certificate", number=c.number, _external=True),
         "pdf_url": url_for("api.certificate_pdf", number=c.number, _external=True),
     }
@@ -137,7 +137,7 @@ def certificates() -> Any:
     if fields:
         return error_response(400, "validation_error", _("Some fields are not valid."), fields)
     assert limit is not None
-    filters = services.Filters(verdict=verdict, campaign_id=campaign, since=times["since"],
+    filters = search.Filters(verdict=verdict, campaign_id=campaign, since=times["since"],
                                updated_since=times["updated_since"])  # fmt: skip
     try:
         page = listing.fetch_page(g.api_user, filters, after=args.get("after") or None,
@@ -154,10 +154,10 @@ def certificates() -> Any:
 
 
 def _visible_or_error(number: str) -> Certificate | Any:
-    cert = services.get_by_number(number)
+    cert = issuing.get_by_number(number)
     if cert is None:
         return error_response(404, "not_found", _("No certificate has this number."))
-    if not services.can_view(g.api_user, cert):
+    if not search.can_view(g.api_user, cert):
         # logged, not audited: a refusal changes nothing (lims.audit.security_log)
         note_refusal("certificate.access_denied", actor=g.api_user, entity_type="certificate",
                      entity_id=number, detail="not shared (API)")  # fmt: skip

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("catalog", __name__, url_prefix="/catalog")
 
-from . import views, views_methods  # noqa: E402,F401
+from . import views, views_methods, views_specifications  # noqa: E402,F401

@@ -6,7 +6,8 @@ Documents (certificates, the register, warnings, bulletins, reports, the API) pr
 official citation this module derives from it: the QCVN/TCVN/Thông tư/Nghị định/Quyết định
 numbers it names (those outside parentheses; when there are none, those inside), each with its
 official Vietnamese title when known. A text that names no recognised document gives ``""``
-and a limit resting on it cannot be confirmed (``lims.catalog.services.confirm_specification``).
+and a limit resting on it cannot be confirmed
+(``lims.catalog.specifications.confirm_specification``).
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from flask.cli import AppGroup
 from lims.extensions import unit_of_work
 from lims.progress import terminal
 
-from . import csvio, places
+from . import csvexport, csvimport, csvread, places
 
 catalog_cli = AppGroup("catalog", help="Test catalogue: import and export limits (CSV).")
 
@@ -29,7 +29,7 @@ def _import(load: Callable[[str], Any], file: Path) -> Any:
     try:
         with unit_of_work():
             return load(text)
-    except csvio.ImportFailed as exc:
+    except csvread.ImportFailed as exc:
         for issue in exc.issues:
             click.echo(str(issue), err=True)
         raise click.ClickException(
@@ -51,7 +51,7 @@ def import_command(file: Path, effective_from: object, verbose: bool) -> None:
     """Load or update the catalogue from a CSV file (checked whole, all or nothing)."""
     start = effective_from.date() if effective_from is not None else date.today()  # type: ignore[attr-defined]
     report = _import(
-        lambda text: csvio.import_text(
+        lambda text: csvimport.import_text(
             text, filename=file.name, effective_from=start, progress=terminal
         ),
         file,
@@ -75,7 +75,7 @@ def import_command(file: Path, effective_from: object, verbose: bool) -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None)
 def export_command(output: Path | None) -> None:
     """Write the current catalogue in the CSV format of the reference file (stdout by default)."""
-    text = csvio.export_text()
+    text = csvexport.export_text()
     if output is None:
         sys.stdout.write(text)
     else:

@@ -17,7 +17,17 @@ import sqlalchemy as sa
 from lims.auth.models import User
 from lims.extensions import db
 
-from . import csvio, methods, places, services
+from . import (
+    categories,
+    csvimport,
+    limits,
+    methods,
+    parameter_methods,
+    parameters,
+    places,
+    profiles,
+    specifications,
+)
 from .citations import official_citation
 from .models import LimitKind, Parameter, ResultType, Specification
 
@@ -256,7 +266,7 @@ def _facts(values: dict[str, Any]) -> dict[str, Any]:
 
 def _add_named_methods() -> None:
     for (name_en, unit, cell), refs in NAMED_METHODS.items():
-        parameter = services.find_parameter(name_en, unit, cell)
+        parameter = parameters.find_parameter(name_en, unit, cell)
         if parameter is None:
             continue
         have = {pm.method.standard_ref for pm in parameter.methods}
@@ -269,7 +279,9 @@ def _add_named_methods() -> None:
                 title_vi=IN_HOUSE_TITLES.get(ref, ""),
                 note="Dữ liệu minh họa (demo).",
             )
-            pm = methods.add_parameter_method(actor=None, parameter=parameter, method=method)
+            pm = parameter_methods.add_parameter_method(
+                actor=None, parameter=parameter, method=method
+            )
             for row in parameter.methods:  # the lab's named method comes first
                 row.position = row.position + 1
             pm.position = 0
@@ -285,7 +297,7 @@ def _apply_facts() -> None:
             for pm in parameter.methods:
                 if pm.method.standard_ref != ref or pm.decimals is not None:
                     continue
-                for name, value in methods.clean_facts(_facts(values)).items():
+                for name, value in parameter_methods.clean_facts(_facts(values)).items():
                     setattr(pm, name, value)
     db.session.flush()
 
@@ -300,13 +312,13 @@ NET_QUANTITY_BASIS = "Thông tư 21/2014/TT-BKHCN"
 
 def _net_quantity_basis() -> None:
     for code, wanted in DEMO_PROFILES.items():
-        category = services.find_category(code)
+        category = categories.find_category(code)
         if category is None:
             continue
         for name_en, unit, method in wanted:
             if name_en != "Net quantity":
                 continue
-            parameter = services.find_parameter(name_en, unit, method)
+            parameter = parameters.find_parameter(name_en, unit, method)
             if parameter is None or db.session.scalar(
                 sa.select(Specification.id).where(
                     Specification.category_id == category.id,
@@ -314,7 +326,7 @@ def _net_quantity_basis() -> None:
                 )
             ):
                 continue
-            services.create_specification(
+            specifications.create_specification(
                 actor=None,
                 category_id=category.id,
                 parameter_id=parameter.id,
@@ -333,10 +345,10 @@ def confirm_demo_limits() -> int:
     if reviewer is None:
         return 0
     done = 0
-    for spec in services.list_specifications(current_only=True):
+    for spec in specifications.list_specifications(current_only=True):
         if spec.confirmed or not official_citation(spec.regulation):
             continue
-        services.confirm_specification(
+        specifications.confirm_specification(
             actor=reviewer, spec=spec, source="cong_bao", reference=CONFIRM_REFERENCE
         )
         done += 1
@@ -347,8 +359,8 @@ def seed() -> None:
     """Seed catalogue if the catalogue is empty; demo parameters, methods and what they give,
     and profiles where missing; the legal basis of net quantity; the demo's limits confirmed by
     the demo reviewer."""
-    if services.catalogue_is_empty():
-        csvio.import_seed()
+    if specifications.catalogue_is_empty():
+        csvimport.import_seed()
     if not places.units_loaded():
         places.import_units_seed()
     method = methods.find_method(NET_QUANTITY_METHOD) or methods.create_method(
@@ -358,25 +370,28 @@ def seed() -> None:
         note="Dữ liệu minh họa (demo).",
     )
     for values in EXTRA_PARAMETERS:
-        if services.find_parameter(values["name_en"], values["unit"], values["method_ref"]) is None:
-            parameter = services.create_parameter(actor=None, **values)
-            methods.add_parameter_method(actor=None, parameter=parameter, method=method)
+        if (
+            parameters.find_parameter(values["name_en"], values["unit"], values["method_ref"])
+            is None
+        ):
+            parameter = parameters.create_parameter(actor=None, **values)
+            parameter_methods.add_parameter_method(actor=None, parameter=parameter, method=method)
     for cell in ("AOAC 981.12", ""):  # pH of fish sauce and of water: read from a pH meter
-        ph = services.find_parameter("pH", "-", cell)
+        ph = parameters.find_parameter("pH", "-", cell)
         if ph is not None and ph.instrument_kind is None:
             ph.instrument_kind = "ph_meter"
     _add_named_methods()
     _apply_facts()
     for code, wanted in DEMO_PROFILES.items():
-        category = services.find_category(code)
+        category = categories.find_category(code)
         if category is None or category.profile_items:
             continue
         ids = []
         for name_en, unit, cell in wanted:
-            parameter = services.find_parameter(name_en, unit, cell)
+            parameter = parameters.find_parameter(name_en, unit, cell)
             if parameter is not None:
                 ids.append(parameter.id)
-        services.set_profile(actor=None, category=category, parameter_ids=ids)
+        profiles.set_profile(actor=None, category=category, parameter_ids=ids)
     _profiles_from_limits()
     db.session.flush()
     _net_quantity_basis()
@@ -388,17 +403,17 @@ def _profiles_from_limits() -> None:
     """Other leaf categories test what their regulations limit (parameters with a named
     method), unless they or a parent have a profile."""
     today = date.today()
-    for category, _depth in services.category_tree(active_only=True):
-        if category.children or services.profile_owner(category.id) is not None:
+    for category, _depth in categories.category_tree(active_only=True):
+        if category.children or profiles.profile_owner(category.id) is not None:
             continue
         ids = [
             spec.parameter_id
-            for spec in services.specifications_in_force(category.id, today)
+            for spec in limits.specifications_in_force(category.id, today)
             if any(pm.method.standard_ref for pm in spec.parameter.methods)
             and spec.parameter.result_type != ResultType.TEXT
         ]
         if ids:
-            services.set_profile(actor=None, category=category, parameter_ids=ids)
+            profiles.set_profile(actor=None, category=category, parameter_ids=ids)
 
 
 def demo_parameter(code: str) -> Parameter | None:

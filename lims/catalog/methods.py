@@ -35,6 +35,8 @@ from lims.i18n import local_name
 from lims.rules import decision as rules
 from lims.rules.numbers import format_bound, format_uncertainty, parse_id
 
+from .categories import category_ancestors
+from .editing import CODE_RE, EDITORS, CatalogError, apply_changes, checked_text, plain, slugify
 from .lookups import recall
 from .models import (
     Method,
@@ -44,19 +46,7 @@ from .models import (
     ProfileItem,
     UncertaintyKind,
 )
-from .services import (
-    CODE_RE,
-    EDITORS,
-    MAX_DECIMALS,
-    CatalogError,
-    _decimal,
-    _text,
-    apply_changes,
-    category_ancestors,
-    parse_uncertainty_ranges,
-    plain,
-    slugify,
-)
+from .parameter_methods import get_parameter_method, parameter_methods
 
 _NOTE_RE = re.compile(r"\s*\[([^\]]*)\]\s*")
 #: method cells that name no method (a remark of the source, not a procedure)
@@ -101,8 +91,6 @@ def split_methods(cell: str) -> tuple[list[str], str]:
             refs.append(part)
     return refs, "; ".join(notes)
 
-
-# --------------------------------------------------------------------------- methods
 
 METHOD_FIELDS = (
     "code",
@@ -162,13 +150,13 @@ def _unique_method_code(ref: str, method_id: int | None = None) -> str:
 
 def _clean_method(values: dict[str, Any], method_id: int | None) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    out["standard_ref"] = _text(
+    out["standard_ref"] = checked_text(
         values.get("standard_ref"), "standard_ref", max_length=300, required=True
     )
-    out["title_vi"] = _text(values.get("title_vi"), "title_vi", max_length=300)
-    out["title_en"] = _text(values.get("title_en"), "title_en", max_length=300)
-    out["conditions"] = _text(values.get("conditions"), "conditions", max_length=300)
-    out["note"] = _text(values.get("note"), "note", max_length=2000)
+    out["title_vi"] = checked_text(values.get("title_vi"), "title_vi", max_length=300)
+    out["title_en"] = checked_text(values.get("title_en"), "title_en", max_length=300)
+    out["conditions"] = checked_text(values.get("conditions"), "conditions", max_length=300)
+    out["note"] = checked_text(values.get("note"), "note", max_length=2000)
     start, end = values.get("valid_from"), values.get("valid_to")
     for name, value in (("valid_from", start), ("valid_to", end)):
         if value is not None and not isinstance(value, date):
@@ -177,7 +165,7 @@ def _clean_method(values: dict[str, Any], method_id: int | None) -> dict[str, An
         raise CatalogError(_l("The end date must be after the start date."), "valid_to")
     out["valid_from"], out["valid_to"] = start, end
     out["active"] = bool(values.get("active", True))
-    code = _text(values.get("code"), "code", max_length=80) or _unique_method_code(
+    code = checked_text(values.get("code"), "code", max_length=80) or _unique_method_code(
         out["standard_ref"], method_id
     )
     if not CODE_RE.match(code[:60]) or len(code) > 80:
@@ -229,196 +217,6 @@ def ensure_method(standard_ref: str, note: str = "") -> Method:
     if method is not None:
         return method
     return create_method(actor=None, standard_ref=standard_ref, note=note)
-
-
-# --------------------------------------------------------------------------- parameter × method
-
-FACT_FIELDS = (
-    "decimals",
-    "lod",
-    "loq",
-    "uncertainty_kind",
-    "uncertainty_value",
-    "uncertainty_ranges",
-    "range_low",
-    "range_high",
-    "accredited",
-    "accreditation_ref",
-    "accredited_until",
-    "subcontractor",
-    "active",
-)
-
-
-def get_parameter_method(pm_id: int) -> ParameterMethod | None:
-    return db.session.get(ParameterMethod, pm_id)
-
-
-def parameter_methods(parameter_id: int, *, active_only: bool = False) -> list[ParameterMethod]:
-    return list(
-        recall(
-            ("parameter_methods", parameter_id, active_only),
-            lambda: _parameter_methods(parameter_id, active_only),
-        )
-    )
-
-
-def _parameter_methods(parameter_id: int, active_only: bool) -> list[ParameterMethod]:
-    query = (
-        sa.select(ParameterMethod)
-        .where(ParameterMethod.parameter_id == parameter_id)
-        .order_by(ParameterMethod.position, ParameterMethod.id)
-    )
-    if active_only:
-        query = query.where(ParameterMethod.active.is_(True))
-    return list(db.session.scalars(query))
-
-
-def _facts_snapshot(pm: ParameterMethod) -> dict[str, Any]:
-    data = {name: getattr(pm, name) for name in FACT_FIELDS}
-    data.update(parameter_id=pm.parameter_id, method_id=pm.method_id, position=pm.position)
-    return data
-
-
-def clean_facts(values: dict[str, Any]) -> dict[str, Any]:
-    """Validate what a method gives for a parameter (typed text or values) → model values."""
-    out: dict[str, Any] = {}
-    decimals = values.get("decimals")
-    if decimals in ("", None):
-        out["decimals"] = None
-    else:
-        try:
-            out["decimals"] = int(decimals)
-        except (TypeError, ValueError):
-            raise CatalogError(_l("Enter a whole number."), "decimals") from None
-        if not 0 <= out["decimals"] <= MAX_DECIMALS:
-            raise CatalogError(
-                _l("Decimals must be between 0 and %(n)d.", n=MAX_DECIMALS), "decimals"
-            )
-    out["lod"] = _decimal(values.get("lod"), "lod", allow_negative=False)
-    out["loq"] = _decimal(values.get("loq"), "loq", allow_negative=False)
-    if out["lod"] is not None and out["loq"] is not None and out["loq"] < out["lod"]:
-        raise CatalogError(_l("The LOQ cannot be below the LOD."), "loq")
-    out["range_low"] = _decimal(values.get("range_low"), "range_low")
-    out["range_high"] = _decimal(values.get("range_high"), "range_high")
-    low, high = out["range_low"], out["range_high"]
-    if low is not None and high is not None and high <= low:
-        raise CatalogError(_l("The upper end must be above the lower end."), "range_high")
-    try:
-        kind = UncertaintyKind(values.get("uncertainty_kind") or "none")
-    except ValueError:
-        raise CatalogError(_l("Unknown kind of uncertainty."), "uncertainty_kind") from None
-    out["uncertainty_kind"] = kind
-    out["uncertainty_value"] = None
-    out["uncertainty_ranges"] = None
-    if kind in (UncertaintyKind.ABSOLUTE, UncertaintyKind.RELATIVE):
-        out["uncertainty_value"] = _decimal(
-            values.get("uncertainty_value"),
-            "uncertainty_value",
-            allow_negative=False,
-            required=True,
-        )
-        if kind == UncertaintyKind.RELATIVE and out["uncertainty_value"] > 100:
-            raise CatalogError(
-                _l("A relative uncertainty above 100 %% says nothing about the result."),
-                "uncertainty_value",
-            )
-    elif kind == UncertaintyKind.RANGE:
-        raw = values.get("uncertainty_ranges")
-        out["uncertainty_ranges"] = (
-            raw if isinstance(raw, list) else parse_uncertainty_ranges(raw or "")
-        )
-    out["accredited"] = bool(values.get("accredited"))
-    out["accreditation_ref"] = _text(
-        values.get("accreditation_ref"), "accreditation_ref", max_length=120
-    )
-    if out["accredited"] and not out["accreditation_ref"]:
-        raise CatalogError(
-            _l("Give the accreditation body's number of the scope (e.g. VILAS 123)."),
-            "accreditation_ref",
-        )
-    until = values.get("accredited_until")
-    if until is not None and not isinstance(until, date):
-        raise CatalogError(_l("Enter a date."), "accredited_until")
-    out["accredited_until"] = until if out["accredited"] else None
-    if not out["accredited"]:
-        out["accreditation_ref"] = ""
-    out["subcontractor"] = _text(values.get("subcontractor"), "subcontractor", max_length=200)
-    out["active"] = bool(values.get("active", True))
-    return out
-
-
-def add_parameter_method(
-    *, actor: Any, parameter: Parameter, method: Method, **values: Any
-) -> ParameterMethod:
-    """Link a method to a parameter with what it gives (added last; the first is the default)."""
-    if actor is not None:
-        require_role(actor, *EDITORS)
-    exists = db.session.scalar(
-        sa.select(ParameterMethod.id).where(
-            ParameterMethod.parameter_id == parameter.id, ParameterMethod.method_id == method.id
-        )
-    )
-    if exists is not None:
-        raise CatalogError(_l("This method is already listed for the parameter."), "method_id")
-    position = db.session.scalar(
-        sa.select(sa.func.count()).where(ParameterMethod.parameter_id == parameter.id)
-    )
-    pm = ParameterMethod(
-        parameter_id=parameter.id, method_id=method.id, position=int(position or 0)
-    )
-    for name, value in clean_facts(values).items():
-        setattr(pm, name, value)
-    db.session.add(pm)
-    db.session.flush()
-    audit.record(
-        actor=actor,
-        action="parameter_method.create",
-        entity_type="parameter",
-        entity_id=parameter.id,
-        after=_facts_snapshot(pm),
-    )
-    return pm
-
-
-def update_parameter_method(*, actor: Any, pm: ParameterMethod, **values: Any) -> ParameterMethod:
-    """Change what a method gives for a parameter. Results already entered keep the decimals,
-    LOD and LOQ they were entered with (stored on each result)."""
-    require_role(actor, *EDITORS)
-    apply_changes(
-        actor=actor,
-        row=pm,
-        clean=clean_facts(values),
-        snapshot=_facts_snapshot,
-        action="parameter_method.update",
-        entity_type="parameter",
-        entity_id=pm.parameter_id,
-    )
-    return pm
-
-
-def make_default(*, actor: Any, pm: ParameterMethod) -> None:
-    """Put ``pm`` first: the method used when neither the profile nor the technician says."""
-    require_role(actor, *EDITORS)
-    rows = parameter_methods(pm.parameter_id)
-    before = [r.method_id for r in rows]
-    ordered = [pm] + [r for r in rows if r.id != pm.id]
-    for position, row in enumerate(ordered):
-        row.position = position
-    db.session.flush()
-    after = [r.method_id for r in ordered]
-    if after != before:
-        audit.record(
-            actor=actor,
-            action="parameter_method.default",
-            entity_type="parameter",
-            entity_id=pm.parameter_id,
-            before={"method_ids": before},
-            after={"method_ids": after},
-        )
-
-
-# --------------------------------------------------------------------------- use
 
 
 def profile_method_id(category_id: int, parameter_id: int) -> int | None:

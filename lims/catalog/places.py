@@ -30,7 +30,7 @@ from flask_babel import lazy_gettext as _l
 from lims import audit
 from lims.extensions import db
 
-from .csvio import ImportFailed, Issue, csv_records
+from .csvread import ImportFailed, Issue, csv_records
 from .models import AdminUnit, UnitLevel
 
 UNIT_COLUMNS = (

@@ -1,4 +1,6 @@
-"""Catalogue pages: reviewers edit, technicians read."""
+"""Catalogue pages: the start page by regulation, the export, categories and their test
+profiles, parameters (reviewers edit, technicians read). Specifications are in
+:mod:`lims.catalog.views_specifications`, methods in :mod:`lims.catalog.views_methods`."""
 
 from __future__ import annotations
 
@@ -17,7 +19,9 @@ from lims.rules.dates import parse_date
 from lims.rules.decision import decision_rule_statement
 from lims.rules.numbers import parse_id
 
-from . import bp, csvio, methods, services
+from . import bp, csvexport, editing, limits, methods, parameter_methods, profiles, specifications
+from . import categories as catalog_categories
+from . import parameters as catalog_parameters
 from .citations import official_citation
 from .forms import (
     INSTRUMENT_LABELS,
@@ -25,51 +29,46 @@ from .forms import (
     RESULT_TYPE_LABELS,
     UNCERTAINTY_LABELS,
     CategoryForm,
-    ConfirmSpecificationForm,
     ParameterForm,
     ProfileForm,
-    SpecificationForm,
 )
-from .models import Parameter, ProductCategory, Specification
+from .models import Parameter, ProductCategory
 from .units import unit_label
 
 READERS = ("reviewer", "technician")
 EDITORS = ("reviewer",)
 
 
-def _labels() -> dict[str, Any]:
+def template_labels() -> dict[str, Any]:
     return {
         "result_type_labels": RESULT_TYPE_LABELS,
         "uncertainty_labels": UNCERTAINTY_LABELS,
         "limit_kind_labels": LIMIT_KIND_LABELS,
         "instrument_labels": INSTRUMENT_LABELS,
-        "describe_limit": services.describe_limit,
+        "describe_limit": limits.describe_limit,
         "describe_uncertainty": methods.describe_uncertainty,
         "unit_label": unit_label,
         "decision_rule_statement": decision_rule_statement,
-        "plain": services.plain,
-        "can_state_conformity": services.can_state_conformity,
+        "plain": editing.plain,
+        "can_state_conformity": limits.can_state_conformity,
         "official_citation": official_citation,
-        "confirmation_source_label": services.confirmation_source_label,
+        "confirmation_source_label": specifications.confirmation_source_label,
         "lang": current_language(),
     }
-
-
-# --------------------------------------------------------------------------- browse
 
 
 @bp.route("/")
 @access(*READERS)
 def index() -> str:
     regulation = request.args.get("regulation")
-    specs = services.list_specifications(regulation=regulation) if regulation else []
+    specs = specifications.list_specifications(regulation=regulation) if regulation else []
     return render_template(
         "catalog/index.html",
-        regulations=services.regulations(),
+        regulations=specifications.regulations(),
         regulation=regulation,
         specs=specs,
-        unconfirmed=len(services.list_specifications(unconfirmed_only=True)),
-        **_labels(),
+        unconfirmed=len(specifications.list_specifications(unconfirmed_only=True)),
+        **template_labels(),
     )
 
 
@@ -78,8 +77,8 @@ def index() -> str:
 def unconfirmed() -> str:
     return render_template(
         "catalog/unconfirmed.html",
-        specs=services.list_specifications(unconfirmed_only=True),
-        **_labels(),
+        specs=specifications.list_specifications(unconfirmed_only=True),
+        **template_labels(),
     )
 
 
@@ -87,19 +86,18 @@ def unconfirmed() -> str:
 @access(*READERS)
 def export_csv() -> Response:
     return Response(
-        csvio.export_text(),
+        csvexport.export_text(),
         mimetype="text/csv",
         headers={"Content-Disposition": "attachment; filename=regulation-limits.csv"},
     )
 
 
-# --------------------------------------------------------------------------- categories
-
-
 @bp.route("/categories")
 @access(*READERS)
 def categories() -> str:
-    return render_template("catalog/categories.html", tree=services.category_tree(), **_labels())
+    return render_template(
+        "catalog/categories.html", tree=catalog_categories.category_tree(), **template_labels()
+    )
 
 
 @bp.route("/categories/<int:category_id>")
@@ -107,17 +105,17 @@ def categories() -> str:
 def category(category_id: int) -> str:
     cat = db.get_or_404(ProductCategory, category_id)
     on = _date_arg("on") or date.today()
-    in_force = services.specifications_in_force(cat.id, on)
-    owner = services.profile_owner(cat.id)
+    in_force = limits.specifications_in_force(cat.id, on)
+    owner = profiles.profile_owner(cat.id)
     return render_template(
         "catalog/category.html",
         category=cat,
         on=on,
         in_force=in_force,
-        own=services.list_specifications(category_id=cat.id, current_only=False),
-        profile=services.profile_parameters(cat.id),
+        own=specifications.list_specifications(category_id=cat.id, current_only=False),
+        profile=profiles.profile_parameters(cat.id),
         profile_owner=owner,
-        **_labels(),
+        **template_labels(),
     )
 
 
@@ -132,8 +130,8 @@ def _date_arg(name: str) -> date | None:
 def _parent_choices(exclude: int | None = None) -> list[tuple[str, str]]:
     lang = current_language()
     choices = [("", "— " + _("none (top level)") + " —")]
-    for cat, depth in services.category_tree():
-        if exclude is not None and exclude in services.category_ancestors(cat.id):
+    for cat, depth in catalog_categories.category_tree():
+        if exclude is not None and exclude in catalog_categories.category_ancestors(cat.id):
             continue
         choices.append((str(cat.id), "\u2003" * depth + cat.name(lang)))
     return choices
@@ -150,14 +148,14 @@ def create_category() -> Any:
     if form.validate_on_submit():
         try:
             with unit_of_work():
-                cat = services.create_category(
+                cat = catalog_categories.create_category(
                     actor=current_user,
                     name_vi=form.name_vi.data,
                     name_en=form.name_en.data,
                     code=form.code.data,
                     parent_id=parse_id(form.parent_id.data),  # blank (Optional) = top level
                 )
-        except services.CatalogError as exc:
+        except editing.CatalogError as exc:
             show_on_form(form, exc)
             status = 400
         else:
@@ -180,7 +178,7 @@ def edit_category(category_id: int) -> Any:
     if form.validate_on_submit():
         try:
             with unit_of_work():
-                services.update_category(
+                catalog_categories.update_category(
                     actor=current_user,
                     category=cat,
                     name_vi=form.name_vi.data,
@@ -189,7 +187,7 @@ def edit_category(category_id: int) -> Any:
                     parent_id=parse_id(form.parent_id.data),  # blank (Optional) = top level
                     active=form.active.data,
                 )
-        except services.CatalogError as exc:
+        except editing.CatalogError as exc:
             show_on_form(form, exc)
             status = 400
         else:
@@ -207,7 +205,7 @@ def edit_profile(category_id: int) -> Any:
     form = ProfileForm()
     lang = current_language()
     current = [item.parameter_id for item in cat.profile_items]
-    params = services.list_parameters(active_only=True)
+    params = catalog_parameters.list_parameters(active_only=True)
     params.sort(
         key=lambda p: (
             p.id not in current,
@@ -226,7 +224,7 @@ def edit_profile(category_id: int) -> Any:
     if request.method == "GET":
         form.parameter_ids.data = current
     choices = {
-        p.id: methods.parameter_methods(p.id, active_only=True)
+        p.id: parameter_methods.parameter_methods(p.id, active_only=True)
         for p in params
         if len(p.methods) > 1
     }
@@ -239,13 +237,13 @@ def edit_profile(category_id: int) -> Any:
         }
         try:
             with unit_of_work():
-                services.set_profile(
+                profiles.set_profile(
                     actor=current_user,
                     category=cat,
                     parameter_ids=form.parameter_ids.data or [],
                     method_ids=method_ids,
                 )
-        except services.CatalogError as exc:
+        except editing.CatalogError as exc:
             show_on_form(form, exc)
             status = 400
         else:
@@ -257,13 +255,10 @@ def edit_profile(category_id: int) -> Any:
         "catalog/profile_form.html",
         form=form,
         category=cat,
-        inherited=services.profile_owner(cat.id),
+        inherited=profiles.profile_owner(cat.id),
         method_choices=choices,
         chosen_methods=chosen,
     ), status
-
-
-# --------------------------------------------------------------------------- parameters
 
 
 @bp.route("/parameters")
@@ -272,9 +267,9 @@ def parameters() -> str:
     search = request.args.get("q", "")[:100]
     return render_template(
         "catalog/parameters.html",
-        parameters=services.list_parameters(search),
+        parameters=catalog_parameters.list_parameters(search),
         q=search,
-        **_labels(),
+        **template_labels(),
     )
 
 
@@ -285,14 +280,14 @@ def parameter(parameter_id: int) -> str:
     return render_template(
         "catalog/parameter.html",
         parameter=param,
-        specs=services.list_specifications(parameter_id=param.id),
-        parameter_methods=methods.parameter_methods(param.id),
-        **_labels(),
+        specs=specifications.list_specifications(parameter_id=param.id),
+        parameter_methods=parameter_methods.parameter_methods(param.id),
+        **template_labels(),
     )
 
 
 def _parameter_values(form: ParameterForm) -> dict[str, Any]:
-    return {name: getattr(form, name).data for name in services.PARAMETER_FIELDS}
+    return {name: getattr(form, name).data for name in catalog_parameters.PARAMETER_FIELDS}
 
 
 @bp.route("/parameters/new", methods=["GET", "POST"])
@@ -303,8 +298,10 @@ def create_parameter() -> Any:
     if form.validate_on_submit():
         try:
             with unit_of_work():
-                param = services.create_parameter(actor=current_user, **_parameter_values(form))
-        except services.CatalogError as exc:
+                param = catalog_parameters.create_parameter(
+                    actor=current_user, **_parameter_values(form)
+                )
+        except editing.CatalogError as exc:
             show_on_form(form, exc)
             status = 400
         else:
@@ -321,18 +318,18 @@ def edit_parameter(parameter_id: int) -> Any:
     param = db.get_or_404(Parameter, parameter_id)
     form = ParameterForm(obj=None if request.method == "POST" else param)
     if request.method == "GET":
-        form.plausible_min.data = services.plain(param.plausible_min)
-        form.plausible_max.data = services.plain(param.plausible_max)
+        form.plausible_min.data = editing.plain(param.plausible_min)
+        form.plausible_max.data = editing.plain(param.plausible_max)
         form.instrument_kind.data = param.instrument_kind or ""
         form.result_type.data = param.result_type.value
     status = 200
     if form.validate_on_submit():
         try:
             with unit_of_work():
-                services.update_parameter(
+                catalog_parameters.update_parameter(
                     actor=current_user, parameter=param, **_parameter_values(form)
                 )
-        except services.CatalogError as exc:
+        except editing.CatalogError as exc:
             show_on_form(form, exc)
             status = 400
         else:
@@ -341,165 +338,3 @@ def edit_parameter(parameter_id: int) -> Any:
     elif request.method == "POST":
         status = 400
     return render_template("catalog/parameter_form.html", form=form, parameter=param), status
-
-
-# --------------------------------------------------------------------------- specifications
-
-
-@bp.route("/specifications/<int:spec_id>")
-@access(*READERS)
-def specification(spec_id: int) -> str:
-    spec = db.get_or_404(Specification, spec_id)
-    return render_template(
-        "catalog/specification.html",
-        spec=spec,
-        versions=services.versions_of(spec),
-        confirmation_form=ConfirmSpecificationForm(),
-        **_labels(),
-    )
-
-
-def _spec_choices(form: SpecificationForm) -> None:
-    lang = current_language()
-    form.category_id.choices = [("", "—")] + [
-        (str(c.id), "\u2003" * depth + c.name(lang)) for c, depth in services.category_tree()
-    ]
-    form.parameter_id.choices = [("", "—")] + [
-        (
-            str(p.id),
-            f"{p.name(lang)}{' (' + p.unit + ')' if p.unit and p.unit != '-' else ''}"
-            f"{' — ' + p.method_ref if p.method_ref else ''}",
-        )
-        for p in services.list_parameters()
-    ]
-
-
-def _spec_values(form: SpecificationForm) -> dict[str, Any]:
-    return {
-        "category_id": form.category_id.data or None,
-        "parameter_id": form.parameter_id.data or None,
-        "kind": form.kind.data,
-        "lower_text": form.lower_text.data,
-        "lower_inclusive": form.lower_inclusive.data == "1",
-        "upper_text": form.upper_text.data,
-        "upper_inclusive": form.upper_inclusive.data == "1",
-        "plan_n": form.plan_n.data,
-        "plan_c": form.plan_c.data,
-        "plan_m": form.plan_m.data,
-        "plan_big_m": form.plan_big_m.data,
-        "regulation": form.regulation.data,
-        "scope": form.scope.data,
-        "parameter_text": form.parameter_text.data,
-        "decision_rule": form.decision_rule.data,
-        "guard_factor": form.guard_factor.data,
-        "effective_from": form.effective_from.data,
-        "effective_to": form.effective_to.data,
-        "source": form.source.data,
-        "note": form.note.data,
-    }
-
-
-@bp.route("/specifications/new", methods=["GET", "POST"])
-@access(*EDITORS)
-def create_specification() -> Any:
-    form = SpecificationForm()
-    _spec_choices(form)
-    if request.method == "GET":
-        form.category_id.data = request.args.get("category_id", "")
-        form.parameter_id.data = request.args.get("parameter_id", "")
-    status = 200
-    if form.validate_on_submit():
-        try:
-            with unit_of_work():
-                spec = services.create_specification(actor=current_user, **_spec_values(form))
-        except services.CatalogError as exc:
-            show_on_form(form, exc)
-            status = 400
-        else:
-            flash(
-                _("Specification saved. It stays unconfirmed until a reviewer confirms it."),
-                "success",
-            )
-            return redirect(url_for("catalog.specification", spec_id=spec.id))
-    elif request.method == "POST":
-        status = 400
-    return render_template(
-        "catalog/specification_form.html", form=form, spec=None, used=False
-    ), status
-
-
-@bp.route("/specifications/<int:spec_id>/edit", methods=["GET", "POST"])
-@access(*EDITORS)
-def edit_specification(spec_id: int) -> Any:
-    spec = db.get_or_404(Specification, spec_id)
-    if spec.superseded_by_id is not None:
-        flash(_("This is an old version; edit the current one."), "warning")
-        return redirect(url_for("catalog.specification", spec_id=spec.superseded_by_id))
-    used = services.is_specification_used(spec.id)
-    form = SpecificationForm(obj=None if request.method == "POST" else spec)
-    _spec_choices(form)
-    if request.method == "GET":
-        form.category_id.data = str(spec.category_id)
-        form.parameter_id.data = str(spec.parameter_id)
-        form.kind.data = spec.kind.value
-        form.decision_rule.data = spec.decision_rule.value
-        form.lower_inclusive.data = "1" if spec.lower_inclusive else "0"
-        form.upper_inclusive.data = "1" if spec.upper_inclusive else "0"
-        form.plan_n.data = "" if spec.plan_n is None else str(spec.plan_n)
-        form.plan_c.data = "" if spec.plan_c is None else str(spec.plan_c)
-        form.guard_factor.data = services.plain(spec.guard_factor)
-        if used:
-            form.effective_from.data = max(date.today(), spec.effective_from or date.today())
-    status = 200
-    if form.validate_on_submit():
-        try:
-            with unit_of_work():
-                result = services.update_specification(
-                    actor=current_user, spec=spec, reason=form.reason.data, **_spec_values(form)
-                )
-        except services.CatalogError as exc:
-            show_on_form(form, exc)
-            status = 400
-        else:
-            if result.id != spec.id:
-                flash(
-                    _(
-                        "The old version was used for results, so version %(v)d was made.",
-                        v=result.version,
-                    ),
-                    "success",
-                )
-            else:
-                flash(_("Specification saved."), "success")
-            return redirect(url_for("catalog.specification", spec_id=result.id))
-    elif request.method == "POST":
-        status = 400
-    return render_template(
-        "catalog/specification_form.html", form=form, spec=spec, used=used
-    ), status
-
-
-@bp.route("/specifications/<int:spec_id>/confirm", methods=["POST"])
-@access(*EDITORS)
-def confirm_specification(spec_id: int) -> Any:
-    spec = db.get_or_404(Specification, spec_id)
-    form = ConfirmSpecificationForm()
-    if form.validate_on_submit():
-        try:
-            with unit_of_work():
-                services.confirm_specification(
-                    actor=current_user, spec=spec, source=form.source.data,
-                    reference=form.reference.data, note=form.note.data or "",
-                )  # fmt: skip
-        except services.CatalogError as exc:
-            show_on_form(form, exc)
-        else:
-            flash(_("The limit is confirmed."), "success")
-            return redirect(url_for("catalog.specification", spec_id=spec.id))
-    return render_template(
-        "catalog/specification.html",
-        spec=spec,
-        versions=services.versions_of(spec),
-        confirmation_form=form,
-        **_labels(),
-    ), 400

@@ -14,7 +14,7 @@ from lims.errors import show_on_form
 from lims.extensions import db, unit_of_work
 from lims.i18n import current_language
 
-from . import bp, methods, services
+from . import bp, editing, methods, parameter_methods, parameters
 from .forms import UNCERTAINTY_LABELS, MethodForm, ParameterMethodForm
 from .models import Method, Parameter, ParameterMethod
 
@@ -51,7 +51,7 @@ def method(method_id: int) -> str:
         rows=rows,
         lang=current_language(),
         describe_uncertainty=methods.describe_uncertainty,
-        plain=services.plain,
+        plain=editing.plain,
     )
 
 
@@ -64,7 +64,7 @@ def create_method() -> Any:
         try:
             with unit_of_work():
                 m = methods.create_method(actor=current_user, **_method_values(form))
-        except services.CatalogError as exc:
+        except editing.CatalogError as exc:
             show_on_form(form, exc)
             status = 400
         else:
@@ -85,7 +85,7 @@ def edit_method(method_id: int) -> Any:
         try:
             with unit_of_work():
                 methods.update_method(actor=current_user, method=m, **_method_values(form))
-        except services.CatalogError as exc:
+        except editing.CatalogError as exc:
             show_on_form(form, exc)
             status = 400
         else:
@@ -97,7 +97,7 @@ def edit_method(method_id: int) -> Any:
 
 
 def _facts_values(form: ParameterMethodForm) -> dict[str, Any]:
-    return {name: getattr(form, name).data for name in methods.FACT_FIELDS}
+    return {name: getattr(form, name).data for name in parameter_methods.FACT_FIELDS}
 
 
 def _method_choices(form: ParameterMethodForm) -> None:
@@ -117,12 +117,12 @@ def add_parameter_method(parameter_id: int) -> Any:
         chosen = methods.get_method(int(form.method_id.data)) if form.method_id.data else None
         try:
             if chosen is None:
-                raise services.CatalogError(_("Choose a method."), "method_id")
+                raise editing.CatalogError(_("Choose a method."), "method_id")
             with unit_of_work():
-                methods.add_parameter_method(
+                parameter_methods.add_parameter_method(
                     actor=current_user, parameter=param, method=chosen, **_facts_values(form)
                 )
-        except services.CatalogError as exc:
+        except editing.CatalogError as exc:
             show_on_form(form, exc)
             status = 400
         else:
@@ -147,8 +147,8 @@ def edit_parameter_method(pm_id: int) -> Any:
     _method_choices(form)
     if request.method == "GET":
         for name in ("lod", "loq", "range_low", "range_high", "uncertainty_value"):
-            getattr(form, name).data = services.plain(getattr(pm, name))
-        form.uncertainty_ranges.data = services.format_uncertainty_ranges(pm.uncertainty_ranges)
+            getattr(form, name).data = editing.plain(getattr(pm, name))
+        form.uncertainty_ranges.data = parameters.format_uncertainty_ranges(pm.uncertainty_ranges)
         form.decimals.data = "" if pm.decimals is None else str(pm.decimals)
         form.uncertainty_kind.data = pm.uncertainty_kind.value
         form.method_id.data = str(pm.method_id)
@@ -156,8 +156,10 @@ def edit_parameter_method(pm_id: int) -> Any:
     if form.validate_on_submit():
         try:
             with unit_of_work():
-                methods.update_parameter_method(actor=current_user, pm=pm, **_facts_values(form))
-        except services.CatalogError as exc:
+                parameter_methods.update_parameter_method(
+                    actor=current_user, pm=pm, **_facts_values(form)
+                )
+        except editing.CatalogError as exc:
             show_on_form(form, exc)
             status = 400
         else:
@@ -179,6 +181,6 @@ def edit_parameter_method(pm_id: int) -> Any:
 def default_parameter_method(pm_id: int) -> Any:
     pm = db.get_or_404(ParameterMethod, pm_id)
     with unit_of_work():
-        methods.make_default(actor=current_user, pm=pm)
+        parameter_methods.make_default(actor=current_user, pm=pm)
     flash(_("Default method changed."), "success")
     return redirect(url_for("catalog.parameter", parameter_id=pm.parameter_id))

@@ -2,7 +2,7 @@
 sample: the method and accreditation scope of each line, the net-quantity statement, the
 deviations and conditions, and the record of what was printed (for amendments).
 
-Called by :func:`lims.certificates.services.build_content`; no PDF drawing here.
+Called by :func:`lims.certificates.content.build_content`; no PDF drawing here.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from lims.rules.statement import Statement
 from lims.testing import deviations
 from lims.testing.models import Result
 
-from . import pdf
+from . import document
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ def _places(texts: Sequence[str]) -> int:
 
 def net_quantity_block(
     result: Result, parameter_vi: str, parameter_en: str, statement: Statement
-) -> pdf.NetQuantityBlock | None:
+) -> document.NetQuantityBlock | None:
     """The full statement of a net-quantity result (None for a result entered before its
     interim data held the whole statement). Its conclusion is the stored ``statement``, never
     the criteria read again: without a statement it says none is made, and why."""
@@ -95,7 +95,7 @@ def net_quantity_block(
         return format_decimal(Decimal(str(data[key])), "vi", places)
 
     t = Decimal(str(data["t"]))
-    return pdf.NetQuantityBlock(
+    return document.NetQuantityBlock(
         parameter_vi=parameter_vi,
         parameter_en=parameter_en,
         unit=unit_label(data.get("unit") or "", "vi"),
@@ -185,7 +185,7 @@ def missing_conditions_message(missing: Sequence[str]) -> Any:
 # ---------------------------------------------------------------------------- what was printed
 
 
-def printed(content: pdf.CertificateContent) -> dict[str, Any]:
+def printed(content: document.CertificateContent) -> dict[str, Any]:
     """The fields of a certificate as printed (stored with it; an amendment lists the fields
     whose text differs)."""
     fields: dict[str, str] = {

@@ -15,7 +15,7 @@ from lims.pdf.sigcheck import DocumentCheck
 from lims.pdf.signkeys import SigningError, load_key
 from lims.storage import StoredFileCorrupt, StoredFileMissing
 
-from . import integrity, services
+from . import integrity, verification
 
 certificates_cli = AppGroup("certificates", help="Issued certificates.")
 signing_cli = AppGroup("signing", help="Signing keys (LIMS_SIGNING_KEYS) and trust roots.")
@@ -78,10 +78,10 @@ def verify_command(path: Path | None) -> None:
         _verify_all()
         return
     data = path.read_bytes()
-    digest = services.sha256_of(data)
+    digest = verification.sha256_of(data)
     try:
-        cert = services.find_by_bytes(data)
-    except services.Unverifiable as exc:
+        cert = verification.find_by_bytes(data)
+    except verification.Unverifiable as exc:
         click.echo(f"SHA-256: {digest}")
         click.echo(
             f"CANNOT VERIFY NOW: the stored original of {exc.certificate.number} is missing or "
@@ -113,10 +113,10 @@ def verify_command(path: Path | None) -> None:
 def _verify_all() -> None:
     problems = integrity.check_certificates()
     checked = 0
-    for cert in services.all_certificates():
+    for cert in verification.all_certificates():
         checked += 1
         try:
-            services.stored_bytes(cert)
+            verification.stored_bytes(cert)
         except (StoredFileCorrupt, StoredFileMissing) as exc:
             problems.append(f"certificate {cert.number}: {exc}")
     for problem in problems:

@@ -19,7 +19,7 @@ from lims.intake.models import Campaign, CampaignShare, Sample, SampleStatus
 from lims.testing import deviations
 from lims.testing import services as testing
 
-from . import services
+from . import amending, issuing, signatories
 from .models import Certificate
 
 SIGNER = "reviewer@example.org"
@@ -64,14 +64,14 @@ def seed(*, signer_password: str, limit: int = 120) -> None:
     )[-limit:]
     issued = []
     for i, (verified, sample) in enumerate(dated):
-        if not services.may_sign(signer, sample.category_id):
+        if not signatories.may_sign(signer, sample.category_id):
             continue
         at = min(verified + timedelta(hours=rng.uniform(20, 70)), latest)
         if issued and at <= issued[-1].issued_at:
             at = min(issued[-1].issued_at + timedelta(minutes=rng.randrange(5, 90)), latest)
         with clock_at(at):
             issued.append(
-                services.issue_certificate(
+                issuing.issue_certificate(
                     actor=signer,
                     sample=sample,
                     password=signer_password,
@@ -104,6 +104,6 @@ def _amend_one(issued: list[Certificate], signer: User, password: str, latest: d
             actor=technician, sample=original.sample, kind="deviation", text=AMENDMENT_DEVIATION
         )
     with clock_at(min(found + timedelta(hours=3), latest)):
-        services.amend_certificate(
+        amending.amend_certificate(
             actor=signer, certificate=original, reason=AMENDMENT_REASON, password=password
         )

@@ -31,7 +31,7 @@ from lims.extensions import UTCDateTime, db
 from lims.intake.listing import CursorError
 
 from .models import Certificate
-from .services import LIST_LOADS, READERS, Filters, filtered
+from .search import LIST_LOADS, READERS, Filters, filtered
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200

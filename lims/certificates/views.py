@@ -29,7 +29,18 @@ from lims.rules.dates import parse_date
 from lims.rules.decision import VERDICT_ORDER, verdict_label
 from lims.rules.numbers import parse_id
 
-from . import bp, integrity, services
+from . import (
+    amending,
+    bp,
+    content,
+    errors,
+    integrity,
+    issuing,
+    numbering,
+    search,
+    signatories,
+    verification,
+)
 from .forms import AmendForm, IssueForm, ShareForm, VerifyCodeForm, VerifyUploadForm, WithdrawForm
 from .models import Certificate
 
@@ -39,21 +50,21 @@ PER_PAGE = 50
 def _refused(action: str, entity_id: Any, exc: Exception) -> None:
     """Audit a refused attempt in its own unit of work (the refused one has rolled back)."""
     with unit_of_work():
-        services.record_refusal(
+        signatories.record_refusal(
             actor=current_user,
             action=action,
             entity_id=entity_id,
             message=str(getattr(exc, "message", exc)) or exc.__class__.__name__,
-            wrong_password=isinstance(exc, services.ReauthenticationFailed),
+            wrong_password=isinstance(exc, errors.ReauthenticationFailed),
             address=request.remote_addr,
         )
 
 
 def _certificate_or_404(number: str) -> Certificate:
-    cert = services.get_by_number(number)
+    cert = issuing.get_by_number(number)
     if cert is None:
         abort(404)
-    if not services.can_view(current_user, cert):
+    if not search.can_view(current_user, cert):
         # logged, not audited: a refusal changes nothing (lims.audit.security_log)
         note_refusal("certificate.access_denied", actor=current_user,
                      entity_type="certificate", entity_id=number, detail="not shared")  # fmt: skip
@@ -74,7 +85,7 @@ def index() -> str:
     args = request.args
     verdict = args.get("verdict", "")
     status = args.get("status", "")
-    filters = services.Filters(
+    filters = search.Filters(
         q=args.get("q", "")[:100],
         product=args.get("product", "")[:100],
         business=args.get("business", "")[:100],
@@ -85,7 +96,7 @@ def index() -> str:
         date_to=_day("to"),
     )
     page = parse_id(args.get("page")) or 1
-    rows, total = services.search(
+    rows, total = search.search(
         current_user, filters, page=page, per_page=PER_PAGE, count_cap=COUNT_CAP
     )
     campaigns = scope_for(current_user).campaigns(Campaign.name)
@@ -103,7 +114,7 @@ def index() -> str:
         campaigns=campaigns,
         verdicts=[v.value for v in VERDICT_ORDER],
         verdict_label=verdict_label,
-        status_label=services.status_label,
+        status_label=issuing.status_label,
         lang=current_language(),
         page_url=lambda p: url_for(".index", **{**args.to_dict(), "page": p}),
     )
@@ -120,7 +131,7 @@ def issue(code: str) -> Any:
     if form.validate_on_submit():
         try:
             with unit_of_work():
-                cert = services.issue_certificate(
+                cert = issuing.issue_certificate(
                     actor=current_user,
                     sample=sample,
                     password=form.password.data,
@@ -128,7 +139,7 @@ def issue(code: str) -> Any:
                     address=request.remote_addr,
                 )
                 number = cert.number
-        except services.CertificateError as exc:
+        except errors.CertificateError as exc:
             _refused("certificate.issue_refused", sample.code, exc)
             show_on_form(form, exc)
             status = 400
@@ -144,8 +155,8 @@ def issue(code: str) -> Any:
         "certificates/issue.html",
         form=form,
         sample=sample,
-        existing=services.valid_certificate_for(sample),
-        may_sign=services.may_sign(current_user, sample.category_id),
+        existing=issuing.valid_certificate_for(sample),
+        may_sign=signatories.may_sign(current_user, sample.category_id),
         shared=_shared_with(sample.campaign_id),
     ), status
 
@@ -175,13 +186,13 @@ def _detail(cert: Certificate, amend_form: Any, withdraw_form: Any, status: int 
     return render_template(
         "certificates/detail.html",
         cert=cert,
-        chain=services.chain(cert),
+        chain=amending.chain(cert),
         amend_form=amend_form,
         withdraw_form=withdraw_form,
         verdict_label=verdict_label,
-        status_label=services.status_label,
+        status_label=issuing.status_label,
         lang=current_language(),
-        verify_url=services.verification_url(cert.verification_code),
+        verify_url=numbering.verification_url(cert.verification_code),
     ), status
 
 
@@ -195,7 +206,7 @@ def download(number: str) -> Response:
 def send_stored(cert: Certificate) -> Response:
     """The stored bytes, as issued (never re-rendered)."""
     response = send_file(
-        BytesIO(services.stored_bytes(cert)),
+        BytesIO(verification.stored_bytes(cert)),
         mimetype="application/pdf",
         download_name=cert.number.replace("/", "_") + ".pdf",
         as_attachment=False,
@@ -215,7 +226,7 @@ def amend(number: str) -> Any:
     if form.validate_on_submit():
         try:
             with unit_of_work():
-                new = services.amend_certificate(
+                new = amending.amend_certificate(
                     actor=current_user,
                     certificate=cert,
                     reason=form.reason.data,
@@ -224,7 +235,7 @@ def amend(number: str) -> Any:
                     address=request.remote_addr,
                 )
                 new_number = new.number
-        except services.CertificateError as exc:
+        except errors.CertificateError as exc:
             _refused("certificate.amend_refused", number, exc)
             show_on_form(form, exc)
         except PermissionDenied as exc:
@@ -233,7 +244,7 @@ def amend(number: str) -> Any:
         else:
             flash(_("Amendment %(number)s issued.", number=new_number), "success")
             return redirect(url_for("certificates.detail", number=new_number))
-    cert = services.get_by_number(number)
+    cert = issuing.get_by_number(number)
     return _detail(cert, form, WithdrawForm(), 400)
 
 
@@ -245,14 +256,14 @@ def withdraw(number: str) -> Any:
     if form.validate_on_submit():
         try:
             with unit_of_work():
-                services.withdraw_certificate(
+                amending.withdraw_certificate(
                     actor=current_user,
                     certificate=cert,
                     reason=form.reason.data,
                     password=form.password.data,
                     address=request.remote_addr,
                 )
-        except services.CertificateError as exc:
+        except errors.CertificateError as exc:
             _refused("certificate.withdraw_refused", number, exc)
             show_on_form(form, exc)
         except PermissionDenied as exc:
@@ -261,7 +272,7 @@ def withdraw(number: str) -> Any:
         else:
             flash(_("Certificate %(number)s withdrawn.", number=number), "warning")
             return redirect(url_for("certificates.detail", number=number))
-    cert = services.get_by_number(number)
+    cert = issuing.get_by_number(number)
     return _detail(cert, AmendForm(language=cert.language.value), form, 400)
 
 
@@ -342,7 +353,7 @@ def verify_index() -> Any:
     code_form = VerifyCodeForm(request.args)
     if request.args.get("code") and code_form.validate():
         return redirect(
-            url_for("certificates.verify", code=services.normalize_code(code_form.code.data))
+            url_for("certificates.verify", code=numbering.normalize_code(code_form.code.data))
         )
     upload = VerifyUploadForm()
     found = None
@@ -353,8 +364,8 @@ def verify_index() -> Any:
         data = upload.file.data.read()
         check = signatures.check_document(data)
         try:
-            found = services.find_by_bytes(data)
-        except services.Unverifiable:
+            found = verification.find_by_bytes(data)
+        except verification.Unverifiable:
             found, outcome, status = None, "unverifiable", 503
         else:
             outcome = "match" if found is not None else "unknown"
@@ -363,7 +374,7 @@ def verify_index() -> Any:
         if outcome == "unknown":
             note_refusal("certificate.verify_mismatch", entity_type="certificate",
                          detail=f"no issued certificate matches (sha256 "
-                                f"{services.sha256_of(data)})")  # fmt: skip
+                                f"{verification.sha256_of(data)})")  # fmt: skip
             status = 422
     elif request.method == "POST":
         status = 400
@@ -374,7 +385,7 @@ def verify_index() -> Any:
         found=found,
         outcome=outcome,
         signature_check=check,
-        status_label=services.status_label,
+        status_label=issuing.status_label,
     ), status
 
 
@@ -383,7 +394,7 @@ def verify_index() -> Any:
 def verify(code: str) -> Any:
     if _limited():
         return _too_many()
-    cert = services.get_by_code(code)
+    cert = verification.get_by_code(code)
     if cert is None:
         return render_template(
             "errors/error.html",
@@ -393,11 +404,11 @@ def verify(code: str) -> Any:
             ),
         ), 404
     lang = current_language()
-    if not services.stored_file_intact(cert):
+    if not verification.stored_file_intact(cert):
         # never "valid", never a 500: the stored original cannot be checked now
         return render_template(
             "certificates/verify.html", cert=cert, upload=VerifyUploadForm(), outcome=None,
-            unverifiable=True, lines=[], status_label=services.status_label, lang=lang,
+            unverifiable=True, lines=[], status_label=issuing.status_label, lang=lang,
         ), 503  # fmt: skip
     upload = VerifyUploadForm()
     outcome = None
@@ -409,7 +420,7 @@ def verify(code: str) -> Any:
         check = signatures.check_document(data)
         if unconfirmed:
             outcome, status = "unconfirmed", 409
-        elif services.matches(cert, data):
+        elif verification.matches(cert, data):
             outcome = "match"
         else:
             outcome = "mismatch"
@@ -418,14 +429,14 @@ def verify(code: str) -> Any:
                 "certificate.verify_mismatch",
                 entity_type="certificate",
                 entity_id=cert.number,
-                detail=f"uploaded file differs (sha256 {services.sha256_of(data)})",
+                detail=f"uploaded file differs (sha256 {verification.sha256_of(data)})",
             )
     elif request.method == "POST":
         status = 400
     try:
         # a record that disagrees with its audit trail confirms nothing, not even its lines
-        lines = [] if unconfirmed else services.stated_lines(cert.sample)
-    except services.CertificateError:
+        lines = [] if unconfirmed else content.stated_lines(cert.sample)
+    except errors.CertificateError:
         lines = []
     return render_template(
         "certificates/verify.html",
@@ -436,7 +447,7 @@ def verify(code: str) -> Any:
         unverifiable=False,
         lines=lines,
         signature_check=check,
-        status_label=services.status_label,
+        status_label=issuing.status_label,
         verdict_label=verdict_label,
         lang=lang,
     ), status

@@ -21,7 +21,7 @@ from flask_babel import lazy_gettext as _l
 
 from lims.auth.permissions import require_role
 from lims.catalog.models import ProductCategory
-from lims.certificates import services as certificates
+from lims.certificates import issuing, numbering
 from lims.extensions import db, utcnow
 from lims.intake.campaigns import create_campaign
 from lims.intake.models import Business, Campaign, CampaignStatus, Sample
@@ -246,10 +246,10 @@ def outcome(request: SampleRequest, lang: str = "vi") -> Outcome:
     if sample is None:
         return found
     found.sample = sample
-    cert = certificates.valid_certificate_for(sample)
+    cert = issuing.valid_certificate_for(sample)
     if cert is not None:
         found.certificate_number = cert.number
-        found.verification_url = certificates.verification_url(cert.verification_code)
+        found.verification_url = numbering.verification_url(cert.verification_code)
     results = results_for_sample(sample)
     for test in active_tests(sample):
         result = results.get(test.id)

@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from lims.auth.models import User
-from lims.catalog import services as catalog
+from lims.catalog import profiles
 from lims.catalog.models import Parameter, ProductCategory
 from lims.extensions import clock_at, db, utcnow
 
@@ -449,7 +449,7 @@ def _net_quantity_samples(
         parameter = db.session.scalar(sa.select(Parameter).where(Parameter.code == parameter_code))
         if category is None or parameter is None:
             continue
-        ids = [p.id for p in catalog.profile_parameters(category.id)] + [parameter.id]
+        ids = [p.id for p in profiles.profile_parameters(category.id)] + [parameter.id]
         _take(
             rng,
             tech,

@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from lims import audit
 from lims.auth.permissions import require_role
 from lims.catalog.models import ProductCategory
-from lims.catalog.services import profile_parameters
+from lims.catalog.profiles import profile_parameters
 from lims.extensions import db
 from lims.progress import ProgressFactory, silent, tracked
 from lims.safetext import describe, forbidden_character

@@ -18,7 +18,7 @@ from flask_babel import lazy_gettext as _l
 from lims import audit
 from lims.auth.permissions import require_role
 from lims.catalog.models import Parameter, ProductCategory
-from lims.catalog.services import profile_for_quantity
+from lims.catalog.profiles import profile_for_quantity
 from lims.counters import next_in_sequence
 from lims.extensions import db, preassign_ids
 from lims.rules.numbers import parse_id
@@ -94,7 +94,7 @@ def _profile_parameter_ids(category_id: int, quantity: Decimal | None = None) ->
 
 def profile_tests(category_id: int, quantity: Decimal | None) -> tuple[list[Any], list[Any]]:
     """(parameters, [(parameter, why left out)]) of the category's profile for a sample of
-    ``quantity`` units (``lims.catalog.services.profile_for_quantity``)."""
+    ``quantity`` units (``lims.catalog.profiles.profile_for_quantity``)."""
     return profile_for_quantity(category_id, quantity)
 
 

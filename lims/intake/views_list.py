@@ -27,7 +27,7 @@ from wtforms import SelectField
 
 from lims import exports
 from lims.auth.permissions import access
-from lims.catalog.services import category_tree
+from lims.catalog.categories import category_tree
 from lims.extensions import db, reading, retrying
 from lims.forms import Form
 from lims.i18n import current_language

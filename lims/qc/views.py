@@ -25,8 +25,8 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from lims.auth.permissions import access, has_role
+from lims.catalog.editing import plain
 from lims.catalog.models import Parameter
-from lims.catalog.services import plain
 from lims.equipment.register import list_instruments
 from lims.errors import DomainError
 from lims.extensions import db, unit_of_work

@@ -15,7 +15,7 @@ from lims.audit.verification import Verification, chain_length, last_verificatio
 from lims.auth.models import User
 from lims.auth.permissions import has_role
 from lims.catalog.models import Specification
-from lims.certificates.services import Filters, search
+from lims.certificates.search import Filters, search
 from lims.complaints.queries import home_counts, requests_waiting
 from lims.equipment.calibration import instruments_due_soon
 from lims.extensions import db, utcnow

@@ -18,8 +18,8 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from lims.auth.models import User
+from lims.catalog import limits
 from lims.catalog import methods as catalog_methods
-from lims.catalog import services as catalog
 from lims.catalog.models import LimitKind, ResultType
 from lims.extensions import clock_at, db, utcnow
 from lims.intake.models import Sample, SampleStatus, TestStatus
@@ -111,7 +111,7 @@ def _text_for(
     if parameter.formula:
         return None
     on = services.sampling_date(sample)
-    spec = catalog.specification_for(sample.category_id, parameter.id, on)
+    spec = limits.specification_for(sample.category_id, parameter.id, on)
     pm = catalog_methods.default_parameter_method(parameter.id, sample.category_id)
     decimals, _lod, loq = catalog_methods.facts(pm) if pm else (None, None, None)
     if parameter.result_type == ResultType.COUNT:

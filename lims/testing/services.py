@@ -19,8 +19,8 @@ from instruments.protocols import astm
 from lims import audit
 from lims.auth.models import User, UserRole
 from lims.auth.permissions import require_role
+from lims.catalog import editing, limits, specifications
 from lims.catalog import methods as catalog_methods
-from lims.catalog import services as catalog
 from lims.catalog.citations import official_citation, short_citation
 from lims.catalog.models import LimitKind, Parameter, ParameterMethod, ResultType
 from lims.equipment.models import InstrumentReading
@@ -133,7 +133,7 @@ class MethodFacts:
         if pm is None:
             return cls(None)
         decimals, lod, loq = catalog_methods.facts(pm)
-        high = None if pm.range_high is None else Decimal(catalog.plain(pm.range_high))
+        high = None if pm.range_high is None else Decimal(editing.plain(pm.range_high))
         return cls(pm, decimals, lod, loq, catalog_methods.method_uncertainty(pm), high)
 
 
@@ -198,10 +198,10 @@ def _judge(
     """The specification in force on the sampling date, and the verdict it gives."""
     facts = facts or MethodFacts(None)
     if spec is None:
-        spec = catalog.specification_for(sample.category_id, parameter.id, sampling_date(sample))
+        spec = limits.specification_for(sample.category_id, parameter.id, sampling_date(sample))
     if spec is None:
         return None, rules.Judgement(rules.Verdict.NOT_APPLICABLE), None
-    limit = catalog.to_rule_limit(spec)
+    limit = limits.to_rule_limit(spec)
     uncertainty = facts.uncertainty
     u_at = None
     if isinstance(result, ParsedNumber) and result.value is not None and uncertainty is not None:
@@ -284,7 +284,7 @@ def _evaluate(
         stored_interim: Any = {k: str(v) for k, v in values.items()}
     else:
         stored_interim = None
-        spec = catalog.specification_for(sample.category_id, parameter.id, sampling_date(sample))
+        spec = limits.specification_for(sample.category_id, parameter.id, sampling_date(sample))
         if spec is not None and getattr(spec, "plan_n", None):
             return _evaluate_plan(sample, parameter, text, spec, facts, point_is_decimal)
         parsed = _parse(text, facts, point_is_decimal=point_is_decimal)
@@ -392,7 +392,7 @@ def _evaluate_net_quantity(
         "t2_ok": outcome.t2_ok,
     }
     # the legal basis (e.g. Thông tư 21/2014/TT-BKHCN), when the catalogue records one
-    basis = catalog.specification_for(sample.category_id, parameter.id, sampling_date(sample))
+    basis = limits.specification_for(sample.category_id, parameter.id, sampling_date(sample))
     return Evaluated(str(outcome.mean), outcome.mean, None, None, data, judgement, basis, None)
 
 
@@ -566,7 +566,7 @@ def method_for_entry(
             local_time(utcnow()).date(),
             category_id=test.sample.category_id,
         )
-    except catalog.CatalogError as exc:
+    except editing.CatalogError as exc:
         raise ResultError(exc.message, "method") from None
 
 
@@ -712,8 +712,12 @@ def compute_statement(result: Result, test: SampleTest) -> Statement:
     """The statement of conformity of a result, from its stored value and the specification it
     was judged against (the one function: :func:`lims.rules.statement.state_conformity`)."""
     parameter = test.parameter
-    spec = catalog.get_specification(result.specification_id) if result.specification_id else None
-    limit = catalog.to_rule_limit(spec) if spec is not None else None
+    spec = (
+        specifications.get_specification(result.specification_id)
+        if result.specification_id
+        else None
+    )
+    limit = limits.to_rule_limit(spec) if spec is not None else None
     judgement = None
     if parameter.result_type == ResultType.NET_QUANTITY:
         limit = None  # judged by its own rule (OIML R 87), stated on the legal basis only
@@ -727,7 +731,7 @@ def compute_statement(result: Result, test: SampleTest) -> Statement:
     return state_conformity(
         _stated_input(result, parameter),
         limit,
-        confirmed=catalog.can_state_conformity(spec, allow_no_limit=judgement is not None),
+        confirmed=limits.can_state_conformity(spec, allow_no_limit=judgement is not None),
         result_type=parameter.result_type.value,
         legal_basis=spec is not None,
         rule=spec.decision_rule if spec is not None else rules.DecisionRule.SIMPLE,
@@ -822,8 +826,8 @@ def verify_results(
         # Judged again at verification and stated once: the specification in force is fixed
         # from now on, and the statement stored here is what every document prints.
         if result.specification_id is not None:
-            spec = catalog.get_specification(result.specification_id)
-            catalog.mark_specification_used(spec)
+            spec = specifications.get_specification(result.specification_id)
+            limits.mark_specification_used(spec)
         statement = compute_statement(result, test)
         _store_statement(result, statement)
         seen_version = result.version

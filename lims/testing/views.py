@@ -14,10 +14,10 @@ from werkzeug.wrappers import Response
 
 from lims.auth.models import User
 from lims.auth.permissions import AUTHENTICATED, access, has_role
-from lims.catalog import methods
+from lims.catalog import methods, parameter_methods
+from lims.catalog.editing import plain
 from lims.catalog.lookups import remembered
 from lims.catalog.models import Parameter, ResultType, Specification
-from lims.catalog.services import plain
 from lims.catalog.units import unit_label
 from lims.equipment.capture import usable_instruments_by_kind
 from lims.extensions import db, unit_of_work
@@ -567,7 +567,7 @@ def _testing_helpers() -> dict[str, Any]:
         memo = g.setdefault("lims_test_methods", {})
         key = ("rows", test.parameter_id)
         if key not in memo:
-            memo[key] = methods.parameter_methods(test.parameter_id, active_only=True)
+            memo[key] = parameter_methods.parameter_methods(test.parameter_id, active_only=True)
         rows = memo[key]
         if result is not None and result.parameter_method_id is not None:
             if all(pm.id != result.parameter_method_id for pm in rows) and result.parameter_method:

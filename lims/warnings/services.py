@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 from lims import audit, storage
 from lims.auth.permissions import require_role
 from lims.catalog.citations import short_citation
-from lims.certificates import services as certificates
+from lims.certificates import amending, content, issuing, numbering
 from lims.certificates.models import Certificate, CertificateStatus
 from lims.errors import DomainError
 from lims.extensions import db, utcnow
@@ -142,7 +142,7 @@ def _failed_lines(entry: NonConformity) -> tuple[Certificate, list[dict[str, Any
     with the certificate number and verification link. Refused, naming each line and what
     the certificate says about it, when it states no failure."""
     sample = entry.sample
-    cert = certificates.valid_certificate_for(sample)
+    cert = issuing.valid_certificate_for(sample)
     if cert is None:
         raise WarningError(
             _l(
@@ -152,7 +152,7 @@ def _failed_lines(entry: NonConformity) -> tuple[Certificate, list[dict[str, Any
             ),
             "entries",
         )
-    lines = certificates.stated_lines(sample)
+    lines = content.stated_lines(sample)
     failed = [line for line in lines if line.statement.nonconforming]
     if not failed:
         said = "; ".join(
@@ -170,7 +170,7 @@ def _failed_lines(entry: NonConformity) -> tuple[Certificate, list[dict[str, Any
             ),
             "entries",
         )
-    link = certificates.verification_url(cert.verification_code)
+    link = numbering.verification_url(cert.verification_code)
     items = [
         {**line.as_item(), "sample": sample.code, "certificate": cert.number,
          "verification_url": link}
@@ -419,7 +419,7 @@ def check_certificates(warning: ConsumerWarning) -> None:
     for source in warning.sources:
         cert = db.session.get(Certificate, source.certificate_id)
         if cert is None or cert.status != CertificateStatus.VALID:
-            state = certificates.status_label(cert.status) if cert else "?"
+            state = issuing.status_label(cert.status) if cert else "?"
             raise WarningError(
                 _l(
                     "Certificate %(number)s is %(status)s: send the warning back to draft and "
@@ -490,9 +490,7 @@ def warning_doc(w: ConsumerWarning, *, with_photos: bool = True) -> pdf.WarningD
     for source in w.sources:
         cert = db.session.get(Certificate, source.certificate_id)
         code = cert.verification_code if cert else ""
-        refs.append(
-            pdf.CertificateRef(source.certificate_number, certificates.verification_url(code))
-        )
+        refs.append(pdf.CertificateRef(source.certificate_number, numbering.verification_url(code)))
     return pdf.WarningDoc(
         number=warning_number(w.id),
         title=w.title,
@@ -695,8 +693,8 @@ def on_certificate_changed(
 
 def register_certificate_handler() -> None:
     """Called by the app factory: the certificates tell the warnings when one changes."""
-    if on_certificate_changed not in certificates.CHANGE_HANDLERS:
-        certificates.CHANGE_HANDLERS.append(on_certificate_changed)
+    if on_certificate_changed not in amending.CHANGE_HANDLERS:
+        amending.CHANGE_HANDLERS.append(on_certificate_changed)
 
 
 def _current(cert: Certificate | None) -> Certificate | None:

@@ -30,7 +30,7 @@ from werkzeug.wrappers import Response
 
 from lims.auth.permissions import PUBLIC, access
 from lims.catalog.models import Parameter
-from lims.certificates import services as certificates
+from lims.certificates import numbering
 from lims.certificates.models import Certificate
 from lims.errors import show_on_form
 from lims.extensions import db, unit_of_work
@@ -534,9 +534,7 @@ def warning(warning_id: int) -> Response:
     for source in w.sources:
         cert = db.session.get(Certificate, source.certificate_id)
         if cert is not None:
-            verify[source.certificate_number] = certificates.verification_url(
-                cert.verification_code
-            )
+            verify[source.certificate_number] = numbering.verification_url(cert.verification_code)
     body = render_template(
         "public/warning.html", w=w, number=warning_number(w.id), verify=verify,
         hotline=_hotline(), failed_items=_failed_items(w, current_language()),

@@ -12,8 +12,8 @@ import pypdf
 import pytest
 
 from lims.auth.models import User
-from lims.certificates import services
 from lims.extensions import db
+from lims.intake import sharing
 from tests.lims.certificates.conftest import signer, verified_sample  # noqa: F401
 from tests.lims.testing.conftest import lab, make_sample  # noqa: F401
 
@@ -43,7 +43,7 @@ def test_sign_share_download_and_verify(
                          roles=["agency"], password="agency-pass-1")  # fmt: skip
     db.session.commit()
     sample = verified_sample()
-    services.share_campaign(actor=db.session.get(User, lab.reviewer.id), campaign=lab.campaign,
+    sharing.share_campaign(actor=db.session.get(User, lab.reviewer.id), campaign=lab.campaign,
                             user=db.session.get(User, agency.id))  # fmt: skip
     db.session.commit()
     code, signer_email = sample.code, signer.email

@@ -49,7 +49,7 @@ def _certify(app: Any, code: str) -> str:
     """The lab's part (pages covered by the other browser tests): receive, enter a failing
     histamine, verify, issue the certificate."""
     from lims.auth.models import User
-    from lims.certificates import services as certificates
+    from lims.certificates import issuing
     from lims.intake import receipt
     from lims.intake.models import Sample
     from lims.testing import services as testing
@@ -68,7 +68,7 @@ def _certify(app: Any, code: str) -> str:
             for t, v in zip(sample.tests, ("5,85", "520"), strict=True)
         ]
         testing.verify_results(actor=users["rev@lab.vn"], results=results)
-        cert = certificates.issue_certificate(
+        cert = issuing.issue_certificate(
             actor=users["rev2@lab.vn"], sample=sample, password=PASSWORD
         )
         number = cert.number

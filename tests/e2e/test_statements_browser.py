@@ -57,12 +57,12 @@ def _world(app: Any, make_user: Any) -> dict[str, Any]:
 
 def _issue(app: Any, sample_id: int) -> str:
     from lims.auth.models import User
-    from lims.certificates import services as certificates
+    from lims.certificates import issuing
     from lims.intake.models import Sample
 
     with app.app_context():
         signer = db.session.scalar(sa.select(User).where(User.email == "rev2@lab.vn"))
-        cert = certificates.issue_certificate(
+        cert = issuing.issue_certificate(
             actor=signer, sample=db.session.get(Sample, sample_id), password=PASSWORD
         )
         db.session.commit()

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from lims.auth.models import SignatoryScope, User
-from lims.certificates import services as certificates
+from lims.certificates import issuing
 from lims.extensions import db
 from lims.testing import services as testing
 from lims.testing.models import NonConformity
@@ -43,7 +43,7 @@ def _three_entries(app: Any, make_user: Any) -> dict[str, Any]:
             testing.verify_results(actor=lab.reviewer, results=entered)
             db.session.commit()
             db.session.refresh(sample)
-            certificates.issue_certificate(actor=signer, sample=sample, password="correct-horse-1")
+            issuing.issue_certificate(actor=signer, sample=sample, password="correct-horse-1")
             db.session.commit()
             entry = db.session.scalar(
                 sa.select(NonConformity).where(NonConformity.sample_id == sample.id)

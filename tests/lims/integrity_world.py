@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lims.auth.models import SignatoryScope, User
-from lims.certificates import services as certificates
+from lims.certificates import issuing
 from lims.certificates.models import CampaignShare  # (also lims.intake.models)
 from lims.extensions import db
 from lims.intake.models import Campaign
@@ -46,7 +46,7 @@ def _certified(builder: Any, lab: Any, signer: User, campaign_id: int) -> tuple[
     ]
     testing.verify_results(actor=lab.reviewer, results=entered)
     db.session.commit()
-    cert = certificates.issue_certificate(actor=signer, sample=sample, password=PASSWORD)
+    cert = issuing.issue_certificate(actor=signer, sample=sample, password=PASSWORD)
     db.session.commit()
     return sample.code, cert.number
 

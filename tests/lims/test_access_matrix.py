@@ -77,17 +77,17 @@ def _examples(app: Any, users: dict[str, Any]) -> dict[str, Any]:
 
 def _catalog_examples(users: dict[str, Any]) -> tuple[int, int, int, int, int]:
     from lims.auth.models import User
-    from lims.catalog import methods, services
+    from lims.catalog import categories, methods, parameter_methods, parameters, specifications
 
     reviewer = db.session.get(User, users["reviewer"].id)
-    category = services.create_category(actor=reviewer, name_vi="Nước mắm", name_en="Fish sauce")
-    parameter = services.create_parameter(actor=reviewer, name_vi="Histamin", unit="mg/kg")
-    spec = services.create_specification(
+    category = categories.create_category(actor=reviewer, name_vi="Nước mắm", name_en="Fish sauce")
+    parameter = parameters.create_parameter(actor=reviewer, name_vi="Histamin", unit="mg/kg")
+    spec = specifications.create_specification(
         actor=reviewer, category_id=category.id, parameter_id=parameter.id, kind="numeric",
         upper_text="400", regulation="TCVN 5107:2018",
     )  # fmt: skip
     method = methods.create_method(actor=reviewer, standard_ref="AOAC 977.13")
-    pm = methods.add_parameter_method(actor=reviewer, parameter=parameter, method=method)
+    pm = parameter_methods.add_parameter_method(actor=reviewer, parameter=parameter, method=method)
     db.session.commit()
     return category.id, parameter.id, spec.id, method.id, pm.id
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from lims.catalog import categories, limits, profiles
 from lims.catalog import demo as catalog_demo
-from lims.catalog import services
 from lims.catalog.models import LimitKind
 from lims.intake import demo as intake_demo
 
@@ -46,8 +46,8 @@ def test_demo_names_are_invented():
 
 
 def _limit(code: str, parameter: str) -> tuple[str, str]:
-    category = services.find_category(code)
-    for spec in services.specifications_in_force(category.id, date(2026, 6, 1)):
+    category = categories.find_category(code)
+    for spec in limits.specifications_in_force(category.id, date(2026, 6, 1)):
         if spec.parameter.name_en == parameter:
             assert spec.kind == LimitKind.NUMERIC
             return spec.regulation, spec.upper_text or spec.lower_text
@@ -57,7 +57,7 @@ def _limit(code: str, parameter: str) -> tuple[str, str]:
 def test_each_product_is_judged_by_its_own_regulation_and_level(app_ctx):
     catalog_demo.seed()
     for code in intake_demo.PRODUCTS:
-        assert services.find_category(code) is not None, code
+        assert categories.find_category(code) is not None, code
     # natural mineral water: QCVN 6-1:2010/BYT (nitrite 0,1 for mineral water)
     assert _limit("mineral-water", "Nitrite (NO2-)") == ("QCVN 6-1:2010/BYT", "0.1")
     # fuels against their own level of QCVN 01:2022/BKHCN
@@ -69,7 +69,7 @@ def test_each_product_is_judged_by_its_own_regulation_and_level(app_ctx):
     assert "Tôm khô" in [p[0] for p in intake_demo.PRODUCTS["crustaceans"]]
     # every default-profile parameter of a demo category has a named method to enter with
     for code in intake_demo.PRODUCTS:
-        for parameter in services.profile_parameters(services.find_category(code).id):
+        for parameter in profiles.profile_parameters(categories.find_category(code).id):
             assert parameter.methods and parameter.methods[0].method.standard_ref, (code, parameter)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import os
+import select
 
 from lims.progress import describe, silent, terminal, tracked
 
@@ -44,6 +45,18 @@ def test_off_a_terminal_lines_come_at_most_every_interval_and_at_the_end():
     assert lines[-1] == "Checking rows: 100/100 (100%), in 20.0 s, 5/s"
 
 
+def _read_all(fd: int) -> str:
+    """Everything written to the terminal so far: one read may return only the first frames
+    (it did once on a loaded machine), so read until nothing more comes within 0.2 s."""
+    chunks = []
+    while select.select([fd], [], [], 0.2)[0]:
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            break
+        chunks.append(chunk)
+    return b"".join(chunks).decode()
+
+
 def test_on_a_terminal_a_bar_with_position_and_rate():
     master, slave = os.openpty()
     try:
@@ -52,7 +65,7 @@ def test_on_a_terminal_a_bar_with_position_and_rate():
                 for _ in range(3):
                     step(1)
             tty.flush()
-        shown = os.read(master, 65536).decode()
+        shown = _read_all(master)
     finally:
         os.close(master)
         os.close(slave)

@@ -49,7 +49,7 @@ class World:
         failing, with an issued certificate), each from its own business and entered by its
         own technician."""
         from lims.auth.services import create_user
-        from lims.certificates import services as certificates
+        from lims.certificates import issuing
         from lims.testing import services as testing
 
         with self.app.app_context():
@@ -92,9 +92,7 @@ class World:
                     if sample is reported:
                         testing.verify_results(actor=reviewer, results=results)
                         db.session.commit()
-                        certificates.issue_certificate(
-                            actor=signer, sample=sample, password=PASSWORD
-                        )
+                        issuing.issue_certificate(actor=signer, sample=sample, password=PASSWORD)
                         db.session.commit()
                 del i
             db.session.remove()

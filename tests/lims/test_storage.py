@@ -425,14 +425,14 @@ def test_disk_full_in_database_mode_on_sqlite(tmp_path, small_disk):
 def test_disk_full_when_publishing_a_warning(
     app, lab, small_disk, make_user, signer, verified_sample
 ):
-    from lims.certificates import services as certificates
+    from lims.certificates import issuing
     from lims.testing.models import NonConformity
     from lims.warnings import services as warnings
     from lims.warnings.models import ConsumerWarning, WarningStatus
     from tests.lims.warnings.conftest import FAILING, SIGNER_PASSWORD
 
     sample = verified_sample(FAILING)
-    certificates.issue_certificate(
+    issuing.issue_certificate(
         actor=db.session.get(User, signer.id), sample=sample, password=SIGNER_PASSWORD
     )
     entry = db.session.scalar(sa.select(NonConformity).where(NonConformity.sample_id == sample.id))

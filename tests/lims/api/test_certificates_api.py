@@ -9,8 +9,9 @@ import sqlalchemy as sa
 
 from lims.auth.models import ApiToken, User
 from lims.auth.services import create_token, revoke_token
-from lims.certificates import services
+from lims.certificates import amending, issuing
 from lims.extensions import db, utcnow
+from lims.intake import sharing
 from lims.storage import load
 from tests.lims.certificates.conftest import signer, verified_sample  # noqa: F401
 from tests.lims.testing.conftest import lab, make_sample  # noqa: F401
@@ -32,7 +33,7 @@ def _h(clear: str) -> dict[str, str]:
 def test_token_lifecycle_and_sharing(app, lab, signer, verified_sample, make_user, client):  # noqa: F811
     db.session.commit()
     agency = make_user("agency", email="agency@example.org")  # users first (SQLite: one writer)
-    cert = services.issue_certificate(actor=signer, sample=verified_sample(), password=PASSWORD)
+    cert = issuing.issue_certificate(actor=signer, sample=verified_sample(), password=PASSWORD)
     db.session.commit()
     number = cert.number
     token, clear = _token(agency.id)
@@ -43,7 +44,7 @@ def test_token_lifecycle_and_sharing(app, lab, signer, verified_sample, make_use
     denied = client.get(f"/api/v1/certificates/{number}", headers=_h(clear))
     assert denied.status_code == 403 and denied.get_json()["error"]["code"] == "forbidden"
     assert client.get(f"/api/v1/certificates/{number}.pdf", headers=_h(clear)).status_code == 403
-    services.share_campaign(
+    sharing.share_campaign(
         actor=signer, campaign=lab.campaign, user=db.session.get(User, agency.id)
     )
     db.session.commit()
@@ -70,11 +71,11 @@ def test_token_lifecycle_and_sharing(app, lab, signer, verified_sample, make_use
 
 def test_amendment_numbers_route_and_filters(app, lab, signer, verified_sample, client):  # noqa: F811
     certs = [
-        services.issue_certificate(actor=signer, sample=verified_sample(), password=PASSWORD)
+        issuing.issue_certificate(actor=signer, sample=verified_sample(), password=PASSWORD)
         for _ in range(3)
     ]
     db.session.commit()
-    a1 = services.amend_certificate(
+    a1 = amending.amend_certificate(
         actor=signer, certificate=certs[0], reason="Sửa", password=PASSWORD
     )
     db.session.commit()

@@ -11,7 +11,7 @@ from referencing.jsonschema import DRAFT202012
 
 from lims.auth.models import User
 from lims.auth.services import create_token
-from lims.certificates import services
+from lims.certificates import amending, issuing
 from lims.extensions import db
 from tests.lims.certificates.conftest import signer, verified_sample  # noqa: F401
 from tests.lims.testing.conftest import lab, make_sample  # noqa: F401
@@ -54,10 +54,10 @@ def test_document_covers_every_api_route(app, client):
 
 
 def test_real_responses_follow_the_document(app, lab, signer, verified_sample, client):  # noqa: F811
-    cert = services.issue_certificate(actor=signer, sample=verified_sample(),
+    cert = issuing.issue_certificate(actor=signer, sample=verified_sample(),
                                       password="correct-horse-1")  # fmt: skip
     db.session.commit()
-    amended = services.amend_certificate(actor=signer, certificate=cert, reason="Sửa",
+    amended = amending.amend_certificate(actor=signer, certificate=cert, reason="Sửa",
                                          password="correct-horse-1")  # fmt: skip
     db.session.commit()
     doc = client.get("/api/v1/openapi.json").get_json()

@@ -9,9 +9,10 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from lims.auth.models import User
-from lims.certificates import services
+from lims.certificates import amending, issuing
 from lims.certificates.models import Certificate
 from lims.extensions import db, utcnow
+from lims.intake import sharing
 from tests.lims.api.test_certificates_api import PASSWORD, _h, _token
 from tests.lims.certificates.conftest import signer, verified_sample  # noqa: F401
 from tests.lims.testing.conftest import lab, make_sample  # noqa: F401
@@ -40,7 +41,7 @@ def test_updated_since_sees_withdrawals_and_amendments_of_older_certificates(
     db.session.commit()
     agency = make_user("agency", email="agency@example.org")
     certs = [
-        services.issue_certificate(actor=signer, sample=verified_sample(), password=PASSWORD)
+        issuing.issue_certificate(actor=signer, sample=verified_sample(), password=PASSWORD)
         for _ in range(3)
     ]
     db.session.commit()
@@ -57,15 +58,15 @@ def test_updated_since_sees_withdrawals_and_amendments_of_older_certificates(
     last_poll = (utcnow() - timedelta(days=1)).isoformat()
     # nothing shared yet: nothing at all, whatever changes
     assert _numbers(client, clear, updated_since=last_poll) == []
-    services.share_campaign(actor=signer, campaign=lab.campaign,
+    sharing.share_campaign(actor=signer, campaign=lab.campaign,
                             user=db.session.get(User, agency.id))  # fmt: skip
     db.session.commit()
     assert _numbers(client, clear, updated_since=last_poll) == []  # nothing changed since
 
-    services.withdraw_certificate(actor=signer, certificate=db.session.get(Certificate,
+    amending.withdraw_certificate(actor=signer, certificate=db.session.get(Certificate,
                                   certs[1].id), reason="Sai mẫu", password=PASSWORD)  # fmt: skip
     db.session.commit()
-    a1 = services.amend_certificate(actor=signer, certificate=db.session.get(Certificate,
+    a1 = amending.amend_certificate(actor=signer, certificate=db.session.get(Certificate,
                                     certs[2].id), reason="Sửa", password=PASSWORD)  # fmt: skip
     db.session.commit()
 
@@ -94,11 +95,11 @@ def test_agency_scope_holds_on_every_page(app, lab, signer, verified_sample, mak
     db.session.commit()
     agency = make_user("agency", email="agency@example.org")
     shared = [
-        services.issue_certificate(actor=signer, sample=verified_sample(), password=PASSWORD)
+        issuing.issue_certificate(actor=signer, sample=verified_sample(), password=PASSWORD)
         for _ in range(2)
     ]
     db.session.commit()
-    services.share_campaign(actor=signer, campaign=lab.campaign,
+    sharing.share_campaign(actor=signer, campaign=lab.campaign,
                             user=db.session.get(User, agency.id))  # fmt: skip
     db.session.commit()
     _, clear = _token(agency.id)
@@ -123,7 +124,7 @@ def test_json_answers_carry_etags_and_304_when_unchanged(
     verified_sample,  # noqa: F811
     client,
 ):
-    cert = services.issue_certificate(actor=signer, sample=verified_sample(), password=PASSWORD)
+    cert = issuing.issue_certificate(actor=signer, sample=verified_sample(), password=PASSWORD)
     db.session.commit()
     _, clear = _token(signer.id)
     for url in ("/api/v1/certificates", f"/api/v1/certificates/{cert.number}", "/api/v1/me",
@@ -137,7 +138,7 @@ def test_json_answers_carry_etags_and_304_when_unchanged(
         stale = client.get(url, headers={**_h(clear), "If-None-Match": '"not-it"'})
         assert stale.status_code == 200 and stale.data == first.data
     listed = client.get("/api/v1/certificates", headers=_h(clear))
-    services.withdraw_certificate(actor=signer, certificate=db.session.get(Certificate, cert.id),
+    amending.withdraw_certificate(actor=signer, certificate=db.session.get(Certificate, cert.id),
                                   reason="Sai", password=PASSWORD)  # fmt: skip
     db.session.commit()
     etag = listed.headers["ETag"]

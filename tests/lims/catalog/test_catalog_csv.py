@@ -11,11 +11,11 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from lims.catalog import csvio, services
+from lims.catalog import categories, csvexport, csvimport, csvread, limits, parameters, profiles
 from lims.catalog.models import LimitKind, Parameter, Specification
 from lims.extensions import db
 
-SEED = csvio.seed_path()
+SEED = csvimport.seed_path()
 
 
 def _rows(text):
@@ -27,27 +27,27 @@ def _count(model):
 
 
 def _spec_for(code, parameter_en, on=date(2026, 1, 1)):
-    cat = services.find_category(code)
+    cat = categories.find_category(code)
     for param in db.session.scalars(sa.select(Parameter).where(Parameter.name_en == parameter_en)):
-        spec = services.specification_for(cat.id, param.id, on)
+        spec = limits.specification_for(cat.id, param.id, on)
         if spec is not None:
             return spec
     return None
 
 
 def test_seed_loads_and_exports_the_same_rows(app_ctx):
-    report = csvio.import_seed()
+    report = csvimport.import_seed()
     db.session.commit()
     assert report.added and not report.updated and not report.new_versions
-    exported = csvio.export_text()
+    exported = csvexport.export_text()
     assert _rows(exported) == _rows(SEED.read_text(encoding="utf-8"))
     assert exported == SEED.read_text(encoding="utf-8")
-    again = csvio.import_seed()
+    again = csvimport.import_seed()
     assert not again.added and not again.updated and len(again.unchanged) == len(report.added)
 
 
 def test_seed_messy_cells_are_read_deliberately(app_ctx):
-    csvio.import_seed()
+    csvimport.import_seed()
     # "ND" in max: not detected
     borax = _spec_for("gio-cha", "Borax / borate (hàn the)")
     assert borax.kind == LimitKind.NOT_DETECTED
@@ -71,41 +71,41 @@ def test_seed_messy_cells_are_read_deliberately(app_ctx):
     # the seed arrives unconfirmed, verified=yes or not (only a named reviewer confirms);
     # "2.0" keeps its written precision
     fish_ph = _spec_for("fish-sauce-genuine", "pH")
-    assert not fish_ph.confirmed and not services.can_state_conformity(fish_ph)
+    assert not fish_ph.confirmed and not limits.can_state_conformity(fish_ph)
     ron = _spec_for("gasoline-ron95-m4", "Research octane number (RON)")
-    assert ron.source_verified and not ron.confirmed and not services.can_state_conformity(ron)
+    assert ron.source_verified and not ron.confirmed and not limits.can_state_conformity(ron)
     assert (
         db.session.scalar(
             sa.select(sa.func.count()).select_from(Specification).where(Specification.confirmed)
         )
         == 0
     )
-    assert services.describe_limit(_spec_for("diesel-m4", "Kinematic viscosity at 40 °C")) == (
+    assert limits.describe_limit(_spec_for("diesel-m4", "Kinematic viscosity at 40 °C")) == (
         "2,0 – 4,5"
     )
     # bracketed remark kept as a note, name without it
     nitrate = _spec_for("bottled-water", "Nitrate (NO3-)")
     assert "C_NO3/50" in nitrate.note
     gold = _spec_for("gold-jewellery", "Gold content (fineness)")
-    assert gold.kind == LimitKind.NONE and services.to_rule_limit(gold) is None
+    assert gold.kind == LimitKind.NONE and limits.to_rule_limit(gold) is None
 
 
 def test_import_of_changed_used_spec_makes_a_new_version(app_ctx):
-    csvio.import_seed()
+    csvimport.import_seed()
     lead = _spec_for("gasoline", "Lead")
-    services.mark_specification_used(lead)
+    limits.mark_specification_used(lead)
     sulfur = _spec_for("gasoline-m4", "Sulfur")
     text = SEED.read_text(encoding="utf-8")
     text = text.replace(",Lead,g/L,,0.005,", ",Lead,g/L,,0.004,")
     text = text.replace(
         "Gasoline unleaded Mức 4,Sulfur,mg/kg,,50,", "Gasoline unleaded Mức 4,Sulfur,mg/kg,,45,"
     )
-    report = csvio.import_text(text, filename="x.csv", effective_from=date(2026, 7, 1))
+    report = csvimport.import_text(text, filename="x.csv", effective_from=date(2026, 7, 1))
     assert len(report.new_versions) == 1 and len(report.updated) == 1
     assert _spec_for("gasoline", "Lead", date(2026, 6, 30)).id == lead.id
     assert _spec_for("gasoline", "Lead", date(2026, 7, 1)).upper == Decimal("0.004")
     assert _spec_for("gasoline-m4", "Sulfur").id == sulfur.id and sulfur.upper == 45
-    assert _rows(csvio.export_text()) == _rows(text)
+    assert _rows(csvexport.export_text()) == _rows(text)
 
 
 @pytest.mark.parametrize(
@@ -118,8 +118,8 @@ def test_import_of_changed_used_spec_makes_a_new_version(app_ctx):
 )
 def test_bad_file_saves_nothing_and_names_row_and_column(app_ctx, old, new, row, column):
     text = SEED.read_text(encoding="utf-8").replace(old, new)
-    with pytest.raises(csvio.ImportFailed) as err:
-        csvio.import_text(text)
+    with pytest.raises(csvread.ImportFailed) as err:
+        csvimport.import_text(text)
     db.session.rollback()
     assert (err.value.issues[0].row, err.value.issues[0].column) == (row, column)
     assert _count(Specification) == 0 and _count(Parameter) == 0
@@ -129,7 +129,7 @@ def test_bad_rows_all_reported(app_ctx):
     text = (
         "\n".join(
             [
-                ",".join(csvio.COLUMNS),
+                ",".join(csvread.COLUMNS),
                 "QCVN X,Fish,Lead (Pb),mg/kg,,0.3,,src,maybe",
                 "QCVN X,Nowhere land,Lead (Pb),mg/kg,,0.3,,src,yes",
                 "QCVN X,Fish,Cadmium (Cd),mg/kg,,0.3",
@@ -138,12 +138,12 @@ def test_bad_rows_all_reported(app_ctx):
         )
         + "\n"
     )
-    with pytest.raises(csvio.ImportFailed) as err:
-        csvio.import_text(text)
+    with pytest.raises(csvread.ImportFailed) as err:
+        csvimport.import_text(text)
     found = {(i.row, i.column) for i in err.value.issues}
     assert {(2, "verified"), (4, ""), (5, "max")} <= found
-    with pytest.raises(csvio.ImportFailed) as err:
-        csvio.import_text("a,b\n1,2\n")
+    with pytest.raises(csvread.ImportFailed) as err:
+        csvimport.import_text("a,b\n1,2\n")
     assert err.value.issues[0].row == 1
 
 
@@ -167,7 +167,7 @@ def test_cli_import_bad_file_then_good_file_and_export(app, runner, tmp_path):
     assert result.exit_code == 0
     assert out.read_text(encoding="utf-8") == SEED.read_text(encoding="utf-8")
     result = runner.invoke(args=["catalog", "export"])
-    assert result.output.splitlines()[0] == ",".join(csvio.COLUMNS)
+    assert result.output.splitlines()[0] == ",".join(csvread.COLUMNS)
 
 
 def test_demo_seed_profiles(app_ctx):
@@ -177,12 +177,12 @@ def test_demo_seed_profiles(app_ctx):
     demo.seed()  # idempotent
     names = [
         p.name_en
-        for p in services.profile_parameters(services.find_category("fish-sauce-genuine").id)
+        for p in profiles.profile_parameters(categories.find_category("fish-sauce-genuine").id)
     ]
     assert "pH" in names and "Net quantity" not in names  # tested on samples taken for it
     ph = [
         p
-        for p in services.profile_parameters(services.find_category("bottled-water").id)
+        for p in profiles.profile_parameters(categories.find_category("bottled-water").id)
         if p.name_en == "pH"
     ][0]
     assert ph.instrument_kind == "ph_meter"
@@ -190,8 +190,10 @@ def test_demo_seed_profiles(app_ctx):
     assert net.instrument_kind == "balance" and net.result_type.value == "net_quantity"
     assert [pm.method.standard_ref for pm in net.methods] == [demo.NET_QUANTITY_METHOD]
     # the lab's named method comes before the regulation's Codex description
-    histamine = services.find_parameter("Histamine", "mg/kg", "Codex: fluorimetry (Type II method)")
+    histamine = parameters.find_parameter(
+        "Histamine", "mg/kg", "Codex: fluorimetry (Type II method)"
+    )
     first = histamine.methods[0]
     assert first.method.standard_ref == "AOAC 977.13" and first.decimals == 0
     assert first.accredited and first.accreditation_ref == demo.DEMO_ACCREDITATION
-    assert services.profile_parameters(services.find_category("gasoline-ron95-m4").id)
+    assert profiles.profile_parameters(categories.find_category("gasoline-ron95-m4").id)

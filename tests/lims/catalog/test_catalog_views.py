@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from lims.catalog import csvio, services
+from lims.catalog import categories, csvimport, limits
 from lims.catalog.models import Parameter, Specification
 from lims.extensions import db
 from tests.conftest import post_form
@@ -12,7 +12,7 @@ from tests.conftest import post_form
 
 def _seed(app):
     with app.app_context():
-        csvio.import_seed()
+        csvimport.import_seed()
         db.session.commit()
 
 
@@ -70,7 +70,7 @@ def test_reviewer_confirms_with_source_and_reference(app, client, login_as):
     assert response.status_code == 302
     with app.app_context():
         spec = db.session.get(Specification, spec_id)
-        assert services.can_state_conformity(spec) and spec.confirmed_by_id == user.id
+        assert limits.can_state_conformity(spec) and spec.confirmed_by_id == user.id
     html = client.get(page).get_data(as_text=True)
     assert "TCVN 5107:2018 bản gốc của Bộ KH&amp;CN" in html
 
@@ -166,7 +166,7 @@ def test_specification_form_lower_above_upper_and_versioning(app, client, login_
     _seed(app)
     login_as("reviewer")
     with app.app_context():
-        cat = services.find_category("fish-sauce")
+        cat = categories.find_category("fish-sauce")
         spec = db.session.scalar(
             sa.select(Specification).where(
                 Specification.category_id == cat.id, Specification.regulation.like("EU Reg%")
@@ -185,7 +185,7 @@ def test_specification_form_lower_above_upper_and_versioning(app, client, login_
             "parameter_text": spec.parameter_text,
             "source": spec.source,
         }
-        services.mark_specification_used(spec)
+        limits.mark_specification_used(spec)
         db.session.commit()
     page = f"/catalog/specifications/{spec_id}/edit"
     assert "new-version-note" in client.get(page).get_data(as_text=True)
@@ -212,9 +212,9 @@ def test_category_and_profile_pages(app, client, login_as):
     )
     assert response.status_code == 302
     with app.app_context():
-        cat = services.find_category("soy-sauce")
+        cat = categories.find_category("soy-sauce")
         ph = db.session.scalar(sa.select(Parameter.id).where(Parameter.name_en == "pH"))
-        cat_id, root = cat.id, services.find_category("food").id
+        cat_id, root = cat.id, categories.find_category("food").id
     response = post_form(
         client, f"/catalog/categories/{cat_id}/profile", {"parameter_ids": [str(ph)]}
     )
@@ -223,7 +223,7 @@ def test_category_and_profile_pages(app, client, login_as):
     assert 'id="profile-list"' in html
     # a category may not be moved under its own child
     with app.app_context():
-        child = services.find_category("fish-sauce").id
+        child = categories.find_category("fish-sauce").id
     response = post_form(
         client,
         f"/catalog/categories/{root}/edit",

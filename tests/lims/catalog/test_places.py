@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from lims.catalog import places
-from lims.catalog.csvio import ImportFailed
+from lims.catalog.csvread import ImportFailed
 from lims.catalog.models import AdminUnit, ProductCategory
 from lims.extensions import db
 from lims.intake.models import Business, BusinessKind, Campaign, Sample, SampleStatus

@@ -56,6 +56,6 @@ def _key(lab: Any, parameter_id: int) -> str:  # noqa: F811
 
 def method_row(lab: Any, key: str) -> Any:  # noqa: F811
     """The (only) parameter × method row of ``lab.params[key]``."""
-    from lims.catalog.methods import parameter_methods
+    from lims.catalog.parameter_methods import parameter_methods
 
     return parameter_methods(lab.params[key].id)[0]

@@ -16,9 +16,11 @@ from pypdf import PdfReader
 
 from lims.audit.models import AuditEvent
 from lims.auth.models import LoginAttempt, User
-from lims.certificates import services
+from lims.certificates import amending, issuing, numbering
+from lims.certificates import errors as certificates_errors
 from lims.certificates.models import Certificate, CertificateCounter
 from lims.extensions import db
+from lims.intake import sharing
 from lims.intake.models import SampleStatus
 from lims.storage import load
 from tests.conftest import login, post_form
@@ -38,7 +40,7 @@ def _text(data: bytes) -> str:
 
 
 def _issue(signer, sample, **kw):
-    cert = services.issue_certificate(actor=signer, sample=sample, password=PASSWORD, **kw)
+    cert = issuing.issue_certificate(actor=signer, sample=sample, password=PASSWORD, **kw)
     db.session.commit()
     return cert
 
@@ -159,23 +161,23 @@ def test_stored_bytes_never_change_after_settings_change(app, lab, signer, verif
     assert served.status_code == 200 and served.data == original
     assert served.headers["X-Content-SHA256"] == digest
     db.session.expire_all()
-    stored = services.get_by_number(number)
+    stored = issuing.get_by_number(number)
     assert _pdf(stored) == original and stored.sha256 == digest
     assert "Tên phòng thí nghiệm đã đổi" not in _text(served.data)
 
 
 def test_refusals_change_nothing(app, lab, signer, verified_sample, make_sample, client):
     unverified = make_sample("ph")
-    with pytest.raises(services.CertificateError):
-        services.issue_certificate(actor=signer, sample=unverified, password=PASSWORD)
+    with pytest.raises(certificates_errors.CertificateError):
+        issuing.issue_certificate(actor=signer, sample=unverified, password=PASSWORD)
     db.session.rollback()
     sample = verified_sample()
-    with pytest.raises(services.ReauthenticationFailed):
-        services.issue_certificate(actor=signer, sample=sample, password="wrong-password")
+    with pytest.raises(certificates_errors.ReauthenticationFailed):
+        issuing.issue_certificate(actor=signer, sample=sample, password="wrong-password")
     db.session.rollback()
     outsider = db.session.get(User, lab.reviewer.id)  # reviewer, not a signatory
-    with pytest.raises(services.CertificateError):
-        services.issue_certificate(actor=outsider, sample=sample, password=PASSWORD)
+    with pytest.raises(certificates_errors.CertificateError):
+        issuing.issue_certificate(actor=outsider, sample=sample, password=PASSWORD)
     db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Certificate)) == 0
     assert db.session.scalar(sa.select(sa.func.count()).select_from(CertificateCounter)) == 0
@@ -214,27 +216,27 @@ def test_out_of_scope_signatory_refused(app, lab, signer, verified_sample):
     signer.scope_rows[0].category_id = other.id
     db.session.commit()
     sample = verified_sample()
-    with pytest.raises(services.CertificateError, match="phạm vi|scope"):
-        services.issue_certificate(actor=signer, sample=sample, password=PASSWORD)
+    with pytest.raises(certificates_errors.CertificateError, match="phạm vi|scope"):
+        issuing.issue_certificate(actor=signer, sample=sample, password=PASSWORD)
 
 
 def test_second_certificate_for_same_sample_refused(app, lab, signer, verified_sample):
     sample = verified_sample()
     _issue(signer, sample)
-    with pytest.raises(services.CertificateError, match="sửa đổi|amend"):
-        services.issue_certificate(actor=signer, sample=sample, password=PASSWORD)
+    with pytest.raises(certificates_errors.CertificateError, match="sửa đổi|amend"):
+        issuing.issue_certificate(actor=signer, sample=sample, password=PASSWORD)
 
 
 def test_amendment_chain(app, lab, signer, verified_sample, client):
     sample = verified_sample()
     original = _issue(signer, sample)
     original_bytes = bytes(_pdf(original))
-    with pytest.raises(services.CertificateError):
-        services.amend_certificate(
+    with pytest.raises(certificates_errors.CertificateError):
+        amending.amend_certificate(
             actor=signer, certificate=original, reason="  ", password=PASSWORD
         )
     db.session.rollback()
-    a1 = services.amend_certificate(
+    a1 = amending.amend_certificate(
         actor=signer, certificate=original, reason="Sửa tên nhãn hiệu", password=PASSWORD
     )
     db.session.commit()
@@ -242,18 +244,18 @@ def test_amendment_chain(app, lab, signer, verified_sample, client):
     flat = re.sub(r"\s+", " ", _text(_pdf(a1)))
     assert f"sửa đổi và thay thế phiếu kết quả số {original.number}" in flat
     assert "Lý do sửa đổi: Sửa tên nhãn hiệu" in flat
-    with pytest.raises(services.CertificateError):  # superseded cannot be amended again
-        services.amend_certificate(
+    with pytest.raises(certificates_errors.CertificateError):  # superseded cannot be amended again
+        amending.amend_certificate(
             actor=signer, certificate=original, reason="x", password=PASSWORD
         )
     db.session.rollback()
-    a2 = services.amend_certificate(actor=signer, certificate=a1, reason="Lần 2", password=PASSWORD)
+    a2 = amending.amend_certificate(actor=signer, certificate=a1, reason="Lần 2", password=PASSWORD)
     db.session.commit()
     assert a2.number == f"{original.number}/A2"
     db.session.refresh(original)
     assert original.status == "superseded" and original.superseded_by_id == a1.id
     assert bytes(_pdf(original)) == original_bytes
-    assert [c.number for c in services.chain(a2)] == [original.number, a1.number, a2.number]
+    assert [c.number for c in amending.chain(a2)] == [original.number, a1.number, a2.number]
     login(client, signer.email, PASSWORD)
     page = client.get(f"/certificates/{original.number}").get_data(as_text=True)
     assert "SUPERSEDED" in page or "THAY THẾ" in page.upper()
@@ -272,10 +274,10 @@ def test_amendment_chain(app, lab, signer, verified_sample, client):
 def test_withdrawal_is_public(app, lab, signer, verified_sample, client):
     sample = verified_sample()
     cert = _issue(signer, sample)
-    with pytest.raises(services.CertificateError):
-        services.withdraw_certificate(actor=signer, certificate=cert, reason="", password=PASSWORD)
+    with pytest.raises(certificates_errors.CertificateError):
+        amending.withdraw_certificate(actor=signer, certificate=cert, reason="", password=PASSWORD)
     db.session.rollback()
-    services.withdraw_certificate(
+    amending.withdraw_certificate(
         actor=signer, certificate=cert, reason="Mẫu bị nhầm lẫn", password=PASSWORD
     )
     db.session.commit()
@@ -331,9 +333,9 @@ def test_verify_page_valid_superseded_tampered(app, lab, signer, verified_sample
     )
     assert found.status_code == 200 and number in found.get_data(as_text=True)
     assert client.get("/verify/ZZZZ-ZZZZ-ZZZZ-ZZZZ").status_code == 404
-    services.amend_certificate(
+    amending.amend_certificate(
         actor=db.session.get(User, signer.id),
-        certificate=services.get_by_number(number),
+        certificate=issuing.get_by_number(number),
         reason="Sửa",
         password=PASSWORD,
     )
@@ -377,10 +379,10 @@ def test_agency_sees_shared_campaigns_only(
     other = Campaign(name="Khác")
     db.session.add(other)
     db.session.commit()
-    services.share_campaign(actor=signer, campaign=other, user=db.session.get(User, agency.id))
+    sharing.share_campaign(actor=signer, campaign=other, user=db.session.get(User, agency.id))
     db.session.commit()
     assert client.get(f"/certificates/{cert.number}").status_code == 403
-    services.share_campaign(
+    sharing.share_campaign(
         actor=signer, campaign=lab.campaign, user=db.session.get(User, agency.id)
     )
     db.session.commit()
@@ -401,7 +403,7 @@ def test_numbering_is_gap_free_under_concurrency(app, database_url, threads):
         try:
             with app.app_context():
                 for _ in range(5):
-                    number, _seq = services.allocate_number(year=2031)
+                    number, _seq = numbering.allocate_number(year=2031)
                     db.session.commit()
                     with lock:
                         numbers.append(number)

@@ -15,7 +15,7 @@ from pypdf import PdfReader
 from lims.audit.models import AuditEvent
 from lims.auth.models import User
 from lims.auth.services import create_token
-from lims.certificates import services
+from lims.certificates import issuing
 from lims.extensions import db
 from lims.intake import campaigns, validation
 from lims.intake.models import Campaign
@@ -107,7 +107,7 @@ def test_certificate_prints_the_contact_next_to_the_customer(
     lab.campaign.lead_agency = AGENCY
     lab.campaign.customer_contact = CONTACT
     db.session.commit()
-    cert = services.issue_certificate(
+    cert = issuing.issue_certificate(
         actor=signer, sample=verified_sample(), password=PASSWORD, language=language
     )
     db.session.commit()
@@ -120,7 +120,7 @@ def test_certificate_prints_the_contact_next_to_the_customer(
 def test_certificate_without_a_contact_says_so(app, lab, signer, verified_sample):
     lab.campaign.lead_agency = AGENCY
     db.session.commit()
-    cert = services.issue_certificate(actor=signer, sample=verified_sample(), password=PASSWORD)
+    cert = issuing.issue_certificate(actor=signer, sample=verified_sample(), password=PASSWORD)
     db.session.commit()
     assert "Liên hệ —" in _flat(load(cert.pdf, cert.sha256, what="test"))
 
@@ -129,7 +129,7 @@ def test_api_gives_the_customer_and_its_contact(app, lab, signer, verified_sampl
     lab.campaign.lead_agency = AGENCY
     lab.campaign.customer_contact = CONTACT
     db.session.commit()
-    cert = services.issue_certificate(actor=signer, sample=verified_sample(), password=PASSWORD)
+    cert = issuing.issue_certificate(actor=signer, sample=verified_sample(), password=PASSWORD)
     db.session.commit()
     user = db.session.get(User, signer.id)
     _, clear = create_token(actor=user, owner=user, name="contact", expires_days=1)

@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from lims.catalog.models import LimitKind, Method, Parameter, ParameterMethod, Specification
-from lims.certificates import services
+from lims.certificates import amending, errors, issuing
 from lims.extensions import db
 from lims.storage import load
 from lims.testing import deviations
@@ -31,7 +31,7 @@ def _pdftotext(cert) -> str:
 
 
 def _issue(signer, sample, **kw):
-    cert = services.issue_certificate(actor=signer, sample=sample, password=SIGNER_PASSWORD, **kw)
+    cert = issuing.issue_certificate(actor=signer, sample=sample, password=SIGNER_PASSWORD, **kw)
     db.session.commit()
     return cert
 
@@ -224,8 +224,8 @@ def test_deviations_print_as_recorded_and_conditions_are_required(lab, signer, v
     other = verified_sample()
     method_row(lab, "ph").method.conditions = "nhiệt độ phòng thử"
     db.session.commit()
-    with pytest.raises(services.CertificateError, match="nhiệt độ phòng thử"):
-        services.issue_certificate(actor=signer, sample=other, password=SIGNER_PASSWORD)
+    with pytest.raises(errors.CertificateError, match="nhiệt độ phòng thử"):
+        issuing.issue_certificate(actor=signer, sample=other, password=SIGNER_PASSWORD)
     db.session.rollback()
     ph_test = _test(other, "ph", lab)
     deviations.record_deviation(
@@ -261,7 +261,7 @@ def test_amendment_prints_what_changed(lab, signer, verified_sample):
         actor=lab.tech, sample=sample, kind="deviation", text="Mẫu để ở 8 °C trong 3 giờ"
     )
     db.session.commit()
-    amended = services.amend_certificate(
+    amended = amending.amend_certificate(
         actor=signer, certificate=first, reason="Bổ sung sai khác", password=SIGNER_PASSWORD
     )
     db.session.commit()

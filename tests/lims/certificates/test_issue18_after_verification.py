@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from lims.certificates import services
+from lims.certificates import issuing
 from lims.extensions import db
+from lims.intake import sharing
 from tests.conftest import csrf_token, login
 from tests.lims.certificates.conftest import SIGNER_PASSWORD
 
@@ -27,7 +28,7 @@ def test_verified_results_page_says_what_is_next(app, client, lab, signer, verif
 
 def test_sample_pages_link_to_the_test_report(app, client, lab, signer, verified_sample):
     sample = verified_sample()
-    cert = services.issue_certificate(actor=signer, sample=sample, password=SIGNER_PASSWORD)
+    cert = issuing.issue_certificate(actor=signer, sample=sample, password=SIGNER_PASSWORD)
     db.session.commit()
     code, number = sample.code, cert.number
     login(client, signer.email, SIGNER_PASSWORD)
@@ -45,7 +46,7 @@ def test_technician_sees_the_report_number_without_a_link(
     app, client, lab, signer, verified_sample
 ):
     sample = verified_sample()
-    cert = services.issue_certificate(actor=signer, sample=sample, password=SIGNER_PASSWORD)
+    cert = issuing.issue_certificate(actor=signer, sample=sample, password=SIGNER_PASSWORD)
     db.session.commit()
     code, number = sample.code, cert.number
     login(client, lab.tech.email, SIGNER_PASSWORD)
@@ -71,7 +72,7 @@ def test_issue_page_prompts_when_no_agency_can_see_the_campaign(
         password="correct-horse-1",
     )  # fmt: skip
     db.session.flush()
-    services.share_campaign(actor=signer, campaign=lab.campaign, user=agency)
+    sharing.share_campaign(actor=signer, campaign=lab.campaign, user=agency)
     db.session.commit()
     share_id = db.session.scalar(sa.select(CampaignShare.id))
     page = client.get(f"/certificates/issue/{code}").get_data(as_text=True)

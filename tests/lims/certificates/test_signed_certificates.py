@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from lims.audit.models import AuditEvent
-from lims.certificates import services
+from lims.certificates import amending, issuing
 from lims.certificates.models import Certificate, CertificateCounter
 from lims.config import ConfigError
 from lims.extensions import db
@@ -82,7 +82,7 @@ def test_issue_stores_and_serves_the_signed_bytes(
     app, lab, signer, verified_sample, signing, pki, client, tmp_path
 ):
     sample = verified_sample()
-    cert = services.issue_certificate(actor=signer, sample=sample, password=PASSWORD)
+    cert = issuing.issue_certificate(actor=signer, sample=sample, password=PASSWORD)
     db.session.commit()
     data = _stored(cert)
     assert cert.sha256 == hashlib.sha256(data).hexdigest() and cert.size == len(data)
@@ -109,11 +109,11 @@ def test_issue_stores_and_serves_the_signed_bytes(
 
 
 def test_amendment_is_signed_on_its_own(app, lab, signer, verified_sample, signing, pki):
-    original = services.issue_certificate(actor=signer, sample=verified_sample(),
+    original = issuing.issue_certificate(actor=signer, sample=verified_sample(),
                                           password=PASSWORD)  # fmt: skip
     db.session.commit()
     before = bytes(_stored(original))
-    amended = services.amend_certificate(
+    amended = amending.amend_certificate(
         actor=signer, certificate=original, reason="Sửa lỗi chính tả", password=PASSWORD
     )
     db.session.commit()
@@ -129,7 +129,7 @@ def test_time_stamped_issue_is_b_t(app, lab, signer, verified_sample, signing, p
     tsa = LocalTsa(pki)
     try:
         signing(TSA_URL=tsa.url)
-        cert = services.issue_certificate(actor=signer, sample=verified_sample(),
+        cert = issuing.issue_certificate(actor=signer, sample=verified_sample(),
                                           password=PASSWORD)  # fmt: skip
         db.session.commit()
     finally:
@@ -200,7 +200,7 @@ def test_every_signing_failure_refuses_and_uses_no_number(
 
 def test_unsigned_when_not_required_and_no_key(app, lab, signer, verified_sample, tmp_path):
     app.config.update(SIGNING_KEYS="", SIGNING_REQUIRED=False)
-    cert = services.issue_certificate(actor=signer, sample=verified_sample(), password=PASSWORD)
+    cert = issuing.issue_certificate(actor=signer, sample=verified_sample(), password=PASSWORD)
     db.session.commit()
     data = _stored(cert)
     assert not sigcheck.check_pdf(data).signed and cert.signature_level is None
@@ -215,7 +215,7 @@ def test_verify_reports_the_signature(
     from pyhanko.pdf_utils import generic
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
-    cert = services.issue_certificate(actor=signer, sample=verified_sample(), password=PASSWORD)
+    cert = issuing.issue_certificate(actor=signer, sample=verified_sample(), password=PASSWORD)
     db.session.commit()
     data = bytes(_stored(cert))
     code = cert.verification_code

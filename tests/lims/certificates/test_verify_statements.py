@@ -8,7 +8,7 @@ import io
 
 import sqlalchemy as sa
 
-from lims.certificates import services
+from lims.certificates import issuing
 from lims.certificates.models import Certificate
 from lims.extensions import db
 from lims.storage import load
@@ -17,7 +17,7 @@ from tests.lims.certificates.conftest import SIGNER_PASSWORD
 
 
 def _issue(signer, sample) -> Certificate:
-    cert = services.issue_certificate(actor=signer, sample=sample, password=SIGNER_PASSWORD)
+    cert = issuing.issue_certificate(actor=signer, sample=sample, password=SIGNER_PASSWORD)
     db.session.commit()
     return cert
 

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from lims.auth.models import User
 from lims.auth.permissions import PermissionDenied
-from lims.certificates import services as certificates
+from lims.certificates import issuing
 from lims.complaints import queries, sampling, services
 from lims.complaints.models import SampleRequestStatus
 from lims.complaints.validation import ComplaintError, parse_complaint
@@ -109,7 +109,7 @@ def test_request_register_test_certify_and_tell_the_consumer(app, world):
         for t, v in zip(sample.tests, ("5,85", "520"), strict=True)
     ]
     testing.verify_results(actor=w.lab.reviewer, results=results)
-    cert = certificates.issue_certificate(actor=w.signer, sample=sample, password="correct-horse-1")
+    cert = issuing.issue_certificate(actor=w.signer, sample=sample, password="correct-horse-1")
     entry = db.session.scalar(sa.select(NonConformity).where(NonConformity.sample_id == sample.id))
     warning = warnings.draft_warning(
         actor=w.a,

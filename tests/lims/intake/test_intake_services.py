@@ -116,8 +116,8 @@ def test_cancelled_codes_stay_taken_and_rollback_leaves_no_gap(world, tech):
 
 
 def test_register_uses_category_profile_when_no_parameters_given(world, tech):
-    pytest.importorskip("lims.catalog.services")
-    from lims.catalog.services import profile_parameters
+    pytest.importorskip("lims.catalog.profiles")
+    from lims.catalog.profiles import profile_parameters
 
     expected = [p.id for p in profile_parameters(world["category_id"])]
     sample = register_sample(actor=tech, data=parse_sample_fields(raw_sample(world)))

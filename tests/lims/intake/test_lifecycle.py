@@ -15,7 +15,7 @@ from flask import g
 from lims import audit
 from lims.audit.models import AuditEvent
 from lims.auth.models import User
-from lims.certificates import services as certificates
+from lims.certificates import amending, issuing
 from lims.extensions import db
 from lims.intake import lifecycle, receipt, registration
 from lims.intake.models import SampleStatus
@@ -135,9 +135,9 @@ def _full_history(lab, signer, make_user):  # noqa: F811
     db.session.commit()
     assert sample.status == S.VERIFIED
     signatory = db.session.get(User, signer.id)
-    cert = certificates.issue_certificate(actor=signatory, sample=sample, password=SIGNER_PASSWORD)
+    cert = issuing.issue_certificate(actor=signatory, sample=sample, password=SIGNER_PASSWORD)
     db.session.commit()
-    amended = certificates.amend_certificate(
+    amended = amending.amend_certificate(
         actor=signatory, certificate=cert, reason="Sai tên cơ sở", password=SIGNER_PASSWORD
     )
     db.session.commit()
@@ -153,7 +153,7 @@ def _full_history(lab, signer, make_user):  # noqa: F811
     warnings.submit_warning(actor=a, warning=w)
     warnings.publish_warning(actor=b, warning=w)
     db.session.commit()
-    certificates.withdraw_certificate(
+    amending.withdraw_certificate(
         actor=signatory, certificate=amended, reason="Thu hồi", password=SIGNER_PASSWORD
     )
     db.session.commit()

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from lims.audit.models import AuditEvent
 from lims.catalog.models import Parameter, ProfileItem, ResultType
-from lims.catalog.services import MIN_NET_QUANTITY_UNITS, profile_parameters
+from lims.catalog.profiles import MIN_NET_QUANTITY_UNITS, profile_parameters
 from lims.extensions import db
 from lims.intake import registration
 from lims.intake.validation import parse_sample_fields

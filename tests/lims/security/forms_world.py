@@ -155,9 +155,10 @@ def build_world(app: Any, make_user: Callable[..., Any]) -> dict[str, Any]:
     argument name (``examples``), per endpoint (``by_endpoint``) and the everyone user."""
     from lims.auth.models import SignatoryScope, User
     from lims.auth.services import create_token
-    from lims.certificates import services as certificates
+    from lims.certificates import issuing
     from lims.equipment.calibration import add_calibration, local_today
     from lims.equipment.register import create_instrument
+    from lims.intake import sharing
     from lims.intake.models import SampleStatus
     from lims.testing import services as testing
     from lims.testing.models import NonConformity
@@ -188,7 +189,7 @@ def build_world(app: Any, make_user: Callable[..., Any]) -> dict[str, Any]:
             return sample
 
         failing = verified_sample(("5,85", "520"))
-        cert = certificates.issue_certificate(actor=signer, sample=failing, password=PASSWORD)
+        cert = issuing.issue_certificate(actor=signer, sample=failing, password=PASSWORD)
         entry = db.session.scalar(
             sa.select(NonConformity).where(NonConformity.sample_id == failing.id)
         )
@@ -204,7 +205,7 @@ def build_world(app: Any, make_user: Callable[..., Any]) -> dict[str, Any]:
         ]
         verified = verified_sample(("5,9", "120"))
         token, _ = create_token(actor=me, owner=me, name="fuzz", expires_days=1)
-        share = certificates.share_campaign(
+        share = sharing.share_campaign(
             actor=reviewer, campaign=lab.campaign, user=db.session.get(User, agency.id)
         )
         uncalibrated = create_instrument(
@@ -260,7 +261,7 @@ def build_world(app: Any, make_user: Callable[..., Any]) -> dict[str, Any]:
         sync_code_counter()
 
         spec = db.session.scalar(sa.select(Specification))
-        from lims.catalog.methods import parameter_methods
+        from lims.catalog.parameter_methods import parameter_methods
         from lims.testing.deviations import record_deviation
 
         ph_method = parameter_methods(lab.params["ph"].id)[0]

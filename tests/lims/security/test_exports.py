@@ -159,12 +159,12 @@ def _number(cell: str) -> bool:
 
 
 def test_the_catalogue_export_reads_back_the_same(hostile, app):
-    from lims.catalog import csvio
+    from lims.catalog import csvread
 
     text = hostile.get("/catalog/export.csv").get_data(as_text=True)
     assert "'=1+1 QCVN" in text
     with app.app_context():
-        rows, issues = csvio.read_rows(text)
+        rows, issues = csvread.read_rows(text)
         db.session.remove()
     assert rows and {r.regulation for r in rows} == {FORMULAS["regulation"]}
     assert all(issue.column != "regulation" for issue in issues)  # (the fixture has no units)

@@ -44,7 +44,7 @@ def world(app, make_user) -> dict[str, Any]:
     from lims.auth.models import SignatoryScope, User
     from lims.auth.permissions import ROLES
     from lims.catalog.models import ProfileItem
-    from lims.certificates.services import issue_certificate
+    from lims.certificates.issuing import issue_certificate
     from lims.intake.models import SampleStatus
     from lims.testing import services as testing
     from lims.testing.models import NonConformity

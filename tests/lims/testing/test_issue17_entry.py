@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from lims.catalog import methods
+from lims.catalog import parameter_methods
 from lims.catalog.models import Method, ParameterMethod, ProfileItem
 from lims.extensions import db
 from lims.testing import deviations, services
@@ -53,7 +53,7 @@ def test_method_defaults_from_the_profile_and_is_chosen_at_entry(lab, make_sampl
     # chosen at entry; a correction without a choice keeps it
     chosen = services.enter_result(
         actor=lab.tech, test=fresh.tests[0], text="5,9", expected_version=result.version,
-        parameter_method_id=methods.parameter_methods(lab.params["ph"].id)[0].id,
+        parameter_method_id=parameter_methods.parameter_methods(lab.params["ph"].id)[0].id,
         reason="Đo lại theo phương pháp của phòng",
     )  # fmt: skip
     again = services.enter_result(
@@ -68,14 +68,14 @@ def test_method_defaults_from_the_profile_and_is_chosen_at_entry(lab, make_sampl
 
 def test_methods_that_cannot_be_used_are_refused(lab, make_sample):
     sample = make_sample("ph", "histamine")
-    histamine_method = methods.parameter_methods(lab.params["histamine"].id)[0]
+    histamine_method = parameter_methods.parameter_methods(lab.params["histamine"].id)[0]
     with pytest.raises(services.ResultError) as err:
         services.enter_result(
             actor=lab.tech, test=_test(sample, "ph"), text="5,8",
             parameter_method_id=histamine_method.id,
         )  # fmt: skip
     assert err.value.field == "method"
-    ph_method = methods.parameter_methods(lab.params["ph"].id)[0]
+    ph_method = parameter_methods.parameter_methods(lab.params["ph"].id)[0]
     ph_method.method.valid_to = date(2020, 1, 1)
     db.session.commit()
     with pytest.raises(services.ResultError, match="không có hiệu lực|not valid"):
@@ -97,7 +97,7 @@ def test_result_keeps_what_its_method_gave(lab, make_sample):
     sample = make_sample("histamine")
     result = services.enter_result(actor=lab.tech, test=sample.tests[0], text="<LOQ")
     db.session.commit()
-    pm = methods.parameter_methods(lab.params["histamine"].id)[0]
+    pm = parameter_methods.parameter_methods(lab.params["histamine"].id)[0]
     pm.loq, pm.decimals = Decimal("20"), 1
     db.session.commit()
     db.session.refresh(result)

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from lims.auth.models import User
-from lims.certificates import services as certificates
+from lims.certificates import issuing
 from lims.extensions import db
 from lims.testing.models import NonConformity
 from tests.lims.certificates.conftest import (  # noqa: F401  (fixtures)
@@ -38,7 +38,7 @@ def failing_entry(lab, signer, verified_sample) -> Callable[..., Any]:  # noqa: 
     def build(*, certify: bool = True) -> NonConformity:
         sample = verified_sample(FAILING)
         if certify:
-            certificates.issue_certificate(
+            issuing.issue_certificate(
                 actor=db.session.get(User, signer.id), sample=sample, password=SIGNER_PASSWORD
             )
         entry = db.session.scalar(
@@ -77,7 +77,7 @@ def build_world(app: Any, make_user: Callable[..., Any]) -> dict[str, Any]:
         testing.verify_results(actor=lab_.reviewer, results=entered)
         db.session.commit()
         db.session.refresh(sample)
-        certificates.issue_certificate(actor=signer_, sample=sample, password="correct-horse-1")
+        issuing.issue_certificate(actor=signer_, sample=sample, password="correct-horse-1")
         entry = db.session.scalar(
             sa.select(NonConformity).where(NonConformity.sample_id == sample.id)
         )

@@ -17,7 +17,7 @@ from lims.audit.models import AuditEvent
 from lims.audit.verification import verify_chain
 from lims.auth.models import User
 from lims.catalog.models import Specification
-from lims.certificates import services as certificates
+from lims.certificates import content
 from lims.certificates.models import Certificate, CertificateStatus
 from lims.demo import load_demo_data
 from lims.extensions import clock_at, db, utcnow
@@ -53,7 +53,7 @@ def test_demo_warnings_agree_with_their_certificates(app_ctx):
             )
             stated += [
                 line.as_item()
-                for line in certificates.stated_lines(cert.sample)
+                for line in content.stated_lines(cert.sample)
                 if line.statement.nonconforming
             ]
         assert [{k: i.get(k) for k in COMPARED} for i in w.failed_items] == [

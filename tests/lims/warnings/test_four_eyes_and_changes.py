@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from lims.audit.models import AuditEvent
 from lims.auth.models import User
-from lims.certificates import services as certificates
+from lims.certificates import amending, issuing
 from lims.extensions import db
 from lims.i18n import local_time
 from lims.storage import load
@@ -182,8 +182,8 @@ def test_amendment_flags_a_published_warning_until_re_confirmed(
     a, b = authors
     entry = failing_entry()
     w = _published(authors, entry)
-    cert = certificates.valid_certificate_for(entry.sample)
-    new = certificates.amend_certificate(actor=db.session.get(User, signer.id), certificate=cert,
+    cert = issuing.valid_certificate_for(entry.sample)
+    new = amending.amend_certificate(actor=db.session.get(User, signer.id), certificate=cert,
                                          reason="Sửa địa chỉ cơ sở",
                                          password=SIGNER_PASSWORD)  # fmt: skip
     db.session.commit()
@@ -210,10 +210,10 @@ def test_withdrawn_certificate_leaves_only_withdrawal(lab, authors, failing_entr
     a, b = authors
     entry = failing_entry()
     w = _published(authors, entry)
-    cert = certificates.valid_certificate_for(entry.sample)
+    cert = issuing.valid_certificate_for(entry.sample)
     draft = services.draft_warning(actor=b, entry_ids=[entry.id], title="Bản nháp khác",
                                    hazard=HAZARD, recommendation=ADVICE)  # fmt: skip
-    certificates.withdraw_certificate(actor=db.session.get(User, signer.id), certificate=cert,
+    amending.withdraw_certificate(actor=db.session.get(User, signer.id), certificate=cert,
                                       reason="Sai mẫu", password=SIGNER_PASSWORD)  # fmt: skip
     assert w.attention == draft.attention == "certificate_withdrawn"
     with pytest.raises(services.WarningError, match="không có phiếu thay thế còn hiệu lực"):

@@ -21,7 +21,7 @@ from flask_babel import refresh
 
 from lims.auth.models import User
 from lims.catalog.models import LimitKind, Method, Parameter, ParameterMethod, Specification
-from lims.certificates import services as certificates
+from lims.certificates import issuing
 from lims.extensions import db
 from lims.i18n import local_time
 from lims.intake.models import SampleTest
@@ -105,8 +105,8 @@ def journey(lab, make_sample, signer, authors) -> dict[str, Any]:  # noqa: F811
                     {"ph": "7,2", "histamine": "390", "pb": "0,9", "net": ""})  # fmt: skip
     silent = _verified(lab, make_sample, lead, {"ph": "7,2", "net": ""})
     signer_ = db.session.get(User, signer.id)
-    cert = certificates.issue_certificate(actor=signer_, sample=bad, password=SIGNER_PASSWORD)
-    other = certificates.issue_certificate(actor=signer_, sample=silent, password=SIGNER_PASSWORD)
+    cert = issuing.issue_certificate(actor=signer_, sample=bad, password=SIGNER_PASSWORD)
+    other = issuing.issue_certificate(actor=signer_, sample=silent, password=SIGNER_PASSWORD)
     db.session.commit()
     return {"bad": bad, "silent": silent, "cert": cert, "other": other, "lead": lead}
 

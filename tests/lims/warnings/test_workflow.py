@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from lims.audit.models import AuditEvent
 from lims.auth.models import User
 from lims.auth.permissions import PermissionDenied
-from lims.certificates import services as certificates
+from lims.certificates import amending, issuing
 from lims.extensions import db
 from lims.i18n import local_time
 from lims.storage import load
@@ -47,7 +47,7 @@ def test_draft_takes_facts_from_register_and_certificate(lab, authors, failing_e
     assert w.seller_name == "Sạp cô Lan" and "Nha Trang" in w.seller_address
     assert [f["parameter"] for f in w.failed_items] == ["Histamin"]
     assert w.failed_items[0]["result"] == "520" and "400" in w.failed_items[0]["limit"]
-    cert = certificates.valid_certificate_for(entry.sample)
+    cert = issuing.valid_certificate_for(entry.sample)
     assert [s.certificate_number for s in w.sources] == [cert.number]
 
 
@@ -90,8 +90,8 @@ def test_superseded_certificate_blocks_publication_until_updated(
     entry = failing_entry()
     w = _draft(authors, entry)
     services.submit_warning(actor=a, warning=w)
-    cert = certificates.valid_certificate_for(entry.sample)
-    certificates.amend_certificate(actor=db.session.get(User, signer.id), certificate=cert,
+    cert = issuing.valid_certificate_for(entry.sample)
+    amending.amend_certificate(actor=db.session.get(User, signer.id), certificate=cert,
                                    reason="Sửa tên cơ sở", password=SIGNER_PASSWORD)  # fmt: skip
     db.session.commit()
     with pytest.raises(services.WarningError, match=r"KQ-\d{4}-00001 "):
@@ -110,8 +110,8 @@ def test_withdrawn_certificate_blocks_publication(lab, authors, failing_entry, s
     entry = failing_entry()
     w = _draft(authors, entry)
     services.submit_warning(actor=a, warning=w)
-    cert = certificates.valid_certificate_for(entry.sample)
-    certificates.withdraw_certificate(actor=db.session.get(User, signer.id), certificate=cert,
+    cert = issuing.valid_certificate_for(entry.sample)
+    amending.withdraw_certificate(actor=db.session.get(User, signer.id), certificate=cert,
                                       reason="Sai mẫu", password=SIGNER_PASSWORD)  # fmt: skip
     with pytest.raises(services.WarningError, match=r"KQ-\d{4}-00001 "):
         services.publish_warning(actor=b, warning=w)

@@ -1,9 +1,9 @@
-"""Import and export of the catalogue in the reference CSV format (``docs/catalog.md``).
+"""Reading and checking the catalogue in the reference CSV format (``docs/catalog.md``).
 
 Columns: ``regulation, product_category, parameter, unit, min, max, method, source, verified``.
-An import is checked whole first and applied all-or-nothing; it reports, row by row, what was
-added, updated in place, left unchanged, or made into a new version (a used specification is
-never changed in place).
+Every row is read and checked (numbers, limits, sampling plans, units, categories) before
+anything is saved; the problems are reported row by row and column by column
+(:class:`ImportFailed`).
 """
 
 from __future__ import annotations
@@ -11,26 +11,22 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from lims import audit
-from lims.exports import csv_chunks, csv_text_back
+from lims.exports import csv_text_back
 from lims.extensions import db
-from lims.progress import ProgressFactory, silent, tracked
 from lims.rules.numbers import NumberParseError, parse_decimal
 from lims.safetext import describe, forbidden_character
 
-from . import methods, services
-from .models import LimitKind, Parameter, ProductCategory, ResultType, Specification
-from .seed import CATEGORY_TREE, KNOWN_UNITS, PARAMETER_VI, SEED_CSV, scope_codes
+from . import categories
+from .models import LimitKind, ProductCategory
+from .seed import KNOWN_UNITS, scope_codes
 
 COLUMNS = (
     "regulation",
@@ -51,10 +47,6 @@ PLAN_RE = re.compile(
     r"(?:\s+M\s*=\s*(?P<M>[0-9.,]+))?\s*$"
 )
 NOTE_RE = re.compile(r"\s*\[(?P<note>[^\]]*)\]\s*")
-
-
-def seed_path() -> Path:
-    return Path(__file__).resolve().parent / "data" / SEED_CSV
 
 
 @dataclass(frozen=True)
@@ -124,33 +116,6 @@ class RowLimit:
             "source": self.source,
             "note": self.note,
         }
-
-
-@dataclass
-class ImportReport:
-    added: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    new_versions: list[str] = field(default_factory=list)
-    new_parameters: list[str] = field(default_factory=list)
-    new_categories: int = 0
-
-    def summary(self) -> str:
-        return str(
-            _l(
-                "%(added)d added, %(updated)d updated, %(unchanged)d unchanged, "
-                "%(versions)d new versions; %(params)d new parameters, %(cats)d new categories.",
-                added=len(self.added),
-                updated=len(self.updated),
-                unchanged=len(self.unchanged),
-                versions=len(self.new_versions),
-                params=len(self.new_parameters),
-                cats=self.new_categories,
-            )
-        )
-
-
-# --------------------------------------------------------------------------- reading
 
 
 def _number(cell: str, row: int, column: str, issues: list[Issue]) -> str | None:
@@ -384,7 +349,7 @@ def _read_row(line: int, cell: dict[str, str], issues: list[Issue]) -> RowLimit 
     return row if len(issues) == before else None
 
 
-def _resolve_categories(rows: list[RowLimit], issues: list[Issue]) -> None:
+def resolve_categories(rows: list[RowLimit], issues: list[Issue]) -> None:
     by_code = {c.code: c.id for c in db.session.scalars(sa.select(ProductCategory))}
     pairs: dict[tuple[int, str, str, str], int] = {}
     for row in rows:
@@ -392,7 +357,7 @@ def _resolve_categories(rows: list[RowLimit], issues: list[Issue]) -> None:
         if codes is not None:
             row.category_ids = [by_code[c] for c in codes if c in by_code]
         else:
-            cat = services.find_category(row.scope)
+            cat = categories.find_category(row.scope)
             row.category_ids = [cat.id] if cat is not None else []
         if not row.category_ids:
             issues.append(
@@ -427,227 +392,3 @@ def _resolve_categories(rows: list[RowLimit], issues: list[Issue]) -> None:
                 )
                 break
             pairs[key] = row.row
-
-
-# --------------------------------------------------------------------------- applying
-
-
-def _parameter_for(row: RowLimit, report: ImportReport) -> Parameter:
-    parameter = services.find_parameter(row.name_en, row.unit, row.method)
-    if parameter is not None:
-        return parameter
-    if "CFU" in row.unit or "MPN" in row.unit:
-        result_type = ResultType.COUNT
-    elif row.unit == "class":
-        result_type = ResultType.CLASS
-    else:
-        result_type = ResultType.NUMERIC
-    parameter = services.create_parameter(
-        actor=None,
-        name_vi=PARAMETER_VI.get(row.name_en, row.name_en)[:300],
-        name_en=row.name_en,
-        unit=row.unit,
-        method_ref=row.method,
-        result_type=result_type.value,
-    )
-    # Each alternative of the method cell is a method of the catalogue; the first is the
-    # default. Remarks of the cell ("[method unverified]") stay in the method's staff note.
-    refs, note = methods.split_methods(row.method)
-    for ref in refs:
-        method = methods.ensure_method(ref, note=note)
-        methods.add_parameter_method(actor=None, parameter=parameter, method=method)
-    report.new_parameters.append(parameter.code)
-    return parameter
-
-
-def _current(category_id: int, parameter_id: int, regulation: str) -> Specification | None:
-    return db.session.scalar(
-        sa.select(Specification)
-        .where(
-            Specification.category_id == category_id,
-            Specification.parameter_id == parameter_id,
-            Specification.regulation == regulation,
-            Specification.superseded_by_id.is_(None),
-        )
-        .order_by(Specification.id.desc())
-        .limit(1)
-    )
-
-
-def import_text(
-    text: str,
-    *,
-    filename: str = "",
-    effective_from: date | None = None,
-    progress: ProgressFactory = silent,
-) -> ImportReport:
-    """Load or update the catalogue from CSV text. Raises :class:`ImportFailed` (and changes
-    nothing the caller's rollback does not undo) when any row is wrong. The caller commits.
-    ``progress`` (:mod:`lims.progress`) counts the rows applied."""
-    rows, issues = read_rows(text)
-    if issues:
-        raise ImportFailed(issues)
-    report = ImportReport()
-    report.new_categories = services.ensure_categories(CATEGORY_TREE)
-    _resolve_categories(rows, issues)
-    if issues:
-        raise ImportFailed(issues)
-    start = effective_from or date.today()
-    reason = f"import {filename}".strip()
-    codes = dict(db.session.execute(sa.select(ProductCategory.id, ProductCategory.code)).all())
-    for row in tracked(progress, "Applying catalogue rows", rows):
-        parameter = _parameter_for(row, report)
-        for cat_id in row.category_ids:
-            label = f"{row.row}: {codes[cat_id]} / {row.parameter_text}"
-            try:
-                outcome = _apply(row, cat_id, parameter, start, reason)
-            except services.CatalogError as exc:
-                raise ImportFailed([Issue(row.row, "product_category", str(exc.message))]) from None
-            getattr(report, outcome).append(label)
-    audit.record(
-        actor=None,
-        action="catalog.import",
-        entity_type="catalog",
-        after={"file": filename, "summary": report.summary()},
-    )
-    return report
-
-
-def _apply(row: RowLimit, cat_id: int, parameter: Parameter, start: date, reason: str) -> str:
-    """Add, update or version one limit. An import never confirms a limit (the ``verified``
-    column says what the file's author checked, not what a named reviewer confirmed); a change
-    of the limit or its regulation clears an earlier confirmation."""
-    values = row.limit_values() | {"category_id": cat_id, "parameter_id": parameter.id}
-    spec = _current(cat_id, parameter.id, row.regulation)
-    if spec is None:
-        created = services.create_specification(actor=None, **values)
-        created.source_verified = row.source_verified
-        return "added"
-    changed = {k for k, v in values.items() if services.norm(getattr(spec, k)) != services.norm(v)}
-    if not changed:
-        if spec.source_verified == row.source_verified:
-            return "unchanged"
-        spec.source_verified = row.source_verified
-        return "updated"
-    full = {k: getattr(spec, k) for k in services.SPEC_FIELDS} | values
-    if services.is_specification_used(spec.id):
-        full["effective_from"] = max(start, spec.effective_from or start)
-        _new_version(spec, full, reason).source_verified = row.source_verified
-        return "new_versions"
-    before = services._spec_snapshot(spec)
-    clean = services.clean_specification(full)
-    for name, value in clean.items():
-        setattr(spec, name, value)
-    services._apply_numbers(spec)
-    spec.source_verified = row.source_verified
-    if changed & set(services.CONFIRMED_FIELDS):
-        services.clear_confirmation(spec)
-    db.session.flush()
-    audit.record(
-        actor=None,
-        action="specification.update",
-        entity_type="specification",
-        entity_id=spec.id,
-        before=before,
-        after=services._spec_snapshot(spec),
-        reason=reason,
-    )
-    return "updated"
-
-
-def _new_version(spec: Specification, full: dict[str, Any], reason: str) -> Specification:
-    clean = services.clean_specification(full)
-    new = Specification(series=spec.series, version=services._next_version(spec.series), **clean)
-    services._apply_numbers(new)
-    db.session.add(new)
-    db.session.flush()
-    spec.superseded_by_id = new.id
-    spec.effective_to = clean["effective_from"]
-    db.session.flush()
-    audit.record(
-        actor=None,
-        action="specification.new_version",
-        entity_type="specification",
-        entity_id=new.id,
-        before=services._spec_snapshot(spec) | {"id": spec.id},
-        after=services._spec_snapshot(new),
-        reason=reason,
-    )
-    return new
-
-
-def import_seed() -> ImportReport:
-    """Load the shipped reference catalogue (``lims/catalog/data/regulation-limits.csv``)."""
-    path = seed_path()
-    return import_text(path.read_text(encoding="utf-8"), filename=path.name)
-
-
-# --------------------------------------------------------------------------- export
-
-
-def _row_of(spec: Specification) -> list[str]:
-    parameter = spec.parameter
-    text = spec.parameter_text
-    low = high = ""
-    if spec.kind == LimitKind.NUMERIC:
-        if spec.lower_text:
-            low = ("" if spec.lower_inclusive else ">") + spec.lower_text
-        if spec.upper_text:
-            high = ("" if spec.upper_inclusive else "<") + spec.upper_text
-    elif spec.kind == LimitKind.NOT_DETECTED:
-        high = "ND"
-    elif spec.kind == LimitKind.PLAN:
-        high = spec.plan_big_m or spec.plan_m
-        if not text:
-            text = (
-                f"{parameter.name_en or parameter.name_vi} n={spec.plan_n} c={spec.plan_c} "
-                f"m={spec.plan_m}" + (f" M={spec.plan_big_m}" if spec.plan_big_m else "")
-            )
-    if not text:
-        text = parameter.name_en or parameter.name_vi
-    scope = spec.scope or spec.category.name_en or spec.category.name_vi
-    return [
-        spec.regulation,
-        scope,
-        text,
-        parameter.unit,
-        low,
-        high,
-        parameter.method_ref,
-        spec.source,
-        "yes" if spec.source_verified else "no",
-    ]
-
-
-def export_rows(specs: Iterable[Specification] | None = None) -> list[list[str]]:
-    """One row per group of current specifications that came from (or would make) one CSV
-    row: the same regulation, product text, parameter and limit on several categories."""
-    if specs is None:
-        first_ids = dict(
-            db.session.execute(
-                sa.select(Specification.series, sa.func.min(Specification.id)).group_by(
-                    Specification.series
-                )
-            ).all()
-        )
-        specs = sorted(
-            services.list_specifications(current_only=True),
-            key=lambda s: (first_ids.get(s.series, s.id), s.id),
-        )
-    rows: list[list[str]] = []
-    seen: set[tuple[str, ...]] = set()
-    for spec in specs:
-        row = _row_of(spec)
-        key = tuple(row)
-        if key in seen:
-            continue
-        seen.add(key)
-        rows.append(row)
-    return rows
-
-
-def export_text(specs: Iterable[Specification] | None = None) -> str:
-    """The catalogue as the CSV it was seeded from (same bytes for the same data): no BOM, LF
-    line ends; cells made safe by the one spreadsheet writer (``lims.exports``)."""
-    rows = export_rows(specs)
-    return "".join(csv_chunks(COLUMNS, rows, bom=False, line_end="\n"))
