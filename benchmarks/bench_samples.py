@@ -131,8 +131,9 @@ def seed_reference(rng: random.Random) -> dict[str, Any]:
     from lims.auth.services import create_user
     from lims.catalog.models import Parameter, ProductCategory, ProfileItem
     from lims.extensions import db
-    from lims.intake import services
+    from lims.intake.campaigns import create_campaign
     from lims.intake.models import Business, BusinessKind
+    from lims.intake.text import search_key
 
     user = create_user(
         actor=None,
@@ -162,7 +163,7 @@ def seed_reference(rng: random.Random) -> dict[str, Any]:
     for year in (2024, 2025, 2026):
         for q in range(1, 5):
             campaigns.append(
-                services.create_campaign(
+                create_campaign(
                     actor=user,
                     name=f"Khảo sát chất lượng hàng hóa quý {q}/{year}",
                     plan_ref=f"KH {q}/{year}/SKHCN",
@@ -196,7 +197,7 @@ def seed_reference(rng: random.Random) -> dict[str, Any]:
                 "market": market,
                 "tax_code": f"42{i:08d}",
                 "phone": f"0258 {rng.randint(1000000, 9999999)}",
-                "search_key": services.search_key(name, address, district, market),
+                "search_key": search_key(name, address, district, market),
                 "created_at": FIRST,
             }
         )
@@ -447,7 +448,7 @@ def bench_size(url: str, n: int, repeat: int, label: str) -> dict[str, Any]:
 
 
 def import_csv(ref: dict[str, Any], rows: int, rng: random.Random, salt: int) -> bytes:
-    from lims.intake.importing import COLUMNS
+    from lims.intake.survey_sheet import COLUMNS
 
     headers = [c.header for c in COLUMNS]
     leaf = [c for c in CATEGORIES if c[5] > 0]

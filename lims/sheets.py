@@ -1,6 +1,6 @@
 """Reading an uploaded CSV or XLSX file into rows of cells, bounded (pure: no app, no database).
 
-One reader for every upload that is a table: the survey sheet (``lims.intake.importing``) and
+One reader for every upload that is a table: the survey sheet (``lims.intake.survey_sheet``) and
 the result files of instrument software (``lims.testing.resultfiles``).
 
 - CSV: UTF-8 with or without a BOM (UTF-16 with a BOM too, as some Windows programs export),

@@ -14,7 +14,7 @@ refuses the file when
 
 Python's zip reader never unpacks more than a part's declared size (a part that lies fails its
 CRC check), so the declared sizes checked here bound what openpyxl can later unpack. The reader
-must still stop at ``max_rows`` rows, blank ones included (see ``lims.intake.importing``).
+must still stop at ``max_rows`` rows, blank ones included (see ``lims.intake.survey_sheet``).
 Pure: no Flask app, no database (messages are lazy translations).
 """
 

@@ -8,10 +8,11 @@ from typing import Any
 from flask import jsonify, url_for
 
 from lims.auth.permissions import PUBLIC, api_access
+from lims.intake.fields import Kind, SampleField, in_api
 from lims.intake.models import SampleStatus
-from lims.intake.validation import TEXT_FIELDS
 
 from . import bp
+from .samples import DETAIL_FIELDS, RECEIPT_FIELDS
 
 _STR = {"type": "string"}
 _NSTR = {"type": ["string", "null"]}
@@ -24,6 +25,24 @@ _DECIMAL = {
     "description": "A number (JSON number, or text with a decimal comma or point)",
 }
 VERDICTS = ["pass", "conditional_pass", "conditional_fail", "fail", "not_judged", "not_applicable"]
+
+
+def _input_schema(field: SampleField) -> dict[str, Any]:
+    """A declared sample field (lims.intake.fields) as a property of ``SampleInput``."""
+    if field.kind in (Kind.CHOICE, Kind.REFERENCE):
+        return _ID if field.required else {"oneOf": [{"type": "null"}, _ID]}
+    if field.kind in (Kind.TEXT, Kind.LONG_TEXT):
+        text: dict[str, Any] = {"type": "string", "maxLength": field.max_length}
+        return {**text, "minLength": 1} if field.required else text
+    if field.kind == Kind.DATE:
+        return {"type": ["string", "null"], "description": _DATE_TEXT}
+    if field.kind == Kind.DATETIME:
+        return {
+            "type": "string" if field.required else ["string", "null"],
+            "description": "When the sample was taken: ISO 8601 or dd/mm/yyyy HH:MM (without "
+            "a zone: Asia/Ho_Chi_Minh time); not in the future",
+        }
+    return _DECIMAL
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -110,6 +129,7 @@ SCHEMAS: dict[str, Any] = {
             _ref("SampleSummary"),
             _obj(
                 {
+                    **{name: _NSTR for name in (*DETAIL_FIELDS, *RECEIPT_FIELDS)},
                     "html_url": _STR,
                     "tests": {
                         "type": "array",
@@ -224,26 +244,7 @@ SCHEMAS: dict[str, Any] = {
     ),
     "SampleInput": _obj(
         {
-            "campaign_id": _ID,
-            "category_id": _ID,
-            "business_id": {"oneOf": [{"type": "null"}, _ID]},
-            **{
-                name: {"type": "string", "maxLength": n}
-                for name, n in TEXT_FIELDS.items()
-                if name != "product_name"
-            },
-            "product_name": {"type": "string", "minLength": 1, "maxLength": 300},
-            "production_date": {"type": ["string", "null"], "description": _DATE_TEXT},
-            "expiry_date": {"type": ["string", "null"], "description": _DATE_TEXT},
-            "sampled_at": {
-                "type": "string",
-                "description": "When the sample was taken: ISO 8601 or dd/mm/yyyy HH:MM (without "
-                "a zone: Asia/Ho_Chi_Minh time); not in the future",
-            },
-            "quantity": _DECIMAL,
-            "price": _DECIMAL,
-            "latitude": _DECIMAL,
-            "longitude": _DECIMAL,
+            **{f.name: _input_schema(f) for f in in_api()},
             "parameter_ids": {
                 "type": "array",
                 "items": {"type": "integer", "minimum": 1},
@@ -251,7 +252,7 @@ SCHEMAS: dict[str, Any] = {
                 "description": "Parameters to test (default: the category's profile)",
             },
         },
-        ["campaign_id", "category_id", "product_name", "sampled_at"],
+        [f.name for f in in_api() if f.required],
         description="The fields of the registration form; unknown keys are ignored. A bad "
         "field answers 400 with every bad field named in `error.fields`.",
     ),

@@ -1,7 +1,7 @@
 """``/api/v1/samples``: register a sample from a field device, list (keyset pages), read one.
 
 The same parser (:func:`lims.intake.validation.parse_sample_fields`) and service
-(:func:`lims.intake.services.register_sample`) as the registration form. Tests carry
+(:func:`lims.intake.registration.register_sample`) as the registration form. Tests carry
 each test's result (as typed, value, qualifier, reported text, unit, rule) and the statement of
 conformity stored at verification (``verdict`` is its code; null before verification); the
 sample's verdict is the worst stated code (``no_statement`` when nothing is stated), null while
@@ -24,10 +24,12 @@ from lims.catalog.lookups import remembered
 from lims.catalog.methods import default_parameter_method
 from lims.extensions import db, reading, retrying
 from lims.intake import listing
+from lims.intake.fields import in_api
+from lims.intake.lifecycle import status_label
 from lims.intake.models import Sample, SampleTest
+from lims.intake.registration import register_sample
 from lims.intake.scope import EVERYTHING, Scope, scope_for
-from lims.intake.services import IntakeError, register_sample, status_label
-from lims.intake.validation import SampleInputError, parse_sample_fields
+from lims.intake.validation import IntakeError, SampleInputError, parse_sample_fields
 from lims.rules.reported import display_value
 from lims.testing.models import Result
 from lims.testing.queries import results_for_sample
@@ -147,31 +149,20 @@ def statement_json(st: Any) -> dict[str, Any] | None:
     }
 
 
+#: The declared sample fields (lims.intake.fields) the summary shows as they are stored.
+SUMMARY_FIELDS = ("product_name", "brand", "sampled_at")
+#: The declared sample fields the detail adds, as they are stored. The related records
+#: (campaign, category, business) are objects in the summary.
+DETAIL_FIELDS = tuple(f.name for f in in_api() if not f.related and f.name not in SUMMARY_FIELDS)
+#: What the lab records at receipt (not supplied at registration).
+RECEIPT_FIELDS = ("received_at", "condition_on_receipt", "storage_location")
+
+
 def sample_detail(s: Sample, scope: Scope = EVERYTHING) -> dict[str, Any]:
     """The sample as JSON; results the ``scope`` may not see (an agency: not yet verified)
     are null."""
     body = sample_summary(s)
-    for name in (
-        "manufacturer",
-        "origin",
-        "batch",
-        "production_date",
-        "expiry_date",
-        "declared_standard",
-        "quantity",
-        "quantity_unit",
-        "packaging",
-        "seal_number",
-        "price",
-        "receipt_number",
-        "sampled_by",
-        "latitude",
-        "longitude",
-        "remarks",
-        "received_at",
-        "condition_on_receipt",
-        "storage_location",
-    ):
+    for name in (*DETAIL_FIELDS, *RECEIPT_FIELDS):
         body[name] = _iso(getattr(s, name))
     body["html_url"] = url_for("intake.sample", code=s.code, _external=True)
     results = results_for_sample(s)

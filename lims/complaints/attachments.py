@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 
 from lims import storage
 from lims.intake.photos import PhotoUpload, safe_filename, sniff_image
-from lims.intake.services import check_photos
+from lims.intake.sample_photos import check_photos
 from lims.intake.validation import IntakeError
 
 from .models import Complaint, ComplaintAttachment

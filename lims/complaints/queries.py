@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from lims.catalog.models import ProductCategory
 from lims.extensions import db
 from lims.i18n import LOCAL_TZ, format_date
-from lims.intake.services import BUSINESS_KIND_LABELS
+from lims.intake.businesses import BUSINESS_KIND_LABELS
 from lims.intake.text import search_key
 
 from .labels import channel_label, status_label

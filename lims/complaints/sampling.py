@@ -23,8 +23,10 @@ from lims.auth.permissions import require_role
 from lims.catalog.models import ProductCategory
 from lims.certificates import issuing, numbering
 from lims.extensions import db, utcnow
-from lims.intake import services as intake
+from lims.intake.campaigns import create_campaign
 from lims.intake.models import Business, Campaign, CampaignStatus, Sample
+from lims.intake.photos import PhotoUpload
+from lims.intake.registration import register_sample
 from lims.intake.validation import SampleInput
 from lims.rules.reported import display_value
 from lims.rules.verdicts import Verdict, verdict_label
@@ -152,7 +154,7 @@ def complaint_campaign(*, actor: Any, year: int) -> Campaign:
     )
     if found is not None:
         return found
-    return intake.create_campaign(
+    return create_campaign(
         actor=actor,
         name=CAMPAIGN_NAME.format(year=year),
         plan_ref=plan_ref,
@@ -168,14 +170,14 @@ def register_requested_sample(
     actor: Any,
     request: SampleRequest,
     data: SampleInput,
-    photos: Sequence[intake.PhotoUpload] = (),
+    photos: Sequence[PhotoUpload] = (),
 ) -> Sample:
     """The lab registers the requested sample (intake's registration: code, photos, tests from
     the category's profile); the request then points at it and the complaint shows it."""
     require_role(actor, *LAB)
     if request.status != SampleRequestStatus.REQUESTED:
         raise ComplaintError(_l("This sample request is no longer waiting for the lab."))
-    sample = intake.register_sample(actor=actor, data=data, photos=photos)
+    sample = register_sample(actor=actor, data=data, photos=photos)
     before = _request_snapshot(request)
     request.status = SampleRequestStatus.REGISTERED
     request.sample_id, request.registered_at, request.registered_by_id = (

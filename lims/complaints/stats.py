@@ -15,7 +15,7 @@ from flask import current_app
 
 from lims.catalog.models import ProductCategory
 from lims.extensions import db
-from lims.intake.services import BUSINESS_KIND_LABELS
+from lims.intake.businesses import BUSINESS_KIND_LABELS
 
 from .labels import channel_label
 from .models import OPEN_STATUSES, Complaint, ComplaintChannel, ComplaintStatus

@@ -17,8 +17,8 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from lims.errors import DomainError
-from lims.intake.validation import parse_date
 from lims.nfc import nfc
+from lims.rules.dates import parse_date
 from lims.rules.numbers import parse_id
 
 from .models import ComplaintChannel

@@ -14,8 +14,8 @@ from lims.auth.permissions import access
 from lims.errors import show_on_form
 from lims.extensions import db, unit_of_work, utcnow
 from lims.i18n import format_datetime, local_time
-from lims.intake import services as intake
 from lims.intake.models import Campaign, CampaignStatus
+from lims.intake.photos import PhotoUpload
 from lims.intake.validation import IntakeError, parse_datetime, parse_sample_fields
 
 from . import bp, sampling
@@ -55,12 +55,12 @@ def _campaign_choices(year: int) -> list[tuple[str, str]]:
     ]
 
 
-def _photos() -> list[intake.PhotoUpload]:
+def _photos() -> list[PhotoUpload]:
     photos = []
     for storage in request.files.getlist("photos"):
         data = storage.read()
         if data or storage.filename:
-            photos.append(intake.PhotoUpload(storage.filename or "", data))
+            photos.append(PhotoUpload(storage.filename or "", data))
     return photos
 
 

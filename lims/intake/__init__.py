@@ -4,4 +4,10 @@ from flask import Blueprint
 
 bp = Blueprint("intake", __name__, url_prefix="/intake")
 
-from . import views, views_list  # noqa: E402,F401
+from . import (  # noqa: E402,F401
+    views_businesses,
+    views_campaigns,
+    views_labels,
+    views_list,
+    views_samples,
+)

@@ -14,7 +14,7 @@ from lims.auth.services import get_user_by_email
 from lims.extensions import db, retrying, unit_of_work
 from lims.progress import terminal
 
-from . import importing, services
+from . import businesses, importing, survey_sheet
 
 intake_cli = AppGroup("intake", help="Sample intake: survey-sheet import.")
 
@@ -45,9 +45,9 @@ def _actor(email: str | None):  # noqa: ANN202 - a User
 def import_command(file: Path, campaign_id: int, email: str | None) -> None:
     """Check a survey sheet (CSV or XLSX) and register every row, or nothing."""
     actor = _actor(email)
-    if file.stat().st_size > importing.MAX_FILE_BYTES:
+    if file.stat().st_size > survey_sheet.MAX_FILE_BYTES:
         raise click.ClickException(
-            f"{file.name}: larger than {importing.MAX_FILE_BYTES // (1024 * 1024)} MB."
+            f"{file.name}: larger than {survey_sheet.MAX_FILE_BYTES // (1024 * 1024)} MB."
         )
     data = file.read_bytes()
     try:
@@ -60,7 +60,7 @@ def import_command(file: Path, campaign_id: int, email: str | None) -> None:
                 progress=terminal,
             )
         )
-    except importing.SheetError as exc:
+    except survey_sheet.SheetError as exc:
         click.echo(f"{file.name}: not imported, nothing saved.", err=True)
         for problem in exc.problems:
             click.echo(f"  {problem}", err=True)
@@ -77,7 +77,11 @@ def import_command(file: Path, campaign_id: int, email: str | None) -> None:
 @click.argument("dest", type=click.Path(dir_okay=False, writable=True, path_type=Path))
 def template_command(dest: Path) -> None:
     """Write the survey-sheet template to DEST (.xlsx or .csv)."""
-    data = importing.template_xlsx() if dest.suffix.lower() == ".xlsx" else importing.template_csv()
+    data = (
+        survey_sheet.template_xlsx()
+        if dest.suffix.lower() == ".xlsx"
+        else survey_sheet.template_csv()
+    )
     dest.write_bytes(data)
     click.echo(f"Wrote {dest}.")
 
@@ -89,5 +93,5 @@ def link_units_command(email: str) -> None:
 
     actor = _actor(email)
     with unit_of_work():
-        linked = services.link_business_units(actor=actor)
+        linked = businesses.link_business_units(actor=actor)
     click.echo(f"{linked} cơ sở đã được gắn đơn vị hành chính / {linked} businesses linked.")

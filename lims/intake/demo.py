@@ -19,8 +19,11 @@ from lims.catalog import profiles
 from lims.catalog.models import Parameter, ProductCategory
 from lims.extensions import clock_at, db, utcnow
 
-from . import services
+from .businesses import create_business
+from .campaigns import close_campaign, create_campaign
 from .models import Campaign
+from .receipt import cancel_sample, receive_sample, reject_sample
+from .registration import register_sample
 from .taxcode import enterprise_code
 from .validation import LOCAL_TZ, SampleInput
 
@@ -287,7 +290,7 @@ def seed() -> None:
         with clock_at(
             datetime(start.year, start.month, start.day, 9, tzinfo=LOCAL_TZ) - timedelta(days=10)
         ):
-            campaign = services.create_campaign(
+            campaign = create_campaign(
                 actor=tech,
                 name=spec["name"],
                 plan_ref=spec["plan_ref"],
@@ -309,7 +312,7 @@ def seed() -> None:
         datetime(first.year, first.month, first.day, 8, tzinfo=LOCAL_TZ) - timedelta(days=20)
     ):
         for i, (name, kind, address, ward, district, market) in enumerate(BUSINESSES):
-            business = services.create_business(
+            business = create_business(
                 actor=tech,
                 name=name,
                 kind=kind,
@@ -340,7 +343,7 @@ def seed() -> None:
                 days=3
             )
             with clock_at(min(closing, now)):
-                services.close_campaign(
+                close_campaign(
                     actor=tech, campaign=campaign, reason="Đã hoàn thành lấy mẫu theo kế hoạch"
                 )
 
@@ -406,18 +409,18 @@ def _take(
     )
     registered_at = min(sampled_at + timedelta(minutes=rng.randrange(30, 180)), now)
     with clock_at(registered_at):
-        sample = services.register_sample(actor=tech, data=data, parameter_ids=parameter_ids)
+        sample = register_sample(actor=tech, data=data, parameter_ids=parameter_ids)
     roll = rng.random() if parameter_ids is None else 0.5
     recent = sampled_at > now - timedelta(days=14)
     if roll < 0.12 and recent:
         return  # stays registered: taken in the last days
     with clock_at(registered_at):
         if roll < 0.06:
-            services.reject_sample(actor=tech, sample=sample, reason=rng.choice(REJECT_REASONS))
+            reject_sample(actor=tech, sample=sample, reason=rng.choice(REJECT_REASONS))
             return
     received_at = min(registered_at + timedelta(hours=rng.randrange(1, 30)), now)
     with clock_at(received_at):
-        services.receive_sample(
+        receive_sample(
             actor=rng.choice((tech, reviewer)),
             sample=sample,
             condition=rng.choice(CONDITIONS),
@@ -425,7 +428,7 @@ def _take(
             received_at=received_at,
         )
         if roll > 0.95:
-            services.cancel_sample(actor=tech, sample=sample, reason=rng.choice(CANCEL_REASONS))
+            cancel_sample(actor=tech, sample=sample, reason=rng.choice(CANCEL_REASONS))
 
 
 def _net_quantity_samples(

@@ -1,6 +1,10 @@
-"""Intake forms: shape and parsing only; the rules live in validation.py and services.py."""
+"""Intake forms: shape and parsing only; the rules live in validation.py and the services
+(campaigns.py, businesses.py, registration.py, receipt.py). :func:`show_error` puts a refused
+request's message on the form field it names."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from wtforms import (
@@ -16,10 +20,13 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from lims.errors import show_on_form
 from lims.forms import DayField, Form
 
+from .businesses import BUSINESS_KIND_LABELS
+from .fields import Kind, SampleField, in_form
 from .models import BusinessKind
-from .services import BUSINESS_KIND_LABELS
+from .validation import IntakeError
 
 #: Khánh Hòa district-level units before the 2025 reorganisation (domain-vietnam.md §4.1).
 KHANH_HOA_DISTRICTS = (
@@ -33,6 +40,15 @@ KHANH_HOA_DISTRICTS = (
     "Khánh Sơn",
     "Trường Sa",
 )
+
+#: The form field that shows an error a service names by another field.
+FORM_ALIASES = {"business_id": "business_query", "user_id": "agencies"}
+
+
+def show_error(form: Any, error: IntakeError) -> None:
+    """Show a refused intake request on ``form`` (:func:`lims.errors.show_on_form`)."""
+    show_on_form(form, error, FORM_ALIASES)
+
 
 LABEL_LAYOUTS = (
     ("a4-3x8", _l("A4 sheet, 3 × 8 labels")),
@@ -92,36 +108,35 @@ class BusinessForm(Form):
     submit = SubmitField(_l("Save"))
 
 
-class SampleForm(Form):
-    """Every field is a raw string; lims.intake.validation.parse_sample_fields reads them."""
+def _sample_box(field: SampleField) -> Any:
+    """The form's box for a declared sample field: every box is a raw string that
+    :func:`lims.intake.validation.parse_sample_fields` reads (dates: the dd/mm/yyyy
+    ``DayField``; a time: a text box, dd/mm/yyyy HH:MM)."""
+    if field.kind == Kind.CHOICE:
+        return SelectField(field.label, choices=[])
+    if field.kind == Kind.REFERENCE:
+        return HiddenField()  # the business picked by searching (business_query)
+    if field.kind == Kind.DATE:
+        return DayField(field.label)
+    if field.kind == Kind.LONG_TEXT:
+        return TextAreaField(field.label)
+    return StringField(field.label)
 
-    campaign_id = SelectField(_l("Survey campaign"), choices=[])
-    category_id = SelectField(_l("Product category"), choices=[])
+
+class SampleForm(Form):
+    """The registration form: a box per declared sample field (:mod:`lims.intake.fields`),
+    the business search box, the photos."""
+
     business_query = StringField(
         _l("Business (seller or producer)"), validators=[Optional(), Length(max=300)]
     )
-    business_id = HiddenField()
-    product_name = StringField(_l("Product name"))
-    brand = StringField(_l("Brand"))
-    manufacturer = StringField(_l("Manufacturer / importer"))
-    origin = StringField(_l("Origin"))
-    batch = StringField(_l("Batch / lot"))
-    production_date = DayField(_l("Production date"))
-    expiry_date = DayField(_l("Expiry date"))
-    declared_standard = StringField(_l("Declared standard"))
-    quantity = StringField(_l("Quantity"))
-    quantity_unit = StringField(_l("Unit"))
-    packaging = StringField(_l("Packaging"))
-    seal_number = StringField(_l("Seal number"))
-    price = StringField(_l("Purchase price (VND)"))
-    receipt_number = StringField(_l("Receipt / invoice number"))
-    sampled_at = StringField(_l("Sampled at (dd/mm/yyyy HH:MM)"))
-    sampled_by = StringField(_l("Sampled by"))
-    latitude = StringField(_l("Latitude"))
-    longitude = StringField(_l("Longitude"))
-    remarks = TextAreaField(_l("Remarks"))
     photos = MultipleFileField(_l("Label photos"))
     submit = SubmitField(_l("Register sample"))
+
+
+for _field in in_form():
+    setattr(SampleForm, _field.name, _sample_box(_field))
+del _field
 
 
 class ReceiveForm(Form):

@@ -35,13 +35,14 @@ from sqlalchemy.orm import selectinload
 
 from lims.catalog.models import ProductCategory
 from lims.extensions import UTCDateTime, db
+from lims.rules.dates import parse_date
 from lims.rules.numbers import parse_id
 
 from .models import Business, Sample, SampleStatus
 from .scope import EVERYTHING, Scope
 from .search_index import word_candidates
 from .text import search_key
-from .validation import LOCAL_TZ, parse_date
+from .validation import LOCAL_TZ
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200

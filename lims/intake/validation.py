@@ -24,58 +24,30 @@ from lims.rules.dates import parse_date
 from lims.rules.numbers import NumberParseError, parse_decimal, parse_id
 from lims.safetext import describe, forbidden_character
 
+from . import fields
+
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 #: Clock drift tolerated when checking that sampled_at is not in the future.
 FUTURE_TOLERANCE = timedelta(minutes=5)
 
-# field → maximum length (the column sizes of lims.intake.models.Sample)
-TEXT_FIELDS: dict[str, int] = {
-    "product_name": 300,
-    "brand": 200,
-    "manufacturer": 300,
-    "origin": 120,
-    "batch": 120,
-    "declared_standard": 200,
-    "quantity_unit": 30,
-    "packaging": 200,
-    "seal_number": 80,
-    "receipt_number": 80,
-    "sampled_by": 300,
-    "remarks": 5000,
-}
+#: Texts → their longest length (the declarations of lims.intake.fields).
+TEXT_FIELDS: dict[str, int] = fields.TEXT_LENGTHS
 
 #: Text fields that may hold several lines (tab and line breaks allowed).
-MULTILINE_FIELDS = frozenset({"remarks"})
-
-#: The field names a caller may pass (and the keys of SampleInputError.errors).
-FIELDS: tuple[str, ...] = (
-    "campaign_id",
-    "category_id",
-    "business_id",
-    "product_name",
-    "brand",
-    "manufacturer",
-    "origin",
-    "batch",
-    "production_date",
-    "expiry_date",
-    "declared_standard",
-    "quantity",
-    "quantity_unit",
-    "packaging",
-    "seal_number",
-    "price",
-    "receipt_number",
-    "sampled_at",
-    "sampled_by",
-    "latitude",
-    "longitude",
-    "remarks",
+MULTILINE_FIELDS = frozenset(
+    f.name for f in fields.SAMPLE_FIELDS if f.kind == fields.Kind.LONG_TEXT
 )
+
+#: The field names a caller may pass (and the keys of SampleInputError.errors), in order.
+FIELDS: tuple[str, ...] = fields.NAMES
 
 
 class IntakeError(DomainError):
     """A refused intake request; ``field`` names the form field at fault (or None)."""
+
+
+#: The roles that run intake: campaigns, businesses, receipt of samples.
+INTAKE_ROLES = ("technician", "reviewer")
 
 
 class SampleInputError(IntakeError):
@@ -188,6 +160,10 @@ def _id(value: Any) -> int | None:
     return parse_id(text)
 
 
+def _decimals(name: str) -> int:
+    return fields.BY_NAME[name].decimals or 0
+
+
 def parse_sample_fields(raw: Mapping[str, Any], *, now: datetime | None = None) -> SampleInput:
     """Check and convert every field of ``raw``; raise :class:`SampleInputError` listing every
     bad field. Unknown keys are ignored; missing optional keys are empty."""
@@ -195,15 +171,11 @@ def parse_sample_fields(raw: Mapping[str, Any], *, now: datetime | None = None) 
     errors: dict[str, Any] = {}
     out: dict[str, Any] = {}
 
-    for name in ("campaign_id", "category_id", "business_id"):
+    for name in (f.name for f in fields.SAMPLE_FIELDS if f.kind in fields.ID_KINDS):
         try:
             out[name] = _id(raw.get(name))
         except ValueError:
             errors[name] = _l("Choose a valid entry.")
-    if out.get("campaign_id") is None and "campaign_id" not in errors:
-        errors["campaign_id"] = _l("Choose the survey campaign.")
-    if out.get("category_id") is None and "category_id" not in errors:
-        errors["category_id"] = _l("Choose the product category.")
 
     for name, max_len in TEXT_FIELDS.items():
         text = _text(raw.get(name))
@@ -215,10 +187,8 @@ def parse_sample_fields(raw: Mapping[str, Any], *, now: datetime | None = None) 
                 "Contains a character that is not allowed (%(char)s).", char=describe(char)
             )
         out[name] = text
-    if not out["product_name"] and "product_name" not in errors:
-        errors["product_name"] = _l("Enter the product name.")
 
-    for name in ("production_date", "expiry_date"):
+    for name in (f.name for f in fields.SAMPLE_FIELDS if f.kind == fields.Kind.DATE):
         try:
             out[name] = parse_date(raw.get(name))
         except (ValueError, TypeError):
@@ -238,7 +208,7 @@ def parse_sample_fields(raw: Mapping[str, Any], *, now: datetime | None = None) 
         errors["sampled_at"] = _l("Enter the sampling time as dd/mm/yyyy HH:MM.")
     else:
         if sampled_at is None:
-            errors["sampled_at"] = _l("Enter when the sample was taken.")
+            pass  # empty: the required check below names it
         elif sampled_at > now + FUTURE_TOLERANCE:
             errors["sampled_at"] = _l("The sampling time cannot be in the future.")
         elif sampled_at.year < 2000:
@@ -266,7 +236,7 @@ def parse_sample_fields(raw: Mapping[str, Any], *, now: datetime | None = None) 
             errors[name] = _number_message(exc)
             return None
 
-    quantity = number("quantity", allow_negative=False, max_decimals=4)
+    quantity = number("quantity", allow_negative=False, max_decimals=_decimals("quantity"))
     if quantity is not None and quantity <= 0:
         errors["quantity"] = _l("The quantity must be greater than zero.")
     elif quantity is not None and quantity >= Decimal("1e12"):
@@ -275,14 +245,16 @@ def parse_sample_fields(raw: Mapping[str, Any], *, now: datetime | None = None) 
     if quantity is not None and not out["quantity_unit"] and "quantity_unit" not in errors:
         errors["quantity_unit"] = _l("Enter the unit of the quantity.")
 
-    price = number("price", allow_negative=False, max_decimals=0)
+    price = number("price", allow_negative=False, max_decimals=_decimals("price"))
     if price is not None and price >= Decimal("1e14"):
         errors["price"] = _l("The price is too large.")
     out["price"] = price
 
     for name, limit in (("latitude", 90), ("longitude", 180)):
         # coordinates: degrees with a decimal point (as GPS apps write them), never thousands
-        value = number(name, allow_negative=True, max_decimals=7, point_is_decimal=True)
+        value = number(
+            name, allow_negative=True, max_decimals=_decimals(name), point_is_decimal=True
+        )
         if value is not None and not (-limit <= value <= limit):
             errors[name] = _l("Must be between -%(n)d and %(n)d.", n=limit)
         out[name] = value
@@ -291,6 +263,25 @@ def parse_sample_fields(raw: Mapping[str, Any], *, now: datetime | None = None) 
     ):
         missing = "longitude" if out["longitude"] is None else "latitude"
         errors[missing] = _l("Enter both latitude and longitude, or neither.")
+
+    # a declared number or time without a rule of its own above: parsed as its kind says
+    for field in fields.SAMPLE_FIELDS:
+        if field.name in out:
+            continue
+        if field.kind == fields.Kind.NUMBER:
+            out[field.name] = number(
+                field.name, allow_negative=False, max_decimals=field.decimals or 0
+            )
+        elif field.kind == fields.Kind.DATETIME:
+            try:
+                out[field.name] = parse_datetime(raw.get(field.name))
+            except (ValueError, TypeError, OverflowError):
+                out[field.name] = None
+                errors[field.name] = _l("Enter the time as dd/mm/yyyy HH:MM.")
+
+    for field in fields.REQUIRED:
+        if field.name not in errors and out.get(field.name) in (None, ""):
+            errors[field.name] = field.missing
 
     if errors:
         ordered = {name: errors[name] for name in FIELDS if name in errors}

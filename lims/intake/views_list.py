@@ -34,11 +34,12 @@ from lims.i18n import current_language
 from lims.pagecache import cached_page
 from lims.rules.numbers import parse_id
 
-from . import bp, importing, listing
+from . import bp, importing, listing, survey_sheet
+from .fields import export_columns
 from .forms import LABEL_LAYOUTS
+from .lifecycle import STATUS_LABELS, status_label
 from .models import Campaign, CampaignStatus, Sample, SampleStatus
-from .services import STATUS_LABELS, IntakeError, status_label
-from .validation import LOCAL_TZ
+from .validation import LOCAL_TZ, IntakeError
 
 STAFF = ("technician", "reviewer")
 STATUS_BADGES = {
@@ -138,30 +139,16 @@ def samples() -> Any:
 
 # ---------------------------------------------------------------------------- exports
 
-EXPORT_COLUMNS: tuple[tuple[str, Any], ...] = (
-    ("code", _l("Code")),
-    ("status", _l("Status")),
-    ("campaign", _l("Campaign")),
-    ("category", _l("Category")),
-    ("product_name", _l("Product")),
-    ("brand", _l("Brand")),
-    ("manufacturer", _l("Manufacturer / importer")),
-    ("origin", _l("Origin")),
-    ("batch", _l("Batch / lot")),
-    ("production_date", _l("Production date")),
-    ("expiry_date", _l("Expiry date")),
-    ("quantity", _l("Quantity")),
-    ("quantity_unit", _l("Unit")),
-    ("price", _l("Price (VND)")),
-    ("business", _l("Business")),
-    ("district", _l("District")),
-    ("address", _l("Address")),
-    ("sampled_at", _l("Sampled at")),
-    ("sampled_by", _l("Sampled by")),
-    ("received_at", _l("Received at")),
+#: The export's columns: the code and status, the declared sample fields that appear in the
+#: export (lims.intake.fields), the receipt time. (key, label, width in characters)
+EXPORT_COLUMNS: tuple[tuple[str, Any, int], ...] = (
+    ("code", _l("Code"), 14),
+    ("status", _l("Status"), 14),
+    *((c.key, c.label, c.width) for c in export_columns()),
+    ("received_at", _l("Received at"), 16),
 )
 #: Column widths of the XLSX (characters), in the order of EXPORT_COLUMNS.
-EXPORT_WIDTHS = (14, 14, 28, 28, 36, 18, 30, 14, 14, 12, 12, 10, 12, 14, 30, 18, 40, 16, 22, 16)
+EXPORT_WIDTHS = tuple(width for _key, _label, width in EXPORT_COLUMNS)
 
 
 def _local(moment: datetime | None) -> datetime | None:
@@ -170,30 +157,23 @@ def _local(moment: datetime | None) -> datetime | None:
     return moment.astimezone(LOCAL_TZ).replace(tzinfo=None)
 
 
+def _export_value(s: Sample, key: str, lang: str) -> Any:
+    if key == "status":
+        return str(status_label(s.status))
+    if key == "campaign":
+        return s.campaign.name if s.campaign else ""
+    if key == "category":
+        return s.category.path(lang) if s.category else ""
+    if key == "business":
+        return s.business.name if s.business else ""
+    if key.startswith("business."):
+        return getattr(s.business, key.removeprefix("business.")) if s.business else ""
+    value = getattr(s, key)
+    return _local(value) if isinstance(value, datetime) else value
+
+
 def _export_values(s: Sample, lang: str) -> list[Any]:
-    b = s.business
-    return [
-        s.code,
-        str(status_label(s.status)),
-        s.campaign.name if s.campaign else "",
-        s.category.path(lang) if s.category else "",
-        s.product_name,
-        s.brand,
-        s.manufacturer,
-        s.origin,
-        s.batch,
-        s.production_date,
-        s.expiry_date,
-        s.quantity,
-        s.quantity_unit,
-        s.price,
-        b.name if b else "",
-        b.district if b else "",
-        b.address if b else "",
-        _local(s.sampled_at),
-        s.sampled_by,
-        _local(s.received_at),
-    ]
+    return [_export_value(s, key, lang) for key, _label, _width in EXPORT_COLUMNS]
 
 
 def _export_name(ext: str) -> str:
@@ -218,7 +198,7 @@ def samples_csv() -> Response:
     """The filtered list as CSV UTF-8 (with BOM, for Excel), streamed in keyset chunks."""
     filters = _export_filters()
     lang = current_language()
-    headers = [str(label) for _key, label in EXPORT_COLUMNS]
+    headers = [str(label) for _key, label, _width in EXPORT_COLUMNS]
     chunks = exports.csv_chunks(headers, _export_rows(filters, lang), lang)
     response = Response(stream_with_context(chunks), mimetype=exports.CSV_MIMETYPE)
     response.headers["Content-Disposition"] = f'attachment; filename="{_export_name("csv")}"'
@@ -233,7 +213,7 @@ def samples_xlsx() -> Response:
     lang = current_language()
     sheet = exports.Sheet(
         title=_("Samples"),
-        header=[str(label) for _key, label in EXPORT_COLUMNS],
+        header=[str(label) for _key, label, _width in EXPORT_COLUMNS],
         rows=_export_rows(filters, lang),
         widths=EXPORT_WIDTHS,
     )
@@ -270,17 +250,17 @@ def _import_form() -> ImportForm:
 
 
 def _import_page(
-    form: ImportForm, *, error: importing.SheetError | None = None, status: int = 200
+    form: ImportForm, *, error: survey_sheet.SheetError | None = None, status: int = 200
 ) -> Any:
     return (
         render_template(
             "intake/import.html",
             form=form,
             error=error,
-            columns=importing.COLUMNS,
-            kinds=list(importing.KIND_LABELS_VI.values()),
-            max_rows=importing.MAX_ROWS,
-            max_mb=importing.MAX_FILE_BYTES // (1024 * 1024),
+            columns=survey_sheet.COLUMNS,
+            kinds=list(survey_sheet.KIND_LABELS_VI.values()),
+            max_rows=survey_sheet.MAX_ROWS,
+            max_mb=survey_sheet.MAX_FILE_BYTES // (1024 * 1024),
         ),
         status,
     )
@@ -293,7 +273,7 @@ def import_sheet() -> Any:
     if not form.validate_on_submit():
         return _import_page(form, status=400 if request.method == "POST" else 200)
     upload = form.file.data
-    data = upload.read(importing.MAX_FILE_BYTES + 1)
+    data = upload.read(survey_sheet.MAX_FILE_BYTES + 1)
     filename = (upload.filename or "sheet").replace("\\", "/").rsplit("/", 1)[-1]
     try:
         # checking the whole sheet only reads: it holds no lock (on SQLite the write lock
@@ -309,7 +289,7 @@ def import_sheet() -> Any:
                 actor=current_user, checked=checked, campaign_id=form.campaign_id.data
             )
         )
-    except importing.SheetError as exc:
+    except survey_sheet.SheetError as exc:
         return _import_page(form, error=exc, status=400)
     except IntakeError as exc:
         form.file.errors = [*form.file.errors, exc.message]
@@ -329,7 +309,7 @@ def import_sheet() -> Any:
 @bp.route("/import/template.csv")
 @access(*STAFF)
 def import_template_csv() -> Response:
-    response = Response(importing.template_csv(), mimetype="text/csv")
+    response = Response(survey_sheet.template_csv(), mimetype="text/csv")
     response.headers["Content-Disposition"] = 'attachment; filename="mau-phieu-khao-sat.csv"'
     return response
 
@@ -338,7 +318,7 @@ def import_template_csv() -> Response:
 @access(*STAFF)
 def import_template_xlsx() -> Response:
     response = Response(
-        importing.template_xlsx(),
+        survey_sheet.template_xlsx(),
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
     response.headers["Content-Disposition"] = 'attachment; filename="mau-phieu-khao-sat.xlsx"'

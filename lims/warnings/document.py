@@ -16,7 +16,7 @@ from lims.certificates.models import Certificate
 from lims.extensions import db, utcnow
 from lims.i18n import format_date
 from lims.intake.models import SamplePhoto
-from lims.intake.services import photo_rendition
+from lims.intake.sample_photos import photo_rendition
 from lims.pdf import Letterhead
 
 from . import pdf

@@ -32,7 +32,7 @@ from lims.certificates.models import Certificate
 from lims.extensions import db
 from lims.i18n import current_language
 from lims.intake.models import SamplePhoto
-from lims.intake.services import photo_rendition
+from lims.intake.sample_photos import photo_rendition
 from lims.rules.dates import parse_date
 from lims.rules.numbers import parse_id
 from lims.rules.statement import StatementCode, statement_label

@@ -50,14 +50,14 @@ def _certify(app: Any, code: str) -> str:
     histamine, verify, issue the certificate."""
     from lims.auth.models import User
     from lims.certificates import issuing
-    from lims.intake import services as intake
+    from lims.intake import receipt
     from lims.intake.models import Sample
     from lims.testing import entry, verification
 
     with app.app_context():
         users = {u.email: u for u in db.session.scalars(sa.select(User))}
         sample = db.session.scalar(sa.select(Sample).where(Sample.code == code))
-        intake.receive_sample(
+        receipt.receive_sample(
             actor=users["tech@lab.vn"],
             sample=sample,
             condition="Nguyên niêm phong",

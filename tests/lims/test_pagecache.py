@@ -28,12 +28,12 @@ LIST = "/intake/samples"
 
 def _register(app: Any, world: dict[str, Any], product: str) -> None:
     from lims.auth.models import User
-    from lims.intake import services
+    from lims.intake import registration
     from lims.intake.validation import parse_sample_fields
 
     with app.app_context():
         actor = db.session.get(User, world["user_id"])
-        services.register_sample(
+        registration.register_sample(
             actor=actor,
             data=parse_sample_fields(raw_sample(world, product_name=product)),
             parameter_ids=[],

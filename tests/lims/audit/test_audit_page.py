@@ -14,7 +14,7 @@ from lims.audit import display
 from lims.audit.models import AuditEvent
 from lims.auth.models import User
 from lims.extensions import db
-from lims.intake import services as intake
+from lims.intake import receipt, registration
 from lims.intake.validation import parse_sample_fields
 from tests.conftest import login, post_form
 from tests.lims.intake.intake_helpers import make_world, raw_sample
@@ -66,8 +66,8 @@ def _world(app, make_user):
         codes = []
         for _ in range(2):
             data = parse_sample_fields(raw_sample(world))
-            sample = intake.register_sample(actor=tech, data=data, parameter_ids=[])
-            intake.receive_sample(
+            sample = registration.register_sample(actor=tech, data=data, parameter_ids=[])
+            receipt.receive_sample(
                 actor=tech, sample=sample, condition="Nguyên niêm", storage_location="Tủ lạnh số 2"
             )
             codes.append(sample.code)

@@ -77,26 +77,26 @@ def test_written_addresses_link_to_units(app_ctx):
 
 def test_businesses_link_and_campaign_areas_are_checked(app_ctx, make_user):
     from lims.auth.models import User
-    from lims.intake import services
+    from lims.intake import businesses, campaigns
     from lims.intake.validation import IntakeError
 
     # users first: each is committed in its own session (SQLite: one writer at a time)
     tech_ref, admin_ref = make_user("technician"), make_user("admin")
     tech = db.session.get(User, tech_ref.id)
-    before = services.create_business(
+    before = businesses.create_business(
         actor=tech, name="Sạp A", kind="market_stall", ward="Vạn Thạnh", district="Nha Trang"
     )
     assert before.unit_id is None  # no reference table yet: the text is kept as written
     places.import_units_seed()
-    business = services.create_business(
+    business = businesses.create_business(
         actor=tech, name="Sạp B", kind="market_stall", ward="Vạn Thạnh", district="Nha Trang"
     )
     assert business.unit.code == "KH-P-VANTHANH"
     admin = db.session.get(User, admin_ref.id)
-    assert services.link_business_units(actor=admin) == 1
+    assert businesses.link_business_units(actor=admin) == 1
     assert before.unit_id == business.unit_id
     with pytest.raises(IntakeError) as err:
-        services.create_campaign(
+        campaigns.create_campaign(
             actor=tech,
             name="Đợt 2026",
             period_start=date(2026, 3, 1),
@@ -104,14 +104,14 @@ def test_businesses_link_and_campaign_areas_are_checked(app_ctx, make_user):
             districts=["Cam Lâm"],
         )
     assert err.value.field == "districts"
-    ok = services.create_campaign(
+    ok = campaigns.create_campaign(
         actor=tech,
         name="Đợt 2026",
         period_start=date(2026, 3, 1),
         period_end=date(2026, 6, 30),
         districts=["Bắc Nha Trang", "phường Nha Trang"],
     )
-    old = services.create_campaign(
+    old = campaigns.create_campaign(
         actor=tech,
         name="Đợt 2025",
         period_start=date(2025, 1, 6),

@@ -17,7 +17,7 @@ from lims.auth.models import User
 from lims.auth.services import create_token
 from lims.certificates import issuing
 from lims.extensions import db
-from lims.intake import services as intake
+from lims.intake import campaigns, validation
 from lims.intake.models import Campaign
 from lims.storage import load
 from tests.conftest import login, post_form
@@ -85,16 +85,16 @@ def test_campaign_form_saves_the_contact_in_nfc_and_audits_it(app, lab, client):
 
 def test_service_refuses_a_contact_too_long_after_cleaning(app, lab):
     tech = db.session.get(User, lab.tech.id)
-    with pytest.raises(intake.IntakeError) as refused:
-        intake.update_campaign(
+    with pytest.raises(validation.IntakeError) as refused:
+        campaigns.update_campaign(
             actor=tech, campaign=lab.campaign, name=lab.campaign.name, customer_contact="đ" * 501
         )
     assert refused.value.field == "customer_contact"
     db.session.rollback()
     # 585 characters typed, 100 once the runs of spaces are collapsed: accepted
     typed = ("ĐT" + " " * 98) * 5 + "đ" * 85
-    assert len(typed) > intake.CUSTOMER_CONTACT_MAX
-    intake.update_campaign(
+    assert len(typed) > campaigns.CUSTOMER_CONTACT_MAX
+    campaigns.update_campaign(
         actor=tech, campaign=lab.campaign, name=lab.campaign.name, customer_contact=typed
     )
     assert lab.campaign.customer_contact == "ĐT ĐT ĐT ĐT ĐT " + "đ" * 85

@@ -20,7 +20,7 @@ from lims.complaints import queries, sampling, services
 from lims.complaints.models import SampleRequestStatus
 from lims.complaints.validation import ComplaintError, parse_complaint
 from lims.extensions import db, utcnow
-from lims.intake import services as intake
+from lims.intake import receipt
 from lims.intake.models import Campaign
 from lims.intake.validation import SampleInput
 from lims.testing import verification
@@ -102,7 +102,7 @@ def test_request_register_test_certify_and_tell_the_consumer(app, world):
         sampling.inform_consumer(actor=w.a, complaint=w.c, request=request)
     db.session.rollback()
 
-    intake.receive_sample(
+    receipt.receive_sample(
         actor=w.lab.tech, sample=sample, condition="Nguyên niêm phong", storage_location="Tủ mẫu 2"
     )
     results = [

@@ -13,7 +13,7 @@ def make_world(roles: tuple[str, ...] = ("technician",), email: str = "tech@inta
     business. Returns a dict of ids."""
     from lims.auth.services import create_user
     from lims.catalog.models import Parameter, ProductCategory
-    from lims.intake import services
+    from lims.intake import businesses, campaigns
 
     user = create_user(
         actor=None, email=email, name="Nguyễn Thị Thu Hà", roles=list(roles), password="pw-123456"
@@ -28,13 +28,13 @@ def make_world(roles: tuple[str, ...] = ("technician",), email: str = "tech@inta
     db.session.add_all([food, sauce, p1, p2, p3])
     db.session.flush()
     actor = user if "technician" in roles or "reviewer" in roles else None
-    campaign = services.create_campaign(
+    campaign = campaigns.create_campaign(
         actor=actor or _tech(),
         name="Khảo sát nước mắm chợ Đầm 2026",
         plan_ref="KH 123/KH-SKHCN",
         districts=["Nha Trang"],
     )
-    business = services.create_business(
+    business = businesses.create_business(
         actor=actor or _tech(),
         name="Cửa hàng Tạp hóa Bà Năm",
         kind="market_stall",

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from lims.audit import verify_chain
 from lims.auth.models import User
 from lims.extensions import db, retrying, transient_conflict, unit_of_work
-from lims.intake import importing, services
+from lims.intake import importing, registration
 from lims.intake.models import Business, ImportBatch, Sample, SampleCodeCounter
 from lims.intake.taxcode import enterprise_code
 from lims.intake.validation import parse_sample_fields
@@ -96,7 +96,7 @@ def test_import_and_registrations_at_once_lose_nothing(app: Any) -> None:
                 start.wait(timeout=30)
                 for _ in range(PER_REGISTRAR):
                     with unit_of_work():
-                        services.register_sample(
+                        registration.register_sample(
                             actor=actor, data=data, parameter_ids=world["parameter_ids"][:1]
                         )
                 db.session.remove()
@@ -143,7 +143,7 @@ def test_an_upload_that_meets_a_deadlock_is_run_again_and_kept(app: Any) -> None
     with app.app_context():
         world = make_world()
         with unit_of_work():
-            services.allocate_sample_code(year=2026)  # the counter row exists
+            registration.allocate_sample_code(year=2026)  # the counter row exists
         engine = db.engine
         database = engine.url.database
         db.session.remove()

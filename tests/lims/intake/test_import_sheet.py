@@ -14,9 +14,10 @@ from flask_babel import force_locale
 from openpyxl import Workbook, load_workbook
 
 from lims.extensions import db
-from lims.intake import importing
-from lims.intake.importing import COLUMNS, SheetError
+from lims.intake import importing, survey_sheet
 from lims.intake.models import Business, Campaign, ImportBatch, Sample, SampleTest
+from lims.intake.survey_sheet import COLUMNS, SheetError
+from lims.intake.text import search_key
 from tests.conftest import csrf_token, login
 from tests.lims.intake.intake_helpers import make_world
 
@@ -223,18 +224,18 @@ def test_bad_rows_are_all_reported_and_nothing_is_saved(world):
 
 
 def test_error_in_save_phase_rolls_back_everything(world, monkeypatch):
-    from lims.intake import services
+    from lims.intake import registration, validation
 
-    real = services.check_registration
+    real = registration.check_registration
     calls = {"n": 0}
 
     def flaky(data):
         calls["n"] += 1
         if calls["n"] == 2:
-            raise services.IntakeError("boom", "product_name")
+            raise validation.IntakeError("boom", "product_name")
         return real(data)
 
-    monkeypatch.setattr(services, "check_registration", flaky)
+    monkeypatch.setattr(registration, "check_registration", flaky)
     from lims.extensions import unit_of_work
 
     with pytest.raises(SheetError) as info:
@@ -263,9 +264,9 @@ def test_column_problems(world, headers, expected):
 
 
 def test_headers_match_without_accents_or_case_and_ignore_stt(world):
-    plain = ["STT", *[importing.search_key(h).upper() for h in HEADERS]]
+    plain = ["STT", *[search_key(h).upper() for h in HEADERS]]
     values = row()
-    data_row = {"STT": "1", **{importing.search_key(h).upper(): v for h, v in values.items()}}
+    data_row = {"STT": "1", **{search_key(h).upper(): v for h, v in values.items()}}
     result = do_import(world, make_csv([data_row], headers=plain))
     assert len(result.sample_ids) == 1
 
@@ -290,10 +291,10 @@ def test_unreadable_files(world, data, filename, words):
 
 
 def test_oversize_and_too_many_rows(world, monkeypatch):
-    monkeypatch.setattr(importing, "MAX_FILE_BYTES", 100)
+    monkeypatch.setattr(survey_sheet, "MAX_FILE_BYTES", 100)
     assert "larger" in str(refused(world, make_csv([row()])))
-    monkeypatch.setattr(importing, "MAX_FILE_BYTES", 10_000_000)
-    monkeypatch.setattr(importing, "MAX_ROWS", 2)
+    monkeypatch.setattr(survey_sheet, "MAX_FILE_BYTES", 10_000_000)
+    monkeypatch.setattr(survey_sheet, "MAX_ROWS", 2)
     assert "more than 2 rows" in str(refused(world, make_csv([row()] * 3)))
 
 
@@ -317,21 +318,21 @@ def test_duplicate_xlsx(world):
 
 def test_closed_campaign_refused(world):
     campaign = db.session.get(Campaign, world["campaign_id"])
-    from lims.intake import services
+    from lims.intake import campaigns
 
-    services.close_campaign(actor=tech(world), campaign=campaign, reason="xong")
+    campaigns.close_campaign(actor=tech(world), campaign=campaign, reason="xong")
     db.session.commit()
     assert "closed" in str(refused(world, make_csv([row()])))
 
 
 def test_templates_read_back_and_import(world):
-    for data in (importing.template_csv(), importing.template_xlsx()):
-        sheet = importing.read_sheet(data)
+    for data in (survey_sheet.template_csv(), survey_sheet.template_xlsx()):
+        sheet = survey_sheet.read_sheet(data)
         assert sheet.headers == HEADERS
-        assert importing.map_headers(sheet.headers)
-    wb = load_workbook(io.BytesIO(importing.template_xlsx()))
+        assert survey_sheet.map_headers(sheet.headers)
+    wb = load_workbook(io.BytesIO(survey_sheet.template_xlsx()))
     assert wb.sheetnames == ["Mẫu", "Hướng dẫn"]
-    result = do_import(world, importing.template_xlsx(), "mau.xlsx")
+    result = do_import(world, survey_sheet.template_xlsx(), "mau.xlsx")
     assert len(result.sample_ids) == 1
 
 

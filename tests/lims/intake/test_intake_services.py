@@ -12,7 +12,14 @@ from lims.audit.queries import list_events
 from lims.auth.permissions import PermissionDenied
 from lims.auth.services import create_user
 from lims.extensions import db, utcnow
-from lims.intake import services
+from lims.intake.businesses import (
+    DuplicateBusiness,
+    create_business,
+    find_duplicate_businesses,
+    search_businesses,
+    update_business,
+)
+from lims.intake.campaigns import close_campaign, create_campaign, update_campaign
 from lims.intake.codes import CodePatternError
 from lims.intake.models import (
     Campaign,
@@ -23,8 +30,10 @@ from lims.intake.models import (
     SampleTest,
     TestStatus,
 )
-from lims.intake.services import IntakeError, PhotoUpload
-from lims.intake.validation import parse_sample_fields
+from lims.intake.photos import PhotoUpload
+from lims.intake.receipt import add_test, cancel_sample, receive_sample, reject_sample, remove_test
+from lims.intake.registration import register_sample
+from lims.intake.validation import IntakeError, parse_sample_fields
 from tests.lims.intake.intake_helpers import JPEG_HEAD, PNG_1PX, raw_sample
 
 
@@ -32,9 +41,7 @@ def register(world, actor, photos=(), parameter_ids=None, **overrides):
     data = parse_sample_fields(raw_sample(world, **overrides))
     if parameter_ids is None:
         parameter_ids = world["parameter_ids"][:2]
-    return services.register_sample(
-        actor=actor, data=data, photos=photos, parameter_ids=parameter_ids
-    )
+    return register_sample(actor=actor, data=data, photos=photos, parameter_ids=parameter_ids)
 
 
 def user(*roles, email=None):
@@ -98,7 +105,7 @@ def test_code_pattern_from_config_and_bad_pattern_saves_nothing(app, world, tech
 
 def test_cancelled_codes_stay_taken_and_rollback_leaves_no_gap(world, tech):
     first = register(world, tech)
-    services.cancel_sample(actor=tech, sample=first, reason="Trùng mẫu")
+    cancel_sample(actor=tech, sample=first, reason="Trùng mẫu")
     db.session.commit()
     register(world, tech)
     db.session.rollback()  # a registration that fails later releases its number
@@ -113,7 +120,7 @@ def test_register_uses_category_profile_when_no_parameters_given(world, tech):
     from lims.catalog.profiles import profile_parameters
 
     expected = [p.id for p in profile_parameters(world["category_id"])]
-    sample = services.register_sample(actor=tech, data=parse_sample_fields(raw_sample(world)))
+    sample = register_sample(actor=tech, data=parse_sample_fields(raw_sample(world)))
     assert [t.parameter_id for t in sample.tests] == expected
 
 
@@ -127,7 +134,7 @@ def test_register_requires_technician(world):
 
 def test_closed_campaign_takes_no_samples(world, tech):
     campaign = db.session.get(Campaign, world["campaign_id"])
-    services.close_campaign(actor=tech, campaign=campaign, reason="Kết thúc đợt")
+    close_campaign(actor=tech, campaign=campaign, reason="Kết thúc đợt")
     with pytest.raises(IntakeError) as exc:
         register(world, tech)
     assert exc.value.field == "campaign_id"
@@ -184,7 +191,7 @@ def test_photo_size_limit_is_configurable(app, world, tech):
 
 def test_receive(world, tech):
     sample = register(world, tech)
-    services.receive_sample(
+    receive_sample(
         actor=tech, sample=sample, condition="Nguyên niêm phong", storage_location="Tủ A2"
     )
     assert sample.status == SampleStatus.RECEIVED and sample.received_by_id == tech.id
@@ -192,18 +199,14 @@ def test_receive(world, tech):
     event = list_events(entity_type="sample", entity_id=str(sample.id))[0]
     assert event.action == "sample.receive" and event.after["storage_location"] == "Tủ A2"
     with pytest.raises(IntakeError):  # only once
-        services.receive_sample(actor=tech, sample=sample, condition="x", storage_location="y")
+        receive_sample(actor=tech, sample=sample, condition="x", storage_location="y")
 
 
 def test_reviewer_may_receive_agency_may_not(world, tech):
     sample = register(world, tech)
     with pytest.raises(PermissionDenied):
-        services.receive_sample(
-            actor=user("agency"), sample=sample, condition="a", storage_location="b"
-        )
-    services.receive_sample(
-        actor=user("reviewer"), sample=sample, condition="a", storage_location="b"
-    )
+        receive_sample(actor=user("agency"), sample=sample, condition="a", storage_location="b")
+    receive_sample(actor=user("reviewer"), sample=sample, condition="a", storage_location="b")
 
 
 @pytest.mark.parametrize(
@@ -218,7 +221,7 @@ def test_receive_needs_condition_and_location(world, tech, kwargs, field):
     sample = register(world, tech)
     values = {"condition": "Tốt", "storage_location": "Tủ A1", **kwargs}
     with pytest.raises(IntakeError) as exc:
-        services.receive_sample(actor=tech, sample=sample, **values)
+        receive_sample(actor=tech, sample=sample, **values)
     assert exc.value.field == field
     assert sample.status == SampleStatus.REGISTERED
 
@@ -226,7 +229,7 @@ def test_receive_needs_condition_and_location(world, tech, kwargs, field):
 def test_receive_time_checks(world, tech):
     sample = register(world, tech)
     with pytest.raises(IntakeError) as exc:
-        services.receive_sample(
+        receive_sample(
             actor=tech,
             sample=sample,
             condition="a",
@@ -235,7 +238,7 @@ def test_receive_time_checks(world, tech):
         )
     assert exc.value.field == "received_at"
     with pytest.raises(IntakeError):
-        services.receive_sample(
+        receive_sample(
             actor=tech,
             sample=sample,
             condition="a",
@@ -247,68 +250,68 @@ def test_receive_time_checks(world, tech):
 def test_reject_needs_reason_and_only_from_registered(world, tech):
     sample = register(world, tech)
     with pytest.raises(IntakeError) as exc:
-        services.reject_sample(actor=tech, sample=sample, reason="  ")
+        reject_sample(actor=tech, sample=sample, reason="  ")
     assert exc.value.field == "reason"
-    services.reject_sample(actor=tech, sample=sample, reason="Niêm phong bị rách")
+    reject_sample(actor=tech, sample=sample, reason="Niêm phong bị rách")
     assert sample.status == SampleStatus.REJECTED
     assert sample.rejection_reason == "Niêm phong bị rách"
     event = list_events(entity_type="sample", entity_id=str(sample.id))[0]
     assert (event.action, event.reason) == ("sample.reject", "Niêm phong bị rách")
     with pytest.raises(IntakeError):
-        services.cancel_sample(actor=tech, sample=sample, reason="x")
+        cancel_sample(actor=tech, sample=sample, reason="x")
     received = register(world, tech)
-    services.receive_sample(actor=tech, sample=received, condition="a", storage_location="b")
+    receive_sample(actor=tech, sample=received, condition="a", storage_location="b")
     with pytest.raises(IntakeError):
-        services.reject_sample(actor=tech, sample=received, reason="x")
+        reject_sample(actor=tech, sample=received, reason="x")
 
 
 def test_cancel_from_registered_or_received_not_after_testing(world, tech):
     a = register(world, tech)
-    services.cancel_sample(actor=tech, sample=a, reason="Nhập nhầm")
+    cancel_sample(actor=tech, sample=a, reason="Nhập nhầm")
     assert a.status == SampleStatus.CANCELLED and a.cancel_reason == "Nhập nhầm"
     b = register(world, tech)
-    services.receive_sample(actor=tech, sample=b, condition="a", storage_location="b")
+    receive_sample(actor=tech, sample=b, condition="a", storage_location="b")
     with pytest.raises(IntakeError) as exc:
-        services.cancel_sample(actor=tech, sample=b, reason="")
+        cancel_sample(actor=tech, sample=b, reason="")
     assert exc.value.field == "reason"
-    services.cancel_sample(actor=tech, sample=b, reason="Khách hàng rút mẫu")
+    cancel_sample(actor=tech, sample=b, reason="Khách hàng rút mẫu")
     c = register(world, tech)
     c.status = SampleStatus.IN_TESTING
     with pytest.raises(IntakeError):
-        services.cancel_sample(actor=tech, sample=c, reason="x")
+        cancel_sample(actor=tech, sample=c, reason="x")
     d = register(world, tech)
     d.tests[0].status = TestStatus.ENTERED
     with pytest.raises(IntakeError):
-        services.cancel_sample(actor=tech, sample=d, reason="x")
+        cancel_sample(actor=tech, sample=d, reason="x")
     with pytest.raises(IntakeError):
-        services.cancel_sample(actor=tech, sample=a, reason="again")
+        cancel_sample(actor=tech, sample=a, reason="again")
 
 
 def test_add_and_remove_tests_before_testing(world, tech):
     sample = register(world, tech)
     third = world["parameter_ids"][2]
-    test = services.add_test(actor=tech, sample=sample, parameter_id=third)
+    test = add_test(actor=tech, sample=sample, parameter_id=third)
     assert test.position == 3 and len(sample.tests) == 3
     with pytest.raises(IntakeError) as exc:
-        services.add_test(actor=tech, sample=sample, parameter_id=third)
+        add_test(actor=tech, sample=sample, parameter_id=third)
     assert exc.value.field == "parameter_id"
     with pytest.raises(IntakeError):
-        services.add_test(actor=tech, sample=sample, parameter_id=9999)
+        add_test(actor=tech, sample=sample, parameter_id=9999)
     first = sample.tests[0]
-    services.remove_test(actor=tech, sample=sample, test_id=first.id)
+    remove_test(actor=tech, sample=sample, test_id=first.id)
     db.session.commit()
     assert [t.parameter_id for t in sample.tests] == world["parameter_ids"][1:]
     actions = [e.action for e in list_events(entity_type="sample", entity_id=str(sample.id))]
     assert actions[:2] == ["sample.test_remove", "sample.test_add"]
     with pytest.raises(IntakeError):
-        services.remove_test(actor=tech, sample=sample, test_id=first.id)
+        remove_test(actor=tech, sample=sample, test_id=first.id)
     with pytest.raises(PermissionDenied):
-        services.add_test(actor=user("reviewer"), sample=sample, parameter_id=first.parameter_id)
+        add_test(actor=user("reviewer"), sample=sample, parameter_id=first.parameter_id)
     sample.tests[0].status = TestStatus.ENTERED
     with pytest.raises(IntakeError):
-        services.remove_test(actor=tech, sample=sample, test_id=sample.tests[1].id)
+        remove_test(actor=tech, sample=sample, test_id=sample.tests[1].id)
     with pytest.raises(IntakeError):
-        services.add_test(actor=tech, sample=sample, parameter_id=first.parameter_id)
+        add_test(actor=tech, sample=sample, parameter_id=first.parameter_id)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(SampleTest)) == 2
 
 
@@ -316,8 +319,8 @@ def test_timeline_is_the_audit_chain_of_the_sample(world, tech):
     from lims.audit import verify_chain
 
     sample = register(world, tech)
-    services.receive_sample(actor=tech, sample=sample, condition="Tốt", storage_location="Tủ 1")
-    services.cancel_sample(actor=tech, sample=sample, reason="Hỏng")
+    receive_sample(actor=tech, sample=sample, condition="Tốt", storage_location="Tủ 1")
+    cancel_sample(actor=tech, sample=sample, reason="Hỏng")
     db.session.commit()
     events = list_events(entity_type="sample", entity_id=str(sample.id))
     assert [e.action for e in reversed(events)] == [
@@ -334,7 +337,7 @@ def test_timeline_is_the_audit_chain_of_the_sample(world, tech):
 def test_campaign_create_update_close(world, tech):
     from datetime import date
 
-    c = services.create_campaign(
+    c = create_campaign(
         actor=tech,
         name="Khảo sát xăng dầu Cam Ranh",
         plan_ref="QĐ 45",
@@ -346,12 +349,12 @@ def test_campaign_create_update_close(world, tech):
         notes="",
     )
     assert c.districts == ["Cam Ranh", "Cam Lâm"]
-    services.update_campaign(actor=tech, campaign=c, name="Khảo sát xăng dầu", districts=[])
+    update_campaign(actor=tech, campaign=c, name="Khảo sát xăng dầu", districts=[])
     with pytest.raises(IntakeError) as exc:
-        services.update_campaign(actor=tech, campaign=c, name="")
+        update_campaign(actor=tech, campaign=c, name="")
     assert exc.value.field == "name"
     with pytest.raises(IntakeError) as exc:
-        services.update_campaign(
+        update_campaign(
             actor=tech,
             campaign=c,
             name="x",
@@ -360,16 +363,16 @@ def test_campaign_create_update_close(world, tech):
         )
     assert exc.value.field == "period_end"
     with pytest.raises(IntakeError) as exc:
-        services.close_campaign(actor=tech, campaign=c, reason="")
+        close_campaign(actor=tech, campaign=c, reason="")
     assert exc.value.field == "reason"
-    services.close_campaign(actor=tech, campaign=c, reason="Đã đủ mẫu")
+    close_campaign(actor=tech, campaign=c, reason="Đã đủ mẫu")
     assert c.closed_at is not None
     with pytest.raises(IntakeError):
-        services.close_campaign(actor=tech, campaign=c, reason="again")
+        close_campaign(actor=tech, campaign=c, reason="again")
     with pytest.raises(IntakeError):
-        services.update_campaign(actor=tech, campaign=c, name="x")
+        update_campaign(actor=tech, campaign=c, name="x")
     with pytest.raises(PermissionDenied):
-        services.create_campaign(actor=user("agency"), name="x")
+        create_campaign(actor=user("agency"), name="x")
     actions = [
         e.action
         for e in db.session.scalars(
@@ -385,19 +388,19 @@ def test_campaign_create_update_close(world, tech):
 
 
 def test_business_duplicates_by_tax_code_or_name_and_address(world, tech):
-    with pytest.raises(services.DuplicateBusiness) as exc:
-        services.create_business(actor=tech, name="Khác hẳn", kind="shop", tax_code="4200123454")
+    with pytest.raises(DuplicateBusiness) as exc:
+        create_business(actor=tech, name="Khác hẳn", kind="shop", tax_code="4200123454")
     assert [b.id for b in exc.value.matches] == [world["business_id"]]
-    with pytest.raises(services.DuplicateBusiness):
-        services.create_business(
+    with pytest.raises(DuplicateBusiness):
+        create_business(
             actor=tech, name="CUA HANG TAP HOA BA NAM", kind="shop", address="ki ốt 12 chợ đầm"
         )
     # same name, other address: not a duplicate
-    other = services.create_business(
+    other = create_business(
         actor=tech, name="Cửa hàng Tạp hóa Bà Năm", kind="shop", address="Chợ Xóm Mới"
     )
     # forced on purpose
-    services.create_business(
+    create_business(
         actor=tech,
         name="Cửa hàng tạp hóa Bà Năm",
         kind="shop",
@@ -405,7 +408,7 @@ def test_business_duplicates_by_tax_code_or_name_and_address(world, tech):
         allow_duplicate=True,
     )
     # editing a business is not a duplicate of itself
-    services.update_business(
+    update_business(
         actor=tech,
         business=other,
         name=other.name,
@@ -431,19 +434,19 @@ def test_business_duplicates_by_tax_code_or_name_and_address(world, tech):
 def test_business_field_errors(world, tech, kwargs, field):
     values = {"name": "Cây xăng số 5", "kind": "fuel_station", **kwargs}
     with pytest.raises(IntakeError) as exc:
-        services.create_business(actor=tech, **values)
+        create_business(actor=tech, **values)
     assert exc.value.field == field
 
 
 def test_business_search_is_accent_and_case_insensitive(world, tech):
-    services.create_business(
+    create_business(
         actor=tech,
         name="Cửa hàng xăng dầu Vĩnh Hải",
         kind="fuel_station",
         district="Nha Trang",
         tax_code="4200999883",
     )
-    names = lambda q: [b.name for b in services.search_businesses(q)]  # noqa: E731
+    names = lambda q: [b.name for b in search_businesses(q)]  # noqa: E731
     assert names("ba nam") == ["Cửa hàng Tạp hóa Bà Năm"]
     assert names("XĂNG vinh") == ["Cửa hàng xăng dầu Vĩnh Hải"]
     assert names("420099") == ["Cửa hàng xăng dầu Vĩnh Hải"]
@@ -455,14 +458,14 @@ def test_tax_codes_are_checked_and_kept_in_one_form(world, tech):
     """Enterprise MST with its check digit, a branch written any way, and a household
     business's 12-digit personal identification number (since 1 July 2025)."""
     made = {
-        typed: services.create_business(actor=tech, name=f"Cơ sở {n}", kind="shop",
+        typed: create_business(actor=tech, name=f"Cơ sở {n}", kind="shop",
                                         tax_code=typed, allow_duplicate=True).tax_code
         for n, typed in enumerate(["0100233488", "01.00.233.488 - 001", "079090001234"])
     }  # fmt: skip
     assert list(made.values()) == ["0100233488", "0100233488-001", "079090001234"]
     with pytest.raises(IntakeError) as exc:
-        services.create_business(actor=tech, name="Sai", kind="shop", tax_code="0100233480")
+        create_business(actor=tech, name="Sai", kind="shop", tax_code="0100233480")
     assert "Chữ số kiểm tra" in str(exc.value.message)  # the check digit, in Vietnamese
     # the same business typed another way is a duplicate
-    found = services.find_duplicate_businesses(name="Khác", tax_code="0100233488-001")
+    found = find_duplicate_businesses(name="Khác", tax_code="0100233488-001")
     assert [b.tax_code for b in found] == ["0100233488-001"]

@@ -17,8 +17,7 @@ from lims.audit.models import AuditEvent
 from lims.auth.models import User
 from lims.certificates import amending, issuing
 from lims.extensions import db
-from lims.intake import lifecycle
-from lims.intake import services as intake
+from lims.intake import lifecycle, receipt, registration
 from lims.intake.models import SampleStatus
 from lims.intake.validation import parse_sample_fields
 from lims.testing import deviations, verification
@@ -107,7 +106,7 @@ def _register(lab, tech):  # noqa: F811
     }
     data = parse_sample_fields(raw_sample(world))
     ids = [lab.params["ph"].id, lab.params["histamine"].id]
-    return intake.register_sample(actor=tech, data=data, parameter_ids=ids)
+    return registration.register_sample(actor=tech, data=data, parameter_ids=ids)
 
 
 def _full_history(lab, signer, make_user):  # noqa: F811
@@ -118,7 +117,7 @@ def _full_history(lab, signer, make_user):  # noqa: F811
     b_ref = make_user("association", email="b@hoi.vn")
     tech, reviewer = lab.tech, lab.reviewer
     sample = _register(lab, tech)
-    intake.receive_sample(
+    receipt.receive_sample(
         actor=tech, sample=sample, condition="Nguyên niêm", storage_location="Tủ 2"
     )
     deviations.record_deviation(actor=tech, sample=sample, kind="condition", text="Phòng 27 °C")

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from openpyxl import load_workbook
 
 from lims.extensions import db
-from lims.intake import listing, services
+from lims.intake import businesses, listing, receipt, registration
 from lims.intake.models import Sample, SampleStatus
 from lims.intake.validation import parse_sample_fields
 from tests.conftest import login
@@ -26,7 +26,7 @@ def fill(world, n=23):
     from lims.auth.models import User
 
     actor = db.session.get(User, world["user_id"])
-    other = services.create_business(
+    other = businesses.create_business(
         actor=actor, name="Cây xăng Cam Ranh số 3", kind="fuel_station", district="Cam Ranh"
     )
     samples = []
@@ -42,11 +42,11 @@ def fill(world, n=23):
             production_date="",
             expiry_date="",
         )
-        sample = services.register_sample(
+        sample = registration.register_sample(
             actor=actor, data=parse_sample_fields(raw), parameter_ids=[]
         )
         samples.append(sample)
-    services.cancel_sample(actor=actor, sample=samples[4], reason="hỏng")
+    receipt.cancel_sample(actor=actor, sample=samples[4], reason="hỏng")
     db.session.commit()
     return samples
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from lims.extensions import db
-from lims.intake import listing, search_index, services
+from lims.intake import listing, registration, search_index
 from lims.intake.models import Sample
 from lims.intake.text import search_key
 from lims.intake.validation import parse_sample_fields
@@ -29,7 +29,9 @@ def fill(world, tech, n=14):
             expiry_date="",
         )
         samples.append(
-            services.register_sample(actor=tech, data=parse_sample_fields(raw), parameter_ids=[])
+            registration.register_sample(
+                actor=tech, data=parse_sample_fields(raw), parameter_ids=[]
+            )
         )
     db.session.commit()
     return samples
@@ -111,12 +113,12 @@ def test_postgresql_reads_a_word_search_through_the_trigram_index(app, world, te
 def test_samples_added_or_changed_later_are_found(app, world, tech):
     samples = fill(world, tech, n=4)
     assert walk("Quýt Đường") == []
-    late = services.register_sample(
+    late = registration.register_sample(
         actor=tech,
         data=parse_sample_fields(raw_sample(world, product_name="Nước mắm Quýt Đường")),
         parameter_ids=[],
     )
-    [bulk] = services.register_samples(
+    [bulk] = registration.register_samples(
         actor=tech,
         items=[(parse_sample_fields(raw_sample(world, brand="Quýt Đường")), [])],
     )

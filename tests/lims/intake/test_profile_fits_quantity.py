@@ -9,7 +9,7 @@ from lims.audit.models import AuditEvent
 from lims.catalog.models import Parameter, ProfileItem, ResultType
 from lims.catalog.profiles import MIN_NET_QUANTITY_UNITS, profile_parameters
 from lims.extensions import db
-from lims.intake import services
+from lims.intake import registration
 from lims.intake.validation import parse_sample_fields
 from lims.rules.netquantity import OIML_R87_PLANS
 from tests.lims.intake.intake_helpers import raw_sample
@@ -35,7 +35,7 @@ def test_minimum_is_the_smallest_oiml_sample():
 
 def test_two_bottles_get_no_net_quantity_and_are_told_why(world, tech):
     net_id = _with_net_quantity(world)
-    sample = services.register_sample(
+    sample = registration.register_sample(
         actor=tech, data=parse_sample_fields(raw_sample(world, quantity="2"))
     )
     others = [p.id for p in profile_parameters(world["category_id"]) if p.id != net_id]
@@ -49,7 +49,7 @@ def test_two_bottles_get_no_net_quantity_and_are_told_why(world, tech):
 def test_enough_packages_or_unknown_quantity_keep_net_quantity(world, tech):
     net_id = _with_net_quantity(world)
     for quantity in ("60", ""):
-        sample = services.register_sample(
+        sample = registration.register_sample(
             actor=tech, data=parse_sample_fields(raw_sample(world, quantity=quantity))
         )
         assert net_id in [t.parameter_id for t in sample.tests], quantity

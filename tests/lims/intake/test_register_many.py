@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from lims import audit
 from lims.audit.models import AuditEvent
 from lims.extensions import db
-from lims.intake import services
+from lims.intake import registration
 from lims.intake.models import Sample, SampleTest
 from lims.intake.validation import parse_sample_fields
 from tests.lims.intake.intake_helpers import raw_sample
@@ -21,17 +21,17 @@ def data(world, **overrides):
 
 
 def test_allocate_sample_codes_takes_a_block_after_single_codes(world):
-    assert services.allocate_sample_code(year=2026)[1] == 1
-    block = services.allocate_sample_codes(year=2026, count=3)
+    assert registration.allocate_sample_code(year=2026)[1] == 1
+    block = registration.allocate_sample_codes(year=2026, count=3)
     assert [seq for _, seq in block] == [2, 3, 4]
     assert [code for code, _ in block] == ["KH-26-000002", "KH-26-000003", "KH-26-000004"]
-    assert services.allocate_sample_code(year=2026) == ("KH-26-000005", 5)
-    assert services.allocate_sample_codes(year=2025, count=2)[0] == ("KH-25-000001", 1)
-    assert services.allocate_sample_codes(year=2026, count=0) == []
+    assert registration.allocate_sample_code(year=2026) == ("KH-26-000005", 5)
+    assert registration.allocate_sample_codes(year=2025, count=2)[0] == ("KH-25-000001", 1)
+    assert registration.allocate_sample_codes(year=2026, count=0) == []
 
 
 def test_register_samples_matches_register_sample(world, tech):
-    one = services.register_sample(actor=tech, data=data(world, product_name="Mẫu lẻ"))
+    one = registration.register_sample(actor=tech, data=data(world, product_name="Mẫu lẻ"))
     params = [world["parameter_ids"][0]] if "parameter_ids" in world else None
     items = [
         (data(world, product_name="Mẫu 2"), None),
@@ -47,11 +47,11 @@ def test_register_samples_matches_register_sample(world, tech):
         ),
         (data(world, product_name="Mẫu 4"), params),
     ]
-    samples = services.register_samples(actor=tech, items=items)
+    samples = registration.register_samples(actor=tech, items=items)
     db.session.commit()
     assert [s.code for s in samples] == ["KH-26-000002", "KH-25-000001", "KH-26-000003"]
     assert one.code == "KH-26-000001"
-    assert samples[0].search_key == services.sample_search_key(samples[0])
+    assert samples[0].search_key == registration.sample_search_key(samples[0])
     tests_of = {
         s.id: db.session.scalars(
             sa.select(SampleTest.parameter_id)
@@ -73,12 +73,12 @@ def test_register_samples_matches_register_sample(world, tech):
 
 def test_register_samples_checks_every_item_before_writing(world, tech):
     items = [(data(world), None), (data(world, campaign_id="999999"), None)]
-    with pytest.raises(services.SampleRowError) as info:
-        services.register_samples(actor=tech, items=items)
+    with pytest.raises(registration.SampleRowError) as info:
+        registration.register_samples(actor=tech, items=items)
     assert info.value.index == 1 and info.value.error.field == "campaign_id"
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Sample)) == 0
-    with pytest.raises(services.SampleRowError):
-        services.register_samples(actor=tech, items=[(data(world), [999999])])
+    with pytest.raises(registration.SampleRowError):
+        registration.register_samples(actor=tech, items=[(data(world), [999999])])
 
 
 def test_register_samples_is_for_technicians(world):
@@ -94,13 +94,13 @@ def test_register_samples_is_for_technicians(world):
     )
     db.session.flush()
     with pytest.raises(PermissionDenied):
-        services.register_samples(actor=reviewer, items=[(data(world), None)])
+        registration.register_samples(actor=reviewer, items=[(data(world), None)])
 
 
 def test_sampled_at_year_is_local(world, tech):
     item = data(world, sampled_at="01/01/2026 01:00", production_date="", expiry_date="")
     assert item.sampled_at.astimezone(UTC).year == 2025  # 31 December 2025 in UTC
-    [sample] = services.register_samples(actor=tech, items=[(item, None)])
+    [sample] = registration.register_samples(actor=tech, items=[(item, None)])
     assert sample.code_year == 2026
 
 
@@ -120,13 +120,13 @@ def test_a_large_batch_takes_its_ids_first_and_the_next_registration_follows(wor
     try:
         n = PREASSIGN_MIN + 10
         items = [(data(world, product_name=f"Mẫu {i}"), None) for i in range(n)]
-        samples = services.register_samples(actor=tech, items=items)
+        samples = registration.register_samples(actor=tech, items=items)
         db.session.commit()
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", spy)
     ids = [s.id for s in samples]
     assert len(set(ids)) == n and ids == sorted(ids)
-    later = services.register_sample(actor=tech, data=data(world, product_name="Mẫu sau"))
+    later = registration.register_sample(actor=tech, data=data(world, product_name="Mẫu sau"))
     db.session.commit()
     assert later.id > max(ids)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Sample)) == n + 1

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from lims.auth.models import User
 from lims.extensions import db, unit_of_work
-from lims.intake import services
+from lims.intake import registration
 from lims.intake.models import Sample, SampleCodeCounter
 from lims.intake.validation import parse_sample_fields
 from tests.lims.intake.intake_helpers import make_world, raw_sample
@@ -35,7 +35,7 @@ def test_concurrent_registrations_get_distinct_gap_free_codes(app):
                 start.wait(timeout=30)
                 for _ in range(PER_THREAD):
                     with unit_of_work():
-                        sample = services.register_sample(
+                        sample = registration.register_sample(
                             actor=actor, data=data, parameter_ids=world["parameter_ids"][:1]
                         )
                         code = sample.code
@@ -81,7 +81,7 @@ def test_counter_row_created_concurrently_for_a_new_year(app):
                 db.session.commit()  # end the read: SQLite's BEGIN IMMEDIATE holds the lock
                 start.wait(timeout=30)
                 with unit_of_work():
-                    services.register_sample(actor=actor, data=data, parameter_ids=[])
+                    registration.register_sample(actor=actor, data=data, parameter_ids=[])
                 db.session.remove()
         except BaseException as exc:  # noqa: BLE001
             errors.append(exc)

@@ -32,8 +32,8 @@ def populate(app: Any, samples: int = 4) -> dict[str, Any]:
     from lims.auth.services import create_user
     from lims.equipment.calibration import add_calibration, local_today
     from lims.equipment.register import create_instrument
-    from lims.intake import services as intake
     from lims.intake.photos import PhotoUpload
+    from lims.intake.registration import register_sample
     from lims.intake.validation import parse_sample_fields
 
     with app.app_context():
@@ -45,7 +45,7 @@ def populate(app: Any, samples: int = 4) -> dict[str, Any]:
             png = PNG_1PX + bytes([n])
             jpeg = JPEG_HEAD + bytes([n]) * 16
             with unit_of_work():
-                intake.register_sample(
+                register_sample(
                     actor=actor,
                     data=data,
                     parameter_ids=world["parameter_ids"][:2],
@@ -133,7 +133,7 @@ def register_in_process(url: str, world: dict[str, Any], count: int, start: Any,
     barrier, each in its own unit of work, and report the codes (or the error)."""
     from lims import create_app
     from lims.auth.models import User
-    from lims.intake import services
+    from lims.intake.registration import register_sample
     from lims.intake.validation import parse_sample_fields
     from tests.conftest import base_config
 
@@ -147,7 +147,7 @@ def register_in_process(url: str, world: dict[str, Any], count: int, start: Any,
             start.wait(timeout=60)
             for _ in range(count):
                 with unit_of_work():
-                    sample = services.register_sample(
+                    sample = register_sample(
                         actor=actor, data=data, parameter_ids=world["parameter_ids"][:1]
                     )
                     codes.append(sample.code)

@@ -57,7 +57,7 @@ def test_copy_round_trip(sqlite_source, tmp_path):
         with target.app_context():
             from lims.auth.models import User
             from lims.catalog.models import ProductCategory
-            from lims.intake import services
+            from lims.intake import registration
             from lims.intake.validation import parse_sample_fields
             from tests.lims.intake.intake_helpers import raw_sample
 
@@ -66,7 +66,7 @@ def test_copy_round_trip(sqlite_source, tmp_path):
             # sequences moved past the copied ids; the code counter carries on
             actor = db.session.get(User, world["user_id"])
             with unit_of_work():
-                sample = services.register_sample(
+                sample = registration.register_sample(
                     actor=actor, data=parse_sample_fields(raw_sample(world)), parameter_ids=[]
                 )
             assert sample.id == world["samples"] + 1

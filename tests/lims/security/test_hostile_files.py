@@ -17,8 +17,8 @@ from flask_babel import force_locale
 
 from lims.extensions import db
 from lims.intake import importing
-from lims.intake.importing import SheetError
 from lims.intake.models import Sample, SamplePhoto
+from lims.intake.survey_sheet import SheetError
 from lims.xlsxguard import UnsafeSpreadsheet, check_xlsx
 from tests.lims.intake.intake_helpers import make_world, raw_sample
 from tests.lims.security import hostile_files as hostile
@@ -144,10 +144,10 @@ def test_guard_limits_one_by_one():
 
 def _register(world, photos):
     from lims.auth.models import User
-    from lims.intake import services
+    from lims.intake.registration import register_sample
     from lims.intake.validation import parse_sample_fields
 
-    return services.register_sample(
+    return register_sample(
         actor=db.session.get(User, world["user_id"]),
         data=parse_sample_fields(raw_sample(world)),
         photos=photos,
@@ -156,7 +156,7 @@ def _register(world, photos):
 
 def _refused_photo(world, data: bytes, name: str) -> str:
     from lims.intake.photos import PhotoUpload
-    from lims.intake.services import IntakeError
+    from lims.intake.validation import IntakeError
 
     with force_locale("en"):
         with pytest.raises(IntakeError) as info:
@@ -186,7 +186,7 @@ def test_a_phone_photo_is_kept_as_taken_and_printed_upright_without_its_gps(worl
     from PIL import Image
 
     from lims.intake.photos import PhotoUpload
-    from lims.intake.services import photo_rendition
+    from lims.intake.sample_photos import photo_rendition
     from lims.storage import load
 
     original = hostile.phone_photo(400, 200)

@@ -254,12 +254,12 @@ def test_api_json_numbers_are_decimals_and_dotted_strings_are_refused(app, clien
 
 
 def test_import_sheet_refuses_a_dotted_quantity_but_reads_a_numeric_cell(app_ctx):
-    from lims.intake import importing
+    from lims.intake import importing, survey_sheet
     from tests.lims.intake.intake_helpers import make_world
     from tests.lims.intake.test_import_sheet import make_csv, make_xlsx, row
 
     world = make_world()
-    with pytest.raises(importing.SheetError) as err:
+    with pytest.raises(survey_sheet.SheetError) as err:
         importing.check_sheet(
             make_csv([row(**{"Số lượng": "1.500"})]), campaign_id=world["campaign_id"],
             filename="s.csv",
