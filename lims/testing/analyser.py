@@ -45,7 +45,7 @@ def import_analyser_message(message: Any, records: Sequence[Any]) -> int:
     The O record's specimen ID is the sample code; the R record's universal test ID (its
     fourth component, e.g. ``^^^781/`` → ``781``) is the parameter code. The message itself
     (raw bytes) stays in ``analyser_messages``; each result points at it. Registered with
-    equipment's message handlers by the app factory (``lims/__init__.py::_wire_features``).
+    equipment's message handlers by the app factory (``lims/wiring.py::wire_features``).
     """
     entered = 0
     sample: Sample | None = None
