@@ -14,7 +14,7 @@ from lims.rules import verdicts
 from lims.rules.numbers import ParsedNumber
 from lims.rules.statement import Statement, StatementCode, state_conformity, worst_statement
 
-from .evaluation import parse_value
+from .evaluation import MethodFacts, parse_value
 from .models import Result
 from .queries import active_tests, results_for_sample
 
@@ -34,7 +34,9 @@ def _stated_input(result: Result, parameter: Parameter) -> Any:
         return None
     units = (result.interim or {}).get("units") if isinstance(result.interim, dict) else None
     if units:
-        return [parse_value(str(text), parameter) for text in units]
+        # the unit results as typed, read with the LOD/LOQ the result was entered with
+        facts = MethodFacts(None, decimals=result.decimals, lod=result.lod, loq=result.loq)
+        return [parse_value(str(text), facts) for text in units]
     return ParsedNumber(text=result.text_entered, value=result.value, qualifier=result.qualifier)
 
 
@@ -116,4 +118,6 @@ def sample_verdict(sample: Sample) -> verdicts.Verdict | None:
     if not tests or any(t.status != TestStatus.VERIFIED for t in tests):
         return None
     results = results_for_sample(sample)
-    return verdicts.sample_verdict(results[t.id].verdict for t in tests if t.id in results)
+    return verdicts.sample_verdict(
+        results[t.id].verdict or verdicts.Verdict.NOT_JUDGED for t in tests if t.id in results
+    )

@@ -317,3 +317,28 @@ def test_no_email_for_a_rolled_back_unit_of_work(lab, make_sample, smtp_server):
     db.session.rollback()
     db.session.commit()
     assert smtp_server.messages == []
+
+
+def test_a_sampling_plan_result_is_verified_with_its_statement(lab, make_sample):
+    """A result judged by an attribute sampling plan (n unit results) keeps its unit texts;
+    its statement of conformity is recomputed from them at verification. That recomputation
+    read the units with the parameter where the method's facts belong (no LOD on a
+    parameter): every such verification failed with an AttributeError (a 500 on the page)."""
+    from lims.catalog.models import LimitKind, Specification
+
+    old = db.session.scalar(
+        sa.select(Specification).where(Specification.parameter_id == lab.params["histamine"].id)
+    )
+    old.kind = LimitKind.PLAN
+    old.upper, old.upper_text = None, ""
+    old.plan_n, old.plan_c, old.plan_m, old.plan_big_m = 3, 1, "100", "400"
+    db.session.commit()
+    sample = make_sample("histamine")
+    result = enter_result(actor=lab.tech, test=_test(sample, "histamine"), text="50; 150; 80")
+    db.session.commit()
+    assert result.interim["units"] == ["50", "150", "80"]
+    verification.verify_results(actor=lab.reviewer, results=[result])
+    db.session.commit()
+    stated = statements.stored_statement(result)
+    assert result.verified_by_id == lab.reviewer.id and stated is not None
+    assert stated.code.value == "pass", stated  # one unit between m and M, c = 1
