@@ -242,9 +242,15 @@ def worksheet() -> Any:
             )
         )
         page = queue_page(waiting)
+        # a page shows each sample's code and product; a save needs the whole sample
+        eager = contains_eager(SampleTest.sample)
+        if request.method == "GET":
+            eager = eager.load_only(
+                Sample.code, Sample.product_name, Sample.status, Sample.category_id
+            )
         tests = list(
             db.session.scalars(
-                waiting.options(contains_eager(SampleTest.sample))
+                waiting.options(eager)
                 .order_by(Sample.code, SampleTest.id)
                 .offset((page.number - 1) * QUEUE_PAGE)
                 .limit(QUEUE_PAGE)

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import load_only, selectinload
 from werkzeug.wrappers import Response
 
 from lims.auth.models import User
@@ -80,7 +80,13 @@ def verify() -> Any:
         .offset((page.number - 1) * QUEUE_PAGE)
         .limit(QUEUE_PAGE)
     )
-    rows = db.session.execute(query.options(selectinload(Result.parameter_method))).all()
+    # of each sample the page shows its code (a whole sample row is some 40 columns)
+    rows = db.session.execute(
+        query.options(
+            selectinload(Result.parameter_method),
+            load_only(Sample.code, Sample.status, Sample.category_id),
+        )
+    ).all()
     results = [r for r, _t, _s, _p in rows]
     keep = _statement_inputs(results)  # noqa: F841 - held while the page renders
     return render_template(
