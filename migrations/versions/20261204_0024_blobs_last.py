@@ -11,6 +11,8 @@ Create Date: 2026-12-04 18:00:00
 
 """
 
+import sqlite3
+
 from alembic import op
 
 # revision identifiers, used by Alembic.
@@ -35,6 +37,8 @@ def upgrade():
     bind = op.get_bind()
     if bind.dialect.name != "sqlite":
         return
+    if sqlite3.sqlite_version_info < (3, 35, 0):
+        return  # no ALTER TABLE … DROP COLUMN before 3.35: the layout stays (only slower)
     for table, columns in BLOBS.items():
         present = [row[1] for row in bind.exec_driver_sql(f"PRAGMA table_info('{table}')")]
         if present[-len(columns) :] == list(columns):
