@@ -1,10 +1,11 @@
-"""Catalogue lookups remembered for one piece of bulk work (an import of many results).
+"""Catalogue lookups remembered for one piece of work that enters or shows many results (an
+import of a result file, a save of a sample's results, the API's answer to a registration).
 
 Entering one result looks up the category's parents, the specification in force and the
-parameter's methods: a few small queries, repeated identically for every row of a result file.
-Inside ``with remembered():`` each lookup answers from memory after its first query; outside
-it (every page, every single entry) nothing is remembered. The work inside the block must not
-change the catalogue it reads (an import of results does not).
+parameter's methods: a few small queries, repeated identically for every row. Inside
+``with remembered():`` each lookup answers from memory after its first query; outside it
+nothing is remembered. The work inside the block must not change the catalogue it reads
+(entering and showing results do not).
 """
 
 from __future__ import annotations

@@ -179,7 +179,7 @@ def _sample_page(
     tests_editable = sample.status in TESTS_EDITABLE and all(
         t.status.value == "pending" for t in sample.tests
     )
-    # the parameters to add are listed only where tests can still be added
+    # the parameters that can be added are read only where tests can still be added
     test_form.parameter_id.choices = _parameter_choices(sample) if tests_editable else []
     lang = current_language()
     return render_template(
@@ -218,17 +218,14 @@ def _sample_links(sample: Sample) -> list[dict[str, Any]]:
 def _parameter_choices(sample: Sample) -> list[tuple[str, str]]:
     lang = current_language()
     taken = {t.parameter_id for t in sample.tests}
-    rows = db.session.execute(
-        sa.select(Parameter.id, Parameter.name_vi, Parameter.name_en, Parameter.unit)
-        .where(Parameter.active.is_(True))
-        .order_by(Parameter.name_vi)
+    rows = db.session.scalars(
+        sa.select(Parameter).where(Parameter.active.is_(True)).order_by(Parameter.name_vi)
     )
-    choices = [("", "—")]
-    for p in rows:
-        if p.id not in taken:
-            name = p.name_en if lang == "en" and p.name_en else p.name_vi  # Parameter.name
-            choices.append((str(p.id), name + (f" ({p.unit})" if p.unit else "")))
-    return choices
+    return [("", "—")] + [
+        (str(p.id), f"{p.name(lang)}" + (f" ({p.unit})" if p.unit else ""))
+        for p in rows
+        if p.id not in taken
+    ]
 
 
 @bp.route("/samples/<code>")

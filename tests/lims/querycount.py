@@ -14,15 +14,18 @@ _COUNTED = ("select", "insert", "update", "delete", "with")
 
 
 @contextmanager
-def statements(app: Any) -> Iterator[list[str]]:
+def statements(app: Any, *, transactions: bool = False) -> Iterator[list[str]]:
     """Every data statement (SELECT, INSERT, UPDATE, DELETE) the app's engine runs inside the
-    block; transaction control (BEGIN, SAVEPOINT, PRAGMA) is left out."""
+    block; transaction control (BEGIN, SAVEPOINT, PRAGMA) is left out unless ``transactions``
+    (then every statement, stripped: ``"BEGIN IMMEDIATE"`` is SQLite's write lock)."""
     seen: list[str] = []
     with app.app_context():
         engine = db.engine
 
     def listen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if statement.lstrip().lower().startswith(_COUNTED):
+        if transactions:
+            seen.append(statement.strip())
+        elif statement.lstrip().lower().startswith(_COUNTED):
             seen.append(statement)
 
     sa.event.listen(engine, "before_cursor_execute", listen)

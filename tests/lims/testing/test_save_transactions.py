@@ -7,24 +7,11 @@ signed-in user (expired by the commit) when the flash message chose its language
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
-import sqlalchemy as sa
 
 from lims.extensions import db
 from tests.conftest import csrf_token, login
-
-
-def _transactions(app: Any) -> Any:
-    seen: list[str] = []
-    with app.app_context():
-        engine = db.engine
-
-    def listen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.append(statement.strip())
-
-    return engine, listen, seen
+from tests.lims.querycount import statements
 
 
 def test_a_results_save_takes_the_write_lock_once_and_reloads_nobody(app, web_lab):
@@ -42,17 +29,13 @@ def test_a_results_save_takes_the_write_lock_once_and_reloads_nobody(app, web_la
             f"orig-value-{ids[name]}": "",
             f"version-{ids[name]}": "0",
         }
-    engine, listen, seen = _transactions(app)
-    sa.event.listen(engine, "before_cursor_execute", listen)
-    try:
+    with statements(app, transactions=True) as seen:
         response = client.post(f"/testing/samples/{code}", data=form)
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", listen)
     assert response.status_code == 302
     begins = [s for s in seen if s.upper().startswith("BEGIN")]
     assert begins.count("BEGIN IMMEDIATE") == 1, begins
     users = [s for s in seen if s.startswith("SELECT users.")]
     assert len(users) == 1, users  # the signed-in user, loaded once
-    # and the save is there, with its message in the user's language
+    # and the save is there
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "5,90" in page
