@@ -5,8 +5,6 @@ with Retry-After, as the OpenAPI document declares."""
 
 from __future__ import annotations
 
-import time
-
 import sqlalchemy as sa
 
 from lims import create_app
@@ -15,13 +13,7 @@ from lims.ratelimit import count_request, current_counts, seconds_left, window_s
 from tests.conftest import base_config
 from tests.lims.api.test_api_samples import token_for
 from tests.lims.api.test_openapi import _check
-
-
-def fresh_window() -> None:
-    """Wait for the next one-minute window when this one ends within 5 s, so a test's requests
-    all fall in one window."""
-    if seconds_left(60) < 5:
-        time.sleep(seconds_left(60) + 0.2)
+from tests.lims.ratewindow import fresh_window
 
 
 def rows(app) -> dict[str, int]:

@@ -25,6 +25,7 @@ from lims.intake.models import SampleStatus
 from lims.storage import load
 from tests.conftest import login, post_form
 from tests.lims.certificates.conftest import method_row
+from tests.lims.ratewindow import fresh_window
 
 
 def _pdf(row) -> bytes:
@@ -346,6 +347,7 @@ def test_verify_page_valid_superseded_tampered(app, lab, signer, verified_sample
 
 def test_verify_is_rate_limited(app, lab, signer, verified_sample, client):
     app.config["VERIFY_RATE_LIMIT"] = 3
+    fresh_window(60)
     statuses = [client.get("/verify/AAAA-BBBB-CCCC-DDDD").status_code for _ in range(5)]
     assert statuses[:3] == [404, 404, 404] and statuses[3:] == [429, 429]
     app.config["VERIFY_RATE_LIMIT"] = 0  # no limit, as for the API
