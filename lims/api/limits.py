@@ -14,14 +14,7 @@ from flask import current_app, g, request
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from lims.auth.tokens import (
-    TOKEN_MAX_LENGTH,
-    token_digest,
-    token_owner_id,
-    token_use_is_stale,
-    touch_token,
-    user_for_token,
-)
+from lims.auth.tokens import TOKEN_MAX_LENGTH, token_digest, token_facts, touch_token
 from lims.extensions import reading, retrying
 from lims.ratelimit import Hit, count_request
 
@@ -48,9 +41,11 @@ def enforce_rate_limit() -> Response | None:
     address_key = f"api:addr:{request.remote_addr}"
     digest = token_digest(clear) if bearer else ""
     with reading():  # on SQLite deferred even in a POST: reading the token takes no lock
-        owner = token_owner_id(digest) if bearer and per_token else None
-        known = bearer and user_for_token(clear) is not None
-        stale = known and token_use_is_stale(clear)
+        # one query, kept for the request: the access check (api_access) reads the same facts
+        facts = token_facts(clear) if bearer else None
+    owner = facts.user_id if facts is not None else None
+    known = facts is not None and facts.usable
+    stale = known and facts is not None and facts.use_is_stale()
 
     def count() -> Hit | None:
         hit = None

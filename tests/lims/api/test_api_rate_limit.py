@@ -174,3 +174,21 @@ def test_reading_through_the_api_writes_nothing_to_the_lab_database(app, client)
     else:
         assert len(writes) == 1 and "rate_limit_hits" in writes[0]
     assert rows(app)[next(k for k in rows(app) if k.startswith("api:user:"))] == 2
+
+
+def test_a_call_reads_its_token_once(app, client):
+    """The rate limit and the access check read the same token facts: one query for the token
+    (with its user's state) and one load of the user, however many checks ask."""
+    from tests.lims.querycount import statements
+
+    app.config["API_RATE_LIMIT"] = 100
+    tech = token_for(app, "technician")
+    fresh_window()
+    client.get("/api/v1/me", headers=tech)  # the first call records the token's use
+    with statements(app) as seen:
+        assert client.get("/api/v1/me", headers=tech).status_code == 200
+    token_reads = [s for s in seen if "FROM api_tokens" in s]
+    user_reads = [s for s in seen if "FROM users" in s]
+    assert len(token_reads) == 1, token_reads
+    assert len(user_reads) == 1, user_reads
+    assert not [s for s in seen if s.lstrip().upper().startswith("UPDATE API_TOKENS")]
