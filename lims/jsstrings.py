@@ -8,6 +8,7 @@ the scripts read them by key.
 
 from __future__ import annotations
 
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 JS_STRINGS = {
@@ -38,6 +39,14 @@ JS_STRINGS = {
 }
 
 
+_TRANSLATED: dict[str, dict[str, str]] = {}
+
+
 def js_strings() -> dict[str, str]:
-    """The scripts' texts in the request's language."""
-    return {key: str(text) for key, text in JS_STRINGS.items()}
+    """The scripts' texts in the request's language: translated once per language (every page
+    writes them; 22 lazy translations cost some 0.3 ms a page)."""
+    language = str(get_locale() or "")
+    found = _TRANSLATED.get(language)
+    if found is None:
+        found = _TRANSLATED[language] = {key: str(text) for key, text in JS_STRINGS.items()}
+    return found

@@ -240,10 +240,10 @@ def _profile_method_id(category_id: int, parameter_id: int) -> int | None:
     return None
 
 
-def profile_methods_of(parameter_id: int) -> Callable[[int], int | None]:
-    """:func:`profile_method_id` of ``parameter_id`` for any category, from two queries (every
-    category's parent, every profile item) instead of two or more per category: for a page
-    listing tests of many samples."""
+def profile_method_table() -> Callable[[int, int], int | None]:
+    """:func:`profile_method_id` for any category and parameter, from two queries (every
+    category's parent, every profile item) instead of two or more per category and parameter:
+    for a page listing tests of many samples and parameters."""
     tree = sa.select(ProductCategory.id, ProductCategory.parent_id)
     parents: dict[int, int | None] = dict(db.session.execute(tree).all())
     items: dict[int, dict[int, int | None]] = {}
@@ -252,7 +252,7 @@ def profile_methods_of(parameter_id: int) -> Callable[[int], int | None]:
     ):
         items.setdefault(cat_id, {})[param_id] = method_id
 
-    def lookup(category_id: int) -> int | None:
+    def lookup(category_id: int, parameter_id: int) -> int | None:
         chain: list[int] = []
         current: int | None = category_id
         while current is not None and current not in chain:  # nearest first, cycles cut

@@ -384,11 +384,10 @@ def _testing_helpers() -> dict[str, Any]:
             if all(pm.id != result.parameter_method_id for pm in rows) and result.parameter_method:
                 rows = [result.parameter_method, *rows]
             return rows, result.parameter_method_id
-        key = ("profiles", test.parameter_id)
-        if key not in memo:
-            memo[key] = methods.profile_methods_of(test.parameter_id)
+        if "profiles" not in memo:  # every category's profile, for every parameter
+            memo["profiles"] = methods.profile_method_table()
         # as methods.default_parameter_method: the profile's method, else the first active one
-        wanted = memo[key](test.sample.category_id)
+        wanted = memo["profiles"](test.sample.category_id, test.parameter_id)
         default = next((pm for pm in rows if pm.method_id == wanted), rows[0] if rows else None)
         return rows, default.id if default is not None else None
 

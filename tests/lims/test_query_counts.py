@@ -207,3 +207,15 @@ def test_stored_bytes_are_the_last_columns_of_their_tables(app: Any) -> None:
         for table, columns in migration.BLOBS.items():
             names = [c["name"] for c in sa.inspect(db.engine).get_columns(table)]
             assert names[-len(columns) :] == list(columns), (table, names)
+
+
+def test_a_results_page_reads_the_test_profiles_once(world: World) -> None:
+    """Each row of a results page shows its default method, the test profile's: the page
+    reads the category tree and the profiles once, not once per parameter."""
+    with world.app.app_context():
+        code = world._build("ph", "histamine").code
+        db.session.commit()
+    client = world.app.test_client()
+    assert login(client, "tech@lab.vn", PASSWORD).status_code == 302
+    seen = queries_of(world.app, client, f"/testing/samples/{code}")
+    assert len([s for s in seen if "FROM profile_items" in s]) == 1, _repeated(seen)
