@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask import g, has_request_context
+from flask import has_request_context, request
 
 from lims.extensions import db, utcnow
 
@@ -47,7 +47,7 @@ class TokenFacts:
         return self.last_used_at is None or now - self.last_used_at > TOKEN_USE_EVERY
 
 
-_REQUEST_MEMO = "lims_token_facts"
+_REQUEST_MEMO = "lims.token_facts"  # in the request's environ: one request, never the next
 
 
 def token_facts(clear: str) -> TokenFacts | None:
@@ -57,7 +57,7 @@ def token_facts(clear: str) -> TokenFacts | None:
     user per API request)."""
     if not clear or not clear.startswith(TOKEN_PREFIX) or len(clear) > TOKEN_MAX_LENGTH:
         return None
-    memo = g.setdefault(_REQUEST_MEMO, {}) if has_request_context() else None
+    memo = request.environ.setdefault(_REQUEST_MEMO, {}) if has_request_context() else None
     if memo is not None and clear in memo:
         return memo[clear]  # type: ignore[no-any-return]
     row = db.session.execute(

@@ -262,6 +262,7 @@ class SampleTest(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     sample: Mapped[Sample] = relationship(back_populates="tests")
-    parameter: Mapped[Parameter] = relationship()
+    # a page of tests shows their parameters: one query for all of them, not one per row
+    parameter: Mapped[Parameter] = relationship(lazy="selectin")
 
     __table_args__ = (sa.Index("ix_sample_tests_status_parameter", "status", "parameter_id"),)

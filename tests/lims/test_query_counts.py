@@ -210,8 +210,9 @@ def test_stored_bytes_are_the_last_columns_of_their_tables(app: Any) -> None:
 
 
 def test_a_results_page_reads_the_test_profiles_once(world: World) -> None:
-    """Each row of a results page shows its default method, the test profile's: the page
-    reads the category tree and the profiles once, not once per parameter."""
+    """Each row of a results page shows its parameter and default method, the test profile's:
+    the page reads the parameters, the category tree and the profiles once, not once per
+    test."""
     with world.app.app_context():
         code = world._build("ph", "histamine").code
         db.session.commit()
@@ -219,3 +220,4 @@ def test_a_results_page_reads_the_test_profiles_once(world: World) -> None:
     assert login(client, "tech@lab.vn", PASSWORD).status_code == 302
     seen = queries_of(world.app, client, f"/testing/samples/{code}")
     assert len([s for s in seen if "FROM profile_items" in s]) == 1, _repeated(seen)
+    assert len([s for s in seen if "FROM parameters " in s]) == 1, _repeated(seen)
