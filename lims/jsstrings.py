@@ -8,8 +8,9 @@ the scripts read them by key.
 
 from __future__ import annotations
 
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+
+from lims.i18n import current_language
 
 JS_STRINGS = {
     "capture.reading": _l("Reading the instrument…"),
@@ -45,7 +46,7 @@ _TRANSLATED: dict[str, dict[str, str]] = {}
 def js_strings() -> dict[str, str]:
     """The scripts' texts in the request's language: translated once per language (every page
     writes them; 22 lazy translations cost some 0.3 ms a page)."""
-    language = str(get_locale() or "")
+    language = current_language()
     found = _TRANSLATED.get(language)
     if found is None:
         found = _TRANSLATED[language] = {key: str(text) for key, text in JS_STRINGS.items()}

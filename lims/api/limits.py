@@ -45,7 +45,7 @@ def enforce_rate_limit() -> Response | None:
         facts = token_facts(clear) if bearer else None
     owner = facts.user_id if facts is not None else None
     known = facts is not None and facts.usable
-    stale = known and facts is not None and facts.use_is_stale()
+    stale = facts is not None and facts.usable and facts.use_is_stale()
 
     def count() -> Hit | None:
         hit = None

@@ -262,7 +262,6 @@ class SampleTest(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     sample: Mapped[Sample] = relationship(back_populates="tests")
-    # a page of tests shows their parameters: one query for all of them, not one per row
-    parameter: Mapped[Parameter] = relationship(lazy="selectin")
+    parameter: Mapped[Parameter] = relationship()
 
     __table_args__ = (sa.Index("ix_sample_tests_status_parameter", "status", "parameter_id"),)

@@ -12,6 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import selectinload
 
 from lims import audit
 from lims.auth.permissions import require_role
@@ -26,8 +27,13 @@ CANCELLABLE = (SampleStatus.REGISTERED, SampleStatus.RECEIVED)
 TESTS_EDITABLE = (SampleStatus.REGISTERED, SampleStatus.RECEIVED)
 
 
-def get_sample_by_code(code: str) -> Sample | None:
-    return db.session.scalar(sa.select(Sample).where(Sample.code == code))
+def get_sample_by_code(code: str, *, with_tests: bool = False) -> Sample | None:
+    """The sample with this code; ``with_tests``: its tests and their parameters come with it
+    (two queries for a page that shows every test, not one per test)."""
+    query = sa.select(Sample).where(Sample.code == code)
+    if with_tests:
+        query = query.options(selectinload(Sample.tests).selectinload(SampleTest.parameter))
+    return db.session.scalar(query)
 
 
 def _refuse_status(sample: Sample, allowed: Sequence[SampleStatus], action: Any) -> None:

@@ -156,8 +156,8 @@ def register() -> Any:
 # ---------------------------------------------------------------------------- the sample page
 
 
-def sample_or_404(code: str) -> Sample:
-    sample = get_sample_by_code(code)
+def sample_or_404(code: str, *, with_tests: bool = False) -> Sample:
+    sample = get_sample_by_code(code, with_tests=with_tests)
     if sample is None:
         abort(404)
     return sample
@@ -231,7 +231,7 @@ def _parameter_choices(sample: Sample) -> list[tuple[str, str]]:
 @bp.route("/samples/<code>")
 @access(*STAFF)
 def sample(code: str) -> Any:
-    return _sample_page(sample_or_404(code))
+    return _sample_page(sample_or_404(code, with_tests=True))
 
 
 @bp.route("/samples/<code>/receive", methods=["POST"])

@@ -24,6 +24,7 @@ from lims.equipment.capture import usable_instruments_by_kind
 from lims.extensions import db, unit_of_work
 from lims.i18n import current_language
 from lims.intake.models import Sample, SampleTest, TestStatus
+from lims.intake.receipt import get_sample_by_code
 from lims.rules.formulas import validate_formula
 from lims.rules.numbers import MAX_ID, parse_id
 from lims.rules.reported import display_value
@@ -42,8 +43,8 @@ ENTRY_ROLES = ("technician", "reviewer")
 READ_ROLES = ("technician",)  # who may read an instrument (``equipment.read``)
 
 
-def _sample_or_404(code: str) -> Sample:
-    sample = db.session.scalar(sa.select(Sample).where(Sample.code == code))
+def _sample_or_404(code: str, *, with_tests: bool = False) -> Sample:
+    sample = get_sample_by_code(code, with_tests=with_tests)
     if sample is None:
         abort(404)
     return sample
@@ -152,7 +153,7 @@ class _RollBack(Exception):
 @bp.route("/samples/<code>", methods=["GET", "POST"])
 @access(*ENTRY_ROLES)
 def sample_results(code: str) -> Any:
-    sample = _sample_or_404(code)
+    sample = _sample_or_404(code, with_tests=True)
     tests = list(sample.tests)
     results = queries.results_for_sample(sample)
     errors: dict[int, str] = {}
@@ -168,7 +169,7 @@ def sample_results(code: str) -> Any:
             return redirect(url_for("testing.sample_results", code=code))
         status = 400
         db.session.expire_all()
-        sample = _sample_or_404(code)
+        sample = _sample_or_404(code, with_tests=True)
         tests = list(sample.tests)
         results = queries.results_for_sample(sample)
     return render_template(

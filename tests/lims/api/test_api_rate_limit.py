@@ -13,6 +13,7 @@ from lims.ratelimit import count_request, current_counts, seconds_left, window_s
 from tests.conftest import base_config
 from tests.lims.api.test_api_samples import token_for
 from tests.lims.api.test_openapi import _check
+from tests.lims.querycount import statements
 from tests.lims.ratewindow import fresh_window
 
 
@@ -161,7 +162,6 @@ def test_reading_through_the_api_writes_nothing_to_the_lab_database(app, client)
     """Issue 24: every API request used to write (its rate-limit count and the token's last
     use), so on SQLite each one queued for the write lock. On SQLite a second read within five
     minutes writes nothing at all; on PostgreSQL only its own counter row."""
-    from tests.lims.querycount import statements
 
     tech = token_for(app, "technician")
     fresh_window()
@@ -179,11 +179,8 @@ def test_reading_through_the_api_writes_nothing_to_the_lab_database(app, client)
 def test_a_call_reads_its_token_once(app, client):
     """The rate limit and the access check read the same token facts: one query for the token
     (with its user's state) and one load of the user, however many checks ask."""
-    from tests.lims.querycount import statements
-
     app.config["API_RATE_LIMIT"] = 100
     tech = token_for(app, "technician")
-    fresh_window()
     client.get("/api/v1/me", headers=tech)  # the first call records the token's use
     with statements(app) as seen:
         assert client.get("/api/v1/me", headers=tech).status_code == 200
